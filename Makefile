@@ -1,0 +1,33 @@
+# forloeb — two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB ?= demo.sqlite
+
+.PHONY: venv demo test lint typecheck bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	touch $(STAMP)
+
+demo: venv
+	rm -f $(DEMO_DB)
+	FORLOEB_DB=$(DEMO_DB) FORLOEB_USER=demo $(BIN)/forloeb demo
+
+test: venv
+	$(BIN)/python -m pytest -q -n 2
+
+lint: venv
+	$(BIN)/ruff check domain workflows projections cli tests bench
+	$(BIN)/mypy domain workflows projections cli
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DEMO_DB) .pytest_cache .mypy_cache .ruff_cache

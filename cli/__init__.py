@@ -1,0 +1,1 @@
+"""The forloeb command line: thin click commands that parse, call the service, print."""

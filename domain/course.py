@@ -1,0 +1,250 @@
+"""The Course aggregate: one citizen in one programme, from referral to exit.
+
+The aggregate guards the facts (dates in order, no duplicate forms, valid
+corrections); the workflow in `workflows.machine` decides which moves are
+allowed from which state. State changes only happen in the events' `apply`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from eventsourcing.domain import BaseAggregate
+from pydantic import ValidationError
+
+from domain.errors import CourseError, InvalidInput
+from domain.events import (
+    CourseEvent,
+    Corrected,
+    ExitedPlanned,
+    FollowUpRecorded,
+    GroupCourseCompleted,
+    MeasurementRecorded,
+    PraktikStarted,
+    Referred,
+)
+from domain.validation import first_error
+from domain.values import CourseState, MeasurementForm
+
+LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
+"""Dates given by caseworkers are Danish calendar dates."""
+
+PROTECTED_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "command_id",
+        "cpr",
+        "programme",
+    }
+)
+"""Fields a correction may not change: identity and provenance."""
+
+
+class Course(BaseAggregate[UUID]):
+    """A citizen course (borgerforløb)."""
+
+    def __init__(self) -> None:
+        self.cpr = ""
+        self.programme = ""
+        self.referred_on = date.min
+        self.state = CourseState.VISITATION
+        self.state_since = date.min
+        self.state_version = 1
+        self.consultant: str | None = None
+        self.measurements: dict[int, tuple[int, MeasurementForm]] = {}
+        self.group_courses: dict[str, bool] = {}
+        self.treatment_plan_started = False
+        self.praktik_count = 0
+        self.history: dict[int, str] = {}
+        self.corrected_versions: set[int] = set()
+        self.command_ids: set[str] = set()
+
+    @staticmethod
+    def create_id(*_: Any, **__: Any) -> UUID:
+        """A new random course id."""
+        return uuid4()
+
+    # Commands ---------------------------------------------------------------
+
+    @classmethod
+    def refer(cls, *, course_id: UUID | None = None, **fields: Any) -> Course:
+        """Open a course in visitation for a referred citizen."""
+        now = CourseEvent.create_timestamp()
+        occurred_on = fields.get("occurred_on")
+        if isinstance(occurred_on, date) and occurred_on > local_date(now):
+            raise InvalidInput("occurred_on", f"{occurred_on} is in the future")
+        try:
+            return cls._create(Referred, id=course_id, timestamp=now, **fields)
+        except ValidationError as e:
+            raise InvalidInput(*first_error(e)) from None
+
+    def record(self, event_class: type[CourseEvent], **fields: Any) -> None:
+        """Record one fact on the course after checking it against the course's facts."""
+        now = event_class.create_timestamp()
+        try:
+            candidate = event_class.model_validate(
+                {
+                    **fields,
+                    "originator_id": self.id,
+                    "originator_version": self.version + 1,
+                    "timestamp": now,
+                }
+            )
+        except ValidationError as e:
+            raise InvalidInput(*first_error(e)) from None
+        self.check_dates(candidate, local_date(now))
+        self.check_facts(candidate)
+        self.trigger_event(event_class, **candidate.model_dump(exclude=_SET_BY_TRIGGER))
+
+    def correct(
+        self,
+        target: CourseEvent,
+        *,
+        actor: str,
+        occurred_on: date,
+        reason: str,
+        changes: dict[str, Any],
+        retracted: bool = False,
+        command_id: str | None = None,
+    ) -> None:
+        """Correct an earlier event, or mark it as entered in error. The original stays."""
+        self.check_correction(target, changes, retracted)
+        self.record(
+            Corrected,
+            actor=actor,
+            occurred_on=occurred_on,
+            command_id=command_id,
+            target_version=target.originator_version,
+            target_event=type(target).__name__,
+            reason=reason,
+            changes=changes,
+            retracted=retracted,
+        )
+
+    # Queries ----------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the course has not yet exited."""
+        return self.state.is_open
+
+    def has_form(self, point: int, form: MeasurementForm) -> bool:
+        """Whether the form at the point is recorded (and not retracted)."""
+        return (point, form) in self.measurements.values()
+
+    @property
+    def point_one_forms_complete(self) -> bool:
+        """Both start forms (citizen and staff) are recorded."""
+        return all(self.has_form(1, form) for form in MeasurementForm)
+
+    # Guards -----------------------------------------------------------------
+
+    def check_dates(self, event: CourseEvent, today: date) -> None:
+        """Dates: not in the future, not before the referral, state changes in order."""
+        if event.occurred_on > today:
+            raise InvalidInput("occurred_on", f"{event.occurred_on} is in the future")
+        if event.occurred_on < self.referred_on:
+            raise InvalidInput(
+                "occurred_on",
+                f"{event.occurred_on} is before the referral on {self.referred_on}",
+            )
+        if event.new_state is not None and event.occurred_on < self.state_since:
+            raise InvalidInput(
+                "occurred_on",
+                f"{event.occurred_on} is before the course entered {self.state} "
+                f"on {self.state_since}",
+            )
+
+    def check_facts(self, event: CourseEvent) -> None:
+        """Event-specific checks against what the course already holds."""
+        if isinstance(event, MeasurementRecorded):
+            self.check_measurement(event)
+        elif isinstance(event, PraktikStarted) and event.planned_end < event.occurred_on:
+            raise InvalidInput("planned_end", "is before the praktik starts")
+        elif isinstance(event, GroupCourseCompleted):
+            if event.group_course not in self.group_courses:
+                raise CourseError(f"group_course: {event.group_course} was never joined")
+            if self.group_courses[event.group_course]:
+                raise CourseError(f"group_course: {event.group_course} is already completed")
+        elif isinstance(event, ExitedPlanned) and event.after != self.state:
+            raise InvalidInput("after", f"the course is in {self.state}, not {event.after}")
+        elif isinstance(event, FollowUpRecorded) and event.occurred_on < self.state_since:
+            raise InvalidInput("occurred_on", f"is before the exit on {self.state_since}")
+
+    def check_measurement(self, event: MeasurementRecorded) -> None:
+        """Each form once per point; point 1 during baseline, later points after it."""
+        if self.has_form(event.point, event.form):
+            raise CourseError(
+                f"point: the {event.form} form for point {event.point} is already recorded "
+                "(use correct to change it)"
+            )
+        if event.point == 1 and self.state is not CourseState.BASELINE:
+            raise CourseError(f"point: point 1 is the baseline, but the course is {self.state}")
+        if event.point > 1 and self.state is CourseState.BASELINE:
+            raise CourseError(
+                f"point: point {event.point} comes after the baseline, which is not complete"
+            )
+
+    def check_correction(
+        self, target: CourseEvent, changes: dict[str, Any], retracted: bool
+    ) -> None:
+        """A correction names a real, correctable event and leaves it valid."""
+        if isinstance(target, Corrected):
+            raise CourseError("version: a correction cannot be corrected; correct the original")
+        if retracted:
+            if changes:
+                raise InvalidInput("changes", "a retraction changes no fields")
+            if not target.retractable:
+                raise CourseError(
+                    f"version: {type(target).__name__} changes the course's state and cannot "
+                    "be retracted; record the move that undoes it instead"
+                )
+            return
+        if not changes:
+            raise InvalidInput("changes", "name at least one field to change")
+        apply_changes(target, changes)
+
+
+_SET_BY_TRIGGER = {"originator_id", "originator_version"}
+
+
+def local_date(moment: datetime) -> date:
+    """The Danish calendar date of a moment."""
+    return moment.astimezone(LOCAL_TIME).date()
+
+
+def apply_changes(event: CourseEvent, changes: dict[str, Any]) -> CourseEvent:
+    """The event as it reads with a correction's dotted-path changes applied."""
+    state = event.model_dump()
+    for path, value in changes.items():
+        if path.split(".")[0] in PROTECTED_FIELDS:
+            raise InvalidInput(f"changes.{path}", "identity and provenance cannot be corrected")
+        _set_path(state, path, value)
+    try:
+        return type(event).model_validate(state)
+    except ValidationError as e:
+        field, reason = first_error(e)
+        raise InvalidInput(f"changes.{field}", reason) from None
+
+
+def _set_path(state: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = state
+    for name in parents:
+        child = node.get(name)
+        if child is None:
+            child = {}
+            node[name] = child
+        if not isinstance(child, dict):
+            raise InvalidInput(f"changes.{path}", f"{name} has no fields")
+        node = child
+    if leaf not in node and not parents:
+        raise InvalidInput(f"changes.{path}", "no such field on the corrected event")
+    node[leaf] = value

@@ -1,0 +1,303 @@
+"""The facts of a citizen course, as past-tense events.
+
+Each event is a frozen pydantic model, so its payload is validated when it is
+created and again when it is read back. Every event carries who recorded it
+(`actor`), the date it happened (`occurred_on`, given by the caseworker, may be
+in the past) and when the system recorded it (`timestamp`).
+
+Events change the course only in `apply`. State-changing events name the state
+they lead to in `new_state`; the workflow's transitions table takes its
+destinations from there. `class_version` and `upcast_vN_vN+1` keep old stored
+payloads readable when an event's schema changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from uuid import UUID
+
+from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.values import (
+    BenefitType,
+    CourseState,
+    FollowUpOutcome,
+    FreeText,
+    HoursPerWeek,
+    MeasurementAnswers,
+    MeasurementForm,
+    MeasurementPoint,
+    MeetingOutcome,
+    Name,
+    PraktikOutcome,
+    SessionKind,
+    UnplannedExitReason,
+)
+
+if TYPE_CHECKING:
+    from domain.course import Course
+
+
+class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
+    """Base of every course event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    class_version: ClassVar[int] = 1
+    new_state: ClassVar[CourseState | None] = None
+    """The state this event moves the course to; None for events inside a state."""
+    retractable: ClassVar[bool] = False
+    """Whether a correction may mark this event as entered in error."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    actor: Name
+    occurred_on: date
+    command_id: str | None = Field(default=None, max_length=200)
+
+    def apply(self, aggregate: Any) -> None:
+        """Record the fact on the course, then move it to `new_state` if any."""
+        course: Course = aggregate
+        self.apply_to(course)
+        if self.new_state is not None:
+            course.state = self.new_state
+            course.state_since = self.occurred_on
+            course.state_version = self.originator_version
+        course.history[self.originator_version] = type(self).__name__
+        if self.command_id is not None:
+            course.command_ids.add(self.command_id)
+
+    def apply_to(self, course: Course) -> None:
+        """Record this event's own facts on the course (override in subclasses)."""
+
+
+class Referred(CourseEvent, CanInitAggregate[UUID]):
+    """A citizen was referred to a programme; the course starts in visitation."""
+
+    originator_topic: str
+    cpr: str = Field(pattern=r"^\d{10}$")
+    programme: Name
+    referring_caseworker: Name
+    benefit_type: BenefitType
+    note: FreeText = ""
+
+    def apply(self, aggregate: Any) -> None:
+        course: Course = aggregate
+        course.cpr = self.cpr
+        course.programme = self.programme
+        course.referred_on = self.occurred_on
+        course.state = CourseState.VISITATION
+        course.state_since = self.occurred_on
+        course.state_version = self.originator_version
+        super().apply(aggregate)
+
+
+class Accepted(CourseEvent):
+    """Visitation accepted the citizen and assigned a resource consultant."""
+
+    new_state = CourseState.BASELINE
+    consultant: Name
+
+    def apply_to(self, course: Course) -> None:
+        course.consultant = self.consultant
+
+
+class RejectedAtVisitation(CourseEvent):
+    """Visitation found the citizen outside the programme; the course ends."""
+
+    new_state = CourseState.EXITED_UNPLANNED
+    reason: UnplannedExitReason
+    detail: FreeText = ""
+
+
+class MeasurementRecorded(CourseEvent):
+    """One form (citizen or staff) at one measurement point."""
+
+    retractable = True
+    point: MeasurementPoint
+    answers: MeasurementAnswers
+
+    @property
+    def form(self) -> MeasurementForm:
+        """Which form was filled in."""
+        return self.answers.form
+
+    def apply_to(self, course: Course) -> None:
+        course.measurements[self.originator_version] = (self.point, self.form)
+
+
+class BaselineCompleted(CourseEvent):
+    """Both point-1 forms are in: the start measurement is taken."""
+
+    new_state = CourseState.ACTIVE
+
+
+class SessionHeld(CourseEvent):
+    """An individual or group session took place."""
+
+    retractable = True
+    kind: SessionKind
+    note: FreeText = ""
+
+
+class NetworkMeetingHeld(CourseEvent):
+    """A network meeting was held, or the citizen did not show."""
+
+    retractable = True
+    outcome: MeetingOutcome
+    participants: list[Name] = Field(default_factory=list, max_length=20)
+    note: FreeText = ""
+
+
+class GroupCourseJoined(CourseEvent):
+    """The citizen joined a group course (about 10 people, 8 weekly sessions)."""
+
+    retractable = True
+    group_course: Name
+
+    def apply_to(self, course: Course) -> None:
+        course.group_courses[self.group_course] = False
+
+
+class GroupCourseCompleted(CourseEvent):
+    """The citizen completed a group course they had joined."""
+
+    retractable = True
+    group_course: Name
+
+    def apply_to(self, course: Course) -> None:
+        course.group_courses[self.group_course] = True
+
+
+class TreatmentPlanStarted(CourseEvent):
+    """A psychiatric treatment plan started during the course (it does not end it)."""
+
+    retractable = True
+    note: FreeText = ""
+
+    def apply_to(self, course: Course) -> None:
+        course.treatment_plan_started = True
+
+
+class PraktikStarted(CourseEvent):
+    """A workplace internship (virksomhedspraktik) started."""
+
+    new_state = CourseState.PRAKTIK
+    employer: Name
+    hours_per_week: HoursPerWeek
+    planned_end: date
+
+    def apply_to(self, course: Course) -> None:
+        course.praktik_count += 1
+
+
+class PraktikEnded(CourseEvent):
+    """The internship ended, completed or aborted; the course is active again."""
+
+    new_state = CourseState.ACTIVE
+    outcome: PraktikOutcome
+    note: FreeText = ""
+
+
+class JobStarted(CourseEvent):
+    """The citizen started ordinary paid work (from active, or straight from praktik)."""
+
+    new_state = CourseState.JOB
+    employer: Name
+    hours_per_week: HoursPerWeek
+    ordinary_hours: bool = True
+
+
+class JobEnded(CourseEvent):
+    """The job ended and support continues; the course is active again."""
+
+    new_state = CourseState.ACTIVE
+    note: FreeText = ""
+
+
+class EducationStarted(CourseEvent):
+    """The citizen started an education."""
+
+    new_state = CourseState.EDUCATION
+    institution: Name
+    programme_of_study: Name | None = None
+
+
+class EducationEnded(CourseEvent):
+    """The education ended and support continues; the course is active again."""
+
+    new_state = CourseState.ACTIVE
+    note: FreeText = ""
+
+
+class ConsultantReassigned(CourseEvent):
+    """Another resource consultant took over the course."""
+
+    consultant: Name
+    reason: FreeText = ""
+
+    def apply_to(self, course: Course) -> None:
+        course.consultant = self.consultant
+
+
+class ExitedPlanned(CourseEvent):
+    """The course ended as planned: the citizen is in work or education."""
+
+    new_state = CourseState.EXITED_PLANNED
+    after: Literal["job", "education"]
+    note: FreeText = ""
+
+
+class ExitedUnplanned(CourseEvent):
+    """The course ended early."""
+
+    new_state = CourseState.EXITED_UNPLANNED
+    reason: UnplannedExitReason
+    detail: FreeText = ""
+
+
+class FollowUpRecorded(CourseEvent):
+    """An observation after exit, e.g. a register follow-up years later."""
+
+    retractable = True
+    outcome: FollowUpOutcome
+    note: FreeText = ""
+
+
+class Corrected(CourseEvent):
+    """An earlier event was corrected or marked as entered in error.
+
+    The original stays in the log; readers apply `changes` (dotted field paths
+    to new values) over it, or drop it when `retracted`.
+    """
+
+    target_version: int = Field(ge=1)
+    target_event: str
+    reason: FreeText = Field(min_length=1)
+    changes: dict[str, Any] = Field(default_factory=dict)
+    retracted: bool = False
+
+    def apply_to(self, course: Course) -> None:
+        course.corrected_versions.add(self.target_version)
+        if self.retracted:
+            course.measurements.pop(self.target_version, None)
+            return
+        if "occurred_on" in self.changes:
+            corrected_on = date.fromisoformat(str(self.changes["occurred_on"]))
+            if self.target_version == 1:
+                course.referred_on = corrected_on
+            if self.target_version == course.state_version:
+                course.state_since = corrected_on
+        key = course.measurements.get(self.target_version)
+        if key is not None:
+            point = int(self.changes.get("point", key[0]))
+            form = MeasurementForm(self.changes.get("answers.form", key[1]))
+            course.measurements[self.target_version] = (point, form)
+
+
+STATE_CHANGING_EVENTS: tuple[type[CourseEvent], ...] = tuple(
+    cls for cls in CourseEvent.__subclasses__() if cls.new_state is not None
+)

@@ -1,0 +1,287 @@
+"""Value objects of a citizen course: identities, instruments and closed vocabularies.
+
+Every value validates itself with pydantic, so a bad value is refused where it
+enters the system, with the field named.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+_CPR_PATTERN = re.compile(r"^(\d{6})-?(\d{4})$")
+
+
+def cpr_birth_date(digits: str) -> date:
+    """The birth date coded in a 10-digit CPR number (century from the 7th digit)."""
+    day, month, yy, seventh = int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6])
+    if seventh <= 3:
+        century = 1900
+    elif seventh in (4, 9):
+        century = 2000 if yy <= 36 else 1900
+    else:
+        century = 2000 if yy <= 57 else 1800
+    return date(century + yy, month, day)
+
+
+def _validate_cpr(value: str) -> str:
+    match = _CPR_PATTERN.match(value.strip())
+    if match is None:
+        raise ValueError("must be 10 digits, DDMMYY-SSSS (the dash is optional)")
+    digits = match.group(1) + match.group(2)
+    try:
+        cpr_birth_date(digits)
+    except ValueError:
+        raise ValueError(f"date part {digits[:6]} is not a valid date") from None
+    return digits
+
+
+Cpr = Annotated[str, AfterValidator(_validate_cpr)]
+"""A CPR number, normalised to 10 digits without the dash."""
+
+
+def mask_cpr(cpr: str) -> str:
+    """The CPR with its serial part hidden: DDMMYY-xxxx."""
+    return f"{cpr[:6]}-xxxx"
+
+
+def format_cpr(cpr: str) -> str:
+    """The CPR in its usual written form: DDMMYY-SSSS."""
+    return f"{cpr[:6]}-{cpr[6:]}"
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=80, pattern=r"^[\w .@'-]+$"),
+]
+"""A user, programme or employer name: letters, digits, space and . @ ' - _."""
+
+FreeText = Annotated[str, Field(max_length=2000), AfterValidator(_no_control_characters)]
+"""A caseworker's free-text note."""
+
+HoursPerWeek = Annotated[float, Field(gt=0, le=60)]
+"""Agreed working hours per week (a full Danish week is 37)."""
+
+MeasurementPoint = Annotated[int, Field(ge=1, le=40)]
+"""1 is the start measurement (baseline); then one roughly every 3 months."""
+
+
+class CourseState(StrEnum):
+    """Where a course is in its lifecycle."""
+
+    VISITATION = "visitation"
+    BASELINE = "baseline"
+    ACTIVE = "active"
+    PRAKTIK = "praktik"
+    JOB = "job"
+    EDUCATION = "education"
+    EXITED_PLANNED = "exited_planned"
+    EXITED_UNPLANNED = "exited_unplanned"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the course is still running."""
+        return self not in (CourseState.EXITED_PLANNED, CourseState.EXITED_UNPLANNED)
+
+
+OPEN_STATES: tuple[CourseState, ...] = tuple(s for s in CourseState if s.is_open)
+EXITED_STATES: tuple[CourseState, ...] = tuple(s for s in CourseState if not s.is_open)
+
+
+class HealthLevel(StrEnum):
+    """Self-rated health, five steps (fremragende … dårligt)."""
+
+    EXCELLENT = "excellent"
+    VERY_GOOD = "very_good"
+    GOOD = "good"
+    LESS_GOOD = "less_good"
+    POOR = "poor"
+
+
+class MeasurementForm(StrEnum):
+    """Which questionnaire: the citizen's (borgerskema) or the staff's (medarbejderskema)."""
+
+    CITIZEN = "citizen"
+    STAFF = "staff"
+
+
+class BenefitType(StrEnum):
+    """The citizen's benefit and match group at referral."""
+
+    KONTANTHJAELP_AKTIVITETSPARAT = "kontanthjaelp_aktivitetsparat"
+    UDDANNELSESHJAELP_AKTIVITETSPARAT = "uddannelseshjaelp_aktivitetsparat"
+    SYGEDAGPENGE = "sygedagpenge"
+    RESSOURCEFORLOEB = "ressourceforloeb"
+    OTHER = "other"
+
+
+class SessionKind(StrEnum):
+    """An individual conversation or a group session."""
+
+    INDIVIDUAL = "individual"
+    GROUP = "group"
+
+
+class MeetingOutcome(StrEnum):
+    """Whether a planned network meeting was held."""
+
+    HELD = "held"
+    CITIZEN_NO_SHOW = "citizen_no_show"
+
+
+class PraktikOutcome(StrEnum):
+    """How a workplace internship ended."""
+
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+
+
+class UnplannedExitReason(StrEnum):
+    """Why a course ended early (closed list from the programme's evaluation)."""
+
+    COMPLEX_NEEDS = "complex_needs"
+    SUBSTANCE_USE = "substance_use"
+    NOT_MOTIVATED = "not_motivated"
+    MOVED_MUNICIPALITY = "moved_municipality"
+    PREGNANCY_LEAVE = "pregnancy_leave"
+    NOT_TARGET_GROUP = "not_target_group"
+    PENSION_FLEXJOB_CLARIFICATION = "pension_flexjob_clarification"
+    OTHER = "other"
+
+
+class FollowUpOutcome(StrEnum):
+    """A register or survey follow-up after exit."""
+
+    EMPLOYED = "employed"
+    EDUCATION = "education"
+    NOT_EMPLOYED = "not_employed"
+    NO_RESPONSE = "no_response"
+
+
+class YesNoUnknown(StrEnum):
+    """A staff-form answer that may be unknown."""
+
+    YES = "yes"
+    NO = "no"
+    DONT_KNOW = "dont_know"
+
+
+class SubstanceUse(StrEnum):
+    """Extent of use of one substance, as the staff form asks it."""
+
+    LARGE = "large"
+    SOME = "some"
+    LIMITED = "limited"
+    NONE = "no"
+    DONT_KNOW = "dont_know"
+
+
+BipAnswer = Literal[1, 2, 3, 4, 5, "dont_know"]
+"""A BIP indicator answer: five ordered levels (1 lowest) or don't know."""
+
+CITIZEN_BIP_INDICATORS: tuple[str, ...] = (
+    "job_belief",
+    "job_search",
+    "health_limits",
+    "social_skills",
+    "daily_structure",
+    "network_support",
+)
+"""The six citizen-form BIP questions."""
+
+STAFF_BIP_INDICATORS: tuple[str, ...] = (
+    "work_readiness",
+    "professional_skills",
+    "social_skills",
+    "health_limits",
+)
+"""The four staff-form BIP questions."""
+
+
+class Frozen(BaseModel):
+    """Base of immutable, strict-schema value objects."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+WHO5_ITEMS: tuple[str, ...] = ("cheerful", "calm", "active", "rested", "interested")
+
+Who5Item = Annotated[int, Field(ge=0, le=5)]
+
+
+class Who5(Frozen):
+    """WHO-5 well-being index: five items 0–5 over the last two weeks."""
+
+    cheerful: Who5Item
+    calm: Who5Item
+    active: Who5Item
+    rested: Who5Item
+    interested: Who5Item
+
+    @property
+    def raw(self) -> int:
+        """Raw score, 0–25."""
+        return self.cheerful + self.calm + self.active + self.rested + self.interested
+
+    @property
+    def index(self) -> int:
+        """Well-being index, 0–100 (raw × 4)."""
+        return self.raw * 4
+
+
+class SubstanceUseAnswers(Frozen):
+    """The staff form's substance-use questions."""
+
+    alcohol: SubstanceUse | None = None
+    cannabis: SubstanceUse | None = None
+    hard_drugs: SubstanceUse | None = None
+
+
+class StaffAssessment(Frozen):
+    """Staff-form fields beyond the BIP indicators; None means unanswered."""
+
+    psychiatric_diagnosis: YesNoUnknown | None = None
+    prescribed_medication: YesNoUnknown | None = None
+    substance_use: SubstanceUseAnswers = SubstanceUseAnswers()
+    daily_functioning: BipAnswer | None = None
+    network_meeting_last_3_months: YesNoUnknown | None = None
+
+
+class MeasurementAnswers(Frozen):
+    """The answers on one form at one measurement point. Unanswered items are None."""
+
+    form: MeasurementForm
+    mental_health: HealthLevel | None = None
+    physical_health: HealthLevel | None = None
+    who5: Who5 | None = None
+    bip: dict[str, BipAnswer] = Field(default_factory=dict)
+    staff: StaffAssessment | None = None
+
+    @model_validator(mode="after")
+    def _fields_belong_to_form(self) -> MeasurementAnswers:
+        if self.form is MeasurementForm.CITIZEN:
+            allowed = CITIZEN_BIP_INDICATORS
+            if self.staff is not None:
+                raise ValueError("staff assessment belongs on the staff form")
+        else:
+            allowed = STAFF_BIP_INDICATORS
+            for field in ("mental_health", "physical_health", "who5"):
+                if getattr(self, field) is not None:
+                    raise ValueError(f"{field} belongs on the citizen form")
+        unknown = sorted(set(self.bip) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"unknown BIP indicator {', '.join(unknown)} for the {self.form} form "
+                f"(known: {', '.join(allowed)})"
+            )
+        return self

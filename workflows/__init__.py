@@ -1,0 +1,1 @@
+"""Workflow: the state machine and the application service that executes commands."""

@@ -1,0 +1,356 @@
+"""Commands: what a caseworker asks for, validated before anything is decided.
+
+One vocabulary serves the CLI and `forloeb import`: a command's `name` is the
+CLI command ("praktik start"), its fields are the CLI options and the keys of
+an import line. Each command turns itself into the fields of the event it asks
+the workflow to record.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.course import LOCAL_TIME
+from domain.values import (
+    BenefitType,
+    BipAnswer,
+    Cpr,
+    FollowUpOutcome,
+    FreeText,
+    HealthLevel,
+    HoursPerWeek,
+    MeasurementForm,
+    MeasurementPoint,
+    MeetingOutcome,
+    Name,
+    PraktikOutcome,
+    SessionKind,
+    SubstanceUse,
+    UnplannedExitReason,
+    YesNoUnknown,
+)
+
+
+def today() -> date:
+    """Today's Danish calendar date."""
+    return datetime.now(LOCAL_TIME).date()
+
+
+class Command(BaseModel):
+    """Base of all commands."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: ClassVar[str]
+    """The CLI command and import line `command` value."""
+    summary: ClassVar[str] = ""
+
+    occurred_on: date = Field(
+        default_factory=today, description="date it happened (YYYY-MM-DD), default today"
+    )
+    actor: Name | None = Field(
+        default=None, description="who recorded it (default: --as / FORLOEB_USER)"
+    )
+    command_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="idempotency key: a command with an id already applied is skipped",
+    )
+
+    def event_fields(self) -> dict[str, Any]:
+        """The payload of the event this command records."""
+        return self.model_dump(exclude=_COMMON_FIELDS | {"course"})
+
+
+_COMMON_FIELDS = {"occurred_on", "actor", "command_id"}
+
+
+class Refer(Command):
+    """Refer a citizen to a programme: opens a course in visitation."""
+
+    name = "refer"
+    cpr: Cpr = Field(description="the citizen's CPR number, DDMMYY-SSSS")
+    programme: Name = Field(description="the programme (indsats) referred to")
+    referring_caseworker: Name = Field(description="the jobcenter caseworker who referred")
+    benefit_type: BenefitType = Field(
+        default=BenefitType.KONTANTHJAELP_AKTIVITETSPARAT, description="benefit and match group"
+    )
+    note: FreeText = Field(default="", description="free-text note")
+    course_id: UUID | None = Field(default=None, description="id for the new course (import)")
+
+    def event_fields(self) -> dict[str, Any]:
+        return self.model_dump(exclude=_COMMON_FIELDS | {"course_id"})
+
+
+class CourseCommand(Command):
+    """A command on an existing course."""
+
+    trigger: ClassVar[str]
+    course: str = Field(
+        min_length=1, max_length=80, description="course id, unique id prefix, or CPR"
+    )
+
+    def trigger_name(self) -> str:
+        """The workflow trigger this command asks for."""
+        return self.trigger
+
+
+class Accept(CourseCommand):
+    """Accept the citizen at visitation and assign a resource consultant."""
+
+    name = "accept"
+    trigger = "accept"
+    consultant: Name = Field(description="the resource consultant")
+
+
+class Reject(CourseCommand):
+    """Reject the citizen at visitation; the course ends."""
+
+    name = "reject"
+    trigger = "reject"
+    reason: UnplannedExitReason = Field(
+        default=UnplannedExitReason.NOT_TARGET_GROUP, description="why"
+    )
+    detail: FreeText = Field(default="", description="free-text detail")
+
+
+class Measure(CourseCommand):
+    """Record one form (citizen or staff) at a measurement point."""
+
+    name = "measure"
+    trigger = "measure"
+    point: MeasurementPoint = Field(description="measurement point, 1 = baseline")
+    form: MeasurementForm = Field(description="which form")
+    mental_health: HealthLevel | None = Field(default=None, description="self-rated mental")
+    physical_health: HealthLevel | None = Field(default=None, description="self-rated physical")
+    who5: list[int] | None = Field(
+        default=None,
+        min_length=5,
+        max_length=5,
+        description="WHO-5 items 0-5: cheerful,calm,active,rested,interested",
+    )
+    bip: dict[str, BipAnswer] = Field(
+        default_factory=dict, description="BIP answers, indicator=1..5|dont_know"
+    )
+    diagnosis: YesNoUnknown | None = Field(default=None, description="psychiatric diagnosis")
+    medication: YesNoUnknown | None = Field(default=None, description="prescribed medication")
+    alcohol: SubstanceUse | None = Field(default=None, description="alcohol use")
+    cannabis: SubstanceUse | None = Field(default=None, description="cannabis use")
+    hard_drugs: SubstanceUse | None = Field(default=None, description="hard drug use")
+    daily_functioning: BipAnswer | None = Field(default=None, description="1..5|dont_know")
+    network_meeting: YesNoUnknown | None = Field(
+        default=None, description="network meeting in the last 3 months"
+    )
+
+    def event_fields(self) -> dict[str, Any]:
+        answers: dict[str, Any] = {
+            "form": self.form,
+            "mental_health": self.mental_health,
+            "physical_health": self.physical_health,
+            "bip": self.bip,
+        }
+        if self.who5 is not None:
+            keys = ("cheerful", "calm", "active", "rested", "interested")
+            answers["who5"] = dict(zip(keys, self.who5, strict=True))
+        staff_fields = {
+            "psychiatric_diagnosis": self.diagnosis,
+            "prescribed_medication": self.medication,
+            "substance_use": {
+                "alcohol": self.alcohol,
+                "cannabis": self.cannabis,
+                "hard_drugs": self.hard_drugs,
+            },
+            "daily_functioning": self.daily_functioning,
+            "network_meeting_last_3_months": self.network_meeting,
+        }
+        if self.form is MeasurementForm.STAFF:
+            answers["staff"] = staff_fields
+        elif any(v is not None for k, v in staff_fields.items() if k != "substance_use") or any(
+            v is not None for v in (self.alcohol, self.cannabis, self.hard_drugs)
+        ):
+            answers["staff"] = staff_fields  # refused by the form check, with its reason
+        return {"point": self.point, "answers": answers}
+
+
+class Session(CourseCommand):
+    """Record an individual or group session."""
+
+    name = "session"
+    trigger = "session"
+    kind: SessionKind = Field(default=SessionKind.INDIVIDUAL, description="session kind")
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class Meeting(CourseCommand):
+    """Record a network meeting (held, or the citizen did not show)."""
+
+    name = "meeting"
+    trigger = "meeting"
+    outcome: MeetingOutcome = Field(default=MeetingOutcome.HELD, description="what happened")
+    participants: list[Name] = Field(
+        default_factory=list, max_length=20, description="who took part"
+    )
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class GroupJoin(CourseCommand):
+    """The citizen joins a group course."""
+
+    name = "group join"
+    trigger = "join_group"
+    group_course: Name = Field(description="the group course")
+
+
+class GroupComplete(CourseCommand):
+    """The citizen completes a group course they joined."""
+
+    name = "group complete"
+    trigger = "complete_group"
+    group_course: Name = Field(description="the group course")
+
+
+class TreatmentPlan(CourseCommand):
+    """A psychiatric treatment plan started (the course goes on)."""
+
+    name = "treatment-plan"
+    trigger = "treatment_plan"
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class PraktikStart(CourseCommand):
+    """Start a workplace internship (virksomhedspraktik)."""
+
+    name = "praktik start"
+    trigger = "start_praktik"
+    employer: Name = Field(description="the workplace")
+    hours_per_week: HoursPerWeek = Field(description="agreed hours per week")
+    planned_end: date = Field(description="planned last day (YYYY-MM-DD)")
+
+
+class PraktikEnd(CourseCommand):
+    """End the internship, completed or aborted."""
+
+    name = "praktik end"
+    trigger = "end_praktik"
+    outcome: PraktikOutcome = Field(default=PraktikOutcome.COMPLETED, description="how it ended")
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class JobStart(CourseCommand):
+    """The citizen started ordinary paid work."""
+
+    name = "job start"
+    trigger = "start_job"
+    employer: Name = Field(description="the employer")
+    hours_per_week: HoursPerWeek = Field(description="hours per week")
+    ordinary_hours: bool = Field(default=True, description="ordinary (unsubsidised) hours")
+
+
+class JobEnd(CourseCommand):
+    """The job ended and support continues."""
+
+    name = "job end"
+    trigger = "end_job"
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class EducationStart(CourseCommand):
+    """The citizen started an education."""
+
+    name = "education start"
+    trigger = "start_education"
+    institution: Name = Field(description="the school or institution")
+    programme_of_study: Name | None = Field(default=None, description="the education")
+
+
+class EducationEnd(CourseCommand):
+    """The education ended and support continues."""
+
+    name = "education end"
+    trigger = "end_education"
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class Reassign(CourseCommand):
+    """Another resource consultant takes over the course."""
+
+    name = "reassign"
+    trigger = "reassign"
+    consultant: Name = Field(description="the new resource consultant")
+    reason: FreeText = Field(default="", description="why")
+
+
+class Exit(CourseCommand):
+    """End the course: planned (from job or education) or unplanned (with a reason)."""
+
+    name = "exit"
+    planned: bool = Field(description="planned exit (else unplanned)")
+    reason: UnplannedExitReason | None = Field(default=None, description="why (unplanned)")
+    detail: FreeText = Field(default="", description="free-text detail")
+
+    @model_validator(mode="after")
+    def _reason_fits_kind(self) -> Exit:
+        if self.planned and self.reason is not None:
+            raise ValueError("reason is only for unplanned exits")
+        if not self.planned and self.reason is None:
+            raise ValueError("reason is required for an unplanned exit")
+        return self
+
+    def trigger_name(self) -> str:
+        return "exit_planned" if self.planned else "exit_unplanned"
+
+    def event_fields(self) -> dict[str, Any]:
+        if self.planned:
+            return {"note": self.detail}
+        return {"reason": self.reason, "detail": self.detail}
+
+
+class FollowUp(CourseCommand):
+    """Record a follow-up observation after exit."""
+
+    name = "follow-up"
+    trigger = "follow_up"
+    outcome: FollowUpOutcome = Field(description="what the follow-up found")
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class Correct(CourseCommand):
+    """Correct an earlier event (by sequence number) or retract it; the original stays."""
+
+    name = "correct"
+    trigger = "correct"
+    version: int = Field(ge=1, description="sequence number of the event to correct")
+    reason: FreeText = Field(min_length=1, description="why the correction is made")
+    changes: dict[str, Any] = Field(
+        default_factory=dict, description="field=value pairs (dotted paths) to change"
+    )
+    retract: bool = Field(default=False, description="the event was entered in error")
+
+
+COURSE_COMMANDS: tuple[type[CourseCommand], ...] = (
+    Accept,
+    Reject,
+    Measure,
+    Session,
+    Meeting,
+    GroupJoin,
+    GroupComplete,
+    TreatmentPlan,
+    PraktikStart,
+    PraktikEnd,
+    JobStart,
+    JobEnd,
+    EducationStart,
+    EducationEnd,
+    Reassign,
+    Exit,
+    FollowUp,
+    Correct,
+)
+ALL_COMMANDS: tuple[type[Command], ...] = (Refer, *COURSE_COMMANDS)
+COMMANDS_BY_NAME: dict[str, type[Command]] = {cls.name: cls for cls in ALL_COMMANDS}

@@ -1,0 +1,155 @@
+"""The course workflow: one transitions table, the single source for decisions,
+refusal messages, diagrams and the generated transition tests.
+
+Each move names its trigger, the event it records, the states it may start
+from and any guard. Where the move goes is the event's `new_state`; moves
+whose event has none stay in the state (transitions' internal transitions).
+The machine only decides; replaying events never runs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import Machine
+
+from domain.course import Course
+from domain.errors import MoveRefused
+from domain.events import (
+    Accepted,
+    BaselineCompleted,
+    ConsultantReassigned,
+    CourseEvent,
+    Corrected,
+    EducationEnded,
+    EducationStarted,
+    ExitedPlanned,
+    ExitedUnplanned,
+    FollowUpRecorded,
+    GroupCourseCompleted,
+    GroupCourseJoined,
+    JobEnded,
+    JobStarted,
+    MeasurementRecorded,
+    NetworkMeetingHeld,
+    PraktikEnded,
+    PraktikStarted,
+    RejectedAtVisitation,
+    SessionHeld,
+    TreatmentPlanStarted,
+)
+from domain.values import EXITED_STATES, OPEN_STATES, CourseState
+
+S = CourseState
+WORKING: tuple[CourseState, ...] = (S.BASELINE, S.ACTIVE, S.PRAKTIK, S.JOB, S.EDUCATION)
+"""States in which a consultant works with the citizen."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """One row of the workflow: a trigger, the event it records, where it may start."""
+
+    trigger: str
+    event: type[CourseEvent]
+    sources: tuple[CourseState, ...]
+    guard: str | None = None
+    guard_text: str = ""
+
+    @property
+    def dest(self) -> CourseState | None:
+        """The state the move leads to; None when it stays in the state."""
+        return self.event.new_state
+
+
+MOVES: tuple[Move, ...] = (
+    Move("accept", Accepted, (S.VISITATION,)),
+    Move("reject", RejectedAtVisitation, (S.VISITATION,)),
+    Move("measure", MeasurementRecorded, WORKING),
+    Move(
+        "complete_baseline",
+        BaselineCompleted,
+        (S.BASELINE,),
+        guard="point_one_forms_complete",
+        guard_text="both point-1 forms (citizen and staff) must be recorded",
+    ),
+    Move("session", SessionHeld, (S.VISITATION, *WORKING)),
+    Move("meeting", NetworkMeetingHeld, (S.VISITATION, *WORKING)),
+    Move("join_group", GroupCourseJoined, WORKING),
+    Move("complete_group", GroupCourseCompleted, WORKING),
+    Move("treatment_plan", TreatmentPlanStarted, WORKING),
+    Move("reassign", ConsultantReassigned, WORKING),
+    Move("start_praktik", PraktikStarted, (S.ACTIVE,)),
+    Move("end_praktik", PraktikEnded, (S.PRAKTIK,)),
+    Move("start_job", JobStarted, (S.ACTIVE, S.PRAKTIK)),
+    Move("end_job", JobEnded, (S.JOB,)),
+    Move("start_education", EducationStarted, (S.ACTIVE, S.PRAKTIK)),
+    Move("end_education", EducationEnded, (S.EDUCATION,)),
+    Move("exit_planned", ExitedPlanned, (S.JOB, S.EDUCATION)),
+    Move("exit_unplanned", ExitedUnplanned, OPEN_STATES),
+    Move("follow_up", FollowUpRecorded, EXITED_STATES),
+    Move("correct", Corrected, tuple(CourseState)),
+)
+
+MOVES_BY_TRIGGER: dict[str, Move] = {move.trigger: move for move in MOVES}
+
+
+def transitions_table() -> list[dict[str, Any]]:
+    """The moves in the transitions library's format."""
+    return [
+        {
+            "trigger": move.trigger,
+            "source": list(move.sources),
+            "dest": move.dest,
+            **({"conditions": move.guard} if move.guard else {}),
+        }
+        for move in MOVES
+    ]
+
+
+class _Probe:
+    """The machine's model: a course's current state and its guard answers."""
+
+    state: CourseState
+
+    def __init__(self) -> None:
+        self.course: Course | None = None
+
+    def point_one_forms_complete(self) -> bool:
+        return self.course is not None and self.course.point_one_forms_complete
+
+
+class Workflow:
+    """Decides whether a move is allowed for a course, and which moves are."""
+
+    def __init__(self) -> None:
+        self._probe = _Probe()
+        self._machine = Machine(
+            model=self._probe,
+            states=CourseState,
+            transitions=transitions_table(),
+            initial=CourseState.VISITATION,
+            auto_transitions=False,
+        )
+
+    def allowed(self, course: Course) -> list[str]:
+        """The triggers whose source and guard admit the course now, in table order."""
+        return [move.trigger for move in MOVES if self._admits(course, move.trigger)]
+
+    def decide(self, course: Course, trigger: str) -> Move:
+        """The move for the trigger, or MoveRefused saying why and what is allowed."""
+        move = MOVES_BY_TRIGGER.get(trigger)
+        if move is None:
+            raise MoveRefused(trigger, course.state, self.allowed(course), "unknown move")
+        if self._admits(course, trigger):
+            return move
+        why = move.guard_text if course.state in move.sources else ""
+        raise MoveRefused(trigger, course.state, self.allowed(course), why)
+
+    def _admits(self, course: Course, trigger: str) -> bool:
+        self._probe.course = course
+        self._machine.set_state(course.state, model=self._probe)
+        if trigger not in self._machine.get_triggers(course.state):
+            return False
+        may: bool = getattr(self._probe, f"may_{trigger}")()
+        return may

@@ -1,0 +1,280 @@
+"""The course service: turns commands into events on Course aggregates.
+
+Every command takes one path: load the course, ask the workflow whether the
+move is allowed, let the aggregate record the event, save with optimistic
+concurrency. A conflicting save is retried on the fresh course only if the
+decision still holds there; otherwise it is refused and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from domain.citizen import Citizen
+from domain.course import Course
+from domain.errors import (
+    AlreadyOpen,
+    AmbiguousCourse,
+    ConcurrentChange,
+    CourseError,
+    CourseNotFound,
+    InvalidInput,
+)
+from domain.events import BaselineCompleted, CourseEvent
+from domain.values import CourseState, _validate_cpr
+from workflows.commands import Command, Correct, CourseCommand, Exit, Refer
+from workflows.machine import Workflow
+from workflows.persistence import OrjsonTranscoder, PydanticMapper
+
+COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/command")
+
+CourseFinder = Callable[[str], list[UUID]]
+"""Finds the course ids whose id starts with a prefix (a read-model lookup)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the course, the events it recorded, or that it was a repeat."""
+
+    course_id: UUID
+    events: tuple[str, ...] = ()
+    skipped: bool = False
+    versions: tuple[int, ...] = field(default=())
+
+
+class CourseService(Application[UUID]):
+    """The application service for citizen courses."""
+
+    name = "forloeb"
+    env: ClassVar[dict[str, str]] = {
+        "MAPPER_TOPIC": get_topic(PydanticMapper),
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+    }
+    conflict_retries = 3
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.workflow = Workflow()
+        self.course_finder: CourseFinder | None = None
+
+    # Commands ---------------------------------------------------------------
+
+    def execute(self, command: Command, actor: str) -> Outcome:
+        """Apply one command and save it; retry a conflict while the decision holds."""
+        for attempt in range(self.conflict_retries + 1):
+            cache: dict[UUID, Any] = {}
+            outcome = self.decide(command, actor, cache)
+            try:
+                self.save(*cache.values())
+            except IntegrityError:
+                if attempt == self.conflict_retries:
+                    raise ConcurrentChange(
+                        f"course {outcome.course_id}: changed by someone else at the same "
+                        "time; nothing was written, try again"
+                    ) from None
+                continue
+            return outcome
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def decide(self, command: Command, actor: str, cache: dict[UUID, Any]) -> Outcome:
+        """Decide a command on aggregates held in `cache`, leaving new events pending.
+
+        Nothing is saved; the caller saves the cache's aggregates. A refused
+        command raises before any event is triggered, so the cache stays clean.
+        """
+        actor = command.actor or actor
+        if isinstance(command, Refer):
+            return self._refer(command, actor, cache)
+        if not isinstance(command, CourseCommand):
+            raise InvalidInput("command", f"{command.name} is not a course command")
+        course_id = self.resolve(command.course)
+        course = self._load(Course, course_id, cache)
+        if command.command_id is not None and command.command_id in course.command_ids:
+            return Outcome(course_id, skipped=True)
+        before = course.version
+        self._apply_command(course, command, actor)
+        new = course.pending_events[-(course.version - before) :]
+        return Outcome(
+            course_id,
+            events=tuple(type(e).__name__ for e in new),
+            versions=tuple(e.originator_version for e in new),
+        )
+
+    def _apply_command(self, course: Course, command: CourseCommand, actor: str) -> None:
+        trigger = command.trigger_name()
+        move = self.workflow.decide(course, trigger)
+        common = {"actor": actor, "occurred_on": command.occurred_on}
+        if command.command_id is not None:
+            common["command_id"] = command.command_id
+        if isinstance(command, Correct):
+            target = self.event_at(course.id, command.version, course)
+            course.correct(
+                target,
+                reason=command.reason,
+                changes=command.changes,
+                retracted=command.retract,
+                **common,
+            )
+            return
+        fields = command.event_fields()
+        if isinstance(command, Exit) and command.planned:
+            fields["after"] = course.state.value
+        course.record(move.event, **common, **fields)
+        if course.state is CourseState.BASELINE and course.point_one_forms_complete:
+            self.workflow.decide(course, "complete_baseline")
+            course.record(BaselineCompleted, **common)
+
+    def _refer(self, command: Refer, actor: str, cache: dict[UUID, Any]) -> Outcome:
+        course_id = command.course_id
+        if course_id is None and command.command_id is not None:
+            course_id = uuid5(COMMAND_NAMESPACE, command.command_id)
+        if course_id is not None and course_id not in cache and course_id in self.repository:
+            existing = self._load(Course, course_id, cache)
+            if command.command_id is not None and command.command_id in existing.command_ids:
+                return Outcome(course_id, skipped=True)
+            raise CourseError(f"course_id: {course_id} is already in use")
+        citizen_id = Citizen.id_for(command.cpr)
+        try:
+            citizen = self._load(Citizen, citizen_id, cache)
+        except AggregateNotFoundError:
+            citizen = Citizen.register(command.cpr)
+        for other_id in citizen.courses_in(command.programme):
+            other = self._load(Course, other_id, cache)
+            if other.is_open:
+                raise AlreadyOpen(
+                    f"cpr: the citizen already has an open course {other_id} in "
+                    f"{command.programme} (state {other.state})"
+                )
+        course = Course.refer(
+            course_id=course_id,
+            actor=actor,
+            occurred_on=command.occurred_on,
+            command_id=command.command_id,
+            **command.event_fields(),
+        )
+        citizen.open_course(course.id, command.programme)
+        cache[citizen.id] = citizen
+        cache[course.id] = course
+        return Outcome(course.id, events=("Referred",), versions=(1,))
+
+    def _load(self, cls: type[Any], aggregate_id: UUID, cache: dict[UUID, Any]) -> Any:
+        if aggregate_id not in cache:
+            aggregate = self.repository.get(aggregate_id)
+            if not isinstance(aggregate, cls):
+                raise CourseNotFound(f"course: no course {aggregate_id}")
+            cache[aggregate_id] = aggregate
+        return cache[aggregate_id]
+
+    # Queries ----------------------------------------------------------------
+
+    def get_course(self, course_id: UUID) -> Course:
+        """The course as its events make it now."""
+        try:
+            course = self.repository.get(course_id)
+        except AggregateNotFoundError:
+            raise CourseNotFound(f"course: no course {course_id}") from None
+        if not isinstance(course, Course):
+            raise CourseNotFound(f"course: no course {course_id}")
+        return course
+
+    def course_events(self, course_id: UUID) -> list[CourseEvent]:
+        """Every event of the course, in order."""
+        return [e for e in self.events.get(course_id) if isinstance(e, CourseEvent)]
+
+    def event_at(self, course_id: UUID, version: int, course: Course | None = None) -> CourseEvent:
+        """The course's event with the given sequence number."""
+        latest = course.version if course is not None else None
+        if latest is not None and not 1 <= version <= latest:
+            raise InvalidInput("version", f"the course has events 1..{latest}, not {version}")
+        found = list(self.events.get(course_id, gt=version - 1, lte=version))
+        if not found or not isinstance(found[0], CourseEvent):
+            raise InvalidInput("version", f"the course has no event {version}")
+        return found[0]
+
+    def courses_of(self, cpr: str) -> list[UUID]:
+        """All courses of a citizen, oldest first."""
+        try:
+            citizen = self.repository.get(Citizen.id_for(cpr))
+        except AggregateNotFoundError:
+            return []
+        return list(citizen.courses)
+
+    def allowed_moves(self, course: Course) -> list[str]:
+        """The triggers the workflow allows for the course now."""
+        return self.workflow.allowed(course)
+
+    def resolve(self, ref: str) -> UUID:
+        """A course id from a full id, a unique id prefix, or a CPR with one open course."""
+        ref = ref.strip()
+        try:
+            return UUID(ref)
+        except ValueError:
+            pass
+        if _looks_like_cpr(ref):
+            return self._resolve_cpr(ref)
+        if self.course_finder is None or len(ref) < 4:
+            raise InvalidInput("course", f"{ref!r} is not a course id (give at least 4 characters)")
+        matches = self.course_finder(ref.lower())
+        if not matches:
+            raise CourseNotFound(f"course: no course id starts with {ref!r}")
+        if len(matches) > 1:
+            shown = ", ".join(str(m)[:8] for m in matches[:5])
+            raise AmbiguousCourse(f"course: {ref!r} matches {len(matches)} courses ({shown})")
+        return matches[0]
+
+    def _resolve_cpr(self, ref: str) -> UUID:
+        cpr = _validate_cpr(ref)
+        open_courses = [cid for cid in self.courses_of(cpr) if self.get_course(cid).is_open]
+        if not open_courses:
+            raise CourseNotFound("course: the citizen has no open course")
+        if len(open_courses) > 1:
+            raise AmbiguousCourse(
+                "course: the citizen has open courses in several programmes; give the course id"
+            )
+        return open_courses[0]
+
+    def execute_many(
+        self, commands: Iterable[Command], actor: str
+    ) -> list[Outcome | CourseError]:
+        """Decide a batch on shared aggregates, save once; fall back one by one on conflict.
+
+        Each command is decided on its own: a refused one is returned as its
+        error and leaves the others untouched.
+        """
+        batch = list(commands)
+        cache: dict[UUID, Any] = {}
+        results: list[Outcome | CourseError] = []
+        for command in batch:
+            results.append(self._decide_one(command, actor, cache))
+        try:
+            self.save(*cache.values())
+        except IntegrityError:
+            return [self._execute_one(command, actor) for command in batch]
+        return results
+
+    def _decide_one(
+        self, command: Command, actor: str, cache: dict[UUID, Any]
+    ) -> Outcome | CourseError:
+        try:
+            return self.decide(command, actor, cache)
+        except CourseError as error:
+            return error
+
+    def _execute_one(self, command: Command, actor: str) -> Outcome | CourseError:
+        try:
+            return self.execute(command, actor)
+        except CourseError as error:
+            return error
+
+
+def _looks_like_cpr(ref: str) -> bool:
+    digits = ref.replace("-", "")
+    return len(digits) == 10 and digits.isdigit()
+
