@@ -75,14 +75,24 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
 
 
 class Referred(CourseEvent, CanInitAggregate[UUID]):
-    """A citizen was referred to a programme; the course starts in visitation."""
+    """A citizen was referred to a programme; the course starts in visitation.
 
+    Version 2 added the benefit type; version-1 payloads are read as cash
+    benefit, activity-ready (the only group the first programme took).
+    """
+
+    class_version = 2
     originator_topic: str
     cpr: str = Field(pattern=r"^\d{10}$")
     programme: Name
     referring_caseworker: Name
     benefit_type: BenefitType
     note: FreeText = ""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no benefit type."""
+        state["benefit_type"] = BenefitType.KONTANTHJAELP_AKTIVITETSPARAT.value
 
     def apply(self, aggregate: Any) -> None:
         course: Course = aggregate
