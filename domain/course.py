@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from domain.errors import CourseError, InvalidInput
 from domain.events import (
-    CourseEvent,
     Corrected,
+    CourseEvent,
     ExitedPlanned,
     FollowUpRecorded,
     GroupCourseCompleted,

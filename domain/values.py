@@ -28,7 +28,7 @@ def cpr_birth_date(digits: str) -> date:
     return date(century + yy, month, day)
 
 
-def _validate_cpr(value: str) -> str:
+def normalise_cpr(value: str) -> str:
     match = _CPR_PATTERN.match(value.strip())
     if match is None:
         raise ValueError("must be 10 digits, DDMMYY-SSSS (the dash is optional)")
@@ -40,7 +40,7 @@ def _validate_cpr(value: str) -> str:
     return digits
 
 
-Cpr = Annotated[str, AfterValidator(_validate_cpr)]
+Cpr = Annotated[str, AfterValidator(normalise_cpr)]
 """A CPR number, normalised to 10 digits without the dash."""
 
 

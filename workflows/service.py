@@ -28,7 +28,7 @@ from domain.errors import (
     InvalidInput,
 )
 from domain.events import BaselineCompleted, CourseEvent
-from domain.values import CourseState, _validate_cpr
+from domain.values import CourseState, normalise_cpr
 from workflows.commands import Command, Correct, CourseCommand, Exit, Refer
 from workflows.machine import Workflow
 from workflows.persistence import OrjsonTranscoder, PydanticMapper
@@ -110,17 +110,19 @@ class CourseService(Application[UUID]):
     def _apply_command(self, course: Course, command: CourseCommand, actor: str) -> None:
         trigger = command.trigger_name()
         move = self.workflow.decide(course, trigger)
-        common = {"actor": actor, "occurred_on": command.occurred_on}
+        common: dict[str, Any] = {"actor": actor, "occurred_on": command.occurred_on}
         if command.command_id is not None:
             common["command_id"] = command.command_id
         if isinstance(command, Correct):
             target = self.event_at(course.id, command.version, course)
             course.correct(
                 target,
+                actor=actor,
+                occurred_on=command.occurred_on,
+                command_id=command.command_id,
                 reason=command.reason,
                 changes=command.changes,
                 retracted=command.retract,
-                **common,
             )
             return
         fields = command.event_fields()
@@ -166,7 +168,7 @@ class CourseService(Application[UUID]):
 
     def _load(self, cls: type[Any], aggregate_id: UUID, cache: dict[UUID, Any]) -> Any:
         if aggregate_id not in cache:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
             if not isinstance(aggregate, cls):
                 raise CourseNotFound(f"course: no course {aggregate_id}")
             cache[aggregate_id] = aggregate
@@ -177,7 +179,7 @@ class CourseService(Application[UUID]):
     def get_course(self, course_id: UUID) -> Course:
         """The course as its events make it now."""
         try:
-            course = self.repository.get(course_id)
+            course: Any = self.repository.get(course_id)
         except AggregateNotFoundError:
             raise CourseNotFound(f"course: no course {course_id}") from None
         if not isinstance(course, Course):
@@ -201,7 +203,7 @@ class CourseService(Application[UUID]):
     def courses_of(self, cpr: str) -> list[UUID]:
         """All courses of a citizen, oldest first."""
         try:
-            citizen = self.repository.get(Citizen.id_for(cpr))
+            citizen: Citizen = self.repository.get(Citizen.id_for(cpr))
         except AggregateNotFoundError:
             return []
         return list(citizen.courses)
@@ -230,7 +232,7 @@ class CourseService(Application[UUID]):
         return matches[0]
 
     def _resolve_cpr(self, ref: str) -> UUID:
-        cpr = _validate_cpr(ref)
+        cpr = normalise_cpr(ref)
         open_courses = [cid for cid in self.courses_of(cpr) if self.get_course(cid).is_open]
         if not open_courses:
             raise CourseNotFound("course: the citizen has no open course")
