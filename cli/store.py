@@ -3,16 +3,52 @@
 The choice is configuration alone: `--db PATH` / FORLOEB_DB selects a SQLite
 file, `--database-url postgresql://…` / FORLOEB_DATABASE_URL selects a
 PostgreSQL database. Both map onto eventsourcing's own persistence modules.
+
+On PostgreSQL the application never creates tables: an owner role runs
+`forloeb init` once (and again after an upgrade), and the application role
+only reads and appends. Two things make that work:
+
+- `CREATE_TABLE=no` in the application's environment. `forloeb init` opens the
+  store through `config.for_init()`, whose environment says `CREATE_TABLE=yes`;
+  anything that creates tables (the event store, the projections' views) should
+  create them only when `config.create_tables` is true.
+- eventsourcing serialises inserts with `LOCK TABLE … IN EXCLUSIVE MODE`, which
+  PostgreSQL only allows to roles holding UPDATE, DELETE or TRUNCATE on the
+  table. `AppendOnlyPostgresRecorder` takes a transaction-scoped advisory lock
+  instead, so a role with only SELECT and INSERT can append. The ordering
+  guarantee is the same (every inserting transaction holds the lock until it
+  commits, so notification ids are issued in commit order) and readers are
+  never blocked.
+
+Nothing here imports psycopg at import time; the recorder class is built on
+first use (`--help` must not pay for a database driver).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from domain.errors import CourseError
 
 DEFAULT_DB = Path("~/.local/share/forloeb/forloeb.sqlite")
+APPLICATION_NAME = "forloeb"
+"""CourseService.name: eventsourcing names the events table `<name>_events`."""
+EVENTS_TABLE = f"{APPLICATION_NAME}_events"
+CONNECT_TIMEOUT_SECONDS = 5
+RECORDER_TOPIC = "cli.store:AppendOnlyPostgresRecorder"
+
+
+class StoreUnavailable(CourseError):
+    """The event store cannot be used: unreachable, missing, or not initialised.
+
+    The message is one line naming the store (host, port, database; never the
+    password) and what to do about it.
+    """
 
 
 @dataclass(frozen=True)
@@ -21,14 +57,24 @@ class StoreConfig:
 
     sqlite_path: Path | None = None
     database_url: str | None = None
+    create_tables: bool = False
+    """Create missing tables (the owner role, during `forloeb init`); SQLite always does."""
 
     @classmethod
     def from_options(cls, db: str | None, database_url: str | None) -> StoreConfig:
-        """The store from CLI options, falling back to the environment, then the default."""
-        url = database_url or os.environ.get("FORLOEB_DATABASE_URL")
+        """The store from CLI options, falling back to the environment, then the default.
+
+        An explicit option beats the environment: `--db x.sqlite` means SQLite
+        even when FORLOEB_DATABASE_URL is set.
+        """
+        if database_url:
+            return cls(database_url=database_url)
+        if db:
+            return cls(sqlite_path=Path(db).expanduser())
+        url = os.environ.get("FORLOEB_DATABASE_URL")
         if url:
             return cls(database_url=url)
-        path = db or os.environ.get("FORLOEB_DB") or str(DEFAULT_DB)
+        path = os.environ.get("FORLOEB_DB") or str(DEFAULT_DB)
         return cls(sqlite_path=Path(path).expanduser())
 
     @property
@@ -36,17 +82,23 @@ class StoreConfig:
         """Whether the store is a PostgreSQL database."""
         return self.database_url is not None
 
+    @property
+    def postgres(self) -> PostgresTarget:
+        """The PostgreSQL connection settings (only for a PostgreSQL store)."""
+        if self.database_url is None:
+            raise ValueError("not a PostgreSQL store")
+        return PostgresTarget.from_url(self.database_url)
+
     def describe(self) -> str:
         """A one-line description without secrets."""
         if self.database_url is not None:
-            parts = urlparse(self.database_url)
-            return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"
+            return self.postgres.describe()
         return f"sqlite:{self.sqlite_path}"
 
     def env(self) -> dict[str, str]:
-        """eventsourcing environment variables for this store."""
+        """eventsourcing environment variables (PostgreSQL tables only if `create_tables`)."""
         if self.database_url is not None:
-            return postgres_env(self.database_url)
+            return self.postgres.env(create_tables=self.create_tables)
         assert self.sqlite_path is not None
         self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         return {
@@ -55,18 +107,206 @@ class StoreConfig:
             "SQLITE_LOCK_TIMEOUT": "30",
         }
 
+    def for_init(self) -> StoreConfig:
+        """The same store, opened by `forloeb init`: missing tables are created."""
+        return replace(self, create_tables=True)
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """A PostgreSQL database and schema, parsed from a postgresql:// URL.
+
+    The URL's query may name a schema (`?schema=kommune_370`), so several
+    deployments can share one database; the default is `public`.
+    """
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str
+    schema: str = "public"
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresTarget:
+        """Parse a postgresql:// URL; a bad one raises StoreUnavailable naming the problem."""
+        parts = urlparse(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise StoreUnavailable(
+                f"database_url: scheme must be postgresql://, not {parts.scheme or '(none)'}://"
+            )
+        query = parse_qs(parts.query)
+        unknown = sorted(set(query) - {"schema"})
+        if unknown:
+            raise StoreUnavailable(
+                f"database_url: unknown parameter {unknown[0]!r} (only 'schema' is understood)"
+            )
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            raise StoreUnavailable("database_url: the port is not a number") from None
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=port,
+            dbname=unquote(parts.path.lstrip("/")) or "forloeb",
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            schema=(query.get("schema") or ["public"])[-1] or "public",
+        )
+
+    def describe(self) -> str:
+        """`postgresql://host:port/db` (plus the schema if not public), without secrets."""
+        schema = "" if self.schema == "public" else f"?schema={self.schema}"
+        return f"postgresql://{self.host}:{self.port}/{self.dbname}{schema}"
+
+    def env(self, *, create_tables: bool = False) -> dict[str, str]:
+        """eventsourcing's PostgreSQL settings (tables are created only if asked)."""
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
+            # A CLI process needs one connection; a long-running writer may borrow more.
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            # Wait at most this long for the append lock before giving up.
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
+            "CREATE_TABLE": "yes" if create_tables else "no",
+        }
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for psycopg.connect."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.dbname,
+            "user": self.user,
+            "password": self.password,
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "application_name": "forloeb",
+        }
+
 
 def postgres_env(url: str) -> dict[str, str]:
     """eventsourcing's PostgreSQL settings from a postgresql:// URL."""
-    parts = urlparse(url)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError(f"database_url: scheme must be postgresql://, not {parts.scheme}://")
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": parts.path.lstrip("/") or "forloeb",
-        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or ""),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_CONNECT_TIMEOUT": "5",
-    }
+    return PostgresTarget.from_url(url).env()
+
+
+def check_reachable(config: StoreConfig) -> None:
+    """Connect once; an unreachable server or missing database raises StoreUnavailable.
+
+    A SQLite store is reachable when its directory can be created.
+    """
+    if config.database_url is None:
+        assert config.sqlite_path is not None
+        try:
+            config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreUnavailable(
+                f"cannot use the event store {config.describe()}: {e.strerror}"
+            ) from None
+        return
+    target = config.postgres
+    with _connect(target):
+        pass
+
+
+def check_ready(config: StoreConfig) -> None:
+    """As `check_reachable`, and the event store's tables exist (`forloeb init` was run)."""
+    check_reachable(config)
+    if config.database_url is None:
+        return  # SQLite creates its tables on first use.
+    target = config.postgres
+    with _connect(target) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s",
+            (target.schema, EVENTS_TABLE),
+        ).fetchone()
+    if row is None:
+        raise StoreUnavailable(
+            f"the event store {target.describe()} is not initialised "
+            f"(no table {target.schema}.{EVENTS_TABLE}); run `forloeb init` as the owner role"
+        )
+
+
+def _connect(target: PostgresTarget) -> Any:
+    """A psycopg connection to the target, or StoreUnavailable with a one-line reason."""
+    import psycopg
+
+    try:
+        return psycopg.connect(**target.connect_kwargs())
+    except psycopg.OperationalError as e:
+        raise StoreUnavailable(
+            f"cannot reach the event store {target.describe()}: {connection_problem(e, target)}"
+        ) from None
+
+
+def connection_problem(error: BaseException, target: PostgresTarget) -> str:
+    """The reason a connection failed, as one short line without the password."""
+    text = str(error)
+    lowered = text.lower()
+    if "connection refused" in lowered:
+        reason = "no server is accepting connections there (connection refused)"
+    elif "timeout expired" in lowered or "timed out" in lowered:
+        reason = f"no answer within {CONNECT_TIMEOUT_SECONDS} s"
+    elif "could not translate host name" in lowered or "name or service not known" in lowered:
+        reason = f"unknown host {target.host}"
+    elif "password authentication failed" in lowered:
+        reason = f"password authentication failed for user {target.user!r}"
+    elif "does not exist" in lowered and "database" in lowered:
+        reason = f"database {target.dbname!r} does not exist"
+    else:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        reason = lines[0] if lines else type(error).__name__
+        reason = reason.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
+    if target.password:
+        reason = reason.replace(target.password, "***")
+    return reason
+
+
+def advisory_lock_key(schema: str, table: str) -> int:
+    """A stable signed 64-bit advisory-lock key for one events table."""
+    digest = hashlib.sha256(f"forloeb-append:{schema}.{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _define_append_only_recorder() -> type[Any]:
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+    from psycopg.sql import SQL, Literal
+
+    class AppendOnlyPostgresRecorder(PostgresApplicationRecorder):
+        """eventsourcing's recorder, serialising appends with an advisory lock.
+
+        The library's `LOCK TABLE … IN EXCLUSIVE MODE` needs UPDATE, DELETE or
+        TRUNCATE privilege; `pg_advisory_xact_lock` needs none, so the
+        application role can be limited to SELECT and INSERT on the events.
+        """
+
+        def __init__(
+            self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+        ) -> None:
+            super().__init__(datastore, events_table_name=events_table_name)
+            key = advisory_lock_key(datastore.schema, events_table_name)
+            self.lock_table_statements = [
+                SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+                SQL("SELECT pg_advisory_xact_lock({0})").format(Literal(key)),
+            ]
+
+    AppendOnlyPostgresRecorder.__module__ = __name__
+    AppendOnlyPostgresRecorder.__qualname__ = "AppendOnlyPostgresRecorder"
+    return AppendOnlyPostgresRecorder
+
+
+def __getattr__(name: str) -> Any:
+    """Build `AppendOnlyPostgresRecorder` on first access (eventsourcing resolves it by topic)."""
+    if name == "AppendOnlyPostgresRecorder":
+        cls = _define_append_only_recorder()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from domain.course import LOCAL_TIME
 from domain.values import (
@@ -290,16 +290,22 @@ class Exit(CourseCommand):
 
     name = "exit"
     planned: bool = Field(description="planned exit (else unplanned)")
-    reason: UnplannedExitReason | None = Field(default=None, description="why (unplanned)")
+    reason: UnplannedExitReason | None = Field(
+        default=None, validate_default=True, description="why (unplanned)"
+    )
     detail: FreeText = Field(default="", description="free-text detail")
 
-    @model_validator(mode="after")
-    def _reason_fits_kind(self) -> Exit:
-        if self.planned and self.reason is not None:
-            raise ValueError("reason is only for unplanned exits")
-        if not self.planned and self.reason is None:
-            raise ValueError("reason is required for an unplanned exit")
-        return self
+    @field_validator("reason")
+    @classmethod
+    def _reason_fits_kind(
+        cls, reason: UnplannedExitReason | None, info: ValidationInfo
+    ) -> UnplannedExitReason | None:
+        planned = info.data.get("planned")
+        if planned and reason is not None:
+            raise ValueError("only unplanned exits have a reason")
+        if planned is False and reason is None:
+            raise ValueError("required for an unplanned exit")
+        return reason
 
     def trigger_name(self) -> str:
         return "exit_planned" if self.planned else "exit_unplanned"

@@ -94,7 +94,7 @@ class CourseService(Application[UUID]):
             return self._refer(command, actor, cache)
         if not isinstance(command, CourseCommand):
             raise InvalidInput("command", f"{command.name} is not a course command")
-        course_id = self.resolve(command.course)
+        course_id = self.resolve(command.course, cache)
         course = self._load(Course, course_id, cache)
         if command.command_id is not None and command.command_id in course.command_ids:
             return Outcome(course_id, skipped=True)
@@ -212,15 +212,18 @@ class CourseService(Application[UUID]):
         """The triggers the workflow allows for the course now."""
         return self.workflow.allowed(course)
 
-    def resolve(self, ref: str) -> UUID:
-        """A course id from a full id, a unique id prefix, or a CPR with one open course."""
+    def resolve(self, ref: str, cache: dict[UUID, Any] | None = None) -> UUID:
+        """A course id from a full id, a unique id prefix, or a CPR with one open course.
+
+        `cache` holds aggregates decided but not yet saved (a batch), which count too.
+        """
         ref = ref.strip()
         try:
             return UUID(ref)
         except ValueError:
             pass
         if _looks_like_cpr(ref):
-            return self._resolve_cpr(ref)
+            return self._resolve_cpr(ref, {} if cache is None else cache)
         if self.course_finder is None or len(ref) < 4:
             raise InvalidInput("course", f"{ref!r} is not a course id (give at least 4 characters)")
         matches = self.course_finder(ref.lower())
@@ -231,9 +234,15 @@ class CourseService(Application[UUID]):
             raise AmbiguousCourse(f"course: {ref!r} matches {len(matches)} courses ({shown})")
         return matches[0]
 
-    def _resolve_cpr(self, ref: str) -> UUID:
+    def _resolve_cpr(self, ref: str, cache: dict[UUID, Any]) -> UUID:
         cpr = normalise_cpr(ref)
-        open_courses = [cid for cid in self.courses_of(cpr) if self.get_course(cid).is_open]
+        citizen_id = Citizen.id_for(cpr)
+        course_ids: list[UUID]
+        if citizen_id in cache:
+            course_ids = list(cache[citizen_id].courses)
+        else:
+            course_ids = self.courses_of(cpr)
+        open_courses = [cid for cid in course_ids if self._load(Course, cid, cache).is_open]
         if not open_courses:
             raise CourseNotFound("course: the citizen has no open course")
         if len(open_courses) > 1:

@@ -1,0 +1,73 @@
+"""Errors become exit codes in one place, each as one line on stderr.
+
+Bad input (InvalidInput, click usage errors) exits 2, a refused command
+(CourseError) exits 1, anything unexpected exits 3 with the trace written to
+a log file, never to the screen.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from cli.vocabulary import reason as refusal_reason
+from domain.errors import CourseError, InvalidInput
+from domain.validation import first_error
+
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
+def error_log_path() -> Path:
+    """Where unexpected errors are traced: $XDG_STATE_HOME/forloeb/errors.log."""
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "forloeb" / "errors.log"
+
+
+def write_trace(error: BaseException) -> Path:
+    """Append the error's trace to the log (a temp file if the log is not writable)."""
+    entry = (
+        f"--- {datetime.now(UTC).isoformat(timespec='seconds')} "
+        f"pid {os.getpid()}\n{''.join(traceback.format_exception(error))}\n"
+    )
+    for path in (error_log_path(), Path(tempfile.gettempdir()) / "forloeb-errors.log"):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as log:
+                log.write(entry)
+            return path
+        except OSError:
+            continue
+    return Path("(nowhere: no writable log location)")
+
+
+def fail(message: str, code: int) -> int:
+    """Print one error line on stderr; the exit code to use."""
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def handle(error: BaseException) -> int:
+    """The exit code for an error, after printing its one line."""
+    if isinstance(error, InvalidInput):
+        return fail(str(error), EXIT_BAD_INPUT)
+    if isinstance(error, CourseError):
+        return fail(refusal_reason(error), EXIT_REFUSED)
+    if isinstance(error, ValidationError):
+        field, reason = first_error(error)
+        return fail(f"{field}: {reason}", EXIT_BAD_INPUT)
+    if isinstance(error, click.ClickException):
+        return fail(error.format_message(), error.exit_code)
+    if isinstance(error, click.Abort | KeyboardInterrupt):
+        return fail("interrupted; nothing more was written", EXIT_INTERRUPTED)
+    path = write_trace(error)
+    click.echo(f"internal error: {type(error).__name__}; full trace in {path}", err=True)
+    return EXIT_INTERNAL

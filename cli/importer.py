@@ -1,0 +1,157 @@
+"""`forloeb import`: apply a JSONL file of commands, one command per line.
+
+Each line is validated and decided on its own; lines are saved in batches
+(`CourseService.execute_many`) for speed, and a refused line leaves the others
+untouched. Lines with a `command_id` already applied are skipped, so importing
+the same file twice applies nothing the second time. The demo and the
+benchmarks use `import_lines`, the same path as the command.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from cli.vocabulary import command_from_line, reason
+from domain.errors import CourseError
+from workflows.commands import Command, CourseCommand, Refer
+from workflows.service import CourseService, Outcome
+
+BATCH_SIZE = 500
+
+Line = str | Mapping[str, Any]
+"""An import line: JSON text, or an already parsed line (the demo's generator)."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A line that was not applied, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did, line by line summed up."""
+
+    applied: int = 0
+    skipped: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    json_lines: int = 0
+    """Lines that were JSON objects (whatever became of them)."""
+
+    @property
+    def lines(self) -> int:
+        """Non-blank lines read."""
+        return self.applied + self.skipped + len(self.refused)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready values."""
+        return {
+            "lines": self.lines,
+            "applied": self.applied,
+            "skipped": self.skipped,
+            "refused": [{"line": r.line, "reason": r.reason} for r in self.refused],
+        }
+
+
+def parse_line(line: Line) -> Mapping[str, Any]:
+    """The JSON object of a line; CourseError (refused) when it is not one."""
+    if isinstance(line, Mapping):
+        return line
+    try:
+        data = json.loads(line)
+    except ValueError as e:
+        raise CourseError(f"line: not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise CourseError(f"line: must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+Parsed = tuple[int, Command | CourseError]
+"""A line's number and its command, or why it is refused before any decision."""
+
+
+def _parsed(lines: Iterable[Line], report: ImportReport) -> Iterator[Parsed]:
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, str) and not line.strip():
+            continue
+        try:
+            data = parse_line(line)
+        except CourseError as error:
+            yield number, error
+            continue
+        report.json_lines += 1
+        try:
+            yield number, command_from_line(data)
+        except CourseError as error:
+            yield number, error
+
+
+def names_course_indirectly(item: Command | CourseError) -> bool:
+    """Whether a command names its course by CPR or id prefix (resolved from saved data)."""
+    if not isinstance(item, CourseCommand):
+        return False
+    try:
+        UUID(item.course.strip())
+    except ValueError:
+        return True
+    return False
+
+
+def _batches(parsed: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
+    """Batches of at most `size` lines; a line naming its course by CPR or prefix starts a
+    new batch after an unsaved referral, so it can find the course that referral opened."""
+    batch: list[Parsed] = []
+    holds_referral = False
+    for number, item in parsed:
+        if batch and (len(batch) >= size or (holds_referral and names_course_indirectly(item))):
+            yield batch
+            batch, holds_referral = [], False
+        batch.append((number, item))
+        holds_referral = holds_referral or isinstance(item, Refer)
+    if batch:
+        yield batch
+
+
+def _record(report: ImportReport, number: int, result: Outcome | CourseError) -> None:
+    if isinstance(result, CourseError):
+        report.refused.append(Refusal(number, reason(result)))
+    elif result.skipped:
+        report.skipped += 1
+    else:
+        report.applied += 1
+
+
+def _import_batch(
+    service: CourseService, batch: list[Parsed], actor: str, report: ImportReport
+) -> None:
+    commands = [(number, item) for number, item in batch if isinstance(item, Command)]
+    for number, item in batch:
+        if isinstance(item, CourseError):
+            _record(report, number, item)
+    results = service.execute_many([command for _, command in commands], actor)
+    for (number, _), result in zip(commands, results, strict=True):
+        _record(report, number, result)
+
+
+def import_lines(
+    service: CourseService,
+    lines: Iterable[Line],
+    actor: str,
+    *,
+    batch_size: int = BATCH_SIZE,
+    after_batch: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Apply import lines in batches; `after_batch(n)` is told how many lines each batch held."""
+    report = ImportReport()
+    for batch in _batches(_parsed(lines, report), batch_size):
+        _import_batch(service, batch, actor, report)
+        if after_batch is not None:
+            after_batch(len(batch))
+    report.refused.sort(key=lambda refusal: refusal.line)
+    return report

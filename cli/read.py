@@ -1,0 +1,110 @@
+"""Read commands: `courses` (the course list) and `workflow` (states and moves)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+from pydantic import TypeAdapter, ValidationError
+
+from cli.context import app_context
+from cli.render import console, emit_json, format_option, short_id, table
+from domain.errors import InvalidInput
+from domain.validation import first_error
+from domain.values import CourseState, Cpr, mask_cpr
+from workflows import diagram
+
+if TYPE_CHECKING:
+    from projections.course_list import CourseRow
+
+
+def row_dict(row: CourseRow) -> dict[str, Any]:
+    """A course-list row as plain values, CPR masked."""
+    return {
+        "course_id": str(row.course_id),
+        "cpr": mask_cpr(row.cpr),
+        "programme": row.programme,
+        "state": CourseState(row.state).value,
+        "state_since": row.state_since.isoformat(),
+        "consultant": row.consultant,
+        "referred_on": row.referred_on.isoformat(),
+        "version": row.version,
+    }
+
+
+def _normalised_cpr(cpr: str | None) -> str | None:
+    if cpr is None:
+        return None
+    try:
+        normalised: str = TypeAdapter(Cpr).validate_python(cpr)
+    except ValidationError as e:
+        raise InvalidInput("citizen", first_error(e)[1]) from None
+    return normalised
+
+
+@click.command("courses")
+@click.option("--citizen", "cpr", metavar="CPR", help="only this citizen's courses")
+@click.option("--consultant", metavar="USER", help="only this consultant's caseload")
+@click.option("--state", type=click.Choice([s.value for s in CourseState]), help="only this state")
+@click.option("--programme", metavar="NAME", help="only this programme")
+@format_option
+def courses_command(
+    cpr: str | None,
+    consultant: str | None,
+    state: str | None,
+    programme: str | None,
+    output_format: str,
+) -> None:
+    """List courses, newest referral last, with optional filters."""
+    views = app_context().caught_up_views()
+    found = views.course_list.list_courses(
+        cpr=_normalised_cpr(cpr), consultant=consultant, state=state, programme=programme
+    )
+    rows = sorted(
+        (row_dict(row) for row in found), key=lambda r: (r["referred_on"], r["course_id"])
+    )
+    if output_format == "json":
+        emit_json(rows)
+        return
+    columns = ["course", "citizen", "programme", "state", "since", "consultant", "referred"]
+    cells = [
+        [
+            short_id(r["course_id"]),
+            r["cpr"],
+            r["programme"],
+            r["state"],
+            r["state_since"],
+            r["consultant"],
+            r["referred_on"],
+        ]
+        for r in rows
+    ]
+    console().print(table(f"{len(rows)} courses", columns, cells))
+
+
+@click.command("workflow")
+@click.option(
+    "--diagram",
+    "diagram_format",
+    type=click.Choice(["mermaid", "dot"]),
+    help="print the workflow as a Mermaid or Graphviz dot diagram instead",
+)
+@format_option
+def workflow_command(diagram_format: str | None, output_format: str) -> None:
+    """Show the course states and the moves between them (the one transitions table)."""
+    if diagram_format == "mermaid":
+        click.echo(diagram.mermaid())
+        return
+    if diagram_format == "dot":
+        click.echo(diagram.dot())
+        return
+    rows = diagram.rows()
+    if output_format == "json":
+        emit_json({"states": diagram.states(), "moves": [row.as_dict() for row in rows]})
+        return
+    cells = [
+        [row.command, ", ".join(row.sources), row.dest or "(stays)", row.event, row.guard]
+        for row in rows
+    ]
+    columns = ["command", "from", "to", "event", "guard"]
+    console().print(table("states: " + " → ".join(diagram.states()), columns, cells))

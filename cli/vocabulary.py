@@ -1,0 +1,59 @@
+"""One vocabulary for the command line and `forloeb import`.
+
+A command's name, its fields and their values mean the same whether they
+come from CLI options or from an import line; validation is the command
+model's own (pydantic), turned into one `field: reason` line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.errors import CourseError, InvalidInput, MoveRefused
+from domain.validation import first_error
+from workflows.commands import COMMANDS_BY_NAME, Command
+from workflows.diagram import command_for
+
+
+def command_class(name: object) -> type[Command]:
+    """The command class for a command name, e.g. "praktik start"."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("command", "missing; give the command's name, e.g. \"accept\"")
+    cls = COMMANDS_BY_NAME.get(" ".join(name.split()))
+    if cls is None:
+        known = ", ".join(sorted(COMMANDS_BY_NAME))
+        raise InvalidInput("command", f"unknown command {name!r} (known: {known})")
+    return cls
+
+
+def build_command(cls: type[Command], fields: Mapping[str, Any]) -> Command:
+    """The validated command from field values; InvalidInput names the first bad field."""
+    try:
+        return cls.model_validate(dict(fields))
+    except ValidationError as e:
+        raise InvalidInput(*first_error(e)) from None
+
+
+def field_name(key: str) -> str:
+    """A field name from an option or import key: kebab-case becomes snake_case."""
+    return key.strip().replace("-", "_")
+
+
+def command_from_line(line: Mapping[str, Any]) -> Command:
+    """The command an import line asks for: {"command": name, field: value, ...}."""
+    fields = {field_name(key): value for key, value in line.items()}
+    cls = command_class(fields.pop("command", None))
+    return build_command(cls, fields)
+
+
+def reason(error: CourseError) -> str:
+    """Why a command was refused, with workflow moves named as the commands that ask for them."""
+    if not isinstance(error, MoveRefused):
+        return str(error)
+    text = str(error).rsplit("; allowed here: ", 1)[0]
+    text = text.replace(f"cannot {error.trigger} ", f"cannot {command_for(error.trigger)} ", 1)
+    allowed = ", ".join(command_for(trigger) for trigger in error.allowed) or "nothing"
+    return f"{text}; allowed here: {allowed}"

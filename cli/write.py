@@ -1,0 +1,122 @@
+"""Write commands, generated from the command models (`workflows.commands`).
+
+Every name in COMMANDS_BY_NAME becomes a command; a name with a space becomes
+a nested group (`praktik start`). Each command assembles the options the user
+gave into the model, lets the service decide, prints one line and leaves the
+read views caught up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.context import AppContext, app_context
+from cli.options import FieldOption, command_options
+from cli.render import emit_json, format_param, short_id
+from cli.vocabulary import build_command
+from workflows.commands import COMMANDS_BY_NAME, Command, CourseCommand
+from workflows.service import Outcome
+
+COURSE_HELP = (
+    "COURSE is a course id, a unique id prefix (4+ characters), "
+    "or a CPR number with one open course."
+)
+
+GROUP_HELP = {
+    "praktik": "Workplace internship (virksomhedspraktik): start and end.",
+    "job": "Ordinary paid work: start and end.",
+    "education": "Education: start and end.",
+    "group": "Group courses: join and complete.",
+}
+
+
+def outcome_line(outcome: Outcome, state: str, command: Command) -> str:
+    """One line saying what a write did."""
+    head = f"course {short_id(outcome.course_id)}"
+    if outcome.skipped:
+        return f"{head}: already applied (command id {command.command_id}); nothing recorded"
+    recorded = ", ".join(
+        f"#{version} {event}"
+        for version, event in zip(outcome.versions, outcome.events, strict=True)
+    )
+    return f"{head}: recorded {recorded}; state {state}"
+
+
+def outcome_dict(outcome: Outcome, state: str) -> dict[str, Any]:
+    """What a write did, as plain JSON-ready values."""
+    return {
+        "course_id": str(outcome.course_id),
+        "skipped": outcome.skipped,
+        "events": [
+            {"seq": version, "event": event}
+            for version, event in zip(outcome.versions, outcome.events, strict=True)
+        ],
+        "state": state,
+    }
+
+
+def run_write(app: AppContext, command: Command, output_format: str) -> None:
+    """Execute a command, catch the views up, print the confirmation."""
+    outcome = app.service.execute(command, app.actor)
+    app.caught_up_views()
+    state = app.service.get_course(outcome.course_id).state.value
+    if output_format == "json":
+        emit_json(outcome_dict(outcome, state))
+    else:
+        click.echo(outcome_line(outcome, state, command))
+
+
+def _callback(cls: type[Command], options: list[FieldOption]) -> Any:
+    def callback(output_format: str, course: str | None = None, **values: Any) -> None:
+        fields = {
+            option.field: option.convert(values[option.field])
+            for option in options
+            if option.given(values[option.field])
+        }
+        if course is not None:
+            fields["course"] = course
+        run_write(app_context(), build_command(cls, fields), output_format)
+
+    return callback
+
+
+def write_command(cls: type[Command], leaf: str) -> click.Command:
+    """The click command for one command model."""
+    is_course_command = issubclass(cls, CourseCommand)
+    options = command_options(cls.model_fields, skip={"course"})
+    params: list[click.Parameter] = []
+    if is_course_command:
+        params.append(click.Argument(["course"], metavar="COURSE"))
+    params += [option.option for option in options]
+    params.append(format_param())
+    doc = (cls.__doc__ or "").strip()
+    if is_course_command:
+        doc += f"\n\n{COURSE_HELP}"
+    return click.Command(
+        leaf,
+        callback=_callback(cls, options),
+        params=params,
+        help=doc,
+        short_help=doc.splitlines()[0] if doc else None,
+    )
+
+
+def _group_for(parent: click.Group, word: str) -> click.Group:
+    existing = parent.commands.get(word)
+    if isinstance(existing, click.Group):
+        return existing
+    group = click.Group(word, help=GROUP_HELP.get(word, f"{word} commands."))
+    parent.add_command(group)
+    return group
+
+
+def add_write_commands(root: click.Group) -> None:
+    """Attach every command of the vocabulary to the root group."""
+    for name, cls in COMMANDS_BY_NAME.items():
+        *groups, leaf = name.split()
+        parent = root
+        for word in groups:
+            parent = _group_for(parent, word)
+        parent.add_command(write_command(cls, leaf))

@@ -1,0 +1,207 @@
+"""What every view shares: its own tables and tracking, and a projection that fills them.
+
+A view is an eventsourcing `TrackingRecorder` with tables of its own and a
+tracking table named after it (`<name>_tracking`), so every view can be at its
+own position and be rebuilt alone. The view's SQL is written once, with `?`
+placeholders and `{table}` names; the SQLite and PostgreSQL variants
+(`projections.sqlite`, `projections.postgres`) supply the dialect.
+
+A projection turns events into writes on its view. The catalog hands it a
+batch of events inside a transaction that also records the batch's last
+position in the view's tracking table, so a batch counts exactly once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+from typing import Any, ClassVar, Generic, TypeVar
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+
+Row = Mapping[str, Any]
+Positioned = tuple[Any, int]
+"""A domain event with its notification id (its position in the log)."""
+
+REBUILDING = "__rebuilding__"
+"""Tracking-table row marking a rebuild in progress (like eventsourcing's `__migration__`)."""
+
+
+class View(TrackingRecorder, ABC):
+    """A read model with its own tables, written together with its tracking position."""
+
+    name: ClassVar[str]
+    """The view's name; prefixes its tracking table."""
+    tables: ClassVar[dict[str, str]]
+    """Table name -> column definitions (portable SQL: TEXT, INTEGER, BIGINT)."""
+    indexes: ClassVar[dict[str, str]] = {}
+    """Index name -> `table (columns)`."""
+
+    application_name: str = ""
+    """The upstream application whose log the view follows (set by the catalog)."""
+    may_create_tables: bool = True
+    """Whether the connection may drop and create tables; if not, a reset deletes rows."""
+
+    # Supplied by the dialect variant ------------------------------------------
+
+    @abstractmethod
+    def transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
+        """A transaction on the view's database, yielding a cursor."""
+
+    @abstractmethod
+    def table(self, name: str) -> str:
+        """The table's name as SQL (schema-qualified where the dialect has schemas)."""
+
+    @abstractmethod
+    def placeholders(self, statement: str) -> str:
+        """The statement with `?` placeholders in the dialect's style."""
+
+    @abstractmethod
+    def track(self, c: Any, tracking: Tracking) -> None:
+        """Record the position in the cursor's transaction; refuse a position not ahead."""
+
+    @abstractmethod
+    def create_table(self) -> None:
+        """Create the tracking table and the view's tables if missing."""
+
+    @property
+    @abstractmethod
+    def tracking_table(self) -> str:
+        """The tracking table's name as SQL."""
+
+    # Portable -----------------------------------------------------------------
+
+    _sql_cache: dict[str, str]
+
+    def sql(self, statement: str) -> str:
+        """The statement with `{table}` names resolved and placeholders converted (cached)."""
+        cache: dict[str, str] = self.__dict__.setdefault("_sql_cache", {})
+        try:
+            return cache[statement]
+        except KeyError:
+            names = {t: self.table(t) for t in self.tables}
+            resolved = self.placeholders(statement.format(**names))
+            cache[statement] = resolved
+            return resolved
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        """The rows a read-only query returns."""
+        with self.transaction(commit=False) as c:
+            c.execute(self.sql(statement), tuple(params))
+            return list(c.fetchall())
+
+    def ddl(self) -> list[str]:
+        """The statements creating the view's tables and indexes."""
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.table(t)} ({columns})"
+            for t, columns in self.tables.items()
+        ]
+        for index, target in self.indexes.items():
+            table, _, columns = target.partition(" ")
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {index} ON {self.table(table)} {columns}"
+            )
+        return statements
+
+    def position(self) -> int:
+        """The last notification id the view has processed (0 before the first)."""
+        return self.max_tracking_id(self.application_name) or 0
+
+    def is_rebuilding(self) -> bool:
+        """Whether a rebuild was started and has not yet reached the head."""
+        return self.max_tracking_id(REBUILDING) is not None
+
+    def reset(self, c: Any) -> None:
+        """Empty the view, forget its position, and mark it as rebuilding (one transaction)."""
+        if self.may_create_tables:
+            for t in self.tables:
+                c.execute(f"DROP TABLE IF EXISTS {self.table(t)}")
+            for statement in self.ddl():
+                c.execute(statement)
+        else:
+            for t in self.tables:
+                c.execute(f"DELETE FROM {self.table(t)}")
+        forget = self.placeholders(f"DELETE FROM {self.tracking_table} WHERE application_name=?")
+        c.execute(forget, (self.application_name,))
+        c.execute(forget, (REBUILDING,))
+        mark = self.placeholders(f"INSERT INTO {self.tracking_table} VALUES (?, ?)")
+        c.execute(mark, (REBUILDING, 1))
+
+    def finish_rebuild(self) -> None:
+        """Clear the rebuilding mark (the view has reached the head)."""
+        with self.transaction(commit=True) as c:
+            statement = f"DELETE FROM {self.tracking_table} WHERE application_name=?"
+            c.execute(self.placeholders(statement), (REBUILDING,))
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, sorted: for comparing two builds of the view."""
+        result = {}
+        with self.transaction(commit=False) as c:
+            for t in self.tables:
+                c.execute(f"SELECT * FROM {self.table(t)}")
+                result[t] = sorted(
+                    (tuple(row.values()) if isinstance(row, dict) else tuple(row))
+                    for row in c.fetchall()
+                )
+        return result
+
+
+TView = TypeVar("TView", bound=View)
+Handler = Callable[[Any, Any, Any, int], None]
+
+
+class ViewProjection(Projection[TView], ABC, Generic[TView]):
+    """Projects events into one view. Subclasses map event classes to handlers.
+
+    `handlers` lists, for each event class the view reads, a function
+    `(projection, cursor, event, position)`; other events only advance the
+    position. `topics` follows from it, so the catalog decodes only events
+    some view reads.
+    """
+
+    handlers: ClassVar[dict[type[Any], Handler]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.topics = tuple(get_topic(event_class) for event_class in cls.handlers)
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """The library's one-event entry point: the event and its position in one transaction."""
+        with self.view.transaction(commit=True) as c:
+            self.view.track(c, tracking)
+            self.project(c, [(domain_event, tracking.notification_id)])
+
+    def project(self, c: Any, events: Sequence[Positioned]) -> None:
+        """Write a batch of events to the view in the cursor's transaction."""
+        handlers = self.handlers
+        for event, position in events:
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(self, c, event, position)
+
+    def execute(self, c: Any, statement: str, *params: Any) -> None:
+        """Run one of the view's statements in the cursor's transaction."""
+        c.execute(self.view.sql(statement), params)
+
+
+def iso(day: date | str) -> str:
+    """A date as stored in views: ISO text (sorts and compares as dates on both dialects)."""
+    return day.isoformat() if isinstance(day, date) else date.fromisoformat(str(day)).isoformat()
+
+
+class ViewSpec:
+    """One view as the catalog knows it: the view class and the projection that fills it."""
+
+    def __init__(self, view: type[Any], projection: type[ViewProjection[Any]]) -> None:
+        """`view` is the dialect-neutral `View` subclass; the catalog adds the dialect."""
+        self.view = view
+        self.projection = projection
+
+    @property
+    def name(self) -> str:
+        """The view's name."""
+        return str(self.view.name)

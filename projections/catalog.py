@@ -1,0 +1,275 @@
+"""The catalog of views: open them on a store, catch them up, rebuild them, report status.
+
+Catching up reads the log once for all views, in batches: each batch's events
+are decoded once, and every view behind is written in ONE transaction that
+also moves each view's tracking position to the batch's last notification.
+A crash loses at most the batch in flight, which is read again; nothing is
+counted twice. The tracking upserts come first in that transaction, so a
+second process catching up at the same moment waits on them and then finds
+its batch already done.
+
+eventsourcing's `ProjectionRunner` is not used: it needs a subscription, which
+the SQLite recorder does not offer, and it processes one event per
+transaction in a background thread. The catalog drives the same `Projection`
+objects from the library's own notification reading and tracking instead,
+synchronously, which is what a CLI command needs before it exits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import import_module
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from projections.base import Positioned, View, ViewProjection, ViewSpec
+
+if TYPE_CHECKING:
+    from eventsourcing.application import Application
+
+    from cli.store import StoreConfig
+    from projections.audit import AuditView
+    from projections.caseload import CaseloadView
+    from projections.course_list import CourseListView
+
+VIEW_MODULES: tuple[str, ...] = (
+    "projections.course_list",
+    "projections.caseload",
+    "projections.audit",
+)
+"""Each module defines `VIEW = ViewSpec(...)`; adding a view is adding its module here."""
+
+Progress = Callable[[int, int], None]
+"""Called after each committed batch with (notifications done, notifications to do)."""
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    """Where one view stands against the head of the log."""
+
+    name: str
+    position: int
+    head: int
+    rebuilding: bool = False
+
+    @property
+    def behind(self) -> int:
+        """How many notification ids the view has still to process."""
+        return max(self.head - self.position, 0)
+
+
+@dataclass
+class _Entry:
+    view: View
+    projection: ViewProjection[Any]
+    rebuilding: bool
+
+
+def registered() -> tuple[ViewSpec, ...]:
+    """The registered views, in catalog order."""
+    return tuple(import_module(module).VIEW for module in VIEW_MODULES)
+
+
+def open_views(store: StoreConfig, *, app: Application[Any] | None = None) -> Views:
+    """The views on a store; pass the open `app` to share its connections."""
+    if app is None:
+        from workflows.service import CourseService
+
+        return Views(CourseService(env=store.env()), owns_app=True)
+    return Views(app, owns_app=False)
+
+
+class Views:
+    """Every registered view on one store, and the log they follow."""
+
+    batch_size = 2000
+    """Notifications per transaction while catching up or rebuilding."""
+
+    def __init__(self, app: Application[Any], *, owns_app: bool = False) -> None:
+        self.app = app
+        self._owns_app = owns_app
+        factory: Any = app.factory
+        may_create = bool(factory.env_create_table())
+        self._entries: dict[str, _Entry] = {}
+        for spec in registered():
+            view = _variant(type(factory).__module__, spec.view)(factory.datastore)
+            view.application_name = app.name
+            view.may_create_tables = may_create
+            if may_create:
+                view.create_table()
+            self._entries[spec.name] = _Entry(
+                view, spec.projection(view=view), view.is_rebuilding()
+            )
+        topics: set[str] = set()
+        for entry in self._entries.values():
+            topics.update(entry.projection.topics)
+        self._topics = frozenset(topics)
+
+    # The views ------------------------------------------------------------------
+
+    @property
+    def names(self) -> list[str]:
+        """The views' names, in catalog order."""
+        return list(self._entries)
+
+    def view(self, name: str) -> View:
+        """One view by name."""
+        return self._entry(name).view
+
+    def _entry(self, name: str) -> _Entry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(self._entries)
+            raise KeyError(f"no view {name!r} (views: {known})") from None
+
+    @property
+    def course_list(self) -> CourseListView:
+        """Every course, now."""
+        return self.view("course_list")  # type: ignore[return-value]
+
+    @property
+    def caseload(self) -> CaseloadView:
+        """Consultants' caseloads and what is due, as of a date."""
+        return self.view("caseload")  # type: ignore[return-value]
+
+    @property
+    def audit(self) -> AuditView:
+        """One citizen's complete history."""
+        return self.view("audit")  # type: ignore[return-value]
+
+    # Keeping them current -------------------------------------------------------------
+
+    def head(self) -> int:
+        """The id of the last notification in the log (0 when it is empty)."""
+        return self.app.recorder.max_notification_id() or 0
+
+    def status(self) -> list[ViewStatus]:
+        """Each view's position against the head."""
+        head = self.head()
+        return [
+            ViewStatus(name, entry.view.position(), head, entry.rebuilding)
+            for name, entry in self._entries.items()
+        ]
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Bring every view to the head; return how many notifications were processed."""
+        return self._advance(list(self._entries.values()), progress)
+
+    def rebuild(self, name: str | None = None, progress: Progress | None = None) -> int:
+        """Empty one view (or all) and rebuild from the start of the log.
+
+        A rebuild interrupted part-way is marked in the view; the next
+        `rebuild` or `catch_up` continues from the position it reached.
+        """
+        names = self.names if name is None else [name]
+        entries = [self._entry(n) for n in names]
+        for entry in entries:
+            if not entry.rebuilding:
+                with entry.view.transaction(commit=True) as c:
+                    entry.view.reset(c)
+                entry.rebuilding = True
+        return self._advance(entries, progress)
+
+    def _advance(self, entries: Sequence[_Entry], progress: Progress | None) -> int:
+        head = self.head()
+        positions = {id(e): e.view.position() for e in entries}
+        start = cursor = min(positions.values(), default=head)
+        processed = 0
+        while cursor < head:
+            notifications = self.app.recorder.select_notifications(
+                start=cursor, limit=self.batch_size, stop=head, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            last = notifications[-1].id
+            events = [
+                (self.app.mapper.to_domain_event(n), n.id)
+                for n in notifications
+                if n.topic in self._topics
+            ]
+            behind = [e for e in entries if positions[id(e)] < last]
+            try:
+                self._write(behind, positions, events, Tracking(self.app.name, last))
+            except IntegrityError:
+                # Another process moved these views on meanwhile: continue from there.
+                positions = {id(e): e.view.position() for e in entries}
+                cursor = min(positions.values())
+                continue
+            for entry in behind:
+                positions[id(entry)] = last
+            processed += len(notifications)
+            cursor = last
+            if progress is not None:
+                progress(cursor - start, head - start)
+        for entry in entries:
+            if entry.rebuilding and positions[id(entry)] >= head:
+                entry.view.finish_rebuild()
+                entry.rebuilding = False
+        return processed
+
+    def _write(
+        self,
+        behind: Sequence[_Entry],
+        positions: dict[int, int],
+        events: list[Positioned],
+        tracking: Tracking,
+    ) -> None:
+        """One transaction: each view's new position first (the lock), then its changes."""
+        if not behind:
+            return
+        with behind[0].view.transaction(commit=True) as c:
+            for entry in behind:
+                entry.view.track(c, tracking)
+            for entry in behind:
+                position = positions[id(entry)]
+                fresh = (
+                    events
+                    if not events or events[0][1] > position
+                    else [(event, n) for event, n in events if n > position]
+                )
+                entry.projection.project(c, fresh)
+
+    # Lifetime ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the connections (the application's too, if the views opened it)."""
+        if self._owns_app:
+            self.app.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+_VARIANTS: dict[tuple[str, type[Any]], type[Any]] = {}
+
+
+def _variant(persistence_module: str, view: type[Any]) -> type[Any]:
+    """The view class for the store's dialect: `SQLiteView` or `PostgresView` mixed in."""
+    key = (persistence_module, view)
+    if key not in _VARIANTS:
+        _VARIANTS[key] = _mix(persistence_module, view)
+    return _VARIANTS[key]
+
+
+def _mix(persistence_module: str, view: type[Any]) -> type[Any]:
+    if persistence_module == "eventsourcing.postgres":
+        from projections.postgres import PostgresView
+
+        base: type[View] = PostgresView
+    else:
+        from projections.sqlite import SQLiteView
+
+        base = SQLiteView
+    return type(f"{base.__name__.removesuffix('View')}{view.__name__}", (base, view), {})

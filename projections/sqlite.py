@@ -1,0 +1,56 @@
+"""The SQLite variant of a view: eventsourcing's SQLite tracking recorder, per view.
+
+eventsourcing's SQLite recorder keeps every tracking record in one table named
+`tracking`; views sharing a database file need one each, so the statements
+are pointed at `<view>_tracking`. Everything else is the library's.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from projections.base import View
+
+
+class SQLiteView(SQLiteTrackingRecorder, View):
+    """A view stored in SQLite, its tracking in `<name>_tracking`."""
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        super().__init__(datastore)
+        table = self.tracking_table
+        self.insert_tracking_statement = (  # the library's single-row statement, renamed
+            f"INSERT INTO {table} VALUES (:application_name, :notification_id) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
+            f"WHERE {table}.notification_id < :notification_id RETURNING notification_id"
+        )
+        self.select_max_tracking_id_statement = (
+            f"SELECT MAX(notification_id) FROM {table} WHERE application_name=?"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.tracking_table} ("
+            "application_name TEXT, notification_id INTEGER, "
+            "PRIMARY KEY (application_name)) WITHOUT ROWID",
+            *self.ddl(),
+        ]
+
+    @property
+    def tracking_table(self) -> str:
+        return f"{self.name}_tracking"
+
+    def transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
+        return self.datastore.transaction(commit=commit)
+
+    def table(self, name: str) -> str:
+        return name
+
+    def placeholders(self, statement: str) -> str:
+        return statement
+
+    def track(self, c: Any, tracking: Tracking) -> None:
+        self._insert_tracking(c, tracking)

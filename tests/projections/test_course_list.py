@@ -1,0 +1,137 @@
+"""The course list: one row per course, as it stands now."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from domain.values import CourseState
+from projections.catalog import Views
+from tests.projections.history import PROGRAMME, Clinic
+from workflows import commands as cmd
+from workflows.service import CourseService
+
+D = date
+
+
+def test_a_referral_appears_in_visitation(clinic: Clinic, views: Views) -> None:
+    course = clinic.refer("0101901234", D(2024, 1, 2))
+    views.catch_up()
+
+    [row] = views.course_list.list_courses()
+    assert row.course_id == UUID(course)
+    assert (row.cpr, row.programme, row.state) == ("0101901234", PROGRAMME, "visitation")
+    assert (row.consultant, row.referred_on, row.state_since, row.version) == (
+        None,
+        D(2024, 1, 2),
+        D(2024, 1, 2),
+        1,
+    )
+
+
+def test_each_move_updates_state_since_and_version(clinic: Clinic, views: Views) -> None:
+    course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
+    clinic.baseline(course, D(2024, 2, 1))
+    clinic.do(cmd.PraktikStart, course, D(2024, 3, 1), employer="Netto", hours_per_week=10,
+              planned_end=D(2024, 5, 1))
+    views.catch_up()
+
+    row = views.course_list.get(UUID(course))
+    assert row is not None
+    assert (row.state, row.consultant, row.state_since, row.version) == (
+        CourseState.PRAKTIK,
+        "rk-bo",
+        D(2024, 3, 1),
+        6,
+    )
+
+
+def test_rows_agree_with_the_aggregates(
+    clinic: Clinic, views: Views, service: CourseService
+) -> None:
+    first = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
+    clinic.baseline(first, D(2024, 2, 1))
+    clinic.do(cmd.Reassign, first, D(2024, 4, 1), consultant="rk-cy")
+    second = clinic.refer("0202905678", D(2024, 3, 3))
+    clinic.do(cmd.Reject, second, D(2024, 3, 10))
+    views.catch_up()
+
+    for row in views.course_list.list_courses():
+        course = service.get_course(row.course_id)
+        assert (row.cpr, row.programme, row.state, row.consultant) == (
+            course.cpr,
+            course.programme,
+            course.state,
+            course.consultant,
+        )
+        assert (row.referred_on, row.state_since, row.version) == (
+            course.referred_on,
+            course.state_since,
+            course.version,
+        )
+
+
+def test_filters_combine(clinic: Clinic, views: Views) -> None:
+    a = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
+    b = clinic.start("0202905678", "rk-cy", D(2024, 1, 3), D(2024, 1, 9))
+    c = clinic.refer("0303901111", D(2024, 1, 4), programme="op-paa-hesten")
+    views.catch_up()
+    listed = views.course_list.list_courses
+
+    def ids(rows: list) -> list[str]:  # type: ignore[type-arg]
+        return [str(r.course_id) for r in rows]
+
+    assert ids(listed()) == [a, b, c]
+    assert ids(listed(consultant="rk-bo")) == [a]
+    assert ids(listed(cpr="0202905678")) == [b]
+    assert ids(listed(state="visitation")) == [c]
+    assert ids(listed(programme=PROGRAMME, state="baseline")) == [a, b]
+    assert ids(listed(programme=PROGRAMME, consultant="rk-nobody")) == []
+
+
+def test_find_by_prefix_is_literal(clinic: Clinic, views: Views) -> None:
+    course = clinic.refer("0101901234", D(2024, 1, 2))
+    views.catch_up()
+    find = views.course_list.find_by_prefix
+
+    assert find(course[:4]) == [UUID(course)]
+    assert find(course[:8].upper()) == [UUID(course)]
+    assert find(course) == [UUID(course)]
+    assert find("%") == []
+    assert find("_" * 8) == []
+
+
+def test_corrected_dates_move_referred_on_and_state_since(clinic: Clinic, views: Views) -> None:
+    course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
+    clinic.do(cmd.Correct, course, D(2024, 1, 20), version=1, reason="typo",
+              changes={"occurred_on": "2024-01-01"})
+    clinic.do(cmd.Correct, course, D(2024, 1, 20), version=2, reason="typo",
+              changes={"occurred_on": "2024-01-08"})
+    views.catch_up()
+
+    row = views.course_list.get(UUID(course))
+    assert row is not None
+    assert (row.referred_on, row.state_since, row.version) == (D(2024, 1, 1), D(2024, 1, 8), 4)
+
+
+def test_a_corrected_date_of_an_earlier_state_leaves_state_since(
+    clinic: Clinic, views: Views
+) -> None:
+    course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
+    clinic.baseline(course, D(2024, 2, 1))
+    clinic.do(cmd.Correct, course, D(2024, 2, 5), version=2, reason="typo",
+              changes={"occurred_on": "2024-01-08"})
+    views.catch_up()
+
+    row = views.course_list.get(UUID(course))
+    assert row is not None
+    assert (row.state, row.state_since) == (CourseState.ACTIVE, D(2024, 2, 1))
+
+
+def test_a_corrected_consultant_replaces_the_current_one(clinic: Clinic, views: Views) -> None:
+    course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
+    clinic.do(cmd.Correct, course, D(2024, 1, 10), version=2, reason="wrong name",
+              changes={"consultant": "rk-bodil"})
+    views.catch_up()
+
+    assert [r.consultant for r in views.course_list.list_courses()] == ["rk-bodil"]

@@ -1,0 +1,208 @@
+"""Stored payloads: every event round-trips, and old versions are read upcast."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+
+from domain import citizen, events
+from domain.citizen import Citizen, CitizenEvent
+from domain.course import Course
+from domain.events import CourseEvent, Referred
+from domain.values import BenefitType, CourseState
+from workflows.commands import Accept
+from workflows.persistence import OrjsonTranscoder, PydanticMapper, upcast
+from workflows.service import CourseService
+
+from .scenarios import ACTOR, days_ago
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+COMMON: dict[str, Any] = {
+    "originator_version": 4,
+    "timestamp": NOW,
+    "actor": ACTOR,
+    "occurred_on": days_ago(3),
+    "command_id": "cmd-1",
+}
+
+# One full payload per event class (beyond the common fields); a new event
+# class without an example here fails `test_every_event_class_has_an_example`.
+EXAMPLES: dict[type[Any], dict[str, Any]] = {
+    events.Referred: {
+        "originator_version": 1,
+        "originator_topic": get_topic(Course),
+        "cpr": "0101901234",
+        "programme": "pva",
+        "referring_caseworker": "sagsbehandler",
+        "benefit_type": BenefitType.SYGEDAGPENGE,
+        "note": "henvist\nmed linjeskift",
+    },
+    events.Accepted: {"consultant": "rk-anna"},
+    events.RejectedAtVisitation: {"reason": "not_target_group", "detail": "pension"},
+    events.MeasurementRecorded: {
+        "point": 2,
+        "answers": {
+            "form": "staff",
+            "bip": {"work_readiness": 2, "health_limits": "dont_know"},
+            "staff": {
+                "psychiatric_diagnosis": "yes",
+                "substance_use": {"cannabis": "some"},
+                "daily_functioning": 3,
+                "network_meeting_last_3_months": "no",
+            },
+        },
+    },
+    events.BaselineCompleted: {},
+    events.SessionHeld: {"kind": "group", "note": "æøå"},
+    events.NetworkMeetingHeld: {"outcome": "held", "participants": ["rk-anna", "jobkonsulent"]},
+    events.GroupCourseJoined: {"group_course": "angstgruppe"},
+    events.GroupCourseCompleted: {"group_course": "angstgruppe"},
+    events.TreatmentPlanStarted: {"note": ""},
+    events.PraktikStarted: {
+        "employer": "Netto",
+        "hours_per_week": 12.5,
+        "planned_end": days_ago(-30),
+    },
+    events.PraktikEnded: {"outcome": "aborted"},
+    events.JobStarted: {"employer": "Kommunen", "hours_per_week": 20, "ordinary_hours": False},
+    events.JobEnded: {},
+    events.EducationStarted: {"institution": "VUC", "programme_of_study": "HF"},
+    events.EducationEnded: {"note": "x"},
+    events.ConsultantReassigned: {"consultant": "rk-bo", "reason": "opsagt"},
+    events.ExitedPlanned: {"after": "job"},
+    events.ExitedUnplanned: {"reason": "moved_municipality"},
+    events.FollowUpRecorded: {"outcome": "no_response"},
+    events.Corrected: {
+        "target_version": 2,
+        "target_event": "SessionHeld",
+        "reason": "forkert dato",
+        "changes": {"occurred_on": "2026-01-02", "answers.who5.calm": 3},
+    },
+    citizen.CitizenRegistered: {"originator_version": 1, "originator_topic": get_topic(Citizen)},
+    citizen.CourseOpened: {"course_id": uuid4(), "programme": "pva"},
+}
+
+
+def all_event_classes() -> list[type[Any]]:
+    """Every concrete event class of the domain, found by walking the base classes."""
+    found: list[type[Any]] = []
+    stack: list[type[Any]] = [CourseEvent, CitizenEvent]
+    while stack:
+        cls = stack.pop()
+        subclasses = cls.__subclasses__()
+        stack.extend(subclasses)
+        if cls not in (CourseEvent, CitizenEvent):
+            found.append(cls)
+    return found
+
+
+def example(cls: type[Any]) -> Any:
+    fields = {"originator_id": uuid4(), **EXAMPLES[cls]}
+    if issubclass(cls, CourseEvent):
+        fields = {**COMMON, **fields}
+    else:
+        fields = {"originator_version": 2, "timestamp": NOW, **fields}
+    return cls.model_validate(fields)
+
+
+@pytest.fixture
+def mapper() -> PydanticMapper:
+    return PydanticMapper(transcoder=OrjsonTranscoder())
+
+
+def test_every_event_class_has_an_example() -> None:
+    assert set(all_event_classes()) == set(EXAMPLES)
+
+
+@pytest.mark.parametrize("cls", list(EXAMPLES), ids=lambda c: c.__name__)
+def test_every_event_class_has_a_class_version(cls: type[Any]) -> None:
+    assert isinstance(cls.class_version, int)
+    assert cls.class_version >= 1
+    for version in range(1, cls.class_version):
+        assert callable(getattr(cls, f"upcast_v{version}_v{version + 1}"))
+
+
+@pytest.mark.parametrize("cls", list(EXAMPLES), ids=lambda c: c.__name__)
+def test_event_round_trips_through_the_mapper(mapper: PydanticMapper, cls: type[Any]) -> None:
+    event = example(cls)
+
+    stored = mapper.to_stored_event(event)
+    back = mapper.to_domain_event(stored)
+
+    assert type(back) is cls
+    assert back == event
+    assert stored.topic == get_topic(cls)
+    assert stored.originator_version == event.originator_version
+
+
+def _referred_v1_payload(course_id: UUID) -> dict[str, Any]:
+    """A Referred payload as version 1 stored it: no benefit_type, no class_version key."""
+    return {
+        "originator_topic": get_topic(Course),
+        "timestamp": NOW.isoformat(),
+        "actor": ACTOR,
+        "occurred_on": days_ago(400).isoformat(),
+        "command_id": None,
+        "cpr": "0101901234",
+        "programme": "pva",
+        "referring_caseworker": "sagsbehandler",
+        "note": "fra 2018",
+    }
+
+
+def test_referred_v2_is_stored_with_its_class_version(mapper: PydanticMapper) -> None:
+    stored = mapper.to_stored_event(example(Referred))
+    assert mapper.transcoder.decode(stored.state)["class_version"] == 2
+
+
+def test_upcast_adds_the_benefit_type_to_a_version_one_payload() -> None:
+    state = _referred_v1_payload(uuid4())
+    upcast(Referred, state)
+    assert state["benefit_type"] == "kontanthjaelp_aktivitetsparat"
+    assert "class_version" not in state
+
+
+def test_version_one_referral_in_the_store_reads_as_the_current_class(
+    service: CourseService,
+) -> None:
+    course_id = uuid4()
+    stored = StoredEvent(
+        originator_id=course_id,
+        originator_version=1,
+        topic=get_topic(Referred),
+        state=service.mapper.transcoder.encode(_referred_v1_payload(course_id)),
+    )
+    service.recorder.insert_events([stored])
+
+    [referred] = service.course_events(course_id)
+    course = service.get_course(course_id)
+
+    assert isinstance(referred, Referred)
+    assert referred.benefit_type is BenefitType.KONTANTHJAELP_AKTIVITETSPARAT
+    assert referred.note == "fra 2018"
+    assert course.state is CourseState.VISITATION
+    assert course.referred_on == days_ago(400)
+    assert course.cpr == "0101901234"
+
+
+def test_an_old_course_goes_on_recording_current_events(service: CourseService) -> None:
+    course_id = uuid4()
+    service.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=course_id,
+                originator_version=1,
+                topic=get_topic(Referred),
+                state=service.mapper.transcoder.encode(_referred_v1_payload(course_id)),
+            )
+        ]
+    )
+
+    service.execute(Accept(course=str(course_id), consultant="rk-anna"), ACTOR)
+
+    assert service.get_course(course_id).state is CourseState.BASELINE

@@ -1,0 +1,126 @@
+"""The workflow as a table and as diagrams, all drawn from the one transitions table.
+
+`rows()` lists the moves with the command that asks for each; `mermaid()` and
+`dot()` render the same definition through transitions' GraphMachine (the dot
+text comes from the graphviz package's `.source`, so no `dot` binary is needed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from transitions.extensions import GraphMachine
+
+from domain.values import CourseState
+from workflows.commands import COURSE_COMMANDS, Exit
+from workflows.machine import MOVES, Move, transitions_table
+
+AUTOMATIC = "(automatic)"
+"""Shown for moves no command asks for: the service makes them itself."""
+
+
+def _trigger_commands() -> dict[str, str]:
+    commands = {cls.trigger: cls.name for cls in COURSE_COMMANDS if "trigger" in vars(cls)}
+    commands["exit_planned"] = f"{Exit.name} --planned"
+    commands["exit_unplanned"] = f"{Exit.name} --unplanned"
+    return commands
+
+
+TRIGGER_COMMANDS: dict[str, str] = _trigger_commands()
+"""The CLI command (and import `command`) that asks for each trigger."""
+
+
+def command_for(trigger: str) -> str:
+    """The command a caseworker types for a trigger, or AUTOMATIC."""
+    return TRIGGER_COMMANDS.get(trigger, AUTOMATIC)
+
+
+@dataclass(frozen=True)
+class WorkflowRow:
+    """One move as a caseworker reads it."""
+
+    command: str
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str | None
+    event: str
+    guard: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as plain JSON-ready values."""
+        return {
+            "command": self.command,
+            "trigger": self.trigger,
+            "from": list(self.sources),
+            "to": self.dest,
+            "event": self.event,
+            "guard": self.guard,
+        }
+
+
+def _row(move: Move) -> WorkflowRow:
+    return WorkflowRow(
+        command=command_for(move.trigger),
+        trigger=move.trigger,
+        sources=tuple(state.value for state in move.sources),
+        dest=move.dest.value if move.dest is not None else None,
+        event=move.event.__name__,
+        guard=move.guard_text,
+    )
+
+
+def rows() -> list[WorkflowRow]:
+    """Every move of the workflow, in table order."""
+    return [_row(move) for move in MOVES]
+
+
+def states() -> list[str]:
+    """The course states, in lifecycle order."""
+    return [state.value for state in CourseState]
+
+
+def _plain_table() -> list[dict[str, Any]]:
+    """The transitions table with states as plain strings, as the diagram engines need."""
+    plain = []
+    for transition in transitions_table():
+        dest = transition["dest"]
+        plain.append(
+            {
+                **transition,
+                "source": [str(state.value) for state in transition["source"]],
+                "dest": dest.value if dest is not None else None,
+            }
+        )
+    return plain
+
+
+class _Model:
+    """A bare model for the GraphMachine to attach `get_graph` to."""
+
+
+def _graph(engine: Literal["mermaid", "graphviz"]) -> Any:
+    model = _Model()
+    GraphMachine(
+        model=model,
+        states=states(),
+        transitions=_plain_table(),
+        initial=CourseState.VISITATION.value,
+        auto_transitions=False,
+        graph_engine=engine,
+        show_conditions=True,
+        title="forloeb course workflow",
+    )
+    return model.get_graph()  # type: ignore[attr-defined]
+
+
+def mermaid() -> str:
+    """The workflow as a Mermaid state diagram."""
+    text: str = _graph("mermaid").draw(None)
+    return text
+
+
+def dot() -> str:
+    """The workflow as Graphviz dot source."""
+    source: str = _graph("graphviz").source
+    return source
