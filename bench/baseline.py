@@ -1,8 +1,13 @@
 """Baselines measured in the same run as forloeb's figures.
 
-The bare library baseline is eventsourcing's default Application (stdlib JSON
-transcoder, dataclass events) saving the same number of events of the same
-payload size, in the same batch size, to a fresh SQLite file.
+- `bare_save_throughput`: eventsourcing's default Application (stdlib JSON
+  transcoder, dataclass events) saving the same number of events, with the
+  same events per aggregate and stored payloads of the same mean size, in
+  batches of the same size, to a fresh store of the same kind.
+- `bare_decode_throughput`: the library reading the store's log and decoding
+  every event (`recorder.select_notifications` + `mapper.to_domain_event`),
+  which is the floor for any projection rebuild.
+- `python_startup_seconds`: `python -c pass`, the floor for any CLI process.
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -34,11 +38,25 @@ class BareApp(Application[UUID]):
     """eventsourcing's Application with its defaults."""
 
 
+def sized_payload(app: BareApp, state_bytes: float) -> dict[str, Any]:
+    """A payload whose stored state (as the bare app encodes it) is about `state_bytes` long."""
+    payload: dict[str, Any] = {"kind": "individual", "note": ""}
+    probe = BareCourse(payload)
+    overhead = len(app.mapper.to_stored_event(probe.collect_events()[0]).state)
+    payload["note"] = "x" * max(0, round(state_bytes) - overhead)
+    return payload
+
+
 def bare_save_throughput(
-    db_path: Path, events_per_course: list[int], payload: dict[str, Any], batch_size: int
+    env: dict[str, str], events_per_course: list[int], state_bytes: float, batch_size: int
 ) -> tuple[int, float]:
-    """Save the given event counts per course in batches; (events saved, seconds)."""
-    app = BareApp(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db_path)})
+    """Save the given event counts per course in batches of about `batch_size` events.
+
+    Returns (events saved, seconds). Whole aggregates go into a batch; a batch
+    is saved as soon as it holds `batch_size` events or more.
+    """
+    app = BareApp(env=env)
+    payload = sized_payload(app, state_bytes)
     total = 0
     started = time.perf_counter()
     pending: list[BareCourse] = []
@@ -61,11 +79,29 @@ def bare_save_throughput(
     return total, elapsed
 
 
-def python_startup_seconds(runs: int) -> list[float]:
-    """Wall times of `python -c pass`, the floor for any CLI process."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        times.append(time.perf_counter() - started)
-    return times
+def bare_decode_throughput(app: Application[Any], batch_size: int) -> tuple[int, float]:
+    """Read and decode the whole log with the library; (events, seconds)."""
+    recorder: Any = app.recorder
+    mapper = app.mapper
+    head = recorder.max_notification_id() or 0
+    cursor = 0
+    count = 0
+    started = time.perf_counter()
+    while cursor < head:
+        notifications = recorder.select_notifications(
+            start=cursor, limit=batch_size, stop=head, inclusive_of_start=False
+        )
+        if not notifications:
+            break
+        for notification in notifications:
+            mapper.to_domain_event(notification)
+        count += len(notifications)
+        cursor = notifications[-1].id
+    return count, time.perf_counter() - started
+
+
+def python_startup_seconds() -> float:
+    """Wall time of one `python -c pass`, the floor for any CLI process."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - started

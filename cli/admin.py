@@ -24,10 +24,10 @@ from typing import Any
 
 import click
 
-from cli.store import EVENTS_TABLE, StoreConfig, check_reachable
+from cli.store import APPLICATION_NAME, EVENTS_TABLE, StoreConfig, check_reachable
 from domain.errors import CourseError
 
-APPEND_ONLY_SUFFIXES = ("_events", "_snapshots")
+APPEND_ONLY_TABLES = (EVENTS_TABLE, f"{APPLICATION_NAME}_snapshots")
 """Tables holding the record itself: the application may read and append, nothing more."""
 
 
@@ -173,7 +173,7 @@ def _grant(conn: Any, schema: str, role: str) -> list[str]:
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, r))
     for table in sorted(_pg_relations(conn, schema, "r")):
         t = sql.Identifier(table)
-        if table.endswith(APPEND_ONLY_SUFFIXES):
+        if table in APPEND_ONLY_TABLES:
             conn.execute(sql.SQL("REVOKE ALL ON {}.{} FROM {}").format(s, t, r))
             conn.execute(sql.SQL("GRANT SELECT, INSERT ON {}.{} TO {}").format(s, t, r))
             granted.append(f"SELECT, INSERT on {schema}.{table} to {role} (append only)")

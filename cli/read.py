@@ -89,14 +89,21 @@ def courses_command(
     type=click.Choice(["mermaid", "dot"]),
     help="print the workflow as a Mermaid or Graphviz dot diagram instead",
 )
+@click.option(
+    "--state-changes-only",
+    is_flag=True,
+    help="draw only the moves that change state (leave out records inside a state)",
+)
 @format_option
-def workflow_command(diagram_format: str | None, output_format: str) -> None:
+def workflow_command(
+    diagram_format: str | None, state_changes_only: bool, output_format: str
+) -> None:
     """Show the course states and the moves between them (the one transitions table)."""
     if diagram_format == "mermaid":
-        click.echo(diagram.mermaid())
+        click.echo(diagram.mermaid(state_changes_only))
         return
     if diagram_format == "dot":
-        click.echo(diagram.dot())
+        click.echo(diagram.dot(state_changes_only))
         return
     rows = diagram.rows()
     if output_format == "json":

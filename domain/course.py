@@ -63,6 +63,8 @@ class Course(BaseAggregate[UUID]):
         self.treatment_plan_started = False
         self.praktik_count = 0
         self.history: dict[int, str] = {}
+        self.state_changes: dict[int, date] = {}
+        self.point_one_latest = date.min
         self.corrected_versions: set[int] = set()
         self.command_ids: set[str] = set()
 
@@ -187,6 +189,12 @@ class Course(BaseAggregate[UUID]):
             )
         if event.point == 1 and self.state is not CourseState.BASELINE:
             raise CourseError(f"point: point 1 is the baseline, but the course is {self.state}")
+        if event.point == 1 and event.occurred_on < self.state_since:
+            raise InvalidInput(
+                "occurred_on",
+                f"a start form cannot be dated {event.occurred_on}, before the baseline began "
+                f"on {self.state_since}",
+            )
         if event.point > 1 and self.state is CourseState.BASELINE:
             raise CourseError(
                 f"point: point {event.point} comes after the baseline, which is not complete"
@@ -209,7 +217,43 @@ class Course(BaseAggregate[UUID]):
             return
         if not changes:
             raise InvalidInput("changes", "name at least one field to change")
-        apply_changes(target, changes)
+        corrected = apply_changes(target, changes)
+        if "occurred_on" in changes:
+            self.check_corrected_date(corrected)
+        if isinstance(corrected, MeasurementRecorded):
+            self.check_corrected_slot(corrected)
+
+    def check_corrected_date(self, corrected: CourseEvent) -> None:
+        """A corrected date obeys the rules a recorded one does, against its neighbours."""
+        version, on = corrected.originator_version, corrected.occurred_on
+        if on > local_date(CourseEvent.create_timestamp()):
+            raise InvalidInput("changes.occurred_on", f"{on} is in the future")
+        if version != 1 and on < self.referred_on:
+            raise InvalidInput(
+                "changes.occurred_on", f"{on} is before the referral on {self.referred_on}"
+            )
+        if version not in self.state_changes:
+            return
+        earlier = [d for v, d in self.state_changes.items() if v < version]
+        later = [d for v, d in self.state_changes.items() if v > version]
+        if earlier and on < max(earlier):
+            raise InvalidInput(
+                "changes.occurred_on", f"{on} is before the previous state change on {max(earlier)}"
+            )
+        if later and on > min(later):
+            raise InvalidInput(
+                "changes.occurred_on", f"{on} is after the next state change on {min(later)}"
+            )
+
+    def check_corrected_slot(self, corrected: MeasurementRecorded) -> None:
+        """A corrected measurement may not move onto a form slot already recorded."""
+        slot = (corrected.point, corrected.form)
+        taken = set(self.measurements.values())
+        if self.measurements.get(corrected.originator_version) != slot and slot in taken:
+            raise CourseError(
+                f"changes: the {corrected.form} form for point {corrected.point} is already "
+                "recorded"
+            )
 
 
 _SET_BY_TRIGGER = {"originator_id", "originator_version"}

@@ -66,6 +66,7 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
             course.state = self.new_state
             course.state_since = self.occurred_on
             course.state_version = self.originator_version
+            course.state_changes[self.originator_version] = self.occurred_on
         course.history[self.originator_version] = type(self).__name__
         if self.command_id is not None:
             course.command_ids.add(self.command_id)
@@ -102,6 +103,7 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
         course.state = CourseState.VISITATION
         course.state_since = self.occurred_on
         course.state_version = self.originator_version
+        course.state_changes[self.originator_version] = self.occurred_on
         super().apply(aggregate)
 
 
@@ -137,6 +139,8 @@ class MeasurementRecorded(CourseEvent):
 
     def apply_to(self, course: Course) -> None:
         course.measurements[self.originator_version] = (self.point, self.form)
+        if self.point == 1:
+            course.point_one_latest = max(course.point_one_latest, self.occurred_on)
 
 
 class BaselineCompleted(CourseEvent):
@@ -299,6 +303,8 @@ class Corrected(CourseEvent):
             corrected_on = date.fromisoformat(str(self.changes["occurred_on"]))
             if self.target_version == 1:
                 course.referred_on = corrected_on
+            if self.target_version in course.state_changes:
+                course.state_changes[self.target_version] = corrected_on
             if self.target_version == course.state_version:
                 course.state_since = corrected_on
         key = course.measurements.get(self.target_version)

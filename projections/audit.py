@@ -1,9 +1,14 @@
 """The audit trail: one citizen's complete history, across all their courses.
 
 One row per course event, in the order the log recorded them: when it
-happened, when it was recorded, who recorded it, what it was and its details.
-A correction is shown beside what it corrects: the correction names its
+happened, when it was recorded, who recorded it and what it was. A
+correction is shown beside what it corrects: the correction names its
 target, the target lists the corrections made to it.
+
+The details (the event's own fields: answers, notes, reasons) are read from
+the log itself when a history is asked for, not copied into the view: the
+auditor sees the recorded events, not a copy of them, and the view holds no
+second copy of health data for erasure (crypto-shredding) to miss.
 
 Room for the data-protection work: `history` is the one read path to a
 citizen's record, so logging who looked belongs there.
@@ -11,17 +16,23 @@ citizen's record, so logging who looked belongs there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-import orjson
+from domain.events import Corrected, CourseEvent, Referred
+from projections.base import Handler, Row, View, ViewProjection, ViewSpec, key
 
-from domain.events import CourseEvent, Referred
-from projections.base import Handler, Row, View, ViewProjection, ViewSpec, iso
-
-_COMMON = {"originator_id", "originator_version", "timestamp", "actor", "occurred_on", "command_id"}
+_NOT_DETAILS = {
+    "originator_id",
+    "originator_version",
+    "originator_topic",
+    "timestamp",
+    "actor",
+    "occurred_on",
+    "command_id",
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ class AuditView(View):
         "audit_events": (
             "position BIGINT PRIMARY KEY, course_id TEXT NOT NULL, version INTEGER NOT NULL, "
             "occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT NOT NULL, "
-            "event TEXT NOT NULL, details TEXT NOT NULL"
+            "event TEXT NOT NULL, corrects INTEGER, retracts INTEGER NOT NULL"
         ),
     }
     indexes: ClassVar[dict[str, str]] = {
@@ -72,12 +83,24 @@ class AuditView(View):
             rows = self.rows(query + "WHERE c.cpr=? ORDER BY e.position", (cpr.replace("-", ""),))
         else:
             rows = self.rows(query + "WHERE c.course_id=? ORDER BY e.position", (str(course_id),))
-        return _linked([_entry(row) for row in rows])
+        details = self._details({row["course_id"] for row in rows})
+        return _linked([_entry(row, details[row["course_id"]][row["version"]]) for row in rows])
+
+    def _details(self, course_ids: set[str]) -> dict[str, dict[int, dict[str, Any]]]:
+        """Each course's events' own fields, read from the log, by version."""
+        if self.log is None:
+            raise RuntimeError("the audit view reads details from the log; open it via the catalog")
+        found: dict[str, dict[int, dict[str, Any]]] = {}
+        for course_id in course_ids:
+            found[course_id] = {
+                event.originator_version: event.model_dump(mode="json", exclude=_NOT_DETAILS)
+                for event in self.log.get(UUID(course_id))
+                if isinstance(event, CourseEvent)
+            }
+        return found
 
 
-def _entry(row: Row) -> AuditEntry:
-    details = orjson.loads(row["details"])
-    corrects = details.get("target_version") if row["event"] == "Corrected" else None
+def _entry(row: Row, details: dict[str, Any]) -> AuditEntry:
     return AuditEntry(
         position=row["position"],
         course_id=UUID(row["course_id"]),
@@ -87,7 +110,8 @@ def _entry(row: Row) -> AuditEntry:
         actor=row["actor"],
         event=row["event"],
         details=details,
-        corrects=corrects,
+        corrects=row["corrects"],
+        retracted=False,
     )
 
 
@@ -101,12 +125,10 @@ def _linked(entries: list[AuditEntry]) -> list[AuditEntry]:
     for entry in entries:
         found = corrections.get((entry.course_id, entry.version), [])
         if found:
-            entry = AuditEntry(
-                **{
-                    **entry.__dict__,
-                    "corrected_by": tuple(c.version for c in found),
-                    "retracted": any(c.details.get("retracted") for c in found),
-                }
+            entry = replace(
+                entry,
+                corrected_by=tuple(c.version for c in found),
+                retracted=any(c.details.get("retracted") for c in found),
             )
         linked.append(entry)
     return linked
@@ -117,28 +139,35 @@ class AuditProjection(ViewProjection[AuditView]):
 
     name = "audit"
 
-    def referred(self, c: Any, e: Referred, position: int) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {audit_courses} VALUES (?, ?, ?)",
-            str(e.originator_id),
-            e.cpr,
-            e.programme,
+    def begin(self) -> None:
+        self.courses: list[tuple[str, str, str]] = []
+        self.events: list[tuple[Any, ...]] = []
+
+    def flush(self, c: Any) -> None:
+        self.execute_many(c, "INSERT INTO {audit_courses} VALUES (?, ?, ?)", self.courses)
+        self.execute_many(
+            c, "INSERT INTO {audit_events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.events
         )
+
+    def referred(self, c: Any, e: Referred, position: int) -> None:
+        self.courses.append((key(e.originator_id), e.cpr, e.programme))
         self.recorded(c, e, position)
 
     def recorded(self, c: Any, e: CourseEvent, position: int) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {audit_events} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            position,
-            str(e.originator_id),
-            e.originator_version,
-            iso(e.occurred_on),
-            e.timestamp.isoformat(),
-            e.actor,
-            type(e).__name__,
-            e.model_dump_json(exclude=_DETAILS_EXCLUDED),
+        corrects = e.target_version if isinstance(e, Corrected) else None
+        retracts = int(isinstance(e, Corrected) and e.retracted)
+        self.events.append(
+            (
+                position,
+                key(e.originator_id),
+                e.originator_version,
+                e.occurred_on.isoformat(),
+                e.timestamp.isoformat(),
+                e.actor,
+                type(e).__name__,
+                corrects,
+                retracts,
+            )
         )
 
     handlers: ClassVar[dict[type[Any], Handler]] = {
@@ -146,7 +175,5 @@ class AuditProjection(ViewProjection[AuditView]):
         Referred: referred,
     }
 
-
-_DETAILS_EXCLUDED = _COMMON | {"originator_topic"}
 
 VIEW = ViewSpec(AuditView, AuditProjection)

@@ -17,9 +17,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
+from functools import lru_cache
 from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import EventStore, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
@@ -45,6 +47,9 @@ class View(TrackingRecorder, ABC):
     """The upstream application whose log the view follows (set by the catalog)."""
     may_create_tables: bool = True
     """Whether the connection may drop and create tables; if not, a reset deletes rows."""
+    log: EventStore[Any] | None = None
+    """The log's event store, for views that read source events at query time (set by the
+    catalog); projections never read it."""
 
     # Supplied by the dialect variant ------------------------------------------
 
@@ -151,7 +156,7 @@ class View(TrackingRecorder, ABC):
 
 
 TView = TypeVar("TView", bound=View)
-Handler = Callable[[Any, Any, Any, int], None]
+Handler = Callable[[Any, Any, Any, int], object]
 
 
 class ViewProjection(Projection[TView], ABC, Generic[TView]):
@@ -160,7 +165,9 @@ class ViewProjection(Projection[TView], ABC, Generic[TView]):
     `handlers` lists, for each event class the view reads, a function
     `(projection, cursor, event, position)`; other events only advance the
     position. `topics` follows from it, so the catalog decodes only events
-    some view reads.
+    some view reads. A handler may write at once, or collect rows that
+    `flush` writes for the whole batch (`executemany`: far fewer statements
+    when rebuilding); `begin` starts each batch's collection.
     """
 
     handlers: ClassVar[dict[type[Any], Handler]] = {}
@@ -177,11 +184,24 @@ class ViewProjection(Projection[TView], ABC, Generic[TView]):
 
     def project(self, c: Any, events: Sequence[Positioned]) -> None:
         """Write a batch of events to the view in the cursor's transaction."""
+        self.begin()
         handlers = self.handlers
         for event, position in events:
             handler = handlers.get(type(event))
             if handler is not None:
                 handler(self, c, event, position)
+        self.flush(c)
+
+    def begin(self) -> None:
+        """Start collecting a batch's rows (override with `flush`)."""
+
+    def flush(self, c: Any) -> None:
+        """Write the rows collected for the batch."""
+
+    def execute_many(self, c: Any, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one of the view's statements for each row, if there are any."""
+        if rows:
+            c.executemany(self.view.sql(statement), rows)
 
     def execute(self, c: Any, statement: str, *params: Any) -> None:
         """Run one of the view's statements in the cursor's transaction."""
@@ -205,3 +225,9 @@ class ViewSpec:
     def name(self) -> str:
         """The view's name."""
         return str(self.view.name)
+
+
+@lru_cache(maxsize=8192)
+def key(course_id: UUID) -> str:
+    """A course id as stored in views (cached: every view stores it for every event)."""
+    return str(course_id)

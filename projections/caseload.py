@@ -29,7 +29,7 @@ from domain.events import (
     Referred,
 )
 from domain.values import CourseState, MeetingOutcome
-from projections.base import Handler, Row, View, ViewProjection, ViewSpec, iso
+from projections.base import Handler, Row, View, ViewProjection, ViewSpec, iso, key
 
 TARGET_CASELOAD = 25
 """Citizens per resource consultant the programme aims at (against 45-50 in a jobcenter)."""
@@ -237,23 +237,41 @@ class CaseloadView(View):
         return timelines
 
 
+_FACT_COLUMNS = (
+    "course_id",
+    "version",
+    "kind",
+    "occurred_on",
+    "state",
+    "consultant",
+    "planned_end",
+    "point",
+    "outcome",
+)
+
+
 class CaseloadProjection(ViewProjection[CaseloadView]):
     """Records the dated facts the caseload and due lists are folded from."""
 
     name = "caseload"
 
-    def referred(self, c: Any, e: Referred, position: int) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {caseload_courses} VALUES (?, ?)",
-            str(e.originator_id),
-            e.programme,
+    def begin(self) -> None:
+        self.courses: list[tuple[str, str]] = []
+        self.facts: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def flush(self, c: Any) -> None:
+        self.execute_many(c, "INSERT INTO {caseload_courses} VALUES (?, ?)", self.courses)
+        rows = [tuple(f[column] for column in _FACT_COLUMNS) for f in self.facts.values()]
+        self.execute_many(
+            c, "INSERT INTO {caseload_facts} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
-        self.fact(c, e, state=CourseState.VISITATION.value)
+
+    def referred(self, c: Any, e: Referred, position: int) -> None:
+        self.courses.append((key(e.originator_id), e.programme))
+        self.fact(e, state=CourseState.VISITATION.value)
 
     def state_changed(self, c: Any, e: Any, _: int) -> None:
         self.fact(
-            c,
             e,
             state=e.new_state.value,
             consultant=getattr(e, "consultant", None),
@@ -261,55 +279,56 @@ class CaseloadProjection(ViewProjection[CaseloadView]):
         )
 
     def reassigned(self, c: Any, e: ConsultantReassigned, _: int) -> None:
-        self.fact(c, e, consultant=e.consultant)
+        self.fact(e, consultant=e.consultant)
 
     def measured(self, c: Any, e: MeasurementRecorded, _: int) -> None:
-        self.fact(c, e, point=e.point)
+        self.fact(e, point=e.point)
 
     def met(self, c: Any, e: NetworkMeetingHeld, _: int) -> None:
-        self.fact(c, e, outcome=e.outcome.value)
+        self.fact(e, outcome=e.outcome.value)
 
     def corrected(self, c: Any, e: Corrected, _: int) -> None:
-        key = (str(e.originator_id), e.target_version)
+        target = (key(e.originator_id), e.target_version)
+        pending = self.facts.get(target)
         if e.retracted:
-            self.execute(c, "DELETE FROM {caseload_facts} WHERE course_id=? AND version=?", *key)
+            if pending is not None:
+                del self.facts[target]
+            else:
+                self.execute(
+                    c, "DELETE FROM {caseload_facts} WHERE course_id=? AND version=?", *target
+                )
             return
         for changed, column in _CORRECTABLE.items():
-            if changed in e.changes:
-                value = e.changes[changed]
-                if column in ("occurred_on", "planned_end"):
-                    value = iso(value)
+            if changed not in e.changes:
+                continue
+            value = e.changes[changed]
+            if column in ("occurred_on", "planned_end"):
+                value = iso(value)
+            if pending is not None:
+                pending[column] = value
+            else:
                 self.execute(
                     c,
                     f"UPDATE {{caseload_facts}} SET {column}=? WHERE course_id=? AND version=?",
                     value,
-                    *key,
+                    *target,
                 )
 
-    def fact(
-        self,
-        c: Any,
-        e: Any,
-        *,
-        state: str | None = None,
-        consultant: str | None = None,
-        planned_end: str | None = None,
-        point: int | None = None,
-        outcome: str | None = None,
-    ) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {caseload_facts} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            str(e.originator_id),
-            e.originator_version,
-            type(e).__name__,
-            iso(e.occurred_on),
-            state,
-            consultant,
-            planned_end,
-            point,
-            outcome,
-        )
+    def fact(self, e: Any, **columns: Any) -> None:
+        """Collect the event's fact row for the batch."""
+        course_id = key(e.originator_id)
+        self.facts[(course_id, e.originator_version)] = {
+            "course_id": course_id,
+            "version": e.originator_version,
+            "kind": type(e).__name__,
+            "occurred_on": iso(e.occurred_on),
+            "state": None,
+            "consultant": None,
+            "planned_end": None,
+            "point": None,
+            "outcome": None,
+            **columns,
+        }
 
     handlers: ClassVar[dict[type[Any], Handler]] = {
         **dict.fromkeys(_STATE_EVENTS, state_changed),

@@ -39,6 +39,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "projections.course_list",
     "projections.caseload",
     "projections.audit",
+    "projections.outcomes",
 )
 """Each module defines `VIEW = ViewSpec(...)`; adding a view is adding its module here."""
 
@@ -93,10 +94,13 @@ class Views:
         self._owns_app = owns_app
         factory: Any = app.factory
         may_create = bool(factory.env_create_table())
+        dialect = type(factory).__module__
+        self._datastore = _views_datastore(dialect, factory.datastore)
         self._entries: dict[str, _Entry] = {}
         for spec in registered():
-            view = _variant(type(factory).__module__, spec.view)(factory.datastore)
+            view = _variant(dialect, spec.view)(self._datastore)
             view.application_name = app.name
+            view.log = app.events
             view.may_create_tables = may_create
             if may_create:
                 view.create_table()
@@ -237,6 +241,8 @@ class Views:
 
     def close(self) -> None:
         """Release the connections (the application's too, if the views opened it)."""
+        if self._datastore is not self.app.factory.datastore:  # type: ignore[attr-defined]
+            self._datastore.close()
         if self._owns_app:
             self.app.close()
 
@@ -250,6 +256,15 @@ class Views:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _views_datastore(dialect: str, events_datastore: Any) -> Any:
+    """SQLite: connections of the views' own (see `projections.sqlite`); else the store's."""
+    if dialect == "eventsourcing.sqlite":
+        from projections.sqlite import views_datastore
+
+        return views_datastore(events_datastore)
+    return events_datastore
 
 
 _VARIANTS: dict[tuple[str, type[Any]], type[Any]] = {}

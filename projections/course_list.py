@@ -21,7 +21,7 @@ from domain.events import (
     Referred,
 )
 from domain.values import CourseState
-from projections.base import Handler, Row, View, ViewProjection, ViewSpec, iso
+from projections.base import Handler, Row, View, ViewProjection, ViewSpec, iso, key
 
 
 @dataclass(frozen=True)
@@ -105,79 +105,87 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+COLUMNS = (
+    "course_id",
+    "cpr",
+    "programme",
+    "state",
+    "consultant",
+    "referred_on",
+    "state_since",
+    "state_version",
+    "consultant_version",
+    "version",
+)
+_UPSERT = (
+    f"INSERT INTO {{course_list}} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    "ON CONFLICT (course_id) DO UPDATE SET "
+    + ", ".join(f"{column}=excluded.{column}" for column in COLUMNS[1:])
+)
+
+
 class CourseListProjection(ViewProjection[CourseListView]):
-    """Keeps one row per course."""
+    """Keeps one row per course: each batch folds its events into the rows it touches,
+    then writes each touched row once."""
 
     name = "course_list"
 
+    def begin(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def flush(self, c: Any) -> None:
+        rows = [tuple(row[column] for column in COLUMNS) for row in self.rows.values()]
+        self.execute_many(c, _UPSERT, rows)
+
+    def row(self, c: Any, course_id: str) -> dict[str, Any]:
+        """The course's row as this batch has it so far."""
+        row = self.rows.get(course_id)
+        if row is None:
+            c.execute(self.view.sql("SELECT * FROM {course_list} WHERE course_id=?"), (course_id,))
+            found = c.fetchone()
+            row = self.rows[course_id] = {column: found[column] for column in COLUMNS}
+        return row
+
     def referred(self, c: Any, e: Referred, _: int) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {course_list} VALUES (?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?)",
-            str(e.originator_id),
-            e.cpr,
-            e.programme,
-            CourseState.VISITATION.value,
-            iso(e.occurred_on),
-            iso(e.occurred_on),
-            e.originator_version,
-            e.originator_version,
-        )
+        day = iso(e.occurred_on)
+        self.rows[key(e.originator_id)] = {
+            "course_id": key(e.originator_id),
+            "cpr": e.cpr,
+            "programme": e.programme,
+            "state": CourseState.VISITATION.value,
+            "consultant": None,
+            "referred_on": day,
+            "state_since": day,
+            "state_version": e.originator_version,
+            "consultant_version": None,
+            "version": e.originator_version,
+        }
+
+    def recorded(self, c: Any, e: CourseEvent, _: int) -> dict[str, Any]:
+        row = self.row(c, key(e.originator_id))
+        row["version"] = e.originator_version
+        if e.new_state is not None:
+            row["state"] = e.new_state.value
+            row["state_since"] = iso(e.occurred_on)
+            row["state_version"] = e.originator_version
+        return row
 
     def consultant_set(self, c: Any, e: Accepted | ConsultantReassigned, position: int) -> None:
-        self.execute(
-            c,
-            "UPDATE {course_list} SET consultant=?, consultant_version=? WHERE course_id=?",
-            e.consultant,
-            e.originator_version,
-            str(e.originator_id),
-        )
-        self.recorded(c, e, position)
-
-    def recorded(self, c: Any, e: CourseEvent, _: int) -> None:
-        if e.new_state is None:
-            self.execute(
-                c,
-                "UPDATE {course_list} SET version=? WHERE course_id=?",
-                e.originator_version,
-                str(e.originator_id),
-            )
-            return
-        self.execute(
-            c,
-            "UPDATE {course_list} SET state=?, state_since=?, state_version=?, version=? "
-            "WHERE course_id=?",
-            e.new_state.value,
-            iso(e.occurred_on),
-            e.originator_version,
-            e.originator_version,
-            str(e.originator_id),
-        )
+        row = self.recorded(c, e, position)
+        row["consultant"] = e.consultant
+        row["consultant_version"] = e.originator_version
 
     def corrected(self, c: Any, e: Corrected, position: int) -> None:
-        course_id, target = str(e.originator_id), e.target_version
+        row = self.recorded(c, e, position)
+        target = e.target_version
         if "occurred_on" in e.changes:
             day = iso(e.changes["occurred_on"])
             if target == 1:
-                self.execute(
-                    c, "UPDATE {course_list} SET referred_on=? WHERE course_id=?", day, course_id
-                )
-            self.execute(
-                c,
-                "UPDATE {course_list} SET state_since=? WHERE course_id=? AND state_version=?",
-                day,
-                course_id,
-                target,
-            )
-        if "consultant" in e.changes:
-            self.execute(
-                c,
-                "UPDATE {course_list} SET consultant=? WHERE course_id=? AND consultant_version=?",
-                str(e.changes["consultant"]),
-                course_id,
-                target,
-            )
-        self.recorded(c, e, position)
+                row["referred_on"] = day
+            if row["state_version"] == target:
+                row["state_since"] = day
+        if "consultant" in e.changes and row["consultant_version"] == target:
+            row["consultant"] = str(e.changes["consultant"])
 
     handlers: ClassVar[dict[type[Any], Handler]] = {
         **dict.fromkeys(CourseEvent.__subclasses__(), recorded),

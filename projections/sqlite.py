@@ -3,6 +3,12 @@
 eventsourcing's SQLite recorder keeps every tracking record in one table named
 `tracking`; views sharing a database file need one each, so the statements
 are pointed at `<view>_tracking`. Everything else is the library's.
+
+The views live in the event store's file but write through connections of
+their own with `synchronous=NORMAL`: in WAL mode a commit is still atomic,
+only the last commits before a power cut may be lost, and a lost commit of a
+view loses its tracking position with it, so those events are simply
+processed again. The event store's connections keep their full durability.
 """
 
 from __future__ import annotations
@@ -11,9 +17,30 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import (
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteDatastore,
+    SQLiteTrackingRecorder,
+)
 
 from projections.base import View
+
+
+class _ViewConnectionPool(SQLiteConnectionPool):
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        connection.cursor().execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
+def views_datastore(events: SQLiteDatastore) -> SQLiteDatastore:
+    """A datastore on the event store's file, for the views' own connections."""
+    pool = events.pool
+    datastore = SQLiteDatastore(pool.db_name, lock_timeout=pool.lock_timeout)
+    datastore.pool.close()
+    datastore.pool = _ViewConnectionPool(db_name=pool.db_name, lock_timeout=pool.lock_timeout)
+    return datastore
 
 
 class SQLiteView(SQLiteTrackingRecorder, View):
@@ -38,6 +65,19 @@ class SQLiteView(SQLiteTrackingRecorder, View):
             "PRIMARY KEY (application_name)) WITHOUT ROWID",
             *self.ddl(),
         ]
+
+    def ddl(self) -> list[str]:
+        """The portable DDL, tuned for SQLite: an integer key is the rowid, and a table
+        keyed by text is stored in its key's order (one B-tree instead of two)."""
+        tuned = []
+        for statement in super().ddl():
+            if statement.startswith("CREATE TABLE"):
+                if "BIGINT PRIMARY KEY" in statement:
+                    statement = statement.replace("BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY")
+                elif "PRIMARY KEY" in statement:
+                    statement += " WITHOUT ROWID"
+            tuned.append(statement)
+        return tuned
 
     @property
     def tracking_table(self) -> str:

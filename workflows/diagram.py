@@ -80,11 +80,13 @@ def states() -> list[str]:
     return [state.value for state in CourseState]
 
 
-def _plain_table() -> list[dict[str, Any]]:
+def _plain_table(state_changes_only: bool = False) -> list[dict[str, Any]]:
     """The transitions table with states as plain strings, as the diagram engines need."""
     plain = []
     for transition in transitions_table():
         dest = transition["dest"]
+        if state_changes_only and dest is None:
+            continue
         plain.append(
             {
                 **transition,
@@ -99,12 +101,12 @@ class _Model:
     """A bare model for the GraphMachine to attach `get_graph` to."""
 
 
-def _graph(engine: Literal["mermaid", "graphviz"]) -> Any:
+def _graph(engine: Literal["mermaid", "graphviz"], state_changes_only: bool) -> Any:
     model = _Model()
     GraphMachine(
         model=model,
         states=states(),
-        transitions=_plain_table(),
+        transitions=_plain_table(state_changes_only),
         initial=CourseState.VISITATION.value,
         auto_transitions=False,
         graph_engine=engine,
@@ -114,13 +116,13 @@ def _graph(engine: Literal["mermaid", "graphviz"]) -> Any:
     return model.get_graph()  # type: ignore[attr-defined]
 
 
-def mermaid() -> str:
-    """The workflow as a Mermaid state diagram."""
-    text: str = _graph("mermaid").draw(None)
+def mermaid(state_changes_only: bool = False) -> str:
+    """The workflow as a Mermaid state diagram (optionally without moves inside a state)."""
+    text: str = _graph("mermaid", state_changes_only).draw(None)
     return text
 
 
-def dot() -> str:
-    """The workflow as Graphviz dot source."""
-    source: str = _graph("graphviz").source
+def dot(state_changes_only: bool = False) -> str:
+    """The workflow as Graphviz dot source (optionally without moves inside a state)."""
+    source: str = _graph("graphviz", state_changes_only).source
     return source

@@ -95,7 +95,10 @@ class CourseService(Application[UUID]):
         if not isinstance(command, CourseCommand):
             raise InvalidInput("command", f"{command.name} is not a course command")
         course_id = self.resolve(command.course, cache)
-        course = self._load(Course, course_id, cache)
+        try:
+            course = self._load(Course, course_id, cache)
+        except AggregateNotFoundError:
+            raise CourseNotFound(f"course: no course {course_id}") from None
         if command.command_id is not None and command.command_id in course.command_ids:
             return Outcome(course_id, skipped=True)
         before = course.version
@@ -131,6 +134,7 @@ class CourseService(Application[UUID]):
         course.record(move.event, **common, **fields)
         if course.state is CourseState.BASELINE and course.point_one_forms_complete:
             self.workflow.decide(course, "complete_baseline")
+            common["occurred_on"] = course.point_one_latest
             course.record(BaselineCompleted, **common)
 
     def _refer(self, command: Refer, actor: str, cache: dict[UUID, Any]) -> Outcome:
@@ -235,7 +239,10 @@ class CourseService(Application[UUID]):
         return matches[0]
 
     def _resolve_cpr(self, ref: str, cache: dict[UUID, Any]) -> UUID:
-        cpr = normalise_cpr(ref)
+        try:
+            cpr = normalise_cpr(ref)
+        except ValueError as e:
+            raise InvalidInput("course", f"{ref!r} looks like a CPR number but {e}") from None
         citizen_id = Citizen.id_for(cpr)
         course_ids: list[UUID]
         if citizen_id in cache:
@@ -262,20 +269,23 @@ class CourseService(Application[UUID]):
         batch = list(commands)
         cache: dict[UUID, Any] = {}
         results: list[Outcome | CourseError] = []
-        for command in batch:
-            results.append(self._decide_one(command, actor, cache))
         try:
+            for command in batch:
+                results.append(self._decide_one(command, actor, cache))
             self.save(*cache.values())
-        except IntegrityError:
+        except (IntegrityError, _PartlyDecided):
             return [self._execute_one(command, actor) for command in batch]
         return results
 
     def _decide_one(
         self, command: Command, actor: str, cache: dict[UUID, Any]
     ) -> Outcome | CourseError:
+        pending = {key: len(a.pending_events) for key, a in cache.items()}
         try:
             return self.decide(command, actor, cache)
         except CourseError as error:
+            if any(len(a.pending_events) != pending.get(k, 0) for k, a in cache.items()):
+                raise _PartlyDecided from error
             return error
 
     def _execute_one(self, command: Command, actor: str) -> Outcome | CourseError:
@@ -283,6 +293,10 @@ class CourseService(Application[UUID]):
             return self.execute(command, actor)
         except CourseError as error:
             return error
+
+
+class _PartlyDecided(Exception):
+    """A refused command left events pending in a batch; the batch is redone one by one."""
 
 
 def _looks_like_cpr(ref: str) -> bool:

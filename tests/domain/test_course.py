@@ -512,11 +512,6 @@ def test_correcting_a_measurement_point_moves_its_slot() -> None:
     assert course.has_form(3, MeasurementForm.STAFF)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: check_correction does not check that a changed point/form slot is free "
-    "(domain/course.py Course.check_correction)",
-)
 def test_correcting_a_measurement_onto_a_taken_slot_is_refused() -> None:
     course, _ = active_with_history()
     measure(course, 2, "staff", days_ago(6))
@@ -528,11 +523,6 @@ def test_correcting_a_measurement_onto_a_taken_slot_is_refused() -> None:
         correct(course, staff_three, changes={"point": 2})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a corrected occurred_on is not checked like a recorded one "
-    "(domain/course.py Course.check_correction)",
-)
 @pytest.mark.parametrize("when", [-1, 61], ids=["future", "before-referral"])
 def test_correcting_a_date_obeys_the_same_date_rules(when: int) -> None:
     course, history = active_with_history()

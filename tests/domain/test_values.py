@@ -177,14 +177,14 @@ def test_health_has_five_levels() -> None:
 
 def test_unknown_health_level_is_refused() -> None:
     with pytest.raises(ValidationError) as error:
-        MeasurementAnswers(form="citizen", mental_health="fine")  # type: ignore[arg-type]
+        MeasurementAnswers(form="citizen", mental_health="fine")
     assert field_error(error.value)[0] == "mental_health"
 
 
 def test_citizen_form_takes_the_citizen_bip_indicators() -> None:
     answers = MeasurementAnswers(
-        form="citizen",  # type: ignore[arg-type]
-        mental_health="poor",  # type: ignore[arg-type]
+        form="citizen",
+        mental_health="poor",
         bip=dict.fromkeys(CITIZEN_BIP_INDICATORS, "dont_know"),
     )
     assert set(answers.bip) == set(CITIZEN_BIP_INDICATORS)
@@ -196,18 +196,18 @@ def test_citizen_form_takes_the_citizen_bip_indicators() -> None:
 )
 def test_bip_indicator_unknown_for_the_form_is_refused(form: str, indicator: str) -> None:
     with pytest.raises(ValidationError, match=f"unknown BIP indicator {indicator} for the {form}"):
-        MeasurementAnswers(form=form, bip={indicator: 3})  # type: ignore[arg-type]
+        MeasurementAnswers(form=form, bip={indicator: 3})
 
 
 @pytest.mark.parametrize("answer", [0, 6, "maybe"])
 def test_bip_answer_outside_the_scale_is_refused(answer: object) -> None:
     with pytest.raises(ValidationError):
-        MeasurementAnswers(form="staff", bip={STAFF_BIP_INDICATORS[0]: answer})  # type: ignore[arg-type,dict-item]
+        MeasurementAnswers(form="staff", bip={STAFF_BIP_INDICATORS[0]: answer})
 
 
 def test_staff_fields_on_a_citizen_form_are_refused() -> None:
     with pytest.raises(ValidationError, match="staff assessment belongs on the staff form"):
-        MeasurementAnswers(form="citizen", staff={"psychiatric_diagnosis": "yes"})  # type: ignore[arg-type]
+        MeasurementAnswers(form="citizen", staff={"psychiatric_diagnosis": "yes"})
 
 
 @pytest.mark.parametrize(
@@ -220,12 +220,12 @@ def test_staff_fields_on_a_citizen_form_are_refused() -> None:
 )
 def test_citizen_fields_on_a_staff_form_are_refused(field: str, value: object) -> None:
     with pytest.raises(ValidationError, match=f"{field} belongs on the citizen form"):
-        MeasurementAnswers(form="staff", **{field: value})  # type: ignore[arg-type]
+        MeasurementAnswers(form="staff", **{field: value})
 
 
 def test_answers_refuse_unknown_fields() -> None:
     with pytest.raises(ValidationError, match="Extra inputs"):
-        MeasurementAnswers(form="citizen", mood=3)  # type: ignore[arg-type,call-arg]
+        MeasurementAnswers(form="citizen", mood=3)  # type: ignore[call-arg]
 
 
 # Hours, free text, exit reasons ------------------------------------------------
@@ -282,5 +282,5 @@ def test_unplanned_exit_reasons_are_a_closed_list() -> None:
         reason: UnplannedExitReason
 
     with pytest.raises(ValidationError) as error:
-        Exit(reason="bored")  # type: ignore[arg-type]
+        Exit(reason="bored")
     assert field_error(error.value)[0] == "reason"

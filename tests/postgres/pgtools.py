@@ -109,6 +109,35 @@ class PgServer:
         )
         self.created_databases.discard(name)
 
+    def empty_database(self, dbname: str, schema: str = "public") -> None:
+        """Delete every row of every table in the schema and restart its sequences.
+
+        Fails (rather than hangs) if a leftover session still holds a lock.
+        """
+        with psycopg.connect(
+            **{**self.target.connect_kwargs(), "dbname": dbname}, autocommit=True
+        ) as conn:
+            conn.execute("SET lock_timeout = '10s'")
+            tables = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+            ).fetchall()
+            sequences = conn.execute(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = %s", (schema,)
+            ).fetchall()
+            with conn.transaction():
+                for (table,) in tables:
+                    conn.execute(
+                        sql.SQL("DELETE FROM {}.{}").format(
+                            sql.Identifier(schema), sql.Identifier(table)
+                        )
+                    )
+                for (sequence,) in sequences:
+                    conn.execute(
+                        sql.SQL("ALTER SEQUENCE {}.{} RESTART").format(
+                            sql.Identifier(schema), sql.Identifier(sequence)
+                        )
+                    )
+
     def create_role(self, prefix: str = "forloeb_app") -> tuple[str, str]:
         """A new login role with a random password: (name, password)."""
         name = unique_name(prefix)

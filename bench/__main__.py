@@ -1,0 +1,169 @@
+"""`python -m bench` (`make bench`): forloeb's benchmarks, each beside a same-run baseline.
+
+1. CLI write latency on a store of ~N events (goal <= 150 ms per command);
+2. import throughput against the bare eventsourcing library (goal ratio >= 1.0);
+3. views: catch-up after one command (<= 10 ms), full rebuild against a bare
+   read+decode loop (ratio >= 0.6), rebuild peak memory (<= 300 MB).
+With FORLOEB_BENCH_DATABASE_URL (or FORLOEB_TEST_DATABASE_URL) set, 1 and 2 run
+on PostgreSQL too. Prints a table; writes bench/results/<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import cli_latency, import_throughput, profile_import, projection_catchup
+from bench.fixture import SQLiteStores, StoreFactory, pick_open_course, scratch_dir, write_jsonl
+from bench.measure import Figure, say, table, write_json
+from bench.pg import PostgresStores, server_url
+
+BENCHMARKS = ("cli", "import", "views")
+DEFAULT_BATCH = 500
+"""cli.importer.BATCH_SIZE; the store imported with it is kept for benchmarks 1 and 3."""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events in the store")
+    parser.add_argument("--runs", type=int, default=20, help="runs of the short measurements")
+    parser.add_argument("--import-runs", type=int, default=1, help="imports per batch size")
+    parser.add_argument("--rebuild-runs", type=int, default=3, help="rebuilds (and bare loops)")
+    parser.add_argument(
+        "--batch-sizes", default="500,5000", help="import batch sizes to try (lines, comma list)"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=BENCHMARKS, help="run only these (repeatable)"
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10k events, few runs")
+    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--no-profile", action="store_true", help="skip the import profile")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch stores")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.runs, args.rebuild_runs, args.import_runs = 10_000, 5, 1, 1
+        args.batch_sizes = str(DEFAULT_BATCH)
+    args.batch_sizes = [int(b) for b in str(args.batch_sizes).split(",")]
+    if DEFAULT_BATCH not in args.batch_sizes:
+        args.batch_sizes.insert(0, DEFAULT_BATCH)
+    args.only = set(args.only or BENCHMARKS)
+    return args
+
+
+def run_store(
+    factory: StoreFactory, args: argparse.Namespace, jsonl: Path, lines: int, notes: dict[str, Any]
+) -> list[Figure]:
+    """Every selected benchmark on one kind of store."""
+    figures: list[Figure] = []
+    kind = factory.kind
+    is_sqlite = kind == "sqlite"
+    if "import" in args.only:
+        found, notes["shape"], store = import_throughput.run(
+            factory,
+            jsonl,
+            lines,
+            args.batch_sizes,
+            args.import_runs,
+            notes.get("shape"),
+            DEFAULT_BATCH,
+        )
+        figures += found
+    else:
+        say(f"{kind}: loading the store (not timed)")
+        store = import_throughput.forloeb_import(factory, jsonl, DEFAULT_BATCH, "fixture").store
+    assert store is not None
+    store_args = factory.cli_args(store)
+    if "views" in args.only and is_sqlite:
+        figures += projection_catchup.rebuild_figures(kind, store_args, args.rebuild_runs)
+    if {"views", "cli"} & args.only:
+        course = _open_course(store)
+        notes[f"course_{kind}"] = course
+    if "views" in args.only and is_sqlite:
+        figures.append(
+            projection_catchup.catch_up_figure(kind, store, course["course_id"], args.runs)
+        )
+    if "cli" in args.only:
+        figures += cli_latency.run(kind, store_args, course, args.runs)
+    if "import" in args.only and is_sqlite and not args.no_profile:
+        say(f"{kind}: profiling an import (cProfile)")
+        notes["import_profile"] = profile_import.profile_import(
+            factory, jsonl, DEFAULT_BATCH, max_lines=min(lines, 20_000)
+        )
+    return figures
+
+
+def _open_course(store: Any) -> dict[str, Any]:
+    """An open course to write to; views are caught up first (not timed)."""
+    from bench.fixture import open_service
+
+    say("choosing a course (catching the views up first, not timed)")
+    service = open_service(store)
+    try:
+        return pick_open_course(store, service)
+    finally:
+        service.close()
+
+
+def factories(args: argparse.Namespace, root: Path) -> list[StoreFactory]:
+    """SQLite always; PostgreSQL when a server is named (1 and 2 only)."""
+    found: list[StoreFactory] = [SQLiteStores(root)]
+    url = server_url()
+    if url and not args.no_postgres:
+        found.append(PostgresStores(url))
+    elif not args.no_postgres:
+        say("PostgreSQL: skipped (set FORLOEB_BENCH_DATABASE_URL or FORLOEB_TEST_DATABASE_URL)")
+    return found
+
+
+def report(figures: list[Figure], notes: dict[str, Any]) -> str:
+    """The table, then where the time goes."""
+    parts = [table(figures)]
+    for figure in figures:
+        if figure.benchmark.startswith("1 ") and "phases_seconds" in figure.detail:
+            parts.append("\n".join(cli_latency.describe(figure)))
+    if "import_profile" in notes:
+        parts.append("\n".join(profile_import.describe(notes["import_profile"])))
+    return "\n\n".join(parts)
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmarks, print the report, write the JSON."""
+    args = parse_args(argv)
+    started = time.time()
+    figures: list[Figure] = []
+    notes: dict[str, Any] = {}
+    with scratch_dir(keep=args.keep) as root:
+        jsonl = root / "cohort.jsonl"
+        say(f"writing the demo cohort for ~{args.events:,} events to {jsonl}")
+        lines = write_jsonl(jsonl, args.events)
+        notes["jsonl_lines"] = lines
+        for factory in factories(args, root):
+            try:
+                figures += run_store(factory, args, jsonl, lines, notes)
+            finally:
+                if factory.kind != "sqlite" or not args.keep:
+                    factory.cleanup()
+    meta = {
+        "argv": argv,
+        "events_requested": args.events,
+        "runs": args.runs,
+        "batch_sizes": args.batch_sizes,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "wall_seconds": time.time() - started,
+    }
+    notes.pop("shape", None)
+    print(report(figures, notes))
+    path = write_json(figures, meta, notes)
+    print(f"\nresults: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,57 @@
+"""Child process: rebuild every view, or only read and decode the log, printed as JSON.
+
+`python -m bench.rebuild_child rebuild|decode STORE-OPTIONS...` opens the
+store, then either rebuilds all views (`Views.rebuild()`) or runs the bare
+library loop that reads and decodes the same events. It reports the seconds,
+the events, and the process's peak resident memory before and after (own
+process, so the figure is the rebuild's alone plus the interpreter).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str]) -> None:
+    """Open the store, run the requested pass once, print its figures."""
+    mode, store_args = argv[0], argv[1:]
+    options = dict(zip(store_args[::2], store_args[1::2], strict=True))
+    from bench.baseline import bare_decode_throughput
+    from cli.store import StoreConfig
+    from projections.catalog import Views, open_views
+    from workflows.service import CourseService
+
+    store = StoreConfig.from_options(options.get("--db"), options.get("--database-url"))
+    service = CourseService(env=store.env())
+    views = open_views(store, app=service)
+    rss_before = peak_rss_mb()
+    if mode == "rebuild":
+        started = time.perf_counter()
+        events = views.rebuild()
+        seconds = time.perf_counter() - started
+    elif mode == "decode":
+        events, seconds = bare_decode_throughput(service, Views.batch_size)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+    result = {
+        "mode": mode,
+        "events": events,
+        "seconds": seconds,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    views.close()
+    service.close()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,216 @@
+"""The evaluators' outcomes view: dated, recorded facts per course, for both kinds of time.
+
+The view keeps one row per outcome-relevant event (a *fact*), with when it
+happened (`occurred_on`) and when the system recorded it (`recorded_at`, the
+event's timestamp). A correction does not overwrite: it adds a *revision* of
+the corrected fact (numbered by the correction's own version) with its own
+`recorded_at`; a retraction adds a revision marked retracted.
+
+So a table can be asked for twice over in time:
+
+- `as_of` — the world on that date as we know it now: facts that happened by then;
+- `known_at` — what the system had recorded by then: only revisions recorded by
+  that moment count, and of each fact the latest such revision is in force.
+
+The tables themselves are built in `projections.outcomes_tables` from the
+courses folded here (`projections.outcomes_course`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import groupby
+from typing import Any, ClassVar, Literal
+
+from domain.events import Corrected, CourseEvent, Referred
+from projections.base import Handler, View, ViewProjection, ViewSpec, iso
+from projections.outcomes_course import CourseOutcome
+from projections.outcomes_facts import (
+    FACT_COLUMNS,
+    FACT_EVENTS,
+    corrected_payload,
+    fact_columns,
+    payload_of,
+    recorded_at,
+)
+
+CohortBy = Literal["referral", "baseline"]
+
+_FACT_TABLE = (
+    "course_id TEXT NOT NULL, version INTEGER NOT NULL, revision INTEGER NOT NULL, "
+    "recorded_at TEXT NOT NULL, kind TEXT NOT NULL, retracted INTEGER NOT NULL, "
+    "occurred_on TEXT NOT NULL, state TEXT, point INTEGER, form TEXT, mental TEXT, "
+    "physical TEXT, who5_cheerful INTEGER, who5_calm INTEGER, who5_active INTEGER, "
+    "who5_rested INTEGER, who5_interested INTEGER, network TEXT, outcome TEXT, "
+    "hours DOUBLE PRECISION, ordinary INTEGER, after TEXT, reason TEXT, payload TEXT NOT NULL, "
+    "PRIMARY KEY (course_id, version, revision)"
+)
+
+_EFFECTIVE_FACTS = (
+    "SELECT f.*, c.programme, c.cpr FROM {outcomes_facts} f "
+    "JOIN {outcomes_courses} c ON c.course_id = f.course_id "
+    "WHERE c.programme = ? AND f.recorded_at <= ? AND f.retracted = 0 AND f.occurred_on <= ? "
+    "AND f.revision = (SELECT MAX(g.revision) FROM {outcomes_facts} g "
+    "WHERE g.course_id = f.course_id AND g.version = f.version AND g.recorded_at <= ?) "
+    "ORDER BY f.course_id, f.occurred_on, f.version"
+)
+"""Each fact's latest revision recorded by `known_at`, if not retracted and happened by `as_of`."""
+
+LATEST = "9999-12-31T23:59:59.999999"
+"""`known_at` meaning everything recorded so far."""
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Which courses a table counts: a programme, and a period of referral or baseline."""
+
+    programme: str
+    first: date | None = None
+    last: date | None = None
+    by: CohortBy = "referral"
+
+    def includes(self, course: CourseOutcome) -> bool:
+        """Whether the course belongs to the cohort (its referral or baseline in the period)."""
+        day = course.referred_on if self.by == "referral" else course.baseline_on
+        if day is None:
+            return False
+        return (self.first is None or day >= self.first) and (self.last is None or day <= self.last)
+
+
+class OutcomesView(View):
+    """Dated, recorded facts per course, each correction a revision of its own."""
+
+    name = "outcomes"
+    tables: ClassVar[dict[str, str]] = {
+        "outcomes_courses": "course_id TEXT PRIMARY KEY, programme TEXT NOT NULL, cpr TEXT NOT NULL",
+        "outcomes_facts": _FACT_TABLE,
+    }
+    indexes: ClassVar[dict[str, str]] = {
+        "outcomes_courses_programme": "outcomes_courses (programme)",
+    }
+
+    def courses(
+        self, cohort: Cohort, as_of: date, known_at: datetime | None = None
+    ) -> list[CourseOutcome]:
+        """The cohort's courses as of the date, as recorded by `known_at` (default: now)."""
+        known = LATEST if known_at is None else recorded_at(known_at)
+        rows = self.rows(_EFFECTIVE_FACTS, (cohort.programme, known, iso(as_of), known))
+        courses = []
+        for course_id, facts in groupby(rows, key=lambda row: row["course_id"]):
+            course: CourseOutcome | None = None
+            for fact in facts:
+                if course is None:
+                    course = CourseOutcome(course_id, fact["programme"], fact["cpr"])
+                course.fold(fact)
+            if course is not None and cohort.includes(course):
+                courses.append(course)
+        return courses
+
+    def programmes(self) -> list[str]:
+        """The programmes the view has courses in."""
+        rows = self.rows("SELECT DISTINCT programme FROM {outcomes_courses} ORDER BY programme")
+        return [row["programme"] for row in rows]
+
+
+_INSERT_FACT = (
+    "INSERT INTO {outcomes_facts} (course_id, version, revision, recorded_at, kind, retracted, "
+    + ", ".join(FACT_COLUMNS)
+    + ", payload) VALUES ("
+    + ", ".join("?" * (6 + len(FACT_COLUMNS) + 1))
+    + ")"
+)
+
+_LATEST_REVISION = (
+    "SELECT kind, payload FROM {outcomes_facts} WHERE course_id = ? AND version = ? "
+    "ORDER BY revision DESC LIMIT 1"
+)
+
+
+class OutcomesProjection(ViewProjection[OutcomesView]):
+    """Writes one fact per outcome-relevant event, and one revision per correction of it.
+
+    Rows are collected per batch and written together in `flush`; a correction
+    finds the revision it corrects among the batch's rows first, then in the view.
+    """
+
+    name = "outcomes"
+
+    def begin(self) -> None:
+        self._courses: list[tuple[str, str, str]] = []
+        self._facts: list[tuple[Any, ...]] = []
+        self._latest: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
+
+    def flush(self, c: Any) -> None:
+        self.execute_many(c, "INSERT INTO {outcomes_courses} VALUES (?, ?, ?)", self._courses)
+        self.execute_many(c, _INSERT_FACT, self._facts)
+
+    def referred(self, c: Any, e: Referred, position: int) -> None:
+        self._courses.append((str(e.originator_id), e.programme, e.cpr))
+        self.recorded(c, e, position)
+
+    def recorded(self, c: Any, e: CourseEvent, _: int) -> None:
+        self.add(e, type(e).__name__, payload_of(e), revision=0, retracted=False)
+
+    def corrected(self, c: Any, e: Corrected, _: int) -> None:
+        target = self.latest(c, str(e.originator_id), e.target_version)
+        if target is None:  # the target is not an outcome fact
+            return
+        kind, payload = target
+        if not e.retracted:
+            payload = corrected_payload(payload, e.changes)
+        self.add(
+            e,
+            kind,
+            payload,
+            revision=e.originator_version,
+            retracted=e.retracted,
+            version=e.target_version,
+        )
+
+    def latest(self, c: Any, course_id: str, version: int) -> tuple[str, dict[str, Any]] | None:
+        """The kind and payload of a fact's latest revision, if the view holds the fact."""
+        pending = self._latest.get((course_id, version))
+        if pending is not None:
+            return pending
+        c.execute(self.view.sql(_LATEST_REVISION), (course_id, version))
+        row = c.fetchone()
+        return None if row is None else (row["kind"], json.loads(row["payload"]))
+
+    def add(
+        self,
+        e: CourseEvent,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        revision: int,
+        retracted: bool,
+        version: int | None = None,
+    ) -> None:
+        """Collect one revision of a fact, recorded when the event `e` was."""
+        course_id = str(e.originator_id)
+        version = e.originator_version if version is None else version
+        columns = fact_columns(kind, payload)
+        self._facts.append(
+            (
+                course_id,
+                version,
+                revision,
+                recorded_at(e.timestamp),
+                kind,
+                int(retracted),
+                *(columns[name] for name in FACT_COLUMNS),
+                json.dumps(payload, sort_keys=True),
+            )
+        )
+        self._latest[(course_id, version)] = (kind, payload)
+
+    handlers: ClassVar[dict[type[Any], Handler]] = {
+        **dict.fromkeys(FACT_EVENTS, recorded),
+        Referred: referred,
+        Corrected: corrected,
+    }
+
+
+VIEW = ViewSpec(OutcomesView, OutcomesProjection)

@@ -1,0 +1,142 @@
+"""One course as the outcome tables see it, folded from its effective facts in date order.
+
+The facts given are already the ones in force: recorded by the `known_at`
+moment, corrected as known then, retractions dropped, and happened by the
+`as_of` date. Folding them in (occurred_on, version) order gives the course's
+state, its forms and the moves that count as outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from domain.values import CourseState, MeetingOutcome
+from projections.base import Row
+from projections.outcomes_facts import WHO5_COLUMNS
+
+NETWORK_WINDOW = timedelta(days=91)
+"""'In the last 3 months', as the staff form asks it."""
+
+
+@dataclass(frozen=True)
+class Form:
+    """One form at one measurement point, with the answers the tables use."""
+
+    point: int
+    form: str
+    on: date
+    mental: str | None = None
+    physical: str | None = None
+    who5: tuple[int, ...] | None = None
+    network: str | None = None
+
+    @property
+    def who5_index(self) -> int | None:
+        """The WHO-5 well-being index, 0-100 (raw score × 4), if every item was answered."""
+        return None if self.who5 is None else 4 * sum(self.who5)
+
+
+@dataclass(frozen=True)
+class Job:
+    """An ordinary job started during the course."""
+
+    on: date
+    hours: float
+    after_praktik: bool
+
+
+@dataclass
+class CourseOutcome:
+    """A course's outcome-relevant facts as of a date."""
+
+    course_id: str
+    programme: str
+    cpr: str
+    referred_on: date | None = None
+    baseline_on: date | None = None
+    state: CourseState | None = None
+    state_since: date | None = None
+    exit_after: str | None = None
+    exit_reason: str | None = None
+    forms: dict[tuple[int, str], Form] = field(default_factory=dict)
+    praktik_starts: list[date] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    education_starts: list[date] = field(default_factory=list)
+    meetings_held: list[date] = field(default_factory=list)
+    follow_up: str | None = None
+    follow_up_on: date | None = None
+
+    # Folding -----------------------------------------------------------------
+
+    def fold(self, fact: Row) -> None:
+        """Take in one effective fact (facts come in date order)."""
+        day = date.fromisoformat(fact["occurred_on"])
+        kind = fact["kind"]
+        if kind == "Referred":
+            self.referred_on = day
+        if fact["state"] is not None:
+            self._moved(kind, CourseState(fact["state"]), day, fact)
+        elif kind == "MeasurementRecorded":
+            self._measured(fact, day)
+        elif kind == "NetworkMeetingHeld" and fact["outcome"] == MeetingOutcome.HELD.value:
+            self.meetings_held.append(day)
+        elif kind == "FollowUpRecorded":
+            self.follow_up, self.follow_up_on = fact["outcome"], day
+
+    def _moved(self, kind: str, state: CourseState, day: date, fact: Row) -> None:
+        self.state, self.state_since = state, day
+        if kind == "BaselineCompleted":
+            self.baseline_on = day
+        elif kind == "PraktikStarted":
+            self.praktik_starts.append(day)
+        elif kind == "JobStarted" and fact["ordinary"]:
+            self.jobs.append(Job(day, float(fact["hours"]), bool(self.praktik_starts)))
+        elif kind == "EducationStarted":
+            self.education_starts.append(day)
+        self.exit_after = fact["after"] if kind == "ExitedPlanned" else None
+        self.exit_reason = fact["reason"] if state is CourseState.EXITED_UNPLANNED else None
+
+    def _measured(self, fact: Row, day: date) -> None:
+        items = tuple(fact[column] for column in WHO5_COLUMNS)
+        who5 = None if any(item is None for item in items) else tuple(int(i) for i in items)
+        form = Form(
+            int(fact["point"]),
+            fact["form"],
+            day,
+            fact["mental"],
+            fact["physical"],
+            who5,
+            fact["network"],
+        )
+        self.forms[(form.point, form.form)] = form
+
+    # What the tables ask ------------------------------------------------------------
+
+    @property
+    def has_baseline(self) -> bool:
+        """Whether the start measurement was taken."""
+        return self.baseline_on is not None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the course is still running."""
+        return self.state is not None and self.state.is_open
+
+    @property
+    def exited_before_baseline(self) -> bool:
+        """Whether the course ended before any baseline was taken."""
+        return not self.is_open and not self.has_baseline
+
+    @property
+    def first_job(self) -> Job | None:
+        """The first ordinary job, if any."""
+        return self.jobs[0] if self.jobs else None
+
+    def form(self, point: int, form: str) -> Form | None:
+        """The form at a point, if recorded."""
+        return self.forms.get((point, form))
+
+    def meeting_held_before(self, day: date) -> bool:
+        """Whether a network meeting was held in the 91 days up to `day`."""
+        return any(day - NETWORK_WINDOW <= held <= day for held in self.meetings_held)

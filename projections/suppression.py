@@ -1,0 +1,156 @@
+"""Small-cell suppression: publish no count under N, nor one that subtraction would give back.
+
+The counts of a report are named cells; a `Group` says that one cell (the
+total) is the sum of others (its parts) — a row and its total, a column, a
+count and the rest of its denominator. Cells under N are suppressed
+(*primary*, shown as "<N"). A reader can still work a hidden cell out from a
+published total: so, while any primary cell can be pinned down, the smallest
+published cell of a group it belongs to is suppressed too (*secondary*,
+complementary suppression), and if a group has no published part left its
+total is suppressed.
+
+"Pinned down" is judged as a careful reader would: published cells are known
+exactly, a "<N" cell lies in 0..N-1, a secondary cell is at least N (it would
+be "<N" otherwise), and every group's sum must hold; the reader narrows each
+cell's range by repeated subtraction until nothing changes. A primary cell
+whose range has shrunk to one value is disclosed.
+
+N must be at least 3: with "<2" two hidden ones under a hidden total of at
+least 2 are each known to be 1, whatever else is hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+MIN_THRESHOLD = 3
+"""The smallest N for which hiding can always protect a cell (see the module text)."""
+_MAX_ROUNDS = 10_000
+
+
+class Hidden(StrEnum):
+    """Why a cell is not published."""
+
+    PRIMARY = "primary"
+    """The count is under N."""
+    SECONDARY = "secondary"
+    """The count is N or more, hidden so a primary cell cannot be worked out."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """`total` is the sum of `parts`."""
+
+    total: str
+    parts: tuple[str, ...]
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """The total and its parts."""
+        return (self.total, *self.parts)
+
+
+Interval = tuple[float, float]
+
+
+def suppress(
+    counts: Mapping[str, int], groups: Sequence[Group], below: int
+) -> dict[str, Hidden]:
+    """The cells to hide so that no count under `below` is published or can be worked out."""
+    if below < MIN_THRESHOLD:
+        raise ValueError(f"suppress below: must be at least {MIN_THRESHOLD}, not {below}")
+    hidden = {key: Hidden.PRIMARY for key, value in counts.items() if value < below}
+    for _ in range(len(counts) + 1):
+        exposed = disclosed(counts, groups, hidden, below)
+        if not exposed:
+            return hidden
+        extra = complement(min(exposed), counts, groups, hidden)
+        if extra is None:
+            break
+        hidden[extra] = Hidden.SECONDARY
+    raise AssertionError("suppression could not protect every small cell")  # pragma: no cover
+
+
+def complement(
+    key: str, counts: Mapping[str, int], groups: Sequence[Group], hidden: Mapping[str, Hidden]
+) -> str | None:
+    """The cell to hide next to protect `key`: the smallest published part of one of its
+    groups, else the smallest published total of one, else any published cell."""
+    own = [group for group in groups if key in group.cells]
+    candidates = [
+        [part for group in own for part in group.parts],
+        [group.total for group in own],
+        list(counts),
+    ]
+    for cells in candidates:
+        shown = [cell for cell in cells if cell != key and cell not in hidden]
+        if shown:
+            return min(shown, key=lambda cell: (counts[cell], cell))
+    return None
+
+
+def disclosed(
+    counts: Mapping[str, int],
+    groups: Sequence[Group],
+    hidden: Mapping[str, Hidden],
+    below: int,
+) -> set[str]:
+    """The primary cells a reader can work out exactly from what is published."""
+    ranges = reader_ranges(counts, groups, hidden, below)
+    return {
+        key
+        for key, why in hidden.items()
+        if why is Hidden.PRIMARY and ranges[key][0] == ranges[key][1]
+    }
+
+
+def reader_ranges(
+    counts: Mapping[str, int],
+    groups: Sequence[Group],
+    hidden: Mapping[str, Hidden],
+    below: int,
+) -> dict[str, Interval]:
+    """Each cell's range as a reader narrows it from the published cells and the sums."""
+    ranges = {key: _initial(counts[key], hidden.get(key), below) for key in counts}
+    for _ in range(_MAX_ROUNDS):
+        if not any([_narrow(group, ranges) for group in groups]):
+            break
+    return ranges
+
+
+def _initial(value: int, why: Hidden | None, below: int) -> Interval:
+    if why is None:
+        return (value, value)
+    if why is Hidden.PRIMARY:
+        return (0, below - 1)
+    return (below, math.inf)
+
+
+def _narrow(group: Group, ranges: dict[str, Interval]) -> bool:
+    """Tighten the ranges of one group's cells from its sum; whether any changed."""
+    parts = [ranges[part] for part in group.parts]
+    changed = _tighten(ranges, group.total, sum(r[0] for r in parts), sum(r[1] for r in parts))
+    total_low, total_high = ranges[group.total]
+    for i, part in enumerate(group.parts):
+        others = [ranges[other] for j, other in enumerate(group.parts) if j != i]
+        low = total_low - sum(r[1] for r in others)
+        high = total_high - sum(r[0] for r in others)
+        changed |= _tighten(ranges, part, low, high)
+    return changed
+
+
+def _tighten(ranges: dict[str, Interval], key: str, low: float, high: float) -> bool:
+    old_low, old_high = ranges[key]
+    new = (max(old_low, low), min(old_high, high))
+    if new == (old_low, old_high) or math.isnan(new[0] + new[1]):
+        return False
+    ranges[key] = new
+    return True
+
+
+def groups_of(pairs: Iterable[tuple[str, Sequence[str]]]) -> list[Group]:
+    """Groups from (total, parts) pairs."""
+    return [Group(total, tuple(parts)) for total, parts in pairs]
