@@ -35,7 +35,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--import-runs", type=int, default=1, help="imports per batch size")
     parser.add_argument("--rebuild-runs", type=int, default=3, help="rebuilds (and bare loops)")
     parser.add_argument(
-        "--batch-sizes", default="500,5000", help="import batch sizes to try (lines, comma list)"
+        "--batch-sizes", default="500,2000", help="import batch sizes to try (lines, comma list)"
     )
     parser.add_argument(
         "--only", action="append", choices=BENCHMARKS, help="run only these (repeatable)"
@@ -120,9 +120,53 @@ def factories(args: argparse.Namespace, root: Path) -> list[StoreFactory]:
     return found
 
 
+def side_by_side(figures: list[Figure]) -> str | None:
+    """Benchmarks 1 and 2 with one column per store kind (when more than one ran)."""
+    kinds = sorted({f.benchmark.split("[")[-1].rstrip("]") for f in figures}, reverse=True)
+    if len(kinds) < 2:
+        return None
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for f in figures:
+        base, _, kind = f.benchmark.partition(" [")
+        if base[0] in "12":
+            ratio = "" if f.ratio is None else f" (x{f.ratio:.2f})"
+            rows.setdefault((base, f.name), {})[kind.rstrip("]")] = _value(f) + ratio
+    width = max(len(f"{b}: {n}") for b, n in rows)
+    lines = ["side by side (median, ratio to the same-run baseline)"]
+    lines.append(f"  {'':<{width}}  " + "  ".join(f"{k:<28}" for k in kinds))
+    for (base, name), cells in rows.items():
+        values = "  ".join(f"{cells.get(k, '-'):<28}" for k in kinds)
+        lines.append(f"  {base + ': ' + name:<{width}}  {values}")
+    return "\n".join(lines)
+
+
+def _value(figure: Figure) -> str:
+    """The median, briefly."""
+    if figure.unit == "s":
+        return f"{figure.value * 1000:.1f} ms"
+    return f"{figure.value:,.0f} {figure.unit}"
+
+
+def git_state() -> dict[str, Any]:
+    """The commit measured and whether the tree had uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "changed_files": len(git("status", "--porcelain").splitlines()),
+    }
+
+
 def report(figures: list[Figure], notes: dict[str, Any]) -> str:
     """The table, then where the time goes."""
     parts = [table(figures)]
+    both = side_by_side(figures)
+    if both is not None:
+        parts.append(both)
     for figure in figures:
         if figure.benchmark.startswith("1 ") and "phases_seconds" in figure.detail:
             parts.append("\n".join(cli_latency.describe(figure)))
@@ -157,6 +201,7 @@ def main(argv: list[str]) -> int:
         "platform": platform.platform(),
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "wall_seconds": time.time() - started,
+        "git": git_state(),
     }
     notes.pop("shape", None)
     print(report(figures, notes))

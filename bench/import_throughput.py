@@ -73,7 +73,7 @@ def bare_import(
     events, seconds = bare_save_throughput(
         env, shape.events_per_aggregate, shape.mean_state_bytes, batch_events
     )
-    return ImportRun(events, seconds, 0, 0)
+    return ImportRun(events, seconds, 0, 0, store)
 
 
 def bare_env(env: dict[str, str]) -> dict[str, str]:
@@ -141,5 +141,14 @@ def _figure(kind: str, batch: int, ours: list[ImportRun], theirs: list[ImportRun
             "forloeb_seconds": spread([r.seconds for r in ours]),
             "bare_seconds": spread([r.seconds for r in theirs]),
             "bare_events": theirs[0].events,
+            "mean_state_bytes": _state_bytes(ours[0]),
+            "bare_mean_state_bytes": _state_bytes(theirs[0]),
         },
     )
+
+
+def _state_bytes(run: ImportRun) -> float | None:
+    """Mean stored state size of a SQLite run's events (the payload-size check)."""
+    if run.store is None or run.store.sqlite_path is None:
+        return None
+    return sqlite_shape(run.store.sqlite_path).mean_state_bytes

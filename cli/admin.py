@@ -96,10 +96,11 @@ def _init_sqlite(store: StoreConfig) -> InitReport:
     open_schema(store)
     after = _sqlite_tables(store)
     report = InitReport(store.describe(), sorted(after - before), sorted(before))
-    if EVENTS_TABLE in before:
+    if store.events_table in before:
         conn = sqlite3.connect(store.sqlite_path)
         try:
-            report.events = conn.execute(f'SELECT count(*) FROM "{EVENTS_TABLE}"').fetchone()[0]
+            count = f'SELECT count(*) FROM "{store.events_table}"'
+            report.events = conn.execute(count).fetchone()[0]
         finally:
             conn.close()
     return report

@@ -20,6 +20,7 @@ from cli.context import AppContext
 from cli.demo import demo_command
 from cli.errors import EXIT_BAD_INPUT, handle
 from cli.import_file import import_command
+from cli.outcomes import export_command, outcomes_command
 from cli.read import courses_command, workflow_command
 from cli.show import show_command
 from cli.write import add_write_commands
@@ -95,6 +96,8 @@ def _register() -> None:
     for command in (show_command, courses_command, workflow_command, import_command, demo_command):
         forloeb.add_command(command)
     forloeb.add_command(init_command)
+    forloeb.add_command(outcomes_command)
+    forloeb.add_command(export_command)
 
 
 _register()

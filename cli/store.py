@@ -39,6 +39,8 @@ DEFAULT_DB = Path("~/.local/share/forloeb/forloeb.sqlite")
 APPLICATION_NAME = "forloeb"
 """CourseService.name: eventsourcing names the events table `<name>_events`."""
 EVENTS_TABLE = f"{APPLICATION_NAME}_events"
+SQLITE_EVENTS_TABLE = "stored_events"
+"""eventsourcing's SQLite recorder does not prefix the table with the application name."""
 CONNECT_TIMEOUT_SECONDS = 5
 RECORDER_TOPIC = "cli.store:AppendOnlyPostgresRecorder"
 
@@ -88,6 +90,11 @@ class StoreConfig:
         if self.database_url is None:
             raise ValueError("not a PostgreSQL store")
         return PostgresTarget.from_url(self.database_url)
+
+    @property
+    def events_table(self) -> str:
+        """The name of the table that holds the events."""
+        return EVENTS_TABLE if self.is_postgres else SQLITE_EVENTS_TABLE
 
     def describe(self) -> str:
         """A one-line description without secrets."""

@@ -1,14 +1,15 @@
 """The audit trail: one citizen's complete history, across all their courses.
 
-One row per course event, in the order the log recorded them: when it
-happened, when it was recorded, who recorded it and what it was. A
-correction is shown beside what it corrects: the correction names its
-target, the target lists the corrections made to it.
+Each entry: when it happened, when it was recorded, who recorded it, what it
+was and its details, in the order the log recorded them. A correction is
+shown beside what it corrects: the correction names its target, the target
+lists the corrections made to it.
 
-The details (the event's own fields: answers, notes, reasons) are read from
-the log itself when a history is asked for, not copied into the view: the
-auditor sees the recorded events, not a copy of them, and the view holds no
-second copy of health data for erasure (crypto-shredding) to miss.
+The view is an index: which courses are a citizen's, and where each of their
+events sits in the log. The entries themselves are read from the log when a
+history is asked for, not copied: the auditor sees the recorded events, the
+view stays small (one narrow row per event, cheap to rebuild), and it holds
+no second copy of health data for erasure (crypto-shredding) to miss.
 
 Room for the data-protection work: `history` is the one read path to a
 citizen's record, so logging who looked belongs there.
@@ -22,7 +23,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.events import Corrected, CourseEvent, Referred
-from projections.base import Handler, Row, View, ViewProjection, ViewSpec, key
+from projections.base import Handler, View, ViewProjection, ViewSpec, key
 
 _NOT_DETAILS = {
     "originator_id",
@@ -62,9 +63,7 @@ class AuditView(View):
     tables: ClassVar[dict[str, str]] = {
         "audit_courses": "course_id TEXT PRIMARY KEY, cpr TEXT NOT NULL, programme TEXT NOT NULL",
         "audit_events": (
-            "position BIGINT PRIMARY KEY, course_id TEXT NOT NULL, version INTEGER NOT NULL, "
-            "occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT NOT NULL, "
-            "event TEXT NOT NULL, corrects INTEGER, retracts INTEGER NOT NULL"
+            "position BIGINT PRIMARY KEY, course_id TEXT NOT NULL, version INTEGER NOT NULL"
         ),
     }
     indexes: ClassVar[dict[str, str]] = {
@@ -83,35 +82,36 @@ class AuditView(View):
             rows = self.rows(query + "WHERE c.cpr=? ORDER BY e.position", (cpr.replace("-", ""),))
         else:
             rows = self.rows(query + "WHERE c.course_id=? ORDER BY e.position", (str(course_id),))
-        details = self._details({row["course_id"] for row in rows})
-        return _linked([_entry(row, details[row["course_id"]][row["version"]]) for row in rows])
+        events = self._events({row["course_id"] for row in rows})
+        return _linked(
+            [_entry(row["position"], events[row["course_id"]][row["version"]]) for row in rows]
+        )
 
-    def _details(self, course_ids: set[str]) -> dict[str, dict[int, dict[str, Any]]]:
-        """Each course's events' own fields, read from the log, by version."""
+    def _events(self, course_ids: set[str]) -> dict[str, dict[int, CourseEvent]]:
+        """Each course's events, read from the log, by version."""
         if self.log is None:
-            raise RuntimeError("the audit view reads details from the log; open it via the catalog")
-        found: dict[str, dict[int, dict[str, Any]]] = {}
-        for course_id in course_ids:
-            found[course_id] = {
-                event.originator_version: event.model_dump(mode="json", exclude=_NOT_DETAILS)
+            raise RuntimeError("the audit view reads the log; open it through the catalog")
+        return {
+            course_id: {
+                event.originator_version: event
                 for event in self.log.get(UUID(course_id))
                 if isinstance(event, CourseEvent)
             }
-        return found
+            for course_id in course_ids
+        }
 
 
-def _entry(row: Row, details: dict[str, Any]) -> AuditEntry:
+def _entry(position: int, event: CourseEvent) -> AuditEntry:
     return AuditEntry(
-        position=row["position"],
-        course_id=UUID(row["course_id"]),
-        version=row["version"],
-        occurred_on=date.fromisoformat(row["occurred_on"]),
-        recorded_at=datetime.fromisoformat(row["recorded_at"]),
-        actor=row["actor"],
-        event=row["event"],
-        details=details,
-        corrects=row["corrects"],
-        retracted=False,
+        position=position,
+        course_id=event.originator_id,
+        version=event.originator_version,
+        occurred_on=event.occurred_on,
+        recorded_at=event.timestamp,
+        actor=event.actor,
+        event=type(event).__name__,
+        details=event.model_dump(mode="json", exclude=_NOT_DETAILS),
+        corrects=event.target_version if isinstance(event, Corrected) else None,
     )
 
 
@@ -135,40 +135,24 @@ def _linked(entries: list[AuditEntry]) -> list[AuditEntry]:
 
 
 class AuditProjection(ViewProjection[AuditView]):
-    """Appends every course event with its provenance."""
+    """Indexes every course event: its position, its course and version."""
 
     name = "audit"
 
     def begin(self) -> None:
         self.courses: list[tuple[str, str, str]] = []
-        self.events: list[tuple[Any, ...]] = []
+        self.events: list[tuple[int, str, int]] = []
 
     def flush(self, c: Any) -> None:
         self.execute_many(c, "INSERT INTO {audit_courses} VALUES (?, ?, ?)", self.courses)
-        self.execute_many(
-            c, "INSERT INTO {audit_events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.events
-        )
+        self.execute_many(c, "INSERT INTO {audit_events} VALUES (?, ?, ?)", self.events)
 
     def referred(self, c: Any, e: Referred, position: int) -> None:
         self.courses.append((key(e.originator_id), e.cpr, e.programme))
         self.recorded(c, e, position)
 
     def recorded(self, c: Any, e: CourseEvent, position: int) -> None:
-        corrects = e.target_version if isinstance(e, Corrected) else None
-        retracts = int(isinstance(e, Corrected) and e.retracted)
-        self.events.append(
-            (
-                position,
-                key(e.originator_id),
-                e.originator_version,
-                e.occurred_on.isoformat(),
-                e.timestamp.isoformat(),
-                e.actor,
-                type(e).__name__,
-                corrects,
-                retracts,
-            )
-        )
+        self.events.append((position, key(e.originator_id), e.originator_version))
 
     handlers: ClassVar[dict[type[Any], Handler]] = {
         **dict.fromkeys(CourseEvent.__subclasses__(), recorded),

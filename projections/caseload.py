@@ -21,6 +21,7 @@ from uuid import UUID
 
 from domain.events import STATE_CHANGING_EVENTS as _STATE_EVENTS
 from domain.events import (
+    Accepted,
     ConsultantReassigned,
     Corrected,
     MeasurementRecorded,
@@ -257,11 +258,11 @@ class CaseloadProjection(ViewProjection[CaseloadView]):
 
     def begin(self) -> None:
         self.courses: list[tuple[str, str]] = []
-        self.facts: dict[tuple[str, int], dict[str, Any]] = {}
+        self.facts: dict[tuple[str, int], list[Any]] = {}
 
     def flush(self, c: Any) -> None:
         self.execute_many(c, "INSERT INTO {caseload_courses} VALUES (?, ?)", self.courses)
-        rows = [tuple(f[column] for column in _FACT_COLUMNS) for f in self.facts.values()]
+        rows = list(self.facts.values())
         self.execute_many(
             c, "INSERT INTO {caseload_facts} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
@@ -274,7 +275,7 @@ class CaseloadProjection(ViewProjection[CaseloadView]):
         self.fact(
             e,
             state=e.new_state.value,
-            consultant=getattr(e, "consultant", None),
+            consultant=e.consultant if isinstance(e, Accepted) else None,
             planned_end=iso(e.planned_end) if isinstance(e, PraktikStarted) else None,
         )
 
@@ -305,7 +306,7 @@ class CaseloadProjection(ViewProjection[CaseloadView]):
             if column in ("occurred_on", "planned_end"):
                 value = iso(value)
             if pending is not None:
-                pending[column] = value
+                pending[_FACT_COLUMNS.index(column)] = value
             else:
                 self.execute(
                     c,
@@ -314,21 +315,28 @@ class CaseloadProjection(ViewProjection[CaseloadView]):
                     *target,
                 )
 
-    def fact(self, e: Any, **columns: Any) -> None:
-        """Collect the event's fact row for the batch."""
-        course_id = key(e.originator_id)
-        self.facts[(course_id, e.originator_version)] = {
-            "course_id": course_id,
-            "version": e.originator_version,
-            "kind": type(e).__name__,
-            "occurred_on": iso(e.occurred_on),
-            "state": None,
-            "consultant": None,
-            "planned_end": None,
-            "point": None,
-            "outcome": None,
-            **columns,
-        }
+    def fact(
+        self,
+        e: Any,
+        state: str | None = None,
+        consultant: str | None = None,
+        planned_end: str | None = None,
+        point: int | None = None,
+        outcome: str | None = None,
+    ) -> None:
+        """Collect the event's fact row (in `_FACT_COLUMNS` order) for the batch."""
+        course_id, version = key(e.originator_id), e.originator_version
+        self.facts[(course_id, version)] = [
+            course_id,
+            version,
+            type(e).__name__,
+            e.occurred_on.isoformat(),
+            state,
+            consultant,
+            planned_end,
+            point,
+            outcome,
+        ]
 
     handlers: ClassVar[dict[type[Any], Handler]] = {
         **dict.fromkeys(_STATE_EVENTS, state_changed),

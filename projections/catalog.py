@@ -200,7 +200,11 @@ class Views:
                 self._write(behind, positions, events, Tracking(self.app.name, last))
             except IntegrityError:
                 # Another process moved these views on meanwhile: continue from there.
-                positions = {id(e): e.view.position() for e in entries}
+                # If none moved, the conflict is in a view's own rows: a real error.
+                moved = {id(e): e.view.position() for e in entries}
+                if all(moved[id(e)] <= positions[id(e)] for e in behind):
+                    raise
+                positions = moved
                 cursor = min(positions.values())
                 continue
             for entry in behind:

@@ -19,6 +19,7 @@ courses folded here (`projections.outcomes_course`).
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
@@ -58,6 +59,9 @@ _EFFECTIVE_FACTS = (
 )
 """Each fact's latest revision recorded by `known_at`, if not retracted and happened by `as_of`."""
 
+SECRET_TABLE = "outcomes_secret"
+"""Holds the store's pseudonym key; not one of the view's tables, so a rebuild keeps it."""
+
 LATEST = "9999-12-31T23:59:59.999999"
 """`known_at` meaning everything recorded so far."""
 
@@ -84,7 +88,9 @@ class OutcomesView(View):
 
     name = "outcomes"
     tables: ClassVar[dict[str, str]] = {
-        "outcomes_courses": "course_id TEXT PRIMARY KEY, programme TEXT NOT NULL, cpr TEXT NOT NULL",
+        "outcomes_courses": (
+            "course_id TEXT PRIMARY KEY, programme TEXT NOT NULL, cpr TEXT NOT NULL"
+        ),
         "outcomes_facts": _FACT_TABLE,
     }
     indexes: ClassVar[dict[str, str]] = {
@@ -107,6 +113,28 @@ class OutcomesView(View):
             if course is not None and cohort.includes(course):
                 courses.append(course)
         return courses
+
+    def ddl(self) -> list[str]:
+        """The view's tables, and the pseudonym secret's table, which a rebuild keeps."""
+        return [
+            *super().ddl(),
+            f"CREATE TABLE IF NOT EXISTS {self.table(SECRET_TABLE)} "
+            "(id INTEGER PRIMARY KEY, secret TEXT NOT NULL)",
+        ]
+
+    def pseudonym_secret(self) -> bytes:
+        """This store's key for pseudonyms, made (once, at random) on first use."""
+        table = self.table(SECRET_TABLE)
+        with self.transaction(commit=True) as c:
+            c.execute(
+                self.placeholders(
+                    f"INSERT INTO {table} (id, secret) VALUES (1, ?) ON CONFLICT (id) DO NOTHING"
+                ),
+                (secrets.token_hex(32),),
+            )
+            c.execute(f"SELECT secret FROM {table} WHERE id = 1")
+            row = c.fetchone()
+        return bytes.fromhex(row["secret"])
 
     def programmes(self) -> list[str]:
         """The programmes the view has courses in."""

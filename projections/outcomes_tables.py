@@ -56,22 +56,13 @@ def status_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable
     base = [c for c in courses if c.has_baseline]
     planned = [c for c in base if c.exit_after is not None]
     unplanned = [c for c in base if c.exit_reason is not None]
+    before = [c for c in courses if not c.has_baseline]
     rows: Rows = [
         ("referred", _n(tally, "referred", len(courses))),
-        (
-            "exited before baseline",
-            _n(tally, "exited before baseline", sum(c.exited_before_baseline for c in courses)),
-        ),
-        (
-            "awaiting baseline",
-            _n(
-                tally,
-                "awaiting baseline",
-                sum(c.is_open and not c.has_baseline for c in courses),
-            ),
-        ),
+        ("exited before baseline", _n(tally, "exited before baseline", _closed(before))),
+        ("awaiting baseline", _n(tally, "awaiting baseline", len(before) - _closed(before))),
         (BASE, _n_pct(tally, BASE, len(base), BASE)),
-        ("ongoing", _n_pct(tally, "ongoing", sum(c.is_open for c in base), BASE)),
+        ("ongoing", _n_pct(tally, "ongoing", len(base) - _closed(base), BASE)),
         ("planned exit", _n_pct(tally, "planned exit", len(planned), BASE)),
     ]
     for after in ("job", "education"):
@@ -90,6 +81,11 @@ def status_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable
     return OutcomeTable(
         "status", "Course status (VIVE table 5.1)", ("n", f"% of {BASE}"), tuple(rows)
     )
+
+
+def _closed(courses: Sequence[CourseOutcome]) -> int:
+    """How many of the courses have ended."""
+    return sum(not c.is_open for c in courses)
 
 
 # Table 2.1 --------------------------------------------------------------------
@@ -111,7 +107,9 @@ def forms_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
         )
         rows.append((f"{form} forms", cells))
     columns = tuple(f"point {p}" for p in points)
-    return OutcomeTable("forms", "Forms per measurement point (VIVE table 2.1)", columns, tuple(rows))
+    return OutcomeTable(
+        "forms", "Forms per measurement point (VIVE table 2.1)", columns, tuple(rows)
+    )
 
 
 # Table 6.1 --------------------------------------------------------------------
@@ -125,7 +123,7 @@ def outcomes_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTab
         "started education": lambda c: bool(c.education_starts),
         "started praktik": lambda c: bool(c.praktik_starts),
     }
-    rows: Rows = [(BASE, (Cell(len(base), (BASE,), BASE), tally.share(BASE, BASE)))]
+    rows: Rows = [(BASE, _n_pct(tally, BASE, len(base), BASE))]
     for label, test in ever.items():
         rows.append((label, _n_pct(tally, label, sum(test(c) for c in base), BASE)))
         tally.complement(label, BASE)
@@ -151,11 +149,21 @@ def job_path_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTab
     tally.partition(job, ("job: praktik before the job", "job: direct job search"))
     tally.partition(job, ("job: still supported", "job: exited"))
     hours = [c.jobs[0].hours for c in working]
-    rows.append(("hours per week, min", (tally.figure(min(hours, default=None), job), BLANK)))
-    average = half_up(mean(hours)) if hours else None
-    rows.append(("hours per week, mean", (tally.figure(average, job), BLANK)))
-    rows.append(("hours per week, max", (tally.figure(max(hours, default=None), job), BLANK)))
-    return OutcomeTable("job_path", "Way into work (VIVE table 6.1)", ("n", "% of in job"), tuple(rows))
+    figures = {
+        "min": min(hours, default=None),
+        "mean": half_up(mean(hours)) if hours else None,
+        "max": max(hours, default=None),
+    }
+    for name, figure in figures.items():
+        rows.append((f"hours per week, {name}", (tally.figure(_number(figure), job), BLANK)))
+    return OutcomeTable(
+        "job_path", "Way into work (VIVE table 6.1)", ("n", "% of in job"), tuple(rows)
+    )
+
+
+def _number(value: float | None) -> int | float | None:
+    """A figure as an int when it is whole (13 rather than 13.0)."""
+    return int(value) if value is not None and value == int(value) else value
 
 
 # Table 5.4 --------------------------------------------------------------------
@@ -164,29 +172,31 @@ def job_path_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTab
 def network_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     """Network meeting in the last 3 months: the staff form's answer beside what was recorded."""
     points = range(1, last_point(courses) + 1)
-    answered, yes, recorded = [], [], []
+    labels = (
+        "staff forms answering (n)",
+        "answered yes",
+        "% yes",
+        "meeting recorded in the 91 days before",
+        "% recorded",
+    )
+    columns: list[tuple[Cell, ...]] = []
     for p in points:
         forms = [(c, c.form(p, STAFF)) for c in courses]
         answers = [(c, f) for c, f in forms if f is not None and f.network is not None]
-        n, key = f"network answers at {p}", f"network yes at {p}"
-        answered.append(tally.count(n, len(answers)))
-        yes.append(tally.count(key, sum(f.network == "yes" for _, f in answers)))
-        held = f"meeting recorded before {p}"
-        recorded.append(tally.count(held, sum(c.meeting_held_before(f.on) for c, f in answers)))
-        tally.complement(key, n)
+        n, yes, held = f"network answers at {p}", f"network yes at {p}", f"meeting before {p}"
+        columns.append(
+            (
+                tally.count(n, len(answers)),
+                *_n_pct(tally, yes, sum(f.network == "yes" for _, f in answers), n),
+                *_n_pct(tally, held, sum(c.meeting_held_before(f.on) for c, f in answers), n),
+            )
+        )
+        tally.complement(yes, n)
         tally.complement(held, n)
-    rows: Rows = [
-        ("staff forms answering (n)", tuple(answered)),
-        ("answered yes", tuple(yes)),
-        ("% yes", tuple(tally.share(c.count or "", f"network answers at {p}")
-                        for c, p in zip(yes, points, strict=True))),
-        ("meeting recorded in the 91 days before", tuple(recorded)),
-        ("% recorded", tuple(tally.share(c.count or "", f"network answers at {p}")
-                             for c, p in zip(recorded, points, strict=True))),
-    ]  # fmt: skip
-    columns = tuple(f"point {p}" for p in points)
+    rows = tuple((label, tuple(column[i] for column in columns)) for i, label in enumerate(labels))
+    headings = tuple(f"point {p}" for p in points)
     title = "Network meeting in the last 3 months: staff answer vs recorded (VIVE table 5.4)"
-    return OutcomeTable("network", title, columns, tuple(rows))
+    return OutcomeTable("network", title, headings, rows)
 
 
 # Tables 6.5 and 6.6 -----------------------------------------------------------
@@ -210,7 +220,7 @@ def health_table(tally: Tally, courses: Sequence[CourseOutcome], measure: str) -
     for p in COMPARED_POINTS:
         answers = [getattr(c.forms[(p, CITIZEN)], measure) for c in both]
         n = f"{measure} answered at {p}"
-        rows["citizens with both forms"] += [Cell(len(both)), BLANK]
+        rows["citizens with both forms"] += [tally.count("both citizen forms", len(both)), BLANK]
         rows["answered (n)"] += [tally.count(n, sum(a is not None for a in answers)), BLANK]
         for level in levels:
             key = f"{measure} {level} at {p}"
@@ -284,7 +294,9 @@ def goals_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
         )
         rows.append((label, cells))
     columns = ("n", f"% of {BASE}", "target %", "met")
-    return OutcomeTable("goals", "Goal attainment against the programme's targets", columns, tuple(rows))
+    return OutcomeTable(
+        "goals", "Goal attainment against the programme's targets", columns, tuple(rows)
+    )
 
 
 def follow_up_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
@@ -300,12 +312,11 @@ def follow_up_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTa
     ]
     found = [outcome.value for outcome in FollowUpOutcome if outcome.value != "no_response"]
     for outcome in found:
-        key = f"follow-up {outcome}"
-        rows.append((f"  {outcome}, of those answering", _n_pct(tally, key, responding.count(outcome), answered)))  # noqa: E501
+        cells = _n_pct(tally, f"follow-up {outcome}", responding.count(outcome), answered)
+        rows.append((f"  {outcome}, of those answering", cells))
     employed = "follow-up employed"
-    rows.append(
-        ("employed, worst case (of all completers)", (Cell(tally.counts[employed], (employed,), employed), tally.share(employed, done)))  # noqa: E501
-    )
+    worst_case = _n_pct(tally, employed, tally.counts[employed], done)
+    rows.append(("employed, worst case (of all completers)", worst_case))
     tally.partition(done, (answered, silent))
     tally.partition(answered, tuple(f"follow-up {outcome}" for outcome in found))
     return OutcomeTable("follow_up", "Follow-up after a planned exit", ("n", "%"), tuple(rows))

@@ -4,10 +4,9 @@ The counts of a report are named cells; a `Group` says that one cell (the
 total) is the sum of others (its parts) — a row and its total, a column, a
 count and the rest of its denominator. Cells under N are suppressed
 (*primary*, shown as "<N"). A reader can still work a hidden cell out from a
-published total: so, while any primary cell can be pinned down, the smallest
-published cell of a group it belongs to is suppressed too (*secondary*,
-complementary suppression), and if a group has no published part left its
-total is suppressed.
+published total: so, while any primary cell can be pinned down, the next
+smallest published cell of a group it belongs to (a part or the total) is
+suppressed too (*secondary*, complementary suppression).
 
 "Pinned down" is judged as a careful reader would: published cells are known
 exactly, a "<N" cell lies in 0..N-1, a secondary cell is at least N (it would
@@ -56,9 +55,7 @@ class Group:
 Interval = tuple[float, float]
 
 
-def suppress(
-    counts: Mapping[str, int], groups: Sequence[Group], below: int
-) -> dict[str, Hidden]:
+def suppress(counts: Mapping[str, int], groups: Sequence[Group], below: int) -> dict[str, Hidden]:
     """The cells to hide so that no count under `below` is published or can be worked out."""
     if below < MIN_THRESHOLD:
         raise ValueError(f"suppress below: must be at least {MIN_THRESHOLD}, not {below}")
@@ -77,18 +74,19 @@ def suppress(
 def complement(
     key: str, counts: Mapping[str, int], groups: Sequence[Group], hidden: Mapping[str, Hidden]
 ) -> str | None:
-    """The cell to hide next to protect `key`: the smallest published part of one of its
-    groups, else the smallest published total of one, else any published cell."""
+    """The cell to hide next to protect `key`: the smallest published cell of one of its
+    groups (of equals, the one in the fewest sums, so less else is lost), else the
+    smallest published cell anywhere."""
     own = [group for group in groups if key in group.cells]
     candidates = [
-        [part for group in own for part in group.parts],
-        [group.total for group in own],
+        [cell for group in own for cell in group.cells],
         list(counts),
     ]
+    uses = {cell: sum(cell in group.cells for group in groups) for cell in counts}
     for cells in candidates:
         shown = [cell for cell in cells if cell != key and cell not in hidden]
         if shown:
-            return min(shown, key=lambda cell: (counts[cell], cell))
+            return min(shown, key=lambda cell: (counts[cell], uses[cell], cell))
     return None
 
 

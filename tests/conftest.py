@@ -39,9 +39,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under tests/postgres/ as a PostgreSQL test."""
+    """Mark every test that uses the PostgreSQL test server (the `store` param marks itself)."""
     for item in items:
-        if item.path.parent.name == "postgres":
+        if "pg_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
 
 

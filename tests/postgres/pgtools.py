@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from urllib.parse import quote, urlparse, urlunparse
 
 import psycopg
 import pytest
-from psycopg import sql
+from psycopg import errors, sql
 
 from cli.store import PostgresTarget, StoreConfig
 
@@ -103,10 +104,20 @@ class PgServer:
         return name
 
     def drop_database(self, name: str) -> None:
-        """Drop a database made here, disconnecting anyone still in it."""
-        self.conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        """Drop a database made here, disconnecting anyone still in it.
+
+        Ending another role's session needs pg_signal_backend (`.ci/pg-start`
+        grants it); without it, wait a little for sessions that are closing.
+        """
+        statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        for attempt in range(50):
+            try:
+                self.conn.execute(statement)
+                break
+            except (errors.InsufficientPrivilege, errors.ObjectInUse):
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
         self.created_databases.discard(name)
 
     def empty_database(self, dbname: str, schema: str = "public") -> None:

@@ -126,8 +126,11 @@ def alternatives(
     """Every value each hidden inner cell can take in a 2 x 2 table consistent with what
     is shown: published cells exact, "<N" cells under N, secondary cells N or more."""
     ranges = [
-        range(below) if hidden.get(k) is P else range(below, 2 * below + 8)
-        if hidden.get(k) is S else [counts[k]]
+        range(below)
+        if hidden.get(k) is P
+        else range(below, 2 * below + 8)
+        if hidden.get(k) is S
+        else [counts[k]]
         for k in inner
     ]
     seen: dict[str, set[int]] = {k: set() for k in hidden}
