@@ -25,6 +25,8 @@ from bench.pg import PostgresStores, server_url
 BENCHMARKS = ("cli", "import", "views")
 DEFAULT_BATCH = 500
 """cli.importer.BATCH_SIZE; the store imported with it is kept for benchmarks 1 and 3."""
+PROFILE_LINES = 6000
+"""Lines imported under cProfile (the profiler slows the import 2-3 times)."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -92,7 +94,7 @@ def run_store(
     if "import" in args.only and is_sqlite and not args.no_profile:
         say(f"{kind}: profiling an import (cProfile)")
         notes["import_profile"] = profile_import.profile_import(
-            factory, jsonl, DEFAULT_BATCH, max_lines=min(lines, 20_000)
+            factory, jsonl, DEFAULT_BATCH, max_lines=min(lines, PROFILE_LINES)
         )
     return figures
 
@@ -111,7 +113,7 @@ def _open_course(store: Any) -> dict[str, Any]:
 
 def factories(args: argparse.Namespace, root: Path) -> list[StoreFactory]:
     """SQLite always; PostgreSQL when a server is named (1 and 2 only)."""
-    found: list[StoreFactory] = [SQLiteStores(root)]
+    found: list[StoreFactory] = [SQLiteStores(root / "sqlite")]
     url = server_url()
     if url and not args.no_postgres:
         found.append(PostgresStores(url))
@@ -136,7 +138,7 @@ def side_by_side(figures: list[Figure]) -> str | None:
     lines.append(f"  {'':<{width}}  " + "  ".join(f"{k:<28}" for k in kinds))
     for (base, name), cells in rows.items():
         values = "  ".join(f"{cells.get(k, '-'):<28}" for k in kinds)
-        lines.append(f"  {base + ': ' + name:<{width}}  {values}")
+        lines.append(f"  {base + ': ' + name:<{width}}  {values}".rstrip())
     return "\n".join(lines)
 
 
@@ -170,6 +172,8 @@ def report(figures: list[Figure], notes: dict[str, Any]) -> str:
     for figure in figures:
         if figure.benchmark.startswith("1 ") and "phases_seconds" in figure.detail:
             parts.append("\n".join(cli_latency.describe(figure)))
+        if "breakdown" in figure.detail:
+            parts.append("\n".join(projection_catchup.describe(figure)))
     if "import_profile" in notes:
         parts.append("\n".join(profile_import.describe(notes["import_profile"])))
     return "\n\n".join(parts)
@@ -189,6 +193,9 @@ def main(argv: list[str]) -> int:
         for factory in factories(args, root):
             try:
                 figures += run_store(factory, args, jsonl, lines, notes)
+            except Exception as error:  # report what was measured, and what failed
+                notes[f"failed_{factory.kind}"] = f"{type(error).__name__}: {error}"
+                say(f"{factory.kind}: FAILED: {type(error).__name__}: {error}")
             finally:
                 if factory.kind != "sqlite" or not args.keep:
                     factory.cleanup()
@@ -205,6 +212,9 @@ def main(argv: list[str]) -> int:
     }
     notes.pop("shape", None)
     print(report(figures, notes))
+    for key, problem in notes.items():
+        if key.startswith("failed_"):
+            print(f"\n{key.removeprefix('failed_')}: FAILED: {problem}")
     path = write_json(figures, meta, notes)
     print(f"\nresults: {path}")
     return 0

@@ -52,11 +52,11 @@ def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> 
     argv = write_argv(store_args, course["course_id"])
     say(f"{kind}: CLI write x{runs} alternating with `python -c pass`")
     timed_run(argv, env)  # warm the page cache and .pyc files; not counted
-    writes, startups = [], []
+    writes, startups, versions = [], [], []
     for _ in range(runs):
         writes.append(timed_run(argv, env))
         startups.append(python_startup_seconds())
-    versions = [timed_run([forloeb_script(), "--version"], env) for _ in range(max(5, runs // 2))]
+        versions.append(timed_run([forloeb_script(), "--version"], env))
     phases = phase_breakdown(store_args, course["course_id"], max(3, runs // 3))
     imports = import_breakdown(argv, env)
     write = median(writes)

@@ -58,6 +58,7 @@ class SQLiteStores:
         """A new SQLite file (eventsourcing creates the tables on first use)."""
         from cli.store import StoreConfig
 
+        self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{label}.sqlite"
         for stale in self.root.glob(f"{label}.sqlite*"):
             stale.unlink()

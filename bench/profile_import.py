@@ -18,7 +18,12 @@ from bench.fixture import ACTOR, StoreFactory, open_service
 
 GROUPS: tuple[tuple[str, str, str], ...] = (
     ("parse + validate lines (command_from_line)", "cli/vocabulary.py", "command_from_line"),
-    ("decide batch (CourseService.decide)", "workflows/service.py", "decide"),
+    (
+        "decide each line (CourseService._decide_one, with its checks)",
+        "workflows/service.py",
+        "_decide_one",
+    ),
+    ("decide (CourseService.decide)", "workflows/service.py", "decide"),
     (
         "  load aggregates (repository.get)",
         "eventsourcing/application.py",

@@ -35,6 +35,8 @@ def rebuild_figures(kind: str, store_args: list[str], runs: int) -> list[Figure]
         rebuilds.append(_child("rebuild", store_args))
         say(f"{kind}: bare read + decode loop, run {i + 1}/{runs}")
         decodes.append(_child("decode", store_args))
+    say(f"{kind}: one more rebuild with clocks around each step")
+    breakdown = _child("breakdown", store_args)
     rate = median([r["events"] / r["seconds"] for r in rebuilds])
     bare = median([r["events"] / r["seconds"] for r in decodes])
     peak = max(r["peak_rss_mb"] for r in rebuilds)
@@ -48,7 +50,7 @@ def rebuild_figures(kind: str, store_args: list[str], runs: int) -> list[Figure]
             baseline_name="bare read+decode",
             goal=f"ratio >= {REBUILD_GOAL_RATIO}",
             met=rate / bare >= REBUILD_GOAL_RATIO,
-            detail={"rebuild": rebuilds, "decode": decodes},
+            detail={"rebuild": rebuilds, "decode": decodes, "breakdown": breakdown},
         ),
         Figure(
             benchmark=f"3 views [{kind}]",
@@ -124,3 +126,21 @@ def _decode_last(service: Any) -> float:
     ):
         service.mapper.to_domain_event(notification)
     return time.perf_counter() - started
+
+
+def describe(figure: Figure) -> list[str]:
+    """Readable lines: where a rebuild's time goes (one instrumented rebuild)."""
+    breakdown = figure.detail["breakdown"]
+    total = breakdown["seconds"]
+    lines = [
+        f"{figure.benchmark}: where a rebuild's time goes (one instrumented rebuild, "
+        f"{breakdown['events']:,} events in {total:.2f} s)"
+    ]
+    spent = breakdown["spent_seconds"]
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        lines.append(f"  {100 * seconds / total:5.1f} %  {seconds:6.2f} s  {name}")
+    rest = total - sum(spent.values())
+    lines.append(
+        f"  {100 * rest / total:5.1f} %  {rest:6.2f} s  rest (transactions, tracking, loop)"
+    )
+    return lines

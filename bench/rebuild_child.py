@@ -1,10 +1,12 @@
 """Child process: rebuild every view, or only read and decode the log, printed as JSON.
 
-`python -m bench.rebuild_child rebuild|decode STORE-OPTIONS...` opens the
-store, then either rebuilds all views (`Views.rebuild()`) or runs the bare
-library loop that reads and decodes the same events. It reports the seconds,
-the events, and the process's peak resident memory before and after (own
-process, so the figure is the rebuild's alone plus the interpreter).
+`python -m bench.rebuild_child rebuild|decode|breakdown STORE-OPTIONS...`
+opens the store, then either rebuilds all views (`Views.rebuild()`) or runs
+the bare library loop that reads and decodes the same events. It reports the
+seconds, the events, and the process's peak resident memory before and after
+(own process, so the figure is the rebuild's alone plus the interpreter).
+`breakdown` rebuilds with a clock around reading, decoding and each view's
+projection (wrappers, no profiler), to show where a rebuild's time goes.
 """
 
 from __future__ import annotations
@@ -13,11 +15,51 @@ import json
 import resource
 import sys
 import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def clocked(spent: dict[str, float], name: str, function: Callable[..., Any]) -> Any:
+    """`function`, adding the seconds each call takes to `spent[name]`."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - started
+
+    return timed
+
+
+def instrument(service: Any) -> dict[str, float]:
+    """Clock reading, decoding and every view's `project` (class-wide); the totals."""
+    from projections.base import ViewProjection
+
+    spent: dict[str, float] = defaultdict(float)
+    service.recorder.select_notifications = clocked(
+        spent, "read notifications (recorder)", service.recorder.select_notifications
+    )
+    service.mapper.to_domain_event = clocked(
+        spent, "decode events (mapper)", service.mapper.to_domain_event
+    )
+    original = ViewProjection.project
+
+    def project(self: Any, c: Any, events: Any) -> None:
+        started = time.perf_counter()
+        try:
+            original(self, c, events)
+        finally:
+            spent[f"project: {type(self).__name__}"] += time.perf_counter() - started
+
+    ViewProjection.project = project  # type: ignore[method-assign]
+    return spent
 
 
 def main(argv: list[str]) -> None:
@@ -31,9 +73,10 @@ def main(argv: list[str]) -> None:
 
     store = StoreConfig.from_options(options.get("--db"), options.get("--database-url"))
     service = CourseService(env=store.env())
+    spent = instrument(service) if mode == "breakdown" else {}
     views = open_views(store, app=service)
     rss_before = peak_rss_mb()
-    if mode == "rebuild":
+    if mode in ("rebuild", "breakdown"):
         started = time.perf_counter()
         events = views.rebuild()
         seconds = time.perf_counter() - started
@@ -47,6 +90,7 @@ def main(argv: list[str]) -> None:
         "seconds": seconds,
         "rss_before_mb": rss_before,
         "peak_rss_mb": peak_rss_mb(),
+        "spent_seconds": dict(spent),
     }
     views.close()
     service.close()

@@ -58,6 +58,7 @@ class Course(BaseAggregate[UUID]):
         self.state_since = date.min
         self.state_version = 1
         self.consultant: str | None = None
+        self.consultant_version = 0
         self.measurements: dict[int, tuple[int, MeasurementForm]] = {}
         self.group_courses: dict[str, bool] = {}
         self.treatment_plan_started = False

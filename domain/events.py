@@ -115,6 +115,7 @@ class Accepted(CourseEvent):
 
     def apply_to(self, course: Course) -> None:
         course.consultant = self.consultant
+        course.consultant_version = self.originator_version
 
 
 class RejectedAtVisitation(CourseEvent):
@@ -255,6 +256,7 @@ class ConsultantReassigned(CourseEvent):
 
     def apply_to(self, course: Course) -> None:
         course.consultant = self.consultant
+        course.consultant_version = self.originator_version
 
 
 class ExitedPlanned(CourseEvent):
@@ -307,6 +309,8 @@ class Corrected(CourseEvent):
                 course.state_changes[self.target_version] = corrected_on
             if self.target_version == course.state_version:
                 course.state_since = corrected_on
+        if self.target_version == course.consultant_version and "consultant" in self.changes:
+            course.consultant = str(self.changes["consultant"])
         key = course.measurements.get(self.target_version)
         if key is not None:
             point = int(self.changes.get("point", key[0]))

@@ -5,11 +5,12 @@ was and its details, in the order the log recorded them. A correction is
 shown beside what it corrects: the correction names its target, the target
 lists the corrections made to it.
 
-The view is an index: which courses are a citizen's, and where each of their
-events sits in the log. The entries themselves are read from the log when a
-history is asked for, not copied: the auditor sees the recorded events, the
-view stays small (one narrow row per event, cheap to rebuild), and it holds
-no second copy of health data for erasure (crypto-shredding) to miss.
+The view is an index: which courses are a citizen's. The entries themselves
+are read from the log (the aggregate's own sequence) when a history is asked
+for, not copied: the auditor sees the recorded events themselves, the view
+costs one row per course to build, and it holds no second copy of health
+data for erasure (crypto-shredding) to miss. Entries are in the order they
+were recorded (recorded time, then course and version).
 
 Room for the data-protection work: `history` is the one read path to a
 citizen's record, so logging who looked belongs there.
@@ -40,7 +41,6 @@ _NOT_DETAILS = {
 class AuditEntry:
     """One recorded event, with the corrections that concern it."""
 
-    position: int
     course_id: UUID
     version: int
     occurred_on: date
@@ -57,53 +57,42 @@ class AuditEntry:
 
 
 class AuditView(View):
-    """Every course event with its provenance, and each course's citizen."""
+    """Each course's citizen and programme: the index into the log for a citizen's history."""
 
     name = "audit"
     tables: ClassVar[dict[str, str]] = {
         "audit_courses": "course_id TEXT PRIMARY KEY, cpr TEXT NOT NULL, programme TEXT NOT NULL",
-        "audit_events": (
-            "position BIGINT PRIMARY KEY, course_id TEXT NOT NULL, version INTEGER NOT NULL"
-        ),
     }
-    indexes: ClassVar[dict[str, str]] = {
-        "audit_courses_cpr": "audit_courses (cpr)",
-        "audit_events_course": "audit_events (course_id, version)",
-    }
+    indexes: ClassVar[dict[str, str]] = {"audit_courses_cpr": "audit_courses (cpr)"}
 
     def history(self, cpr: str | None = None, course_id: UUID | None = None) -> list[AuditEntry]:
-        """Everything recorded about a citizen (all courses) or one course, in log order."""
+        """Everything recorded about a citizen (all courses) or one course, as recorded."""
         if (cpr is None) == (course_id is None):
             raise ValueError("give either a CPR number or a course id")
-        query = (
-            "SELECT e.* FROM {audit_events} e JOIN {audit_courses} c ON c.course_id = e.course_id "
-        )
         if cpr is not None:
-            rows = self.rows(query + "WHERE c.cpr=? ORDER BY e.position", (cpr.replace("-", ""),))
+            query, param = "SELECT course_id FROM {audit_courses} WHERE cpr=?", normalise(cpr)
         else:
-            rows = self.rows(query + "WHERE c.course_id=? ORDER BY e.position", (str(course_id),))
-        events = self._events({row["course_id"] for row in rows})
-        return _linked(
-            [_entry(row["position"], events[row["course_id"]][row["version"]]) for row in rows]
-        )
+            query, param = "SELECT course_id FROM {audit_courses} WHERE course_id=?", str(course_id)
+        events = [
+            event for row in self.rows(query, (param,)) for event in self._read(row["course_id"])
+        ]
+        events.sort(key=lambda e: (e.timestamp, str(e.originator_id), e.originator_version))
+        return _linked([_entry(event) for event in events])
 
-    def _events(self, course_ids: set[str]) -> dict[str, dict[int, CourseEvent]]:
-        """Each course's events, read from the log, by version."""
+    def _read(self, course_id: str) -> list[CourseEvent]:
+        """One course's events, from the log."""
         if self.log is None:
             raise RuntimeError("the audit view reads the log; open it through the catalog")
-        return {
-            course_id: {
-                event.originator_version: event
-                for event in self.log.get(UUID(course_id))
-                if isinstance(event, CourseEvent)
-            }
-            for course_id in course_ids
-        }
+        return [e for e in self.log.get(UUID(course_id)) if isinstance(e, CourseEvent)]
 
 
-def _entry(position: int, event: CourseEvent) -> AuditEntry:
+def normalise(cpr: str) -> str:
+    """A CPR number as stored: ten digits, no dash."""
+    return cpr.strip().replace("-", "")
+
+
+def _entry(event: CourseEvent) -> AuditEntry:
     return AuditEntry(
-        position=position,
         course_id=event.originator_id,
         version=event.originator_version,
         occurred_on=event.occurred_on,
@@ -135,29 +124,20 @@ def _linked(entries: list[AuditEntry]) -> list[AuditEntry]:
 
 
 class AuditProjection(ViewProjection[AuditView]):
-    """Indexes every course event: its position, its course and version."""
+    """Notes each new course's citizen and programme."""
 
     name = "audit"
 
     def begin(self) -> None:
         self.courses: list[tuple[str, str, str]] = []
-        self.events: list[tuple[int, str, int]] = []
 
     def flush(self, c: Any) -> None:
         self.execute_many(c, "INSERT INTO {audit_courses} VALUES (?, ?, ?)", self.courses)
-        self.execute_many(c, "INSERT INTO {audit_events} VALUES (?, ?, ?)", self.events)
 
-    def referred(self, c: Any, e: Referred, position: int) -> None:
+    def referred(self, c: Any, e: Referred, _: int) -> None:
         self.courses.append((key(e.originator_id), e.cpr, e.programme))
-        self.recorded(c, e, position)
 
-    def recorded(self, c: Any, e: CourseEvent, position: int) -> None:
-        self.events.append((position, key(e.originator_id), e.originator_version))
-
-    handlers: ClassVar[dict[type[Any], Handler]] = {
-        **dict.fromkeys(CourseEvent.__subclasses__(), recorded),
-        Referred: referred,
-    }
+    handlers: ClassVar[dict[type[Any], Handler]] = {Referred: referred}
 
 
 VIEW = ViewSpec(AuditView, AuditProjection)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
@@ -42,6 +42,9 @@ VIEW_MODULES: tuple[str, ...] = (
     "projections.outcomes",
 )
 """Each module defines `VIEW = ViewSpec(...)`; adding a view is adding its module here."""
+
+_Batch = tuple[int, int, list[Positioned]]
+"""A batch read from the log: its last notification id, how many, the decoded events."""
 
 Progress = Callable[[int, int], None]
 """Called after each committed batch with (notifications done, notifications to do)."""
@@ -133,17 +136,17 @@ class Views:
     @property
     def course_list(self) -> CourseListView:
         """Every course, now."""
-        return self.view("course_list")  # type: ignore[return-value]
+        return cast("CourseListView", self.view("course_list"))
 
     @property
     def caseload(self) -> CaseloadView:
         """Consultants' caseloads and what is due, as of a date."""
-        return self.view("caseload")  # type: ignore[return-value]
+        return cast("CaseloadView", self.view("caseload"))
 
     @property
     def audit(self) -> AuditView:
         """One citizen's complete history."""
-        return self.view("audit")  # type: ignore[return-value]
+        return cast("AuditView", self.view("audit"))
 
     # Keeping them current -------------------------------------------------------------
 
@@ -184,17 +187,10 @@ class Views:
         start = cursor = min(positions.values(), default=head)
         processed = 0
         while cursor < head:
-            notifications = self.app.recorder.select_notifications(
-                start=cursor, limit=self.batch_size, stop=head, inclusive_of_start=False
-            )
-            if not notifications:
+            batch = self._read(cursor, head)
+            if batch is None:
                 break
-            last = notifications[-1].id
-            events = [
-                (self.app.mapper.to_domain_event(n), n.id)
-                for n in notifications
-                if n.topic in self._topics
-            ]
+            last, count, events = batch
             behind = [e for e in entries if positions[id(e)] < last]
             try:
                 self._write(behind, positions, events, Tracking(self.app.name, last))
@@ -209,7 +205,7 @@ class Views:
                 continue
             for entry in behind:
                 positions[id(entry)] = last
-            processed += len(notifications)
+            processed += count
             cursor = last
             if progress is not None:
                 progress(cursor - start, head - start)
@@ -218,6 +214,17 @@ class Views:
                 entry.view.finish_rebuild()
                 entry.rebuilding = False
         return processed
+
+    def _read(self, after: int, head: int) -> _Batch | None:
+        """The next batch after a position: its last id, its size, the events views read."""
+        notifications = self.app.recorder.select_notifications(
+            start=after, limit=self.batch_size, stop=head, inclusive_of_start=False
+        )
+        if not notifications:
+            return None
+        decode = self.app.mapper.to_domain_event
+        events = [(decode(n), n.id) for n in notifications if n.topic in self._topics]
+        return notifications[-1].id, len(notifications), events
 
     def _write(
         self,
@@ -245,7 +252,7 @@ class Views:
 
     def close(self) -> None:
         """Release the connections (the application's too, if the views opened it)."""
-        if self._datastore is not self.app.factory.datastore:  # type: ignore[attr-defined]
+        if self._datastore is not getattr(self.app.factory, "datastore", None):
             self._datastore.close()
         if self._owns_app:
             self.app.close()

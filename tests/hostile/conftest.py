@@ -45,6 +45,8 @@ class Snapshot:
     head: int
     positions: dict[str, int]
     views: dict[str, dict[str, list[tuple[Any, ...]]]]
+    courses: list[Any]
+    """The course list as `forloeb courses` reads it."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,13 @@ class HostileStore:
         }
 
     def run(self, argv: Sequence[str]) -> Result:
-        """`forloeb --db DB --as anna ARGV...` through click's runner."""
+        """`forloeb --db DB --as anna ARGV...` through click's runner.
+
+        `color=True` keeps escape sequences in the output, as a terminal would get
+        them (click strips them from output it believes is piped).
+        """
         return self.runner.invoke(
-            forloeb, ["--db", str(self.db), "--as", USER, *argv], env=self.env
+            forloeb, ["--db", str(self.db), "--as", USER, *argv], env=self.env, color=True
         )
 
     def must(self, *argv: str) -> Result:
@@ -87,6 +93,7 @@ class HostileStore:
                 head=service.recorder.max_notification_id() or 0,
                 positions={s.name: s.position for s in views.status()},
                 views={name: views.view(name).snapshot() for name in views.names},
+                courses=views.course_list.list_courses(),
             )
         finally:
             views.close()

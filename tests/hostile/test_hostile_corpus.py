@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.hostile.conftest import USER, HostileStore
-from tests.hostile.corpus import Case, load_cases, placeholder_values
+from tests.hostile.corpus import COURSE_IDS, Case, load_cases, placeholder_values
 
 CASES = load_cases()
 FORLOEB = Path(sys.executable).parent / "forloeb"
@@ -33,6 +33,8 @@ _SUMMARY = re.compile(
     r"^import .*: (\d+) lines, (\d+) applied, (\d+) skipped \(already applied\), (\d+) refused$"
 )
 _CONFIRMATION = re.compile(r"^course ([0-9a-f]{8}): ")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters a terminal would act on (tab and newline are only layout)."""
 
 
 def _param(case: Case) -> Any:
@@ -48,6 +50,8 @@ def check_answer(case: Case, values: Mapping[str, str], code: int, out: str, err
     """The exit code, the one line with the fragment, no trace."""
     fragment = case.expected_fragment(values)
     assert "Traceback" not in out + err, out + err
+    leaked = _CONTROL.search(out + err)
+    assert leaked is None, f"control character {leaked.group()!r} reaches the terminal: {err!r}"
     assert code == case.exit, f"exit {code}, expected {case.exit}\nstdout: {out}\nstderr: {err}"
     if case.is_import and code in (0, 1):
         check_import_summary(case, fragment, out, err)
@@ -123,6 +127,32 @@ def test_hostile_input_gets_its_documented_answer_and_changes_nothing_else(
         assert hostile_store.snapshot() == before, "a refused command changed the store"
     else:
         check_accepted(case, values, hostile_store, before.head, result.stdout)
+
+
+def test_the_session_store_holds_a_course_in_every_state_the_corpus_names(
+    hostile_store: HostileStore,
+) -> None:
+    listed = hostile_store.run(["courses", "--format", "json"])
+
+    states = {row["course_id"]: row["state"] for row in json.loads(listed.stdout)}
+    assert {states[course_id] for course_id in COURSE_IDS.values()} == {
+        state for state in COURSE_IDS if state != "scratch"
+    }
+    assert all(states[course_id] == state for state, course_id in COURSE_IDS.items()
+               if state != "scratch")
+
+
+def test_the_unchanged_store_check_sees_one_written_event(hostile_store: HostileStore) -> None:
+    before = hostile_store.snapshot()
+
+    written = hostile_store.run(["session", COURSE_IDS["scratch"], "--note", "probe"])
+
+    after = hostile_store.snapshot()
+    assert written.exit_code == 0, written.output
+    assert after.head == before.head + 1
+    assert set(after.positions.values()) == {after.head}
+    assert after.views["course_list"] != before.views["course_list"]
+    assert after.courses != before.courses
 
 
 SUBPROCESS_CASES = [case for case in CASES if case.subprocess]

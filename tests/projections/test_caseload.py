@@ -6,7 +6,7 @@ from datetime import date
 from uuid import UUID
 
 from domain.values import CourseState
-from projections.caseload import INTERVAL, TARGET_CASELOAD
+from projections.caseload import INTERVAL, TARGET_CASELOAD, DueItem
 from projections.catalog import Views
 from tests.projections.history import Clinic
 from workflows import commands as cmd
@@ -106,8 +106,14 @@ def test_measurement_due_after_baseline_then_after_the_last_measurement(
 def test_praktik_past_its_planned_end_is_overdue(clinic: Clinic, views: Views) -> None:
     course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 10))
     clinic.baseline(course, D(2024, 2, 1))
-    clinic.do(cmd.PraktikStart, course, D(2024, 3, 1), employer="Netto", hours_per_week=10,
-              planned_end=D(2024, 4, 30))
+    clinic.do(
+        cmd.PraktikStart,
+        course,
+        D(2024, 3, 1),
+        employer="Netto",
+        hours_per_week=10,
+        planned_end=D(2024, 4, 30),
+    )
     views.catch_up()
 
     assert "praktik_end" not in [i.kind for i in views.caseload.due(D(2024, 4, 29))]
@@ -142,8 +148,14 @@ def test_nothing_is_due_on_an_exited_course(clinic: Clinic, views: Views) -> Non
 def test_corrections_are_honoured(clinic: Clinic, views: Views) -> None:
     course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 10))
     clinic.do(cmd.Meeting, course, D(2024, 3, 1))  # version 3
-    clinic.do(cmd.Correct, course, D(2024, 3, 2), version=2, reason="typo",
-              changes={"occurred_on": "2024-01-05", "consultant": "rk-cy"})
+    clinic.do(
+        cmd.Correct,
+        course,
+        D(2024, 3, 2),
+        version=2,
+        reason="typo",
+        changes={"occurred_on": "2024-01-05", "consultant": "rk-cy"},
+    )
     clinic.do(cmd.Correct, course, D(2024, 3, 2), version=3, reason="never held", retract=True)
     views.catch_up()
 
@@ -154,6 +166,6 @@ def test_corrections_are_honoured(clinic: Clinic, views: Views) -> None:
     assert UUID(course) == cy.courses[0].course_id
 
 
-def _due(views: Views, as_of: date, kind: str):  # type: ignore[no-untyped-def]
+def _due(views: Views, as_of: date, kind: str) -> DueItem:
     [item] = [i for i in views.caseload.due(as_of) if i.kind == kind]
     return item

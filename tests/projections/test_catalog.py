@@ -26,10 +26,22 @@ def busy_history(clinic: Clinic, citizens: int = 4) -> None:
         course = clinic.start(f"0101{90 + n}1234", f"rk-{n % 2}", D(2024, 1, 2), D(2024, 1, 9))
         clinic.baseline(course, D(2024, 2, 1))
         clinic.do(cmd.Meeting, course, D(2024, 3, 1))
-        clinic.do(cmd.PraktikStart, course, D(2024, 3, 5), employer="Netto", hours_per_week=12,
-                  planned_end=D(2024, 6, 1))
-        clinic.do(cmd.Correct, course, D(2024, 3, 6), version=2, reason="typo",
-                  changes={"occurred_on": "2024-01-08"})
+        clinic.do(
+            cmd.PraktikStart,
+            course,
+            D(2024, 3, 5),
+            employer="Netto",
+            hours_per_week=12,
+            planned_end=D(2024, 6, 1),
+        )
+        clinic.do(
+            cmd.Correct,
+            course,
+            D(2024, 3, 6),
+            version=2,
+            reason="typo",
+            changes={"occurred_on": "2024-01-08"},
+        )
         clinic.do(cmd.Correct, course, D(2024, 3, 6), version=6, reason="no", retract=True)
         if n % 2:
             clinic.do(cmd.PraktikEnd, course, D(2024, 5, 1), outcome="aborted")

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.values import CourseState
 from projections.catalog import Views
+from projections.course_list import CourseRow
 from tests.projections.history import PROGRAMME, Clinic
 from workflows import commands as cmd
 from workflows.service import CourseService
@@ -32,8 +33,14 @@ def test_a_referral_appears_in_visitation(clinic: Clinic, views: Views) -> None:
 def test_each_move_updates_state_since_and_version(clinic: Clinic, views: Views) -> None:
     course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
     clinic.baseline(course, D(2024, 2, 1))
-    clinic.do(cmd.PraktikStart, course, D(2024, 3, 1), employer="Netto", hours_per_week=10,
-              planned_end=D(2024, 5, 1))
+    clinic.do(
+        cmd.PraktikStart,
+        course,
+        D(2024, 3, 1),
+        employer="Netto",
+        hours_per_week=10,
+        planned_end=D(2024, 5, 1),
+    )
     views.catch_up()
 
     row = views.course_list.get(UUID(course))
@@ -78,7 +85,7 @@ def test_filters_combine(clinic: Clinic, views: Views) -> None:
     views.catch_up()
     listed = views.course_list.list_courses
 
-    def ids(rows: list) -> list[str]:  # type: ignore[type-arg]
+    def ids(rows: list[CourseRow]) -> list[str]:
         return [str(r.course_id) for r in rows]
 
     assert ids(listed()) == [a, b, c]
@@ -103,10 +110,22 @@ def test_find_by_prefix_is_literal(clinic: Clinic, views: Views) -> None:
 
 def test_corrected_dates_move_referred_on_and_state_since(clinic: Clinic, views: Views) -> None:
     course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
-    clinic.do(cmd.Correct, course, D(2024, 1, 20), version=1, reason="typo",
-              changes={"occurred_on": "2024-01-01"})
-    clinic.do(cmd.Correct, course, D(2024, 1, 20), version=2, reason="typo",
-              changes={"occurred_on": "2024-01-08"})
+    clinic.do(
+        cmd.Correct,
+        course,
+        D(2024, 1, 20),
+        version=1,
+        reason="typo",
+        changes={"occurred_on": "2024-01-01"},
+    )
+    clinic.do(
+        cmd.Correct,
+        course,
+        D(2024, 1, 20),
+        version=2,
+        reason="typo",
+        changes={"occurred_on": "2024-01-08"},
+    )
     views.catch_up()
 
     row = views.course_list.get(UUID(course))
@@ -119,8 +138,14 @@ def test_a_corrected_date_of_an_earlier_state_leaves_state_since(
 ) -> None:
     course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
     clinic.baseline(course, D(2024, 2, 1))
-    clinic.do(cmd.Correct, course, D(2024, 2, 5), version=2, reason="typo",
-              changes={"occurred_on": "2024-01-08"})
+    clinic.do(
+        cmd.Correct,
+        course,
+        D(2024, 2, 5),
+        version=2,
+        reason="typo",
+        changes={"occurred_on": "2024-01-08"},
+    )
     views.catch_up()
 
     row = views.course_list.get(UUID(course))
@@ -130,8 +155,14 @@ def test_a_corrected_date_of_an_earlier_state_leaves_state_since(
 
 def test_a_corrected_consultant_replaces_the_current_one(clinic: Clinic, views: Views) -> None:
     course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 9))
-    clinic.do(cmd.Correct, course, D(2024, 1, 10), version=2, reason="wrong name",
-              changes={"consultant": "rk-bodil"})
+    clinic.do(
+        cmd.Correct,
+        course,
+        D(2024, 1, 10),
+        version=2,
+        reason="wrong name",
+        changes={"consultant": "rk-bodil"},
+    )
     views.catch_up()
 
     assert [r.consultant for r in views.course_list.list_courses()] == ["rk-bodil"]

@@ -83,7 +83,9 @@ def test_catching_up_after_each_command_equals_a_rebuild(
                 )
             else:
                 course = data.draw(st.sampled_from(courses), label="course")
-                moves = sorted(set(service.allowed_moves(service.get_course(course))) & set(BUILDERS))
+                moves = sorted(
+                    set(service.allowed_moves(service.get_course(course))) & set(BUILDERS)
+                )
                 trigger = data.draw(st.sampled_from(moves), label="move")
                 command = BUILDERS[trigger]({"course": str(course), "occurred_on": on}, on, n)
             outcome = service.execute(command, ACTOR)
@@ -104,9 +106,10 @@ def _agrees_with_the_aggregate(views: Views, service: CourseService, course_id: 
     row = views.course_list.get(course_id)
     course = service.get_course(course_id)
     assert row is not None
-    assert (row.state, row.referred_on, row.state_since, row.version) == (
+    assert (row.state, row.referred_on, row.state_since, row.version, row.consultant) == (
         course.state,
         course.referred_on,
         course.state_since,
         course.version,
+        course.consultant,
     )
