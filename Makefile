@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 demo: venv
 	rm -f $(DEMO_DB)
-	FORLOEB_DB=$(DEMO_DB) FORLOEB_USER=demo $(BIN)/forloeb demo
+	FORLOEB_DB=$(DEMO_DB) FORLOEB_USER=demo sh cli/demo_tour.sh $(BIN)/forloeb
 
 test: venv
 	$(BIN)/python -m pytest -q -n 2

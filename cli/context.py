@@ -7,6 +7,7 @@ the views, so `forloeb --help` stays instant and side-effect free.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -46,11 +47,17 @@ class AppContext:
         if self._service is None:
             from workflows.service import CourseService
 
+            if self.store.sqlite_path is not None:
+                check_sqlite_path(self.store.sqlite_path)
             try:
                 env = self.store.env()
             except ValueError as e:
                 field_name, _, reason = str(e).partition(": ")
                 raise InvalidInput(field_name, reason or "is not valid") from None
+            if self.store.is_postgres:
+                from cli.store import check_ready
+
+                check_ready(self.store)
             self._service = CourseService(env=env)
             self._service.course_finder = self._find_by_prefix
         return self._service
@@ -81,6 +88,22 @@ class AppContext:
         if self._service is not None:
             self._service.close()
             self._service = None
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_sqlite_path(path: Path) -> None:
+    """Refuse, as bad input, a --db path that cannot be a SQLite store."""
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise InvalidInput("db", f"{path}: {parent} is a file, not a folder")
+    if path.is_dir():
+        raise InvalidInput("db", f"{path} is a folder, not a SQLite file")
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as f:
+            if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise InvalidInput("db", f"{path} is not a SQLite database")
 
 
 def app_context() -> AppContext:

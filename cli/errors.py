@@ -49,9 +49,16 @@ def write_trace(error: BaseException) -> Path:
     return Path("(nowhere: no writable log location)")
 
 
+MAX_ERROR_LENGTH = 400
+"""An error line quotes input; a hostile input must not make it a screenful."""
+
+
 def fail(message: str, code: int) -> int:
     """Print one error line on stderr; the exit code to use."""
-    click.echo(f"error: {message}", err=True)
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_LENGTH:
+        line = line[: MAX_ERROR_LENGTH - 1] + "…"
+    click.echo(f"error: {line}", err=True)
     return code
 
 

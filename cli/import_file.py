@@ -21,12 +21,19 @@ SHOWN_REFUSALS = 50
 def read_lines(path: str) -> list[str]:
     """The file's lines ("-" reads stdin); InvalidInput when it cannot be read as text."""
     try:
-        if path == "-":
-            return sys.stdin.read().splitlines()
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise InvalidInput("file", f"cannot read {path}: {reason}") from None
+    return json_lines(text.removeprefix("\ufeff"))
+
+
+def json_lines(text: str) -> list[str]:
+    """JSONL lines: split on newline only (JSON text may hold U+2028 and friends)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
 
 
 @contextmanager

@@ -64,11 +64,32 @@ def parse_line(line: Line) -> Mapping[str, Any]:
     if isinstance(line, Mapping):
         return line
     try:
-        data = json.loads(line)
+        data = json.loads(line, object_pairs_hook=_refuse_duplicate_keys)
+    except _DuplicateKey as e:
+        raise MalformedObject(f"{e}: duplicate key") from None
+    except RecursionError:
+        raise MalformedObject("line: nested too deeply") from None
     except ValueError as e:
         raise CourseError(f"line: not valid JSON ({e})") from None
     if not isinstance(data, dict):
         raise CourseError(f"line: must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+class MalformedObject(CourseError):
+    """A line that is a JSON object, but one no command can be read from."""
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object named the same key twice."""
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
     return data
 
 
@@ -82,6 +103,10 @@ def _parsed(lines: Iterable[Line], report: ImportReport) -> Iterator[Parsed]:
             continue
         try:
             data = parse_line(line)
+        except MalformedObject as error:
+            report.json_lines += 1
+            yield number, error
+            continue
         except CourseError as error:
             yield number, error
             continue

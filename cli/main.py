@@ -16,12 +16,16 @@ from typing import Any
 import click
 
 from cli.admin import init_command
+from cli.audit import audit_command
+from cli.caseload import caseload_command, due_command
 from cli.context import AppContext
 from cli.demo import demo_command
 from cli.errors import EXIT_BAD_INPUT, handle
 from cli.import_file import import_command
 from cli.outcomes import export_command, outcomes_command
+from cli.projections_cmd import projections_group
 from cli.read import courses_command, workflow_command
+from cli.report import report_command
 from cli.show import show_command
 from cli.write import add_write_commands
 
@@ -98,6 +102,9 @@ def _register() -> None:
     forloeb.add_command(init_command)
     forloeb.add_command(outcomes_command)
     forloeb.add_command(export_command)
+    forloeb.add_command(report_command)
+    for view_command in (caseload_command, due_command, audit_command, projections_group):
+        forloeb.add_command(view_command)
 
 
 _register()

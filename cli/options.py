@@ -73,10 +73,12 @@ def parse_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, field: str = "value") -> Any:
     """A pair's value: JSON when it parses (4, true, null, "x"), else the text itself."""
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InvalidInput(field, f"{text[:40]}… is nested too deeply") from None
     except ValueError:
         return text
 
@@ -89,7 +91,9 @@ def parse_pairs(field: str, occurrences: tuple[str, ...]) -> dict[str, Any]:
             key, sep, value = pair.partition("=")
             if not sep or not key.strip():
                 raise InvalidInput(field, f"{pair!r} is not key=value")
-            pairs[key.strip()] = parse_value(value.strip())
+            if key.strip() in pairs:
+                raise InvalidInput(field, f"{key.strip()} is given twice")
+            pairs[key.strip()] = parse_value(value.strip(), field)
     return pairs
 
 

@@ -7,6 +7,7 @@ model's own (pydantic), turned into one `field: reason` line.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,11 +31,21 @@ def command_class(name: object) -> type[Command]:
 
 
 def build_command(cls: type[Command], fields: Mapping[str, Any]) -> Command:
-    """The validated command from field values; InvalidInput names the first bad field."""
+    """The validated command from option values; InvalidInput names the first bad field."""
     try:
         return cls.model_validate(dict(fields))
     except ValidationError as e:
         raise InvalidInput(*first_error(e)) from None
+
+
+def build_command_from_json(cls: type[Command], fields: Mapping[str, Any]) -> Command:
+    """The validated command from JSON values, strictly: no true for 1.0, no 0 for a date."""
+    try:
+        return cls.model_validate_json(json.dumps(dict(fields)), strict=True)
+    except ValidationError as e:
+        raise InvalidInput(*first_error(e)) from None
+    except (TypeError, ValueError) as e:
+        raise InvalidInput("line", f"not plain JSON values ({e})") from None
 
 
 def field_name(key: str) -> str:
@@ -46,7 +57,7 @@ def command_from_line(line: Mapping[str, Any]) -> Command:
     """The command an import line asks for: {"command": name, field: value, ...}."""
     fields = {field_name(key): value for key, value in line.items()}
     cls = command_class(fields.pop("command", None))
-    return build_command(cls, fields)
+    return build_command_from_json(cls, fields)
 
 
 def reason(error: CourseError) -> str:

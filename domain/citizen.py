@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 from pydantic import BaseModel, ConfigDict
 
-from domain.values import Name
+from domain.values import Programme
 
 CITIZEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/citizen")
 
@@ -40,7 +40,7 @@ class CourseOpened(CitizenEvent):
     """A course was opened for the citizen in a programme."""
 
     course_id: UUID
-    programme: Name
+    programme: Programme
 
     def apply(self, aggregate: Any) -> None:
         citizen: Citizen = aggregate

@@ -32,6 +32,7 @@ from domain.values import (
     MeetingOutcome,
     Name,
     PraktikOutcome,
+    Programme,
     SessionKind,
     UnplannedExitReason,
 )
@@ -56,7 +57,7 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
     timestamp: datetime
     actor: Name
     occurred_on: date
-    command_id: str | None = Field(default=None, max_length=200)
+    command_id: str | None = Field(default=None, max_length=200, pattern=r"^[\x20-\x7e]+$")
 
     def apply(self, aggregate: Any) -> None:
         """Record the fact on the course, then move it to `new_state` if any."""
@@ -84,8 +85,8 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
 
     class_version = 2
     originator_topic: str
-    cpr: str = Field(pattern=r"^\d{10}$")
-    programme: Name
+    cpr: str = Field(pattern=r"^[0-9]{10}$")
+    programme: Programme
     referring_caseworker: Name
     benefit_type: BenefitType
     note: FreeText = ""

@@ -7,13 +7,14 @@ enters the system, with the field named.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-_CPR_PATTERN = re.compile(r"^(\d{6})-?(\d{4})$")
+_CPR_PATTERN = re.compile(r"^([0-9]{6})-?([0-9]{4})$")
 
 
 def cpr_birth_date(digits: str) -> date:
@@ -54,20 +55,39 @@ def format_cpr(cpr: str) -> str:
     return f"{cpr[:6]}-{cpr[6:]}"
 
 
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
+"""Control, format (zero-width, bidi overrides), private-use, surrogate, unassigned."""
+
+
 def _no_control_characters(value: str) -> str:
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise ValueError("must not contain control characters")
+    for ch in value:
+        if ch not in "\n\t" and unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
+            raise ValueError(
+                f"must not contain control characters or invisible formatting (U+{ord(ch):04X})"
+            )
+    return value
+
+
+def _normalised_name(value: str) -> str:
+    value = unicodedata.normalize("NFKC", value)
+    _no_control_characters(value)
     return value
 
 
 Name = Annotated[
     str,
+    AfterValidator(_normalised_name),
     Field(min_length=1, max_length=80, pattern=r"^[\w .@'-]+$"),
 ]
-"""A user, programme or employer name: letters, digits, space and . @ ' - _."""
+"""A user or employer name: letters, digits, space and . @ ' - _ (NFKC-normalised)."""
+
+Programme = Annotated[
+    str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
+]
+"""A programme's short name (slug): lower-case ASCII letters, digits and dashes."""
 
 FreeText = Annotated[str, Field(max_length=2000), AfterValidator(_no_control_characters)]
-"""A caseworker's free-text note."""
+"""A caseworker's free-text note: no control or invisible characters but newline and tab."""
 
 HoursPerWeek = Annotated[float, Field(gt=0, le=60)]
 """Agreed working hours per week (a full Danish week is 37)."""

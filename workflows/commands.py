@@ -28,6 +28,7 @@ from domain.values import (
     MeetingOutcome,
     Name,
     PraktikOutcome,
+    Programme,
     SessionKind,
     SubstanceUse,
     UnplannedExitReason,
@@ -59,6 +60,7 @@ class Command(BaseModel):
         default=None,
         min_length=1,
         max_length=200,
+        pattern=r"^[\x20-\x7e]+$",
         description="idempotency key: a command with an id already applied is skipped",
     )
 
@@ -75,7 +77,9 @@ class Refer(Command):
 
     name = "refer"
     cpr: Cpr = Field(description="the citizen's CPR number, DDMMYY-SSSS")
-    programme: Name = Field(description="the programme (indsats) referred to")
+    programme: Programme = Field(
+        description="the programme (indsats) referred to, a short name like paa-vej-til-arbejde"
+    )
     referring_caseworker: Name = Field(description="the jobcenter caseworker who referred")
     benefit_type: BenefitType = Field(
         default=BenefitType.KONTANTHJAELP_AKTIVITETSPARAT, description="benefit and match group"

@@ -8,6 +8,7 @@ decision still holds there; otherwise it is refused and nothing is written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -32,6 +33,9 @@ from domain.values import CourseState, normalise_cpr
 from workflows.commands import Command, Correct, CourseCommand, Exit, Refer
 from workflows.machine import Workflow
 from workflows.persistence import OrjsonTranscoder, PydanticMapper
+
+_COURSE_REF = re.compile(r"[0-9a-fA-F-]+")
+"""A course id or prefix: hex digits and dashes (ASCII)."""
 
 COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/command")
 
@@ -230,6 +234,10 @@ class CourseService(Application[UUID]):
             return self._resolve_cpr(ref, {} if cache is None else cache)
         if self.course_finder is None or len(ref) < 4:
             raise InvalidInput("course", f"{ref!r} is not a course id (give at least 4 characters)")
+        if not _COURSE_REF.fullmatch(ref) or len(ref) > 36:
+            raise InvalidInput(
+                "course", f"{ref!r} is not a course id, an id prefix or a CPR number"
+            )
         matches = self.course_finder(ref.lower())
         if not matches:
             raise CourseNotFound(f"course: no course id starts with {ref!r}")
@@ -301,5 +309,5 @@ class _PartlyDecided(Exception):
 
 def _looks_like_cpr(ref: str) -> bool:
     digits = ref.replace("-", "")
-    return len(digits) == 10 and digits.isdigit()
+    return len(digits) == 10 and digits.isascii() and digits.isdigit()
 

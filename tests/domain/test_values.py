@@ -259,11 +259,21 @@ def test_free_text_up_to_2000_characters() -> None:
         FREE_TEXT.validate_python("x" * 2001)
 
 
-@given(
-    text=st.text(alphabet=st.characters(min_codepoint=32, exclude_categories=["Cs"]), max_size=50)
-)
+VISIBLE = st.characters(exclude_categories=["Cc", "Cf", "Co", "Cs", "Cn"])
+
+
+@given(text=st.text(alphabet=VISIBLE | st.sampled_from("\n\t"), max_size=50))
 def test_printable_free_text_is_kept_as_written(text: str) -> None:
     assert FREE_TEXT.validate_python(text) == text
+
+
+@given(
+    text=st.text(alphabet=VISIBLE, max_size=10),
+    hidden=st.characters(categories=["Cc", "Cf"]).filter(lambda ch: ch not in "\n\t"),
+)
+def test_control_and_invisible_characters_are_refused_in_free_text(text: str, hidden: str) -> None:
+    with pytest.raises(ValidationError, match="control characters"):
+        FREE_TEXT.validate_python(text + hidden + text)
 
 
 def test_unplanned_exit_reasons_are_a_closed_list() -> None:

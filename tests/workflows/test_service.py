@@ -494,7 +494,16 @@ def test_prefix_matching_several_courses_is_ambiguous(service: CourseService) ->
 def test_prefix_matching_nothing_is_not_found(
     service: CourseService, three_courses: list[UUID]
 ) -> None:
+    ids = [str(course) for course in three_courses]
+    unused = next(p for p in ("0000", "ffff", "abcd") if not any(i.startswith(p) for i in ids))
     with pytest.raises(CourseNotFound):
+        service.resolve(unused)
+
+
+def test_a_reference_that_is_not_hex_is_bad_input(
+    service: CourseService, three_courses: list[UUID]
+) -> None:
+    with pytest.raises(InvalidInput, match="is not a course id"):
         service.resolve("zzzz")
 
 

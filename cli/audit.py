@@ -1,0 +1,175 @@
+"""`forloeb audit CPR|COURSE`: a citizen's complete history, for auditors.
+
+Everything recorded about the citizen, across all their courses, in the
+order it was recorded: when it happened, when it was recorded, who recorded
+it, what it was and all its details. A correction is shown beside what it
+corrects: the corrected entry carries the correction's changes and reason,
+and the correction names the entry it corrects. The original entries are
+never altered; the history shows them as they were recorded.
+
+This is the audit view, so the CPR number is shown in full here (and only
+here). Given a course, the history is that course's citizen's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Group
+from rich.text import Text
+
+from cli.context import app_context
+from cli.render import console, emit_json, format_option, short_id, table
+from cli.show import _compact
+from domain.course import LOCAL_TIME
+from domain.errors import CourseNotFound, InvalidInput
+from domain.validation import first_error
+from domain.values import Cpr, format_cpr
+
+if TYPE_CHECKING:
+    from projections.audit import AuditEntry
+
+_CORRECTION_FIELDS = {"target_version", "target_event", "changes", "reason", "retracted"}
+
+
+def looks_like_cpr(ref: str) -> bool:
+    """Ten digits, with or without the dash: a CPR number, not a course id."""
+    digits = ref.strip().replace("-", "")
+    return len(digits) == 10 and digits.isdigit()
+
+
+def citizen_of(ref: str) -> str:
+    """The citizen's CPR (10 digits) for a CPR number or a course reference."""
+    app = app_context()
+    if looks_like_cpr(ref):
+        try:
+            cpr: str = TypeAdapter(Cpr).validate_python(ref)
+        except ValidationError as e:
+            raise InvalidInput("citizen", first_error(e)[1]) from None
+        return cpr
+    course_id = app.service.resolve(ref)
+    row = app.caught_up_views().course_list.get(course_id)
+    if row is None:
+        raise CourseNotFound(f"course: no course {course_id}")
+    return row.cpr
+
+
+def entry_dict(entry: AuditEntry) -> dict[str, Any]:
+    """An audit entry as plain values, every detail kept."""
+    return {
+        "course_id": str(entry.course_id),
+        "version": entry.version,
+        "occurred_on": entry.occurred_on.isoformat(),
+        "recorded_at": entry.recorded_at.astimezone(LOCAL_TIME).isoformat(),
+        "actor": entry.actor,
+        "event": entry.event,
+        "details": entry.details,
+        "corrects": entry.corrects,
+        "corrected_by": list(entry.corrected_by),
+        "retracted": entry.retracted,
+    }
+
+
+def audit_report(cpr: str, entries: list[AuditEntry]) -> dict[str, Any]:
+    """The citizen, their courses and every entry, in recorded order."""
+    courses: dict[str, str] = {}
+    for entry in entries:
+        if entry.event == "Referred":
+            courses[str(entry.course_id)] = str(entry.details.get("programme", ""))
+    return {
+        "cpr": format_cpr(cpr),
+        "courses": [{"course_id": c, "programme": p} for c, p in courses.items()],
+        "entries": [entry_dict(entry) for entry in entries],
+    }
+
+
+def correction_text(details: dict[str, Any]) -> str:
+    """What a correction changed (or that it retracts), and why."""
+    changes = ", ".join(_compact(details.get("changes") or {}))
+    what = "retracted" if details.get("retracted") else changes or "no changes"
+    return f"{what}; reason: {details.get('reason', '')}"
+
+
+def details_text(entry: dict[str, Any], by_version: dict[tuple[str, int], dict[str, Any]]) -> Text:
+    """An entry's details in one cell; a corrected entry shows its corrections under it."""
+    details = entry["details"]
+    if entry["corrects"] is not None:
+        line = f"corrects #{entry['corrects']} {details.get('target_event', '')}: "
+        line += correction_text(details)
+        other = {k: v for k, v in details.items() if k not in _CORRECTION_FIELDS}
+        extra = ", ".join(_compact(other))
+        text = Text(line + (f" ({extra})" if extra else ""))
+    else:
+        text = Text(", ".join(_compact(_answers_inline(details))))
+    for version in entry["corrected_by"]:
+        correction = by_version[(entry["course_id"], version)]
+        word = "retracted" if correction["details"].get("retracted") else "corrected"
+        text.append(
+            f"\n↳ {word} by #{version} "
+            f"({correction['actor']}, {_recorded(correction)}): "
+            f"{correction_text(correction['details'])}",
+            style="bold",
+        )
+    return text
+
+
+def _answers_inline(details: dict[str, Any]) -> dict[str, Any]:
+    """A measurement's answers beside its point, without the `answers.` prefix on every item."""
+    answers = details.get("answers")
+    if not isinstance(answers, dict):
+        return details
+    return {**{k: v for k, v in details.items() if k != "answers"}, **answers}
+
+
+def _recorded(entry: dict[str, Any]) -> str:
+    """The recorded time to the minute, Danish time (JSON has it to the microsecond)."""
+    return str(entry["recorded_at"]).replace("T", " ")[:16]
+
+
+def render_audit(report: dict[str, Any]) -> Group:
+    """The history for people: who the citizen is, their courses, then every entry."""
+    entries = report["entries"]
+    by_version = {(e["course_id"], e["version"]): e for e in entries}
+    courses = ", ".join(f"{short_id(c['course_id'])} ({c['programme']})" for c in report["courses"])
+    corrections = sum(1 for e in entries if e["corrects"] is not None)
+    head = Text(
+        f"citizen     {report['cpr']}  (shown in full: audit view)\n"
+        f"courses     {courses or '–'}\n"
+        f"entries     {len(entries)}, of which {corrections} corrections"
+    )
+    several = len(report["courses"]) > 1
+    columns = [*(["course"] if several else []), "#", "occurred", "recorded", "actor", "event"]
+    grid = table("audit trail, in recorded order", columns, [])
+    for column in grid.columns:
+        column.no_wrap = column.header in ("course", "#", "occurred")
+    grid.add_column("details", ratio=1, overflow="fold")
+    for entry in entries:
+        grid.add_row(
+            *([Text(short_id(entry["course_id"]))] if several else []),
+            Text(str(entry["version"])),
+            Text(entry["occurred_on"]),
+            Text(_recorded(entry)),
+            Text(entry["actor"]),
+            Text(entry["event"], style="strike" if entry["retracted"] else ""),
+            details_text(entry, by_version),
+        )
+    return Group(head, grid)
+
+
+@click.command("audit")
+@click.argument("ref", metavar="CPR|COURSE")
+@format_option
+def audit_command(ref: str, output_format: str) -> None:
+    """A citizen's complete history across all their courses, corrections beside what they
+    correct. Shows the CPR number in full."""
+    cpr = citizen_of(ref)
+    entries = app_context().caught_up_views().audit.history(cpr=cpr)
+    if not entries:
+        raise CourseNotFound("citizen: no course was ever recorded for this CPR number")
+    report = audit_report(cpr, entries)
+    if output_format == "json":
+        emit_json(report)
+    else:
+        console().print(render_audit(report))

@@ -1,0 +1,85 @@
+"""`forloeb report`: the visual report, one self-contained HTML file to open, print or send.
+
+The outcome tables come from the outcomes view exactly as `forloeb outcomes`
+reads them (same cohort options, both kinds of time, same suppression); the
+caseload and due items from the caseload view as of the same date. The charts
+need matplotlib, imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from cli.context import app_context
+from cli.outcomes import cohort_options, read_courses
+
+
+def _cohort_text(cohort: dict[str, object]) -> str:
+    if cohort["from"] is None and cohort["to"] is None:
+        return f"all, by {cohort['by']}"
+    return f"by {cohort['by']}, {cohort['from'] or '…'} to {cohort['to'] or '…'}"
+
+
+@click.command("report")
+@cohort_options
+@click.option(
+    "--suppress-below",
+    type=click.IntRange(min=3),
+    metavar="N",
+    help='show counts under N as "<N" (and "x" for cells giving one away), in charts too',
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="the HTML file to write",
+)
+def report_command(
+    programme: str,
+    cohort_from: datetime | None,
+    cohort_to: datetime | None,
+    cohort_by: str,
+    as_of: datetime | None,
+    known_at: str | None,
+    suppress_below: int | None,
+    out: Path,
+) -> None:
+    """Write the visual report (charts beside their tables) as one self-contained HTML file.
+
+    Status funnel, outcomes against the targets, health and WHO-5, forms,
+    network meetings, caseload per consultant and overdue items. No CPR
+    numbers or free text, so the file can be sent on.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "the report's charts need matplotlib (pip install matplotlib)"
+        ) from None
+    from projections.caseload import TARGET_CASELOAD
+    from projections.outcomes_tables import build_report
+    from projections.report_html import ReportPage, render_page
+    from projections.report_operations import operations_report
+
+    about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
+    day = about["as_of"]
+    caseload = app_context().views.caseload
+    operations = operations_report(
+        caseload.caseload(day, programme=programme), caseload.due(day, programme=programme)
+    )
+    page = ReportPage(
+        programme=programme,
+        as_of=day,
+        outcomes=build_report(courses),
+        operations=operations,
+        known_at=about["known_at"],
+        cohort=_cohort_text(about["cohort"]),
+        suppress_below=suppress_below,
+        target_caseload=TARGET_CASELOAD,
+        generated=datetime.now().astimezone(),
+    )
+    out.write_text(render_page(page), encoding="utf-8")
+    click.echo(f"report on {programme} as of {day} written to {out}")

@@ -1,0 +1,242 @@
+"""The visual report: one self-contained HTML page of charts, each beside its tables.
+
+Sections: the status funnel, outcomes against the programme's targets, health
+and WHO-5 (point 1 against point 3), forms per measurement point, network
+meetings (staff answer against meetings recorded), caseload per consultant
+against the target, and what is due or overdue. Every number drawn is also in
+a table beside the chart, and both come from the same shown tables
+(`Report.shown`), so with suppression on a hidden cell is hidden in both.
+
+The page carries its CSS inline and its charts as `data:` URIs: it makes no
+request, and can be opened, printed or sent as one file. It holds no CPR
+number and no free text: only table labels, counts, consultants' user names
+and the programme's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+from typing import Any
+
+from projections.outcomes_report import SECONDARY_MARK, Report
+from projections.report_charts import Shown, column, mark
+from projections.report_style import CSS
+
+Tables = dict[str, Shown]
+Chart = Callable[[Tables], str]
+SHORT_TABLE = 20
+"""Tables of at most this many rows are kept on one printed page."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report: a chart and the tables it is drawn from."""
+
+    name: str
+    title: str
+    intro: str
+    chart: Chart
+    tables: tuple[str, ...]
+    alt: str
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """What the page is of, and the two reports it shows."""
+
+    programme: str
+    as_of: date
+    outcomes: Report
+    operations: Report
+    known_at: str = "now"
+    cohort: str = "all referred"
+    suppress_below: int | None = None
+    target_caseload: int = 25
+    generated: datetime | None = None
+
+    def shown(self) -> Tables:
+        """Every table as published (suppressed under `suppress_below`), by name."""
+        below = self.suppress_below
+        tables = [*self.outcomes.shown(below), *self.operations.shown(below)]
+        return {table["name"]: table for table in tables}
+
+
+def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]:
+    """The report's sections in order (charts imported lazily with matplotlib)."""
+    from projections import report_figures as fig
+
+    recorded = (
+        ""
+        if known_at == "now"
+        else " Counted from everything recorded so far: the known-at time applies to the "
+        "outcome tables only."
+    )
+
+    return (
+        Section("status", "Course status", "Everyone referred, whether a baseline "
+                "(start measurement) was taken, and how the courses with a baseline stand.",
+                fig.status_funnel, ("status",), "Stacked bars: referred and with baseline"),
+        Section("outcomes", "Outcomes against the targets", "Share of those with a baseline who "
+                "have had ordinary work, started an education or a praktik, against the "
+                "programme's goals (work ≥ 20 %, education ≥ 15 %).",
+                fig.outcome_shares, ("goals", "outcomes", "job_path", "follow_up"),
+                "Bars: outcome shares with target lines"),
+        Section("health", "Self-rated health", "The same citizens at the start (point 1) and "
+                "after about 6 months (point 3): share answering each level.",
+                fig.health, ("mental_health", "physical_health"),
+                "Grouped bars: health levels at point 1 and point 3"),
+        Section("who5", "WHO-5 well-being", "Mean index (raw score × 4) and each item's mean "
+                "score at point 1 and point 3, same citizens; the table gives every score's count.",
+                fig.who5, ("who5",), "Bars: WHO-5 mean index and item means"),
+        Section("forms", "Forms per measurement point", "Citizen and staff forms recorded at "
+                "each point (about every 3 months).", fig.forms, ("forms",),
+                "Grouped bars: forms per measurement point"),
+        Section("network", "Network meetings", "Staff form: network meeting in the last 3 "
+                "months? The answer against meetings actually recorded in the 91 days before.",
+                fig.network, ("network",), "Grouped bars: staff answer against recorded"),
+        Section("caseload", "Caseload per consultant", f"Open courses as of the date, by state, "
+                f"against the target of {target_caseload} per consultant (all open courses of "
+                "the programme, whatever their cohort)." + recorded,
+                lambda tables: fig.caseload(tables, target_caseload), ("caseload",),
+                "Stacked bars: open courses per consultant with the target"),
+        Section("overdue", "Due and overdue", "Measurements and network meetings more than 91 "
+                "days after the last one, and praktik past their planned end, as of the date."
+                + recorded,
+                fig.overdue, ("overdue", "overdue_age"),
+                "Stacked bars: items due or overdue per consultant"),
+    )  # fmt: skip
+
+
+# Rendering --------------------------------------------------------------------------
+
+
+def render_page(page: ReportPage) -> str:
+    """The whole report as one HTML document."""
+    tables = page.shown()
+    body = [
+        _header(page, tables),
+        "<main>",
+        *(
+            _section(s, tables, page.suppress_below)
+            for s in sections(page.target_caseload, page.known_at)
+        ),
+        "</main>",
+        _footer(page),
+    ]
+    title = f"{page.programme}: course report as of {page.as_of}"
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _header(page: ReportPage, tables: Tables) -> str:
+    facts = [
+        ("programme", page.programme),
+        ("cohort", page.cohort),
+        ("as of", str(page.as_of)),
+        ("known at", page.known_at),
+    ]
+    meta = " · ".join(f"{escape(k)} <strong>{escape(v)}</strong>" for k, v in facts)
+    notice = ""
+    if page.suppress_below is not None:
+        notice = (
+            f'<p class="notice">Counts under {page.suppress_below} are shown as '
+            f"“&lt;{page.suppress_below}”, and as “{SECONDARY_MARK}” any figure that would give "
+            "one away; suppressed values are left out of the charts too.</p>"
+        )
+    return (
+        f"<header>\n<h1>{escape(page.programme)} — course report</h1>\n"
+        f'<p class="meta">{meta}</p>\n{notice}\n{_cards(page, tables)}\n</header>'
+    )
+
+
+def _cards(page: ReportPage, tables: Tables) -> str:
+    """Key figures at the top: the funnel's ends, the goals, the caseload."""
+    status = column(tables["status"], "n")
+    goals = tables["goals"]
+    cards = [
+        (mark(status["referred"]), "referred", False),
+        (mark(status["with baseline"]), "with a baseline", False),
+        (mark(status["ongoing"]), "ongoing", False),
+    ]
+    for r in goals["rows"]:
+        n, pct, target, met = r["cells"]
+        value = f"{mark(pct)} %" if isinstance(pct, int | float) else mark(pct)
+        label = f"{r['label']} (target ≥ {mark(target)} %; n = {mark(n)})"
+        cards.append((value, label, met == "no"))
+    loads = [r for r in tables["caseload"]["rows"] if r["label"] != "all consultants"]
+    over = [r for r in loads if isinstance(r["cells"][-1], int) and r["cells"][-1] > 0]
+    over_label = f"consultants over the target of {page.target_caseload}"
+    cards.append((f"{len(over)} of {len(loads)}", over_label, bool(over)))
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card{" miss" if miss else ""}"><div class="value">{escape(value)}</div>'
+            f'<div class="label">{escape(label)}</div></div>'
+            for value, label, miss in cards
+        )
+        + "</div>"
+    )
+
+
+def _section(section: Section, tables: Tables, below: int | None) -> str:
+    chart = section.chart(tables)
+    shown = "".join(table_html(tables[name], below) for name in section.tables)
+    return (
+        f'<section id="{section.name}">\n<h2>{escape(section.title)}</h2>\n'
+        f'<p class="intro">{escape(section.intro)}</p>\n<div class="pair">\n'
+        f'<figure><img src="{chart}" alt="{escape(section.alt)}">'
+        f"<figcaption>{escape(section.alt)}; the numbers are in the table"
+        f"{'s' if len(section.tables) > 1 else ''} beside it.</figcaption></figure>\n"
+        f'<div class="tables">{shown}</div>\n</div>\n</section>'
+    )
+
+
+def table_html(table: Shown, below: int | None = None) -> str:
+    """One shown table as HTML: caption, column headings, a row per label."""
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in table["columns"])
+    short = ' class="short"' if len(table["rows"]) <= SHORT_TABLE else ""
+    rows = []
+    for r in table["rows"]:
+        label: str = r["label"]
+        sub = ' class="sub"' if label.startswith(" ") else ""
+        total = ' class="total"' if label.strip() in ("all consultants", "all due items") else ""
+        cells = "".join(_cell(value, below) for value in r["cells"])
+        text = escape(label.strip().replace("_", " "))
+        rows.append(f'<tr{total}><th scope="row"{sub}>{text}</th>{cells}</tr>')
+    name, title = escape(table["name"]), escape(table["title"])
+    return (
+        f'<table id="table-{name}"{short}><caption>{title}</caption>'
+        f'<thead><tr><th scope="col"></th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _cell(value: Any, below: int | None) -> str:
+    text = escape(mark(value))
+    if below is not None and value in (f"<{below}", SECONDARY_MARK):
+        return f'<td class="suppressed" title="suppressed">{text}</td>'
+    if value == "no":
+        return f'<td class="miss">{text}</td>'
+    return f"<td>{text}</td>"
+
+
+def _footer(page: ReportPage) -> str:
+    when = f" Generated {page.generated:%Y-%m-%d %H:%M %Z}." if page.generated else ""
+    return (
+        "<footer>Percentages are whole numbers, rounded half up from the counts. Outcome tables "
+        "follow the VIVE midterm evaluation of “På vej til arbejde” (tables 5.1, 2.1, 6.1, 5.4, "
+        f"6.5, 6.6). No CPR numbers or free text are included.{escape(when)}</footer>"
+    )
+
+
+def table_numbers(tables: Sequence[Shown]) -> list[str]:
+    """Every cell of the tables as the report writes it (for checking a rendered page)."""
+    return [mark(v) for t in tables for r in t["rows"] for v in r["cells"] if v is not None]
