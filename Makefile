@@ -20,7 +20,7 @@ demo: venv
 	FORLOEB_DB=$(DEMO_DB) FORLOEB_USER=demo sh cli/demo_tour.sh $(BIN)/forloeb
 
 test: venv
-	$(BIN)/python -m pytest -q -n 2
+	.ci/with-postgres $(BIN)/python -m pytest -q -n 2
 
 lint: venv
 	$(BIN)/ruff check domain workflows projections cli tests bench

@@ -19,4 +19,7 @@ run due --as-of "$as_of"
 run outcomes --programme "$programme" --as-of "$as_of"
 course=$("$forloeb" courses --state exited_planned --format json |
     sed -n '/"course_id"/{s/.*: "\(.*\)".*/\1/p;q;}')
+# A caseworker types in a paper note late and corrects it; the audit shows both.
+run --as consultant-4 correct "$course" --version 3 --set "note=first talk at the library" \
+    --reason "note typed in from the paper journal"
 run audit "$course"
