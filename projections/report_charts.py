@@ -105,34 +105,22 @@ def svg_uri(figure: Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def bars(
-    axes: Axes,
-    labels: Sequence[str],
-    series: Mapping[str, Sequence[Any]],
-    *,
-    horizontal: bool = False,
-    unit: str = "",
-) -> None:
-    """Grouped bars, one group per label and one bar per series; hidden values are marked."""
-    count = max(len(series), 1)
-    width = 0.8 / count
+def bars(axes: Axes, labels: Sequence[str], series: Mapping[str, Sequence[Any]], *,
+         unit: str = "") -> None:  # fmt: skip
+    """Grouped bars, one group per label and one bar per series; a hidden value's bar is
+    not drawn, and its mark ("<N" or "x") is written where it would stand."""
+    width = 0.8 / max(len(series), 1)
     positions = range(len(labels))
     for s, (name, values) in enumerate(series.items()):
         offsets = [p - 0.4 + width * (s + 0.5) for p in positions]
         heights = [number(v) or 0.0 for v in values]
-        colour = PALETTE[s % len(PALETTE)]
-        draw = axes.barh if horizontal else axes.bar
-        drawn = draw(offsets, heights, width * 0.92, label=name, color=colour)
+        drawn = axes.bar(
+            offsets, heights, width * 0.92, label=name, color=PALETTE[s % len(PALETTE)]
+        )
         texts = [mark(v) + (unit if number(v) is not None else "") for v in values]
         axes.bar_label(drawn, labels=texts, padding=2, fontsize=8, color="#222222")
-    ticks = list(positions)
-    if horizontal:
-        axes.set_yticks(ticks, [plain(label) for label in labels])
-        axes.invert_yaxis()
-        axes.margins(x=0.12)
-    else:
-        axes.set_xticks(ticks, [plain(label) for label in labels])
-        axes.margins(y=0.15)
+    axes.set_xticks(list(positions), [plain(label) for label in labels])
+    axes.margins(y=0.15)
     if len(series) > 1:
         axes.legend(fontsize=8, frameon=False)
 
@@ -152,6 +140,7 @@ def target_line(axes: Axes, value: float, label: str, *, horizontal: bool = Fals
 
 SUPPRESSED = "suppressed"
 """Legend entry of the grey segment standing for a bar's suppressed parts together."""
+SUPPRESSED_GREY = "#BBBBBB"
 
 
 def stacked(
@@ -188,7 +177,7 @@ def stacked(
         total = number(totals[y]) if y < len(totals) else None
         if total is not None and total > left and any(number(v) is None for v in parts.values()):
             seen.add(SUPPRESSED)
-            _segment(axes, y, left, total - left, "#BBBBBB", hatch="///")
+            _segment(axes, y, left, total - left, SUPPRESSED_GREY, hatch="///")
     axes.set_yticks(range(len(labels)), [plain(label) for label in labels])
     axes.invert_yaxis()
     note = "\n".join(textwrap.wrap("not drawn (suppressed): " + ", ".join(hidden), 70))
@@ -196,7 +185,7 @@ def stacked(
     if seen:
         from matplotlib.patches import Patch
 
-        named = {**colours, SUPPRESSED: "#BBBBBB"}
+        named = {**colours, SUPPRESSED: SUPPRESSED_GREY}
         handles = [
             Patch(color=colour, label=name) for name, colour in named.items() if name in seen
         ]

@@ -103,7 +103,7 @@ def health(tables: Tables) -> str:
             point: [column(table, f"{point} %")[level] for level in HEALTH_LEVELS]
             for point in COMPARED
         }
-        bars(axes, [_nice(level) for level in HEALTH_LEVELS], series, unit="")
+        bars(axes, [_nice(level) for level in HEALTH_LEVELS], series)
         axes.set_title(f"{name.split('_')[0]} health, % answering", fontsize=10)
         axes.tick_params(axis="x", labelrotation=30)
     return svg_uri(figure)
@@ -153,7 +153,7 @@ def network(tables: Tables) -> str:
         "meeting recorded in the 91 days before": row(table, "% recorded"),
     }
     figure, axes = new_figure()
-    bars(axes, table["columns"], series, unit="")
+    bars(axes, table["columns"], series)
     axes.set_ylabel("% of staff forms answering", fontsize=9)
     axes.set_ylim(0, 115)
     return svg_uri(figure)

@@ -135,9 +135,20 @@ def run_tool(args: list[str], timeout: float = 120) -> subprocess.CompletedProce
     return subprocess.CompletedProcess(args, process.returncode, out, err)
 
 
-def chromium(page: Path, tmp_path: Path, *action: str) -> None:
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """Chromium's path, checked before the demo cohort is loaded (see `required`)."""
+    return required("chromium")
+
+
+@pytest.fixture(scope="module")
+def pdftotext() -> str:
+    """pdftotext's path (poppler-utils), checked like Chromium's."""
+    return required("pdftotext")
+
+
+def chromium(browser: str, page: Path, tmp_path: Path, *action: str) -> None:
     """Open the page in headless Chromium with a fresh profile and do the action."""
-    browser = required("chromium")
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
     args = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *action, page.as_uri()]
     result = run_tool(args)
@@ -165,13 +176,15 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     yield out, json.loads(tables.stdout)["tables"]
 
 
-def test_the_report_is_not_blank_on_screen(demo_report: tuple[Path, Any], tmp_path: Path) -> None:
+def test_the_report_is_not_blank_on_screen(
+    browser: str, demo_report: tuple[Path, Any], tmp_path: Path
+) -> None:
     from PIL import Image
 
     page, _ = demo_report
     shot = tmp_path / "report.png"
 
-    chromium(page, tmp_path, f"--screenshot={shot}", "--window-size=1280,2000")
+    chromium(browser, page, tmp_path, f"--screenshot={shot}", "--window-size=1280,2000")
 
     image = Image.open(shot).convert("RGB")
     assert image.size == (1280, 2000)
@@ -181,8 +194,8 @@ def test_the_report_is_not_blank_on_screen(demo_report: tuple[Path, Any], tmp_pa
     assert len(colours) > 200  # charts in colour, antialiased text
 
 
-def pdf_lines(pdf: Path) -> list[str]:
-    result = run_tool([required("pdftotext"), "-layout", str(pdf), "-"])
+def pdf_lines(pdftotext: str, pdf: Path) -> list[str]:
+    result = run_tool([pdftotext, "-layout", str(pdf), "-"])
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
@@ -197,14 +210,14 @@ def row_in(lines: list[str], label: str, values: list[str]) -> bool:
 
 
 def test_every_table_row_is_in_the_printed_report(
-    demo_report: tuple[Path, Any], tmp_path: Path
+    browser: str, pdftotext: str, demo_report: tuple[Path, Any], tmp_path: Path
 ) -> None:
     page, outcome_tables = demo_report
     pdf = tmp_path / "report.pdf"
 
-    chromium(page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    chromium(browser, page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
 
-    lines = pdf_lines(pdf)
+    lines = pdf_lines(pdftotext, pdf)
     html = page.read_text(encoding="utf-8")
     missing = []
     for table in outcome_tables:
