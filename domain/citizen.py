@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 from pydantic import BaseModel, ConfigDict
 
+from domain.copying import copy_containers
 from domain.values import Programme
 
 CITIZEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/citizen")
@@ -52,6 +53,10 @@ class Citizen(BaseAggregate[UUID]):
 
     def __init__(self) -> None:
         self.courses: dict[UUID, str] = {}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Citizen:
+        """An independent copy (all values held are immutable; see copy_containers)."""
+        return copy_containers(self)
 
     @staticmethod
     def id_for(cpr: str) -> UUID:

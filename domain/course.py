@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import BaseAggregate
 from pydantic import ValidationError
 
+from domain.copying import copy_containers
 from domain.errors import CourseError, InvalidInput
 from domain.events import (
     Corrected,
@@ -69,6 +70,10 @@ class Course(BaseAggregate[UUID]):
         self.corrected_versions: set[int] = set()
         self.command_ids: set[str] = set()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Course:
+        """An independent copy (all values held are immutable; see copy_containers)."""
+        return copy_containers(self)
+
     @staticmethod
     def create_id(*_: Any, **__: Any) -> UUID:
         """A new random course id."""
@@ -104,7 +109,9 @@ class Course(BaseAggregate[UUID]):
             raise InvalidInput(*first_error(e)) from None
         self.check_dates(candidate, local_date(now))
         self.check_facts(candidate)
-        self.trigger_event(event_class, **candidate.model_dump(exclude=_SET_BY_TRIGGER))
+        # What trigger_event does, without building and validating the event again.
+        candidate.mutate(self)
+        self.pending_events.append(candidate)
 
     def correct(
         self,
@@ -255,9 +262,6 @@ class Course(BaseAggregate[UUID]):
                 f"changes: the {corrected.form} form for point {corrected.point} is already "
                 "recorded"
             )
-
-
-_SET_BY_TRIGGER = {"originator_id", "originator_version"}
 
 
 def local_date(moment: datetime) -> date:

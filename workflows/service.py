@@ -60,13 +60,21 @@ class CourseService(Application[UUID]):
     env: ClassVar[dict[str, str]] = {
         "MAPPER_TOPIC": get_topic(PydanticMapper),
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+        # Keep recently used courses in memory; each get fast-forwards the cached
+        # course with any newer stored events and hands out a copy, so another
+        # writer's changes are always seen and a refused command cannot taint it.
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
     }
     conflict_retries = 3
+    batch_cache_size = 20000
+    """Aggregates execute_many keeps in memory between batches, at most."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.workflow = Workflow()
         self.course_finder: CourseFinder | None = None
+        self._batch_aggregates: dict[UUID, Any] = {}
+        self._batch_head: int | None = -1
 
     # Commands ---------------------------------------------------------------
 
@@ -74,7 +82,10 @@ class CourseService(Application[UUID]):
         """Apply one command and save it; retry a conflict while the decision holds."""
         for attempt in range(self.conflict_retries + 1):
             cache: dict[UUID, Any] = {}
-            outcome = self.decide(command, actor, cache)
+            try:
+                outcome = self.decide(command, actor, cache)
+            except _PartlyDecided as partly:
+                raise partly.error from None
             try:
                 self.save(*cache.values())
             except IntegrityError:
@@ -106,7 +117,12 @@ class CourseService(Application[UUID]):
         if command.command_id is not None and command.command_id in course.command_ids:
             return Outcome(course_id, skipped=True)
         before = course.version
-        self._apply_command(course, command, actor)
+        try:
+            self._apply_command(course, command, actor)
+        except CourseError as error:
+            if course.version != before:
+                raise _PartlyDecided(error) from error
+            raise
         new = course.pending_events[-(course.version - before) :]
         return Outcome(
             course_id,
@@ -176,7 +192,7 @@ class CourseService(Application[UUID]):
 
     def _load(self, cls: type[Any], aggregate_id: UUID, cache: dict[UUID, Any]) -> Any:
         if aggregate_id not in cache:
-            aggregate: Any = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id, projector_func=replay)
             if not isinstance(aggregate, cls):
                 raise CourseNotFound(f"course: no course {aggregate_id}")
             cache[aggregate_id] = aggregate
@@ -187,7 +203,7 @@ class CourseService(Application[UUID]):
     def get_course(self, course_id: UUID) -> Course:
         """The course as its events make it now."""
         try:
-            course: Any = self.repository.get(course_id)
+            course: Any = self.repository.get(course_id, projector_func=replay)
         except AggregateNotFoundError:
             raise CourseNotFound(f"course: no course {course_id}") from None
         if not isinstance(course, Course):
@@ -272,28 +288,45 @@ class CourseService(Application[UUID]):
         """Decide a batch on shared aggregates, save once; fall back one by one on conflict.
 
         Each command is decided on its own: a refused one is returned as its
-        error and leaves the others untouched.
+        error and leaves the others untouched. Aggregates stay in memory from
+        one batch to the next as long as nobody else has written in between
+        (the head of the log is where this service left it).
         """
         batch = list(commands)
-        cache: dict[UUID, Any] = {}
+        cache = self._batch_cache()
         results: list[Outcome | CourseError] = []
         try:
             for command in batch:
                 results.append(self._decide_one(command, actor, cache))
             self.save(*cache.values())
         except (IntegrityError, _PartlyDecided):
+            self._forget_batch_cache()
             return [self._execute_one(command, actor) for command in batch]
+        except BaseException:
+            self._forget_batch_cache()  # it may hold unsaved events
+            raise
+        self._batch_head = self.recorder.max_notification_id()
         return results
+
+    def _batch_cache(self) -> dict[UUID, Any]:
+        """The aggregates kept from the last batch, if the log has not moved since."""
+        if (
+            len(self._batch_aggregates) > self.batch_cache_size
+            or self.recorder.max_notification_id() != self._batch_head
+        ):
+            self._forget_batch_cache()
+        return self._batch_aggregates
+
+    def _forget_batch_cache(self) -> None:
+        self._batch_aggregates = {}
+        self._batch_head = -1
 
     def _decide_one(
         self, command: Command, actor: str, cache: dict[UUID, Any]
     ) -> Outcome | CourseError:
-        pending = {key: len(a.pending_events) for key, a in cache.items()}
         try:
             return self.decide(command, actor, cache)
         except CourseError as error:
-            if any(len(a.pending_events) != pending.get(k, 0) for k, a in cache.items()):
-                raise _PartlyDecided from error
             return error
 
     def _execute_one(self, command: Command, actor: str) -> Outcome | CourseError:
@@ -304,7 +337,19 @@ class CourseService(Application[UUID]):
 
 
 class _PartlyDecided(Exception):
-    """A refused command left events pending in a batch; the batch is redone one by one."""
+    """A refused command left events pending; a batch is then redone one by one."""
+
+    def __init__(self, error: CourseError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Apply stored events to an aggregate in order (the library's projector, minus a
+    per-event runtime Protocol check that dominated loading)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _looks_like_cpr(ref: str) -> bool:
