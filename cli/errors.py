@@ -8,17 +8,15 @@ a log file, never to the screen.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 
-from cli.vocabulary import reason as refusal_reason
 from domain.errors import CourseError, InvalidInput
-from domain.validation import first_error
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -62,14 +60,24 @@ def fail(message: str, code: int) -> int:
     return code
 
 
+def _is_validation_error(error: BaseException) -> bool:
+    """A pydantic ValidationError, told without importing pydantic for every command."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(error, pydantic.ValidationError)
+
+
 def handle(error: BaseException) -> int:
     """The exit code for an error, after printing its one line."""
     if isinstance(error, InvalidInput):
         return fail(str(error), EXIT_BAD_INPUT)
     if isinstance(error, CourseError):
+        from cli.vocabulary import reason as refusal_reason
+
         return fail(refusal_reason(error), EXIT_REFUSED)
-    if isinstance(error, ValidationError):
-        field, reason = first_error(error)
+    if _is_validation_error(error):
+        from domain.validation import first_error
+
+        field, reason = first_error(error)  # type: ignore[arg-type]
         return fail(f"{field}: {reason}", EXIT_BAD_INPUT)
     if isinstance(error, click.ClickException):
         return fail(error.format_message(), error.exit_code)

@@ -9,25 +9,49 @@ command needs it.
 from __future__ import annotations
 
 import getpass
+import importlib
 import sys
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import click
 
-from cli.admin import init_command
-from cli.audit import audit_command
-from cli.caseload import caseload_command, due_command
 from cli.context import AppContext
-from cli.demo import demo_command
 from cli.errors import EXIT_BAD_INPUT, handle
-from cli.import_file import import_command
-from cli.outcomes import export_command, outcomes_command
-from cli.projections_cmd import projections_group
-from cli.read import courses_command, workflow_command
-from cli.report import report_command
-from cli.show import show_command
-from cli.write import add_write_commands
+
+READ_AND_ADMIN_COMMANDS: dict[str, str] = {
+    "show": "cli.show:show_command",
+    "courses": "cli.read:courses_command",
+    "workflow": "cli.read:workflow_command",
+    "import": "cli.import_file:import_command",
+    "demo": "cli.demo:demo_command",
+    "init": "cli.admin:init_command",
+    "outcomes": "cli.outcomes:outcomes_command",
+    "export": "cli.outcomes:export_command",
+    "report": "cli.report:report_command",
+    "caseload": "cli.caseload:caseload_command",
+    "due": "cli.caseload:due_command",
+    "audit": "cli.audit:audit_command",
+    "projections": "cli.projections_cmd:projections_group",
+}
+"""Commands imported only when they run (or --help lists them): start-up stays short."""
+
+
+@cache
+def write_commands() -> dict[str, click.Command]:
+    """The write commands, generated from the command vocabulary (cli.write)."""
+    from cli.write import add_write_commands
+
+    holder = click.Group()
+    add_write_commands(holder)
+    return dict(holder.commands)
+
+
+def _load(target: str) -> click.Command:
+    module, _, name = target.partition(":")
+    command: click.Command = getattr(importlib.import_module(module), name)
+    return command
 
 
 def default_user() -> str:
@@ -39,7 +63,18 @@ def default_user() -> str:
 
 
 class ForloebGroup(click.Group):
-    """The root group: every failure leaves as one line and an exit code."""
+    """The root group: commands load when used; every failure leaves as one line and an
+    exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*READ_AND_ADMIN_COMMANDS, *write_commands(), *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name in READ_AND_ADMIN_COMMANDS:
+            return _load(READ_AND_ADMIN_COMMANDS[cmd_name])
+        return write_commands().get(cmd_name)
 
     def main(
         self,
@@ -94,20 +129,6 @@ def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | 
     ctx.obj = app
     ctx.call_on_close(app.close)
 
-
-def _register() -> None:
-    add_write_commands(forloeb)
-    for command in (show_command, courses_command, workflow_command, import_command, demo_command):
-        forloeb.add_command(command)
-    forloeb.add_command(init_command)
-    forloeb.add_command(outcomes_command)
-    forloeb.add_command(export_command)
-    forloeb.add_command(report_command)
-    for view_command in (caseload_command, due_command, audit_command, projections_group):
-        forloeb.add_command(view_command)
-
-
-_register()
 
 
 def main() -> None:

@@ -7,13 +7,14 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:  # rich is imported when something is drawn, not on every command
+    from rich.console import Console
+    from rich.table import Table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +49,8 @@ def format_param() -> click.Option:
 
 def console() -> Console:
     """A console on the current stdout (test runners swap it); wide when piped."""
+    from rich.console import Console
+
     width = None if sys.stdout.isatty() else PIPED_WIDTH
     return Console(file=sys.stdout, width=width, highlight=False)
 
@@ -74,6 +77,9 @@ def emit_json(data: Any) -> None:
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
     """A rich table of plain cells, never read as markup (None shows as a dash)."""
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         grid.add_column(column, overflow="fold")

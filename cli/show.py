@@ -14,7 +14,7 @@ from cli.render import console, emit_json, format_option, table
 from domain.course import LOCAL_TIME, Course
 from domain.events import Corrected, CourseEvent, MeasurementRecorded
 from domain.values import mask_cpr
-from workflows.diagram import command_for
+from workflows.commands import command_for
 from workflows.service import CourseService
 
 _PROVENANCE = {"originator_id", "originator_version", "originator_topic", "timestamp"}

@@ -15,8 +15,7 @@ from pydantic import ValidationError
 
 from domain.errors import CourseError, InvalidInput, MoveRefused
 from domain.validation import first_error
-from workflows.commands import COMMANDS_BY_NAME, Command
-from workflows.diagram import command_for
+from workflows.commands import COMMANDS_BY_NAME, Command, command_for
 
 
 def command_class(name: object) -> type[Command]:

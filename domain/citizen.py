@@ -23,7 +23,7 @@ CITIZEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/citizen")
 class CitizenEvent(BaseModel, CanMutateAggregate[UUID]):
     """Base of the citizen index's events."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     class_version: ClassVar[int] = 1
 
     originator_id: UUID

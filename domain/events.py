@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
     """Base of every course event."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     class_version: ClassVar[int] = 1
     new_state: ClassVar[CourseState | None] = None

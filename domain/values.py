@@ -231,7 +231,7 @@ STAFF_BIP_INDICATORS: tuple[str, ...] = (
 class Frozen(BaseModel):
     """Base of immutable, strict-schema value objects."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 WHO5_ITEMS: tuple[str, ...] = ("cheerful", "calm", "active", "rested", "interested")

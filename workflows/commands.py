@@ -44,7 +44,7 @@ def today() -> date:
 class Command(BaseModel):
     """Base of all commands."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: ClassVar[str]
     """The CLI command and import line `command` value."""
@@ -364,3 +364,23 @@ COURSE_COMMANDS: tuple[type[CourseCommand], ...] = (
 )
 ALL_COMMANDS: tuple[type[Command], ...] = (Refer, *COURSE_COMMANDS)
 COMMANDS_BY_NAME: dict[str, type[Command]] = {cls.name: cls for cls in ALL_COMMANDS}
+
+
+AUTOMATIC = "(automatic)"
+"""Shown for moves no command asks for: the service makes them itself."""
+
+
+def _trigger_commands() -> dict[str, str]:
+    commands = {cls.trigger: cls.name for cls in COURSE_COMMANDS if "trigger" in vars(cls)}
+    commands["exit_planned"] = f"{Exit.name} --planned"
+    commands["exit_unplanned"] = f"{Exit.name} --unplanned"
+    return commands
+
+
+TRIGGER_COMMANDS: dict[str, str] = _trigger_commands()
+"""The CLI command (and import `command`) that asks for each workflow trigger."""
+
+
+def command_for(trigger: str) -> str:
+    """The command a caseworker types for a trigger, or AUTOMATIC."""
+    return TRIGGER_COMMANDS.get(trigger, AUTOMATIC)

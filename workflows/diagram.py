@@ -13,27 +13,8 @@ from typing import Any, Literal
 from transitions.extensions import GraphMachine
 
 from domain.values import CourseState
-from workflows.commands import COURSE_COMMANDS, Exit
+from workflows.commands import command_for
 from workflows.machine import MOVES, Move, transitions_table
-
-AUTOMATIC = "(automatic)"
-"""Shown for moves no command asks for: the service makes them itself."""
-
-
-def _trigger_commands() -> dict[str, str]:
-    commands = {cls.trigger: cls.name for cls in COURSE_COMMANDS if "trigger" in vars(cls)}
-    commands["exit_planned"] = f"{Exit.name} --planned"
-    commands["exit_unplanned"] = f"{Exit.name} --unplanned"
-    return commands
-
-
-TRIGGER_COMMANDS: dict[str, str] = _trigger_commands()
-"""The CLI command (and import `command`) that asks for each trigger."""
-
-
-def command_for(trigger: str) -> str:
-    """The command a caseworker types for a trigger, or AUTOMATIC."""
-    return TRIGGER_COMMANDS.get(trigger, AUTOMATIC)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.cli.conftest import Run
-from workflows import diagram
+from workflows import commands, diagram
 from workflows.machine import MOVES
 
 
@@ -94,5 +94,5 @@ def test_every_trigger_a_command_asks_for_has_its_command_name() -> None:
 
     assert rows["start_praktik"] == "praktik start"
     assert rows["exit_planned"] == "exit --planned"
-    assert rows["complete_baseline"] == diagram.AUTOMATIC
-    assert [t for t, c in rows.items() if c == diagram.AUTOMATIC] == ["complete_baseline"]
+    assert rows["complete_baseline"] == commands.AUTOMATIC
+    assert [t for t, c in rows.items() if c == commands.AUTOMATIC] == ["complete_baseline"]
