@@ -135,7 +135,7 @@ def side_by_side(figures: list[Figure]) -> str | None:
             rows.setdefault((base, f.name), {})[kind.rstrip("]")] = _value(f) + ratio
     width = max(len(f"{b}: {n}") for b, n in rows)
     lines = ["side by side (median, ratio to the same-run baseline)"]
-    lines.append(f"  {'':<{width}}  " + "  ".join(f"{k:<28}" for k in kinds))
+    lines.append((f"  {'':<{width}}  " + "  ".join(f"{k:<28}" for k in kinds)).rstrip())
     for (base, name), cells in rows.items():
         values = "  ".join(f"{cells.get(k, '-'):<28}" for k in kinds)
         lines.append(f"  {base + ': ' + name:<{width}}  {values}".rstrip())

@@ -42,7 +42,8 @@ def sized_payload(app: BareApp, state_bytes: float) -> dict[str, Any]:
     """A payload whose stored state (as the bare app encodes it) is about `state_bytes` long."""
     payload: dict[str, Any] = {"kind": "individual", "note": ""}
     probe = BareCourse(payload)
-    overhead = len(app.mapper.to_stored_event(probe.collect_events()[0]).state)
+    probe.note(payload)  # most events are `Noted`; size those
+    overhead = len(app.mapper.to_stored_event(probe.collect_events()[-1]).state)
     payload["note"] = "x" * max(0, round(state_bytes) - overhead)
     return payload
 

@@ -7,7 +7,7 @@
   process, alternating with a child running the bare loop that only reads and
   decodes the same log (`select_notifications` + `mapper.to_domain_event`).
   Goal: ratio >= 0.6.
-- Peak memory of the rebuild child (ru_maxrss, interpreter included).
+- Peak memory of the rebuild child (VmHWM, interpreter included).
   Goal: <= 300 MB.
 """
 
