@@ -298,7 +298,7 @@ class CourseService(Application[UUID]):
         try:
             for command in batch:
                 results.append(self._decide_one(command, actor, cache))
-            self.save(*cache.values())
+            self.save(*(aggregate for aggregate in cache.values() if aggregate.pending_events))
         except (IntegrityError, _PartlyDecided):
             self._forget_batch_cache()
             return [self._execute_one(command, actor) for command in batch]
