@@ -27,9 +27,14 @@ Adding a view
    - `class <Name>Projection(ViewProjection[<Name>View])`: handler methods
      `(self, c, event, position)` listed in `handlers = {EventClass: method}`;
      events not listed only advance the position, and only listed events are
-     decoded. A handler writes with `self.execute(c, sql, *params)`, or
-     collects rows in `begin` and writes them in `flush(c)` with
-     `self.execute_many` (one statement per batch: much faster to rebuild).
+     decoded. A handler that needs nothing but the event's `originator_id`
+     and `originator_version` goes in `header_handlers` instead: it is given
+     a `Header` read off the notification when no view needs the event
+     decoded (most of the log is such events). A handler writes with
+     `self.execute(c, sql, *params)`, or collects rows in `begin` and writes
+     them in `flush(c)` with `self.execute_many` (one statement per batch:
+     much faster to rebuild); `start`/`finish` let a projection keep what it
+     wrote from one committed batch to the next (see `course_list`).
      Read nothing but the events: a view must be rebuildable from the log.
    - `VIEW = ViewSpec(<Name>View, <Name>Projection)`.
 
@@ -41,8 +46,16 @@ Adding a view
    then checks that catching up equals a rebuild for the new view too.
 
 The first `catch_up` on an existing store fills the new view from zero.
-Changing a view's tables later: rebuild it with a connection that may create
-tables, which drops and recreates them: on SQLite any `views.rebuild("<name>")`;
-on PostgreSQL the owner role's, `open_views(store.for_init()).rebuild("<name>")`
-(the application role only deletes the rows, keeping the old tables).
+Changing a view's columns later: a connection that may create tables (any on
+SQLite; the owner role's on PostgreSQL, `open_views(store.for_init())`) finds
+the view's tables differ from `tables` when it opens the views, drops and
+recreates them, and the next `catch_up` or `rebuild` fills them from zero.
+Other changes (an index, what a handler writes): rebuild the view with such a
+connection, `views.rebuild("<name>")` (the application role on PostgreSQL
+only deletes the rows, keeping the old tables).
+
+A rebuild from zero creates a view's indexes only when it reaches the head
+(`View.finish_rebuild`): maintaining them row by row costs more than building
+them once. Queries are right without them, only slower, while an interrupted
+rebuild waits to be continued.
 """

@@ -17,7 +17,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
-from functools import lru_cache
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
@@ -28,6 +27,8 @@ from eventsourcing.utils import get_topic
 Row = Mapping[str, Any]
 Positioned = tuple[Any, int]
 """A domain event with its notification id (its position in the log)."""
+
+_CONSTRAINTS = frozenset({"PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT"})
 
 REBUILDING = "__rebuilding__"
 """Tracking-table row marking a rebuild in progress (like eventsourcing's `__migration__`)."""
@@ -78,6 +79,10 @@ class View(TrackingRecorder, ABC):
     def tracking_table(self) -> str:
         """The tracking table's name as SQL."""
 
+    @abstractmethod
+    def existing_columns(self, c: Any, name: str) -> list[str]:
+        """The columns the table has in the database, in order (none if it is missing)."""
+
     # Portable -----------------------------------------------------------------
 
     _sql_cache: dict[str, str]
@@ -99,18 +104,50 @@ class View(TrackingRecorder, ABC):
             c.execute(self.sql(statement), tuple(params))
             return list(c.fetchall())
 
-    def ddl(self) -> list[str]:
-        """The statements creating the view's tables and indexes."""
+    def ddl(self, *, indexes: bool = True) -> list[str]:
+        """The statements creating the view's tables and (unless not wanted) its indexes."""
         statements = [
             f"CREATE TABLE IF NOT EXISTS {self.table(t)} ({columns})"
             for t, columns in self.tables.items()
         ]
+        return statements + self.index_ddl() if indexes else statements
+
+    def index_ddl(self) -> list[str]:
+        """The statements creating the view's indexes, if missing."""
+        statements = []
         for index, target in self.indexes.items():
             table, _, columns = target.partition(" ")
             statements.append(
                 f"CREATE INDEX IF NOT EXISTS {index} ON {self.table(table)} {columns}"
             )
         return statements
+
+    def declared_columns(self, name: str) -> list[str]:
+        """The columns `tables` declares for the table, in order."""
+        pieces, depth, start = [], 0, 0
+        definition = self.tables[name]
+        for i, char in enumerate(definition + ","):
+            depth += (char == "(") - (char == ")")
+            if char == "," and depth == 0:
+                pieces.append(definition[start:i].split()[0])
+                start = i + 1
+        return [p for p in pieces if p.upper() not in _CONSTRAINTS]
+
+    def outdated(self, c: Any) -> bool:
+        """Whether a table of the view exists with other columns than declared."""
+        for t in self.tables:
+            existing = self.existing_columns(c, t)
+            if existing and existing != self.declared_columns(t):
+                return True
+        return False
+
+    def reset_if_outdated(self) -> bool:
+        """Reset the view if its tables are outdated (see `reset`); whether it was."""
+        with self.transaction(commit=True) as c:
+            if not self.outdated(c):
+                return False
+            self.reset(c)
+            return True
 
     def position(self) -> int:
         """The last notification id the view has processed (0 before the first)."""
@@ -121,11 +158,17 @@ class View(TrackingRecorder, ABC):
         return self.max_tracking_id(REBUILDING) is not None
 
     def reset(self, c: Any) -> None:
-        """Empty the view, forget its position, and mark it as rebuilding (one transaction)."""
+        """Empty the view, forget its position, and mark it as rebuilding (one transaction).
+
+        Where tables may be created, they are made anew without their indexes:
+        `finish_rebuild` creates those once, at the end, which is much faster than
+        keeping them up to date row by row. (Queries are right without them, only
+        slower, while an interrupted rebuild waits to be continued.)
+        """
         if self.may_create_tables:
             for t in self.tables:
                 c.execute(f"DROP TABLE IF EXISTS {self.table(t)}")
-            for statement in self.ddl():
+            for statement in self.ddl(indexes=False):
                 c.execute(statement)
         else:
             for t in self.tables:
@@ -137,8 +180,12 @@ class View(TrackingRecorder, ABC):
         c.execute(mark, (REBUILDING, 1))
 
     def finish_rebuild(self) -> None:
-        """Clear the rebuilding mark (the view has reached the head)."""
+        """Create the indexes a reset left out, and clear the rebuilding mark (the view
+        has reached the head)."""
         with self.transaction(commit=True) as c:
+            if self.may_create_tables:
+                for statement in self.index_ddl():
+                    c.execute(statement)
             statement = f"DELETE FROM {self.tracking_table} WHERE application_name=?"
             c.execute(self.placeholders(statement), (REBUILDING,))
 
@@ -159,22 +206,67 @@ TView = TypeVar("TView", bound=View)
 Handler = Callable[[Any, Any, Any, int], object]
 
 
+class Header:
+    """What the log's notification says of an event without decoding it: whose and which.
+
+    Each event class gets a subclass of its own (`header_class`), so handlers
+    are still found by the type of what they are given.
+    """
+
+    __slots__ = ("originator_id", "originator_version")
+
+    event_class: ClassVar[type[Any]]
+
+    def __init__(self, originator_id: Any, originator_version: int) -> None:
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+
+
+_HEADER_CLASSES: dict[type[Any], type[Header]] = {}
+
+
+def header_class(event_class: type[Any]) -> type[Header]:
+    """The `Header` subclass standing for an undecoded event of `event_class` (one each)."""
+    found = _HEADER_CLASSES.get(event_class)
+    if found is None:
+        name = f"{event_class.__name__}Header"
+        found = type(name, (Header,), {"__slots__": (), "event_class": event_class})
+        _HEADER_CLASSES[event_class] = found
+    return found
+
+
 class ViewProjection(Projection[TView], ABC, Generic[TView]):
     """Projects events into one view. Subclasses map event classes to handlers.
 
     `handlers` lists, for each event class the view reads, a function
     `(projection, cursor, event, position)`; other events only advance the
-    position. `topics` follows from it, so the catalog decodes only events
-    some view reads. A handler may write at once, or collect rows that
-    `flush` writes for the whole batch (`executemany`: far fewer statements
-    when rebuilding); `begin` starts each batch's collection.
+    position. `header_handlers` lists those that read nothing but the event's
+    `originator_id` and `originator_version`: they are given the event, or,
+    when no view reads more of it, its `Header` (not decoded at all). `topics`
+    and `header_topics` follow, so the catalog decodes only events some view
+    reads. A handler may write at once, or collect rows that `flush` writes
+    for the whole batch (`executemany`: far fewer statements when
+    rebuilding); `begin` starts each batch's collection.
     """
 
     handlers: ClassVar[dict[type[Any], Handler]] = {}
+    header_handlers: ClassVar[dict[type[Any], Handler]] = {}
+    header_topics: ClassVar[dict[str, type[Any]]] = {}
+    """Topic -> event class, for the events the view reads only the header of."""
+    _dispatch: ClassVar[dict[type[Any], Handler]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        both = set(cls.handlers) & set(cls.header_handlers)
+        if both:
+            raise TypeError(f"{cls.__name__}: handled both in full and by header: {both}")
         cls.topics = tuple(get_topic(event_class) for event_class in cls.handlers)
+        cls.header_topics = {get_topic(k): k for k in cls.header_handlers}
+        cls._dispatch = {
+            **cls.handlers,
+            **cls.header_handlers,
+            **{header_class(k): h for k, h in cls.header_handlers.items()},
+        }
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's one-event entry point: the event and its position in one transaction."""
@@ -185,12 +277,24 @@ class ViewProjection(Projection[TView], ABC, Generic[TView]):
     def project(self, c: Any, events: Sequence[Positioned]) -> None:
         """Write a batch of events to the view in the cursor's transaction."""
         self.begin()
-        handlers = self.handlers
+        handler_of = self._dispatch.get
         for event, position in events:
-            handler = handlers.get(type(event))
+            handler = handler_of(type(event))
             if handler is not None:
                 handler(self, c, event, position)
         self.flush(c)
+
+    def start(self, position: int) -> None:
+        """The catalog is about to project a batch onto the view, now at `position`.
+
+        With `finish`, lets a projection keep what it wrote across batches: it is
+        valid only while the view is at the position of the last batch it saw
+        committed (override both to keep such state; `process_event` calls neither).
+        """
+
+    def finish(self, position: int | None) -> None:
+        """The batch's transaction committed and the view is at `position`, or, given
+        None, it did not commit (forget anything the batch taught)."""
 
     def begin(self) -> None:
         """Start collecting a batch's rows (override with `flush`)."""
@@ -227,7 +331,19 @@ class ViewSpec:
         return str(self.view.name)
 
 
-@lru_cache(maxsize=8192)
+_KEYS: dict[int, str] = {}
+_KEPT_KEYS = 1 << 16
+
+
 def key(course_id: UUID) -> str:
-    """A course id as stored in views (cached: every view stores it for every event)."""
-    return str(course_id)
+    """A course id as stored in views (cached: every view stores it for every event).
+
+    Cached by the id's integer: hashing that is far cheaper than hashing the UUID.
+    """
+    number = course_id.int
+    found = _KEYS.get(number)
+    if found is None:
+        if len(_KEYS) >= _KEPT_KEYS:
+            _KEYS.clear()
+        found = _KEYS[number] = str(course_id)
+    return found

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections.base import Positioned, View, ViewProjection, ViewSpec
+from projections.base import Header, Positioned, View, ViewProjection, ViewSpec, header_class
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -65,6 +65,25 @@ class ViewStatus:
         return max(self.head - self.position, 0)
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What some views read of the log: topics to decode, and topics of which a header."""
+
+    full: frozenset[str]
+    headers: dict[str, type[Header]]
+
+    @classmethod
+    def of(cls, entries: Sequence[_Entry]) -> _Reading:
+        full = {topic for e in entries for topic in e.projection.topics}
+        headers = {
+            topic: header_class(event_class)
+            for e in entries
+            for topic, event_class in e.projection.header_topics.items()
+            if topic not in full
+        }
+        return cls(frozenset(full), headers)
+
+
 @dataclass
 class _Entry:
     view: View
@@ -89,7 +108,7 @@ def open_views(store: StoreConfig, *, app: Application[Any] | None = None) -> Vi
 class Views:
     """Every registered view on one store, and the log they follow."""
 
-    batch_size = 2000
+    batch_size = 10000
     """Notifications per transaction while catching up or rebuilding."""
 
     def __init__(self, app: Application[Any], *, owns_app: bool = False) -> None:
@@ -107,13 +126,10 @@ class Views:
             view.may_create_tables = may_create
             if may_create:
                 view.create_table()
+                view.reset_if_outdated()
             self._entries[spec.name] = _Entry(
                 view, spec.projection(view=view), view.is_rebuilding()
             )
-        topics: set[str] = set()
-        for entry in self._entries.values():
-            topics.update(entry.projection.topics)
-        self._topics = frozenset(topics)
 
     # The views ------------------------------------------------------------------
 
@@ -182,12 +198,13 @@ class Views:
         return self._advance(entries, progress)
 
     def _advance(self, entries: Sequence[_Entry], progress: Progress | None) -> int:
+        reading = _Reading.of(entries)
         head = self.head()
         positions = {id(e): e.view.position() for e in entries}
         start = cursor = min(positions.values(), default=head)
         processed = 0
         while cursor < head:
-            batch = self._read(cursor, head)
+            batch = self._read(cursor, head, reading)
             if batch is None:
                 break
             last, count, events = batch
@@ -215,15 +232,29 @@ class Views:
                 entry.rebuilding = False
         return processed
 
-    def _read(self, after: int, head: int) -> _Batch | None:
-        """The next batch after a position: its last id, its size, the events views read."""
+    def _read(self, after: int, head: int, reading: _Reading) -> _Batch | None:
+        """The next batch after a position: its last id, its size, the events views read.
+
+        An event some view reads in full is decoded; one the views read only the
+        header of becomes that `Header`; any other is skipped.
+        """
         notifications = self.app.recorder.select_notifications(
             start=after, limit=self.batch_size, stop=head, inclusive_of_start=False
         )
         if not notifications:
             return None
         decode = self.app.mapper.to_domain_event
-        events = [(decode(n), n.id) for n in notifications if n.topic in self._topics]
+        full, headers = reading.full, reading.headers
+        events: list[Positioned] = []
+        append = events.append
+        for n in notifications:
+            topic = n.topic
+            if topic in full:
+                append((decode(n), n.id))
+            else:
+                header = headers.get(topic)
+                if header is not None:
+                    append((header(n.originator_id, n.originator_version), n.id))
         return notifications[-1].id, len(notifications), events
 
     def _write(
@@ -236,17 +267,26 @@ class Views:
         """One transaction: each view's new position first (the lock), then its changes."""
         if not behind:
             return
-        with behind[0].view.transaction(commit=True) as c:
+        for entry in behind:
+            entry.projection.start(positions[id(entry)])
+        try:
+            with behind[0].view.transaction(commit=True) as c:
+                for entry in behind:
+                    entry.view.track(c, tracking)
+                for entry in behind:
+                    position = positions[id(entry)]
+                    fresh = (
+                        events
+                        if not events or events[0][1] > position
+                        else [(event, n) for event, n in events if n > position]
+                    )
+                    entry.projection.project(c, fresh)
+        except BaseException:
             for entry in behind:
-                entry.view.track(c, tracking)
-            for entry in behind:
-                position = positions[id(entry)]
-                fresh = (
-                    events
-                    if not events or events[0][1] > position
-                    else [(event, n) for event, n in events if n > position]
-                )
-                entry.projection.project(c, fresh)
+                entry.projection.finish(None)
+            raise
+        for entry in behind:
+            entry.projection.finish(tracking.notification_id)
 
     # Lifetime ---------------------------------------------------------------------
 

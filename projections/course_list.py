@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.events import (
+    STATE_CHANGING_EVENTS,
     Accepted,
     ConsultantReassigned,
     Corrected,
@@ -21,7 +23,7 @@ from domain.events import (
     Referred,
 )
 from domain.values import CourseState
-from projections.base import Handler, Row, View, ViewProjection, ViewSpec, iso, key
+from projections.base import Handler, Header, Row, View, ViewProjection, ViewSpec, iso, key
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ COLUMNS = (
     "consultant_version",
     "version",
 )
+_values = itemgetter(*COLUMNS)
+"""A row's values in `COLUMNS` order."""
 _UPSERT = (
     f"INSERT INTO {{course_list}} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT (course_id) DO UPDATE SET "
@@ -124,26 +128,65 @@ _UPSERT = (
 )
 
 
+def _without(classes: list[type[Any]], handled: dict[type[Any], Handler]) -> list[type[Any]]:
+    return [cls for cls in classes if cls not in handled]
+
+
+KEPT_ROWS = 50_000
+"""At most this many rows are kept from one batch to the next (then they are read again)."""
+
+
 class CourseListProjection(ViewProjection[CourseListView]):
     """Keeps one row per course: each batch folds its events into the rows it touches,
-    then writes each touched row once."""
+    then writes each touched row once.
+
+    The rows written are kept for the next batch while the view stays where the
+    last committed batch left it, so a rebuild or a long catch-up does not read
+    back every row it wrote one batch before.
+    """
 
     name = "course_list"
+
+    def __init__(self, view: CourseListView) -> None:
+        super().__init__(view)
+        self.kept: dict[str, dict[str, Any]] = {}
+        self.kept_at: int | None = None
+        self.keeping = False
+
+    def start(self, position: int) -> None:
+        if self.kept_at != position:
+            self.kept = {}
+        self.kept_at = None
+        self.keeping = True
+
+    def finish(self, position: int | None) -> None:
+        if position is None or len(self.kept) + len(self.rows) > KEPT_ROWS:
+            self.kept = {}
+        else:
+            self.kept.update(self.rows)
+        self.kept_at = position
+        self.keeping = False
 
     def begin(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
 
     def flush(self, c: Any) -> None:
-        rows = [tuple(row[column] for column in COLUMNS) for row in self.rows.values()]
-        self.execute_many(c, _UPSERT, rows)
+        self.execute_many(c, _UPSERT, [_values(row) for row in self.rows.values()])
 
     def row(self, c: Any, course_id: str) -> dict[str, Any]:
         """The course's row as this batch has it so far."""
         row = self.rows.get(course_id)
         if row is None:
-            c.execute(self.view.sql("SELECT * FROM {course_list} WHERE course_id=?"), (course_id,))
-            found = c.fetchone()
-            row = self.rows[course_id] = {column: found[column] for column in COLUMNS}
+            kept = self.kept.get(course_id) if self.keeping else None
+            if kept is not None:
+                row = dict(kept)  # the batch may yet fail: leave the kept row as committed
+            else:
+                c.execute(
+                    self.view.sql("SELECT * FROM {course_list} WHERE course_id=?"), (course_id,)
+                )
+                found = c.fetchone()
+                row = {column: found[column] for column in COLUMNS}
+            self.rows[course_id] = row
         return row
 
     def referred(self, c: Any, e: Referred, _: int) -> None:
@@ -160,6 +203,9 @@ class CourseListProjection(ViewProjection[CourseListView]):
             "consultant_version": None,
             "version": e.originator_version,
         }
+
+    def versioned(self, c: Any, e: Header | CourseEvent, _: int) -> None:
+        self.row(c, key(e.originator_id))["version"] = e.originator_version
 
     def recorded(self, c: Any, e: CourseEvent, _: int) -> dict[str, Any]:
         row = self.row(c, key(e.originator_id))
@@ -188,12 +234,16 @@ class CourseListProjection(ViewProjection[CourseListView]):
             row["consultant"] = str(e.changes["consultant"])
 
     handlers: ClassVar[dict[type[Any], Handler]] = {
-        **dict.fromkeys(CourseEvent.__subclasses__(), recorded),
+        **dict.fromkeys(STATE_CHANGING_EVENTS, recorded),
         Referred: referred,
         Accepted: consultant_set,
         ConsultantReassigned: consultant_set,
         Corrected: corrected,
     }
+    header_handlers: ClassVar[dict[type[Any], Handler]] = dict.fromkeys(
+        _without(CourseEvent.__subclasses__(), handlers), versioned
+    )
+    """Events that change neither state nor consultant: the row only takes their version."""
 
 
 VIEW = ViewSpec(CourseListView, CourseListProjection)

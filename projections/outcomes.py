@@ -18,7 +18,6 @@ courses folded here (`projections.outcomes_course`).
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,14 +25,15 @@ from itertools import groupby
 from typing import Any, ClassVar, Literal
 
 from domain.events import Corrected, CourseEvent, Referred
-from projections.base import Handler, View, ViewProjection, ViewSpec, iso
+from projections.base import Handler, View, ViewProjection, ViewSpec, iso, key
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_facts import (
     FACT_COLUMNS,
     FACT_EVENTS,
     corrected_payload,
-    fact_columns,
-    payload_of,
+    event_values,
+    fact_values,
+    payload_from,
     recorded_at,
 )
 
@@ -45,7 +45,7 @@ _FACT_TABLE = (
     "occurred_on TEXT NOT NULL, state TEXT, point INTEGER, form TEXT, mental TEXT, "
     "physical TEXT, who5_cheerful INTEGER, who5_calm INTEGER, who5_active INTEGER, "
     "who5_rested INTEGER, who5_interested INTEGER, network TEXT, outcome TEXT, "
-    "hours DOUBLE PRECISION, ordinary INTEGER, after TEXT, reason TEXT, payload TEXT NOT NULL, "
+    "hours DOUBLE PRECISION, ordinary INTEGER, after TEXT, reason TEXT, "
     "PRIMARY KEY (course_id, version, revision)"
 )
 
@@ -114,10 +114,10 @@ class OutcomesView(View):
                 courses.append(course)
         return courses
 
-    def ddl(self) -> list[str]:
+    def ddl(self, *, indexes: bool = True) -> list[str]:
         """The view's tables, and the pseudonym secret's table, which a rebuild keeps."""
         return [
-            *super().ddl(),
+            *super().ddl(indexes=indexes),
             f"CREATE TABLE IF NOT EXISTS {self.table(SECRET_TABLE)} "
             "(id INTEGER PRIMARY KEY, secret TEXT NOT NULL)",
         ]
@@ -145,22 +145,26 @@ class OutcomesView(View):
 _INSERT_FACT = (
     "INSERT INTO {outcomes_facts} (course_id, version, revision, recorded_at, kind, retracted, "
     + ", ".join(FACT_COLUMNS)
-    + ", payload) VALUES ("
-    + ", ".join("?" * (6 + len(FACT_COLUMNS) + 1))
+    + ") VALUES ("
+    + ", ".join("?" * (6 + len(FACT_COLUMNS)))
     + ")"
 )
 
 _LATEST_REVISION = (
-    "SELECT kind, payload FROM {outcomes_facts} WHERE course_id = ? AND version = ? "
-    "ORDER BY revision DESC LIMIT 1"
+    f"SELECT kind, {', '.join(FACT_COLUMNS)} FROM {{outcomes_facts}} "
+    "WHERE course_id = ? AND version = ? ORDER BY revision DESC LIMIT 1"
 )
+
+Fact = tuple[str, tuple[Any, ...]]
+"""A fact's kind and its values in `FACT_COLUMNS` order."""
 
 
 class OutcomesProjection(ViewProjection[OutcomesView]):
     """Writes one fact per outcome-relevant event, and one revision per correction of it.
 
     Rows are collected per batch and written together in `flush`; a correction
-    finds the revision it corrects among the batch's rows first, then in the view.
+    finds the revision it corrects among the batch's rows first, then in the view,
+    and applies its changes to the payload that revision's values give back.
     """
 
     name = "outcomes"
@@ -168,71 +172,63 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
     def begin(self) -> None:
         self._courses: list[tuple[str, str, str]] = []
         self._facts: list[tuple[Any, ...]] = []
-        self._latest: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
+        self._latest: dict[tuple[str, int], Fact] = {}
 
     def flush(self, c: Any) -> None:
         self.execute_many(c, "INSERT INTO {outcomes_courses} VALUES (?, ?, ?)", self._courses)
         self.execute_many(c, _INSERT_FACT, self._facts)
 
     def referred(self, c: Any, e: Referred, position: int) -> None:
-        self._courses.append((str(e.originator_id), e.programme, e.cpr))
+        self._courses.append((key(e.originator_id), e.programme, e.cpr))
         self.recorded(c, e, position)
 
     def recorded(self, c: Any, e: CourseEvent, _: int) -> None:
-        self.add(e, type(e).__name__, payload_of(e), revision=0, retracted=False)
+        self.add(e, type(e).__name__, event_values(e), revision=0, retracted=False)
 
     def corrected(self, c: Any, e: Corrected, _: int) -> None:
-        target = self.latest(c, str(e.originator_id), e.target_version)
+        target = self.latest(c, key(e.originator_id), e.target_version)
         if target is None:  # the target is not an outcome fact
             return
-        kind, payload = target
+        kind, values = target
         if not e.retracted:
-            payload = corrected_payload(payload, e.changes)
+            values = fact_values(kind, corrected_payload(payload_from(values), e.changes))
         self.add(
             e,
             kind,
-            payload,
+            values,
             revision=e.originator_version,
             retracted=e.retracted,
             version=e.target_version,
         )
 
-    def latest(self, c: Any, course_id: str, version: int) -> tuple[str, dict[str, Any]] | None:
-        """The kind and payload of a fact's latest revision, if the view holds the fact."""
+    def latest(self, c: Any, course_id: str, version: int) -> Fact | None:
+        """The kind and values of a fact's latest revision, if the view holds the fact."""
         pending = self._latest.get((course_id, version))
         if pending is not None:
             return pending
         c.execute(self.view.sql(_LATEST_REVISION), (course_id, version))
         row = c.fetchone()
-        return None if row is None else (row["kind"], json.loads(row["payload"]))
+        if row is None:
+            return None
+        return row["kind"], tuple(row[column] for column in FACT_COLUMNS)
 
     def add(
         self,
         e: CourseEvent,
         kind: str,
-        payload: dict[str, Any],
+        values: tuple[Any, ...],
         *,
         revision: int,
         retracted: bool,
         version: int | None = None,
     ) -> None:
         """Collect one revision of a fact, recorded when the event `e` was."""
-        course_id = str(e.originator_id)
+        course_id = key(e.originator_id)
         version = e.originator_version if version is None else version
-        columns = fact_columns(kind, payload)
         self._facts.append(
-            (
-                course_id,
-                version,
-                revision,
-                recorded_at(e.timestamp),
-                kind,
-                int(retracted),
-                *(columns[name] for name in FACT_COLUMNS),
-                json.dumps(payload, sort_keys=True),
-            )
+            (course_id, version, revision, recorded_at(e.timestamp), kind, int(retracted), *values)
         )
-        self._latest[(course_id, version)] = (kind, payload)
+        self._latest[(course_id, version)] = (kind, values)
 
     handlers: ClassVar[dict[type[Any], Handler]] = {
         **dict.fromkeys(FACT_EVENTS, recorded),

@@ -2,14 +2,16 @@
 
 A fact is derived from an event's payload (its fields as JSON values), so an
 original event and a corrected reading of it go through the same function:
-a correction's dotted-path changes are applied to the stored payload, and the
-corrected fact is derived from the result. Free text, participants and
-identity never enter a payload.
+a correction's dotted-path changes are applied to the payload the corrected
+fact's values give back (`payload_from`), and the corrected fact is derived
+from the result. Free text, participants and identity never enter a payload,
+and only the values are stored.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -80,13 +82,63 @@ def recorded_at(moment: datetime) -> str:
     """A moment as stored: UTC, fixed width, so text order is time order on both dialects."""
     if moment.tzinfo is None:
         raise ValueError("a recorded time must carry its time zone")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    if utc.year < 1000:  # isoformat pads the year to four digits, strftime does not
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return utc.isoformat(timespec="microseconds")[:26]
 
 
-def payload_of(event: CourseEvent) -> dict[str, Any]:
-    """The event's fields as JSON values, without identity, provenance or free text."""
-    dumped: dict[str, Any] = event.model_dump(mode="json", exclude=set(LEFT_OUT))
-    return dumped
+_READ: dict[str, Any] = {
+    "occurred_on": True,
+    "point": True,
+    "answers": {
+        "form": True,
+        "mental_health": True,
+        "physical_health": True,
+        "who5": True,
+        "staff": {"network_meeting_last_3_months": True},
+    },
+    "outcome": True,
+    "hours_per_week": True,
+    "ordinary_hours": True,
+    "after": True,
+    "reason": True,
+}
+"""The payload fields `fact_values` reads (dumping only these is much cheaper)."""
+
+
+def event_values(event: CourseEvent) -> tuple[Any, ...]:
+    """The fact values of an event: `fact_values` of its payload, dumping only what is read."""
+    return fact_values(type(event).__name__, event.model_dump(mode="json", include=_READ))
+
+
+def payload_from(values: Sequence[Any]) -> dict[str, Any]:
+    """A payload giving these fact values (`fact_values`' inverse, up to what it reads).
+
+    A fact is stored as its values only: whatever a correction changes in the
+    payload, `fact_values` of the corrected payload is the same whether the
+    correction is applied to the event's full payload or to this one, since
+    both agree on every field it reads.
+    """
+    (occurred_on, _, point, form, mental, physical, *rest) = values
+    who5 = dict(zip(WHO5_ITEMS, rest[: len(WHO5_ITEMS)], strict=True))
+    network, outcome, hours, ordinary, after, reason = rest[len(WHO5_ITEMS) :]
+    return {
+        "occurred_on": occurred_on,
+        "point": point,
+        "answers": {
+            "form": form,
+            "mental_health": mental,
+            "physical_health": physical,
+            "who5": who5,
+            "staff": {"network_meeting_last_3_months": network},
+        },
+        "outcome": outcome,
+        "hours_per_week": hours,
+        "ordinary_hours": ordinary,
+        "after": after,
+        "reason": reason,
+    }
 
 
 def corrected_payload(payload: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -107,25 +159,29 @@ def corrected_payload(payload: dict[str, Any], changes: dict[str, Any]) -> dict[
     return result
 
 
-def fact_columns(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The fact columns an event of `kind` with this payload gives (None where not relevant)."""
-    answers = payload.get("answers") or {}
-    staff = answers.get("staff") or {}
-    who5 = answers.get("who5") or {}
-    ordinary = payload.get("ordinary_hours")
-    columns: dict[str, Any] = {
-        "occurred_on": date.fromisoformat(str(payload["occurred_on"])).isoformat(),
-        "state": STATE_BY_KIND.get(kind),
-        "point": payload.get("point"),
-        "form": answers.get("form"),
-        "mental": answers.get("mental_health"),
-        "physical": answers.get("physical_health"),
-        **{column: who5.get(item) for column, item in zip(WHO5_COLUMNS, WHO5_ITEMS, strict=True)},
-        "network": staff.get("network_meeting_last_3_months"),
-        "outcome": payload.get("outcome"),
-        "hours": payload.get("hours_per_week"),
-        "ordinary": None if ordinary is None else int(bool(ordinary)),
-        "after": payload.get("after"),
-        "reason": payload.get("reason"),
-    }
-    return columns
+_EMPTY: dict[str, Any] = {}
+
+
+def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
+    """The fact values an event of `kind` with this payload gives, in `FACT_COLUMNS` order
+    (None where not relevant)."""
+    get = payload.get
+    answers = get("answers") or _EMPTY
+    who5 = answers.get("who5") or _EMPTY
+    staff = answers.get("staff") or _EMPTY
+    ordinary = get("ordinary_hours")
+    return (
+        date.fromisoformat(str(payload["occurred_on"])).isoformat(),
+        STATE_BY_KIND.get(kind),
+        get("point"),
+        answers.get("form"),
+        answers.get("mental_health"),
+        answers.get("physical_health"),
+        *[who5.get(item) for item in WHO5_ITEMS],
+        staff.get("network_meeting_last_3_months"),
+        get("outcome"),
+        get("hours_per_week"),
+        None if ordinary is None else int(bool(ordinary)),
+        get("after"),
+        get("reason"),
+    )

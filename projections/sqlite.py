@@ -66,11 +66,11 @@ class SQLiteView(SQLiteTrackingRecorder, View):
             *self.ddl(),
         ]
 
-    def ddl(self) -> list[str]:
+    def ddl(self, *, indexes: bool = True) -> list[str]:
         """The portable DDL, tuned for SQLite: an integer key is the rowid, and a table
         keyed by text is stored in its key's order (one B-tree instead of two)."""
         tuned = []
-        for statement in super().ddl():
+        for statement in super().ddl(indexes=indexes):
             if statement.startswith("CREATE TABLE"):
                 if "BIGINT PRIMARY KEY" in statement:
                     statement = statement.replace("BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY")
@@ -91,6 +91,10 @@ class SQLiteView(SQLiteTrackingRecorder, View):
 
     def placeholders(self, statement: str) -> str:
         return statement
+
+    def existing_columns(self, c: Any, name: str) -> list[str]:
+        c.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (name,))
+        return [row["name"] for row in c.fetchall()]
 
     def track(self, c: Any, tracking: Tracking) -> None:
         self._insert_tracking(c, tracking)

@@ -14,6 +14,12 @@ be "<N" otherwise), and every group's sum must hold; the reader narrows each
 cell's range by repeated subtraction until nothing changes. A primary cell
 whose range has shrunk to one value is disclosed.
 
+Saying why a cell is hidden ("<N" against "x", which means "N or more")
+can itself give a small cell away: in a table of nothing but small cells,
+knowing the hidden totals are N or more pins a part. When marked cells cannot
+protect every small cell, every hidden cell is *withheld* instead: shown the
+same way, with no hint of its size, and suppression is done again.
+
 N must be at least 3: with "<2" two hidden ones under a hidden total of at
 least 2 are each known to be 1, whatever else is hidden.
 """
@@ -37,6 +43,8 @@ class Hidden(StrEnum):
     """The count is under N."""
     SECONDARY = "secondary"
     """The count is N or more, hidden so a primary cell cannot be worked out."""
+    WITHHELD = "withheld"
+    """Hidden without saying whether it is under N (used when the marks would tell)."""
 
 
 @dataclass(frozen=True)
@@ -59,16 +67,35 @@ def suppress(counts: Mapping[str, int], groups: Sequence[Group], below: int) -> 
     """The cells to hide so that no count under `below` is published or can be worked out."""
     if below < MIN_THRESHOLD:
         raise ValueError(f"suppress below: must be at least {MIN_THRESHOLD}, not {below}")
-    hidden = {key: Hidden.PRIMARY for key, value in counts.items() if value < below}
+    small = {key: Hidden.PRIMARY for key, value in counts.items() if value < below}
+    marked = _protect(counts, groups, small, below, Hidden.SECONDARY)
+    if marked is not None:
+        return marked
+    withheld = dict.fromkeys(small, Hidden.WITHHELD)
+    unmarked = _protect(counts, groups, withheld, below, Hidden.WITHHELD)
+    if unmarked is not None:
+        return unmarked
+    return dict.fromkeys(counts, Hidden.WITHHELD)  # pragma: no cover (all hidden pins nothing)
+
+
+def _protect(
+    counts: Mapping[str, int],
+    groups: Sequence[Group],
+    hidden: dict[str, Hidden],
+    below: int,
+    extra_as: Hidden,
+) -> dict[str, Hidden] | None:
+    """Hide more cells (as `extra_as`) until no small cell can be worked out, or None."""
+    hidden = dict(hidden)
     for _ in range(len(counts) + 1):
         exposed = disclosed(counts, groups, hidden, below)
         if not exposed:
             return hidden
         extra = complement(min(exposed), counts, groups, hidden)
         if extra is None:
-            break
-        hidden[extra] = Hidden.SECONDARY
-    raise AssertionError("suppression could not protect every small cell")  # pragma: no cover
+            return None
+        hidden[extra] = extra_as
+    return None
 
 
 def complement(
@@ -96,12 +123,12 @@ def disclosed(
     hidden: Mapping[str, Hidden],
     below: int,
 ) -> set[str]:
-    """The primary cells a reader can work out exactly from what is published."""
+    """The hidden cells under N a reader can work out exactly from what is published."""
     ranges = reader_ranges(counts, groups, hidden, below)
     return {
         key
-        for key, why in hidden.items()
-        if why is Hidden.PRIMARY and ranges[key][0] == ranges[key][1]
+        for key in hidden
+        if counts[key] < below and ranges[key][0] == ranges[key][1]
     }
 
 
@@ -124,6 +151,8 @@ def _initial(value: int, why: Hidden | None, below: int) -> Interval:
         return (value, value)
     if why is Hidden.PRIMARY:
         return (0, below - 1)
+    if why is Hidden.WITHHELD:
+        return (0, math.inf)
     return (below, math.inf)
 
 
