@@ -27,6 +27,7 @@ lint: venv
 	$(BIN)/mypy domain workflows projections cli
 
 bench: venv
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

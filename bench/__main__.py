@@ -3,7 +3,9 @@
 1. CLI write latency on a store of ~N events (goal <= 150 ms per command);
 2. import throughput against the bare eventsourcing library (goal ratio >= 1.0);
 3. views: catch-up after one command (<= 10 ms), full rebuild against a bare
-   read+decode loop (ratio >= 0.6), rebuild peak memory (<= 300 MB).
+   read+decode loop (ratio >= 0.6), rebuild peak memory (<= 300 MB);
+4. duckdb: the outcome tables by forloeb beside DuckDB SQL over the Parquet
+   export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow).
 With FORLOEB_BENCH_DATABASE_URL (or FORLOEB_TEST_DATABASE_URL) set, 1 and 2 run
 on PostgreSQL too. Prints a table; writes bench/results/<time>.json.
 """
@@ -17,12 +19,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cli_latency, import_throughput, profile_import, projection_catchup
+from bench import (
+    cli_latency,
+    duckdb_outcomes,
+    import_throughput,
+    profile_import,
+    projection_catchup,
+)
 from bench.fixture import SQLiteStores, StoreFactory, pick_open_course, scratch_dir, write_jsonl
 from bench.measure import Figure, say, table, write_json
 from bench.pg import PostgresStores, server_url
 
-BENCHMARKS = ("cli", "import", "views")
+BENCHMARKS = ("cli", "import", "views", "duckdb")
 DEFAULT_BATCH = 500
 """cli.importer.BATCH_SIZE; the store imported with it is kept for benchmarks 1 and 3."""
 PROFILE_LINES = 6000
@@ -36,6 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=20, help="runs of the short measurements")
     parser.add_argument("--import-runs", type=int, default=1, help="imports per batch size")
     parser.add_argument("--rebuild-runs", type=int, default=3, help="rebuilds (and bare loops)")
+    parser.add_argument("--duckdb-runs", type=int, default=7, help="runs of benchmark 4")
     parser.add_argument(
         "--batch-sizes", default="500,2000", help="import batch sizes to try (lines, comma list)"
     )
@@ -49,6 +58,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.runs, args.rebuild_runs, args.import_runs = 10_000, 5, 1, 1
+        args.duckdb_runs = 3
         args.batch_sizes = str(DEFAULT_BATCH)
     args.batch_sizes = [int(b) for b in str(args.batch_sizes).split(",")]
     if DEFAULT_BATCH not in args.batch_sizes:
@@ -91,6 +101,17 @@ def run_store(
         )
     if "cli" in args.only:
         figures += cli_latency.run(kind, store_args, course, args.runs)
+    if "duckdb" in args.only and is_sqlite:
+        skipped = duckdb_outcomes.skip_line()
+        if skipped:
+            say(skipped)
+            notes["duckdb_skipped"] = skipped
+        else:
+            try:
+                figures += duckdb_outcomes.run(kind, store, args.duckdb_runs)
+            except Exception as error:  # a disagreement is reported, the other figures kept
+                notes["failed_duckdb"] = f"{type(error).__name__}: {error}"
+                say(f"duckdb: FAILED: {notes['failed_duckdb']}")
     if "import" in args.only and is_sqlite and not args.no_profile:
         say(f"{kind}: profiling an import (cProfile)")
         notes["import_profile"] = profile_import.profile_import(
@@ -174,6 +195,10 @@ def report(figures: list[Figure], notes: dict[str, Any]) -> str:
             parts.append("\n".join(cli_latency.describe(figure)))
         if "breakdown" in figure.detail:
             parts.append("\n".join(projection_catchup.describe(figure)))
+        if "duckdb_check" in figure.detail:
+            parts.append("\n".join(duckdb_outcomes.describe(figure)))
+    if "duckdb_skipped" in notes:
+        parts.append(notes["duckdb_skipped"])
     if "import_profile" in notes:
         parts.append("\n".join(profile_import.describe(notes["import_profile"])))
     return "\n\n".join(parts)
@@ -217,7 +242,8 @@ def main(argv: list[str]) -> int:
             print(f"\n{key.removeprefix('failed_')}: FAILED: {problem}")
     path = write_json(figures, meta, notes)
     print(f"\nresults: {path}")
-    return 0
+    failed = any(key.startswith("failed_") for key in notes)
+    return 1 if failed else 0  # a benchmark that could not run, or a mismatch, fails make bench
 
 
 if __name__ == "__main__":
