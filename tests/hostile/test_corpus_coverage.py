@@ -15,8 +15,7 @@ import pytest
 from cli.options import OPTION_NAMES
 from domain.values import CourseState
 from tests.hostile.corpus import CASES_DIR, Case, load_cases
-from workflows.commands import COMMANDS_BY_NAME
-from workflows.commands import AUTOMATIC, command_for
+from workflows.commands import AUTOMATIC, COMMANDS_BY_NAME, command_for
 from workflows.machine import MOVES
 
 CASES = load_cases()
