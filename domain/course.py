@@ -54,18 +54,14 @@ class Course(BaseAggregate[UUID]):
     def __init__(self) -> None:
         self.cpr = ""
         self.programme = ""
-        self.referred_on = date.min
         self.state = CourseState.VISITATION
-        self.state_since = date.min
-        self.state_version = 1
         self.consultant: str | None = None
         self.consultant_version = 0
         self.measurements: dict[int, tuple[int, MeasurementForm]] = {}
         self.group_courses: dict[str, bool] = {}
-        self.treatment_plan_started = False
-        self.praktik_count = 0
         self.history: dict[int, str] = {}
         self.state_changes: dict[int, date] = {}
+        """Sequence number -> date of each state change, the referral first (as corrected)."""
         self.point_one_latest = date.min
         self.corrected_versions: set[int] = set()
         self.command_ids: set[str] = set()
@@ -139,6 +135,21 @@ class Course(BaseAggregate[UUID]):
         )
 
     # Queries ----------------------------------------------------------------
+
+    @property
+    def referred_on(self) -> date:
+        """The date of the referral."""
+        return self.state_changes.get(1, date.min)
+
+    @property
+    def state_version(self) -> int:
+        """The sequence number of the event that moved the course to its state."""
+        return max(self.state_changes, default=1)
+
+    @property
+    def state_since(self) -> date:
+        """The date the course entered its current state."""
+        return self.state_changes.get(self.state_version, date.min)
 
     @property
     def is_open(self) -> bool:

@@ -65,8 +65,6 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
         self.apply_to(course)
         if self.new_state is not None:
             course.state = self.new_state
-            course.state_since = self.occurred_on
-            course.state_version = self.originator_version
             course.state_changes[self.originator_version] = self.occurred_on
         course.history[self.originator_version] = type(self).__name__
         if self.command_id is not None:
@@ -100,10 +98,7 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
         course: Course = aggregate
         course.cpr = self.cpr
         course.programme = self.programme
-        course.referred_on = self.occurred_on
         course.state = CourseState.VISITATION
-        course.state_since = self.occurred_on
-        course.state_version = self.originator_version
         course.state_changes[self.originator_version] = self.occurred_on
         super().apply(aggregate)
 
@@ -194,9 +189,6 @@ class TreatmentPlanStarted(CourseEvent):
     retractable = True
     note: FreeText = ""
 
-    def apply_to(self, course: Course) -> None:
-        course.treatment_plan_started = True
-
 
 class PraktikStarted(CourseEvent):
     """A workplace internship (virksomhedspraktik) started."""
@@ -205,9 +197,6 @@ class PraktikStarted(CourseEvent):
     employer: Name
     hours_per_week: HoursPerWeek
     planned_end: date
-
-    def apply_to(self, course: Course) -> None:
-        course.praktik_count += 1
 
 
 class PraktikEnded(CourseEvent):
@@ -302,14 +291,9 @@ class Corrected(CourseEvent):
         if self.retracted:
             course.measurements.pop(self.target_version, None)
             return
-        if "occurred_on" in self.changes:
+        if "occurred_on" in self.changes and self.target_version in course.state_changes:
             corrected_on = date.fromisoformat(str(self.changes["occurred_on"]))
-            if self.target_version == 1:
-                course.referred_on = corrected_on
-            if self.target_version in course.state_changes:
-                course.state_changes[self.target_version] = corrected_on
-            if self.target_version == course.state_version:
-                course.state_since = corrected_on
+            course.state_changes[self.target_version] = corrected_on
         if self.target_version == course.consultant_version and "consultant" in self.changes:
             course.consultant = str(self.changes["consultant"])
         key = course.measurements.get(self.target_version)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -50,7 +50,7 @@ class Outcome:
     course_id: UUID
     events: tuple[str, ...] = ()
     skipped: bool = False
-    versions: tuple[int, ...] = field(default=())
+    versions: tuple[int, ...] = ()
 
 
 class CourseService(Application[UUID]):
@@ -87,7 +87,7 @@ class CourseService(Application[UUID]):
             except _PartlyDecided as partly:
                 raise partly.error from None
             try:
-                self.save(*cache.values())
+                self.save(*changed(cache))
             except IntegrityError:
                 if attempt == self.conflict_retries:
                     raise ConcurrentChange(
@@ -298,7 +298,7 @@ class CourseService(Application[UUID]):
         try:
             for command in batch:
                 results.append(self._decide_one(command, actor, cache))
-            self.save(*(aggregate for aggregate in cache.values() if aggregate.pending_events))
+            self.save(*changed(cache))
         except (IntegrityError, _PartlyDecided):
             self._forget_batch_cache()
             return [self._execute_one(command, actor) for command in batch]
@@ -342,6 +342,11 @@ class _PartlyDecided(Exception):
     def __init__(self, error: CourseError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def changed(cache: dict[UUID, Any]) -> list[Any]:
+    """The aggregates with events to save (the library checks each one it is given)."""
+    return [aggregate for aggregate in cache.values() if aggregate.pending_events]
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:
