@@ -117,24 +117,28 @@ def _parsed(lines: Iterable[Line], report: ImportReport) -> Iterator[Parsed]:
             yield number, error
 
 
-def names_course_indirectly(item: Command | CourseError) -> bool:
-    """Whether a command names its course by CPR or id prefix (resolved from saved data)."""
+def names_course_by_prefix(item: Command | CourseError) -> bool:
+    """Whether a command names its course by an id prefix, which is looked up in the saved
+    views (a full id or a CPR is resolved by the service, unsaved courses included)."""
     if not isinstance(item, CourseCommand):
         return False
+    ref = item.course.strip()
+    if ref.replace("-", "").isdigit():
+        return False
     try:
-        UUID(item.course.strip())
+        UUID(ref)
     except ValueError:
         return True
     return False
 
 
 def _batches(parsed: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
-    """Batches of at most `size` lines; a line naming its course by CPR or prefix starts a
+    """Batches of at most `size` lines; a line naming its course by an id prefix starts a
     new batch after an unsaved referral, so it can find the course that referral opened."""
     batch: list[Parsed] = []
     holds_referral = False
     for number, item in parsed:
-        if batch and (len(batch) >= size or (holds_referral and names_course_indirectly(item))):
+        if batch and (len(batch) >= size or (holds_referral and names_course_by_prefix(item))):
             yield batch
             batch, holds_referral = [], False
         batch.append((number, item))
