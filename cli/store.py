@@ -224,9 +224,11 @@ def check_reachable(config: StoreConfig) -> None:
 
 
 def check_ready(config: StoreConfig) -> None:
-    """As `check_reachable`, and the event store's tables exist (`forloeb init` was run)."""
-    check_reachable(config)
+    """As `check_reachable`, and the event store's tables exist (`forloeb init` was run).
+
+    On PostgreSQL one connection answers both (it runs before every command)."""
     if config.database_url is None:
+        check_reachable(config)
         return  # SQLite creates its tables on first use.
     target = config.postgres
     with _connect(target) as conn:
