@@ -77,6 +77,11 @@ class AppContext:
         views.catch_up()
         return views
 
+    def require(self, action: str, course_id: UUID | None = None) -> None:
+        """Refuse (one line, exit 1, nothing written) unless the acting user may do
+        `action` (e.g. "audit", "verify", "citizen.export", "citizen.erase"),
+        on `course_id` when the permission depends on the course."""
+
     def _find_by_prefix(self, prefix: str) -> list[UUID]:
         return self.caught_up_views().course_list.find_by_prefix(prefix)
 

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from domain.errors import CourseError
+from workflows.secrets import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MasterKey, MasterKeyProblem
 
 DEFAULT_DB = Path("~/.local/share/forloeb/forloeb.sqlite")
 APPLICATION_NAME = "forloeb"
@@ -43,6 +44,13 @@ SQLITE_EVENTS_TABLE = "stored_events"
 """eventsourcing's SQLite recorder does not prefix the table with the application name."""
 CONNECT_TIMEOUT_SECONDS = 5
 RECORDER_TOPIC = "cli.store:AppendOnlyPostgresRecorder"
+SQLITE_RECORDER_TOPIC = "eventsourcing.sqlite:SQLiteApplicationRecorder"
+"""The SQLite application recorder (the hash-chaining one, once tamper evidence lands)."""
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
 
 
 class StoreUnavailable(CourseError):
@@ -61,6 +69,8 @@ class StoreConfig:
     database_url: str | None = None
     create_tables: bool = False
     """Create missing tables (the owner role, during `forloeb init`); SQLite always does."""
+    master_key_file: Path | None = None
+    """Where the master key is (from the configuration file); see `master_key`."""
 
     @classmethod
     def from_options(cls, db: str | None, database_url: str | None) -> StoreConfig:
@@ -103,16 +113,48 @@ class StoreConfig:
         return f"sqlite:{self.sqlite_path}"
 
     def env(self) -> dict[str, str]:
-        """eventsourcing environment variables (PostgreSQL tables only if `create_tables`)."""
+        """eventsourcing environment variables (PostgreSQL tables only if `create_tables`),
+        plus the master key the service encrypts personal data under."""
         if self.database_url is not None:
-            return self.postgres.env(create_tables=self.create_tables)
-        assert self.sqlite_path is not None
-        self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(self.sqlite_path),
-            "SQLITE_LOCK_TIMEOUT": "30",
-        }
+            env = self.postgres.env(create_tables=self.create_tables)
+        else:
+            assert self.sqlite_path is not None
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER_TOPIC,
+            }
+        env[MASTER_KEY_ENV] = self.master_key().text()
+        return env
+
+    def master_key(self) -> MasterKey:
+        """The deployment's master key, never kept in the store.
+
+        From FORLOEB_MASTER_KEY (base64), else the key file named by the
+        configuration or FORLOEB_MASTER_KEY_FILE, else, for a SQLite store, the
+        file beside it (`forloeb.sqlite` → `forloeb.key`, created owner-only on
+        first use). A PostgreSQL store must be given one.
+        """
+        text = os.environ.get(MASTER_KEY_ENV)
+        if text:
+            return MasterKey.from_text(text, MASTER_KEY_ENV)
+        named = self.master_key_file or _env_path(MASTER_KEY_FILE_ENV)
+        if named is not None:
+            return MasterKey.from_file(named)
+        if self.sqlite_path is None:
+            raise MasterKeyProblem(
+                f"master key: none given for {self.describe()}; set {MASTER_KEY_ENV} or "
+                f"{MASTER_KEY_FILE_ENV} (or master_key_file in the configuration)"
+            )
+        beside = self.sqlite_path.with_suffix(".key")
+        if not beside.exists():
+            try:
+                MasterKey.generate().write(beside)
+            except FileExistsError:
+                pass  # another process made it first
+        return MasterKey.from_file(beside)
 
     def for_init(self) -> StoreConfig:
         """The same store, opened by `forloeb init`: missing tables are created."""

@@ -24,6 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import base64
+import os
+
 import pytest
 
 from cli.store import StoreConfig
@@ -31,6 +34,11 @@ from workflows.service import CourseService
 
 if TYPE_CHECKING:
     from tests.postgres.pgtools import PgServer
+
+
+TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+"""The master key every test store is encrypted under (tests that are about keys set their own)."""
+os.environ.setdefault("FORLOEB_MASTER_KEY", TEST_MASTER_KEY)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -33,6 +33,7 @@ from domain.values import CourseState, normalise_cpr
 from workflows.commands import Command, Correct, CourseCommand, Exit, Refer
 from workflows.machine import Workflow
 from workflows.persistence import OrjsonTranscoder, PydanticMapper
+from workflows.secrets import MASTER_KEY_ENV, MasterKey, MasterKeyProblem
 
 _COURSE_REF = re.compile(r"[0-9a-fA-F-]+")
 """A course id or prefix: hex digits and dashes (ASCII)."""
@@ -41,6 +42,10 @@ COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/command")
 
 CourseFinder = Callable[[str], list[UUID]]
 """Finds the course ids whose id starts with a prefix (a read-model lookup)."""
+
+Authorise = Callable[[str, Command, Course | None], None]
+"""Checks that the actor may issue the command on the course (None for a referral);
+raises a CourseError to refuse. Called before anything is decided."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,14 @@ class CourseService(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        self.secrets = master_key_from(self.env)
+        use_chain_key = getattr(self.recorder, "use_chain_key", None)
+        if use_chain_key is not None:
+            use_chain_key(self.secrets.derive("chain-heads"))
         self.workflow = Workflow()
         self.course_finder: CourseFinder | None = None
+        self.authorise: Authorise | None = None
+        """Access control for commands; None trusts the caller (library use, tests)."""
         self._batch_aggregates: dict[UUID, Any] = {}
         self._batch_head: int | None = -1
 
@@ -104,9 +115,10 @@ class CourseService(Application[UUID]):
         Nothing is saved; the caller saves the cache's aggregates. A refused
         command raises before any event is triggered, so the cache stays clean.
         """
-        actor = command.actor or actor
         if isinstance(command, Refer):
-            return self._refer(command, actor, cache)
+            if self.authorise is not None:
+                self.authorise(actor, command, None)
+            return self._refer(command, command.actor or actor, cache)
         if not isinstance(command, CourseCommand):
             raise InvalidInput("command", f"{command.name} is not a course command")
         course_id = self.resolve(command.course, cache)
@@ -114,6 +126,9 @@ class CourseService(Application[UUID]):
             course = self._load(Course, course_id, cache)
         except AggregateNotFoundError:
             raise CourseNotFound(f"course: no course {course_id}") from None
+        if self.authorise is not None:
+            self.authorise(actor, command, course)
+        actor = command.actor or actor
         if command.command_id is not None and command.command_id in course.command_ids:
             return Outcome(course_id, skipped=True)
         before = course.version
@@ -342,6 +357,14 @@ class _PartlyDecided(Exception):
     def __init__(self, error: CourseError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def master_key_from(env: Any) -> MasterKey:
+    """The master key in the application's environment (StoreConfig.env puts it there)."""
+    text = env.get(MASTER_KEY_ENV)
+    if not text:
+        raise MasterKeyProblem(f"master key: {MASTER_KEY_ENV} is not in the service's environment")
+    return MasterKey.from_text(text, MASTER_KEY_ENV)
 
 
 def changed(cache: dict[UUID, Any]) -> list[Any]:
