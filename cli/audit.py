@@ -8,12 +8,17 @@ and the correction names the entry it corrects. The original entries are
 never altered; the history shows them as they were recorded.
 
 This is the audit view, so the CPR number is shown in full here (and only
-here). Given a course, the history is that course's citizen's.
+here). Given a course, the history is that course's citizen's. It also lists
+who looked at the record (every show, audit and citizen export, with its
+stated purpose) and, once the citizen is erased, who erased them, when and
+why. Every audit is itself recorded as a read, with its purpose.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import click
 from pydantic import TypeAdapter, ValidationError
@@ -26,7 +31,8 @@ from cli.show import _compact
 from domain.course import LOCAL_TIME
 from domain.errors import CourseNotFound, InvalidInput
 from domain.validation import first_error
-from domain.values import Cpr, format_cpr
+from domain.citizen import Citizen, CitizenErased, RecordRead
+from domain.values import Cpr, FreeText, format_cpr
 
 if TYPE_CHECKING:
     from projections.audit import AuditEntry
@@ -40,20 +46,71 @@ def looks_like_cpr(ref: str) -> bool:
     return len(digits) == 10 and digits.isdigit()
 
 
-def citizen_of(ref: str) -> str:
-    """The citizen's CPR (10 digits) for a CPR number or a course reference."""
-    app = app_context()
+@dataclass(frozen=True)
+class CitizenRecord:
+    """Whose record an audit or export is about: the subject, and the CPR while known."""
+
+    subject: UUID
+    cpr: str | None
+    index: Citizen
+
+
+def citizen_record(ref: str) -> CitizenRecord:
+    """The citizen for a CPR number or a course reference (an erased citizen: by course)."""
+    service = app_context().service
     if looks_like_cpr(ref):
         try:
             cpr: str = TypeAdapter(Cpr).validate_python(ref)
         except ValidationError as e:
             raise InvalidInput("citizen", first_error(e)[1]) from None
-        return cpr
-    course_id = app.service.resolve(ref)
-    row = app.caught_up_views().course_list.get(course_id)
-    if row is None:
-        raise CourseNotFound(f"course: no course {course_id}")
-    return row.cpr
+        citizen = service.citizen_by_cpr(cpr)
+        if citizen is None:
+            raise CourseNotFound(
+                "citizen: no citizen with this CPR number (an erased citizen is found by a "
+                "course id)"
+            )
+        return CitizenRecord(citizen.id, cpr, citizen)
+    course = service.get_course(service.resolve(ref))
+    index = service.citizen(course.subject) if course.subject is not None else None
+    if index is None:
+        raise CourseNotFound(f"course: no citizen recorded for course {course.id}")
+    return CitizenRecord(index.id, course.cpr, index)
+
+
+def citizen_events_dict(events: list[Any]) -> dict[str, Any]:
+    """Who looked at the record, and the erasure, from the citizen index's events."""
+    reads = []
+    erasure = None
+    for event in events:
+        if isinstance(event, RecordRead):
+            reads.append(
+                {
+                    "at": event.timestamp.astimezone(LOCAL_TIME).isoformat(),
+                    "actor": event.actor,
+                    "what": event.what,
+                    "course_id": None if event.course_id is None else str(event.course_id),
+                    "purpose": event.purpose,
+                }
+            )
+        elif isinstance(event, CitizenErased):
+            erasure = {
+                "erased_on": event.erased_on.isoformat(),
+                "actor": event.actor,
+                "reason": event.reason,
+                "recorded_at": event.timestamp.astimezone(LOCAL_TIME).isoformat(),
+            }
+    return {"reads": reads, "erasure": erasure}
+
+
+def checked_purpose(purpose: str) -> str:
+    """A stated purpose: free text, not blank."""
+    try:
+        checked: str = TypeAdapter(FreeText).validate_python(purpose.strip())
+    except ValidationError as e:
+        raise InvalidInput("purpose", first_error(e)[1]) from None
+    if not checked:
+        raise InvalidInput("purpose", "say why you are looking")
+    return checked
 
 
 def entry_dict(entry: AuditEntry) -> dict[str, Any]:
@@ -72,16 +129,21 @@ def entry_dict(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def audit_report(cpr: str, entries: list[AuditEntry]) -> dict[str, Any]:
-    """The citizen, their courses and every entry, in recorded order."""
+def audit_report(
+    cpr: str | None, entries: list[AuditEntry], citizen: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The citizen, their courses, every entry in recorded order, the reads and erasure."""
     courses: dict[str, str] = {}
     for entry in entries:
         if entry.event == "Referred":
             courses[str(entry.course_id)] = str(entry.details.get("programme", ""))
+    citizen = citizen or {"reads": [], "erasure": None}
     return {
-        "cpr": format_cpr(cpr),
+        "cpr": None if cpr is None else format_cpr(cpr),
         "courses": [{"course_id": c, "programme": p} for c, p in courses.items()],
         "entries": [entry_dict(entry) for entry in entries],
+        "erasure": citizen["erasure"],
+        "reads": citizen["reads"],
     }
 
 
@@ -134,9 +196,21 @@ def render_audit(report: dict[str, Any]) -> Group:
     by_version = {(e["course_id"], e["version"]): e for e in entries}
     courses = ", ".join(f"{short_id(c['course_id'])} ({c['programme']})" for c in report["courses"])
     corrections = sum(1 for e in entries if e["corrects"] is not None)
+    erasure = report.get("erasure")
+    who = (
+        f"{report['cpr']}  (shown in full: audit view)"
+        if report["cpr"] is not None
+        else "(erased: personal data can no longer be read)"
+    )
     head = Text(
-        f"citizen     {report['cpr']}  (shown in full: audit view)\n"
-        f"courses     {courses or '–'}\n"
+        f"citizen     {who}\n"
+        + (
+            f"erased      on {erasure['erased_on']} by {erasure['actor']}, "
+            f"reason: {erasure['reason']}\n"
+            if erasure
+            else ""
+        )
+        + f"courses     {courses or '–'}\n"
         f"entries     {len(entries)}, of which {corrections} corrections"
     )
     several = len(report["courses"]) > 1
@@ -155,20 +229,41 @@ def render_audit(report: dict[str, Any]) -> Group:
             Text(entry["event"], style="strike" if entry["retracted"] else ""),
             details_text(entry, by_version),
         )
-    return Group(head, grid)
+    return Group(head, grid, reads_table(report.get("reads", [])))
+
+
+def reads_table(reads: list[dict[str, Any]]) -> Any:
+    """Who looked at the record: when, who, what, why."""
+    rows = [
+        [str(r["at"]).replace("T", " ")[:16], r["actor"], r["what"], r["purpose"] or "–"]
+        for r in reads
+    ]
+    return table("who looked at this record", ["when", "who", "what", "purpose"], rows)
 
 
 @click.command("audit")
 @click.argument("ref", metavar="CPR|COURSE")
+@click.option(
+    "--purpose",
+    required=True,
+    metavar="TEXT",
+    help="why you are looking (recorded with the read, shown to later auditors)",
+)
 @format_option
-def audit_command(ref: str, output_format: str) -> None:
+def audit_command(ref: str, purpose: str, output_format: str) -> None:
     """A citizen's complete history across all their courses, corrections beside what they
-    correct. Shows the CPR number in full."""
-    cpr = citizen_of(ref)
-    entries = app_context().caught_up_views().audit.history(cpr=cpr)
+    correct, who looked at the record and any erasure. Shows the CPR number in full.
+    The audit itself is recorded, with its purpose."""
+    app = app_context()
+    app.require("audit")
+    purpose = checked_purpose(purpose)
+    record = citizen_record(ref)
+    app.service.record_read(subject=record.subject, actor=app.actor, what="audit", purpose=purpose)
+    entries = app.caught_up_views().audit.history(subject=record.subject)
     if not entries:
-        raise CourseNotFound("citizen: no course was ever recorded for this CPR number")
-    report = audit_report(cpr, entries)
+        raise CourseNotFound("citizen: no course was ever recorded for this citizen")
+    citizen = citizen_events_dict(app.service.citizen_events(record.subject))
+    report = audit_report(record.cpr, entries, citizen)
     if output_format == "json":
         emit_json(report)
     else:

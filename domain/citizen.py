@@ -1,23 +1,30 @@
-"""The Citizen aggregate: which courses one citizen has had.
+"""The Citizen aggregate: one citizen's courses, who read their record, and erasure.
 
 It exists so that opening a course and checking "no other open course in this
 programme" happen in one atomic save: two referrals of the same citizen at the
 same time conflict on this aggregate's version and one of them is refused.
+
+Its id is the citizen's `subject`: a random id linked to the CPR only through
+the key store (a keyed lookup), never derived from the CPR, so nothing in the
+log identifies the citizen once their key is destroyed. It holds no personal
+data itself: course ids, programmes, who read the record and why, and the
+erasure.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ClassVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
+from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.copying import copy_containers
-from domain.values import Programme
+from domain.values import FreeText, Name, Programme
 
-CITIZEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/citizen")
+ReadKind = Literal["show", "audit", "citizen-export"]
+"""Which kind of look at a citizen's record was taken."""
 
 
 class CitizenEvent(BaseModel, CanMutateAggregate[UUID]):
@@ -48,29 +55,63 @@ class CourseOpened(CitizenEvent):
         citizen.courses[self.course_id] = self.programme
 
 
+class RecordRead(CitizenEvent):
+    """Someone looked at the citizen's record: who, what, why (when is the timestamp)."""
+
+    actor: Name
+    what: ReadKind
+    course_id: UUID | None = None
+    purpose: FreeText | None = None
+
+
+class CitizenErased(CitizenEvent):
+    """The citizen's key was destroyed: their personal data can no longer be read."""
+
+    actor: Name
+    erased_on: date
+    reason: FreeText = Field(min_length=1)
+
+    def apply(self, aggregate: Any) -> None:
+        citizen: Citizen = aggregate
+        citizen.erasure = self
+
+
 class Citizen(BaseAggregate[UUID]):
-    """The index of one citizen's courses, keyed by a hash of the CPR."""
+    """The index of one citizen's courses, keyed by the citizen's subject id."""
 
     def __init__(self) -> None:
         self.courses: dict[UUID, str] = {}
+        self.erasure: CitizenErased | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Citizen:
         """An independent copy (all values held are immutable; see copy_containers)."""
         return copy_containers(self)
 
-    @staticmethod
-    def id_for(cpr: str) -> UUID:
-        """The index id for a CPR number (the CPR itself is not stored here)."""
-        return uuid5(CITIZEN_NAMESPACE, cpr)
-
     @classmethod
-    def register(cls, cpr: str) -> Citizen:
+    def register(cls, subject: UUID) -> Citizen:
         """Start the index for a citizen."""
-        return cls._create(CitizenRegistered, id=cls.id_for(cpr))
+        return cls._create(CitizenRegistered, id=subject)
+
+    @property
+    def is_erased(self) -> bool:
+        """Whether the citizen's personal data were erased."""
+        return self.erasure is not None
 
     def open_course(self, course_id: UUID, programme: str) -> None:
         """Note a new course for the citizen."""
         self.trigger_event(CourseOpened, course_id=course_id, programme=programme)
+
+    def record_read(
+        self, *, actor: str, what: ReadKind, course_id: UUID | None, purpose: str | None
+    ) -> None:
+        """Note that someone looked at the record."""
+        self.trigger_event(
+            RecordRead, actor=actor, what=what, course_id=course_id, purpose=purpose
+        )
+
+    def erase(self, *, actor: str, erased_on: date, reason: str) -> None:
+        """Note the destruction of the citizen's key (the key store does the destroying)."""
+        self.trigger_event(CitizenErased, actor=actor, erased_on=erased_on, reason=reason)
 
     def courses_in(self, programme: str) -> list[UUID]:
         """The citizen's courses in one programme, oldest first."""

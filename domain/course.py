@@ -52,7 +52,10 @@ class Course(BaseAggregate[UUID]):
     """A citizen course (borgerforløb)."""
 
     def __init__(self) -> None:
-        self.cpr = ""
+        self.cpr: str | None = ""
+        """The citizen's CPR number; None once the citizen's data are erased."""
+        self.subject: UUID | None = None
+        """The citizen's pseudonymous id (see Referred.subject)."""
         self.programme = ""
         self.state = CourseState.VISITATION
         self.consultant: str | None = None
@@ -84,6 +87,7 @@ class Course(BaseAggregate[UUID]):
         occurred_on = fields.get("occurred_on")
         if isinstance(occurred_on, date) and occurred_on > local_date(now):
             raise InvalidInput("occurred_on", f"{occurred_on} is in the future")
+        check_personal_present(Referred, fields)
         try:
             return cls._create(Referred, id=course_id, timestamp=now, **fields)
         except ValidationError as e:
@@ -92,6 +96,7 @@ class Course(BaseAggregate[UUID]):
     def record(self, event_class: type[CourseEvent], **fields: Any) -> None:
         """Record one fact on the course after checking it against the course's facts."""
         now = event_class.create_timestamp()
+        check_personal_present(event_class, fields)
         try:
             candidate = event_class.model_validate(
                 {
@@ -273,6 +278,13 @@ class Course(BaseAggregate[UUID]):
                 f"changes: the {corrected.form} form for point {corrected.point} is already "
                 "recorded"
             )
+
+
+def check_personal_present(event_class: type[CourseEvent], fields: dict[str, Any]) -> None:
+    """A new event has every required personal field (None is kept for erased ones)."""
+    for name in sorted(event_class.required_personal):
+        if fields.get(name) is None:
+            raise InvalidInput(name, "is required")
 
 
 def local_date(moment: datetime) -> date:

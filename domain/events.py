@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,6 +51,11 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
     """The state this event moves the course to; None for events inside a state."""
     retractable: ClassVar[bool] = False
     """Whether a correction may mark this event as entered in error."""
+    personal: ClassVar[frozenset[str]] = frozenset()
+    """Fields holding the citizen's personal data. They are stored sealed under the
+    citizen's own key and read back as None (or their default) once it is erased."""
+    required_personal: ClassVar[frozenset[str]] = frozenset()
+    """Personal fields a new event must have (None only means "erased")."""
 
     originator_id: UUID
     originator_version: int
@@ -73,17 +78,38 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
     def apply_to(self, course: Course) -> None:
         """Record this event's own facts on the course (override in subclasses)."""
 
+    @classmethod
+    def split_personal(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """Take the personal part out of a dumped payload, returning it (to be sealed)."""
+        return {name: state.pop(name) for name in cls.personal if name in state}
+
+    @classmethod
+    def join_personal(cls, state: dict[str, Any], sealed: dict[str, Any]) -> None:
+        """Put an unsealed personal part back into a payload (undoes split_personal)."""
+        state.update(sealed)
+
+
+LEGACY_CITIZEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/citizen")
+"""Before keyed citizen ids, a citizen's id was uuid5 of this namespace and the CPR."""
+
 
 class Referred(CourseEvent, CanInitAggregate[UUID]):
     """A citizen was referred to a programme; the course starts in visitation.
 
+    `subject` is the citizen's pseudonymous id: random, linked to the CPR only
+    through the key store, so erasing the citizen's key unlinks it for good.
+
     Version 2 added the benefit type; version-1 payloads are read as cash
     benefit, activity-ready (the only group the first programme took).
+    Version 3 added the subject; older payloads get the id the citizen index had.
     """
 
-    class_version = 2
+    class_version = 3
+    personal = frozenset({"cpr", "note"})
+    required_personal = frozenset({"cpr"})
     originator_topic: str
-    cpr: str = Field(pattern=r"^[0-9]{10}$")
+    subject: UUID
+    cpr: str | None = Field(default=None, pattern=r"^[0-9]{10}$")
     programme: Programme
     referring_caseworker: Name
     benefit_type: BenefitType
@@ -94,9 +120,15 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
         """Version 1 had no benefit type."""
         state["benefit_type"] = BenefitType.KONTANTHJAELP_AKTIVITETSPARAT.value
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Version 2 had no subject: the citizen index was keyed by the CPR itself."""
+        state["subject"] = str(uuid5(LEGACY_CITIZEN_NAMESPACE, state["cpr"]))
+
     def apply(self, aggregate: Any) -> None:
         course: Course = aggregate
         course.cpr = self.cpr
+        course.subject = self.subject
         course.programme = self.programme
         course.state = CourseState.VISITATION
         course.state_changes[self.originator_version] = self.occurred_on
@@ -118,6 +150,7 @@ class RejectedAtVisitation(CourseEvent):
     """Visitation found the citizen outside the programme; the course ends."""
 
     new_state = CourseState.EXITED_UNPLANNED
+    personal = frozenset({"detail"})
     reason: UnplannedExitReason
     detail: FreeText = ""
 
@@ -126,6 +159,7 @@ class MeasurementRecorded(CourseEvent):
     """One form (citizen or staff) at one measurement point."""
 
     retractable = True
+    personal = frozenset({"answers"})
     point: MeasurementPoint
     answers: MeasurementAnswers
 
@@ -133,6 +167,14 @@ class MeasurementRecorded(CourseEvent):
     def form(self) -> MeasurementForm:
         """Which form was filled in."""
         return self.answers.form
+
+    @classmethod
+    def split_personal(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """The answers are sealed; which form was filled in stays a plain fact."""
+        sealed = super().split_personal(state)
+        if "answers" in sealed:
+            state["answers"] = {"form": sealed["answers"]["form"]}
+        return sealed
 
     def apply_to(self, course: Course) -> None:
         course.measurements[self.originator_version] = (self.point, self.form)
@@ -150,6 +192,7 @@ class SessionHeld(CourseEvent):
     """An individual or group session took place."""
 
     retractable = True
+    personal = frozenset({"note"})
     kind: SessionKind
     note: FreeText = ""
 
@@ -158,6 +201,7 @@ class NetworkMeetingHeld(CourseEvent):
     """A network meeting was held, or the citizen did not show."""
 
     retractable = True
+    personal = frozenset({"participants", "note"})
     outcome: MeetingOutcome
     participants: list[Name] = Field(default_factory=list, max_length=20)
     note: FreeText = ""
@@ -187,6 +231,7 @@ class TreatmentPlanStarted(CourseEvent):
     """A psychiatric treatment plan started during the course (it does not end it)."""
 
     retractable = True
+    personal = frozenset({"note"})
     note: FreeText = ""
 
 
@@ -194,7 +239,9 @@ class PraktikStarted(CourseEvent):
     """A workplace internship (virksomhedspraktik) started."""
 
     new_state = CourseState.PRAKTIK
-    employer: Name
+    personal = frozenset({"employer"})
+    required_personal = frozenset({"employer"})
+    employer: Name | None = None
     hours_per_week: HoursPerWeek
     planned_end: date
 
@@ -203,6 +250,7 @@ class PraktikEnded(CourseEvent):
     """The internship ended, completed or aborted; the course is active again."""
 
     new_state = CourseState.ACTIVE
+    personal = frozenset({"note"})
     outcome: PraktikOutcome
     note: FreeText = ""
 
@@ -211,7 +259,9 @@ class JobStarted(CourseEvent):
     """The citizen started ordinary paid work (from active, or straight from praktik)."""
 
     new_state = CourseState.JOB
-    employer: Name
+    personal = frozenset({"employer"})
+    required_personal = frozenset({"employer"})
+    employer: Name | None = None
     hours_per_week: HoursPerWeek
     ordinary_hours: bool = True
 
@@ -220,6 +270,7 @@ class JobEnded(CourseEvent):
     """The job ended and support continues; the course is active again."""
 
     new_state = CourseState.ACTIVE
+    personal = frozenset({"note"})
     note: FreeText = ""
 
 
@@ -227,7 +278,9 @@ class EducationStarted(CourseEvent):
     """The citizen started an education."""
 
     new_state = CourseState.EDUCATION
-    institution: Name
+    personal = frozenset({"institution", "programme_of_study"})
+    required_personal = frozenset({"institution"})
+    institution: Name | None = None
     programme_of_study: Name | None = None
 
 
@@ -235,12 +288,14 @@ class EducationEnded(CourseEvent):
     """The education ended and support continues; the course is active again."""
 
     new_state = CourseState.ACTIVE
+    personal = frozenset({"note"})
     note: FreeText = ""
 
 
 class ConsultantReassigned(CourseEvent):
     """Another resource consultant took over the course."""
 
+    personal = frozenset({"reason"})
     consultant: Name
     reason: FreeText = ""
 
@@ -253,6 +308,7 @@ class ExitedPlanned(CourseEvent):
     """The course ended as planned: the citizen is in work or education."""
 
     new_state = CourseState.EXITED_PLANNED
+    personal = frozenset({"note"})
     after: Literal["job", "education"]
     note: FreeText = ""
 
@@ -261,6 +317,7 @@ class ExitedUnplanned(CourseEvent):
     """The course ended early."""
 
     new_state = CourseState.EXITED_UNPLANNED
+    personal = frozenset({"detail"})
     reason: UnplannedExitReason
     detail: FreeText = ""
 
@@ -269,6 +326,7 @@ class FollowUpRecorded(CourseEvent):
     """An observation after exit, e.g. a register follow-up years later."""
 
     retractable = True
+    personal = frozenset({"note"})
     outcome: FollowUpOutcome
     note: FreeText = ""
 
@@ -280,11 +338,35 @@ class Corrected(CourseEvent):
     to new values) over it, or drop it when `retracted`.
     """
 
+    personal = frozenset({"reason"})
+    required_personal = frozenset({"reason"})
     target_version: int = Field(ge=1)
     target_event: str
-    reason: FreeText = Field(min_length=1)
+    reason: FreeText | None = Field(default=None, min_length=1)
     changes: dict[str, Any] = Field(default_factory=dict)
     retracted: bool = False
+
+    @classmethod
+    def split_personal(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """The reason is sealed, and so is every change to a personal field of the target."""
+        sealed = super().split_personal(state)
+        target = EVENTS_BY_NAME.get(str(state.get("target_event")))
+        personal = target.personal if target is not None else frozenset()
+        changes: dict[str, Any] = state.get("changes") or {}
+        sealed_changes = {
+            path: changes.pop(path)
+            for path in list(changes)
+            if path.split(".")[0] in personal and path != "answers.form"
+        }
+        if sealed_changes:
+            sealed["changes"] = sealed_changes
+        return sealed
+
+    @classmethod
+    def join_personal(cls, state: dict[str, Any], sealed: dict[str, Any]) -> None:
+        sealed = dict(sealed)
+        state.setdefault("changes", {}).update(sealed.pop("changes", {}))
+        state.update(sealed)
 
     def apply_to(self, course: Course) -> None:
         course.corrected_versions.add(self.target_version)
@@ -306,3 +388,17 @@ class Corrected(CourseEvent):
 STATE_CHANGING_EVENTS: tuple[type[CourseEvent], ...] = tuple(
     cls for cls in CourseEvent.__subclasses__() if cls.new_state is not None
 )
+
+
+def _all_event_classes() -> dict[str, type[CourseEvent]]:
+    found: dict[str, type[CourseEvent]] = {}
+    pending: list[type[CourseEvent]] = [CourseEvent]
+    while pending:
+        cls = pending.pop()
+        found[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+EVENTS_BY_NAME: dict[str, type[CourseEvent]] = _all_event_classes()
+"""Every course event class by its name (a correction names its target this way)."""

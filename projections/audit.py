@@ -57,20 +57,24 @@ class AuditEntry:
 
 
 class AuditView(View):
-    """Each course's citizen and programme: the index into the log for a citizen's history."""
+    """Each course's citizen (by subject id, never the CPR) and programme: the index into
+    the log for a citizen's history."""
 
     name = "audit"
     tables: ClassVar[dict[str, str]] = {
-        "audit_courses": "course_id TEXT PRIMARY KEY, cpr TEXT NOT NULL, programme TEXT NOT NULL",
+        "audit_courses": "course_id TEXT PRIMARY KEY, subject TEXT NOT NULL, "
+        "programme TEXT NOT NULL",
     }
-    indexes: ClassVar[dict[str, str]] = {"audit_courses_cpr": "audit_courses (cpr)"}
+    indexes: ClassVar[dict[str, str]] = {"audit_courses_subject": "audit_courses (subject)"}
 
-    def history(self, cpr: str | None = None, course_id: UUID | None = None) -> list[AuditEntry]:
+    def history(
+        self, subject: UUID | None = None, course_id: UUID | None = None
+    ) -> list[AuditEntry]:
         """Everything recorded about a citizen (all courses) or one course, as recorded."""
-        if (cpr is None) == (course_id is None):
-            raise ValueError("give either a CPR number or a course id")
-        if cpr is not None:
-            query, param = "SELECT course_id FROM {audit_courses} WHERE cpr=?", normalise(cpr)
+        if (subject is None) == (course_id is None):
+            raise ValueError("give either a citizen's subject id or a course id")
+        if subject is not None:
+            query, param = "SELECT course_id FROM {audit_courses} WHERE subject=?", str(subject)
         else:
             query, param = "SELECT course_id FROM {audit_courses} WHERE course_id=?", str(course_id)
         events = [
@@ -84,11 +88,6 @@ class AuditView(View):
         if self.log is None:
             raise RuntimeError("the audit view reads the log; open it through the catalog")
         return [e for e in self.log.get(UUID(course_id)) if isinstance(e, CourseEvent)]
-
-
-def normalise(cpr: str) -> str:
-    """A CPR number as stored: ten digits, no dash."""
-    return cpr.strip().replace("-", "")
 
 
 def _entry(event: CourseEvent) -> AuditEntry:
@@ -135,7 +134,7 @@ class AuditProjection(ViewProjection[AuditView]):
         self.execute_many(c, "INSERT INTO {audit_courses} VALUES (?, ?, ?)", self.courses)
 
     def referred(self, c: Any, e: Referred, _: int) -> None:
-        self.courses.append((key(e.originator_id), e.cpr, e.programme))
+        self.courses.append((key(e.originator_id), str(e.subject), e.programme))
 
     handlers: ClassVar[dict[type[Any], Handler]] = {Referred: referred}
 

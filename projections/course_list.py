@@ -31,7 +31,9 @@ class CourseRow:
     """One course in the list."""
 
     course_id: UUID
-    cpr: str
+    cpr: str | None
+    """None once the citizen's data are erased."""
+    subject: UUID
     programme: str
     state: CourseState
     consultant: str | None
@@ -46,7 +48,7 @@ class CourseListView(View):
     name = "course_list"
     tables: ClassVar[dict[str, str]] = {
         "course_list": (
-            "course_id TEXT PRIMARY KEY, cpr TEXT NOT NULL, programme TEXT NOT NULL, "
+            "course_id TEXT PRIMARY KEY, cpr TEXT, subject TEXT NOT NULL, programme TEXT NOT NULL, "
             "state TEXT NOT NULL, consultant TEXT, referred_on TEXT NOT NULL, "
             "state_since TEXT NOT NULL, state_version INTEGER NOT NULL, "
             "consultant_version INTEGER, version INTEGER NOT NULL"
@@ -54,6 +56,7 @@ class CourseListView(View):
     }
     indexes: ClassVar[dict[str, str]] = {
         "course_list_cpr": "course_list (cpr)",
+        "course_list_subject": "course_list (subject)",
         "course_list_consultant": "course_list (consultant)",
     }
 
@@ -94,6 +97,7 @@ def _course_row(row: Row) -> CourseRow:
     return CourseRow(
         course_id=UUID(row["course_id"]),
         cpr=row["cpr"],
+        subject=UUID(row["subject"]),
         programme=row["programme"],
         state=CourseState(row["state"]),
         consultant=row["consultant"],
@@ -110,6 +114,7 @@ def _escape_like(text: str) -> str:
 COLUMNS = (
     "course_id",
     "cpr",
+    "subject",
     "programme",
     "state",
     "consultant",
@@ -194,6 +199,7 @@ class CourseListProjection(ViewProjection[CourseListView]):
         self.rows[key(e.originator_id)] = {
             "course_id": key(e.originator_id),
             "cpr": e.cpr,
+            "subject": str(e.subject),
             "programme": e.programme,
             "state": CourseState.VISITATION.value,
             "consultant": None,

@@ -3,7 +3,8 @@
 A row carries what the outcome tables are computed from — states, months,
 form counts, health and WHO-5 at each point, job, education and praktik —
 and never the CPR number: the citizen appears only as a pseudonym, a keyed
-hash (HMAC-SHA256) of the CPR. The key is FORLOEB_PSEUDONYM_KEY when set,
+hash (HMAC-SHA256) of the citizen's subject id (itself random, linked to the
+CPR only through the key store, and not at all once the citizen is erased). The key is FORLOEB_PSEUDONYM_KEY when set,
 else a random secret kept in the store, so the same citizen has the same
 pseudonym in every export from that store (and across courses), and nobody
 without the key can link a pseudonym back to a CPR number.
@@ -34,9 +35,9 @@ Column = tuple[str, str, Callable[[CourseOutcome], Any]]
 """A column: name, type (text, int, float, bool) and how a course gives its value."""
 
 
-def pseudonym(cpr: str, key: bytes) -> str:
-    """The citizen's pseudonym: HMAC-SHA256 of the CPR number under `key`, in hex."""
-    return hmac.new(key, cpr.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
+def pseudonym(subject: str, key: bytes) -> str:
+    """The citizen's pseudonym: HMAC-SHA256 of their subject id under `key`, in hex."""
+    return hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
 
 
 def pseudonym_key(environ: Mapping[str, str], store_secret: Callable[[], bytes]) -> bytes:
@@ -126,7 +127,7 @@ def export_rows(
     rows = []
     for course in courses:
         row = {name: value(course) for name, _, value in columns}
-        row["pseudonym"] = pseudonym(course.cpr, key)
+        row["pseudonym"] = pseudonym(course.subject, key)
         rows.append(row)
     return columns, rows
 

@@ -50,7 +50,7 @@ _FACT_TABLE = (
 )
 
 _EFFECTIVE_FACTS = (
-    "SELECT f.*, c.programme, c.cpr FROM {outcomes_facts} f "
+    "SELECT f.*, c.programme, c.subject FROM {outcomes_facts} f "
     "JOIN {outcomes_courses} c ON c.course_id = f.course_id "
     "WHERE c.programme = ? AND f.recorded_at <= ? AND f.retracted = 0 AND f.occurred_on <= ? "
     "AND f.revision = (SELECT MAX(g.revision) FROM {outcomes_facts} g "
@@ -89,7 +89,7 @@ class OutcomesView(View):
     name = "outcomes"
     tables: ClassVar[dict[str, str]] = {
         "outcomes_courses": (
-            "course_id TEXT PRIMARY KEY, programme TEXT NOT NULL, cpr TEXT NOT NULL"
+            "course_id TEXT PRIMARY KEY, programme TEXT NOT NULL, subject TEXT NOT NULL"
         ),
         "outcomes_facts": _FACT_TABLE,
     }
@@ -108,7 +108,7 @@ class OutcomesView(View):
             course: CourseOutcome | None = None
             for fact in facts:
                 if course is None:
-                    course = CourseOutcome(course_id, fact["programme"], fact["cpr"])
+                    course = CourseOutcome(course_id, fact["programme"], fact["subject"])
                 course.fold(fact)
             if course is not None and cohort.includes(course):
                 courses.append(course)
@@ -179,7 +179,7 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
         self.execute_many(c, _INSERT_FACT, self._facts)
 
     def referred(self, c: Any, e: Referred, position: int) -> None:
-        self._courses.append((key(e.originator_id), e.programme, e.cpr))
+        self._courses.append((key(e.originator_id), e.programme, str(e.subject)))
         self.recorded(c, e, position)
 
     def recorded(self, c: Any, e: CourseEvent, _: int) -> None:

@@ -52,7 +52,8 @@ class CourseOutcome:
 
     course_id: str
     programme: str
-    cpr: str
+    subject: str
+    """The citizen's pseudonymous id (never the CPR)."""
     referred_on: date | None = None
     baseline_on: date | None = None
     state: CourseState | None = None

@@ -7,7 +7,7 @@ validates it back into the event class after upcasting old versions.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import orjson
@@ -15,6 +15,11 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
+
+from domain.errors import CourseError
+
+if TYPE_CHECKING:
+    from workflows.keys import Keyring
 
 _STORED_ELSEWHERE = {"originator_id", "originator_version"}
 
@@ -29,16 +34,42 @@ class OrjsonTranscoder(Transcoder):
         return orjson.loads(data)
 
 
+SEALED = b"\x01"
+"""First byte of a sealed payload: subject (16 bytes), clear length (4), clear JSON,
+then the personal part encrypted under the citizen's key (may be empty)."""
+_HEADER = 1 + 16 + 4
+
+
 class PydanticMapper(Mapper[UUID]):
-    """Maps pydantic domain events to stored events and back, upcasting old payloads."""
+    """Maps pydantic domain events to stored events and back, upcasting old payloads.
+
+    Course events are sealed: their personal fields (the event class's
+    `personal`) are encrypted with the citizen's own key from the keyring, the
+    rest stays readable, so states, dates and counts survive an erasure. A
+    payload whose key is gone reads back with its personal fields missing.
+    """
+
+    keyring: Keyring | None = None
+    recorder: Any = None
+    max_remembered = 200_000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.subjects: dict[UUID, UUID] = {}
+        """Course id -> the citizen's subject, learnt from payloads read or written."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         model = cast(BaseModel, domain_event)
+        cls = type(domain_event)
         state = model.model_dump(mode="json", exclude=_STORED_ELSEWHERE)
-        class_version = getattr(type(domain_event), "class_version", 1)
+        class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        stored_state = self.transcoder.encode(state)
+        split = getattr(cls, "split_personal", None)
+        if split is None or self.keyring is None:
+            stored_state = self.transcoder.encode(state)
+        else:
+            stored_state = self._seal(domain_event.originator_id, domain_event, split(state), state)
         if self.compressor:
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
@@ -46,7 +77,7 @@ class PydanticMapper(Mapper[UUID]):
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=get_topic(type(domain_event)),
+            topic=get_topic(cls),
             state=stored_state,
         )
 
@@ -56,12 +87,71 @@ class PydanticMapper(Mapper[UUID]):
             stored_state = self.cipher.decrypt(stored_state)
         if self.compressor:
             stored_state = self.compressor.decompress(stored_state)
-        state: dict[str, Any] = self.transcoder.decode(stored_state)
         cls = resolve_topic(stored_event.topic)
+        if stored_state[:1] == SEALED:
+            state = self._unseal(stored_event.originator_id, cls, stored_state)
+        else:
+            state = self.transcoder.decode(stored_state)
         upcast(cls, state)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         return cast(DomainEventProtocol[UUID], cls.model_validate(state))
+
+    # Sealing ------------------------------------------------------------------
+
+    def _seal(
+        self, course_id: UUID, event: Any, sealed: dict[str, Any], state: dict[str, Any]
+    ) -> bytes:
+        assert self.keyring is not None
+        subject = self.subject_of(course_id, event)
+        secret = b""
+        if sealed:
+            cipher = self.keyring.cipher(subject)
+            if cipher is None and self.keyring.is_erased(subject):
+                raise CourseError(
+                    f"course {course_id}: the citizen's data were erased; nothing can be added"
+                )
+            if cipher is None:  # a citizen from before per-citizen keys: stays plain
+                type(event).join_personal(state, sealed)
+                return self.transcoder.encode(state)
+            secret = cipher.encrypt(self.transcoder.encode(sealed))
+        clear = self.transcoder.encode(state)
+        return SEALED + subject.bytes + len(clear).to_bytes(4, "big") + clear + secret
+
+    def _unseal(self, course_id: UUID, cls: type[Any], data: bytes) -> dict[str, Any]:
+        subject = UUID(bytes=data[1:17])
+        self.remember(course_id, subject)
+        end = _HEADER + int.from_bytes(data[17:21], "big")
+        state: dict[str, Any] = self.transcoder.decode(data[_HEADER:end])
+        secret = data[end:]
+        if secret and self.keyring is not None:
+            cipher = self.keyring.cipher(subject)
+            if cipher is not None:
+                cls.join_personal(state, self.transcoder.decode(cipher.decrypt(secret)))
+        return state
+
+    def subject_of(self, course_id: UUID, event: Any) -> UUID:
+        """The subject a course's events are sealed for."""
+        subject = getattr(event, "subject", None)
+        if isinstance(subject, UUID):
+            self.remember(course_id, subject)
+            return subject
+        if course_id not in self.subjects and self.recorder is not None:
+            first = self.recorder.select_events(course_id, lte=1)
+            referral = self.to_domain_event(first[0]) if first else None
+            subject = getattr(referral, "subject", None)
+            if isinstance(subject, UUID):
+                self.remember(course_id, subject)
+        try:
+            return self.subjects[course_id]
+        except KeyError:
+            raise CourseError(f"course {course_id}: its referral is not in the log") from None
+
+    def remember(self, course_id: UUID, subject: UUID) -> None:
+        """Note a course's subject (the memory is bounded)."""
+        if len(self.subjects) >= self.max_remembered:
+            self.subjects.clear()
+        self.subjects[course_id] = subject
 
 
 def upcast(cls: type[Any], state: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -18,7 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from domain.citizen import Citizen
+from domain.citizen import Citizen, ReadKind
 from domain.course import Course
 from domain.errors import (
     AlreadyOpen,
@@ -28,11 +29,12 @@ from domain.errors import (
     CourseNotFound,
     InvalidInput,
 )
-from domain.events import BaselineCompleted, CourseEvent
+from domain.events import LEGACY_CITIZEN_NAMESPACE, BaselineCompleted, CourseEvent
 from domain.values import CourseState, normalise_cpr
 from workflows.commands import Command, Correct, CourseCommand, Exit, Refer
 from workflows.machine import Workflow
 from workflows.persistence import OrjsonTranscoder, PydanticMapper
+from workflows.keys import Keyring, RegisteredElsewhere, key_store_for
 from workflows.secrets import MASTER_KEY_ENV, MasterKey, MasterKeyProblem
 
 _COURSE_REF = re.compile(r"[0-9a-fA-F-]+")
@@ -77,6 +79,12 @@ class CourseService(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.secrets = master_key_from(self.env)
+        self.keyring = Keyring(key_store_for(self.recorder, self.env), self.secrets)
+        create_table = getattr(self.factory, "env_create_table", None)
+        if create_table is not None and create_table():
+            self.keyring.store.create_tables()
+        self.mapper.keyring = self.keyring
+        self.mapper.recorder = self.recorder
         use_chain_key = getattr(self.recorder, "use_chain_key", None)
         if use_chain_key is not None:
             use_chain_key(self.secrets.derive("chain-heads"))
@@ -96,10 +104,15 @@ class CourseService(Application[UUID]):
             try:
                 outcome = self.decide(command, actor, cache)
             except _PartlyDecided as partly:
+                self.keyring.discard_staged()
                 raise partly.error from None
+            except BaseException:
+                self.keyring.discard_staged()
+                raise
             try:
+                self.keyring.flush()
                 self.save(*changed(cache))
-            except IntegrityError:
+            except (IntegrityError, RegisteredElsewhere):
                 if attempt == self.conflict_retries:
                     raise ConcurrentChange(
                         f"course {outcome.course_id}: changed by someone else at the same "
@@ -128,6 +141,11 @@ class CourseService(Application[UUID]):
             raise CourseNotFound(f"course: no course {course_id}") from None
         if self.authorise is not None:
             self.authorise(actor, command, course)
+        if course.cpr is None:
+            raise CourseError(
+                f"course: {course_id} belongs to a citizen whose data were erased; "
+                "nothing more can be recorded on it"
+            )
         actor = command.actor or actor
         if command.command_id is not None and command.command_id in course.command_ids:
             return Outcome(course_id, skipped=True)
@@ -181,11 +199,7 @@ class CourseService(Application[UUID]):
             if command.command_id is not None and command.command_id in existing.command_ids:
                 return Outcome(course_id, skipped=True)
             raise CourseError(f"course_id: {course_id} is already in use")
-        citizen_id = Citizen.id_for(command.cpr)
-        try:
-            citizen = self._load(Citizen, citizen_id, cache)
-        except AggregateNotFoundError:
-            citizen = Citizen.register(command.cpr)
+        citizen = self._citizen_for_referral(command.cpr, cache)
         for other_id in citizen.courses_in(command.programme):
             other = self._load(Course, other_id, cache)
             if other.is_open:
@@ -198,12 +212,28 @@ class CourseService(Application[UUID]):
             actor=actor,
             occurred_on=command.occurred_on,
             command_id=command.command_id,
+            subject=citizen.id,
             **command.event_fields(),
         )
         citizen.open_course(course.id, command.programme)
         cache[citizen.id] = citizen
         cache[course.id] = course
         return Outcome(course.id, events=("Referred",), versions=(1,))
+
+    def _citizen_for_referral(self, cpr: str, cache: dict[UUID, Any]) -> Citizen:
+        """The citizen's index, or a new one (with a new key) for a citizen not yet known."""
+        subject = self.keyring.subject_of(cpr)
+        if subject is None:
+            return Citizen.register(self.keyring.register(cpr))
+        try:
+            citizen: Citizen = self._load(Citizen, subject, cache)
+        except AggregateNotFoundError:  # the key was stored, the referral never was
+            return Citizen.register(subject)
+        if citizen.is_erased:
+            raise CourseError(
+                "cpr: this citizen's erasure did not finish; run `forloeb citizen erase` again"
+            )
+        return citizen
 
     def _load(self, cls: type[Any], aggregate_id: UUID, cache: dict[UUID, Any]) -> Any:
         if aggregate_id not in cache:
@@ -240,12 +270,89 @@ class CourseService(Application[UUID]):
         return found[0]
 
     def courses_of(self, cpr: str) -> list[UUID]:
-        """All courses of a citizen, oldest first."""
+        """All courses of a citizen, oldest first (none once the citizen is erased)."""
+        citizen = self.citizen_by_cpr(cpr)
+        return [] if citizen is None else list(citizen.courses)
+
+    def citizen_by_cpr(self, cpr: str) -> Citizen | None:
+        """The citizen index of a CPR number, if the citizen is known and not erased."""
+        subject = self.keyring.subject_of(cpr)
+        if subject is None:  # a citizen registered before per-citizen keys, if any
+            return self.citizen(uuid5(LEGACY_CITIZEN_NAMESPACE, cpr))
+        return self.citizen(subject)
+
+    def citizen(self, subject: UUID) -> Citizen | None:
+        """The citizen index of a subject id."""
         try:
-            citizen: Citizen = self.repository.get(Citizen.id_for(cpr))
+            citizen: Any = self.repository.get(subject, projector_func=replay)
         except AggregateNotFoundError:
-            return []
-        return list(citizen.courses)
+            return None
+        return citizen if isinstance(citizen, Citizen) else None
+
+    # The citizen's record: reads, erasure ----------------------------------------
+
+    def record_read(
+        self,
+        course_id: UUID | None = None,
+        subject: UUID | None = None,
+        *,
+        actor: str,
+        what: ReadKind,
+        purpose: str | None = None,
+    ) -> None:
+        """Record that `actor` looked at a citizen's record (one course's, or the whole)."""
+        if subject is None:
+            if course_id is None:
+                raise ValueError("record_read needs a course or a subject")
+            subject = self.get_course(course_id).subject
+        if subject is None:
+            raise CourseNotFound(f"course: no citizen recorded for course {course_id}")
+        self._change_citizen(
+            subject,
+            lambda citizen: citizen.record_read(
+                actor=actor, what=what, course_id=course_id, purpose=purpose or None
+            ),
+        )
+
+    def erase_citizen(self, cpr: str, *, actor: str, reason: str, on: date) -> Citizen:
+        """Crypto-shred a citizen: record the erasure, then destroy their key.
+
+        Refused while any of their courses is open. The log keeps every event;
+        the personal part of each can no longer be decrypted, and the CPR no
+        longer leads to the citizen.
+        """
+        citizen = self.citizen_by_cpr(cpr)
+        if citizen is None:
+            raise CourseNotFound("cpr: no citizen with that CPR number (or already erased)")
+        for course_id in citizen.courses:
+            if self.get_course(course_id).is_open:
+                raise CourseError(
+                    f"cpr: the citizen's course {course_id} is still open; exit it before erasure"
+                )
+        if not citizen.is_erased:
+            erased = self._change_citizen(
+                citizen.id, lambda c: c.erase(actor=actor, erased_on=on, reason=reason)
+            )
+            citizen = erased
+        self.keyring.erase(citizen.id)
+        return citizen
+
+    def citizen_events(self, subject: UUID) -> list[Any]:
+        """The citizen index's own events: courses opened, reads, erasure."""
+        return list(self.events.get(subject))
+
+    def _change_citizen(self, subject: UUID, change: Callable[[Citizen], None]) -> Citizen:
+        for _ in range(self.conflict_retries + 1):
+            citizen = self.citizen(subject)
+            if citizen is None:
+                raise CourseNotFound(f"citizen: no citizen {subject}")
+            change(citizen)
+            try:
+                self.save(citizen)
+            except IntegrityError:
+                continue
+            return citizen
+        raise ConcurrentChange("citizen: changed by someone else at the same time; try again")
 
     def allowed_moves(self, course: Course) -> list[str]:
         """The triggers the workflow allows for the course now."""
@@ -282,9 +389,9 @@ class CourseService(Application[UUID]):
             cpr = normalise_cpr(ref)
         except ValueError as e:
             raise InvalidInput("course", f"{ref!r} looks like a CPR number but {e}") from None
-        citizen_id = Citizen.id_for(cpr)
+        citizen_id = self.keyring.subject_of(cpr)
         course_ids: list[UUID]
-        if citizen_id in cache:
+        if citizen_id is not None and citizen_id in cache:
             course_ids = list(cache[citizen_id].courses)
         else:
             course_ids = self.courses_of(cpr)
@@ -313,12 +420,15 @@ class CourseService(Application[UUID]):
         try:
             for command in batch:
                 results.append(self._decide_one(command, actor, cache))
+            self.keyring.flush()
             self.save(*changed(cache))
-        except (IntegrityError, _PartlyDecided):
+        except (IntegrityError, _PartlyDecided, ConcurrentChange):
             self._forget_batch_cache()
+            self.keyring.discard_staged()
             return [self._execute_one(command, actor) for command in batch]
         except BaseException:
             self._forget_batch_cache()  # it may hold unsaved events
+            self.keyring.discard_staged()
             raise
         self._batch_head = self.recorder.max_notification_id()
         return results

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -48,6 +49,7 @@ def referred(on: date | None = None, *, keep_events: bool = False, **fields: Any
     course = Course.refer(
         actor=ACTOR,
         occurred_on=on or days_ago(60),
+        subject=uuid4(),
         cpr="0101901234",
         programme="pva",
         referring_caseworker="sagsbehandler",
@@ -128,6 +130,7 @@ def test_referral_opens_the_course_in_visitation() -> None:
     course = Course.refer(
         actor=ACTOR,
         occurred_on=days_ago(3),
+        subject=uuid4(),
         cpr="0101901234",
         programme="pva",
         referring_caseworker="sagsbehandler",
@@ -152,6 +155,7 @@ def test_referral_with_a_malformed_cpr_is_refused_naming_the_field() -> None:
         Course.refer(
             actor=ACTOR,
             occurred_on=days_ago(1),
+            subject=uuid4(),
             cpr="010190-1234",
             programme="pva",
             referring_caseworker="sagsbehandler",

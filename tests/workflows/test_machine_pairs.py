@@ -8,6 +8,8 @@ trigger, the state and the allowed moves, and nothing is recorded.
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from domain.course import Course
@@ -176,6 +178,7 @@ def _course_in_baseline() -> Course:
     course = Course.refer(
         actor=ACTOR,
         occurred_on=days_ago(10),
+        subject=uuid4(),
         cpr="0101901234",
         programme="pva",
         referring_caseworker="sagsbehandler",

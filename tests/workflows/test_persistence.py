@@ -36,6 +36,7 @@ EXAMPLES: dict[type[Any], dict[str, Any]] = {
     events.Referred: {
         "originator_version": 1,
         "originator_topic": get_topic(Course),
+        "subject": uuid4(),
         "cpr": "0101901234",
         "programme": "pva",
         "referring_caseworker": "sagsbehandler",
@@ -85,6 +86,8 @@ EXAMPLES: dict[type[Any], dict[str, Any]] = {
     },
     citizen.CitizenRegistered: {"originator_version": 1, "originator_topic": get_topic(Citizen)},
     citizen.CourseOpened: {"course_id": uuid4(), "programme": "pva"},
+    citizen.RecordRead: {"actor": "revisor", "what": "audit", "purpose": "klagesag 2026-14"},
+    citizen.CitizenErased: {"actor": "admin", "erased_on": days_ago(1), "reason": "slettefrist"},
 }
 
 
@@ -155,9 +158,9 @@ def _referred_v1_payload(course_id: UUID) -> dict[str, Any]:
     }
 
 
-def test_referred_v2_is_stored_with_its_class_version(mapper: PydanticMapper) -> None:
+def test_referred_v3_is_stored_with_its_class_version(mapper: PydanticMapper) -> None:
     stored = mapper.to_stored_event(example(Referred))
-    assert mapper.transcoder.decode(stored.state)["class_version"] == 2
+    assert mapper.transcoder.decode(stored.state)["class_version"] == 3
 
 
 def test_upcast_adds_the_benefit_type_to_a_version_one_payload() -> None:

@@ -1,0 +1,177 @@
+"""`forloeb citizen export|erase`: the citizen's right of access, and erasure.
+
+`export` writes everything recorded about one citizen, across all their
+courses, to a readable JSON file (and records that read). `erase` destroys the
+citizen's key (crypto-shredding): the log keeps every event, in order, but
+their personal part can no longer be decrypted, the CPR no longer leads to the
+citizen, the read views are rebuilt without it, and a SQLite file is
+compacted so no old page still holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import click
+
+from cli.audit import (
+    audit_report,
+    checked_purpose,
+    citizen_events_dict,
+    citizen_record,
+    looks_like_cpr,
+)
+from cli.context import AppContext, app_context
+from cli.render import console
+from domain.course import LOCAL_TIME, local_date
+from domain.errors import CourseError, InvalidInput
+
+
+@click.group("citizen")
+def citizen_group() -> None:
+    """One citizen's data: hand it over (export) or destroy it (erase)."""
+
+
+@citizen_group.command("export")
+@click.argument("cpr", metavar="CPR")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the JSON file to write (must not exist yet)",
+)
+@click.option("--purpose", metavar="TEXT", help="why (recorded with the read)")
+def export_command(cpr: str, out: Path, purpose: str | None) -> None:
+    """Everything recorded about a citizen, across all their courses, as readable JSON
+    (the right of access). The export is recorded as a read of the record."""
+    app = app_context()
+    app.require("citizen.export")
+    if not looks_like_cpr(cpr):
+        raise InvalidInput("cpr", "give the citizen's CPR number, DDMMYY-SSSS")
+    check_new_file(out)
+    purpose = checked_purpose(purpose) if purpose is not None else None
+    record = citizen_record(cpr)
+    app.service.record_read(
+        subject=record.subject, actor=app.actor, what="citizen-export", purpose=purpose
+    )
+    document = citizen_document(app, record.subject, record.cpr)
+    write_private_json(out, document)
+    console().print(
+        f"wrote {out}: {len(document['courses'])} course(s), "
+        f"{sum(len(c['events']) for c in document['courses'])} event(s)"
+    )
+
+
+def citizen_document(app: AppContext, subject: Any, cpr: str | None) -> dict[str, Any]:
+    """The export: the citizen, each course with its state and every event, and the reads."""
+    service = app.service
+    entries = app.caught_up_views().audit.history(subject=subject)
+    report = audit_report(cpr, entries, citizen_events_dict(service.citizen_events(subject)))
+    courses = []
+    for summary in report["courses"]:
+        course = service.get_course(UUID(summary["course_id"]))
+        courses.append(
+            {
+                **summary,
+                "state": course.state.value,
+                "consultant": course.consultant,
+                "referred_on": course.referred_on.isoformat(),
+                "events": [e for e in report["entries"] if e["course_id"] == summary["course_id"]],
+            }
+        )
+    return {
+        "exported_at": datetime.now(LOCAL_TIME).isoformat(),
+        "exported_by": app.actor,
+        "citizen": {"cpr": report["cpr"], "subject": str(subject)},
+        "courses": courses,
+        "reads": report["reads"],
+        "erasure": report["erasure"],
+    }
+
+
+def check_new_file(out: Path) -> None:
+    """The export goes to a new file in an existing folder."""
+    if out.exists():
+        raise InvalidInput("out", f"{out} exists; choose a new file")
+    if not out.parent.is_dir():
+        raise InvalidInput("out", f"{out.parent} is not a folder")
+
+
+def write_private_json(out: Path, document: dict[str, Any]) -> None:
+    """Write the JSON readable by its owner only, all at once (no half-written file)."""
+    fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=".forloeb-export-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(document, f, ensure_ascii=False, indent=2)
+        os.chmod(temporary, 0o600)
+        os.link(temporary, out)  # fails, writing nothing, if `out` appeared meanwhile
+    except FileExistsError:
+        raise InvalidInput("out", f"{out} exists; choose a new file") from None
+    finally:
+        os.unlink(temporary)
+
+
+@citizen_group.command("erase")
+@click.argument("cpr", metavar="CPR")
+@click.option("--reason", required=True, metavar="TEXT", help="why (kept in the log)")
+@click.option("--yes", is_flag=True, help="do not ask to confirm by typing the CPR again")
+def erase_command(cpr: str, reason: str, yes: bool) -> None:
+    """Erase a citizen by destroying their key (admin only; all courses must be closed).
+
+    The log keeps its length and order, and outcome counts stay the same:
+    states, dates, programmes and which forms were filled in are kept as
+    non-identifying facts. The CPR, notes, names, employers and every health
+    and WHO-5 answer become unreadable for good.
+    """
+    app = app_context()
+    app.require("citizen.erase")
+    if not looks_like_cpr(cpr):
+        raise InvalidInput("cpr", "give the citizen's CPR number, DDMMYY-SSSS")
+    reason = checked_purpose(reason) if reason.strip() else ""
+    if not reason:
+        raise InvalidInput("reason", "say why the citizen is erased")
+    record = citizen_record(cpr)
+    if not yes:
+        typed = click.prompt(
+            "This cannot be undone. Type the CPR number again to erase the citizen",
+            default="",
+            show_default=False,
+        )
+        if typed.strip().replace("-", "") != cpr.strip().replace("-", ""):
+            raise CourseError("confirm: the CPR typed did not match; nothing was erased")
+    assert record.cpr is not None
+    citizen = app.service.erase_citizen(
+        record.cpr, actor=app.actor, reason=reason, on=local_date(datetime.now(LOCAL_TIME))
+    )
+    app.views.rebuild()
+    compact_store(app)
+    console().print(
+        f"erased citizen {citizen.id} ({len(citizen.courses)} course(s)): key destroyed, "
+        "views rebuilt"
+    )
+
+
+def compact_store(app: AppContext) -> None:
+    """Rewrite a SQLite file so no free page or write-ahead log still holds erased bytes.
+
+    PostgreSQL: pg_dump never shows deleted rows; autovacuum reclaims them in the
+    files (docs/operations.md).
+    """
+    path = app.store.sqlite_path
+    if path is None:
+        return
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
