@@ -28,10 +28,10 @@ from rich.text import Text
 from cli.context import app_context
 from cli.render import console, emit_json, format_option, short_id, table
 from cli.show import _compact
+from domain.citizen import Citizen, CitizenErased, RecordRead
 from domain.course import LOCAL_TIME
 from domain.errors import CourseNotFound, InvalidInput
 from domain.validation import first_error
-from domain.citizen import Citizen, CitizenErased, RecordRead
 from domain.values import Cpr, FreeText, format_cpr
 
 if TYPE_CHECKING:
@@ -255,8 +255,8 @@ def audit_command(ref: str, purpose: str, output_format: str) -> None:
     correct, who looked at the record and any erasure. Shows the CPR number in full.
     The audit itself is recorded, with its purpose."""
     app = app_context()
-    app.require("audit")
     purpose = checked_purpose(purpose)
+    app.require("audit", purpose=purpose)
     record = citizen_record(ref)
     app.service.record_read(subject=record.subject, actor=app.actor, what="audit", purpose=purpose)
     entries = app.caught_up_views().audit.history(subject=record.subject)

@@ -14,9 +14,9 @@ import json
 import os
 import sqlite3
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
@@ -32,6 +32,12 @@ from cli.context import AppContext, app_context
 from cli.render import console
 from domain.course import LOCAL_TIME, local_date
 from domain.errors import CourseError, InvalidInput
+
+if TYPE_CHECKING:
+    from cli.store import StoreConfig
+    from domain.citizen import Citizen
+    from projections.catalog import Views
+    from workflows.service import CourseService
 
 
 @click.group("citizen")
@@ -53,11 +59,11 @@ def export_command(cpr: str, out: Path, purpose: str | None) -> None:
     """Everything recorded about a citizen, across all their courses, as readable JSON
     (the right of access). The export is recorded as a read of the record."""
     app = app_context()
-    app.require("citizen.export")
+    purpose = checked_purpose(purpose) if purpose is not None else None
+    app.require("citizen.export", purpose=purpose)
     if not looks_like_cpr(cpr):
         raise InvalidInput("cpr", "give the citizen's CPR number, DDMMYY-SSSS")
     check_new_file(out)
-    purpose = checked_purpose(purpose) if purpose is not None else None
     record = citizen_record(cpr)
     app.service.record_read(
         subject=record.subject, actor=app.actor, what="citizen-export", purpose=purpose
@@ -148,24 +154,40 @@ def erase_command(cpr: str, reason: str, yes: bool) -> None:
         if typed.strip().replace("-", "") != cpr.strip().replace("-", ""):
             raise CourseError("confirm: the CPR typed did not match; nothing was erased")
     assert record.cpr is not None
-    citizen = app.service.erase_citizen(
-        record.cpr, actor=app.actor, reason=reason, on=local_date(datetime.now(LOCAL_TIME))
+    today = local_date(datetime.now(LOCAL_TIME))
+    citizen = erase_everywhere(
+        app.service, app.views, app.store, record.cpr, actor=app.actor, reason=reason, on=today
     )
-    app.views.rebuild()
-    compact_store(app)
     console().print(
         f"erased citizen {citizen.id} ({len(citizen.courses)} course(s)): key destroyed, "
         "views rebuilt"
     )
 
 
-def compact_store(app: AppContext) -> None:
+def erase_everywhere(
+    service: CourseService,
+    views: Views,
+    store: StoreConfig,
+    cpr: str,
+    *,
+    actor: str,
+    reason: str,
+    on: date,
+) -> Citizen:
+    """Erase the citizen: record it, destroy the key, rebuild the views, compact the file."""
+    citizen = service.erase_citizen(cpr, actor=actor, reason=reason, on=on)
+    views.rebuild()
+    compact_store(store)
+    return citizen
+
+
+def compact_store(store: StoreConfig) -> None:
     """Rewrite a SQLite file so no free page or write-ahead log still holds erased bytes.
 
     PostgreSQL: pg_dump never shows deleted rows; autovacuum reclaims them in the
     files (docs/operations.md).
     """
-    path = app.store.sqlite_path
+    path = store.sqlite_path
     if path is None:
         return
     conn = sqlite3.connect(path, timeout=30)

@@ -3,11 +3,12 @@
 A row carries what the outcome tables are computed from — states, months,
 form counts, health and WHO-5 at each point, job, education and praktik —
 and never the CPR number: the citizen appears only as a pseudonym, a keyed
-hash (HMAC-SHA256) of the citizen's subject id (itself random, linked to the
-CPR only through the key store, and not at all once the citizen is erased). The key is FORLOEB_PSEUDONYM_KEY when set,
-else a random secret kept in the store, so the same citizen has the same
-pseudonym in every export from that store (and across courses), and nobody
-without the key can link a pseudonym back to a CPR number.
+hash (HMAC-SHA256) of the citizen's subject id (a random id, linked to the CPR
+only through the key store, and not at all once the citizen is erased). The
+key is FORLOEB_PSEUDONYM_KEY when set, else a random secret kept in the store,
+so the same citizen has the same pseudonym in every export from that store
+(and across courses), and nobody without the key can link a pseudonym back to
+a citizen.
 
 Dates are given as months (YYYY-MM). Files are CSV, or Parquet (pyarrow).
 """

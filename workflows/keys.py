@@ -246,7 +246,7 @@ class Keyring:
         """Refuse a master key other than the one the store's keys are wrapped under."""
         if self._checked:
             return
-        stored = self.store.claim_fingerprint(self._fingerprint)
+        stored = self.store.fingerprint() or self.store.claim_fingerprint(self._fingerprint)
         if stored != self._fingerprint:
             raise MasterKeyProblem(
                 "master key: it is not the key this store was set up with "
@@ -260,6 +260,7 @@ class Keyring:
 
     def subject_of(self, cpr: str) -> UUID | None:
         """The citizen's subject id, if they have a key (staged ones included)."""
+        self.check_master_key()
         lookup = self.lookup_value(cpr)
         if lookup in self._staged:
             return self._staged[lookup][0]
@@ -306,6 +307,7 @@ class Keyring:
             return self._ciphers[subject]
         if self._all_loaded:
             return None
+        self.check_master_key()
         wrapped = self.store.wrapped(subject)
         cipher = None if wrapped is None else self._unwrap(subject, wrapped)
         self._ciphers[subject] = cipher
@@ -315,6 +317,7 @@ class Keyring:
         """Unwrap every key at once (before reading the whole log)."""
         if self._all_loaded:
             return
+        self.check_master_key()
         for subject, wrapped in self.store.all_wrapped().items():
             if subject not in self._ciphers:
                 self._ciphers[subject] = self._unwrap(subject, wrapped)

@@ -89,7 +89,7 @@ class PydanticMapper(Mapper[UUID]):
             stored_state = self.compressor.decompress(stored_state)
         cls = resolve_topic(stored_event.topic)
         if stored_state[:1] == SEALED:
-            state = self._unseal(stored_event.originator_id, cls, stored_state)
+            state = self._unseal(cast(UUID, stored_event.originator_id), cls, stored_state)
         else:
             state = self.transcoder.decode(stored_state)
         upcast(cls, state)

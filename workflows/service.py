@@ -32,9 +32,9 @@ from domain.errors import (
 from domain.events import LEGACY_CITIZEN_NAMESPACE, BaselineCompleted, CourseEvent
 from domain.values import CourseState, normalise_cpr
 from workflows.commands import Command, Correct, CourseCommand, Exit, Refer
+from workflows.keys import Keyring, RegisteredElsewhere, key_store_for
 from workflows.machine import Workflow
 from workflows.persistence import OrjsonTranscoder, PydanticMapper
-from workflows.keys import Keyring, RegisteredElsewhere, key_store_for
 from workflows.secrets import MASTER_KEY_ENV, MasterKey, MasterKeyProblem
 
 _COURSE_REF = re.compile(r"[0-9a-fA-F-]+")
@@ -83,8 +83,10 @@ class CourseService(Application[UUID]):
         create_table = getattr(self.factory, "env_create_table", None)
         if create_table is not None and create_table():
             self.keyring.store.create_tables()
-        self.mapper.keyring = self.keyring
-        self.mapper.recorder = self.recorder
+        mapper = self.mapper
+        assert isinstance(mapper, PydanticMapper)
+        mapper.keyring = self.keyring
+        mapper.recorder = self.recorder
         use_chain_key = getattr(self.recorder, "use_chain_key", None)
         if use_chain_key is not None:
             use_chain_key(self.secrets.derive("chain-heads"))

@@ -1,0 +1,169 @@
+"""The citizen's record on the command line: who looked, the right of access, erasure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.main import forloeb
+
+CPR = "010190-1234"
+NOTE = "Fortrolig note MARKER-c0de"
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """`forloeb ARGS` on a fresh store, as one of the configured users (default: admin)."""
+    config = tmp_path / "forloeb.toml"
+    config.write_text(
+        '[users.ole]\nrole = "admin"\n\n'
+        '[users.rita]\nrole = "auditor"\n\n'
+        '[users.anna]\nrole = "consultant"\nname = "rk-anna"\n'
+    )
+    monkeypatch.setenv("FORLOEB_CONFIG", str(config))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    db = tmp_path / "forloeb.sqlite"
+    runner = CliRunner()
+
+    def invoke(*args: str, user: str = "ole", input: str | None = None) -> Result:
+        return runner.invoke(forloeb, ["--db", str(db), "--as", user, *args], input=input)
+
+    return invoke
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def course(run: Run) -> str:
+    """A closed course of the citizen, with a note."""
+    out = ok(run("refer", "--cpr", CPR, "--programme", "pva", "--referring-caseworker", "sb",
+                 "--note", NOTE, "--format", "json"))
+    course_id: str = json.loads(out.stdout)["course_id"]
+    ok(run("accept", course_id, "--consultant", "rk-anna"))
+    ok(run("session", course_id, "--kind", "individual", "--note", NOTE))
+    return course_id
+
+
+def close(run: Run, course: str) -> None:
+    ok(run("exit", course, "--unplanned", "--reason", "not_motivated"))
+
+
+def audit_json(run: Run, ref: str, purpose: str = "kontrol", user: str = "rita") -> Any:
+    return json.loads(ok(run("audit", ref, "--purpose", purpose, "--format", "json",
+                             user=user)).stdout)
+
+
+def test_every_look_at_the_record_is_recorded_and_listed_in_the_audit(
+    run: Run, course: str, tmp_path: Path
+) -> None:
+    ok(run("show", course, user="anna"))
+    ok(run("citizen", "export", CPR, "--out", str(tmp_path / "indsigt.json"),
+           "--purpose", "aktindsigt"))
+    ok(run("outcomes", "--programme", "pva"))  # a summary, not a look at one citizen
+
+    report = audit_json(run, CPR, purpose="klagesag 2026-14")
+
+    reads = [(r["actor"], r["what"], r["purpose"]) for r in report["reads"]]
+    assert reads == [
+        ("anna", "show", None),
+        ("ole", "citizen-export", "aktindsigt"),
+        ("rita", "audit", "klagesag 2026-14"),
+    ]
+    assert all(r["at"] for r in report["reads"])
+
+
+def test_the_audit_shows_the_cpr_in_full_and_asks_for_a_purpose(run: Run, course: str) -> None:
+    report = audit_json(run, course)
+    assert report["cpr"] == CPR
+
+    missing = run("audit", CPR, user="rita")
+    assert missing.exit_code == 2 and "purpose" in missing.output
+    blank = run("audit", CPR, "--purpose", "  ", user="rita")
+    assert blank.exit_code == 2 and "purpose" in blank.output
+
+
+def test_the_citizen_export_holds_everything_recorded_about_them(
+    run: Run, course: str, tmp_path: Path
+) -> None:
+    close(run, course)
+    second = json.loads(ok(run("refer", "--cpr", CPR, "--programme", "pva",
+                               "--referring-caseworker", "sb", "--format", "json")).stdout)
+    out = tmp_path / "indsigt.json"
+
+    ok(run("citizen", "export", CPR, "--out", str(out)))
+
+    document = json.loads(out.read_text())
+    assert document["citizen"]["cpr"] == CPR
+    assert [c["course_id"] for c in document["courses"]] == [course, second["course_id"]]
+    first = document["courses"][0]
+    assert [e["event"] for e in first["events"]] == [
+        "Referred", "Accepted", "SessionHeld", "ExitedUnplanned",
+    ]
+    assert first["events"][0]["details"]["note"] == NOTE
+    assert first["state"] == "exited_unplanned"
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_citizen_export_never_overwrites_and_needs_a_known_citizen(
+    run: Run, course: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "indsigt.json"
+    out.write_text("keep me")
+
+    exists = run("citizen", "export", CPR, "--out", str(out))
+    unknown = run("citizen", "export", "020290-1234", "--out", str(tmp_path / "x.json"))
+
+    assert exists.exit_code == 2 and "exists" in exists.output
+    assert out.read_text() == "keep me"
+    assert unknown.exit_code == 1 and not (tmp_path / "x.json").exists()
+
+
+def test_erasure_asks_for_the_cpr_again_and_does_nothing_on_a_mismatch(
+    run: Run, course: str
+) -> None:
+    close(run, course)
+
+    refused = run("citizen", "erase", CPR, "--reason", "slettefrist", input="010190-9999\n")
+
+    assert refused.exit_code == 1 and "nothing was erased" in refused.output
+    assert audit_json(run, CPR)["erasure"] is None
+
+
+def test_erasure_then_the_audit_by_course_shows_who_erased_when_and_why(
+    run: Run, course: str
+) -> None:
+    close(run, course)
+
+    ok(run("citizen", "erase", CPR, "--reason", "slettefrist udløbet", input=f"{CPR}\n"))
+
+    report = audit_json(run, course)
+    assert report["cpr"] is None
+    assert report["erasure"]["actor"] == "ole"
+    assert report["erasure"]["reason"] == "slettefrist udløbet"
+    assert [e["event"] for e in report["entries"]] == [
+        "Referred", "Accepted", "SessionHeld", "ExitedUnplanned",
+    ]
+    assert NOTE not in json.dumps(report)
+    gone = run("audit", CPR, "--purpose", "x", user="rita")
+    assert gone.exit_code == 1 and "no citizen" in gone.output
+    assert run("verify", "--all", user="rita").exit_code == 0
+
+
+def test_erasure_is_for_admins_only(run: Run, course: str) -> None:
+    close(run, course)
+
+    refused = run("citizen", "erase", CPR, "--reason", "x", "--yes", user="rita")
+
+    assert refused.exit_code == 1
+    assert audit_json(run, CPR)["erasure"] is None
