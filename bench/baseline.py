@@ -88,6 +88,9 @@ def bare_decode_throughput(app: Application[Any], batch_size: int) -> tuple[int,
     cursor = 0
     count = 0
     started = time.perf_counter()
+    keyring = getattr(app, "keyring", None)
+    if keyring is not None:  # unwrap the citizen keys at once, as a rebuild does
+        keyring.load_all()
     while cursor < head:
         notifications = recorder.select_notifications(
             start=cursor, limit=batch_size, stop=head, inclusive_of_start=False

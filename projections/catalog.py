@@ -202,6 +202,8 @@ class Views:
         head = self.head()
         positions = {id(e): e.view.position() for e in entries}
         start = cursor = min(positions.values(), default=head)
+        if head - start > self.batch_size // 10:
+            self._load_keys()
         processed = 0
         while cursor < head:
             batch = self._read(cursor, head, reading)
@@ -231,6 +233,13 @@ class Views:
                 entry.view.finish_rebuild()
                 entry.rebuilding = False
         return processed
+
+    def _load_keys(self) -> None:
+        """Unwrap every citizen key at once before reading much of the log (one query,
+        not one per citizen met)."""
+        keyring = getattr(self.app, "keyring", None)
+        if keyring is not None:
+            keyring.load_all()
 
     def _read(self, after: int, head: int, reading: _Reading) -> _Batch | None:
         """The next batch after a position: its last id, its size, the events views read.
