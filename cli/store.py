@@ -26,7 +26,7 @@ first use (`--help` must not pay for a database driver).
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,9 +43,10 @@ EVENTS_TABLE = f"{APPLICATION_NAME}_events"
 SQLITE_EVENTS_TABLE = "stored_events"
 """eventsourcing's SQLite recorder does not prefix the table with the application name."""
 CONNECT_TIMEOUT_SECONDS = 5
-RECORDER_TOPIC = "cli.store:AppendOnlyPostgresRecorder"
-SQLITE_RECORDER_TOPIC = "eventsourcing.sqlite:SQLiteApplicationRecorder"
-"""The SQLite application recorder (the hash-chaining one, once tamper evidence lands)."""
+RECORDER_TOPIC = "workflows.recorders:ChainedPostgresRecorder"
+"""The PostgreSQL recorder: append-only (advisory lock) and hash-chaining."""
+SQLITE_RECORDER_TOPIC = "workflows.recorders:ChainedSQLiteRecorder"
+"""The SQLite application recorder, hash-chaining every event (tamper evidence)."""
 
 
 def _env_path(name: str) -> Path | None:
@@ -150,10 +151,8 @@ class StoreConfig:
             )
         beside = self.sqlite_path.with_suffix(".key")
         if not beside.exists():
-            try:
+            with contextlib.suppress(FileExistsError):  # another process made it first
                 MasterKey.generate().write(beside)
-            except FileExistsError:
-                pass  # another process made it first
         return MasterKey.from_file(beside)
 
     def for_init(self) -> StoreConfig:
@@ -321,43 +320,11 @@ def connection_problem(error: BaseException, target: PostgresTarget) -> str:
     return reason
 
 
-def advisory_lock_key(schema: str, table: str) -> int:
-    """A stable signed 64-bit advisory-lock key for one events table."""
-    digest = hashlib.sha256(f"forloeb-append:{schema}.{table}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _define_append_only_recorder() -> type[Any]:
-    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-    from psycopg.sql import SQL, Literal
-
-    class AppendOnlyPostgresRecorder(PostgresApplicationRecorder):
-        """eventsourcing's recorder, serialising appends with an advisory lock.
-
-        The library's `LOCK TABLE … IN EXCLUSIVE MODE` needs UPDATE, DELETE or
-        TRUNCATE privilege; `pg_advisory_xact_lock` needs none, so the
-        application role can be limited to SELECT and INSERT on the events.
-        """
-
-        def __init__(
-            self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
-        ) -> None:
-            super().__init__(datastore, events_table_name=events_table_name)
-            key = advisory_lock_key(datastore.schema, events_table_name)
-            self.lock_table_statements = [
-                SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
-                SQL("SELECT pg_advisory_xact_lock({0})").format(Literal(key)),
-            ]
-
-    AppendOnlyPostgresRecorder.__module__ = __name__
-    AppendOnlyPostgresRecorder.__qualname__ = "AppendOnlyPostgresRecorder"
-    return AppendOnlyPostgresRecorder
-
-
 def __getattr__(name: str) -> Any:
-    """Build `AppendOnlyPostgresRecorder` on first access (eventsourcing resolves it by topic)."""
-    if name == "AppendOnlyPostgresRecorder":
-        cls = _define_append_only_recorder()
-        globals()[name] = cls
-        return cls
+    """The recorder builder's names, kept here for callers of this module: the append-only
+    PostgreSQL recorders are built on first access in `workflows.recorders`."""
+    if name in ("AppendOnlyPostgresRecorder", "ChainedPostgresRecorder", "advisory_lock_key"):
+        import workflows.recorders
+
+        return getattr(workflows.recorders, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

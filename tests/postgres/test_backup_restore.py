@@ -2,8 +2,8 @@
 
 The comparison is the raw stored rows (ids, versions, topics, payload bytes,
 notification ids), the decoded events of every course, and every read view
-caught up on each store. `EXTRA_CHECKS` is the hook for more: add `forloeb
-verify` there once it exists.
+caught up on each store, and the hash chains `forloeb verify` checks.
+`EXTRA_CHECKS` is the hook for more.
 """
 
 from __future__ import annotations
@@ -127,9 +127,24 @@ def views_snapshot(store: StoreConfig, course_ids: list[UUID]) -> dict[str, Any]
         views.close()
 
 
+def chain_verification(store: StoreConfig, course_ids: list[UUID]) -> tuple[int, int, list[str]]:
+    """What `forloeb verify --all` checks: events and aggregates verified, and the findings
+    (none: the restored hash chains and signed heads hold)."""
+    from workflows.chain import Verifier
+
+    service = CourseService(env=store.env())
+    try:
+        verifier = Verifier(service.recorder.require_chain_key())  # type: ignore[attr-defined]
+        found = [f.line() for f in service.recorder.chain_findings(verifier)]  # type: ignore[attr-defined]
+        assert found == []
+        return verifier.events, verifier.aggregates, found
+    finally:
+        service.close()
+
+
 StoreCheck = Callable[[StoreConfig, list[UUID]], Any]
-EXTRA_CHECKS: list[StoreCheck] = [views_snapshot]
-"""Checks run on both stores and compared; add `forloeb verify` here once it exists."""
+EXTRA_CHECKS: list[StoreCheck] = [views_snapshot, chain_verification]
+"""Checks run on both stores and compared (`forloeb verify`'s chain check among them)."""
 
 
 def compare_stores(original: StoreConfig, restored: StoreConfig, course_ids: list[UUID]) -> None:

@@ -142,3 +142,44 @@ def test_grants_are_exactly_select_and_insert_on_the_events(deployment: Deployme
             (deployment.app_role, EVENTS_TABLE),
         ).fetchall()
     assert [r[0] for r in rows] == ["INSERT", "SELECT"]
+
+
+LINKS_TABLE = f"{EVENTS_TABLE.removesuffix('events')}event_links"
+
+
+def test_grants_are_exactly_select_and_insert_on_the_event_links(deployment: Deployment) -> None:
+    with app_connection(deployment.owner) as conn:
+        rows = conn.execute(
+            "SELECT privilege_type FROM information_schema.role_table_grants "
+            "WHERE grantee = %s AND table_name = %s ORDER BY privilege_type",
+            (deployment.app_role, LINKS_TABLE),
+        ).fetchall()
+    assert [r[0] for r in rows] == ["INSERT", "SELECT"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE {table} SET hash = prev_hash", "DELETE FROM {table}", "TRUNCATE {table}"],
+)
+def test_the_application_role_cannot_change_or_remove_links(
+    deployment: Deployment, statement: str
+) -> None:
+    run_a_course(deployment.app).close()
+    table = sql.Identifier("public", LINKS_TABLE)
+    with (
+        app_connection(deployment.app) as conn,
+        pytest.raises(errors.InsufficientPrivilege, match="permission denied for table"),
+    ):
+        conn.execute(sql.SQL(statement).format(table=table))
+
+
+def test_the_application_role_appends_and_verifies_the_chain(deployment: Deployment) -> None:
+    from workflows.chain import Verifier
+
+    service = run_a_course(deployment.app)
+    try:
+        verifier = Verifier(service.recorder.require_chain_key())  # type: ignore[attr-defined]
+        assert list(service.recorder.chain_findings(verifier)) == []  # type: ignore[attr-defined]
+        assert verifier.events >= 5
+    finally:
+        service.close()

@@ -1,10 +1,11 @@
-"""The append-only PostgreSQL recorder keeps eventsourcing's recorder contract.
+"""The append-only, hash-chaining PostgreSQL recorder keeps eventsourcing's recorder contract.
 
-`AppendOnlyPostgresRecorder` replaces the library's table lock with an advisory
-lock, so the library's own application-recorder test cases are run against it,
-built exactly as the store builds it (from the store's environment): inserts and
-selects, notification ids, conflicts, and concurrent writers with no lost or
-interleaved notification ids.
+`ChainedPostgresRecorder` replaces the library's table lock with an advisory
+lock and writes each event's hash link and its aggregate's signed head in the
+insert's transaction, so the library's own application-recorder test cases are
+run against it, built exactly as the store builds it (from the store's
+environment): inserts and selects, notification ids, conflicts, and concurrent
+writers with no lost or interleaved notification ids.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 from eventsourcing.utils import Environment
 
-from cli.store import AppendOnlyPostgresRecorder
 from tests.postgres.pgtools import PgServer, server_from_environment
+from workflows.recorders import ChainedPostgresRecorder
 
 
 class TestAppendOnlyRecorderKeepsTheLibrarysContract(ApplicationRecorderTestCase[Any]):
@@ -42,7 +43,8 @@ class TestAppendOnlyRecorderKeepsTheLibrarysContract(ApplicationRecorderTestCase
         factory = InfrastructureFactory.construct(env=Environment("forloeb", env))
         self.factories.append(factory)
         recorder = factory.application_recorder()
-        assert isinstance(recorder, AppendOnlyPostgresRecorder)
+        assert isinstance(recorder, ChainedPostgresRecorder)
+        recorder.use_chain_key(b"k" * 32)
         return recorder
 
     # The library's two timing printouts are not part of the contract (benchmarks live

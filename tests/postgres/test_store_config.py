@@ -37,7 +37,7 @@ def test_the_url_selects_postgresql_and_maps_onto_eventsourcing() -> None:
     assert (env["POSTGRES_DBNAME"], env["POSTGRES_SCHEMA"]) == ("forloeb", "kommune_370")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("app", "s3cr@t")
     assert env["CREATE_TABLE"] == "no"
-    assert env["APPLICATION_RECORDER_TOPIC"] == "cli.store:AppendOnlyPostgresRecorder"
+    assert env["APPLICATION_RECORDER_TOPIC"] == "workflows.recorders:ChainedPostgresRecorder"
 
 
 def test_only_init_creates_tables_on_postgresql() -> None:

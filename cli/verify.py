@@ -1,0 +1,139 @@
+"""`forloeb verify [--all | COURSE]`: check the event log's hash chains and signed heads.
+
+Recomputes every stored event's hash from the bytes as stored, follows each
+aggregate's chain and checks its signed head (see `workflows.chain`). Each
+finding is one line naming the aggregate, the sequence number and what is
+wrong (changed, removed, inserted, reordered, head signature invalid, head
+missing, not chained); any finding exits 1. The store is read in one snapshot,
+in batches, so memory stays bounded however large the log.
+
+`forloeb verify --seal` (an admin's upgrade step, like `init`) brings the
+events of a store written before tamper evidence existed under the chain,
+once, then verifies everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import click
+
+from cli.context import AppContext, app_context
+from cli.errors import EXIT_REFUSED
+from domain.errors import CourseError, CourseNotFound
+from workflows.chain import Finding, Verifier
+
+FORMATS = ("text", "json")
+
+
+class NotChained(CourseError):
+    """The store's recorder keeps no hash chain, so there is nothing to verify."""
+
+
+@click.command("verify")
+@click.argument("course", required=False, metavar="[COURSE]")
+@click.option("--all", "every", is_flag=True, help="verify every course and citizen index")
+@click.option(
+    "--seal",
+    is_flag=True,
+    help="admin: chain the events of a store written before tamper evidence (once), "
+    "then verify everything",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="one line per finding for people, or JSON for programs",
+)
+def verify_command(course: str | None, every: bool, seal: bool, output_format: str) -> int:
+    """Check that no stored event was changed, removed, inserted or reordered (exit 1 if so)."""
+    app = app_context()
+    app.require("verify")
+    if seal and course is not None:
+        raise click.UsageError("--seal verifies every aggregate; give no COURSE")
+    if not seal and every == (course is not None):
+        raise click.UsageError("give a COURSE or --all (not both)")
+    recorder = chained_recorder(app)
+    sealed: dict[str, Any] | None = None
+    if seal:
+        app.require("init")
+        sealed = seal_store(recorder, output_format)
+    originator = None if course is None else app.service.resolve(course)
+    verifier = Verifier(recorder.require_chain_key())
+    findings = recorder.chain_findings(verifier, originator)
+    if output_format == "json":
+        found = list(findings)
+        check_found(verifier, originator)
+        emit(verifier, found, sealed)
+        count = len(found)
+    else:
+        count = 0
+        for finding in findings:  # printed as found: the log is streamed
+            click.echo(finding.line())
+            count += 1
+        check_found(verifier, originator)
+        click.echo(summary(verifier, count))
+    return EXIT_REFUSED if count else 0
+
+
+def chained_recorder(app: AppContext) -> Any:
+    """The service's recorder, which must keep the hash chain."""
+    recorder = app.service.recorder
+    if not hasattr(recorder, "chain_findings"):
+        raise NotChained(
+            f"verify: the recorder {type(recorder).__name__} keeps no hash chain; nothing to verify"
+        )
+    return recorder
+
+
+def seal_store(recorder: Any, output_format: str) -> dict[str, Any]:
+    """Seal the unchained aggregates; say what was done (text) and return it (JSON)."""
+    report = recorder.seal()
+    if output_format == "text":
+        click.echo(f"sealed {report.events} events in {report.aggregates} aggregates")
+        for line in report.skipped:
+            click.echo(f"  {line}")
+    return {"events": report.events, "aggregates": report.aggregates, "skipped": report.skipped}
+
+
+def check_found(verifier: Verifier, originator: UUID | None) -> None:
+    """A course that has neither events nor a head in the store was not found."""
+    if originator is not None and verifier.aggregates == 0:
+        raise CourseNotFound(f"course: no course {originator} in the event store")
+
+
+def summary(verifier: Verifier, findings: int) -> str:
+    """The last line: what was checked, and how many findings."""
+    checked = f"verified {verifier.events} events in {verifier.aggregates} aggregates"
+    if findings == 0:
+        return f"{checked}: no findings"
+    return f"{checked}: {findings} finding{'s' if findings != 1 else ''}"
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """A finding as plain values."""
+    return {
+        "aggregate": finding.aggregate,
+        "id": finding.originator_id,
+        "version": finding.version,
+        "kind": str(finding.kind),
+        "detail": finding.detail,
+    }
+
+
+def emit(verifier: Verifier, findings: list[Finding], sealed: dict[str, Any] | None) -> None:
+    """The result as JSON."""
+    from cli.render import emit_json
+
+    result: dict[str, Any] = {
+        "events": verifier.events,
+        "aggregates": verifier.aggregates,
+        "findings": [finding_dict(f) for f in findings],
+        "summary": summary(verifier, len(findings)),
+    }
+    if sealed is not None:
+        result["sealed"] = sealed
+    emit_json(result)
