@@ -9,25 +9,34 @@ again after each upgrade:
         forloeb init --grant-to forloeb_app
 
 Every statement is `IF NOT EXISTS` / `OR REPLACE` / GRANT, so a second run
-changes nothing and says so. `--grant-to ROLE` gives the application role
-exactly what it needs: SELECT and INSERT on the append-only tables (events,
-snapshots), full row access to derived tables (views, tracking), use of the
-sequences — and never UPDATE, DELETE or TRUNCATE on the events.
+changes nothing and says so. Without a configuration file `init` creates one
+with the acting user as admin; with one, only an admin may run it.
+`--grant-to ROLE` gives the application role exactly what it needs: SELECT and
+INSERT on the append-only tables (events, snapshots), full row access to
+derived tables (views, tracking), use of the sequences — and never UPDATE,
+DELETE or TRUNCATE on the events.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import click
 
+from cli.config import Config, UserEntry, config_path, create_config, load_config
 from cli.store import APPLICATION_NAME, EVENTS_TABLE, StoreConfig, check_reachable
 from domain.errors import CourseError
+from workflows.access import INIT, Role, authorise_action
 
-APPEND_ONLY_TABLES = (EVENTS_TABLE, f"{APPLICATION_NAME}_snapshots")
+APPEND_ONLY_TABLES = (
+    EVENTS_TABLE,
+    f"{APPLICATION_NAME}_snapshots",
+    f"{APPLICATION_NAME}_event_links",
+)
 """Tables holding the record itself: the application may read and append, nothing more."""
 
 
@@ -223,10 +232,41 @@ def _refused(store: StoreConfig, error: BaseException) -> InitRefused:
 def init_command(
     ctx: click.Context, db: str | None, database_url: str | None, grant_to: str | None
 ) -> None:
-    """Create or upgrade the store's tables; safe to run again (run as the owner role)."""
+    """Create or upgrade the store's tables; safe to run again (run as the owner role).
+
+    Creates the configuration file, with you as admin, if there is none.
+    """
     store = _chosen_store(ctx, db, database_url)
-    for line in init_store(store, grant_to).lines():
+    login = _acting_login(ctx)
+    path = config_path(store)
+    config = _authorised_config(path, login)
+    if config is not None and config.master_key_file is not None:
+        store = replace(store, master_key_file=config.master_key_file)
+    lines = init_store(store, grant_to).lines()
+    if config is None:
+        create_config(path, {login: UserEntry(role=Role.ADMIN)})
+        lines.append(f"config: created {path} with {login} as admin")
+    for line in lines:
         click.echo(line)
+
+
+def _acting_login(ctx: click.Context) -> str:
+    from cli.context import AppContext, valid_login
+    from cli.main import default_user
+
+    app = ctx.find_object(AppContext)
+    return valid_login(app.actor if app is not None else default_user())
+
+
+def _authorised_config(path: Path, login: str) -> Config | None:
+    """The existing configuration, if the acting user is an admin in it; None if there is
+    none yet."""
+    if not path.exists():
+        return None
+    config = load_config(path)
+    directory = config.directory
+    authorise_action(directory, directory.user(login), INIT)
+    return config
 
 
 def _chosen_store(ctx: click.Context, db: str | None, database_url: str | None) -> StoreConfig:
@@ -237,5 +277,5 @@ def _chosen_store(ctx: click.Context, db: str | None, database_url: str | None) 
 
     app = ctx.find_object(AppContext)
     if app is not None:
-        return app.store
+        return app.chosen_store
     return StoreConfig.from_options(None, None)

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from cli.context import app_context
+from cli.context import AppContext, app_context
 from cli.outcomes import DATE
-from cli.render import console, emit_json, format_option, short_id, table
-from domain.values import mask_cpr
+from cli.render import console, emit_json, format_option, masked_cpr, short_id, table
+from workflows.access import CASELOAD, DUE, NotAllowed
 from workflows.commands import today
 
 if TYPE_CHECKING:
@@ -71,7 +71,17 @@ def due_dict(item: DueItem, cprs: dict[str, str]) -> dict[str, Any]:
 
 def masked_cprs(views: Views) -> dict[str, str]:
     """Every course's citizen, masked, by course id."""
-    return {str(row.course_id): mask_cpr(row.cpr) for row in views.course_list.list_courses()}
+    return {str(row.course_id): masked_cpr(row.cpr) for row in views.course_list.list_courses()}
+
+
+def in_scope(app: AppContext, action: str, consultant: str | None) -> None:
+    """Refuse unless the user may see caseloads at all, and this consultant's if named."""
+    app.require(action)
+    if consultant is not None and not app.sees(consultant):
+        raise NotAllowed(
+            f"as {app.user.describe()}: may not see the courses of {consultant}; "
+            "you see your own (a team lead: the team's)"
+        )
 
 
 def next_due(items: list[DueItem]) -> dict[str, DueItem]:
@@ -221,9 +231,15 @@ def caseload_command(
     """Each resource consultant's open courses against the target of 25, and what is overdue."""
     from projections.caseload import TARGET_CASELOAD
 
+    app = app_context()
+    in_scope(app, CASELOAD, consultant)
     day = _day(as_of)
-    views = app_context().caught_up_views()
-    loads = views.caseload.caseload(day, consultant, programme)
+    views = app.caught_up_views()
+    loads = [
+        load
+        for load in views.caseload.caseload(day, consultant, programme)
+        if app.sees(load.consultant)
+    ]
     due = views.caseload.due(day, consultant, programme, within_days=LOOK_AHEAD_DAYS)
     cprs = masked_cprs(views)
     report = {
@@ -262,9 +278,15 @@ def due_command(
     output_format: str,
 ) -> None:
     """What needs doing: measurements, network meetings and praktik ends, most overdue first."""
+    app = app_context()
+    in_scope(app, DUE, consultant)
     day = _day(as_of)
-    views = app_context().caught_up_views()
-    items = views.caseload.due(day, consultant, programme, within_days=within_days)
+    views = app.caught_up_views()
+    items = [
+        item
+        for item in views.caseload.due(day, consultant, programme, within_days=within_days)
+        if app.sees(item.consultant)
+    ]
     cprs = masked_cprs(views)
     rows = [due_dict(item, cprs) for item in items]
     if output_format == "json":

@@ -1,12 +1,15 @@
 """The command line's context: who is working, on which store, opened only when needed.
 
 Nothing here touches the database until a command asks for the service or
-the views, so `forloeb --help` stays instant and side-effect free.
+the views, so `forloeb --help` stays instant and side-effect free. Nobody the
+configuration does not know opens the store; each command asks `require` for
+its action, and the service asks the access policy before every course command.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -16,8 +19,10 @@ import click
 from domain.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from cli.config import Config
     from cli.store import StoreConfig
     from projections.catalog import Views
+    from workflows.access import Directory, User
     from workflows.service import CourseService
 
 
@@ -29,24 +34,70 @@ class AppContext:
     db: str | None = None
     database_url: str | None = None
     _store: StoreConfig | None = field(default=None, repr=False)
+    _config: Config | None = field(default=None, repr=False)
+    _user: User | None = field(default=None, repr=False)
     _service: CourseService | None = field(default=None, repr=False)
     _views: Views | None = field(default=None, repr=False)
 
     @property
-    def store(self) -> StoreConfig:
-        """The chosen event store."""
-        if self._store is None:
-            from cli.store import StoreConfig
+    def chosen_store(self) -> StoreConfig:
+        """The event store the options name, before the configuration is read."""
+        from cli.store import StoreConfig
 
-            self._store = StoreConfig.from_options(self.db, self.database_url)
+        return StoreConfig.from_options(self.db, self.database_url)
+
+    @property
+    def store(self) -> StoreConfig:
+        """The chosen event store, with the master key file the configuration names."""
+        if self._store is None:
+            store = self.chosen_store
+            key_file = self.config.master_key_file
+            if key_file is not None:
+                store = replace(store, master_key_file=key_file)
+            self._store = store
         return self._store
+
+    @property
+    def config_path(self) -> Path:
+        """Where the configuration file is (FORLOEB_CONFIG, else beside the store)."""
+        from cli.config import config_path
+
+        return config_path(self.chosen_store)
+
+    @property
+    def config(self) -> Config:
+        """The configuration file, read and validated on first use."""
+        if self._config is None:
+            from cli.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def directory(self) -> Directory:
+        """The known users."""
+        return self.config.directory
+
+    @property
+    def login(self) -> str:
+        """The acting login, checked to be a valid user name (exit 2 if not)."""
+        return valid_login(self.actor)
+
+    @property
+    def user(self) -> User:
+        """The acting user; refused (exit 1) if the configuration does not know them."""
+        if self._user is None:
+            self._user = self.directory.user(self.login)
+        return self._user
 
     @property
     def service(self) -> CourseService:
         """The course service on the store, opened on first use."""
         if self._service is None:
+            from workflows.access import authorise_command
             from workflows.service import CourseService
 
+            _ = self.user  # nobody unknown opens the store
             if self.store.sqlite_path is not None:
                 check_sqlite_path(self.store.sqlite_path)
             try:
@@ -60,6 +111,7 @@ class AppContext:
                 check_ready(self.store)
             self._service = CourseService(env=env)
             self._service.course_finder = self._find_by_prefix
+            self._service.authorise = partial(authorise_command, self.directory)
         return self._service
 
     @property
@@ -77,10 +129,28 @@ class AppContext:
         views.catch_up()
         return views
 
-    def require(self, action: str, course_id: UUID | None = None) -> None:
+    def require(
+        self, action: str, course_id: UUID | None = None, *, purpose: str | None = None
+    ) -> None:
         """Refuse (one line, exit 1, nothing written) unless the acting user may do
         `action` (e.g. "audit", "verify", "citizen.export", "citizen.erase"),
-        on `course_id` when the permission depends on the course."""
+        on `course_id` when the permission depends on the course. An auditor's read
+        of one citizen's record (show, audit, citizen.export) needs a `purpose`."""
+        from workflows.access import authorise_action
+
+        user = self.user
+        course = self.service.get_course(course_id) if course_id is not None else None
+        authorise_action(self.directory, user, action, course=course, purpose=purpose)
+
+    def may(self, action: str) -> bool:
+        """Whether the acting user's role allows the action at all (no refusal)."""
+        from workflows.access import may
+
+        return may(self.user, action)
+
+    def sees(self, consultant: str | None) -> bool:
+        """Whether the acting user may read a course held by this consultant."""
+        return self.directory.sees(self.user, consultant)
 
     def _find_by_prefix(self, prefix: str) -> list[UUID]:
         return self.caught_up_views().course_list.find_by_prefix(prefix)
@@ -109,6 +179,20 @@ def check_sqlite_path(path: Path) -> None:
         with path.open("rb") as f:
             if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
                 raise InvalidInput("db", f"{path} is not a SQLite database")
+
+
+def valid_login(login: str) -> str:
+    """The login if it is a valid user name; InvalidInput naming `actor` if not."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from domain.validation import first_error
+    from domain.values import Name
+
+    try:
+        TypeAdapter(Name).validate_python(login)
+    except ValidationError as e:
+        raise InvalidInput("actor", first_error(e)[1]) from None
+    return login
 
 
 def app_context() -> AppContext:

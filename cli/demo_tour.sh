@@ -2,6 +2,8 @@
 # The demo tour `make demo` runs: load the demo cohort, then show what each kind of user
 # sees, as of the cohort's data pull date. Usage: cli/demo_tour.sh [PATH/TO/forloeb]
 # (the store and the user come from FORLOEB_DB and FORLOEB_USER, as for any command).
+# `forloeb demo` creates the store's configuration (forloeb.toml beside it) with the demo
+# users; each step below runs as the user whose view it shows.
 set -eu
 
 forloeb=${1:-forloeb}
@@ -14,12 +16,16 @@ run() {
 }
 
 run demo
-run caseload --as-of "$as_of"
-run due --as-of "$as_of"
-run outcomes --programme "$programme" --as-of "$as_of"
-course=$("$forloeb" courses --state exited_planned --format json |
-    sed -n '/"course_id"/{s/.*: "\(.*\)".*/\1/p;q;}')
-# A caseworker types in a paper note late and corrects it; the audit shows both.
-run --as consultant-4 correct "$course" --version 3 --set "note=first talk at the library" \
+# The team lead sees the team's caseload and what is overdue.
+run --as teamlead caseload --as-of "$as_of"
+run --as teamlead due --as-of "$as_of"
+# The evaluator sees the outcome tables (pseudonymised, no CPR numbers, no free text).
+run --as evaluator outcomes --programme "$programme" --as-of "$as_of"
+courses=$("$forloeb" --as auditor courses --state exited_planned --format json)
+course=$(printf '%s\n' "$courses" | sed -n '/"course_id"/{s/.*: "\(.*\)".*/\1/p;q;}')
+consultant=$(printf '%s\n' "$courses" | sed -n '/"consultant"/{s/.*: "\(.*\)".*/\1/p;q;}')
+# The course's consultant types in a paper note late and corrects it; the audit shows both.
+run --as "$consultant" correct "$course" --version 3 --set "note=first talk at the library" \
     --reason "note typed in from the paper journal"
-run audit "$course"
+# The auditor reads the citizen's whole history, saying why (the read itself is recorded).
+run --as auditor audit "$course" --purpose "demo: checking the correction"

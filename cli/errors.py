@@ -1,13 +1,19 @@
 """Errors become exit codes in one place, each as one line on stderr.
 
 Bad input (InvalidInput, click usage errors) exits 2, a refused command
-(CourseError) exits 1, anything unexpected exits 3 with the trace written to
-a log file, never to the screen.
+(CourseError, a refusal by the access policy among them) exits 1, anything
+unexpected exits 3 with the trace written to a log file, never to the screen.
+
+Neither the screen nor the log gets personal data: a CPR number in an error
+line is masked (DDMMYY-xxxx), and the log keeps the trace's frames and
+exception types but not the messages of exceptions that may quote input
+(notes and other free text), only those of the storage and the system.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -30,11 +36,51 @@ def error_log_path() -> Path:
     return Path(state_home) / "forloeb" / "errors.log"
 
 
+_CPR = re.compile(r"(?<!\w)(\d{6})-?(\d{4})(?!\w)")
+"""A CPR number, with or without its dash, standing on its own."""
+
+
+def mask_cprs(text: str) -> str:
+    """The text with every CPR-shaped number masked: 010190-1234 → 010190-xxxx."""
+    return _CPR.sub(lambda match: f"{match.group(1)}-xxxx", text)
+
+
+SAFE_MESSAGE_MODULES = ("sqlite3", "psycopg", "eventsourcing.persistence", "eventsourcing.sqlite",
+                        "eventsourcing.postgres")  # fmt: skip
+"""Exceptions from these modules describe the storage, not what was typed."""
+SAFE_MESSAGE_TYPES = (OSError, ImportError, MemoryError, RecursionError, NotImplementedError)
+
+
+WITHHELD = "(message withheld: may quote input)"
+
+
+def _message_is_safe(error: BaseException) -> bool:
+    module = type(error).__module__
+    return isinstance(error, SAFE_MESSAGE_TYPES) or module.startswith(SAFE_MESSAGE_MODULES)
+
+
+def scrubbed_trace(error: BaseException) -> str:
+    """The trace of an error and its causes: frames and types; a message only when it
+    cannot quote input, and CPR numbers masked even then."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        name = f"{type(current).__module__}.{type(current).__qualname__}"
+        message = str(current) if _message_is_safe(current) else WITHHELD
+        frames = "".join(traceback.format_tb(current.__traceback__))
+        parts.append(f"Traceback (most recent call last):\n{frames}{name}: {mask_cprs(message)}\n")
+        current = current.__cause__ or current.__context__
+    return "\nwhich was raised while handling:\n\n".join(parts)
+
+
 def write_trace(error: BaseException) -> Path:
-    """Append the error's trace to the log (a temp file if the log is not writable)."""
+    """Append the error's scrubbed trace to the log (a temp file if the log is not
+    writable)."""
     entry = (
         f"--- {datetime.now(UTC).isoformat(timespec='seconds')} "
-        f"pid {os.getpid()}\n{''.join(traceback.format_exception(error))}\n"
+        f"pid {os.getpid()}\n{scrubbed_trace(error)}\n"
     )
     for path in (error_log_path(), Path(tempfile.gettempdir()) / "forloeb-errors.log"):
         try:
@@ -52,8 +98,8 @@ MAX_ERROR_LENGTH = 400
 
 
 def fail(message: str, code: int) -> int:
-    """Print one error line on stderr; the exit code to use."""
-    line = " ".join(message.split())
+    """Print one error line on stderr (CPR numbers masked); the exit code to use."""
+    line = mask_cprs(" ".join(message.split()))
     if len(line) > MAX_ERROR_LENGTH:
         line = line[: MAX_ERROR_LENGTH - 1] + "…"
     click.echo(f"error: {line}", err=True)

@@ -14,6 +14,7 @@ from cli.context import app_context
 from cli.importer import ImportReport, import_lines
 from cli.render import emit_json, format_option
 from domain.errors import InvalidInput
+from workflows.access import IMPORT
 
 SHOWN_REFUSALS = 50
 
@@ -71,6 +72,7 @@ def import_command(file: str, output_format: str) -> None:
     skipped. Exit 1 if any line was refused, 2 if the file is not JSONL at all.
     """
     app = app_context()
+    app.require(IMPORT)
     lines = read_lines(file)
     total = sum(1 for line in lines if line.strip())
     with progress_bar(total) as advance:

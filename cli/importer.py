@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from cli.errors import mask_cprs
 from cli.vocabulary import command_from_line, reason
 from domain.errors import CourseError
 from workflows.commands import Command, CourseCommand, Refer
@@ -149,7 +150,7 @@ def _batches(parsed: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
 
 def _record(report: ImportReport, number: int, result: Outcome | CourseError) -> None:
     if isinstance(result, CourseError):
-        report.refused.append(Refusal(number, reason(result)))
+        report.refused.append(Refusal(number, mask_cprs(reason(result))))
     elif result.skipped:
         report.skipped += 1
     else:

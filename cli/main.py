@@ -13,6 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from functools import cache
+from importlib.util import find_spec
 from typing import Any
 
 import click
@@ -34,8 +35,17 @@ READ_AND_ADMIN_COMMANDS: dict[str, str] = {
     "due": "cli.caseload:due_command",
     "audit": "cli.audit:audit_command",
     "projections": "cli.projections_cmd:projections_group",
+    "users": "cli.users:users_group",
+    "verify": "cli.verify:verify_command",
+    "citizen": "cli.citizen:citizen_group",
 }
 """Commands imported only when they run (or --help lists them): start-up stays short."""
+
+
+@cache
+def _installed(target: str) -> bool:
+    """Whether the command's module exists (commands land one module at a time)."""
+    return find_spec(target.partition(":")[0]) is not None
 
 
 @cache
@@ -67,12 +77,13 @@ class ForloebGroup(click.Group):
     exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*READ_AND_ADMIN_COMMANDS, *write_commands(), *self.commands})
+        lazy = {name for name, target in READ_AND_ADMIN_COMMANDS.items() if _installed(target)}
+        return sorted({*lazy, *write_commands(), *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
-        if cmd_name in READ_AND_ADMIN_COMMANDS:
+        if cmd_name in READ_AND_ADMIN_COMMANDS and _installed(READ_AND_ADMIN_COMMANDS[cmd_name]):
             return _load(READ_AND_ADMIN_COMMANDS[cmd_name])
         return write_commands().get(cmd_name)
 
@@ -107,7 +118,8 @@ class ForloebGroup(click.Group):
     default=default_user,
     show_default="the OS user",
     metavar="USER",
-    help="who is working (recorded on every event) [env FORLOEB_USER]",
+    help="who is working (recorded on every event; a user in the configuration) "
+    "[env FORLOEB_USER]",
 )
 @click.option(
     "--db",
@@ -124,7 +136,11 @@ class ForloebGroup(click.Group):
 @click.version_option(package_name="forloeb")
 @click.pass_context
 def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | None) -> None:
-    """Citizen courses (borgerforløb): record what happens, see where each course stands."""
+    """Citizen courses (borgerforløb): record what happens, see where each course stands.
+
+    Who may do what is set in the configuration file (FORLOEB_CONFIG, else
+    forloeb.toml beside the store); `forloeb init` creates it with you as admin.
+    """
     app = AppContext(actor=actor, db=db, database_url=database_url)
     ctx.obj = app
     ctx.call_on_close(app.close)

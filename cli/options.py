@@ -78,7 +78,7 @@ def parse_value(text: str, field: str = "value") -> Any:
     try:
         return json.loads(text)
     except RecursionError:
-        raise InvalidInput(field, f"{text[:40]}… is nested too deeply") from None
+        raise InvalidInput(field, "a value is nested too deeply") from None
     except ValueError:
         return text
 
@@ -90,11 +90,19 @@ def parse_pairs(field: str, occurrences: tuple[str, ...]) -> dict[str, Any]:
         for pair in _PAIR_SEPARATOR.split(occurrence):
             key, sep, value = pair.partition("=")
             if not sep or not key.strip():
-                raise InvalidInput(field, f"{pair!r} is not key=value")
+                raise InvalidInput(field, f"{_quoted_path(pair)} is not key=value")
             if key.strip() in pairs:
                 raise InvalidInput(field, f"{key.strip()} is given twice")
             pairs[key.strip()] = parse_value(value.strip(), field)
     return pairs
+
+
+_FIELD_PATH = re.compile(r"^[\w.]{1,40}$")
+
+
+def _quoted_path(item: str) -> str:
+    """An item quoted in an error only if it looks like a field path (never free text)."""
+    return repr(item) if _FIELD_PATH.match(item.strip()) else "an item"
 
 
 def _help(info: FieldInfo) -> str:

@@ -23,6 +23,7 @@ from cli.context import app_context
 from cli.render import console, emit_json, table
 from domain.course import LOCAL_TIME
 from domain.errors import InvalidInput
+from workflows.access import EXPORT, OUTCOMES
 from workflows.commands import today
 
 if TYPE_CHECKING:
@@ -156,6 +157,7 @@ def outcomes_command(
     5.4, 6.5, 6.6; goals; follow-up)."""
     from projections.outcomes_tables import build_report
 
+    app_context().require(OUTCOMES)
     about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
     tables = build_report(courses).shown(suppress_below)
     about["suppress_below"] = suppress_below
@@ -222,6 +224,7 @@ def export_command(
         write_export,
     )
 
+    app_context().require(EXPORT)
     try:
         file_format(out)
     except ValueError as e:

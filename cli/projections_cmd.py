@@ -41,6 +41,7 @@ from cli.context import app_context
 from cli.errors import EXIT_INTERRUPTED
 from cli.render import console, emit_json, format_option, table
 from domain.errors import InvalidInput
+from workflows.access import PROJECTIONS_REBUILD, PROJECTIONS_RUN, PROJECTIONS_STATUS
 
 if TYPE_CHECKING:
     from projections.catalog import Views, ViewStatus
@@ -72,7 +73,9 @@ def projections_group() -> None:
 @format_option
 def status_command(output_format: str) -> None:
     """Each view's position against the head of the event log (does not catch up)."""
-    rows = [status_dict(s) for s in app_context().views.status()]
+    app = app_context()
+    app.require(PROJECTIONS_STATUS)
+    rows = [status_dict(s) for s in app.views.status()]
     if output_format == "json":
         emit_json(rows)
         return
@@ -131,7 +134,9 @@ def rebuild_command(name: str | None) -> None:
 
     Interrupted (Ctrl-C), a rebuild keeps what it has done; run it again to continue.
     """
-    views = app_context().views
+    app = app_context()
+    app.require(PROJECTIONS_REBUILD)
+    views = app.views
     names = _views_named(views, name)
     out = console()
     before = {s.name: s for s in views.status() if s.name in names}
@@ -213,6 +218,7 @@ def _now() -> str:
 def run_command(interval: float, once: bool) -> None:
     """Follow the event log and keep every view caught up, until Ctrl-C or SIGTERM."""
     app = app_context()
+    app.require(PROJECTIONS_RUN)
     views = app.views
     stop = _Stop()
     if not once:

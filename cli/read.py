@@ -8,11 +8,12 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from cli.context import app_context
-from cli.render import console, emit_json, format_option, short_id, table
+from cli.render import console, emit_json, format_option, masked_cpr, short_id, table
 from domain.errors import InvalidInput
 from domain.validation import first_error
-from domain.values import CourseState, Cpr, mask_cpr
+from domain.values import CourseState, Cpr
 from workflows import diagram
+from workflows.access import COURSES
 
 if TYPE_CHECKING:
     from projections.course_list import CourseRow
@@ -22,7 +23,7 @@ def row_dict(row: CourseRow) -> dict[str, Any]:
     """A course-list row as plain values, CPR masked."""
     return {
         "course_id": str(row.course_id),
-        "cpr": mask_cpr(row.cpr),
+        "cpr": masked_cpr(row.cpr),
         "programme": row.programme,
         "state": CourseState(row.state).value,
         "state_since": row.state_since.isoformat(),
@@ -55,14 +56,19 @@ def courses_command(
     programme: str | None,
     output_format: str,
 ) -> None:
-    """List courses, newest referral last, with optional filters."""
-    views = app_context().caught_up_views()
+    """List courses, newest referral last, with optional filters.
+
+    A consultant sees their own courses, a team lead their team's; CPR numbers
+    are masked.
+    """
+    app = app_context()
+    app.require(COURSES)
+    views = app.caught_up_views()
     found = views.course_list.list_courses(
         cpr=_normalised_cpr(cpr), consultant=consultant, state=state, programme=programme
     )
-    rows = sorted(
-        (row_dict(row) for row in found), key=lambda r: (r["referred_on"], r["course_id"])
-    )
+    visible = [row_dict(row) for row in found if app.sees(row.consultant)]
+    rows = sorted(visible, key=lambda r: (r["referred_on"], r["course_id"]))
     if output_format == "json":
         emit_json(rows)
         return

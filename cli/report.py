@@ -8,6 +8,7 @@ need matplotlib, imported only when the command runs.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,21 @@ import click
 
 from cli.context import app_context
 from cli.outcomes import cohort_options, read_courses
+from workflows.access import REPORT, REPORT_CASELOAD
+
+CASELOAD_SECTIONS = ("caseload", "overdue")
+"""The report's sections about consultants' workloads, left out for evaluators."""
+_CASELOAD_CARD = re.compile(
+    r'<div class="card[^"]*"><div class="value">[^<]*</div>'
+    r'<div class="label">consultants over the target[^<]*</div></div>'
+)
+
+
+def without_caseload(html: str) -> str:
+    """The report without its caseload and due sections (and their key-figure card)."""
+    for name in CASELOAD_SECTIONS:
+        html = re.sub(rf'<section id="{name}">.*?</section>\n?', "", html, flags=re.DOTALL)
+    return _CASELOAD_CARD.sub("", html)
 
 
 def _cohort_text(cohort: dict[str, object]) -> str:
@@ -51,8 +67,11 @@ def report_command(
 
     Status funnel, outcomes against the targets, health and WHO-5, forms,
     network meetings, caseload per consultant and overdue items. No CPR
-    numbers or free text, so the file can be sent on.
+    numbers or free text, so the file can be sent on. An evaluator's report
+    leaves out the caseload and overdue sections.
     """
+    app = app_context()
+    app.require(REPORT)
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -66,7 +85,7 @@ def report_command(
 
     about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
     day = about["as_of"]
-    caseload = app_context().views.caseload
+    caseload = app.views.caseload
     operations = operations_report(
         caseload.caseload(day, programme=programme), caseload.due(day, programme=programme)
     )
@@ -81,5 +100,8 @@ def report_command(
         target_caseload=TARGET_CASELOAD,
         generated=datetime.now().astimezone(),
     )
-    out.write_text(render_page(page), encoding="utf-8")
+    html = render_page(page)
+    if not app.may(REPORT_CASELOAD):
+        html = without_caseload(html)
+    out.write_text(html, encoding="utf-8")
     click.echo(f"report on {programme} as of {day} written to {out}")

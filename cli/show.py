@@ -10,10 +10,10 @@ from rich.console import Group
 from rich.text import Text
 
 from cli.context import app_context
-from cli.render import console, emit_json, format_option, table
+from cli.render import console, emit_json, format_option, masked_cpr, table
 from domain.course import LOCAL_TIME, Course
 from domain.events import Corrected, CourseEvent, MeasurementRecorded
-from domain.values import mask_cpr
+from workflows.access import SHOW
 from workflows.commands import command_for
 from workflows.service import CourseService
 
@@ -30,6 +30,8 @@ def _compact(value: Any, prefix: str = "") -> list[str]:
         return items
     if value in (None, "", [], {}):
         return []
+    if prefix.rstrip(".").rsplit(".", 1)[-1] == "cpr" and isinstance(value, str):
+        value = masked_cpr(value)  # a correction of the CPR shows it masked, like the course
     shown = ",".join(str(v) for v in value) if isinstance(value, list) else value
     return [f"{prefix.rstrip('.')}={shown}"]
 
@@ -99,7 +101,7 @@ def course_facts(course: Course) -> dict[str, Any]:
     """The course's current facts, CPR masked."""
     return {
         "course_id": str(course.id),
-        "cpr": mask_cpr(course.cpr),
+        "cpr": masked_cpr(course.cpr),
         "programme": course.programme,
         "state": course.state.value,
         "state_since": course.state_since.isoformat(),
@@ -155,11 +157,24 @@ def render_course(report: dict[str, Any]) -> Group:
 
 @click.command("show")
 @click.argument("course")
+@click.option(
+    "--purpose",
+    metavar="TEXT",
+    help="why you read this citizen's record (recorded; auditors must give one)",
+)
 @format_option
-def show_command(course: str, output_format: str) -> None:
-    """Show a course: its facts, the allowed next moves and its full event history."""
+def show_command(course: str, purpose: str | None, output_format: str) -> None:
+    """Show a course: its facts, the allowed next moves and its full event history.
+
+    Every show is recorded as a read of the citizen's record: who, when, and the
+    purpose given. The CPR number is shown masked (DDMMYY-xxxx).
+    """
     app = app_context()
+    app.require(SHOW, purpose=purpose)
     course_id = app.service.resolve(course)
+    app.require(SHOW, course_id, purpose=purpose)
+    app.service.record_read(course_id, actor=app.actor, what="show", purpose=purpose or None)
+    app.caught_up_views()  # the read is a write too: leave the views caught up
     report = course_report(app.service, course_id)
     if output_format == "json":
         emit_json(report)

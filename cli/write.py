@@ -58,7 +58,12 @@ def outcome_dict(outcome: Outcome, state: str) -> dict[str, Any]:
 
 
 def run_write(app: AppContext, command: Command, output_format: str) -> None:
-    """Execute a command, catch the views up, print the confirmation."""
+    """Execute a command, catch the views up, print the confirmation.
+
+    The acting user's role is checked first; the service checks the course
+    (its consultant, its state) before deciding anything.
+    """
+    app.require(command.name)
     outcome = app.service.execute(command, app.actor)
     app.caught_up_views()
     state = app.service.get_course(outcome.course_id).state.value

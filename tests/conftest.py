@@ -41,6 +41,36 @@ TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
 os.environ.setdefault("FORLOEB_MASTER_KEY", TEST_MASTER_KEY)
 
 
+TEST_ADMINS = (
+    "anna", "bo", "mette", "demo", "tester", "evaluator", "o'brien", "bench",
+    "user0", "user1", "user2", "user3",
+)  # fmt: skip
+"""The users the tests written before access control act as: admins, who may do anything,
+so those tests keep their meaning. Tests about access use a configuration of their own."""
+
+
+def _write_test_config() -> str:
+    """A configuration file naming TEST_ADMINS and the OS user as admins (removed at exit)."""
+    import atexit
+    import getpass
+    import shutil
+    import tempfile
+
+    from cli.config import UserEntry, create_config
+    from workflows.access import Role
+
+    folder = Path(tempfile.mkdtemp(prefix="forloeb-test-config-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "forloeb.toml"
+    admins = dict.fromkeys([*TEST_ADMINS, getpass.getuser()], UserEntry(role=Role.ADMIN))
+    create_config(path, admins)
+    return str(path)
+
+
+os.environ["FORLOEB_CONFIG"] = _write_test_config()
+"""Every command in the tests (and every process they start) reads this configuration."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker the PostgreSQL half of the suite carries."""
     config.addinivalue_line("markers", "postgres: runs against the PostgreSQL test server")

@@ -257,7 +257,7 @@ def test_due_within_days_adds_what_comes_next(
 def test_audit_shows_the_full_cpr_and_the_correction_beside_what_it_corrects(
     run: Run, clinic_history: dict[str, str]
 ) -> None:
-    result = run("audit", CPR)
+    result = run("audit", CPR, "--purpose", "test")
 
     assert result.exit_code == 0, result.output
     assert "citizen     010190-1234  (shown in full: audit view)" in result.stdout
@@ -273,7 +273,7 @@ def test_audit_shows_the_full_cpr_and_the_correction_beside_what_it_corrects(
 def test_audit_as_json_for_machine_checking(
     run_json: Callable[..., Any], clinic_history: dict[str, str]
 ) -> None:
-    report = run_json("audit", CPR)
+    report = run_json("audit", CPR, "--purpose", "test")
 
     assert report["cpr"] == "010190-1234"
     assert report["courses"] == [{"course_id": clinic_history["measured"], "programme": "pva"}]
@@ -311,8 +311,8 @@ def test_a_retracted_entry_stays_in_the_audit_trail_marked_as_retracted(
         ("correct", referred, "--version", "2", "--retract", "--reason", "wrong citizen"),
     )
 
-    entries = run_json("audit", CPR)["entries"]
-    text = run("audit", CPR).stdout
+    entries = run_json("audit", CPR, "--purpose", "test")["entries"]
+    text = run("audit", CPR, "--purpose", "test").stdout
 
     session = entries[1]
     assert (session["event"], session["retracted"], session["corrected_by"]) == (
@@ -330,10 +330,10 @@ def test_audit_covers_all_the_citizens_courses_whichever_is_named(
                  "--occurred-on", "2019-02-01"))  # fmt: skip
     again = refer(run, CPR, on="2019-03-01")
 
-    by_cpr = run_json("audit", CPR)
-    by_old_course = run_json("audit", referred[:8])
+    by_cpr = run_json("audit", CPR, "--purpose", "test")
+    by_old_course = run_json("audit", referred[:8], "--purpose", "test")
 
-    assert by_cpr == by_old_course
+    assert {**by_cpr, "reads": None} == {**by_old_course, "reads": None}  # each read is logged
     assert [c["course_id"] for c in by_cpr["courses"]] == [referred, again]
     assert [(e["course_id"], e["event"]) for e in by_cpr["entries"]] == [
         (referred, "Referred"), (referred, "ExitedUnplanned"), (again, "Referred"),
@@ -341,12 +341,13 @@ def test_audit_covers_all_the_citizens_courses_whichever_is_named(
 
 
 def test_audit_of_an_unknown_citizen_is_refused(run: Run, referred: str) -> None:
-    unknown = run("audit", "050505-0505")
-    invalid = run("audit", "320190-1234")
+    unknown = run("audit", "050505-0505", "--purpose", "test")
+    invalid = run("audit", "320190-1234", "--purpose", "test")
 
     assert unknown.exit_code == 1
     assert unknown.stderr.strip() == (
-        "error: citizen: no course was ever recorded for this CPR number"
+        "error: citizen: no citizen with this CPR number "
+        "(an erased citizen is found by a course id)"
     )
     assert invalid.exit_code == 2 and invalid.stderr.startswith("error: citizen: ")
 
@@ -484,6 +485,7 @@ def test_the_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     forloeb = Path(sys.executable).parent / "forloeb"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
     env |= {"FORLOEB_DB": str(tmp_path / "w.sqlite"), "FORLOEB_USER": "anna",
+            "FORLOEB_CONFIG": os.environ["FORLOEB_CONFIG"],
             "XDG_STATE_HOME": str(tmp_path / "state")}  # fmt: skip
     worker = subprocess.Popen(
         [str(forloeb), "projections", "run", "--interval", "0.1"],
@@ -520,6 +522,7 @@ def test_the_demo_tour_shows_caseload_outcomes_and_one_audit_trail(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "caseload as of 2019-04-15: 77 open courses, 4 consultants" in out
-    assert "$ forloeb due --as-of 2019-04-15" in out
+    assert "$ forloeb --as teamlead due --as-of 2019-04-15" in out
+    assert f"config: created {tmp_path / 'forloeb.toml'} with the demo users" in out
     assert "Course status (VIVE table 5.1)" in out
     assert "(shown in full: audit view)" in out and "ExitedPlanned" in out

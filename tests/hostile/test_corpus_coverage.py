@@ -22,7 +22,7 @@ CASES = load_cases()
 CATEGORIES = {
     "invalid_cpr", "dates", "refused_moves", "measurement_values", "hours", "vocabulary",
     "course_refs", "over_long", "control_characters", "sql_shell", "legitimate_text",
-    "import_malformed", "import_types", "import_huge", "store_paths",
+    "import_malformed", "import_types", "import_huge", "store_paths", "access",
 }
 ATTACKS = {"\x00": "NUL", "\x1b": "ESC", "\r": "CR", "\x07": "BEL"}
 

@@ -167,6 +167,8 @@ def test_the_installed_command_answers_hostile_input_without_a_trace(
     if case.is_import:
         (tmp_path / "input.jsonl").write_bytes(case.file_body(values))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
+    for inherited in ("FORLOEB_CONFIG", "FORLOEB_MASTER_KEY"):  # the tests' users and key
+        env[inherited] = os.environ[inherited]
     env["XDG_STATE_HOME"] = str(hostile_store.state_home)
     before = hostile_store.snapshot()
 

@@ -1,0 +1,214 @@
+"""The configuration file: who the users are, their roles, and where the master key is.
+
+One TOML file, validated with pydantic:
+
+    [keys]
+    master_key_file = "forloeb.key"     # relative to this file's folder
+
+    [users.kim]
+    role = "consultant"                 # consultant, caseworker, team_lead,
+    name = "Kim Larsen"                 # auditor, evaluator or admin
+    team = "nord"                       # name: as courses name the consultant
+
+Its path is FORLOEB_CONFIG, else `forloeb.toml` beside the SQLite store (for a
+PostgreSQL store, `./forloeb.toml`). `forloeb init` creates it with the acting
+user as admin; `forloeb users` changes it. Whoever can write this file can make
+themselves admin: keep it writable by the administrators only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from domain.errors import CourseError, InvalidInput
+from domain.validation import first_error
+from domain.values import Name
+from workflows.access import Directory, Role, User
+
+if TYPE_CHECKING:
+    from cli.store import StoreConfig
+
+CONFIG_ENV = "FORLOEB_CONFIG"
+CONFIG_NAME = "forloeb.toml"
+Login = Annotated[Name, Field(description="the login forloeb knows the user by")]
+
+
+class NoConfig(CourseError):
+    """There is no configuration file; `forloeb init` creates one."""
+
+
+class UserEntry(BaseModel):
+    """One `[users.LOGIN]` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Role
+    name: Name | None = None
+    team: Name | None = None
+
+
+class Keys(BaseModel):
+    """The `[keys]` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    master_key_file: str | None = Field(default=None, min_length=1)
+
+
+class ConfigFile(BaseModel):
+    """The whole file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    users: dict[Login, UserEntry] = Field(default_factory=dict)
+    keys: Keys = Field(default_factory=Keys)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConfigFile:
+        named: dict[str, str] = {}
+        for login, entry in self.users.items():
+            if entry.role is Role.TEAM_LEAD and entry.team is None:
+                raise ValueError(f"users.{login}.team: a team lead needs a team")
+            if entry.role is Role.CONSULTANT:
+                name = entry.name or login
+                if name in named:
+                    raise ValueError(
+                        f"users.{login}.name: {name} is already the consultant {named[name]}"
+                    )
+                named[name] = login
+        return self
+
+    def directory(self) -> Directory:
+        """The users as the access policy knows them."""
+        return Directory.of(
+            User(login, entry.role, entry.name or login, entry.team)
+            for login, entry in self.users.items()
+        )
+
+
+class Config:
+    """A configuration file read from `path`."""
+
+    def __init__(self, path: Path, content: ConfigFile) -> None:
+        self.path = path
+        self.content = content
+
+    @cached_property
+    def directory(self) -> Directory:
+        """The known users."""
+        return self.content.directory()
+
+    @property
+    def master_key_file(self) -> Path | None:
+        """The master key file named in `[keys]`, relative to the file's folder."""
+        named = self.content.keys.master_key_file
+        if named is None:
+            return None
+        return (self.path.parent / Path(named).expanduser()).resolve()
+
+
+def config_path(store: StoreConfig) -> Path:
+    """FORLOEB_CONFIG, else forloeb.toml beside the SQLite store, else ./forloeb.toml."""
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        return Path(named).expanduser()
+    if store.sqlite_path is not None:
+        return store.sqlite_path.parent / CONFIG_NAME
+    return Path(CONFIG_NAME)
+
+
+def load_config(path: Path) -> Config:
+    """The validated configuration; NoConfig (exit 1) if missing, InvalidInput (exit 2) if
+    it is not valid TOML or an entry is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NoConfig(
+            f"config: no configuration at {path}; run `forloeb init` to create one with "
+            "you as admin"
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        reason = getattr(e, "strerror", None) or "not UTF-8 text"
+        raise InvalidInput("config", f"cannot read {path}: {reason}") from None
+    return Config(path, parse_config(text, path))
+
+
+def parse_config(text: str, path: Path) -> ConfigFile:
+    """The file's content, validated; one line naming the key and the reason if not."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InvalidInput("config", f"{path} is not valid TOML: {e}") from None
+    try:
+        return ConfigFile.model_validate(data)
+    except ValidationError as e:
+        key, reason = first_error(e)
+        if key == "input" and ": " in reason:  # the model's own check names its key
+            key, _, reason = reason.partition(": ")
+        raise InvalidInput("config", f"{path}: {key}: {reason}") from None
+
+
+# Writing ------------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _string(key)
+
+
+def _string(value: str) -> str:
+    """A TOML basic string: JSON's string escapes are TOML's (DEL escaped too)."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def to_toml(content: ConfigFile) -> str:
+    """The configuration as TOML text that reads back to the same content."""
+    lines = ["# forloeb users and roles; see `forloeb users --help`.", ""]
+    if content.keys.master_key_file is not None:
+        lines += ["[keys]", f"master_key_file = {_string(content.keys.master_key_file)}", ""]
+    for login in sorted(content.users):
+        entry = content.users[login]
+        lines += [f"[users.{_key(login)}]", f"role = {_string(entry.role.value)}"]
+        if entry.name is not None:
+            lines.append(f"name = {_string(entry.name)}")
+        if entry.team is not None:
+            lines.append(f"team = {_string(entry.team)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_config(path: Path, content: ConfigFile) -> None:
+    """Write the file whole: a temporary file beside it, then renamed over it."""
+    text = to_toml(content)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def create_config(path: Path, users: dict[str, UserEntry]) -> ConfigFile:
+    """A new configuration file with these users; refuses to overwrite one."""
+    if path.exists():
+        raise CourseError(f"config: {path} already exists")
+    content = ConfigFile(users=users)
+    write_config(path, content)
+    return content

@@ -1,0 +1,161 @@
+"""The configuration file: where it is, what it must hold, and what happens without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cli.config import (
+    ConfigFile,
+    UserEntry,
+    config_path,
+    create_config,
+    load_config,
+    parse_config,
+    to_toml,
+)
+from cli.main import forloeb
+from cli.store import StoreConfig
+from workflows.access import Role
+from workflows.secrets import MasterKey
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder for the store and, unless FORLOEB_CONFIG says otherwise, its configuration."""
+    monkeypatch.delenv("FORLOEB_CONFIG", raising=False)
+    monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path
+
+
+def forloeb_in(folder: Path, *args: str, user: str = "kim") -> Result:
+    return CliRunner().invoke(forloeb, ["--db", str(folder / "s.sqlite"), "--as", user, *args])
+
+
+def test_the_configuration_is_beside_the_sqlite_store_unless_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORLOEB_CONFIG")
+    assert config_path(StoreConfig(sqlite_path=tmp_path / "a.sqlite")) == tmp_path / "forloeb.toml"
+    assert config_path(StoreConfig(database_url="postgresql://h/db")) == Path("forloeb.toml")
+    monkeypatch.setenv("FORLOEB_CONFIG", str(tmp_path / "elsewhere.toml"))
+    assert config_path(StoreConfig(sqlite_path=tmp_path / "a.sqlite")) == (
+        tmp_path / "elsewhere.toml"
+    )
+
+
+def test_without_a_configuration_data_commands_are_refused_and_nothing_is_created(
+    folder: Path,
+) -> None:
+    result = forloeb_in(folder, "courses")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: config: no configuration at {folder / 'forloeb.toml'}; run `forloeb init` "
+        "to create one with you as admin\n"
+    )
+    assert not (folder / "s.sqlite").exists()
+
+
+def test_help_version_and_the_workflow_need_no_configuration(folder: Path) -> None:
+    for args in (("--help",), ("--version",), ("workflow",), ("show", "--help")):
+        assert forloeb_in(folder, *args).exit_code == 0, args
+
+
+def test_init_creates_the_configuration_with_the_acting_user_as_admin(folder: Path) -> None:
+    first = forloeb_in(folder, "init")
+    again = forloeb_in(folder, "init")
+    stranger = forloeb_in(folder, "init", user="mallory")
+
+    assert first.exit_code == 0, first.output
+    assert f"config: created {folder / 'forloeb.toml'} with kim as admin" in first.stdout
+    assert load_config(folder / "forloeb.toml").directory.user("kim").role is Role.ADMIN
+    assert again.exit_code == 0 and "config:" not in again.stdout
+    assert stranger.exit_code == 1
+    assert stranger.stderr.startswith("error: as mallory: unknown user;")
+    assert forloeb_in(folder, "courses").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[users.kim\nrole = 1", "is not valid TOML"),
+        ('[users.kim]\nrole = "boss"\n', "users.kim.role: Input should be 'consultant', "),
+        ('[users.kim]\nrole = "admin"\ncolour = "red"\n', "users.kim.colour: Extra inputs"),
+        ('[users."k<m"]\nrole = "admin"\n', "users.k<m.[key]: String should match pattern"),
+        ('[users.lea]\nrole = "team_lead"\n', "users.lea.team: a team lead needs a team"),
+        ('[users.a]\nrole = "consultant"\nname = "Bo"\n[users.b]\nrole = "consultant"\n'
+         'name = "Bo"\n', "users.b.name: Bo is already the consultant a"),
+        ('[keys]\nmaster_key = "x"\n', "keys.master_key: Extra inputs are not permitted"),
+        ('users = 3\n', "users: Input should be a valid dictionary"),
+    ],
+)  # fmt: skip
+def test_an_invalid_configuration_is_one_line_naming_the_key(
+    folder: Path, text: str, reason: str
+) -> None:
+    path = folder / "forloeb.toml"
+    path.write_text(text)
+
+    result = forloeb_in(folder, "courses")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: config: {path}")
+    assert reason in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_the_master_key_file_is_found_relative_to_the_configuration(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORLOEB_MASTER_KEY", raising=False)
+    monkeypatch.delenv("FORLOEB_MASTER_KEY_FILE", raising=False)
+    (folder / "keys").mkdir()
+    MasterKey.generate().write(folder / "keys" / "master.key")
+    (folder / "forloeb.toml").write_text(
+        '[keys]\nmaster_key_file = "keys/master.key"\n[users.kim]\nrole = "admin"\n'
+    )
+
+    result = forloeb_in(folder, "refer", "--cpr", "010190-1234", "--programme", "pva",
+                        "--referring-caseworker", "kim")  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert not (folder / "s.key").exists()  # not the key file a store without one gets
+
+
+logins = st.from_regex(r"[\w .@'-]{1,20}", fullmatch=True).filter(
+    lambda s: s.strip() == s and s.isprintable()
+)
+
+
+@given(
+    st.dictionaries(
+        logins,
+        st.fixed_dictionaries({"role": st.sampled_from([r.value for r in Role]),
+                               "name": st.none() | logins, "team": st.none() | logins}),
+        max_size=5,
+    ),
+    st.none() | st.text(min_size=1, max_size=20),
+)  # fmt: skip
+def test_the_written_file_reads_back_as_it_was(
+    users: dict[str, dict[str, str | None]], key_file: str | None
+) -> None:
+    try:
+        content = ConfigFile.model_validate({"users": users, "keys": {"master_key_file": key_file}})
+    except ValueError:
+        return  # an entry the file itself refuses (two consultants of one name, …)
+
+    assert parse_config(to_toml(content), Path("x.toml")) == content
+
+
+def test_a_configuration_is_never_overwritten_by_create(tmp_path: Path) -> None:
+    path = tmp_path / "forloeb.toml"
+    create_config(path, {"kim": UserEntry(role=Role.ADMIN)})
+
+    with pytest.raises(Exception, match="already exists"):
+        create_config(path, {"mallory": UserEntry(role=Role.ADMIN)})
+    assert "kim" in load_config(path).content.users
