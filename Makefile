@@ -31,4 +31,4 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB:.sqlite=.key) forloeb.toml .pytest_cache .mypy_cache .ruff_cache

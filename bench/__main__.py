@@ -13,6 +13,7 @@ on PostgreSQL too. Prints a table; writes bench/results/<time>.json.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -27,7 +28,7 @@ from bench import (
     projection_catchup,
 )
 from bench.fixture import SQLiteStores, StoreFactory, pick_open_course, scratch_dir, write_jsonl
-from bench.measure import Figure, say, table, write_json
+from bench.measure import Figure, child_env, say, table, write_json
 from bench.pg import PostgresStores, server_url
 
 BENCHMARKS = ("cli", "import", "views", "duckdb")
@@ -207,6 +208,7 @@ def report(figures: list[Figure], notes: dict[str, Any]) -> str:
 def main(argv: list[str]) -> int:
     """Run the benchmarks, print the report, write the JSON."""
     args = parse_args(argv)
+    os.environ.update(child_env())  # the bench user and one master key, here and in children
     started = time.time()
     figures: list[Figure] = []
     notes: dict[str, Any] = {}

@@ -13,9 +13,11 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +90,35 @@ def python_argv(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
+BENCH_USER = "bench"
+"""Who the benchmarks act as: an admin of their own configuration."""
+
+
+@cache
+def bench_config() -> Path:
+    """A configuration file naming the bench user as admin (made once per run)."""
+    path = Path(tempfile.mkdtemp(prefix="forloeb-bench-config-")) / "forloeb.toml"
+    path.write_text(f'[users.{BENCH_USER}]\nrole = "admin"\n', encoding="utf-8")
+    return path
+
+
 def child_env() -> dict[str, str]:
-    """The environment for child processes: this one, with the repository importable."""
+    """The environment for child processes: this one, with the repository importable,
+    the bench user configured and one master key for every store of the run."""
     env = dict(os.environ)
+    env.setdefault("FORLOEB_CONFIG", str(bench_config()))
+    env.setdefault("FORLOEB_MASTER_KEY", run_master_key())
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.pop("PYTHONPROFILEIMPORTTIME", None)
     return env
+
+
+@cache
+def run_master_key() -> str:
+    """The master key of this run's stores (FORLOEB_MASTER_KEY if set)."""
+    from workflows.secrets import MasterKey
+
+    return os.environ.get("FORLOEB_MASTER_KEY") or MasterKey.generate().text()
 
 
 def alternate(

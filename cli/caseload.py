@@ -71,7 +71,7 @@ def due_dict(item: DueItem, cprs: dict[str, str]) -> dict[str, Any]:
 
 def masked_cprs(views: Views) -> dict[str, str]:
     """Every course's citizen, masked, by course id."""
-    return {str(row.course_id): masked_cpr(row.cpr) for row in views.course_list.list_courses()}
+    return {str(row.course_id): masked_cpr(row.born) for row in views.course_list.list_courses()}
 
 
 def in_scope(app: AppContext, action: str, consultant: str | None) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import click
 from pydantic import TypeAdapter, ValidationError
 
-from cli.context import app_context
+from cli.context import AppContext, app_context
 from cli.render import console, emit_json, format_option, masked_cpr, short_id, table
 from domain.errors import InvalidInput
 from domain.validation import first_error
@@ -23,7 +24,7 @@ def row_dict(row: CourseRow) -> dict[str, Any]:
     """A course-list row as plain values, CPR masked."""
     return {
         "course_id": str(row.course_id),
-        "cpr": masked_cpr(row.cpr),
+        "cpr": masked_cpr(row.born),
         "programme": row.programme,
         "state": CourseState(row.state).value,
         "state_since": row.state_since.isoformat(),
@@ -33,14 +34,16 @@ def row_dict(row: CourseRow) -> dict[str, Any]:
     }
 
 
-def _normalised_cpr(cpr: str | None) -> str | None:
+def _subject_of(app: AppContext, cpr: str | None) -> UUID | None:
+    """The citizen's subject id for `--citizen` (a citizen never seen: an id matching none)."""
     if cpr is None:
         return None
     try:
         normalised: str = TypeAdapter(Cpr).validate_python(cpr)
     except ValidationError as e:
         raise InvalidInput("citizen", first_error(e)[1]) from None
-    return normalised
+    citizen = app.service.citizen_by_cpr(normalised)
+    return UUID(int=0) if citizen is None else citizen.id
 
 
 @click.command("courses")
@@ -65,7 +68,7 @@ def courses_command(
     app.require(COURSES)
     views = app.caught_up_views()
     found = views.course_list.list_courses(
-        cpr=_normalised_cpr(cpr), consultant=consultant, state=state, programme=programme
+        subject=_subject_of(app, cpr), consultant=consultant, state=state, programme=programme
     )
     visible = [row_dict(row) for row in found if app.sees(row.consultant)]
     rows = sorted(visible, key=lambda r: (r["referred_on"], r["course_id"]))

@@ -8,7 +8,6 @@ need matplotlib, imported only when the command runs.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -17,20 +16,6 @@ import click
 from cli.context import app_context
 from cli.outcomes import cohort_options, read_courses
 from workflows.access import REPORT, REPORT_CASELOAD
-
-CASELOAD_SECTIONS = ("caseload", "overdue")
-"""The report's sections about consultants' workloads, left out for evaluators."""
-_CASELOAD_CARD = re.compile(
-    r'<div class="card[^"]*"><div class="value">[^<]*</div>'
-    r'<div class="label">consultants over the target[^<]*</div></div>'
-)
-
-
-def without_caseload(html: str) -> str:
-    """The report without its caseload and due sections (and their key-figure card)."""
-    for name in CASELOAD_SECTIONS:
-        html = re.sub(rf'<section id="{name}">.*?</section>\n?', "", html, flags=re.DOTALL)
-    return _CASELOAD_CARD.sub("", html)
 
 
 def _cohort_text(cohort: dict[str, object]) -> str:
@@ -85,10 +70,12 @@ def report_command(
 
     about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
     day = about["as_of"]
-    caseload = app.views.caseload
-    operations = operations_report(
-        caseload.caseload(day, programme=programme), caseload.due(day, programme=programme)
-    )
+    operations = None
+    if app.may(REPORT_CASELOAD):  # an evaluator's report leaves the workloads out
+        caseload = app.views.caseload
+        operations = operations_report(
+            caseload.caseload(day, programme=programme), caseload.due(day, programme=programme)
+        )
     page = ReportPage(
         programme=programme,
         as_of=day,
@@ -101,7 +88,5 @@ def report_command(
         generated=datetime.now().astimezone(),
     )
     html = render_page(page)
-    if not app.may(REPORT_CASELOAD):
-        html = without_caseload(html)
     out.write_text(html, encoding="utf-8")
     click.echo(f"report on {programme} as of {day} written to {out}")

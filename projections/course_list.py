@@ -31,9 +31,11 @@ class CourseRow:
     """One course in the list."""
 
     course_id: UUID
-    cpr: str | None
-    """None once the citizen's data are erased."""
+    born: str | None
+    """The CPR's date part, DDMMYY (what a masked CPR shows; the view never holds a
+    whole CPR); None once the citizen's data are erased."""
     subject: UUID
+    """The citizen's pseudonymous id: find a citizen's courses by it."""
     programme: str
     state: CourseState
     consultant: str | None
@@ -48,14 +50,14 @@ class CourseListView(View):
     name = "course_list"
     tables: ClassVar[dict[str, str]] = {
         "course_list": (
-            "course_id TEXT PRIMARY KEY, cpr TEXT, subject TEXT NOT NULL, programme TEXT NOT NULL, "
+            "course_id TEXT PRIMARY KEY, born TEXT, subject TEXT NOT NULL, "
+            "programme TEXT NOT NULL, "
             "state TEXT NOT NULL, consultant TEXT, referred_on TEXT NOT NULL, "
             "state_since TEXT NOT NULL, state_version INTEGER NOT NULL, "
             "consultant_version INTEGER, version INTEGER NOT NULL"
         ),
     }
     indexes: ClassVar[dict[str, str]] = {
-        "course_list_cpr": "course_list (cpr)",
         "course_list_subject": "course_list (subject)",
         "course_list_consultant": "course_list (consultant)",
     }
@@ -72,13 +74,18 @@ class CourseListView(View):
 
     def list_courses(
         self,
-        cpr: str | None = None,
+        subject: UUID | None = None,
         consultant: str | None = None,
         state: str | None = None,
         programme: str | None = None,
     ) -> list[CourseRow]:
         """The courses matching every given filter, oldest referral first."""
-        filters = {"cpr": cpr, "consultant": consultant, "state": state, "programme": programme}
+        filters = {
+            "subject": subject,
+            "consultant": consultant,
+            "state": state,
+            "programme": programme,
+        }
         given = {column: value for column, value in filters.items() if value is not None}
         where = " AND ".join(f"{column}=?" for column in given) or "1=1"
         rows = self.rows(
@@ -96,7 +103,7 @@ class CourseListView(View):
 def _course_row(row: Row) -> CourseRow:
     return CourseRow(
         course_id=UUID(row["course_id"]),
-        cpr=row["cpr"],
+        born=row["born"],
         subject=UUID(row["subject"]),
         programme=row["programme"],
         state=CourseState(row["state"]),
@@ -113,7 +120,7 @@ def _escape_like(text: str) -> str:
 
 COLUMNS = (
     "course_id",
-    "cpr",
+    "born",
     "subject",
     "programme",
     "state",
@@ -198,7 +205,7 @@ class CourseListProjection(ViewProjection[CourseListView]):
         day = iso(e.occurred_on)
         self.rows[key(e.originator_id)] = {
             "course_id": key(e.originator_id),
-            "cpr": e.cpr,
+            "born": None if e.cpr is None else e.cpr[:6],
             "subject": str(e.subject),
             "programme": e.programme,
             "state": CourseState.VISITATION.value,

@@ -50,7 +50,8 @@ class ReportPage:
     programme: str
     as_of: date
     outcomes: Report
-    operations: Report
+    operations: Report | None
+    """The caseload and due tables; None leaves their sections out (an evaluator's report)."""
     known_at: str = "now"
     cohort: str = "all referred"
     suppress_below: int | None = None
@@ -60,7 +61,8 @@ class ReportPage:
     def shown(self) -> Tables:
         """Every table as published (suppressed under `suppress_below`), by name."""
         below = self.suppress_below
-        tables = [*self.outcomes.shown(below), *self.operations.shown(below)]
+        operations = [] if self.operations is None else self.operations.shown(below)
+        tables = [*self.outcomes.shown(below), *operations]
         return {table["name"]: table for table in tables}
 
 
@@ -122,6 +124,7 @@ def render_page(page: ReportPage) -> str:
         *(
             _section(s, tables, page.suppress_below)
             for s in sections(page.target_caseload, page.known_at)
+            if all(name in tables for name in s.tables)
         ),
         "</main>",
         _footer(page),
@@ -171,10 +174,11 @@ def _cards(page: ReportPage, tables: Tables) -> str:
         value = f"{mark(pct)} %" if isinstance(pct, int | float) else mark(pct)
         label = f"{r['label']} (target ≥ {mark(target)} %; n = {mark(n)})"
         cards.append((value, label, met == "no"))
-    loads = [r for r in tables["caseload"]["rows"] if r["label"] != "all consultants"]
-    over = [r for r in loads if isinstance(r["cells"][-1], int) and r["cells"][-1] > 0]
-    over_label = f"consultants over the target of {page.target_caseload}"
-    cards.append((f"{len(over)} of {len(loads)}", over_label, bool(over)))
+    if "caseload" in tables:
+        loads = [r for r in tables["caseload"]["rows"] if r["label"] != "all consultants"]
+        over = [r for r in loads if isinstance(r["cells"][-1], int) and r["cells"][-1] > 0]
+        over_label = f"consultants over the target of {page.target_caseload}"
+        cards.append((f"{len(over)} of {len(loads)}", over_label, bool(over)))
     return (
         '<div class="cards">'
         + "".join(

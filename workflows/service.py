@@ -46,8 +46,9 @@ CourseFinder = Callable[[str], list[UUID]]
 """Finds the course ids whose id starts with a prefix (a read-model lookup)."""
 
 Authorise = Callable[[str, Command, Course | None], None]
-"""Checks that the actor may issue the command on the course (None for a referral);
-raises a CourseError to refuse. Called before anything is decided."""
+"""Checks that the actor may issue the command on the course (None: whether their role
+may issue it at all, asked before a course is looked up); raises a CourseError to
+refuse. Called before anything is decided."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ class CourseService(Application[UUID]):
             return self._refer(command, command.actor or actor, cache)
         if not isinstance(command, CourseCommand):
             raise InvalidInput("command", f"{command.name} is not a course command")
+        if self.authorise is not None:  # the role first: a refusal tells nothing of courses
+            self.authorise(actor, command, None)
         course_id = self.resolve(command.course, cache)
         try:
             course = self._load(Course, course_id, cache)
