@@ -20,12 +20,11 @@ Tests that need a database of their own (roles, backups) use
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import base64
-import os
 
 import pytest
 
