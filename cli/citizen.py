@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
+from pydantic import TypeAdapter, ValidationError
 
 from cli.audit import (
     audit_report,
@@ -32,6 +33,8 @@ from cli.context import AppContext, app_context
 from cli.render import console
 from domain.course import LOCAL_TIME, local_date
 from domain.errors import CourseError, InvalidInput
+from domain.validation import first_error
+from domain.values import Cpr
 
 if TYPE_CHECKING:
     from cli.store import StoreConfig
@@ -144,7 +147,7 @@ def erase_command(cpr: str, reason: str, yes: bool) -> None:
     reason = checked_purpose(reason) if reason.strip() else ""
     if not reason:
         raise InvalidInput("reason", "say why the citizen is erased")
-    record = citizen_record(cpr)
+    cpr = checked_cpr(cpr)
     if not yes:
         typed = click.prompt(
             "This cannot be undone. Type the CPR number again to erase the citizen",
@@ -153,10 +156,9 @@ def erase_command(cpr: str, reason: str, yes: bool) -> None:
         )
         if typed.strip().replace("-", "") != cpr.strip().replace("-", ""):
             raise CourseError("confirm: the CPR typed did not match; nothing was erased")
-    assert record.cpr is not None
     today = local_date(datetime.now(LOCAL_TIME))
     citizen = erase_everywhere(
-        app.service, app.views, app.store, record.cpr, actor=app.actor, reason=reason, on=today
+        app.service, app.views, app.store, cpr, actor=app.actor, reason=reason, on=today
     )
     console().print(
         f"erased citizen {citizen.id} ({len(citizen.courses)} course(s)): key destroyed, "
@@ -179,6 +181,15 @@ def erase_everywhere(
     views.rebuild()
     compact_store(store)
     return citizen
+
+
+def checked_cpr(cpr: str) -> str:
+    """A valid CPR number, ten digits."""
+    try:
+        checked: str = TypeAdapter(Cpr).validate_python(cpr)
+    except ValidationError as e:
+        raise InvalidInput("cpr", first_error(e)[1]) from None
+    return checked
 
 
 def compact_store(store: StoreConfig) -> None:

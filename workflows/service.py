@@ -326,21 +326,34 @@ class CourseService(Application[UUID]):
         the personal part of each can no longer be decrypted, and the CPR no
         longer leads to the citizen.
         """
-        citizen = self.citizen_by_cpr(cpr)
-        if citizen is None:
+        subject = self.keyring.subject_of(cpr)
+        if subject is None:
+            if self.citizen_by_cpr(cpr) is not None:
+                raise CourseError(
+                    "cpr: this citizen's data were recorded before per-citizen keys; they "
+                    "cannot be erased by destroying a key"
+                )
             raise CourseNotFound("cpr: no citizen with that CPR number (or already erased)")
+        citizen = self.citizen(subject)
+        if citizen is None:  # a key was stored, its referral never was (a crash between)
+            citizen = Citizen.register(subject)
+            citizen.erase(actor=actor, erased_on=on, reason=reason)
+            self.save(citizen)
+        else:
+            self._check_all_closed(citizen)
+            if not citizen.is_erased:
+                citizen = self._change_citizen(
+                    citizen.id, lambda c: c.erase(actor=actor, erased_on=on, reason=reason)
+                )
+        self.keyring.erase(citizen.id)
+        return citizen
+
+    def _check_all_closed(self, citizen: Citizen) -> None:
         for course_id in citizen.courses:
             if self.get_course(course_id).is_open:
                 raise CourseError(
                     f"cpr: the citizen's course {course_id} is still open; exit it before erasure"
                 )
-        if not citizen.is_erased:
-            erased = self._change_citizen(
-                citizen.id, lambda c: c.erase(actor=actor, erased_on=on, reason=reason)
-            )
-            citizen = erased
-        self.keyring.erase(citizen.id)
-        return citizen
 
     def citizen_events(self, subject: UUID) -> list[Any]:
         """The citizen index's own events: courses opened, reads, erasure."""

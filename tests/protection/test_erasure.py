@@ -267,3 +267,28 @@ def pg_dump(store: StoreConfig, out: Path) -> bytes:
         timeout=120,
     )
     return out.read_bytes()
+
+
+def test_a_key_left_by_a_crash_before_its_referral_can_be_erased_too(
+    store: StoreConfig, service: CourseService, views: Views
+) -> None:
+    subject = service.keyring.register(CPR)
+    service.keyring.flush()  # the key is stored; the process dies before the events
+
+    erase(service, views, store)
+
+    assert service.keyring.store.wrapped(subject) is None
+    citizen = service.citizen(subject)
+    assert citizen is not None and citizen.erasure is not None and citizen.courses == {}
+
+
+def test_erasure_of_an_unknown_citizen_is_refused_and_writes_nothing(
+    store: StoreConfig, service: CourseService, views: Views
+) -> None:
+    closed_course(service, OTHER_CPR)
+    before = log_rows(service)
+
+    with pytest.raises(CourseNotFound):
+        erase(service, views, store)
+
+    assert log_rows(service) == before
