@@ -29,3 +29,5 @@ run --as "$consultant" correct "$course" --version 3 --set "note=first talk at t
     --reason "note typed in from the paper journal"
 # The auditor reads the citizen's whole history, saying why (the read itself is recorded).
 run --as auditor audit "$course" --purpose "demo: checking the correction"
+# ...and checks that nothing in the log was altered: every course's hash chain, end to end.
+run --as auditor verify --all
