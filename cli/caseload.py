@@ -228,24 +228,28 @@ def print_courses(report: dict[str, Any], consultant: str) -> None:
 def caseload_command(
     consultant: str | None, programme: str | None, as_of: datetime | None, output_format: str
 ) -> None:
-    """Each resource consultant's open courses against the target of 25, and what is overdue."""
-    from projections.caseload import TARGET_CASELOAD
+    """Each resource consultant's open courses against the programme's target (25 unless
+    the configuration's [programmes.NAME] says otherwise), and what is overdue."""
+    from projections.caseload import DEFAULT_SETTINGS
 
     app = app_context()
     in_scope(app, CASELOAD, consultant)
     day = _day(as_of)
     views = app.caught_up_views()
+    settings = app.config.programme_settings
     loads = [
         load
-        for load in views.caseload.caseload(day, consultant, programme)
+        for load in views.caseload.caseload(day, consultant, programme, settings=settings)
         if app.sees(load.consultant)
     ]
-    due = views.caseload.due(day, consultant, programme, within_days=LOOK_AHEAD_DAYS)
+    due = views.caseload.due(
+        day, consultant, programme, within_days=LOOK_AHEAD_DAYS, settings=settings
+    )
     cprs = masked_cprs(views)
     report = {
         "as_of": day.isoformat(),
         "programme": programme,
-        "target": TARGET_CASELOAD,
+        "target": settings.get(programme or "", DEFAULT_SETTINGS).target_caseload,
         "consultants": [load_dict(load, due, cprs) for load in loads],
     }
     if output_format == "json":
@@ -282,9 +286,12 @@ def due_command(
     in_scope(app, DUE, consultant)
     day = _day(as_of)
     views = app.caught_up_views()
+    settings = app.config.programme_settings
     items = [
         item
-        for item in views.caseload.due(day, consultant, programme, within_days=within_days)
+        for item in views.caseload.due(
+            day, consultant, programme, within_days=within_days, settings=settings
+        )
         if app.sees(item.consultant)
     ]
     cprs = masked_cprs(views)

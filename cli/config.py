@@ -23,6 +23,7 @@ import os
 import re
 import tempfile
 import tomllib
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -31,11 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from domain.errors import CourseError, InvalidInput
 from domain.validation import first_error
-from domain.values import Name
+from domain.values import Name, Programme
 from workflows.access import Directory, Role, User
 
 if TYPE_CHECKING:
     from cli.store import StoreConfig
+    from projections.caseload import ProgrammeSettings
 
 CONFIG_ENV = "FORLOEB_CONFIG"
 CONFIG_NAME = "forloeb.toml"
@@ -64,6 +66,26 @@ class Keys(BaseModel):
     master_key_file: str | None = Field(default=None, min_length=1)
 
 
+class ProgrammeEntry(BaseModel):
+    """One `[programmes.SLUG]` table: the programme's rhythm and caseload target."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    measurement_interval_days: int = Field(default=91, ge=7, le=730)
+    network_meeting_interval_days: int = Field(default=91, ge=7, le=730)
+    target_caseload: int = Field(default=25, ge=1, le=500)
+
+    def settings(self) -> ProgrammeSettings:
+        """The settings the caseload view works with."""
+        from projections.caseload import ProgrammeSettings
+
+        return ProgrammeSettings(
+            measurement_interval=timedelta(days=self.measurement_interval_days),
+            meeting_interval=timedelta(days=self.network_meeting_interval_days),
+            target_caseload=self.target_caseload,
+        )
+
+
 class ConfigFile(BaseModel):
     """The whole file."""
 
@@ -71,6 +93,7 @@ class ConfigFile(BaseModel):
 
     users: dict[Login, UserEntry] = Field(default_factory=dict)
     keys: Keys = Field(default_factory=Keys)
+    programmes: dict[Programme, ProgrammeEntry] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> ConfigFile:
@@ -106,6 +129,11 @@ class Config:
     def directory(self) -> Directory:
         """The known users."""
         return self.content.directory()
+
+    @cached_property
+    def programme_settings(self) -> dict[str, ProgrammeSettings]:
+        """Each configured programme's settings (others have the defaults)."""
+        return {name: entry.settings() for name, entry in self.content.programmes.items()}
 
     @property
     def master_key_file(self) -> Path | None:
@@ -176,6 +204,15 @@ def to_toml(content: ConfigFile) -> str:
     lines = ["# forloeb users and roles; see `forloeb users --help`.", ""]
     if content.keys.master_key_file is not None:
         lines += ["[keys]", f"master_key_file = {_string(content.keys.master_key_file)}", ""]
+    for name in sorted(content.programmes):
+        programme = content.programmes[name]
+        lines += [
+            f"[programmes.{_key(name)}]",
+            f"measurement_interval_days = {programme.measurement_interval_days}",
+            f"network_meeting_interval_days = {programme.network_meeting_interval_days}",
+            f"target_caseload = {programme.target_caseload}",
+            "",
+        ]
     for login in sorted(content.users):
         entry = content.users[login]
         lines += [f"[users.{_key(login)}]", f"role = {_string(entry.role.value)}"]

@@ -63,7 +63,7 @@ def report_command(
         raise click.ClickException(
             "the report's charts need matplotlib (pip install matplotlib)"
         ) from None
-    from projections.caseload import TARGET_CASELOAD
+    from projections.caseload import DEFAULT_SETTINGS
     from projections.outcomes_tables import build_report
     from projections.report_html import ReportPage, render_page
     from projections.report_operations import operations_report
@@ -73,8 +73,10 @@ def report_command(
     operations = None
     if app.may(REPORT_CASELOAD):  # an evaluator's report leaves the workloads out
         caseload = app.views.caseload
+        settings = app.config.programme_settings
         operations = operations_report(
-            caseload.caseload(day, programme=programme), caseload.due(day, programme=programme)
+            caseload.caseload(day, programme=programme, settings=settings),
+            caseload.due(day, programme=programme, settings=settings),
         )
     page = ReportPage(
         programme=programme,
@@ -84,7 +86,9 @@ def report_command(
         known_at=about["known_at"],
         cohort=_cohort_text(about["cohort"]),
         suppress_below=suppress_below,
-        target_caseload=TARGET_CASELOAD,
+        target_caseload=app.config.programme_settings.get(
+            programme, DEFAULT_SETTINGS
+        ).target_caseload,
         generated=datetime.now().astimezone(),
     )
     html = render_page(page)

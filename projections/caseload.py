@@ -6,13 +6,16 @@ about: the world as of a date is the facts that had happened by then.
 Corrections change a fact's columns as the corrected event would read;
 a retracted fact is deleted.
 
-Due (about every 3 months, `INTERVAL`): the next measurement point after the
-last recorded measurement (or the baseline); a network meeting after the last
-one held (or the acceptance); a praktik past its planned end.
+Due (about every 3 months, `INTERVAL`, unless the programme's settings say
+otherwise): the next measurement point after the last recorded measurement (or
+the baseline); a network meeting after the last one held (or the acceptance);
+a praktik past its planned end. The intervals and the caseload target are
+asked for, not stored, so changing a programme's settings needs no rebuild.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
@@ -36,6 +39,20 @@ TARGET_CASELOAD = 25
 """Citizens per resource consultant the programme aims at (against 45-50 in a jobcenter)."""
 INTERVAL = timedelta(days=91)
 """About three months: between measurement points, and between network meetings."""
+
+
+@dataclass(frozen=True)
+class ProgrammeSettings:
+    """A programme's rhythm and caseload target (the configuration's `[programmes.P]`)."""
+
+    measurement_interval: timedelta = INTERVAL
+    meeting_interval: timedelta = INTERVAL
+    target_caseload: int = TARGET_CASELOAD
+
+
+DEFAULT_SETTINGS = ProgrammeSettings()
+Settings = Mapping[str, ProgrammeSettings]
+"""Settings by programme; a programme not named has the defaults (91 days, 25)."""
 
 S = CourseState
 _MEASURED_STATES = (S.ACTIVE, S.PRAKTIK, S.JOB, S.EDUCATION)
@@ -135,7 +152,7 @@ class _Timeline:
         elif kind == "NetworkMeetingHeld" and fact["outcome"] == MeetingOutcome.HELD.value:
             self.last_meeting = max(day, self.last_meeting or day)
 
-    def due(self, as_of: date) -> list[DueItem]:
+    def due(self, as_of: date, settings: ProgrammeSettings = DEFAULT_SETTINGS) -> list[DueItem]:
         items: list[DueItem] = []
 
         def item(kind: DueKind, due_on: date, detail: str) -> None:
@@ -149,12 +166,13 @@ class _Timeline:
         if self.state in _MEASURED_STATES:
             anchors = [d for d in (self.last_measured, self.baseline_on) if d is not None]
             if anchors:
-                item("measurement", max(anchors) + INTERVAL, f"point {self.last_point + 1}")
+                due_on = max(anchors) + settings.measurement_interval
+                item("measurement", due_on, f"point {self.last_point + 1}")
         if self.state in _MEETING_STATES:
             anchors = [d for d in (self.last_meeting, self.accepted_on) if d is not None]
             if anchors:
                 last = "last held " + str(self.last_meeting) if self.last_meeting else "none held"
-                item("network_meeting", max(anchors) + INTERVAL, last)
+                item("network_meeting", max(anchors) + settings.meeting_interval, last)
         if self.state is S.PRAKTIK and self.planned_end is not None:
             item("praktik_end", self.planned_end, f"planned end {self.planned_end}")
         return items
@@ -178,9 +196,14 @@ class CaseloadView(View):
     }
 
     def caseload(
-        self, as_of: date, consultant: str | None = None, programme: str | None = None
+        self,
+        as_of: date,
+        consultant: str | None = None,
+        programme: str | None = None,
+        settings: Settings | None = None,
     ) -> list[ConsultantLoad]:
-        """Each consultant's open courses as of the date, by consultant name."""
+        """Each consultant's open courses as of the date, by consultant name, against the
+        target of their courses' programme (the lowest, if they work in several)."""
         loads: dict[str, list[CourseLoad]] = {}
         for course in self._timelines(as_of, programme):
             if course.state is None or not course.state.is_open or course.consultant is None:
@@ -196,7 +219,16 @@ class CaseloadView(View):
                     (as_of - course.since).days,
                 )
             )
-        return [ConsultantLoad(name, tuple(loads[name])) for name in sorted(loads)]
+        chosen = settings or {}
+
+        def target(courses: list[CourseLoad]) -> int:
+            programmes = {c.programme for c in courses}
+            return min(chosen.get(p, DEFAULT_SETTINGS).target_caseload for p in programmes)
+
+        return [
+            ConsultantLoad(name, tuple(loads[name]), target(loads[name]))
+            for name in sorted(loads)
+        ]
 
     def due(
         self,
@@ -204,14 +236,17 @@ class CaseloadView(View):
         consultant: str | None = None,
         programme: str | None = None,
         within_days: int = 0,
+        settings: Settings | None = None,
     ) -> list[DueItem]:
-        """What is due by `as_of` (plus `within_days` ahead), most overdue first."""
+        """What is due by `as_of` (plus `within_days` ahead), most overdue first, at each
+        programme's intervals."""
         horizon = as_of + timedelta(days=within_days)
+        chosen = settings or {}
         items = [
             item
             for course in self._timelines(as_of, programme)
             if consultant is None or course.consultant == consultant
-            for item in course.due(as_of)
+            for item in course.due(as_of, chosen.get(course.programme, DEFAULT_SETTINGS))
             if item.due_on <= horizon
         ]
         return sorted(items, key=lambda i: (-i.days_overdue, i.kind, str(i.course_id)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,11 @@ def test_init_creates_the_configuration_with_the_acting_user_as_admin(folder: Pa
          'name = "Bo"\n', "users.b.name: Bo is already the consultant a"),
         ('[keys]\nmaster_key = "x"\n', "keys.master_key: Extra inputs are not permitted"),
         ('users = 3\n', "users: Input should be a valid dictionary"),
+        ('[programmes.pva]\nmeasurement_interval_days = 3\n',
+         "programmes.pva.measurement_interval_days: Input should be greater than or equal to 7"),
+        ('[programmes.pva]\ntarget_caseload = 0\n',
+         "programmes.pva.target_caseload: Input should be greater than or equal to 1"),
+        ('[programmes.PVA]\ntarget_caseload = 20\n', "programmes.PVA.[key]: String should match"),
     ],
 )  # fmt: skip
 def test_an_invalid_configuration_is_one_line_naming_the_key(
@@ -144,8 +150,11 @@ logins = st.from_regex(r"[\w .@'-]{1,20}", fullmatch=True).filter(
 def test_the_written_file_reads_back_as_it_was(
     users: dict[str, dict[str, str | None]], key_file: str | None
 ) -> None:
+    programmes = {"paa-vej": {"measurement_interval_days": 60, "target_caseload": 20}}
     try:
-        content = ConfigFile.model_validate({"users": users, "keys": {"master_key_file": key_file}})
+        content = ConfigFile.model_validate(
+            {"users": users, "keys": {"master_key_file": key_file}, "programmes": programmes}
+        )
     except ValueError:
         return  # an entry the file itself refuses (two consultants of one name, …)
 
@@ -159,3 +168,36 @@ def test_a_configuration_is_never_overwritten_by_create(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="already exists"):
         create_config(path, {"mallory": UserEntry(role=Role.ADMIN)})
     assert "kim" in load_config(path).content.users
+
+
+def test_a_programme_s_rhythm_and_target_come_from_the_configuration(folder: Path) -> None:
+    (folder / "forloeb.toml").write_text(
+        '[users.kim]\nrole = "admin"\n\n'
+        "[programmes.pva]\nmeasurement_interval_days = 30\n"
+        "network_meeting_interval_days = 45\ntarget_caseload = 1\n"
+    )
+    referred = forloeb_in(folder, "refer", "--cpr", "010190-1234", "--programme", "pva",
+                          "--referring-caseworker", "sb", "--occurred-on", "2024-01-02",
+                          "--format", "json")
+    course = json.loads(referred.stdout)["course_id"]
+    for args in (("accept", course, "--consultant", "kim", "--occurred-on", "2024-01-09"),
+                 ("measure", course, "--point", "1", "--form", "citizen",
+                  "--occurred-on", "2024-01-10"),
+                 ("measure", course, "--point", "1", "--form", "staff",
+                  "--occurred-on", "2024-01-10")):
+        assert forloeb_in(folder, *args).exit_code == 0
+    forloeb_in(folder, "refer", "--cpr", "020290-1234", "--programme", "pva",
+               "--referring-caseworker", "sb", "--occurred-on", "2024-01-02")
+    other = forloeb_in(folder, "courses", "--state", "visitation", "--format", "json")
+    second = json.loads(other.stdout)[0]["course_id"]
+    forloeb_in(folder, "accept", second, "--consultant", "kim", "--occurred-on", "2024-01-09")
+
+    due = json.loads(forloeb_in(folder, "due", "--as-of", "2024-03-01", "--format",
+                                "json").stdout)
+    load = json.loads(forloeb_in(folder, "caseload", "--programme", "pva", "--as-of",
+                                 "2024-03-01", "--format", "json").stdout)
+
+    mine = {(d["kind"], d["due_on"]) for d in due["items"] if d["course_id"] == course}
+    assert mine == {("measurement", "2024-02-09"), ("network_meeting", "2024-02-23")}
+    [kim] = load["consultants"]
+    assert (kim["open_courses"], kim["target"], kim["over_capacity"]) == (2, 1, True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 from domain.values import CourseState
-from projections.caseload import INTERVAL, TARGET_CASELOAD, DueItem
+from projections.caseload import INTERVAL, TARGET_CASELOAD, DueItem, ProgrammeSettings
 from projections.catalog import Views
 from tests.projections.history import Clinic
 from workflows import commands as cmd
@@ -169,3 +169,27 @@ def test_corrections_are_honoured(clinic: Clinic, views: Views) -> None:
 def _due(views: Views, as_of: date, kind: str) -> DueItem:
     [item] = [i for i in views.caseload.due(as_of) if i.kind == kind]
     return item
+
+
+def test_a_programme_s_own_intervals_and_target_are_used(clinic: Clinic, views: Views) -> None:
+    course = clinic.start("0101901234", "rk-bo", D(2024, 1, 2), D(2024, 1, 10))
+    clinic.baseline(course, D(2024, 1, 20))
+    other = clinic.refer("0202905678", D(2024, 1, 2), programme="op-paa-hesten")
+    clinic.do(cmd.Accept, other, D(2024, 1, 10), consultant="rk-bo")
+    views.catch_up()
+    settings = {
+        "op-paa-hesten": ProgrammeSettings(
+            measurement_interval=timedelta(days=30),
+            meeting_interval=timedelta(days=60),
+            target_caseload=1,
+        )
+    }
+
+    due = views.caseload.due(D(2024, 6, 1), settings=settings)
+    [bo] = views.caseload.caseload(D(2024, 6, 1), settings=settings)
+
+    by_course = {(str(i.course_id), i.kind): i.due_on for i in due}
+    assert by_course[(other, "network_meeting")] == D(2024, 1, 10) + timedelta(days=60)
+    assert by_course[(course, "network_meeting")] == D(2024, 1, 10) + INTERVAL  # default
+    assert by_course[(course, "measurement")] == D(2024, 1, 20) + INTERVAL
+    assert (bo.open_courses, bo.target, bo.over_capacity) == (2, 1, True)  # the lower target
