@@ -35,6 +35,7 @@ from uuid import UUID
 import pytest
 
 from cli.store import StoreConfig
+from tests.postgres.writers import CountingService
 from workflows.commands import (
     COMMANDS_BY_NAME,
     Accept,
@@ -48,7 +49,6 @@ from workflows.service import CourseService
 from .crashes import verify
 from .writers import (
     CITIZEN_POOL,
-    CountingService,
     Result,
     read_results,
     result_of,

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from domain.errors import CourseError
+from tests.postgres.writers import CountingService
 from workflows.commands import (
     Command,
     EducationEnd,
@@ -43,7 +42,6 @@ from workflows.commands import (
     Refer,
     Session,
 )
-from workflows.service import CourseService
 
 LATE = 0.85
 """Share of a writer's run after which it may also exit courses (and follow them up)."""
@@ -67,24 +65,6 @@ class Result:
     message: str = ""
     conflicts: int = 0
     """Version conflicts the service met while saving this command (each retried or refused)."""
-
-
-class CountingService(CourseService):
-    """The course service, counting the version conflicts its saves run into."""
-
-    name = CourseService.name  # the same tables as the real service
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        super().__init__(env)
-        self.conflicts = 0
-
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save, counting a version conflict before the service handles it."""
-        try:
-            return super().save(*objs, **kwargs)
-        except IntegrityError:
-            self.conflicts += 1
-            raise
 
 
 def random_command(
