@@ -5,7 +5,7 @@ eventsourcing's SQLite recorder keeps every tracking record in one table named
 are pointed at `<view>_tracking`. Everything else is the library's.
 
 The views live in the event store's file but write through connections of
-their own with `synchronous=NORMAL`: in WAL mode a commit is still atomic,
+their own with `synchronous=NORMAL` (and a larger page cache): in WAL mode a commit is still atomic,
 only the last commits before a power cut may be lost, and a lost commit of a
 view loses its tracking position with it, so those events are simply
 processed again. The event store's connections keep their full durability.
@@ -26,11 +26,18 @@ from eventsourcing.sqlite import (
 
 from projections.base import View
 
+VIEW_CACHE_KIB = 65536
+"""Page cache of a view connection (SQLite's default is 2 MiB): a rebuild inserts into
+fact tables keyed by course, all over their B-trees, and a cache that small makes most
+inserts a read from disk once the tables outgrow it. Pages are only taken as used."""
+
 
 class _ViewConnectionPool(SQLiteConnectionPool):
     def _create_connection(self) -> SQLiteConnection:
         connection = super()._create_connection()
-        connection.cursor().execute("PRAGMA synchronous=NORMAL")
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{VIEW_CACHE_KIB}")
         return connection
 
 
