@@ -78,11 +78,13 @@ def test_an_import_killed_at_random_points_resumes_to_the_clean_result(
     log, complete = Log(), False
     kills = landed = catching_up = 0
 
-    for n in range(KILLS[kind]):
+    n = 0
+    while landed < KILLS[kind] and n < 2 * KILLS[kind]:  # a kill that misses is redone
         if complete:  # the import got through: begin again on a fresh store
             if store.is_postgres:
                 break
             store, log = fresh_sqlite_store(tmp_path, n), Log()
+        n += 1
         process = start(store, tmp_path, "import", str(clean_import.file))
         hit = kill_import(process, store, rng, clean_import.timing)
         complete = log_size(store) == clean_import.timing.events
@@ -91,8 +93,9 @@ def test_an_import_killed_at_random_points_resumes_to_the_clean_result(
         catching_up += hit and complete
         check_after_kill(store, tmp_path, log, clean_import.log)
 
-    assert kills >= min(KILLS[kind], 4), f"only {kills} kill points"
-    assert landed >= kills - 1, f"only {landed} of {kills} kills hit a running import"
+    assert landed >= min(KILLS[kind], 4), f"only {landed} of {kills} kills hit an import"
+    if kind == "sqlite":
+        assert landed == KILLS[kind], f"only {landed} of {kills} kills hit a running import"
     assert catching_up, "no kill fell while the import caught the views up"
     finished = forloeb(store, tmp_path, "import", str(clean_import.file))
     assert finished.returncode == 0, finished.stderr
