@@ -151,11 +151,12 @@ class KeyStore:
                     "ON CONFLICT (lookup) DO NOTHING",
                     (str(subject), lookup, wrapped),
                 )
-        winners: dict[str, UUID] = {}
-        for _, lookup, _ in rows:
-            found = self.find(lookup)
-            if found is not None:
-                winners[lookup] = found[0]
+            winners: dict[str, UUID] = {}
+            for _, lookup, _ in rows:  # in the same transaction: no second round of reads
+                self.execute(c, "SELECT subject FROM {keys} WHERE lookup = ?", (lookup,))
+                row = c.fetchone()
+                if row is not None:
+                    winners[lookup] = UUID(row["subject"])
         return winners
 
     def delete(self, subject: UUID) -> bool:
