@@ -9,6 +9,10 @@ Baseline, same run, same kind of fresh store: eventsourcing's default
 Application saving as many events, with the same events per aggregate and
 stored states of the same mean size, in batches of as many events as the
 forloeb batch produced on average. Goal: forloeb/bare ratio >= 1.0.
+
+Also reported, not judged: the same import with data protection switched off
+(personal fields stored unsealed, the log not hash-chained: the library's own
+SQLite recorder), which shows what sealing and chaining cost.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cli.store import StoreConfig
+    from workflows.service import CourseService
 
 from bench.baseline import bare_save_throughput
 from bench.fixture import ACTOR, StoreFactory, StoreShape, event_count, open_service, sqlite_shape
@@ -45,12 +50,17 @@ class ImportRun:
         return self.events / self.seconds
 
 
-def forloeb_import(factory: StoreFactory, jsonl: Path, batch_size: int, label: str) -> ImportRun:
-    """Import the file into a fresh store through `import_lines`; leaves the store in place."""
+def forloeb_import(
+    factory: StoreFactory, jsonl: Path, batch_size: int, label: str, *, protected: bool = True
+) -> ImportRun:
+    """Import the file into a fresh store through `import_lines`; leaves the store in place.
+
+    `protected=False` stores personal fields unsealed and the log unchained (a
+    comparison only: forloeb itself never runs so)."""
     from cli.importer import import_lines
 
     store = factory.fresh(label)
-    service = open_service(store)
+    service = open_service(store) if protected else _unprotected_service(store)
     gc.collect()
     try:
         started = time.perf_counter()
@@ -61,6 +71,17 @@ def forloeb_import(factory: StoreFactory, jsonl: Path, batch_size: int, label: s
     finally:
         service.close()
     return ImportRun(events, seconds, len(report.refused), report.lines, store)
+
+
+def _unprotected_service(store: StoreConfig) -> CourseService:
+    """The course service with the library's plain recorder and no sealing (comparison)."""
+    from workflows.service import CourseService
+
+    env = store.env()
+    env.pop("APPLICATION_RECORDER_TOPIC", None)
+    service = CourseService(env=env)
+    service.mapper.keyring = None  # type: ignore[attr-defined]
+    return service
 
 
 def bare_import(
@@ -117,6 +138,8 @@ def run(
             say(f"{factory.kind}: bare eventsourcing, batch {batch_events} events, run {i + 1}")
             theirs.append(bare_import(factory, shape, batch_events, f"bare-{batch}-{i}"))
         figures.append(_figure(factory.kind, batch, ours, theirs))
+        if batch == keep_batch and factory.kind == "sqlite":
+            figures.append(_unprotected_figure(factory, jsonl, batch, runs, theirs))
     if shape is None:
         raise RuntimeError("no batch size was measured")
     return figures, shape, kept
@@ -144,6 +167,25 @@ def _figure(kind: str, batch: int, ours: list[ImportRun], theirs: list[ImportRun
             "mean_state_bytes": _state_bytes(ours[0]),
             "bare_mean_state_bytes": _state_bytes(theirs[0]),
         },
+    )
+
+
+def _unprotected_figure(
+    factory: StoreFactory, jsonl: Path, batch: int, runs: int, theirs: list[ImportRun]
+) -> Figure:
+    """The import without sealing and chaining, beside the same bare runs (not judged)."""
+    plain: list[ImportRun] = []
+    for i in range(runs):
+        say(f"{factory.kind}: forloeb import unsealed and unchained, run {i + 1}/{runs}")
+        plain.append(forloeb_import(factory, jsonl, batch, f"plain-{batch}-{i}", protected=False))
+    return Figure(
+        benchmark=f"2 import [{factory.kind}]",
+        name=f"batch {batch} lines, unsealed + unchained (comparison)",
+        value=median([r.rate for r in plain]),
+        unit="events/s",
+        baseline=median([r.rate for r in theirs]),
+        baseline_name="bare eventsourcing",
+        detail={"forloeb_seconds": spread([r.seconds for r in plain])},
     )
 
 

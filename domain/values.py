@@ -60,6 +60,8 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
 
 
 def _no_control_characters(value: str) -> str:
+    if value.isprintable():  # no character in any of those categories (C speed)
+        return value
     for ch in value:
         if ch not in "\n\t" and unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
             raise ValueError(

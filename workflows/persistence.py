@@ -7,6 +7,7 @@ validates it back into the event class after upcasting old versions.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -132,7 +133,7 @@ class PydanticMapper(Mapper[UUID]):
 
     def subject_of(self, course_id: UUID, event: Any) -> UUID:
         """The subject a course's events are sealed for."""
-        subject = getattr(event, "subject", None)
+        subject = event.subject if _has_subject(event.__class__) else None
         if isinstance(subject, UUID):
             self.remember(course_id, subject)
             return subject
@@ -152,6 +153,13 @@ class PydanticMapper(Mapper[UUID]):
         if len(self.subjects) >= self.max_remembered:
             self.subjects.clear()
         self.subjects[course_id] = subject
+
+
+@functools.cache
+def _has_subject(cls: Any) -> bool:
+    """Whether events of the class name the citizen (asking a pydantic model for a field
+    it lacks goes through its slow `__getattr__`)."""
+    return "subject" in getattr(cls, "model_fields", {})
 
 
 def upcast(cls: type[Any], state: dict[str, Any]) -> None:

@@ -15,8 +15,8 @@ from datetime import date
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
 from domain.citizen import Citizen, ReadKind
@@ -97,6 +97,26 @@ class CourseService(Application[UUID]):
         """Access control for commands; None trusts the caller (library use, tests)."""
         self._batch_aggregates: dict[UUID, Any] = {}
         self._batch_head: int | None = -1
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's `save`, collecting our own aggregates' events directly.
+
+        `ProcessingEvent.collect_events` asks `isinstance(obj, DomainEventProtocol)` of
+        every aggregate; on Python 3.11 a runtime Protocol check costs tens of
+        microseconds, a sixth of an import's time. Anything else goes the library's way.
+        """
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, (Course, Citizen)):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     # Commands ---------------------------------------------------------------
 
@@ -199,7 +219,7 @@ class CourseService(Application[UUID]):
         course_id = command.course_id
         if course_id is None and command.command_id is not None:
             course_id = uuid5(COMMAND_NAMESPACE, command.command_id)
-        if course_id is not None and course_id not in cache and course_id in self.repository:
+        if course_id is not None and course_id not in cache and self._stored(course_id):
             existing = self._load(Course, course_id, cache)
             if command.command_id is not None and command.command_id in existing.command_ids:
                 return Outcome(course_id, skipped=True)
@@ -239,6 +259,11 @@ class CourseService(Application[UUID]):
                 "cpr: this citizen's erasure did not finish; run `forloeb citizen erase` again"
             )
         return citizen
+
+    def _stored(self, aggregate_id: UUID) -> bool:
+        """Whether the log holds any event of the aggregate (one indexed lookup, where
+        `aggregate_id in self.repository` would build the whole aggregate)."""
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
 
     def _load(self, cls: type[Any], aggregate_id: UUID, cache: dict[UUID, Any]) -> Any:
         if aggregate_id not in cache:
