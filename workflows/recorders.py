@@ -15,6 +15,14 @@ IntegrityError and writes nothing, and a chain is never partial. Without a
 chain key the recorders refuse to write (ChainKeyMissing) rather than leave
 unsigned heads. Reading events is untouched.
 
+The SQLite recorder reads a head only when it must: an aggregate whose new
+events start at #0 or #1 starts its chain (its head is inserted, and the
+insert fails if one exists), and one whose last head this recorder wrote is
+continued from it (`KnownHeads`: the update is conditional on the stored head
+being exactly that one). If either presumption fails, the whole append is
+rolled back and redone reading and checking every head, as it always is on
+PostgreSQL.
+
 The PostgreSQL recorders are built on first use (`forloeb --help` must not
 import psycopg): `AppendOnlyPostgresRecorder` serialises appends with an
 advisory lock instead of the library's `LOCK TABLE … IN EXCLUSIVE MODE`, so an
@@ -29,6 +37,7 @@ import hashlib
 import heapq
 import itertools
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,15 +49,22 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from domain.errors import CourseError
 from workflows.chain import (
     ZERO_HASH,
+    Append,
+    Appended,
     ChainKeyMissing,
     ChainRow,
     Finding,
     Head,
+    HeadRow,
+    Identity,
     Link,
+    LinkRow,
     Verifier,
+    appended,
     canonical_id,
     chain,
-    extend,
+    chain_rows,
+    identity,
     sign_head,
 )
 
@@ -126,14 +142,68 @@ class ChainTablesMissing(CourseError):
     """The store predates tamper evidence and `forloeb init` has not added its tables."""
 
 
+KNOWN_HEADS_MAX = 10_000
+"""Heads a recorder remembers between appends (about 1 KB each, with the aggregate's id in
+the forms an append needs): more than an import's active aggregates."""
+
+
+class KnownHeads:
+    """The heads this recorder last wrote, signed with its chain key.
+
+    An append to an aggregate whose remembered head its new events follow does
+    not read the head: it writes the new one with an UPDATE conditional on the
+    stored head being exactly the remembered one (version, hash and signature),
+    so it only succeeds if the head the chain continues from is stored, and
+    authentic, as the checked path would have required; otherwise the append
+    is redone on the checked path. Entries are only a hint: any of them may be
+    stale (another process appended, a transaction was rolled back, someone
+    tampered) and that only costs the redo. Beyond `limit` entries the first
+    remembered are forgotten.
+    """
+
+    def __init__(self, limit: int = KNOWN_HEADS_MAX) -> None:
+        self.limit = limit
+        self._entries: dict[int | str, tuple[Identity, Head]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, stored_id: UUID | str) -> tuple[Identity, Head] | None:
+        return self._entries.get(_key(stored_id))
+
+    def remember(self, written: list[tuple[UUID | str, Identity, Head]]) -> None:
+        """Remember heads written by a committed append (the first remembered are forgotten
+        beyond the limit)."""
+        with self._lock:
+            entries = self._entries
+            for stored_id, who, head in written:
+                entries[_key(stored_id)] = (who, head)
+            while len(entries) > self.limit:
+                del entries[next(iter(entries))]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _key(stored_id: UUID | str) -> int | str:
+    """A stored id as a dict key that hashes in C (a UUID's own hash is Python code)."""
+    return stored_id.int if isinstance(stored_id, UUID) else stored_id
+
+
+class _HeadsMoved(Exception):
+    """A head was not as the append presumed (one exists for an aggregate presumed to start
+    its chain, or a remembered one is no longer stored): the append is redone, checked."""
+
+
 class _ChainKeyHolder:
-    """The chain key a recorder signs heads with."""
+    """The chain key a recorder signs heads with (and, on SQLite, the heads it signed)."""
 
     chain_key: bytes | None = None
+    known_heads: KnownHeads
 
     def use_chain_key(self, key: bytes) -> None:
         """Sign chain heads with `key` (CourseService derives it from the master key)."""
         self.chain_key = key
+        self.known_heads = KnownHeads()
 
     def require_chain_key(self) -> bytes:
         """The chain key, or ChainKeyMissing: nothing is written without one."""
@@ -145,14 +215,56 @@ class _ChainKeyHolder:
         return self.chain_key
 
 
+_NEW, _KNOWN, _READ = "new", "known", "read"
+"""How an append treats an aggregate's head: presumed absent (the append starts the chain,
+#0 or #1), remembered (`KnownHeads`), or read from the store and checked."""
+
+
+def _plan(
+    pending: Sequence[Appended],
+    known: KnownHeads,
+    make_identity: Callable[[UUID | str], Identity],
+    *,
+    checked: bool,
+) -> tuple[list[Append], list[str]]:
+    """Each aggregate's Append (heads still to be read are None) and how its head is had."""
+    appends: list[Append] = []
+    kinds: list[str] = []
+    for a in pending:
+        entry = None if checked else known.get(a.stored_id)
+        if entry is not None and entry[1].version == a.first - 1:
+            appends.append(Append(entry[0], a.events, entry[1], verified=True))
+            kinds.append(_KNOWN)
+            continue
+        who = entry[0] if entry is not None else make_identity(a.stored_id)
+        appends.append(Append(who, a.events, None))
+        kinds.append(_NEW if not checked and a.first <= 1 else _READ)
+    return appends, kinds
+
+
+def _written(
+    pending: Sequence[Appended], appends: Sequence[Append], heads: Sequence[HeadRow]
+) -> list[tuple[UUID | str, Identity, Head]]:
+    return [
+        (p.stored_id, a.who, Head(a.who.originator_id, h[1], h[2], h[3]))
+        for p, a, h in zip(pending, appends, heads, strict=True)
+    ]
+
+
 class ChainedSQLiteRecorder(_ChainKeyHolder, SQLiteApplicationRecorder):
     """eventsourcing's SQLite application recorder, hash-chaining every event."""
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         self.links_table_name, self.heads_table_name = chain_table_names(events_table_name)
         super().__init__(datastore, events_table_name)
+        self.known_heads = KnownHeads()
         links, heads = self.links_table_name, self.heads_table_name
         self.insert_links_statement = f"INSERT INTO {links} VALUES (?,?,?,?)"
+        self.insert_heads_statement = f"INSERT INTO {heads} VALUES (?,?,?,?)"
+        self.update_known_heads_statement = (
+            f"UPDATE {heads} SET version = ?, hash = ?, mac = ? WHERE originator_id = ? "
+            "AND version = ? AND hash = ? AND mac = ?"
+        )
         self.upsert_heads_statement = (
             f"INSERT INTO {heads} VALUES (?,?,?,?) ON CONFLICT (originator_id) DO UPDATE "
             "SET version = excluded.version, hash = excluded.hash, mac = excluded.mac"
@@ -184,22 +296,90 @@ class ChainedSQLiteRecorder(_ChainKeyHolder, SQLiteApplicationRecorder):
 
     # Appending ---------------------------------------------------------------
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert the events, their links and their aggregates' new heads in one transaction.
+
+        Heads are only read where they must be (see `KnownHeads`): an
+        aggregate whose first new event is #1 (or #0) starts its chain, so its
+        head is inserted, which fails if one exists; a remembered head is
+        updated only if stored exactly as remembered. If either fails, the
+        transaction is rolled back and the append redone reading and checking
+        every head (`checked`), which refuses it unless the stored head is one
+        the new events follow.
+        """
+        written: list[tuple[UUID | str, Identity, Head]] = []
+        try:
+            notification_ids = super().insert_events(stored_events, chain_written=written, **kwargs)
+        except _HeadsMoved:
+            written.clear()
+            with self.datastore.transaction(commit=True) as c:
+                notification_ids = self._insert_events(
+                    c, stored_events, checked=True, chain_written=written, **kwargs
+                )
+        self.known_heads.remember(written)
+        return notification_ids
+
     def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        *,
+        checked: bool = False,
+        chain_written: list[tuple[UUID | str, Identity, Head]] | None = None,
+        **kwargs: Any,
     ) -> Sequence[int] | None:
         key = self.require_chain_key()
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         if stored_events:
-            stored_ids = {e.originator_id for e in stored_events}
-            db_ids = {canonical_id(i): self._db_id(i) for i in stored_ids}
-            heads = self._select_heads(c, {db: name for name, db in db_ids.items()})
-            links, new_heads = extend(stored_events, heads, key)
-            self._write_chain(c, links, new_heads, db_ids, upsert=True)
+            written = self._append_chain(c, appended(stored_events), key, checked=checked)
+            if chain_written is not None:
+                chain_written.extend(written)
         return notification_ids
 
-    def _select_heads(self, c: SQLiteCursor, names: dict[str, str]) -> dict[str, Head]:
-        """The current heads of the aggregates `names` maps (stored id → canonical id)."""
+    def _append_chain(
+        self, c: SQLiteCursor, pending: list[Appended], key: bytes, *, checked: bool
+    ) -> list[tuple[UUID | str, Identity, Head]]:
+        appends, kinds = _plan(pending, self.known_heads, self._identity, checked=checked)
+        read = [i for i, kind in enumerate(kinds) if kind is _READ]
+        if read:
+            stored = self._select_heads(c, [appends[i].who for i in read])
+            for i in read:
+                appends[i] = appends[i]._replace(head=stored.get(appends[i].who.stored))
+        links, heads = chain_rows(appends, key)
+        if all(kind is _NEW for kind in kinds):
+            new, updated, upserted = heads, [], []
+        else:
+            new = [h for h, kind in zip(heads, kinds, strict=True) if kind is _NEW]
+            upserted = [h for h, kind in zip(heads, kinds, strict=True) if kind is _READ]
+            updated = [
+                (h[1], h[2], h[3], h[0], a.head.version, a.head.hash, a.head.mac)
+                for h, a, kind in zip(heads, appends, kinds, strict=True)
+                if kind is _KNOWN and a.head is not None
+            ]
+        cursor = c.sqlite_cursor
+        if new:
+            try:
+                cursor.executemany(self.insert_heads_statement, new)
+            except sqlite3.IntegrityError:
+                raise _HeadsMoved from None
+        if updated:
+            cursor.executemany(self.update_known_heads_statement, updated)
+            if cursor.rowcount != len(updated):
+                raise _HeadsMoved
+        cursor.executemany(self.insert_links_statement, links)
+        if upserted:
+            cursor.executemany(self.upsert_heads_statement, upserted)
+        return _written(pending, appends, heads)
+
+    def _identity(self, stored_id: UUID | str) -> Identity:
+        return identity(canonical_id(stored_id), self._db_id(stored_id))
+
+    def _select_heads(self, c: SQLiteCursor, whos: list[Identity]) -> dict[str, Head]:
+        """The stored heads of the aggregates, by stored id."""
         heads: dict[str, Head] = {}
+        names = {who.stored: who.originator_id for who in whos}
         db_ids = list(names)
         for i in range(0, len(db_ids), _IN_CHUNK):
             chunk = db_ids[i : i + _IN_CHUNK]
@@ -210,30 +390,8 @@ class ChainedSQLiteRecorder(_ChainKeyHolder, SQLiteApplicationRecorder):
                 chunk,
             )
             for db_id, version, digest, mac in c.fetchall():
-                heads[names[db_id]] = Head(names[db_id], version, digest, mac)
+                heads[db_id] = Head(names[db_id], version, digest, mac)
         return heads
-
-    def _write_chain(
-        self,
-        c: SQLiteCursor,
-        links: list[Link],
-        heads: list[Head],
-        db_ids: dict[str, str],
-        *,
-        upsert: bool,
-    ) -> None:
-        c.executemany(
-            self.insert_links_statement,
-            [(db_ids[lk.originator_id], lk.version, lk.prev_hash, lk.hash) for lk in links],
-        )
-        statement = (
-            self.upsert_heads_statement
-            if upsert
-            else f"INSERT INTO {self.heads_table_name} VALUES (?,?,?,?)"
-        )
-        c.executemany(
-            statement, [(db_ids[h.originator_id], h.version, h.hash, h.mac) for h in heads]
-        )
 
     # Verifying ---------------------------------------------------------------
 
@@ -348,7 +506,14 @@ class ChainedSQLiteRecorder(_ChainKeyHolder, SQLiteApplicationRecorder):
         )
         rows = [(r[0], r[1], r[2], r[3]) for r in c.fetchall()]
         links, heads, names = _sealed(rows, self._canonical, key, report)
-        self._write_chain(c, links, heads, names, upsert=False)
+        c.executemany(
+            self.insert_links_statement,
+            [(names[lk.originator_id], lk.version, lk.prev_hash, lk.hash) for lk in links],
+        )
+        c.executemany(
+            self.insert_heads_statement,
+            [(names[h.originator_id], h.version, h.hash, h.mac) for h in heads],
+        )
 
 
 def _sealed(
@@ -493,34 +658,32 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
         def _append_links(
             self, curs: Any, stored_events: Sequence[StoredEvent], key: bytes
         ) -> None:
-            db_ids = {canonical_id(i): i for i in {e.originator_id for e in stored_events}}
-            curs.execute(self.select_heads_statement, (list(db_ids.values()),), prepare=True)
-            heads = {
-                canonical_id(r["originator_id"]): Head(
-                    canonical_id(r["originator_id"]),
-                    r["version"],
-                    bytes(r["hash"]),
-                    bytes(r["mac"]),
-                )
-                for r in curs.fetchall()
-            }
-            links, new_heads = extend(stored_events, heads, key)
-            self._write_chain(curs, links, new_heads, db_ids)
+            pending = appended(stored_events)
+            whos = [identity(canonical_id(a.stored_id), a.stored_id) for a in pending]
+            curs.execute(self.select_heads_statement, ([w.stored for w in whos],), prepare=True)
+            heads: dict[str, Head] = {}
+            for r in curs.fetchall():
+                name = canonical_id(r["originator_id"])
+                heads[name] = Head(name, r["version"], bytes(r["hash"]), bytes(r["mac"]))
+            appends = [
+                Append(who, a.events, heads.get(who.originator_id))
+                for who, a in zip(whos, pending, strict=True)
+            ]
+            links, new_heads = chain_rows(appends, key)
+            self._write_chain(curs, links, new_heads)
 
-        def _write_chain(
-            self, curs: Any, links: list[Link], heads: list[Head], db_ids: dict[str, Any]
-        ) -> None:
+        def _write_chain(self, curs: Any, links: list[LinkRow], heads: list[HeadRow]) -> None:
             curs.execute(
                 self.write_chain_statement,
                 (
-                    [db_ids[lk.originator_id] for lk in links],
-                    [lk.version for lk in links],
-                    [lk.prev_hash for lk in links],
-                    [lk.hash for lk in links],
-                    [db_ids[h.originator_id] for h in heads],
-                    [h.version for h in heads],
-                    [h.hash for h in heads],
-                    [h.mac for h in heads],
+                    [lk[0] for lk in links],
+                    [lk[1] for lk in links],
+                    [lk[2] for lk in links],
+                    [lk[3] for lk in links],
+                    [h[0] for h in heads],
+                    [h[1] for h in heads],
+                    [h[2] for h in heads],
+                    [h[3] for h in heads],
                 ),
                 prepare=True,
             )
@@ -615,7 +778,11 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
                 ]
                 links, heads, names = _sealed(rows, canonical_id, key, report)
                 if links:
-                    self._write_chain(curs, links, heads, names)
+                    self._write_chain(
+                        curs,
+                        [(names[lk.originator_id], *lk[1:]) for lk in links],
+                        [(names[h.originator_id], *h[1:]) for h in heads],
+                    )
 
     def _server_side(conn: Any, name: str, statement: Any, params: Sequence[Any]) -> Iterator[Any]:
         with conn.cursor(name=name, row_factory=tuple_row, binary=True) as cursor:

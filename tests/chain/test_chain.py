@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -276,3 +277,94 @@ def test_the_head_signature_is_plain_hmac_sha256() -> None:
         + b"h" * 32
     )
     assert head.mac == hmac.new(KEY, message, hashlib.sha256).digest()
+
+
+# The encoding is fixed: stored links must keep verifying ------------------------------
+
+
+def test_the_event_hash_is_sha256_over_the_documented_encoding() -> None:
+    message = (
+        b"forloeb/chain/event/v1"
+        + len(COURSE).to_bytes(8, "big")
+        + COURSE.encode()
+        + (3).to_bytes(8, "big", signed=True)
+        + len(TOPIC).to_bytes(8, "big")
+        + TOPIC.encode()
+        + (2).to_bytes(8, "big")
+        + b"{}"
+        + (32).to_bytes(8, "big")
+        + b"p" * 32
+    )
+    assert event_hash(COURSE, 3, TOPIC, b"{}", b"p" * 32) == hashlib.sha256(message).digest()
+
+
+def test_links_keep_the_values_stored_links_were_made_with() -> None:
+    assert event_hash(COURSE, 1, TOPIC, b"{}", ZERO_HASH).hex() == (
+        "6f0b42e6ee2d2ae6090460e2651c6f55a792bf3b324cdc7987af914774a6a0bb"
+    )
+    links = chain(
+        COURSE,
+        ZERO_HASH,
+        [(1, TOPIC, b'{"n":1}'), (2, "domain.events:Accepted", b"\xff" * 700)],
+    )
+    assert [lk.hash.hex() for lk in links] == [
+        "a84ffc4badc4d970839222bd613bc7cb3b65f15fd788a4d142115aaa59ecc824",
+        "842bf5b5c14890b253d4453e4f4c4a81e6714a3bd1b2cfe46406cf5d02509714",
+    ]
+
+
+@given(
+    logs=st.lists(
+        st.tuples(
+            st.uuids(),
+            st.lists(
+                st.tuples(
+                    st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+                    st.binary(max_size=80),
+                ),
+                min_size=1,
+                max_size=6,
+            ),
+        ),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda log: log[0],
+    ),
+    start=st.sampled_from([0, 1]),
+    seed=st.randoms(use_true_random=False),
+)
+def test_appending_in_any_order_links_as_the_reference_encoding(
+    logs: list[tuple[UUID, list[tuple[str, bytes]]]], start: int, seed: Any
+) -> None:
+    """However an append's events are interleaved, each link is `event_hash` of its event
+    and its predecessor's hash, and each head is signed over its chain's last link."""
+    events = [
+        StoredEvent(originator_id, version, topic, state)
+        for originator_id, log in logs
+        for version, (topic, state) in enumerate(log, start=start)
+    ]
+    seed.shuffle(events)
+    links, heads = extend(events, {}, KEY)
+    by_position = {(lk.originator_id, lk.version): lk for lk in links}
+    assert len(by_position) == len(events)
+    for originator_id, log in logs:
+        prev = ZERO_HASH
+        for version, (topic, state) in enumerate(log, start=start):
+            link = by_position[(str(originator_id), version)]
+            assert link.prev_hash == prev
+            assert link.hash == event_hash(str(originator_id), version, topic, state, prev)
+            prev = link.hash
+        last = start + len(log) - 1
+        assert sign_head(KEY, str(originator_id), last, prev) in heads
+
+
+def test_equal_ids_in_different_objects_are_one_aggregate() -> None:
+    first, second = stored(COURSE, 1), stored(COURSE, 2)
+    assert first.originator_id is not second.originator_id
+    links, heads = extend([second, stored(OTHER, 1), first], {}, KEY)
+    assert [(lk.originator_id, lk.version) for lk in links] == [
+        (COURSE, 1),
+        (COURSE, 2),
+        (OTHER, 1),
+    ]
+    assert len(heads) == 2

@@ -166,6 +166,68 @@ def test_an_append_to_a_tampered_chain_is_refused_and_writes_nothing(
     assert (tables.count("events"), tables.count("links")) == before
 
 
+@pytest.mark.parametrize("links", ["deleted", "kept"])
+@pytest.mark.parametrize("recorder", ["same", "another"])
+def test_an_aggregate_started_again_over_its_signed_head_is_refused(
+    store: StoreConfig, service: CourseService, tables: StoredTables, links: str, recorder: str
+) -> None:
+    """Deleting every event of an aggregate leaves its signed head; writing #1 again
+    (the head is not read for a new chain) is refused, and nothing is written."""
+    course = a_course(service)
+    head = tables.head(course)
+    topic, state = tables.event(course, 1)
+    tables.delete("events", course)
+    if links == "deleted":
+        tables.delete("links", course)
+    before = (tables.count("events"), tables.count("links"), tables.count("heads"))
+    writer = service if recorder == "same" else CourseService(env=store.env())
+    try:
+        with pytest.raises(ChainRefused, match=f"{course}: cannot append #1: .* head is at #5"):
+            writer.recorder.insert_events([StoredEvent(course, 1, topic, state)])
+    finally:
+        if writer is not service:
+            writer.close()
+    assert (tables.count("events"), tables.count("links"), tables.count("heads")) == before
+    assert tables.head(course) == head
+
+
+def test_an_older_signed_head_put_back_is_not_laundered(
+    service: CourseService, tables: StoredTables
+) -> None:
+    """The recorder remembers the head it wrote; an append over an authentic but older head
+    put back in its place is refused, not signed over."""
+    course = a_course(service, sessions=2)
+    older = tables.head(course)
+    assert older is not None and older[0] == 4
+    service.execute(Session(course=str(course)), "rk")
+    tables.set_head(course, *older)
+    before = (tables.count("events"), tables.count("links"))
+    with pytest.raises(ChainRefused, match=f"{course}: cannot append #6: .* head is at #4"):
+        service.execute(Session(course=str(course)), "rk")
+    assert (tables.count("events"), tables.count("links")) == before
+    assert tables.head(course) == older
+
+
+def test_a_chain_from_version_0_is_continued_by_any_recorder(
+    store: StoreConfig, service: CourseService
+) -> None:
+    """#1 presumed to start a chain but following #0 is continued from #0's head."""
+    first, second = UUID(int=90), UUID(int=91)
+    topic = "domain.events:SessionHeld"
+    service.recorder.insert_events([StoredEvent(first, 0, topic, b"{}")])
+    service.recorder.insert_events([StoredEvent(first, 1, topic, b"{}")])
+    service.recorder.insert_events([StoredEvent(second, 0, topic, b"{}")])
+    another = CourseService(env=store.env())
+    try:
+        another.recorder.insert_events(
+            [StoredEvent(second, 1, topic, b"{}"), StoredEvent(first, 2, topic, b"{}")]
+        )
+    finally:
+        another.close()
+    service.recorder.insert_events([StoredEvent(second, 2, topic, b"{}")])
+    assert findings(service) == []
+
+
 def test_without_the_chain_key_the_recorder_refuses_to_write(
     store: StoreConfig, tables: StoredTables
 ) -> None:
