@@ -1,6 +1,7 @@
 """`python -m bench` (`make bench`): forloeb's benchmarks, each beside a same-run baseline.
 
-1. CLI write latency on a store of ~N events (goal <= 150 ms per command);
+1. CLI write latency on a store of ~N events, served by `forloeb serve` (goal <= 150 ms
+   per command) and in-process (reported);
 2. import throughput against the bare eventsourcing library (goal ratio >= 1.0);
 3. views: catch-up after one command (<= 10 ms), full rebuild against a bare
    read+decode loop (ratio >= 0.6), rebuild peak memory (<= 300 MB);

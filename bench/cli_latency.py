@@ -2,11 +2,21 @@
 
 Measured: `forloeb --as bench STORE session COURSE --note bench` run as the
 installed console script, N times, alternating with the baseline `python -c
-pass` (the interpreter's own start and exit), so both see the same load.
-Goal: median <= 150 ms per command.
+pass` (the interpreter's own start and exit), so both see the same load, twice:
+- served: with a `forloeb serve` running (started here on a temporary socket,
+  stopped after), which forks a child with the modules already imported for
+  each command. Goal: median <= 150 ms per command. The server's own count of
+  commands served must equal the runs, or the benchmark fails (no figure from
+  a silent fallback);
+- in-process (FORLOEB_SERVER=off): every module imported anew; reported only.
+
+Before timing, the project's packages are compiled (`python -m compileall -q
+domain workflows projections cli`): this sandbox sets PYTHONDONTWRITEBYTECODE=1,
+so a cold run would otherwise compile them from source every time, which an
+installed wheel (shipping bytecode) never does.
 
 Where the time goes, from the same run:
-- `forloeb --version`: the process with the CLI imported but no store touched;
+- `forloeb --version` in-process: the CLI imported but no store touched;
 - `bench.cli_phases`: the write done step by step with a clock around each step;
 - `python -X importtime`: the write command's imports, summed per top-level package.
 """
@@ -14,14 +24,21 @@ Where the time goes, from the same run:
 from __future__ import annotations
 
 import re
+import select
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from bench.baseline import python_startup_seconds
 from bench.measure import (
+    REPO_ROOT,
     Figure,
     child_env,
     child_json,
@@ -34,6 +51,8 @@ from bench.measure import (
 
 GOAL_SECONDS = 0.150
 IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+PACKAGES = ("domain", "workflows", "projections", "cli")
+SERVER_START_SECONDS = 120.0
 
 
 def forloeb_script() -> str:
@@ -46,33 +65,78 @@ def write_argv(store_args: list[str], course: str) -> list[str]:
     return [forloeb_script(), "--as", "bench", *store_args, "session", course, "--note", "bench"]
 
 
+def compile_project() -> None:
+    """Compile the project's packages to bytecode, as an installed wheel ships them."""
+    subprocess.run(python_argv("-m", "compileall", "-q", *PACKAGES), cwd=REPO_ROOT, check=True)
+
+
+@contextmanager
+def server(env: dict[str, str]) -> Iterator[tuple[dict[str, str], list[int]]]:
+    """A `forloeb serve` on a temporary socket: the clients' environment, and (after the
+    block) the number of commands it says it served."""
+    folder = Path(tempfile.mkdtemp(prefix="forloeb-bench-"))
+    path = folder / "server.sock"
+    process = subprocess.Popen(
+        [forloeb_script(), "serve", "--socket", str(path)],
+        env={**env, "FORLOEB_SERVER": "off"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    served: list[int] = []
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], SERVER_START_SECONDS)
+        line = process.stdout.readline() if ready else ""
+        if "listening on" not in line:
+            raise RuntimeError(f"forloeb serve did not start: {line.strip()}")
+        yield {**env, "FORLOEB_SOCKET": str(path)}, served
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+        found = re.search(r"served (\d+) command", out)
+        served.append(int(found.group(1)) if found else -1)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> list[Figure]:
-    """Time the write command against `python -c pass`, then break its time down."""
-    env = child_env()
+    """Time the write command served and in-process against `python -c pass`; break the
+    in-process time down."""
+    say("compiling the project's packages (python -m compileall; not timed)")
+    compile_project()
+    cold_env = {**child_env(), "FORLOEB_SERVER": "off"}
     argv = write_argv(store_args, course["course_id"])
-    say(f"{kind}: CLI write x{runs} alternating with `python -c pass`")
-    timed_run(argv, env)  # warm the page cache and .pyc files; not counted
-    writes, startups, versions = [], [], []
-    for _ in range(runs):
-        writes.append(timed_run(argv, env))
-        startups.append(python_startup_seconds())
-        versions.append(timed_run([forloeb_script(), "--version"], env))
+    say(f"{kind}: CLI write x{runs} served and x{runs} in-process, alternating with python -c pass")
+    writes, colds, startups, versions = [], [], [], []
+    with server(child_env()) as (served_env, served):
+        timed_run(argv, served_env)  # warm the page cache; not counted
+        timed_run(argv, cold_env)
+        for _ in range(runs):
+            writes.append(timed_run(argv, served_env))
+            startups.append(python_startup_seconds())
+            colds.append(timed_run(argv, cold_env))
+            versions.append(timed_run([forloeb_script(), "--version"], cold_env))
+    if served != [runs + 1]:
+        raise RuntimeError(f"forloeb serve served {served[0]} of {runs + 1} commands")
     phases = phase_breakdown(store_args, course["course_id"], max(3, runs // 3))
-    imports = import_breakdown(argv, env)
-    write = median(writes)
+    imports = import_breakdown(argv, cold_env)
+    write, baseline = median(writes), median(startups)
+    name = f"session on a {course['version']}-event course"
     return [
         Figure(
             benchmark=f"1 CLI write [{kind}]",
-            name=f"session on a {course['version']}-event course",
+            name=f"{name}, served (forloeb serve)",
             value=write,
             unit="s",
-            baseline=median(startups),
+            baseline=baseline,
             baseline_name="python -c pass",
             goal=f"<= {GOAL_SECONDS * 1000:.0f} ms",
             met=write <= GOAL_SECONDS,
             detail={
                 "course": course,
                 "write_seconds": spread(writes),
+                "in_process_seconds": spread(colds),
                 "python_seconds": spread(startups),
                 "version_seconds": spread(versions),
                 "phases_seconds": phases,
@@ -81,10 +145,18 @@ def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> 
         ),
         Figure(
             benchmark=f"1 CLI write [{kind}]",
-            name="forloeb --version (imports only)",
+            name=f"{name}, in-process (FORLOEB_SERVER=off)",
+            value=median(colds),
+            unit="s",
+            baseline=baseline,
+            baseline_name="python -c pass",
+        ),
+        Figure(
+            benchmark=f"1 CLI write [{kind}]",
+            name="forloeb --version in-process (imports only)",
             value=median(versions),
             unit="s",
-            baseline=median(startups),
+            baseline=baseline,
             baseline_name="python -c pass",
         ),
     ]
@@ -135,16 +207,17 @@ def describe(figure: Figure) -> list[str]:
     lines = [f"{figure.benchmark}: where one write's time goes (medians)"]
     for label, key in (
         ("python -c pass", "python_seconds"),
-        ("forloeb --version", "version_seconds"),
-        ("whole write command", "write_seconds"),
+        ("whole write, served", "write_seconds"),
+        ("forloeb --version, in-process", "version_seconds"),
+        ("whole write, in-process", "in_process_seconds"),
     ):
         lines.append(f"  {label:<30} {detail[key]['median'] * 1e3:7.1f} ms")
-    lines.append("  inside the process, step by step:")
+    lines.append("  inside an in-process write, step by step:")
     for name, seconds in detail["phases_seconds"].items():
         lines.append(f"    {seconds * 1e3:7.1f} ms  {name}")
     imports = detail["imports"]
     lines.append(
-        f"  imports (-X importtime, {imports['modules']} modules, "
+        f"  in-process imports (-X importtime, {imports['modules']} modules, "
         f"{imports['total_seconds'] * 1e3:.0f} ms self time in all, inflated by the tracing):"
     )
     for package, seconds in imports["by_package_seconds"].items():

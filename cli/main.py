@@ -38,6 +38,7 @@ READ_AND_ADMIN_COMMANDS: dict[str, str] = {
     "users": "cli.users:users_group",
     "verify": "cli.verify:verify_command",
     "citizen": "cli.citizen:citizen_group",
+    "serve": "cli.server:serve_command",
 }
 """Commands imported only when they run (or --help lists them): start-up stays short."""
 

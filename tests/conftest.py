@@ -69,6 +69,10 @@ def _write_test_config() -> str:
 os.environ["FORLOEB_CONFIG"] = _write_test_config()
 """Every command in the tests (and every process they start) reads this configuration."""
 
+os.environ["FORLOEB_SERVER"] = "off"
+"""Processes the tests start run in-process, never through a `forloeb serve` the person
+running the tests may have going; tests/cli/test_server.py sets its own servers up."""
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker the PostgreSQL half of the suite carries."""
