@@ -40,7 +40,7 @@ GROUPS: tuple[tuple[str, str, str], ...] = (
     ("      runtime Protocol isinstance (typing)", "typing.py", "__instancecheck__"),
     ("  workflow guards (Workflow.decide)", "workflows/machine.py", "decide"),
     ("  record new events (Course.record)", "domain/course.py", "record"),
-    ("save batch (Application.save)", "eventsourcing/application.py", "save"),
+    ("save batch (CourseService.save)", "workflows/service.py", "save"),
     ("  encode (PydanticMapper.to_stored_event)", "workflows/persistence.py", "to_stored_event"),
     ("  insert (recorder.insert_events)", "eventsourcing/sqlite.py", "insert_events"),
 )
