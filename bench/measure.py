@@ -8,8 +8,10 @@ absolute goals are judged).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -97,7 +99,9 @@ BENCH_USER = "bench"
 @cache
 def bench_config() -> Path:
     """A configuration file naming the bench user as admin (made once per run)."""
-    path = Path(tempfile.mkdtemp(prefix="forloeb-bench-config-")) / "forloeb.toml"
+    folder = Path(tempfile.mkdtemp(prefix="forloeb-bench-config-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "forloeb.toml"
     path.write_text(f'[users.{BENCH_USER}]\nrole = "admin"\n', encoding="utf-8")
     return path
 
