@@ -106,10 +106,11 @@ class AppContext:
                 field_name, _, reason = str(e).partition(": ")
                 raise InvalidInput(field_name, reason or "is not valid") from None
             if self.store.is_postgres:
-                from cli.store import check_ready
+                from cli.store import open_postgres_service
 
-                check_ready(self.store)
-            self._service = CourseService(env=env)
+                self._service = open_postgres_service(self.store, env)
+            else:
+                self._service = CourseService(env=env)
             self._service.course_finder = self._find_by_prefix
             self._service.authorise = partial(authorise_command, self.directory)
         return self._service

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.admin import InitRefused, init_command, init_store
-from cli.store import StoreConfig, StoreUnavailable, check_ready
+from cli.store import StoreConfig, StoreUnavailable, check_ready, open_postgres_service
 from workflows.commands import Refer
 from workflows.service import CourseService
 
@@ -48,6 +48,29 @@ def test_postgresql_needs_init_before_use(pg_server: PgServer) -> None:
         assert "forloeb_events" in report.created
         check_ready(store)
         refer_one(store)
+
+
+def test_a_command_opens_one_session_and_checks_the_tables_in_it(pg_server: PgServer) -> None:
+    with pg_server.database() as name:
+        store = pg_server.store(name)
+        with pytest.raises(StoreUnavailable, match=r"is not initialised .* run `forloeb init`"):
+            open_postgres_service(store, store.env())
+        init_store(store)
+        service = open_postgres_service(store, store.env())
+        try:
+            assert service.recorder.max_notification_id() in (None, 0)
+        finally:
+            service.close()
+
+
+def test_a_command_against_a_wrong_password_names_the_reason(pg_server: PgServer) -> None:
+    with pg_server.database() as name:
+        store = pg_server.store(name)
+        url, password = store.database_url, store.postgres.password
+        assert url is not None and password
+        wrong = StoreConfig(database_url=url.replace(f":{password}@", ":wrong@", 1))
+        with pytest.raises(StoreUnavailable, match="password authentication failed"):
+            open_postgres_service(wrong, wrong.env())
 
 
 def test_init_creates_a_schema_named_in_the_url(pg_server: PgServer) -> None:

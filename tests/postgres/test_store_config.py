@@ -16,6 +16,7 @@ from cli.store import (
     advisory_lock_key,
     check_reachable,
     check_ready,
+    open_postgres_service,
 )
 from domain.errors import CourseError
 
@@ -100,6 +101,17 @@ def test_an_unreachable_server_is_one_line_naming_host_port_and_database() -> No
     assert "hunter2" not in message
     assert caught.value.__suppress_context__  # raised `from None`: no chained traceback
     assert isinstance(caught.value, CourseError)  # the CLI prints it and exits 1
+
+
+def test_a_command_stops_at_once_where_nothing_listens() -> None:
+    port = closed_port()
+    store = StoreConfig(database_url=f"postgresql://app:hunter2@127.0.0.1:{port}/forloeb")
+    with pytest.raises(StoreUnavailable) as caught:
+        open_postgres_service(store, {**store.env(), "FORLOEB_MASTER_KEY": "unused"})
+    assert str(caught.value) == (
+        f"cannot reach the event store postgresql://127.0.0.1:{port}/forloeb: "
+        "no server is accepting connections there (connection refused)"
+    )
 
 
 def test_check_ready_stops_at_an_unreachable_server() -> None:
