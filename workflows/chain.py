@@ -63,20 +63,11 @@ class _Hashed(Protocol):
     def state(self) -> bytes: ...
 
 
-class EventLike(Protocol):
+class EventLike(_Hashed, Protocol):
     """What the chain needs of a stored event (eventsourcing's StoredEvent has it)."""
 
     @property
     def originator_id(self) -> UUID | str: ...
-
-    @property
-    def originator_version(self) -> int: ...
-
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def state(self) -> bytes: ...
 
 
 class Link(NamedTuple):
@@ -282,22 +273,10 @@ def appended(events: Sequence[EventLike]) -> list[Appended]:
 
     Raises ChainRefused if an aggregate's new versions are not consecutive.
     """
-    by_object: dict[int, list[EventLike]] = {}
-    for event in events:  # one id object per aggregate, usually: group by identity first
-        key = id(event.originator_id)
-        group = by_object.get(key)
-        if group is None:
-            group = by_object[key] = []
-        group.append(event)
     groups: dict[int | str, list[EventLike]] = {}
-    for group in by_object.values():
-        stored_id = group[0].originator_id
-        value = stored_id.int if isinstance(stored_id, UUID) else stored_id
-        found = groups.get(value)
-        if found is None:
-            groups[value] = group
-        else:  # equal ids in different objects
-            found.extend(group)
+    for event in events:  # keyed by the UUID's int: a UUID's own hash is Python code
+        oid = event.originator_id
+        groups.setdefault(oid.int if isinstance(oid, UUID) else oid, []).append(event)
     pending: list[Appended] = []
     for new in groups.values():
         stored_id = new[0].originator_id
@@ -342,16 +321,11 @@ def chain_rows(appends: Sequence[Append], key: bytes) -> tuple[list[LinkRow], li
     ]
     links: list[LinkRow] = []
     new_heads: list[HeadRow] = []
-    inner, outer = _keyed(key)
-    join, version_bytes, length, append = b"".join, _VERSION, _LENGTH, new_heads.append
     for a, prev_hash in zip(appends, starts, strict=True):
-        who = a.who
-        version, digest = _link_rows(who, prev_hash, a.events, links)
-        inside = inner.copy()  # head_mac, inlined
-        inside.update(join((who.head_prefix, version_bytes(version), length(len(digest)), digest)))
-        mac = outer.copy()
-        mac.update(inside.digest())
-        append((who.stored, version, digest, mac.digest()))
+        version, digest = _link_rows(a.who, prev_hash, a.events, links)
+        new_heads.append(
+            (a.who.stored, version, digest, _mac(key, a.who.head_prefix, version, digest))
+        )
     return links, new_heads
 
 
