@@ -157,6 +157,16 @@ class View(TrackingRecorder, ABC):
         """Whether a rebuild was started and has not yet reached the head."""
         return self.max_tracking_id(REBUILDING) is not None
 
+    def standing_query(self, label: int) -> tuple[str, tuple[Any, ...]]:
+        """A SELECT of (label, application_name, position) rows: the view's position and,
+        if a rebuild is under way, its mark; `Views` unites these to ask all views at once."""
+        statement = (
+            f"SELECT {label:d} AS label, application_name, MAX(notification_id) AS position "
+            f"FROM {self.tracking_table} WHERE application_name IN (?, ?) "
+            "GROUP BY application_name"
+        )
+        return self.placeholders(statement), (self.application_name, REBUILDING)
+
     def reset(self, c: Any) -> None:
         """Empty the view, forget its position, and mark it as rebuilding (one transaction).
 

@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections.base import Header, Positioned, View, ViewProjection, ViewSpec, header_class
+from projections.base import (
+    REBUILDING,
+    Header,
+    Positioned,
+    View,
+    ViewProjection,
+    ViewSpec,
+    header_class,
+)
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -88,6 +96,13 @@ class _Reading:
 class _Entry:
     view: View
     projection: ViewProjection[Any]
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """Where a view stands in its tracking table: its position, whether it is rebuilding."""
+
+    position: int
     rebuilding: bool
 
 
@@ -127,9 +142,7 @@ class Views:
             if may_create:
                 view.create_table()
                 view.reset_if_outdated()
-            self._entries[spec.name] = _Entry(
-                view, spec.projection(view=view), view.is_rebuilding()
-            )
+            self._entries[spec.name] = _Entry(view, spec.projection(view=view))
 
     # The views ------------------------------------------------------------------
 
@@ -173,10 +186,34 @@ class Views:
     def status(self) -> list[ViewStatus]:
         """Each view's position against the head."""
         head = self.head()
+        standing = self._standing(list(self._entries.values()))
         return [
-            ViewStatus(name, entry.view.position(), head, entry.rebuilding)
+            ViewStatus(name, standing[id(entry)].position, head, standing[id(entry)].rebuilding)
             for name, entry in self._entries.items()
         ]
+
+    def _standing(self, entries: Sequence[_Entry]) -> dict[int, _Standing]:
+        """Each entry's position and rebuilding mark (by `id(entry)`), read for all of them
+        in one query: on PostgreSQL every query is a round trip, and a write command
+        asks this of every view."""
+        if not entries:
+            return {}
+        parts = [entry.view.standing_query(i) for i, entry in enumerate(entries)]
+        statement = " UNION ALL ".join(sql for sql, _ in parts)
+        params = tuple(p for _, ps in parts for p in ps)
+        with entries[0].view.transaction(commit=False) as c:
+            c.execute(statement, params)
+            rows = c.fetchall()
+        found: dict[tuple[int, str], int] = {
+            (row["label"], row["application_name"]): row["position"] for row in rows
+        }
+        return {
+            id(entry): _Standing(
+                position=found.get((i, entry.view.application_name)) or 0,
+                rebuilding=(i, REBUILDING) in found,
+            )
+            for i, entry in enumerate(entries)
+        }
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Bring every view to the head; return how many notifications were processed."""
@@ -190,17 +227,18 @@ class Views:
         """
         names = self.names if name is None else [name]
         entries = [self._entry(n) for n in names]
+        standing = self._standing(entries)
         for entry in entries:
-            if not entry.rebuilding:
+            if not standing[id(entry)].rebuilding:
                 with entry.view.transaction(commit=True) as c:
                     entry.view.reset(c)
-                entry.rebuilding = True
         return self._advance(entries, progress)
 
     def _advance(self, entries: Sequence[_Entry], progress: Progress | None) -> int:
         reading = _Reading.of(entries)
         head = self.head()
-        positions = {id(e): e.view.position() for e in entries}
+        standing = self._standing(entries)
+        positions = {key: s.position for key, s in standing.items()}
         start = cursor = min(positions.values(), default=head)
         if head - start > self.batch_size // 10:
             self._load_keys()
@@ -216,7 +254,7 @@ class Views:
             except IntegrityError:
                 # Another process moved these views on meanwhile: continue from there.
                 # If none moved, the conflict is in a view's own rows: a real error.
-                moved = {id(e): e.view.position() for e in entries}
+                moved = {key: s.position for key, s in self._standing(entries).items()}
                 if all(moved[id(e)] <= positions[id(e)] for e in behind):
                     raise
                 positions = moved
@@ -229,9 +267,8 @@ class Views:
             if progress is not None:
                 progress(cursor - start, head - start)
         for entry in entries:
-            if entry.rebuilding and positions[id(entry)] >= head:
+            if standing[id(entry)].rebuilding and positions[id(entry)] >= head:
                 entry.view.finish_rebuild()
-                entry.rebuilding = False
         return processed
 
     def _load_keys(self) -> None:

@@ -133,6 +133,23 @@ class KeyStore:
             row = c.fetchone()
         return None if row is None else bytes(row["wrapped"])
 
+    def fingerprint_and_wrapped(self, subject: UUID) -> tuple[str | None, bytes | None]:
+        """`fingerprint()` and `wrapped(subject)` in one query (a command's first key
+        lookup checks the master key too; on PostgreSQL each query is a round trip)."""
+        with self.transaction(commit=False) as c:
+            self.execute(
+                c,
+                "SELECT (SELECT value FROM {meta} WHERE name = ?) AS fingerprint, "
+                "(SELECT wrapped FROM {keys} WHERE subject = ?) AS wrapped",
+                ("fingerprint", str(subject)),
+            )
+            row = c.fetchone()
+        fingerprint, wrapped = row["fingerprint"], row["wrapped"]
+        return (
+            None if fingerprint is None else str(fingerprint),
+            None if wrapped is None else bytes(wrapped),
+        )
+
     def all_wrapped(self) -> dict[UUID, bytes]:
         """Every subject's wrapped key (for reading the whole log)."""
         with self.transaction(commit=False) as c:
@@ -198,6 +215,10 @@ class MemoryKeyStore:
         row = self.rows.get(subject)
         return None if row is None else row[1]
 
+    def fingerprint_and_wrapped(self, subject: UUID) -> tuple[str | None, bytes | None]:
+        """`fingerprint()` and `wrapped(subject)`."""
+        return self.fingerprint(), self.wrapped(subject)
+
     def all_wrapped(self) -> dict[UUID, bytes]:
         """Every subject's wrapped key."""
         return {subject: wrapped for subject, (_, wrapped) in self.rows.items()}
@@ -245,9 +266,12 @@ class Keyring:
 
     def check_master_key(self) -> None:
         """Refuse a master key other than the one the store's keys are wrapped under."""
-        if self._checked:
-            return
-        stored = self.store.fingerprint() or self.store.claim_fingerprint(self._fingerprint)
+        if not self._checked:
+            self._check(self.store.fingerprint())
+
+    def _check(self, stored: str | None) -> None:
+        """Refuse a stored fingerprint other than the master key's (claim it if none is)."""
+        stored = stored or self.store.claim_fingerprint(self._fingerprint)
         if stored != self._fingerprint:
             raise MasterKeyProblem(
                 "master key: it is not the key this store was set up with "
@@ -308,8 +332,11 @@ class Keyring:
             return self._ciphers[subject]
         if self._all_loaded:
             return None
-        self.check_master_key()
-        wrapped = self.store.wrapped(subject)
+        if self._checked:
+            wrapped = self.store.wrapped(subject)
+        else:
+            stored, wrapped = self.store.fingerprint_and_wrapped(subject)
+            self._check(stored)
         cipher = None if wrapped is None else self._unwrap(subject, wrapped)
         self._ciphers[subject] = cipher
         return cipher

@@ -156,6 +156,32 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(
     assert not any(s.rebuilding for s in views.status())
 
 
+def test_status_reads_each_views_own_position_and_rebuilding_mark(
+    clinic: Clinic, views: Views, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy_history(clinic, citizens=3)
+    views.catch_up()
+    caught_up = views.head()
+    views.batch_size = 3
+    _crash_at_event(monkeypatch, caught_up - 4)
+    with pytest.raises(Crash):
+        views.rebuild("course_list")
+    monkeypatch.undo()
+
+    status = {s.name: s for s in views.status()}
+
+    for name in views.names:
+        view = views.view(name)
+        assert (status[name].position, status[name].rebuilding) == (
+            view.position(),
+            view.is_rebuilding(),
+        )
+    assert status["course_list"].rebuilding and status["course_list"].position < caught_up - 4
+    assert {status[n].position for n in views.names if n != "course_list"} == {caught_up}
+    assert views.catch_up() > 0
+    assert all(s.position == caught_up and not s.rebuilding for s in views.status())
+
+
 def test_a_crash_in_catch_up_counts_no_event_twice(
     clinic: Clinic, views: Views, monkeypatch: pytest.MonkeyPatch
 ) -> None:

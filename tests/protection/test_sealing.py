@@ -134,7 +134,7 @@ def test_another_master_key_is_refused_with_one_line(
 ) -> None:
     service = CourseService(env=store.env())
     try:
-        course_with_personal_data(service)
+        course = course_with_personal_data(service)
     finally:
         service.close()
     monkeypatch.setenv("FORLOEB_MASTER_KEY", MasterKey.generate().text())
@@ -150,6 +150,12 @@ def test_another_master_key_is_refused_with_one_line(
             stranger.courses_of(CPR)
     finally:
         stranger.close()
+    reader = CourseService(env=store.env())  # its first key lookup is a course's own key
+    try:
+        with pytest.raises(MasterKeyProblem, match="master key"):
+            reader.get_course(course)
+    finally:
+        reader.close()
 
 
 def test_a_malformed_master_key_names_the_problem(monkeypatch: pytest.MonkeyPatch) -> None:
