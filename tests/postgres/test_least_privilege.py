@@ -123,15 +123,26 @@ def test_init_refuses_to_grant_the_owner_its_own_tables(deployment: Deployment) 
 
 def test_the_library_default_table_lock_would_need_update_rights(deployment: Deployment) -> None:
     """Why the store swaps eventsourcing's LOCK TABLE for an advisory lock."""
+    table = sql.Identifier("public", EVENTS_TABLE)
+    with app_connection(deployment.app) as conn:
+        before = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
+        denied = f"permission denied for table {EVENTS_TABLE}"
+        refused = pytest.raises(errors.InsufficientPrivilege, match=denied)
+        with refused, conn.transaction():
+            conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
     env = deployment.app.env()
     del env["APPLICATION_RECORDER_TOPIC"]
     service = CourseService(env=env)
     try:
         cpr = f"010190-{next(_citizens)}"
-        with pytest.raises(Exception, match="permission denied for table forloeb_events"):
+        # The library pipelines its statements: the refusal surfaces as the lock's
+        # "permission denied", or as "pipeline aborted" on a statement after it.
+        with pytest.raises(Exception, match=r"permission denied for table|pipeline aborted"):
             service.execute(Refer(cpr=cpr, programme="pva", referring_caseworker="sb"), "rk")
     finally:
         service.close()
+    with app_connection(deployment.app) as conn:
+        assert conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone() == before
 
 
 def test_grants_are_exactly_select_and_insert_on_the_events(deployment: Deployment) -> None:
