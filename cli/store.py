@@ -311,7 +311,7 @@ def open_postgres_service(config: StoreConfig, env: dict[str, str]) -> CourseSer
         check_ready(config)  # raises StoreUnavailable with the reason, if it finds one
         raise
     try:
-        with service.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        with service.recorder.datastore.cursor() as cursor:  # type: ignore[attr-defined]
             cursor.execute(_EVENTS_TABLE_EXISTS, (config.postgres.schema, EVENTS_TABLE))
             row = cursor.fetchone()
         _require_events_table(row, config.postgres)

@@ -66,7 +66,7 @@ def run_write(app: AppContext, command: Command, output_format: str) -> None:
     app.require(command.name)
     outcome = app.service.execute(command, app.actor)
     app.caught_up_views()
-    state = app.service.get_course(outcome.course_id).state.value
+    state = outcome.state.value
     if output_format == "json":
         emit_json(outcome_dict(outcome, state))
     else:

@@ -58,6 +58,11 @@ class View(TrackingRecorder, ABC):
     def transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
         """A transaction on the view's database, yielding a cursor."""
 
+    def read(self) -> AbstractContextManager[Any]:
+        """A cursor for one read-only statement: a read transaction here; PostgreSQL runs
+        the statement on its own (its own snapshot, without BEGIN and ROLLBACK round trips)."""
+        return self.transaction(commit=False)
+
     @abstractmethod
     def table(self, name: str) -> str:
         """The table's name as SQL (schema-qualified where the dialect has schemas)."""
@@ -100,7 +105,7 @@ class View(TrackingRecorder, ABC):
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         """The rows a read-only query returns."""
-        with self.transaction(commit=False) as c:
+        with self.read() as c:
             c.execute(self.sql(statement), tuple(params))
             return list(c.fetchall())
 

@@ -201,7 +201,7 @@ class Views:
         parts = [entry.view.standing_query(i) for i, entry in enumerate(entries)]
         statement = " UNION ALL ".join(sql for sql, _ in parts)
         params = tuple(p for _, ps in parts for p in ps)
-        with entries[0].view.transaction(commit=False) as c:
+        with entries[0].view.read() as c:
             c.execute(statement, params)
             rows = c.fetchall()
         found: dict[tuple[int, str], int] = {

@@ -35,6 +35,9 @@ class PostgresView(PostgresTrackingRecorder, View):
     def transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
         return self.datastore.transaction(commit=commit)
 
+    def read(self) -> AbstractContextManager[Any]:
+        return self.datastore.cursor()
+
     def table(self, name: str) -> str:
         return quoted(self.datastore.schema, name)
 

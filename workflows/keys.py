@@ -54,6 +54,9 @@ class Dialect:
     placeholder: str
     blob: str
     table_prefix: str = ""
+    reads_outside_transactions: bool = False
+    """Run a one-statement read on its own (PostgreSQL: BEGIN and ROLLBACK around it
+    would be two more round trips; the statement is its own snapshot anyway)."""
 
     def sql(self, statement: str) -> str:
         """The statement with `?` placeholders and table names for this database."""
@@ -69,7 +72,12 @@ SQLITE = Dialect(placeholder="?", blob="BLOB")
 
 def postgres_dialect(schema: str) -> Dialect:
     """The PostgreSQL dialect, tables qualified with the store's schema."""
-    return Dialect(placeholder="%s", blob="BYTEA", table_prefix=f'"{schema}".')
+    return Dialect(
+        placeholder="%s",
+        blob="BYTEA",
+        table_prefix=f'"{schema}".',
+        reads_outside_transactions=True,
+    )
 
 
 class KeyStore:
@@ -84,6 +92,16 @@ class KeyStore:
         """A cursor in a transaction on the event store's datastore."""
         with self.datastore.transaction(commit=commit) as c:
             yield c
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        """A cursor for one read-only statement (see `Dialect.reads_outside_transactions`)."""
+        if self.dialect.reads_outside_transactions:
+            with self.datastore.cursor() as c:
+                yield c
+        else:
+            with self.datastore.transaction(commit=False) as c:
+                yield c
 
     def execute(self, c: Any, statement: str, params: tuple[Any, ...] = ()) -> None:
         """Run one statement (written with `?` and {keys}/{meta}) on a cursor."""
@@ -104,7 +122,7 @@ class KeyStore:
 
     def fingerprint(self) -> str | None:
         """The fingerprint of the master key the store was first used with."""
-        with self.transaction(commit=False) as c:
+        with self.read() as c:
             self.execute(c, "SELECT value FROM {meta} WHERE name = ?", ("fingerprint",))
             row = c.fetchone()
         return None if row is None else str(row["value"])
@@ -121,14 +139,14 @@ class KeyStore:
 
     def find(self, lookup: str) -> tuple[UUID, bytes] | None:
         """The subject and wrapped key for a CPR lookup value."""
-        with self.transaction(commit=False) as c:
+        with self.read() as c:
             self.execute(c, "SELECT subject, wrapped FROM {keys} WHERE lookup = ?", (lookup,))
             row = c.fetchone()
         return None if row is None else (UUID(row["subject"]), bytes(row["wrapped"]))
 
     def wrapped(self, subject: UUID) -> bytes | None:
         """The wrapped key of a subject, or None if there is none (erased, or never)."""
-        with self.transaction(commit=False) as c:
+        with self.read() as c:
             self.execute(c, "SELECT wrapped FROM {keys} WHERE subject = ?", (str(subject),))
             row = c.fetchone()
         return None if row is None else bytes(row["wrapped"])
@@ -136,7 +154,7 @@ class KeyStore:
     def fingerprint_and_wrapped(self, subject: UUID) -> tuple[str | None, bytes | None]:
         """`fingerprint()` and `wrapped(subject)` in one query (a command's first key
         lookup checks the master key too; on PostgreSQL each query is a round trip)."""
-        with self.transaction(commit=False) as c:
+        with self.read() as c:
             self.execute(
                 c,
                 "SELECT (SELECT value FROM {meta} WHERE name = ?) AS fingerprint, "
@@ -152,7 +170,7 @@ class KeyStore:
 
     def all_wrapped(self) -> dict[UUID, bytes]:
         """Every subject's wrapped key (for reading the whole log)."""
-        with self.transaction(commit=False) as c:
+        with self.read() as c:
             self.execute(c, "SELECT subject, wrapped FROM {keys}")
             rows = c.fetchall()
         return {UUID(row["subject"]): bytes(row["wrapped"]) for row in rows}

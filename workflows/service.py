@@ -53,9 +53,11 @@ refuse. Called before anything is decided."""
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a command did: the course, the events it recorded, or that it was a repeat."""
+    """What a command did: the course, its state after the command, the events it
+    recorded, or that it was a repeat."""
 
     course_id: UUID
+    state: CourseState
     events: tuple[str, ...] = ()
     skipped: bool = False
     versions: tuple[int, ...] = ()
@@ -173,7 +175,7 @@ class CourseService(Application[UUID]):
             )
         actor = command.actor or actor
         if command.command_id is not None and command.command_id in course.command_ids:
-            return Outcome(course_id, skipped=True)
+            return Outcome(course_id, course.state, skipped=True)
         before = course.version
         try:
             self._apply_command(course, command, actor)
@@ -184,6 +186,7 @@ class CourseService(Application[UUID]):
         new = course.pending_events[-(course.version - before) :]
         return Outcome(
             course_id,
+            course.state,
             events=tuple(type(e).__name__ for e in new),
             versions=tuple(e.originator_version for e in new),
         )
@@ -222,7 +225,7 @@ class CourseService(Application[UUID]):
         if course_id is not None and course_id not in cache and self._stored(course_id):
             existing = self._load(Course, course_id, cache)
             if command.command_id is not None and command.command_id in existing.command_ids:
-                return Outcome(course_id, skipped=True)
+                return Outcome(course_id, existing.state, skipped=True)
             raise CourseError(f"course_id: {course_id} is already in use")
         citizen = self._citizen_for_referral(command.cpr, cache)
         for other_id in citizen.courses_in(command.programme):
@@ -243,7 +246,7 @@ class CourseService(Application[UUID]):
         citizen.open_course(course.id, command.programme)
         cache[citizen.id] = citizen
         cache[course.id] = course
-        return Outcome(course.id, events=("Referred",), versions=(1,))
+        return Outcome(course.id, course.state, events=("Referred",), versions=(1,))
 
     def _citizen_for_referral(self, cpr: str, cache: dict[UUID, Any]) -> Citizen:
         """The citizen's index, or a new one (with a new key) for a citizen not yet known."""
