@@ -44,7 +44,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="events in the store")
     parser.add_argument("--runs", type=int, default=20, help="runs of the short measurements")
-    parser.add_argument("--import-runs", type=int, default=1, help="imports per batch size")
+    parser.add_argument(
+        "--import-runs", type=int, default=3, help="imports per batch size (each beside a bare run)"
+    )
     parser.add_argument("--rebuild-runs", type=int, default=3, help="rebuilds (and bare loops)")
     parser.add_argument("--duckdb-runs", type=int, default=7, help="runs of benchmark 4")
     parser.add_argument(
