@@ -24,7 +24,7 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check domain workflows projections cli tests bench
-	$(BIN)/mypy domain workflows projections cli
+	$(BIN)/mypy domain workflows projections cli bench
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

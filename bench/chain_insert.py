@@ -27,7 +27,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -152,7 +152,7 @@ def measure(
     name: str,
     work: list[list[StoredEvent]],
     runs: int,
-    makers: dict[str, Callable[[SQLiteDatastore], SQLiteApplicationRecorder]],
+    makers: Mapping[str, Callable[[SQLiteDatastore], SQLiteApplicationRecorder]],
 ) -> dict[str, float]:
     """Median µs per event of each recorder over `runs` alternating runs; printed."""
     total = sum(len(b) for b in work)
