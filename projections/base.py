@@ -158,10 +158,6 @@ class View(TrackingRecorder, ABC):
         """The last notification id the view has processed (0 before the first)."""
         return self.max_tracking_id(self.application_name) or 0
 
-    def is_rebuilding(self) -> bool:
-        """Whether a rebuild was started and has not yet reached the head."""
-        return self.max_tracking_id(REBUILDING) is not None
-
     def standing_query(self, label: int) -> tuple[str, tuple[Any, ...]]:
         """A SELECT of (label, application_name, position) rows: the view's position and,
         if a rebuild is under way, its mark; `Views` unites these to ask all views at once."""

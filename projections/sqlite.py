@@ -17,14 +17,10 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.sqlite import (
-    SQLiteConnection,
-    SQLiteConnectionPool,
-    SQLiteDatastore,
-    SQLiteTrackingRecorder,
-)
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from projections.base import View
+from workflows.recorders import PragmaConnectionPool
 
 VIEW_CACHE_KIB = 65536
 """Page cache of a view connection (SQLite's default is 2 MiB): a rebuild inserts into
@@ -32,21 +28,16 @@ fact tables keyed by course, all over their B-trees, and a cache that small make
 inserts a read from disk once the tables outgrow it. Pages are only taken as used."""
 
 
-class _ViewConnectionPool(SQLiteConnectionPool):
-    def _create_connection(self) -> SQLiteConnection:
-        connection = super()._create_connection()
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA cache_size=-{VIEW_CACHE_KIB}")
-        return connection
-
-
 def views_datastore(events: SQLiteDatastore) -> SQLiteDatastore:
     """A datastore on the event store's file, for the views' own connections."""
     pool = events.pool
     datastore = SQLiteDatastore(pool.db_name, lock_timeout=pool.lock_timeout)
     datastore.pool.close()
-    datastore.pool = _ViewConnectionPool(db_name=pool.db_name, lock_timeout=pool.lock_timeout)
+    datastore.pool = PragmaConnectionPool(
+        pragmas=["synchronous=NORMAL", f"cache_size=-{VIEW_CACHE_KIB}"],
+        db_name=pool.db_name,
+        lock_timeout=pool.lock_timeout,
+    )
     return datastore
 
 

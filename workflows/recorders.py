@@ -270,18 +270,25 @@ batches, and a page changed by several of them is copied once. Durability is
 unchanged: each commit is synced to the WAL as before."""
 
 
-class _EventsConnectionPool(SQLiteConnectionPool):
-    """The library's connection pool, checkpointing every `WAL_AUTOCHECKPOINT_PAGES`."""
+class PragmaConnectionPool(SQLiteConnectionPool):
+    """The library's SQLite connection pool, running `pragmas` on every new connection."""
+
+    def __init__(self, *, pragmas: Sequence[str], **settings: Any) -> None:
+        self.pragmas = tuple(pragmas)
+        super().__init__(**settings)
 
     def _create_connection(self) -> SQLiteConnection:
         connection = super()._create_connection()
-        connection.cursor().execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        cursor = connection.cursor()
+        for pragma in self.pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
         return connection
 
     @classmethod
-    def like(cls, pool: SQLiteConnectionPool) -> _EventsConnectionPool:
+    def like(cls, pool: SQLiteConnectionPool, pragmas: Sequence[str]) -> PragmaConnectionPool:
         """A pool with the settings of `pool` (which must not have connected yet)."""
         return cls(
+            pragmas=pragmas,
             db_name=pool.db_name,
             lock_timeout=pool.lock_timeout,
             pool_size=pool.pool_size,
@@ -299,7 +306,9 @@ class ChainedSQLiteRecorder(_ChainKeyHolder, SQLiteApplicationRecorder):
         self.links_table_name, self.heads_table_name = chain_table_names(events_table_name)
         if type(datastore.pool) is SQLiteConnectionPool:
             datastore.pool.close()  # nothing connected yet: the factory only built it
-            datastore.pool = _EventsConnectionPool.like(datastore.pool)
+            datastore.pool = PragmaConnectionPool.like(
+                datastore.pool, [f"wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}"]
+            )
         super().__init__(datastore, events_table_name)
         self.known_heads = KnownHeads()
         links, heads = self.links_table_name, self.heads_table_name

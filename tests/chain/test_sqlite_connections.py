@@ -1,4 +1,4 @@
-"""The SQLite event store's connections: the library's pool, checkpointing less often."""
+"""SQLite connections: the event store checkpoints less often, the views sync less."""
 
 from __future__ import annotations
 
@@ -22,5 +22,23 @@ def test_every_event_store_connection_checkpoints_its_wal_after_many_pages(
         assert pragma(service, "wal_autocheckpoint") == WAL_AUTOCHECKPOINT_PAGES
         assert pragma(service, "synchronous") == 2  # FULL: every commit synced, as before
         assert service.keyring.store.datastore is service.recorder.datastore  # type: ignore[union-attr]
+    finally:
+        service.close()
+
+
+def test_the_views_connections_trade_the_last_commits_for_speed(sqlite_store: StoreConfig) -> None:
+    from projections.catalog import open_views
+    from projections.sqlite import VIEW_CACHE_KIB
+
+    service = CourseService(env=sqlite_store.env())
+    try:
+        views = open_views(sqlite_store, app=service)
+        with views, views.course_list.transaction(commit=False) as c:
+            c.execute("PRAGMA synchronous")
+            synchronous = c.fetchone()[0]
+            c.execute("PRAGMA cache_size")
+            cache_size = c.fetchone()[0]
+        assert (synchronous, cache_size) == (1, -VIEW_CACHE_KIB)  # NORMAL, in KiB
+        assert pragma(service, "synchronous") == 2  # the event store keeps FULL
     finally:
         service.close()
