@@ -162,8 +162,11 @@ def refresh(mismatches: list[Mismatch]) -> None:
         replacements = []
         for mismatch in mismatches:
             block = current[mismatch.block.number - 1]
-            index = mismatch.block.commands().index(mismatch.command)
-            command = block.commands()[index]
+            if "output" in block.marker:
+                command = output_command(block)
+            else:
+                index = mismatch.block.commands().index(mismatch.command)
+                command = block.commands()[index]
             new = refreshed(command.expected, mismatch.actual)
             replacements.append((command.output_start, command.output_end, new, block.indent))
         rewrite(replacements)
@@ -194,6 +197,12 @@ def test_console_blocks_run_as_printed(name: str, tmp_path: Path) -> None:
            if not output_matches(command.expected, actual)])
 
 
+def output_command(block: Block) -> Command:
+    """A block marked `output="COMMAND"` as that command with the block as its output."""
+    return Command(block.marker["output"], list(block.lines), block.start,
+                   block.start + len(block.lines))
+
+
 OUTPUT_BLOCKS = [block for block in BLOCKS if "output" in block.marker]
 
 
@@ -201,10 +210,8 @@ OUTPUT_BLOCKS = [block for block in BLOCKS if "output" in block.marker]
 def test_shown_output_is_what_the_command_prints(block: Block, tmp_path: Path) -> None:
     [actual] = run_commands([block.marker["output"]], tmp_path)
 
-    shown = Command(block.marker["output"], block.lines, block.start,
-                    block.start + len(block.lines))
     if not output_matches(block.lines, actual):
-        check([Mismatch(block, shown, actual)])
+        check([Mismatch(block, output_command(block), actual)])
 
 
 def test_shell_blocks_not_run_say_why_and_are_few() -> None:
