@@ -81,16 +81,16 @@ def sessions() -> dict[str, list[Block]]:
     return found
 
 
-def environment(folder: Path) -> dict[str, str]:
-    """A reader's shell, inside `folder`: nothing of the test run's own FORLOEB_ settings."""
+def environment(home: Path) -> dict[str, str]:
+    """A reader's shell with its home in `home`: none of the test run's FORLOEB_ settings."""
     return {
         "PATH": f"{FORLOEB.parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
-        "HOME": str(folder / "home"),
-        "XDG_DATA_HOME": str(folder / "home/.local/share"),
-        "XDG_CONFIG_HOME": str(folder / "home/.config"),
-        "XDG_STATE_HOME": str(folder / "home/.local/state"),
-        "XDG_CACHE_HOME": str(folder / "home/.cache"),
-        "XDG_RUNTIME_DIR": str(folder / "run"),
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_RUNTIME_DIR": str(home / "run"),
         "LOGNAME": "reader",
         "USER": "reader",
         "LANG": "C.UTF-8",
@@ -101,10 +101,12 @@ def environment(folder: Path) -> dict[str, str]:
     }
 
 
-def run_commands(commands: list[str], folder: Path) -> list[list[str]]:
-    """Run the commands in one bash, in order; each one's output lines (stdout and stderr)."""
-    for sub in ("home", "run"):
-        (folder / sub).mkdir(mode=0o700, exist_ok=True)
+def run_commands(commands: list[str], tmp_path: Path) -> list[list[str]]:
+    """Run the commands in one bash, in order, in an empty folder; each one's output lines
+    (stdout and stderr together)."""
+    folder, home = tmp_path / "work", tmp_path / "home"
+    folder.mkdir()
+    (home / "run").mkdir(mode=0o700, parents=True)
     sentinel = f"@@readme-{uuid.uuid4().hex}@@"
     script = []
     for number, command in enumerate(commands):
@@ -112,10 +114,10 @@ def run_commands(commands: list[str], folder: Path) -> list[list[str]]:
         script.append(f"__rc=$?; printf '\\n{sentinel} {number}\\n'; (exit $__rc)")
         script.append(command)
     script.append(f"printf '\\n{sentinel} end\\n'")
-    path = folder / ".readme-script.sh"
+    path = tmp_path / "readme.sh"
     path.write_text("\n".join(script) + "\n", encoding="utf-8")
     result = subprocess.run(
-        ["bash", "--noprofile", "--norc", str(path)], cwd=folder, env=environment(folder),
+        ["bash", "--noprofile", "--norc", str(path)], cwd=folder, env=environment(home),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, timeout=600, check=False,
     )
