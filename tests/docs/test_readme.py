@@ -42,6 +42,7 @@ import re
 import subprocess
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -178,6 +179,8 @@ def refresh(mismatches: list[Mismatch]) -> None:
 def check(mismatches: list[Mismatch]) -> None:
     if mismatches and UPDATE:
         refresh(mismatches)
+        lines = ", ".join(str(m.command.output_start) for m in mismatches)
+        warnings.warn(f"README.md refreshed: the output under lines {lines}", stacklevel=2)
         return
     assert not mismatches, "README output differs:\n" + "\n".join(
         m.describe() for m in mismatches)
