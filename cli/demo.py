@@ -41,11 +41,11 @@ CohortGenerator = Callable[..., Iterator[dict[str, Any]]]
 
 
 def cohort_generator() -> CohortGenerator:
-    """The demo cohort's generator (cli.demo_cohort.generate)."""
+    """The demo cohort's generator (demo.generate)."""
     try:
-        from cli.demo_cohort import generate
+        from demo import generate
     except ImportError:
-        raise CourseError("demo: the demo cohort (cli/demo_cohort.py) is not installed") from None
+        raise CourseError("demo: the demo cohort (the demo package) is not installed") from None
     found: CohortGenerator = generate
     return found
 

@@ -20,7 +20,7 @@ from uuid import UUID, uuid5
 
 import pytest
 
-from cli.demo_cohort import AS_OF, FIRST_DAY, PROGRAMME, course_id_for, generate
+from demo import AS_OF, FIRST_DAY, PROGRAMME, course_id_for, generate
 from cli.store import StoreConfig
 from domain.errors import CourseError
 from domain.events import (

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cli.demo_cohort import AS_OF, PROGRAMME, generate
+from demo import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from cli.main import forloeb
 from cli.store import StoreConfig

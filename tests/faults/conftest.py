@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo_cohort import generate
+from demo import generate
 from cli.store import StoreConfig
 
 from .crashes import ImportTiming, Log, Watcher, log_size, size_query, start

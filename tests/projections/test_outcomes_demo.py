@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cli.demo_cohort import AS_OF, PROGRAMME, generate
+from demo import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from cli.store import StoreConfig
 from projections.catalog import open_views

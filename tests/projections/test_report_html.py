@@ -19,7 +19,7 @@ from uuid import uuid4
 
 import pytest
 
-from cli.demo_cohort import AS_OF, PROGRAMME, generate
+from demo import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from cli.store import StoreConfig
 from domain.values import CourseState
