@@ -20,6 +20,12 @@ from demo.shape import (
     PATHS,
     STAFF_FORM_MISSING,
 )
+from domain.values import HealthLevel, YesNoUnknown
+
+YES, NO = YesNoUnknown.YES.value, YesNoUnknown.NO.value
+POOR = HealthLevel.POOR.value
+NOT_POOR = "not_poor"
+"""A mental health answer held back from poor (the level itself follows the well-being)."""
 
 
 def assign_forms(courses: list[Plan], rng: random.Random) -> None:
@@ -47,7 +53,7 @@ def assign_network_answers(courses: list[Plan], rng: random.Random) -> None:
         blank = share(NETWORK_UNANSWERED.get(point, Fraction(0)), len(forms))
         yes = share(yes_share, len(forms) - blank)
         for i, plan in enumerate(forms):
-            plan.network[point] = None if i < blank else "yes" if i < blank + yes else "no"
+            plan.network[point] = None if i < blank else YES if i < blank + yes else NO
 
 
 def assign_mental_health(courses: list[Plan], rng: random.Random) -> None:
@@ -64,7 +70,7 @@ def assign_mental_health(courses: list[Plan], rng: random.Random) -> None:
         answering.sort(key=lambda plan: wellbeing_at(plan, point))
         poor = share(fraction, len(answering))
         for i, plan in enumerate(answering):
-            plan.mental[point] = "poor" if i < poor else "not_poor"
+            plan.mental[point] = POOR if i < poor else NOT_POOR
 
 
 def wellbeing_at(plan: Plan, point: int) -> float:

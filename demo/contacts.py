@@ -10,8 +10,13 @@ from demo.draws import between
 from demo.lines import INSIDE, Lines
 from demo.people import TEAM_LEAD
 from demo.plan import Plan
+from domain.values import CourseState, MeetingOutcome, SessionKind, YesNoUnknown
 
 NETWORK_GUESTS = ("misbrugscenter", "distriktspsykiatri", "familieafdeling")
+PLACED: tuple[str, ...] = (CourseState.PRAKTIK, CourseState.JOB, CourseState.EDUCATION)
+"""The states in which individual sessions are monthly."""
+MEETING_CHANCE: dict[str | None, float] = {YesNoUnknown.YES: 0.92, YesNoUnknown.NO: 0.1, None: 0.5}
+"""How likely a meeting is recorded before a staff form with this network answer."""
 
 
 def write_sessions(plan: Plan, lines: Lines, rng: random.Random) -> None:
@@ -25,7 +30,7 @@ def write_sessions(plan: Plan, lines: Lines, rng: random.Random) -> None:
                 INSIDE,
                 "session",
                 plan.caseworker,
-                kind="individual",
+                kind=SessionKind.INDIVIDUAL.value,
                 note="first contact",
             )
         return
@@ -33,7 +38,7 @@ def write_sessions(plan: Plan, lines: Lines, rng: random.Random) -> None:
     day = plan.accepted_on + timedelta(days=rng.randint(2, 6))
     while day < plan.stop:
         if rng.random() > 0.1:
-            lines.inside(day, "session", kind="individual")
+            lines.inside(day, "session", kind=SessionKind.INDIVIDUAL.value)
         day += timedelta(days=session_interval(plan, day, weekly_until))
 
 
@@ -41,7 +46,7 @@ def session_interval(plan: Plan, day: date, weekly_until: date) -> int:
     """Days to the next individual session."""
     if day < weekly_until:
         return 7
-    return 28 if plan.state_on(day) in ("praktik", "job", "education") else 14
+    return 28 if plan.state_on(day) in PLACED else 14
 
 
 def write_meetings(plan: Plan, lines: Lines, rng: random.Random) -> None:
@@ -52,7 +57,7 @@ def write_meetings(plan: Plan, lines: Lines, rng: random.Random) -> None:
         if rng.random() < 0.3:
             write_meeting(plan, lines, rng, between(rng, plan.accepted_on, plan.stop - DAY))
         return
-    if plan.network.get(1) == "yes" and (plan.baseline_on - plan.accepted_on).days > 7:
+    if plan.network.get(1) == YesNoUnknown.YES and (plan.baseline_on - plan.accepted_on).days > 7:
         write_meeting(
             plan,
             lines,
@@ -72,7 +77,7 @@ def write_meetings(plan: Plan, lines: Lines, rng: random.Random) -> None:
 
 def meeting_chance(next_answer: str | None) -> float:
     """How likely a meeting is recorded before a staff form with this answer ('' none)."""
-    return {"yes": 0.92, "no": 0.1, None: 0.5}.get(next_answer, 0.85)
+    return MEETING_CHANCE.get(next_answer, 0.85)
 
 
 def write_meeting(plan: Plan, lines: Lines, rng: random.Random, day: date) -> None:
@@ -83,8 +88,8 @@ def write_meeting(plan: Plan, lines: Lines, rng: random.Random, day: date) -> No
         participants.append(plan.job_consultant)
     if rng.random() < 0.15:
         participants.append(rng.choice(NETWORK_GUESTS))
-    outcome = "citizen_no_show" if rng.random() < 0.08 else "held"
-    lines.add(day, INSIDE, "meeting", consultant, outcome=outcome, participants=participants)
+    outcome = MeetingOutcome.CITIZEN_NO_SHOW if rng.random() < 0.08 else MeetingOutcome.HELD
+    lines.add(day, INSIDE, "meeting", consultant, outcome=outcome.value, participants=participants)
 
 
 def write_treatment_plan(plan: Plan, lines: Lines, rng: random.Random) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 def between(rng: random.Random, low: date, high: date) -> date:
@@ -20,6 +21,6 @@ def pick(rng: random.Random, plans: Sequence[T], count: int) -> list[T]:
     return rng.sample(list(plans), count)
 
 
-def weighted(rng: random.Random, weights: dict[str, int]) -> str:
+def weighted(rng: random.Random, weights: Mapping[K, int]) -> K:
     """One of the keys, drawn in proportion to its weight."""
     return rng.choices(list(weights), weights=list(weights.values()))[0]

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from demo.dates import AS_OF
 from demo.lines import Lines
 from demo.plan import Plan
+from domain.values import SessionKind
 
 GROUP_TOPICS = ("mestring", "angst-og-stress", "vejen-til-job")
 GROUP_FIRST_START = date(2018, 3, 5)
@@ -42,6 +43,8 @@ def write_group_course(plan: Plan, lines: Lines, rng: random.Random) -> None:
     lines.inside(start, "group join", group_course=name)
     completes = rng.random() < 0.75
     for week in range(8 if completes else rng.randint(2, 5)):
-        lines.inside(start + timedelta(weeks=week), "session", kind="group", note=name)
+        lines.inside(
+            start + timedelta(weeks=week), "session", kind=SessionKind.GROUP.value, note=name
+        )
     if completes:
         lines.inside(start + timedelta(weeks=7), "group complete", group_course=name)

@@ -8,18 +8,21 @@ from demo.lines import EXIT, REFERRAL, VISITATION, Lines
 from demo.people import TEAM_LEAD, age_on
 from demo.plan import Plan
 from demo.shape import PRE_BASELINE, PROGRAMME
+from domain.values import BenefitType, format_cpr
 
 
 def write_referral(plan: Plan, lines: Lines, rng: random.Random) -> None:
     """The referral by the citizen's jobcenter caseworker."""
     young = age_on(plan.cpr, plan.referred_on) < 30
-    benefit = "uddannelseshjaelp_aktivitetsparat" if young and rng.random() < 0.5 else None
+    benefit = None
+    if young and rng.random() < 0.5:
+        benefit = BenefitType.UDDANNELSESHJAELP_AKTIVITETSPARAT.value
     lines.add(
         plan.referred_on,
         REFERRAL,
         "refer",
         plan.caseworker,
-        cpr=f"{plan.cpr[:6]}-{plan.cpr[6:]}",
+        cpr=format_cpr(plan.cpr),
         programme=PROGRAMME,
         referring_caseworker=plan.caseworker,
         benefit_type=benefit,

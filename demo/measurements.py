@@ -4,23 +4,59 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from enum import StrEnum
+from typing import get_args
 
 from demo.answers import wellbeing_at
 from demo.dates import QUARTER
 from demo.draws import weighted
 from demo.lines import FORM, Lines
 from demo.plan import Plan
-
-HEALTH_LEVELS = ("poor", "less_good", "good", "very_good", "excellent")
-CITIZEN_BIP = (
-    "job_belief",
-    "job_search",
-    "health_limits",
-    "social_skills",
-    "daily_structure",
-    "network_support",
+from domain.values import (
+    CITIZEN_BIP_INDICATORS,
+    STAFF_BIP_INDICATORS,
+    WHO5_ITEMS,
+    BipAnswer,
+    HealthLevel,
+    MeasurementForm,
+    SubstanceUse,
+    YesNoUnknown,
 )
-STAFF_BIP = ("work_readiness", "professional_skills", "social_skills", "health_limits")
+
+HEALTH_LEVELS: tuple[str, ...] = tuple(level.value for level in reversed(HealthLevel))
+"""The self-rated health scale from poor up to excellent."""
+BIP_LEVELS: tuple[int, ...] = tuple(a for a in get_args(BipAnswer) if isinstance(a, int))
+BIP_DONT_KNOW: str = next(a for a in get_args(BipAnswer) if isinstance(a, str))
+"""A BIP answer: one of the ordered levels (lowest first), or don't know."""
+WHO5_HIGHEST = 5
+"""The highest answer to a WHO-5 item (0-5)."""
+
+YES, NO, DONT_KNOW = YesNoUnknown.YES, YesNoUnknown.NO, YesNoUnknown.DONT_KNOW
+ASSESSMENT: dict[str, dict[StrEnum, int]] = {
+    "diagnosis": {YES: 80, NO: 12, DONT_KNOW: 8},
+    "medication": {YES: 65, NO: 30, DONT_KNOW: 5},
+    "alcohol": {
+        SubstanceUse.NONE: 60,
+        SubstanceUse.LIMITED: 20,
+        SubstanceUse.SOME: 12,
+        SubstanceUse.LARGE: 5,
+        SubstanceUse.DONT_KNOW: 3,
+    },
+    "cannabis": {
+        SubstanceUse.NONE: 70,
+        SubstanceUse.LIMITED: 12,
+        SubstanceUse.SOME: 10,
+        SubstanceUse.LARGE: 5,
+        SubstanceUse.DONT_KNOW: 3,
+    },
+    "hard_drugs": {
+        SubstanceUse.NONE: 90,
+        SubstanceUse.LIMITED: 5,
+        SubstanceUse.SOME: 2,
+        SubstanceUse.DONT_KNOW: 3,
+    },
+}
+"""The staff form's assessment questions and how often each answer is given."""
 
 
 def write_measurements(plan: Plan, lines: Lines, rng: random.Random) -> None:
@@ -39,27 +75,25 @@ def write_measurements(plan: Plan, lines: Lines, rng: random.Random) -> None:
 
 def staff_assessment(rng: random.Random) -> dict[str, str]:
     """The staff's view of diagnosis, medication and substance use (stable over a course)."""
-    return {
-        "diagnosis": weighted(rng, {"yes": 80, "no": 12, "dont_know": 8}),
-        "medication": weighted(rng, {"yes": 65, "no": 30, "dont_know": 5}),
-        "alcohol": weighted(rng, {"no": 60, "limited": 20, "some": 12, "large": 5, "dont_know": 3}),
-        "cannabis": weighted(
-            rng, {"no": 70, "limited": 12, "some": 10, "large": 5, "dont_know": 3}
-        ),
-        "hard_drugs": weighted(rng, {"no": 90, "limited": 5, "some": 2, "dont_know": 3}),
-    }
+    return {question: weighted(rng, answers).value for question, answers in ASSESSMENT.items()}
 
 
 def health_level(wellbeing: float) -> str:
     """Self-rated health from underlying well-being (0-1)."""
-    return HEALTH_LEVELS[min(4, max(0, int((wellbeing - 0.1) / 0.18)))]
+    return HEALTH_LEVELS[min(len(HEALTH_LEVELS) - 1, max(0, int((wellbeing - 0.1) / 0.18)))]
 
 
 def bip_answer(rng: random.Random, wellbeing: float) -> int | str:
     """A BIP indicator answer around the well-being, now and then 'don't know'."""
     if rng.random() < 0.04:
-        return "dont_know"
-    return min(5, max(1, round(1 + 4 * wellbeing + rng.gauss(0, 0.7))))
+        return BIP_DONT_KNOW
+    lowest, highest = BIP_LEVELS[0], BIP_LEVELS[-1]
+    return min(highest, max(lowest, round(1 + 4 * wellbeing + rng.gauss(0, 0.7))))
+
+
+def who5_answer(rng: random.Random, wellbeing: float) -> int:
+    """A WHO-5 item answer (0-5) around the well-being."""
+    return min(WHO5_HIGHEST, max(0, round(WHO5_HIGHEST * wellbeing + rng.gauss(0, 0.9))))
 
 
 def mental_health(plan: Plan, point: int, wellbeing: float) -> str | None:
@@ -67,9 +101,10 @@ def mental_health(plan: Plan, point: int, wellbeing: float) -> str | None:
     if point not in plan.mental:
         return health_level(wellbeing)
     fixed = plan.mental[point]
-    if fixed is None or fixed == "poor":
+    if fixed is None or fixed == HealthLevel.POOR:
         return fixed
-    return health_level(wellbeing) if health_level(wellbeing) != "poor" else "less_good"
+    level = health_level(wellbeing)
+    return level if level != HealthLevel.POOR else HealthLevel.LESS_GOOD.value
 
 
 def write_citizen_form(plan: Plan, lines: Lines, rng: random.Random, point: int, day: date) -> None:
@@ -81,11 +116,11 @@ def write_citizen_form(plan: Plan, lines: Lines, rng: random.Random, point: int,
         "measure",
         plan.consultant_on(day),
         point=point,
-        form="citizen",
+        form=MeasurementForm.CITIZEN.value,
         mental_health=mental_health(plan, point, now),
         physical_health=health_level(min(1.0, now + rng.gauss(0.1, 0.15))),
-        who5=[min(5, max(0, round(5 * now + rng.gauss(0, 0.9)))) for _ in range(5)],
-        bip={name: bip_answer(rng, now) for name in CITIZEN_BIP},
+        who5=[who5_answer(rng, now) for _ in WHO5_ITEMS],
+        bip={name: bip_answer(rng, now) for name in CITIZEN_BIP_INDICATORS},
     )
 
 
@@ -105,8 +140,8 @@ def write_staff_form(
         "measure",
         plan.consultant_on(day),
         point=point,
-        form="staff",
-        bip={name: bip_answer(rng, now) for name in STAFF_BIP},
+        form=MeasurementForm.STAFF.value,
+        bip={name: bip_answer(rng, now) for name in STAFF_BIP_INDICATORS},
         **assessment,
         daily_functioning=bip_answer(rng, now),
         network_meeting=plan.network.get(point),

@@ -10,6 +10,7 @@ from demo.dates import AS_OF
 from demo.draws import weighted
 from demo.lines import EXIT, MOVE, Lines
 from demo.plan import Plan
+from domain.values import PraktikOutcome
 
 EMPLOYERS = (
     "Netto Naestved",
@@ -58,12 +59,12 @@ def write_praktik_end(plan: Plan, lines: Lines, rng: random.Random, day: date) -
     """The internship ends: aborted before an unplanned exit, completed before work."""
     _, after = next_move(plan, day) or (day, "")
     if after == "exit_unplanned":
-        outcome = "aborted"
+        outcome = PraktikOutcome.ABORTED
     elif after in ("job", "education"):
-        outcome = "completed"
+        outcome = PraktikOutcome.COMPLETED
     else:
-        outcome = weighted(rng, {"completed": 70, "aborted": 30})
-    lines.add(day, MOVE, "praktik end", plan.job_consultant, outcome=outcome)
+        outcome = weighted(rng, {PraktikOutcome.COMPLETED: 70, PraktikOutcome.ABORTED: 30})
+    lines.add(day, MOVE, "praktik end", plan.job_consultant, outcome=outcome.value)
 
 
 def write_job_start(plan: Plan, lines: Lines, rng: random.Random, day: date) -> None:
@@ -107,6 +108,8 @@ def write_planned_exit(plan: Plan, lines: Lines, rng: random.Random, day: date) 
 def write_unplanned_exit(plan: Plan, lines: Lines, rng: random.Random, day: date) -> None:
     """The course ends early, with a reason from the closed list."""
     lines.add(day, EXIT, "exit", plan.consultant_on(day), planned=False, reason=plan.exit_reason)
+
+
 MOVE_WRITERS: dict[str, Callable[[Plan, Lines, random.Random, date], None]] = {
     "praktik": write_praktik_start,
     "praktik_end": write_praktik_end,

@@ -9,7 +9,7 @@ from demo.dates import AS_OF, DAY, FIRST_DAY, QUARTER
 from demo.draws import between
 from demo.plan import Plan
 from demo.quotas import pool
-from demo.shape import MIN_GAP, PATHS, POINTS_REACHED
+from demo.shape import EARLY_EXIT_REASONS, MIN_GAP, PATHS, POINTS_REACHED
 
 
 def exits_unplanned(plan: Plan) -> bool:
@@ -96,11 +96,9 @@ def schedule_early_exit(plan: Plan, rng: random.Random) -> None:
     plan.referred_on = between(rng, FIRST_DAY + DAY, AS_OF - timedelta(days=90))
     if plan.kind == "rejected":
         plan.ended_on = plan.referred_on + timedelta(days=rng.randint(7, 21))
-        plan.exit_reason = rng.choice(("not_target_group", "pension_flexjob_clarification"))
     elif plan.kind == "left_visitation":
         plan.ended_on = plan.referred_on + timedelta(days=rng.randint(14, 30))
-        plan.exit_reason = rng.choice(("not_motivated", "moved_municipality"))
     else:
         plan.accepted_on = plan.referred_on + timedelta(days=rng.randint(7, 21))
         plan.ended_on = plan.accepted_on + timedelta(days=rng.randint(14, 49))
-        plan.exit_reason = rng.choice(("complex_needs", "substance_use"))
+    plan.exit_reason = rng.choice(EARLY_EXIT_REASONS[plan.kind])
