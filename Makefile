@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.sqlite
+DEMO_CONFIG := $(DEMO_DB:.sqlite=.toml)
 
 .PHONY: venv demo test lint typecheck bench clean
 
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: venv
-	rm -f $(DEMO_DB)
+	rm -f $(DEMO_DB) $(DEMO_CONFIG)
 	FORLOEB_DB=$(DEMO_DB) FORLOEB_USER=demo sh cli/demo_tour.sh $(BIN)/forloeb
 
 test: venv
@@ -31,4 +32,4 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB:.sqlite=.key) forloeb.toml .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_CONFIG) $(DEMO_DB:.sqlite=.key) forloeb.toml .pytest_cache .mypy_cache .ruff_cache
