@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.sqlite
+DEMO_CONFIG := $(DEMO_DB:.sqlite=.toml)
 
 .PHONY: venv demo test lint typecheck bench clean
 
@@ -16,19 +17,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: venv
-	rm -f $(DEMO_DB)
+	rm -f $(DEMO_DB) $(DEMO_CONFIG)
 	FORLOEB_DB=$(DEMO_DB) FORLOEB_USER=demo sh cli/demo_tour.sh $(BIN)/forloeb
 
 test: venv
 	.ci/with-postgres $(BIN)/python -m pytest -q -n 2
 
 lint: venv
-	$(BIN)/ruff check domain workflows projections cli tests bench
-	$(BIN)/mypy domain workflows projections cli bench
+	$(BIN)/ruff check domain workflows projections cli demo tests bench
+	$(BIN)/mypy domain workflows projections cli demo bench
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB:.sqlite=.key) forloeb.toml .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_CONFIG) $(DEMO_DB:.sqlite=.key) forloeb.toml .pytest_cache .mypy_cache .ruff_cache

@@ -249,7 +249,7 @@ def one_run(view: OutcomesView, cohort: Cohort, as_of: date, key: bytes, out: Pa
 
 def measure(store: StoreConfig, runs: int) -> tuple[list[Run], dict[str, Any]]:
     """`runs` runs on the caught-up outcomes view; the consistency check in every run."""
-    from cli.demo_cohort import PROGRAMME
+    from demo import PROGRAMME
     from projections.catalog import open_views
     from projections.export import pseudonym_key
     from projections.outcomes import Cohort

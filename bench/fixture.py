@@ -91,7 +91,7 @@ def cohort_size(events: int) -> int:
 
 def write_jsonl(path: Path, events: int, seed: int = SEED) -> int:
     """Write the demo cohort for about `events` events as JSONL; return the line count."""
-    from cli.demo_cohort import generate
+    from demo import generate
 
     count = 0
     with path.open("w", encoding="utf-8") as out:

@@ -3,14 +3,16 @@
 Without a configuration file it creates one for the demo store: the cohort's
 consultants (one team, with its team lead), a caseworker, an auditor,
 an evaluator, and the acting and OS users as admins. With one, only an admin
-may load the demo.
+may load the demo. On a terminal a progress bar counts the citizens referred,
+then a spinner shows while the views catch up.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 from uuid import UUID
 
@@ -41,11 +43,11 @@ CohortGenerator = Callable[..., Iterator[dict[str, Any]]]
 
 
 def cohort_generator() -> CohortGenerator:
-    """The demo cohort's generator (cli.demo_cohort.generate)."""
+    """The demo cohort's generator (demo.generate)."""
     try:
-        from cli.demo_cohort import generate
+        from demo import generate
     except ImportError:
-        raise CourseError("demo: the demo cohort (cli/demo_cohort.py) is not installed") from None
+        raise CourseError("demo: the demo cohort (the demo package) is not installed") from None
     found: CohortGenerator = generate
     return found
 
@@ -76,6 +78,49 @@ def ensure_demo_config(app: AppContext) -> None:
     click.echo(f"config: created {path} with the demo users; {', '.join(admins)} as admin")
 
 
+def on_terminal() -> bool:
+    """Whether both stdout and stderr are terminals (progress is shown only then)."""
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+@contextmanager
+def referral_progress(size: int, shown: bool) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr of the `size` citizens referred, if `shown`; yields the
+    function that counts one more. The bar is cleared when done."""
+    if not shown:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("citizens referred", total=size)
+        yield lambda: bar.advance(task)
+
+
+@contextmanager
+def spinner(message: str, shown: bool) -> Iterator[None]:
+    """A spinner with `message` on stderr while the block runs, if `shown` (then cleared)."""
+    if not shown:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
+
+
+def counting_referrals(
+    lines: Iterable[dict[str, Any]], count: Callable[[], None]
+) -> Iterator[dict[str, Any]]:
+    """The lines, unchanged, calling `count` as each referral passes."""
+    for line in lines:
+        if line["command"] == "refer":
+            count()
+        yield line
+
+
 def _example(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The course with the longest history, preferring one that ended as planned."""
     planned = [r for r in rows if r["state"] == CourseState.EXITED_PLANNED.value]
@@ -91,8 +136,12 @@ def demo_command(size: int, seed: int) -> None:
     app = app_context()
     ensure_demo_config(app)
     generate = cohort_generator()
-    report = import_lines(app.service, generate(size=size, seed=seed), app.actor)
-    views = app.caught_up_views()
+    shown = on_terminal()
+    with referral_progress(size, shown) as count:
+        lines = counting_referrals(generate(size=size, seed=seed), count)
+        report = import_lines(app.service, lines, app.actor)
+    with spinner("updating the views", shown):
+        views = app.caught_up_views()
     click.echo("\n".join(summary(f"demo cohort (size {size}, seed {seed})", report)))
     rows = [row_dict(row) for row in views.course_list.list_courses()]
     if not rows:

@@ -2,9 +2,17 @@
 # The demo tour `make demo` runs: load the demo cohort, then show what each kind of user
 # sees, as of the cohort's data pull date. Usage: cli/demo_tour.sh [PATH/TO/forloeb]
 # (the store and the user come from FORLOEB_DB and FORLOEB_USER, as for any command).
-# `forloeb demo` creates the store's configuration (forloeb.toml beside it) with the demo
-# users; each step below runs as the user whose view it shows.
+# `forloeb demo` creates the store's configuration with the demo users; each step below
+# runs as the user whose view it shows.
 set -eu
+
+# The demo keeps its users in a configuration of its own, named after its store
+# (demo.sqlite -> demo.toml), so it never meets the forloeb.toml that `forloeb init`
+# creates in the same folder (the README's walk-through), whichever runs first.
+if [ -n "${FORLOEB_DB:-}" ]; then
+    FORLOEB_CONFIG=${FORLOEB_DB%.sqlite}.toml
+    export FORLOEB_CONFIG
+fi
 
 forloeb=${1:-forloeb}
 as_of=2019-04-15 # the VIVE midterm's data pull, the demo cohort's "today"

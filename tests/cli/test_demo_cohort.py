@@ -20,8 +20,8 @@ from uuid import UUID, uuid5
 
 import pytest
 
-from cli.demo_cohort import AS_OF, FIRST_DAY, PROGRAMME, course_id_for, generate
 from cli.store import StoreConfig
+from demo import AS_OF, FIRST_DAY, PROGRAMME, course_id_for, generate
 from domain.errors import CourseError
 from domain.events import (
     BaselineCompleted,

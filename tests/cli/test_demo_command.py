@@ -1,8 +1,14 @@
-"""`forloeb demo`: the demo cohort goes in through the import path and is shown."""
+"""`forloeb demo`: the demo cohort goes in through the import path and is shown, with its
+progress on a terminal and nothing extra when piped."""
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,3 +53,48 @@ def test_the_real_demo_cohort_loads_without_refusals_and_only_once(
     assert " 0 refused" in first.stdout.splitlines()[0]
     assert " 0 applied, " in second.stdout.splitlines()[0]
     assert len(run_json("courses")) == 8
+
+
+def demo_process(tmp_path: Path, size: int, **streams: Any) -> subprocess.Popen[bytes]:
+    """`forloeb demo --size SIZE` as a real process on a fresh store in `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
+    env |= {"FORLOEB_DB": str(tmp_path / "demo.sqlite"), "FORLOEB_USER": "demo",
+            "XDG_STATE_HOME": str(tmp_path / "state"), "TERM": "xterm"}  # fmt: skip
+    forloeb = Path(sys.executable).parent / "forloeb"
+    return subprocess.Popen([str(forloeb), "demo", "--size", str(size)], env=env, **streams)
+
+
+@pytest.mark.subprocess
+def test_on_a_terminal_the_demo_shows_its_progress(tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    process = demo_process(tmp_path, 12, stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    shown = b""
+    while chunk := read_or_end(controller):
+        shown += chunk
+    os.close(controller)
+
+    assert process.wait(timeout=60) == 0, shown
+    assert b"citizens referred" in shown and b"12/12" in shown
+    assert b"updating the views" in shown
+    assert b"12 courses by state" in shown
+
+
+def read_or_end(fd: int) -> bytes:
+    """The next bytes from a pseudo-terminal; b"" once the other side has closed."""
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: every process holding the terminal has exited
+        return b""
+
+
+@pytest.mark.subprocess
+def test_piped_the_demo_shows_no_progress(tmp_path: Path) -> None:
+    process = demo_process(tmp_path, 12, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 0, err
+    assert err == b""
+    assert b"citizens referred" not in out and b"updating the views" not in out
+    assert out.startswith(b"config: created ")
+    assert b"12 courses by state" in out

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from cli.main import forloeb
 from cli.store import StoreConfig
+from demo import AS_OF, PROGRAMME, generate
 from projections.report_charts import mark
 from tests.cli.conftest import Run
 from tests.cli.test_outcomes_cli import PVA, in_work

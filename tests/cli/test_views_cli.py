@@ -523,6 +523,6 @@ def test_the_demo_tour_shows_caseload_outcomes_and_one_audit_trail(tmp_path: Pat
     out = result.stdout
     assert "caseload as of 2019-04-15: 77 open courses, 4 consultants" in out
     assert "$ forloeb --as teamlead due --as-of 2019-04-15" in out
-    assert f"config: created {tmp_path / 'forloeb.toml'} with the demo users" in out
+    assert f"config: created {tmp_path / 'demo.toml'} with the demo users" in out
     assert "Course status (VIVE table 5.1)" in out
     assert "(shown in full: audit view)" in out and "ExitedPlanned" in out

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo_cohort import generate
 from cli.store import StoreConfig
+from demo import generate
 
 from .crashes import ImportTiming, Log, Watcher, log_size, size_query, start
 

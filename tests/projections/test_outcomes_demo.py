@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from cli.store import StoreConfig
+from demo import AS_OF, PROGRAMME, generate
 from projections.catalog import open_views
 from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_report import OutcomeTable, Report

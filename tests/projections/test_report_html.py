@@ -19,9 +19,9 @@ from uuid import uuid4
 
 import pytest
 
-from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from cli.store import StoreConfig
+from demo import AS_OF, PROGRAMME, generate
 from domain.values import CourseState
 from projections import report_figures
 from projections.caseload import ConsultantLoad, CourseLoad, DueItem, DueKind
