@@ -21,10 +21,12 @@ from domain.events import (
     STATE_CHANGING_EVENTS,
     ConsultantReassigned,
     CourseEvent,
+    ExitedUnplanned,
     FollowUpRecorded,
     MeasurementRecorded,
     NetworkMeetingHeld,
     Referred,
+    RejectedAtVisitation,
 )
 from domain.values import WHO5_ITEMS, CourseState
 
@@ -170,6 +172,9 @@ def corrected_payload(payload: dict[str, Any], changes: dict[str, Any]) -> dict[
 
 _EMPTY: dict[str, Any] = {}
 
+_REASON_KINDS = frozenset({ExitedUnplanned.__name__, RejectedAtVisitation.__name__})
+"""The events whose `reason` is a closed list (a reassignment's reason is free text)."""
+
 
 def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
     """The fact values an event of `kind` with this payload gives, in `FACT_COLUMNS` order
@@ -192,7 +197,7 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
         get("hours_per_week"),
         None if ordinary is None else int(bool(ordinary)),
         get("after"),
-        get("reason"),
+        get("reason") if kind in _REASON_KINDS else None,
         get("consultant"),
         get("benefit_type"),
     )
