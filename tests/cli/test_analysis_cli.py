@@ -194,9 +194,7 @@ def test_a_consultant_may_not_run_the_analyses(demo: Demo) -> None:
     ("args", "field"),
     [(("--origin", "visit"), "--origin"), (("--interval", "0"), "--interval")],
 )
-def test_bad_options_are_refused_in_one_line(
-    demo: Demo, args: tuple[str, ...], field: str
-) -> None:
+def test_bad_options_are_refused_in_one_line(demo: Demo, args: tuple[str, ...], field: str) -> None:
     result = demo.run("eva", "analysis", "time-to-event", *WHEN, *args)
 
     assert result.exit_code == 2
