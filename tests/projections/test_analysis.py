@@ -20,10 +20,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from cli.store import StoreConfig
 from domain.values import CourseState
 from projections.analysis_tables import paths_report, time_to_event_report, trends_report
 from projections.breakdowns import breakdown, by_benefit_type, by_consultant
-from projections.catalog import Views
+from projections.catalog import Views, open_views
 from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_course import CourseOutcome
 from projections.paths import TimeInState, WayIntoWork, time_in_state, variants, way_into_work
@@ -32,10 +33,12 @@ from projections.time_to_event import COMPETING, Observation, observations
 from projections.trends import trends
 from tests.projections.history import ACTOR, PROGRAMME, Clinic
 from workflows import commands as cmd
+from workflows.service import CourseService
 
 D = date
 AS_OF = D(2024, 9, 30)
 S = CourseState
+NEW_COLUMNS = ("consultant", "benefit_type")
 
 
 @dataclass
@@ -296,3 +299,46 @@ def test_the_time_to_event_tables_count_at_risk_per_interval(history: History) -
     # after A's job on day 91: 2 of 3 not yet reached; after B's on day 142 and D censored: 1/3
     assert km.value("day 0–99", "% not yet reached") == 66.7
     assert km.value("day 100–199", "% not yet reached") == 33.3
+
+
+# The view's new columns ------------------------------------------------------------------
+
+
+def test_an_outcomes_view_from_before_the_consultant_column_is_rebuilt_from_the_log(
+    history: History, store: StoreConfig, service: CourseService
+) -> None:
+    view = history.view
+    old = [c for c in view.declared_columns("outcomes_facts") if c not in NEW_COLUMNS]
+    with view.transaction(commit=True) as c:  # the table as the previous version made it
+        c.execute(f"DROP TABLE {view.table('outcomes_facts')}")
+        c.execute(f"CREATE TABLE {view.table('outcomes_facts')} ({', '.join(old)})")
+
+    with open_views(store, app=service) as reopened:
+        reopened.catch_up()
+        rebuilt = reopened.view("outcomes")
+        assert isinstance(rebuilt, OutcomesView)
+        courses = rebuilt.courses(Cohort(PROGRAMME), AS_OF)
+
+    assert {c.consultant for c in courses} == {"rk-bo", "rk-anna", None}
+    assert len(courses) == 4
+
+
+def test_a_corrected_consultant_counts_from_when_the_correction_was_recorded(
+    clinic: Clinic, views: Views
+) -> None:
+    course = clinic.refer("0606905678", D(2024, 1, 2))
+    accept = cmd.Accept(course=course, occurred_on=D(2024, 1, 9), consultant="rk-bo")
+    version = clinic.service.execute(accept, ACTOR).versions[0]
+    before = moment()
+    clinic.do(cmd.Correct, course, D(2024, 1, 10), version=version, reason="wrong name",
+              changes={"consultant": "rk-anna"})  # fmt: skip
+    views.catch_up()
+    view = views.view("outcomes")
+    assert isinstance(view, OutcomesView)
+
+    def consultants(known_at: datetime | None) -> dict[str, int]:
+        found = breakdown(view.courses(Cohort(PROGRAMME), AS_OF, known_at), by_consultant)
+        return {group: row["referred"] for group, row in found.items()}
+
+    assert consultants(before) == {"rk-bo": 1}
+    assert consultants(None) == {"rk-anna": 1}
