@@ -66,7 +66,7 @@ def show(about: dict[str, Any], report: Report, output_format: str, below: int |
 
 @click.group("analysis")
 def analysis_group() -> None:
-    """Evaluators' analyses of a programme's cohort: time to event, paths, trends."""
+    """Analyse a programme's cohort for evaluators: time to event, paths and trends."""
 
 
 @analysis_group.command("time-to-event")
