@@ -30,6 +30,7 @@ READ_AND_ADMIN_COMMANDS: dict[str, str] = {
     "init": "cli.admin:init_command",
     "outcomes": "cli.outcomes:outcomes_command",
     "export": "cli.outcomes:export_command",
+    "analysis": "cli.analysis:analysis_group",
     "report": "cli.report:report_command",
     "caseload": "cli.caseload:caseload_command",
     "due": "cli.caseload:due_command",

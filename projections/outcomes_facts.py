@@ -19,11 +19,14 @@ from pydantic_core import to_jsonable_python
 
 from domain.events import (
     STATE_CHANGING_EVENTS,
+    ConsultantReassigned,
     CourseEvent,
+    ExitedUnplanned,
     FollowUpRecorded,
     MeasurementRecorded,
     NetworkMeetingHeld,
     Referred,
+    RejectedAtVisitation,
 )
 from domain.values import WHO5_ITEMS, CourseState
 
@@ -33,8 +36,10 @@ FACT_EVENTS: tuple[type[CourseEvent], ...] = (
     MeasurementRecorded,
     NetworkMeetingHeld,
     FollowUpRecorded,
+    ConsultantReassigned,
 )
-"""The events an outcome table can depend on (sessions, group courses etc. do not)."""
+"""The events an outcome table or breakdown can depend on (sessions, group courses etc. do
+not)."""
 
 STATE_BY_KIND: dict[str, str] = {
     Referred.__name__: CourseState.VISITATION.value,
@@ -74,6 +79,8 @@ FACT_COLUMNS: tuple[str, ...] = (
     "ordinary",
     "after",
     "reason",
+    "consultant",
+    "benefit_type",
 )
 """The value columns of a fact, in table order."""
 
@@ -103,6 +110,8 @@ _READ: dict[str, Any] = {
     "ordinary_hours": True,
     "after": True,
     "reason": True,
+    "consultant": True,
+    "benefit_type": True,
 }
 """The payload fields `fact_values` reads (dumping only these is much cheaper)."""
 
@@ -122,7 +131,7 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
     """
     (occurred_on, _, point, form, mental, physical, *rest) = values
     who5 = dict(zip(WHO5_ITEMS, rest[: len(WHO5_ITEMS)], strict=True))
-    network, outcome, hours, ordinary, after, reason = rest[len(WHO5_ITEMS) :]
+    network, outcome, hours, ordinary, after, reason, consultant, benefit = rest[len(WHO5_ITEMS) :]
     return {
         "occurred_on": occurred_on,
         "point": point,
@@ -138,6 +147,8 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
         "ordinary_hours": ordinary,
         "after": after,
         "reason": reason,
+        "consultant": consultant,
+        "benefit_type": benefit,
     }
 
 
@@ -161,6 +172,9 @@ def corrected_payload(payload: dict[str, Any], changes: dict[str, Any]) -> dict[
 
 _EMPTY: dict[str, Any] = {}
 
+_REASON_KINDS = frozenset({ExitedUnplanned.__name__, RejectedAtVisitation.__name__})
+"""The events whose `reason` is a closed list (a reassignment's reason is free text)."""
+
 
 def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
     """The fact values an event of `kind` with this payload gives, in `FACT_COLUMNS` order
@@ -183,5 +197,7 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
         get("hours_per_week"),
         None if ordinary is None else int(bool(ordinary)),
         get("after"),
-        get("reason"),
+        get("reason") if kind in _REASON_KINDS else None,
+        get("consultant"),
+        get("benefit_type"),
     )

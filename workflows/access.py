@@ -81,6 +81,8 @@ COURSES = "courses"
 CASELOAD = "caseload"
 DUE = "due"
 OUTCOMES = "outcomes"
+ANALYSIS = "analysis"
+"""Time to event, paths, trends and breakdowns (consultants named only with REPORT_CASELOAD)."""
 EXPORT = "export"
 REPORT = "report"
 REPORT_CASELOAD = "report.caseload"
@@ -106,7 +108,7 @@ COURSE_COMMANDS = frozenset(
 )
 ALL_ACTIONS = frozenset(
     {
-        SHOW, COURSES, CASELOAD, DUE, OUTCOMES, EXPORT, REPORT, REPORT_CASELOAD, WORKFLOW,
+        SHOW, COURSES, CASELOAD, DUE, OUTCOMES, ANALYSIS, EXPORT, REPORT, REPORT_CASELOAD, WORKFLOW,
         AUDIT, VERIFY, CITIZEN_EXPORT, CITIZEN_ERASE, USERS, IMPORT, INIT, DEMO,
         PROJECTIONS_STATUS, PROJECTIONS_REBUILD, PROJECTIONS_RUN, *COMMANDS_BY_NAME,
     }
@@ -118,7 +120,7 @@ PERMISSIONS: Mapping[Role, frozenset[str]] = {
     Role.TEAM_LEAD: frozenset({SHOW, COURSES, CASELOAD, DUE, WORKFLOW, REPORT_CASELOAD,
                                "reassign"}),
     Role.AUDITOR: frozenset({AUDIT, VERIFY, SHOW, COURSES, WORKFLOW, PROJECTIONS_STATUS}),
-    Role.EVALUATOR: frozenset({OUTCOMES, EXPORT, REPORT, WORKFLOW}),
+    Role.EVALUATOR: frozenset({OUTCOMES, ANALYSIS, EXPORT, REPORT, WORKFLOW}),
     Role.ADMIN: ALL_ACTIONS,
 }  # fmt: skip
 """Every action each role may take at all; course scope is checked on top."""

@@ -25,7 +25,7 @@ EXPECTED: dict[Role, set[str]] = {
     Role.CASEWORKER: READS | {"refer", "accept", "reject"},
     Role.TEAM_LEAD: READS | {"caseload", "due", "report.caseload", "reassign"},
     Role.AUDITOR: READS | {"audit", "verify", "projections.status"},
-    Role.EVALUATOR: {"outcomes", "export", "report", "workflow"},
+    Role.EVALUATOR: {"outcomes", "analysis", "export", "report", "workflow"},
     Role.ADMIN: set(ALL_ACTIONS),
 }
 NEVER_BUT_ADMIN = {"users", "citizen.erase", "citizen.export", "import", "init", "demo",
