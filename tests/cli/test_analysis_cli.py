@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.config import UserEntry, create_config
-from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from cli.main import forloeb
 from cli.store import StoreConfig
+from demo import AS_OF, PROGRAMME, generate
 from workflows.access import Role
 from workflows.service import CourseService
 
