@@ -24,15 +24,12 @@ from workflows.commands import (
     Refer,
     today,
 )
-from workflows.machine import MOVES, MOVES_BY_TRIGGER
+from workflows.machine import AUTOMATIC_TRIGGERS, MOVES, MOVES_BY_TRIGGER
 from workflows.service import CourseService
 
 ACTOR = "rk-anna"
 CPR = "0101901234"
 PROGRAMME = "paa-vej-til-arbejde"
-
-AUTOMATIC_TRIGGERS = frozenset({"complete_baseline"})
-"""Moves no caseworker asks for: the service records them when their guard passes."""
 
 
 def days_ago(n: int) -> date:
