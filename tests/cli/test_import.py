@@ -96,6 +96,11 @@ def test_refused_and_malformed_lines_are_reported_and_do_not_stop_the_others(
     assert refused[4] == "consultant: Input should be a valid string"
     assert refused[5] == "line: must be a JSON object, not list"
     assert refused[7].startswith("cannot praktik start a course in state visitation")
+    [move] = [entry["refused_move"] for entry in report["refused"] if "refused_move" in entry]
+    assert move == {
+        "move": "praktik start", "state": "visitation", "why": None,
+        "allowed": ["accept", "reject", "session", "meeting", "exit --unplanned", "correct"],
+    }  # fmt: skip
     assert event_names(run_json, COURSE) == ["Referred", "Accepted"]
 
 
@@ -143,8 +148,8 @@ def test_import_lines_gives_the_same_report_whatever_the_batch_size(
                           after_batch=batches.append)
 
     assert (report.applied, report.skipped) == (5, 0)
-    assert [(r.line, r.reason.split(";")[0]) for r in report.refused] == [
-        (6, "cannot accept a course in state praktik")
+    assert [(r.line, r.move["move"], r.move["state"]) for r in report.refused] == [
+        (6, "accept", "praktik")
     ]
     assert sum(batches) == 6
     assert service.get_course(uuid5(uuid5(NAMESPACE_URL, "https://forloeb.dk/command"),
