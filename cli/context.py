@@ -73,6 +73,11 @@ class AppContext:
             self._config = load_config(self.config_path)
         return self._config
 
+    def reload_config(self) -> None:
+        """Read the configuration file again (after a command changed it)."""
+        self._config = None
+        self._user = None
+
     @property
     def directory(self) -> Directory:
         """The known users."""

@@ -40,6 +40,7 @@ PROTECTED_FIELDS = frozenset(
         "originator_topic",
         "timestamp",
         "actor",
+        "recorded_by",
         "command_id",
         "cpr",
         "programme",
@@ -121,6 +122,7 @@ class Course(BaseAggregate[UUID]):
         actor: str,
         occurred_on: date,
         reason: str,
+        recorded_by: str | None = None,
         changes: dict[str, Any],
         retracted: bool = False,
         command_id: str | None = None,
@@ -130,6 +132,7 @@ class Course(BaseAggregate[UUID]):
         self.record(
             Corrected,
             actor=actor,
+            recorded_by=recorded_by,
             occurred_on=occurred_on,
             command_id=command_id,
             target_version=target.originator_version,

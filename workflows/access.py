@@ -17,7 +17,8 @@ Six roles, each with the least it needs:
 - admin: everything, including users, erasure, import and the views.
 
 A command carrying its own `actor` different from the acting user (history
-imported on someone's behalf) is for admins only. Every refusal is a
+imported on someone's behalf) is for admins only, and only for a configured
+user; the event then records both (`recorded_by` the admin, `actor` the user). Every refusal is a
 `NotAllowed` (a CourseError: one line, exit 1, nothing written) that reads
 `as LOGIN (ROLE): why`.
 """
@@ -153,13 +154,17 @@ class Directory:
 
     def user(self, login: str) -> User:
         """The user with this login; NotAllowed for a login nobody added."""
-        found = self.users.get(login) or self.users.get(unicodedata.normalize("NFKC", login))
+        found = self.find(login)
         if found is None:
             raise NotAllowed(
                 f"as {login}: unknown user; an admin adds users with "
                 f"`forloeb users add {login} --role ROLE`"
             )
         return found
+
+    def find(self, login: str) -> User | None:
+        """The user with this login, if the configuration names one."""
+        return self.users.get(login) or self.users.get(unicodedata.normalize("NFKC", login))
 
     def team_of(self, consultant: str | None) -> str | None:
         """The team of the consultant courses name this way (None if none or unknown)."""
@@ -239,11 +244,8 @@ def authorise_command(
     """The service's access hook: refuse unless the acting user may issue the command
     on the course (None for a referral). Called before anything is decided."""
     user = directory.user(actor_login)
-    if command.actor is not None and command.actor != user.login and user.role is not Role.ADMIN:
-        raise NotAllowed(
-            f"as {user.describe()}: only an admin records a command on behalf of "
-            f"another user (actor {command.actor})"
-        )
+    if command.actor is not None and command.actor != user.login:
+        _on_behalf(directory, user, command.actor)
     check_role(user, command.name)
     if user.role is Role.ADMIN or course is None:
         return
@@ -253,6 +255,20 @@ def authorise_command(
         _at_visitation(user, command, course)
     elif user.role is Role.TEAM_LEAD:
         _within_team(directory, user, command, course)
+
+
+def _on_behalf(directory: Directory, user: User, actor: str) -> None:
+    """Refuse a command recorded for `actor` unless an admin records it for a configured user."""
+    if user.role is not Role.ADMIN:
+        raise NotAllowed(
+            f"as {user.describe()}: only an admin records a command on behalf of "
+            f"another user (actor {actor})"
+        )
+    if directory.find(actor) is None:
+        raise NotAllowed(
+            f"as {user.describe()}: actor {actor} is not a configured user; "
+            "a command is recorded only for someone `forloeb users list` shows"
+        )
 
 
 def _held_by(course: Course) -> str:

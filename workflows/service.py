@@ -156,7 +156,7 @@ class CourseService(Application[UUID]):
         if isinstance(command, Refer):
             if self.authorise is not None:
                 self.authorise(actor, command, None)
-            return self._refer(command, command.actor or actor, cache)
+            return self._refer(command, actor, cache)
         if not isinstance(command, CourseCommand):
             raise InvalidInput("command", f"{command.name} is not a course command")
         if self.authorise is not None:  # the role first: a refusal tells nothing of courses
@@ -173,7 +173,6 @@ class CourseService(Application[UUID]):
                 f"course: {course_id} belongs to a citizen whose data were erased; "
                 "nothing more can be recorded on it"
             )
-        actor = command.actor or actor
         if command.command_id is not None and command.command_id in course.command_ids:
             return Outcome(course_id, course.state, skipped=True)
         before = course.version
@@ -194,14 +193,16 @@ class CourseService(Application[UUID]):
     def _apply_command(self, course: Course, command: CourseCommand, actor: str) -> None:
         trigger = command.trigger_name()
         move = self.workflow.decide(course, trigger)
-        common: dict[str, Any] = {"actor": actor, "occurred_on": command.occurred_on}
+        common: dict[str, Any] = {"actor": command.actor or actor, "recorded_by": actor}
+        common["occurred_on"] = command.occurred_on
         if command.command_id is not None:
             common["command_id"] = command.command_id
         if isinstance(command, Correct):
             target = self.event_at(course.id, command.version, course)
             course.correct(
                 target,
-                actor=actor,
+                actor=command.actor or actor,
+                recorded_by=actor,
                 occurred_on=command.occurred_on,
                 command_id=command.command_id,
                 reason=command.reason,
@@ -237,7 +238,8 @@ class CourseService(Application[UUID]):
                 )
         course = Course.refer(
             course_id=course_id,
-            actor=actor,
+            actor=command.actor or actor,
+            recorded_by=actor,
             occurred_on=command.occurred_on,
             command_id=command.command_id,
             subject=citizen.id,
