@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cli.config import Config
     from cli.store import StoreConfig
     from projections.catalog import Views
-    from workflows.access import Directory, User
+    from workflows.access import CourseFacts, Directory, User
     from workflows.service import CourseService
 
 
@@ -153,6 +153,10 @@ class AppContext:
         from workflows.access import may
 
         return may(self.user, action)
+
+    def reads(self, action: str, course: CourseFacts) -> bool:
+        """Whether the acting user may read a course with these facts through `action`."""
+        return self.directory.reads(self.user, action, course)
 
     def sees(self, consultant: str | None) -> bool:
         """Whether the acting user may read a course held by this consultant."""

@@ -61,6 +61,9 @@ class Course(BaseAggregate[UUID]):
         self.state = CourseState.VISITATION
         self.consultant: str | None = None
         self.consultant_version = 0
+        self.referring_caseworker = ""
+        self.referral_actor = ""
+        """On whose behalf the referral was recorded."""
         self.measurements: dict[int, tuple[int, MeasurementForm]] = {}
         self.group_courses: dict[str, bool] = {}
         self.history: dict[int, str] = {}
@@ -143,6 +146,11 @@ class Course(BaseAggregate[UUID]):
         )
 
     # Queries ----------------------------------------------------------------
+
+    @property
+    def referred_by(self) -> frozenset[str]:
+        """Who referred the citizen: the referring caseworker and the referral's actor."""
+        return frozenset({self.referring_caseworker, self.referral_actor} - {""})
 
     @property
     def referred_on(self) -> date:

@@ -143,6 +143,8 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
         course.cpr = self.cpr
         course.subject = self.subject
         course.programme = self.programme
+        course.referring_caseworker = self.referring_caseworker
+        course.referral_actor = self.actor
         course.state = CourseState.VISITATION
         course.state_changes[self.originator_version] = self.occurred_on
         super().apply(aggregate)
@@ -389,6 +391,8 @@ class Corrected(CourseEvent):
         if "occurred_on" in self.changes and self.target_version in course.state_changes:
             corrected_on = date.fromisoformat(str(self.changes["occurred_on"]))
             course.state_changes[self.target_version] = corrected_on
+        if self.target_version == 1 and "referring_caseworker" in self.changes:
+            course.referring_caseworker = str(self.changes["referring_caseworker"])
         if self.target_version == course.consultant_version and "consultant" in self.changes:
             course.consultant = str(self.changes["consultant"])
         key = course.measurements.get(self.target_version)
