@@ -159,7 +159,7 @@ class AppContext:
         return self.directory.reads(self.user, action, course)
 
     def sees(self, consultant: str | None) -> bool:
-        """Whether the acting user may read a course held by this consultant."""
+        """Whether the acting user may read this consultant's caseload and due items."""
         return self.directory.sees(self.user, consultant)
 
     def _find_by_prefix(self, prefix: str) -> list[UUID]:

@@ -22,9 +22,9 @@ as `read_matrix_table` renders it.
 
 A command carrying its own `actor` different from the acting user (history
 imported on someone's behalf) is for admins only, and only for a configured
-user; the event then records both (`recorded_by` the admin, `actor` the user). Every refusal is a
-`NotAllowed` (a CourseError: one line, exit 1, nothing written) that reads
-`as LOGIN (ROLE): why`.
+user; the event then records both (`recorded_by` the admin, `actor` the user).
+Every refusal is a `NotAllowed` (a CourseError: one line, exit 1, nothing
+written) that reads `as LOGIN (ROLE): why`.
 """
 
 from __future__ import annotations
