@@ -158,9 +158,10 @@ class AppContext:
         """Whether the acting user may read a course with these facts through `action`."""
         return self.directory.reads(self.user, action, course)
 
-    def sees(self, consultant: str | None) -> bool:
-        """Whether the acting user may read this consultant's caseload and due items."""
-        return self.directory.sees(self.user, consultant)
+    def sees(self, consultant: str | None, action: str = "caseload") -> bool:
+        """Whether the acting user may read this consultant's caseload (or due items: `action`
+        "due")."""
+        return self.directory.sees(self.user, consultant, action)
 
     def _find_by_prefix(self, prefix: str) -> list[UUID]:
         return self.caught_up_views().course_list.find_by_prefix(prefix)

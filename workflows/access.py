@@ -257,10 +257,10 @@ class Directory:
         """Whether the user may read the course through the read command `action`."""
         return self.holds(user, scope_of(user, action), course)
 
-    def sees(self, user: User, consultant: str | None) -> bool:
-        """Whether the user may read the caseload and due items of the consultant courses
-        name this way (None: courses not assigned yet)."""
-        return self.reads(user, CASELOAD, CourseFacts(consultant))
+    def sees(self, user: User, consultant: str | None, action: str = CASELOAD) -> bool:
+        """Whether the user may read the caseload (or due items, ...) of the consultant
+        courses name this way (None: courses not assigned yet)."""
+        return self.reads(user, action, CourseFacts(consultant))
 
 
 @dataclass(frozen=True)
