@@ -2,9 +2,9 @@
 
 Each event is a frozen pydantic model, so its payload is validated when it is
 created and again when it is read back. Every event carries on whose behalf it
-was recorded (`actor`) and who entered it (`recorded_by`: the same user, or an
-admin recording for them), the date it happened (`occurred_on`, given by the caseworker, may be
-in the past) and when the system recorded it (`timestamp`).
+was recorded (`actor`), who entered it (`recorded_by`: the same user, or an
+admin recording for them), the date it happened (`occurred_on`, given by the
+caseworker, may be in the past) and when the system recorded it (`timestamp`).
 
 Events change the course only in `apply`. State-changing events name the state
 they lead to in `new_state`; the workflow's transitions table takes its
