@@ -77,7 +77,7 @@ def masked_cprs(views: Views) -> dict[str, str]:
 def in_scope(app: AppContext, action: str, consultant: str | None) -> None:
     """Refuse unless the user may see caseloads at all, and this consultant's if named."""
     app.require(action)
-    if consultant is not None and not app.sees(consultant):
+    if consultant is not None and not app.sees(consultant, action):
         raise NotAllowed(
             f"as {app.user.describe()}: may not see the courses of {consultant}; "
             "you see your own (a team lead: the team's)"
@@ -292,7 +292,7 @@ def due_command(
         for item in views.caseload.due(
             day, consultant, programme, within_days=within_days, settings=settings
         )
-        if app.sees(item.consultant)
+        if app.sees(item.consultant, DUE)
     ]
     cprs = masked_cprs(views)
     rows = [due_dict(item, cprs) for item in items]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cli.config import Config
     from cli.store import StoreConfig
     from projections.catalog import Views
-    from workflows.access import Directory, User
+    from workflows.access import CourseFacts, Directory, User
     from workflows.service import CourseService
 
 
@@ -72,6 +72,11 @@ class AppContext:
 
             self._config = load_config(self.config_path)
         return self._config
+
+    def reload_config(self) -> None:
+        """Read the configuration file again (after a command changed it)."""
+        self._config = None
+        self._user = None
 
     @property
     def directory(self) -> Directory:
@@ -149,9 +154,14 @@ class AppContext:
 
         return may(self.user, action)
 
-    def sees(self, consultant: str | None) -> bool:
-        """Whether the acting user may read a course held by this consultant."""
-        return self.directory.sees(self.user, consultant)
+    def reads(self, action: str, course: CourseFacts) -> bool:
+        """Whether the acting user may read a course with these facts through `action`."""
+        return self.directory.reads(self.user, action, course)
+
+    def sees(self, consultant: str | None, action: str = "caseload") -> bool:
+        """Whether the acting user may read this consultant's caseload (or due items: `action`
+        "due")."""
+        return self.directory.sees(self.user, consultant, action)
 
     def _find_by_prefix(self, prefix: str) -> list[UUID]:
         return self.caught_up_views().course_list.find_by_prefix(prefix)

@@ -18,7 +18,7 @@ from workflows.commands import command_for
 from workflows.service import CourseService
 
 _PROVENANCE = {"originator_id", "originator_version", "originator_topic", "timestamp"}
-_COMMON = {"actor", "occurred_on", "command_id", "cpr"}
+_COMMON = {"actor", "recorded_by", "occurred_on", "command_id", "cpr"}
 
 
 def _compact(value: Any, prefix: str = "") -> list[str]:
@@ -89,12 +89,20 @@ def history(events: list[CourseEvent]) -> list[dict[str, Any]]:
             "occurred_on": event.occurred_on.isoformat(),
             "recorded": event.timestamp.astimezone(LOCAL_TIME).isoformat(timespec="seconds"),
             "actor": event.actor,
+            "recorded_by": event.recorded_by,
             "event": type(event).__name__,
             "details": event_details(event),
             "marks": marks.get(event.originator_version, []),
         }
         for event in events
     ]
+
+
+def attribution(row: dict[str, Any]) -> str:
+    """Who recorded an event: `kim`, or `root for kim` when root recorded it for kim."""
+    if row["recorded_by"] == row["actor"]:
+        return str(row["actor"])
+    return f"{row['recorded_by']} for {row['actor']}"
 
 
 def course_facts(course: Course) -> dict[str, Any]:
@@ -145,7 +153,7 @@ def render_course(report: dict[str, Any]) -> Group:
             row["seq"],
             row["occurred_on"],
             row["recorded"].replace("T", " ")[:16],
-            row["actor"],
+            attribution(row),
             row["event"],
             " ".join([*(f"[{m}]" for m in row["marks"]), row["details"]]).strip(),
         ]

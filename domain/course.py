@@ -40,6 +40,7 @@ PROTECTED_FIELDS = frozenset(
         "originator_topic",
         "timestamp",
         "actor",
+        "recorded_by",
         "command_id",
         "cpr",
         "programme",
@@ -60,6 +61,9 @@ class Course(BaseAggregate[UUID]):
         self.state = CourseState.VISITATION
         self.consultant: str | None = None
         self.consultant_version = 0
+        self.referring_caseworker = ""
+        self.referral_actor = ""
+        """On whose behalf the referral was recorded."""
         self.measurements: dict[int, tuple[int, MeasurementForm]] = {}
         self.group_courses: dict[str, bool] = {}
         self.history: dict[int, str] = {}
@@ -121,6 +125,7 @@ class Course(BaseAggregate[UUID]):
         actor: str,
         occurred_on: date,
         reason: str,
+        recorded_by: str | None = None,
         changes: dict[str, Any],
         retracted: bool = False,
         command_id: str | None = None,
@@ -130,6 +135,7 @@ class Course(BaseAggregate[UUID]):
         self.record(
             Corrected,
             actor=actor,
+            recorded_by=recorded_by,
             occurred_on=occurred_on,
             command_id=command_id,
             target_version=target.originator_version,
@@ -140,6 +146,11 @@ class Course(BaseAggregate[UUID]):
         )
 
     # Queries ----------------------------------------------------------------
+
+    @property
+    def referred_by(self) -> frozenset[str]:
+        """Who referred the citizen: the referring caseworker and the referral's actor."""
+        return frozenset({self.referring_caseworker, self.referral_actor} - {""})
 
     @property
     def referred_on(self) -> date:

@@ -25,13 +25,20 @@ def decide(
 ) -> list[CourseEvent]:
     """Record the command's event on the course, then any automatic moves; the new events.
 
+    `actor` is the user who enters the command; the events are recorded on behalf of
+    the command's own actor when it names one (checked by the access policy).
+
     A refused command (MoveRefused, or another CourseError from the aggregate's
     checks) raises before anything is recorded, unless an automatic move after
     it is refused, which leaves the commanded event pending.
     """
     before = course.version
     move = workflow.decide(course, command.trigger_name())
-    common: dict[str, Any] = {"actor": actor, "occurred_on": command.occurred_on}
+    common: dict[str, Any] = {
+        "actor": command.actor or actor,
+        "recorded_by": actor,
+        "occurred_on": command.occurred_on,
+    }
     if command.command_id is not None:
         common["command_id"] = command.command_id
     if isinstance(command, Correct):

@@ -157,7 +157,7 @@ class CourseService(Application[UUID]):
         if isinstance(command, Refer):
             if self.authorise is not None:
                 self.authorise(actor, command, None)
-            return self._refer(command, command.actor or actor, cache)
+            return self._refer(command, actor, cache)
         if not isinstance(command, CourseCommand):
             raise InvalidInput("command", f"{command.name} is not a course command")
         if self.authorise is not None:  # the role first: a refusal tells nothing of courses
@@ -174,7 +174,6 @@ class CourseService(Application[UUID]):
                 f"course: {course_id} belongs to a citizen whose data were erased; "
                 "nothing more can be recorded on it"
             )
-        actor = command.actor or actor
         if command.command_id is not None and command.command_id in course.command_ids:
             return Outcome(course_id, course.state, skipped=True)
         before = course.version
@@ -216,7 +215,8 @@ class CourseService(Application[UUID]):
                 )
         course = Course.refer(
             course_id=course_id,
-            actor=actor,
+            actor=command.actor or actor,
+            recorded_by=actor,
             occurred_on=command.occurred_on,
             command_id=command.command_id,
             subject=citizen.id,

@@ -134,11 +134,12 @@ def test_the_actor_is_the_global_user_unless_the_command_names_one(
     run: Run, run_json: Callable[..., Any], referred: str
 ) -> None:
     run("session", referred, user="bo")
-    run("session", referred, "--actor", "karin", user="bo")
+    run("session", referred, "--actor", "mette", user="bo")
 
-    actors = [row["actor"] for row in run_json("show", referred)["history"]]
+    history = run_json("show", referred)["history"]
 
-    assert actors == ["anna", "bo", "karin"]
+    assert [row["actor"] for row in history] == ["anna", "bo", "mette"]
+    assert [row["recorded_by"] for row in history] == ["anna", "bo", "bo"]
 
 
 def test_group_course_and_reassignment_commands(

@@ -293,6 +293,7 @@ def test_audit_as_json_for_machine_checking(
         "occurred_on",
         "recorded_at",
         "actor",
+        "recorded_by",
         "event",
         "details",
         "corrects",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from cli.config import load_config, write_config
+from cli.demo import cohort_staff
 from cli.store import StoreConfig
+from cli.users import with_users
 from demo import generate
 
 from .crashes import ImportTiming, Log, Watcher, log_size, size_query, start
@@ -35,11 +39,20 @@ class CleanRun:
 
 def write_import_file(path: Path, size: int, seed: int) -> Path:
     """The demo cohort of `size` citizens as a JSONL import file (every line has a
-    command id of its own)."""
+    command id of its own); the staff its lines name become users of the test
+    configuration, as an import records lines only for configured users."""
+    add_cohort_staff(size)
     with path.open("w", encoding="utf-8") as out:
         for line in generate(size=size, seed=seed):
             out.write(json.dumps(line, default=str) + "\n")
     return path
+
+
+def add_cohort_staff(size: int) -> None:
+    """Add the staff of a demo cohort of `size` to the test configuration (FORLOEB_CONFIG)."""
+    config = load_config(Path(os.environ["FORLOEB_CONFIG"]))
+    users = {**cohort_staff(size), **config.content.users}
+    write_config(config.path, with_users(config.content, users))
 
 
 @pytest.fixture(scope="session")
