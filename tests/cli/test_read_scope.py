@@ -171,6 +171,13 @@ def check_export(staffed: Staffed, role: Role, scope: Scope, tmp_path: Path) -> 
         assert all(cpr.replace("-", "") not in text and cpr not in text for cpr in CPRS.values())
 
 
+def check_analysis(staffed: Staffed, role: Role, scope: Scope, _: Path) -> None:
+    args = ("analysis", "trends", "--programme", "pva", *AS_OF, "--format", "json")
+    if _pseudonymised(staffed, role, scope, "analysis", args):
+        shown = staffed.run(ACTING[role], *args).stdout
+        assert all(cpr not in shown and cpr[:6] not in shown for cpr in CPRS.values())
+
+
 def _report(staffed: Staffed, role: Role, tmp_path: Path) -> Path:
     return tmp_path / f"{ACTING[role]}-report.html"
 
@@ -211,6 +218,7 @@ CHECKS: dict[str, Check] = {
     "outcomes": check_outcomes,
     "export": check_export,
     "report": check_report,
+    "analysis": check_analysis,
     "report.caseload": check_report_caseload,
     "verify": check_verify,
 }
