@@ -11,7 +11,9 @@ from domain.errors import InvalidInput
 
 if TYPE_CHECKING:
     from cli.context import AppContext
+    from domain.course import Course
     from workflows.access import Directory
+    from workflows.commands import Command
 
 
 def require_known(field: str, value: str | None, known: Iterable[str], unknown: str) -> None:
@@ -61,3 +63,18 @@ def chosen_programme(programme: str | None, programmes: list[str]) -> str:
 def referred_to(programme: str) -> str:
     """What is wrong with a programme nothing was referred to."""
     return f"no course was referred to {programme!r}"
+
+
+def authorise_known(
+    directory: Directory, actor_login: str, command: Command, course: Course | None
+) -> None:
+    """The service's access hook (`authorise_command`), and a course is given only to a
+    consultant the configuration knows (accept, reassign; imports too)."""
+    from workflows.access import authorise_command
+
+    authorise_command(directory, actor_login, command, course)
+    consultant = getattr(command, "consultant", None)
+    if isinstance(consultant, str):
+        known = configured_consultants(directory)
+        unknown = f"no user {consultant!r} in the configuration"
+        require_known("consultant", consultant, known, unknown)

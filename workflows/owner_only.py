@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -79,7 +79,7 @@ def open_log(path: Path) -> IO[str]:
         raise
 
 
-def replace_file(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def replace_file(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
     """Write a whole file owner-only: into a temporary file beside it, renamed over it.
 
     A reader never sees half a file, and a symbolic link at the path is
