@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import stat
@@ -21,9 +22,9 @@ from domain.errors import InvalidInput
 from workflows.access import IMPORT
 
 SHOWN_REFUSALS = 50
-MAX_LINE_BYTES = 1 << 20
-"""The longest line read (1 MiB): a command's line is a few kilobytes at most, so a longer
-one is not an import file (or it is endless, like /dev/zero)."""
+MAX_LINE_CHARACTERS = 1 << 20
+"""The longest line read (1 Mi characters): a command's line is a few thousand at most, so
+a longer one is not an import file (or it is endless, like /dev/zero)."""
 
 
 def _cannot_read(path: str, reason: str) -> InvalidInput:
@@ -49,22 +50,27 @@ def opened(path: str) -> Iterator[BinaryIO]:
 
 
 def checked_lines(stream: BinaryIO, path: str) -> Iterator[str]:
-    """The stream's JSONL lines, one at a time: split on newline only (JSON text may hold
-    U+2028 and friends), a CR before it dropped, each UTF-8 and at most MAX_LINE_BYTES."""
-    for number in itertools.count(1):
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        content = raw.removesuffix(b"\n")
-        if len(content) > MAX_LINE_BYTES:
-            raise _cannot_read(path, f"line {number} is longer than {MAX_LINE_BYTES} bytes")
-        try:
-            line = content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _cannot_read(path, f"line {number} is not UTF-8 text") from None
-        if number == 1:
-            line = line.removeprefix("\ufeff")
-        yield line.removesuffix("\r")
+    """The stream's lines, one at a time: UTF-8 (a byte-order mark dropped), split at CR,
+    LF or CR LF only (JSON text may hold U+2028 and friends), each at most
+    MAX_LINE_CHARACTERS long."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline=None)
+    try:
+        for number in itertools.count(1):
+            line = text.readline(MAX_LINE_CHARACTERS + 1)
+            if not line:
+                return
+            line = line.removesuffix("\n")
+            if len(line) > MAX_LINE_CHARACTERS:
+                raise _cannot_read(
+                    path, f"line {number} is longer than {MAX_LINE_CHARACTERS} characters"
+                )
+            try:
+                line.encode("utf-8")  # bytes that were not UTF-8 are lone surrogates now
+            except UnicodeEncodeError:
+                raise _cannot_read(path, f"line {number} is not UTF-8 text") from None
+            yield line
+    finally:
+        text.detach()
 
 
 @contextmanager
@@ -73,12 +79,13 @@ def import_file(path: str) -> Iterator[tuple[Iterator[str], int]]:
     so a file refused whole has had nothing applied. Stdin is kept in a private temporary
     file for the second pass."""
     with opened(path) as stream, tempfile.TemporaryFile() as copy:
+        spool = stream is sys.stdin.buffer
         total = 0
         for line in checked_lines(stream, path):
             total += bool(line.strip())
-            if stream is sys.stdin.buffer:
+            if spool:
                 copy.write(line.encode("utf-8") + b"\n")
-        source: BinaryIO = copy if stream is sys.stdin.buffer else stream
+        source: BinaryIO = copy if spool else stream
         source.seek(0)
         yield checked_lines(source, path), total
 
