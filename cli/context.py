@@ -94,7 +94,7 @@ class AppContext:
     def service(self) -> CourseService:
         """The course service on the store, opened on first use."""
         if self._service is None:
-            from cli.filters import authorise_known
+            from workflows.access import authorise_command
             from workflows.service import CourseService
 
             _ = self.user  # nobody unknown opens the store
@@ -112,7 +112,7 @@ class AppContext:
             else:
                 self._service = CourseService(env=env)
             self._service.course_finder = self._find_by_prefix
-            self._service.authorise = partial(authorise_known, self.directory)
+            self._service.authorise = partial(authorise_command, self.directory)
         return self._service
 
     @property

@@ -11,7 +11,6 @@ from domain.errors import InvalidInput
 
 if TYPE_CHECKING:
     from cli.context import AppContext
-    from domain.course import Course
     from workflows.access import Directory
     from workflows.commands import Command
 
@@ -65,16 +64,12 @@ def referred_to(programme: str) -> str:
     return f"no course was referred to {programme!r}"
 
 
-def authorise_known(
-    directory: Directory, actor_login: str, command: Command, course: Course | None
-) -> None:
-    """The service's access hook (`authorise_command`), and a course is given only to a
-    consultant the configuration knows (accept, reassign; imports too)."""
-    from workflows.access import authorise_command
 
-    authorise_command(directory, actor_login, command, course)
+def known_assignee(app: AppContext, command: Command) -> None:
+    """A course is given (accept, reassign) only to a user the configuration knows, who can
+    then see it. An import may name consultants who have since left: it records history."""
     consultant = getattr(command, "consultant", None)
     if isinstance(consultant, str):
-        known = configured_consultants(directory)
+        known = configured_consultants(app.directory)
         unknown = f"no user {consultant!r} in the configuration"
         require_known("consultant", consultant, known, unknown)

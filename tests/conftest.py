@@ -46,13 +46,10 @@ TEST_ADMINS = (
 )  # fmt: skip
 """The users the tests written before access control act as: admins, who may do anything,
 so those tests keep their meaning. Tests about access use a configuration of their own."""
-TEST_CONSULTANTS = ("consultant-1", "consultant-2", "consultant-3", "consultant-4")
-"""The demo cohort's consultants: a course is given only to a user the configuration knows."""
 
 
 def _write_test_config() -> str:
-    """A configuration file naming TEST_ADMINS and the OS user as admins, and
-    TEST_CONSULTANTS (removed at exit)."""
+    """A configuration file naming TEST_ADMINS and the OS user as admins (removed at exit)."""
     import atexit
     import getpass
     import shutil
@@ -65,8 +62,7 @@ def _write_test_config() -> str:
     atexit.register(shutil.rmtree, folder, True)
     path = folder / "forloeb.toml"
     admins = dict.fromkeys([*TEST_ADMINS, getpass.getuser()], UserEntry(role=Role.ADMIN))
-    consultants = dict.fromkeys(TEST_CONSULTANTS, UserEntry(role=Role.CONSULTANT))
-    create_config(path, admins | consultants)
+    create_config(path, admins)
     return str(path)
 
 

@@ -9,6 +9,7 @@ it. Files and folders that already exist keep the mode their owner gave them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -20,12 +21,15 @@ FOLDER_MODE = 0o700
 
 
 def make_folders(folder: Path) -> None:
-    """Create the folder and its missing parents, each owner-only (0700)."""
+    """Create the folder and its missing parents, each owner-only (0700);
+    NotADirectoryError if a file stands where a folder should be."""
     missing: list[Path] = []
     current = folder
     while not current.exists() and current != current.parent:
         missing.append(current)
         current = current.parent
+    if not current.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(current))
     for path in reversed(missing):
         try:
             path.mkdir(mode=FOLDER_MODE)

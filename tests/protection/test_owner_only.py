@@ -152,3 +152,12 @@ def test_the_helpers_set_the_mode_whatever_the_umask(umask: int, tmp_path: Path)
     )
     with pytest.raises(FileExistsError):
         open_new(tmp_path / "new" / "key")
+
+
+def test_a_file_where_a_folder_should_be_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+
+    with pytest.raises(NotADirectoryError):
+        create_empty(tmp_path / "file" / "deeper" / "store.sqlite")
+    with pytest.raises(NotADirectoryError):
+        create_empty(tmp_path / "file" / "store.sqlite")
