@@ -26,8 +26,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import tomlkit
-import tomlkit.items
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.errors import CourseError, InvalidInput
@@ -37,6 +35,8 @@ from workflows.access import Directory, Role, User
 from workflows.owner_only import FILE_MODE, make_folders
 
 if TYPE_CHECKING:
+    from tomlkit.items import Table
+
     from cli.store import StoreConfig
     from projections.caseload import ProgrammeSettings
 
@@ -188,12 +188,15 @@ def parse_config(text: str, path: Path) -> ConfigFile:
 
 # Writing ------------------------------------------------------------------------------
 # tomlkit edits the file in place, so an administrator's comments and layout survive
-# `forloeb users add|remove`; only the [users] entries that change are touched.
+# `forloeb users add|remove`; only the [users] entries that change are touched. It is
+# imported when a file is written, not by every command that reads one.
 
 HEADER = "forloeb users and roles; see `forloeb users --help`."
 
 
-def _user_table(entry: UserEntry) -> tomlkit.items.Table:
+def _user_table(entry: UserEntry) -> Table:
+    import tomlkit
+
     table = tomlkit.table()
     table["role"] = entry.role.value
     if entry.name is not None:
@@ -206,6 +209,8 @@ def _user_table(entry: UserEntry) -> tomlkit.items.Table:
 
 def to_toml(content: ConfigFile) -> str:
     """A new configuration file's text, reading back to the same content."""
+    import tomlkit
+
     document = tomlkit.document()
     document.add(tomlkit.comment(HEADER))
     document.add(tomlkit.nl())
@@ -228,11 +233,14 @@ def to_toml(content: ConfigFile) -> str:
 def with_users(text: str, users: dict[str, UserEntry]) -> str:
     """The file's text with exactly these users: entries no longer wanted are removed,
     new ones added after the others; every other line, comment and blank is kept."""
+    import tomlkit
+    from tomlkit.items import InlineTable, Table
+
     document = tomlkit.parse(text)
     if "users" not in document:
         document["users"] = tomlkit.table(is_super_table=True)
     table = document["users"]
-    assert isinstance(table, tomlkit.items.Table | tomlkit.items.InlineTable)
+    assert isinstance(table, Table | InlineTable)
     for login in [login for login in table if login not in users]:
         del table[login]
     for login, entry in users.items():
