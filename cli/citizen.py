@@ -107,8 +107,9 @@ def citizen_document(app: AppContext, subject: Any, cpr: str | None) -> dict[str
 
 
 def check_new_file(out: Path) -> None:
-    """The export goes to a new file in an existing folder."""
-    if out.exists():
+    """The export goes to a new file in an existing folder (a symbolic link, even one
+    pointing nowhere, is not a new file)."""
+    if out.exists() or out.is_symlink():
         raise InvalidInput("out", f"{out} exists; choose a new file")
     if not out.parent.is_dir():
         raise InvalidInput("out", f"{out.parent} is not a folder")

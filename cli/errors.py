@@ -77,15 +77,16 @@ def scrubbed_trace(error: BaseException) -> str:
 
 def write_trace(error: BaseException) -> Path:
     """Append the error's scrubbed trace to the log (a temp file if the log is not
-    writable)."""
+    writable, or is a symbolic link); the log is owner-only."""
+    from workflows.owner_only import open_log
+
     entry = (
         f"--- {datetime.now(UTC).isoformat(timespec='seconds')} "
         f"pid {os.getpid()}\n{scrubbed_trace(error)}\n"
     )
     for path in (error_log_path(), Path(tempfile.gettempdir()) / "forloeb-errors.log"):
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as log:
+            with open_log(path) as log:
                 log.write(entry)
             return path
         except OSError:

@@ -68,9 +68,15 @@ def _literal_choices(annotation: Any) -> dict[str, Any] | None:
     return None
 
 
-def parse_list(text: str) -> list[str]:
-    """A comma list: "3,2,1" → ["3", "2", "1"]; empty items are dropped."""
-    return [item.strip() for item in text.split(",") if item.strip()]
+def parse_list(text: str, field: str = "value") -> list[str]:
+    """A comma list: "3, 2,1" → ["3", "2", "1"]; blank text is no items, and a blank item
+    among others is refused (",,," names nobody; "1,,2" has lost an answer)."""
+    if not text.strip():
+        return []
+    items = [item.strip() for item in text.split(",")]
+    if "" in items:
+        raise InvalidInput(field, f"item {items.index('') + 1} of {len(items)} is empty")
+    return items
 
 
 def parse_value(text: str, field: str = "value") -> Any:
@@ -133,7 +139,7 @@ def field_option(name: str, info: FieldInfo) -> FieldOption:
         return FieldOption(name, option, choices.__getitem__)
     if origin is list:
         option = click.Option([f"--{option_word}", name], metavar="A,B,...", help=help_text)
-        return FieldOption(name, option, parse_list)
+        return FieldOption(name, option, lambda text: parse_list(text, name))
     if origin is dict:
         help_text = f"{help_text} ({PAIRS_HELP})"
         option = click.Option(

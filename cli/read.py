@@ -9,6 +9,7 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from cli.context import AppContext, app_context
+from cli.filters import known_consultant, known_programme
 from cli.render import console, emit_json, format_option, masked_cpr, short_id, table
 from domain.errors import InvalidInput
 from domain.validation import first_error
@@ -71,6 +72,8 @@ def courses_command(
     """
     app = app_context()
     app.require(COURSES)
+    known_consultant(app, consultant)
+    known_programme(app, programme)
     views = app.caught_up_views()
     found = views.course_list.list_courses(
         subject=_subject_of(app, cpr), consultant=consultant, state=state, programme=programme

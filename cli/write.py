@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from cli.context import AppContext, app_context
+from cli.filters import known_assignee
 from cli.options import FieldOption, command_options
 from cli.render import emit_json, format_param, short_id
 from cli.vocabulary import build_command
@@ -60,10 +61,12 @@ def outcome_dict(outcome: Outcome, state: str) -> dict[str, Any]:
 def run_write(app: AppContext, command: Command, output_format: str) -> None:
     """Execute a command, catch the views up, print the confirmation.
 
-    The acting user's role is checked first; the service checks the course
-    (its consultant, its state) before deciding anything.
+    The acting user's role is checked first, then that a named consultant is a
+    user; the service checks the course (its consultant, its state) before
+    deciding anything.
     """
     app.require(command.name)
+    known_assignee(app, command)
     outcome = app.service.execute(command, app.actor)
     app.caught_up_views()
     state = outcome.state.value

@@ -103,6 +103,21 @@ class CourseListView(View):
         )
         return [_course_row(row) for row in rows]
 
+    def consultants(self) -> list[str]:
+        """Every consultant some course was ever left with, sorted."""
+        return self._distinct("consultant")
+
+    def programmes(self) -> list[str]:
+        """Every programme some course was referred to, sorted."""
+        return self._distinct("programme")
+
+    def _distinct(self, column: str) -> list[str]:
+        rows = self.rows(
+            f"SELECT DISTINCT {column} FROM {{course_list}} WHERE {column} IS NOT NULL "
+            f"ORDER BY {column}"
+        )
+        return [row[column] for row in rows]
+
     def get(self, course_id: UUID) -> CourseRow | None:
         """One course's row, if the view has it."""
         rows = self.rows("SELECT * FROM {course_list} WHERE course_id=?", (str(course_id),))

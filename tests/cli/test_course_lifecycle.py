@@ -150,12 +150,12 @@ def test_group_course_and_reassignment_commands(
         ("group", "join", referred, "--group-course", "angst-hold-1"),
         ("group", "complete", referred, "--group-course", "angst-hold-1"),
         ("treatment-plan", referred),
-        ("reassign", referred, "--consultant", "ole", "--reason", "mette left"),
+        ("reassign", referred, "--consultant", "bo", "--reason", "mette left"),
     ):
         result = run(*step)
         assert result.exit_code == 0, (step, result.output)
 
-    assert run_json("show", referred)["consultant"] == "ole"
+    assert run_json("show", referred)["consultant"] == "bo"
 
 
 def test_education_start_and_end_move_the_course_and_back(

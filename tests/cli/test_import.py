@@ -173,3 +173,42 @@ def test_a_line_may_name_a_course_referred_earlier_in_the_same_file_by_cpr(
     assert [row["state"] for row in run_json("courses", "--citizen", "020290-2345")] == [
         "baseline"
     ]
+
+
+def test_an_import_may_name_a_consultant_who_has_left_while_accept_may_not(
+    run: Run, run_json: Callable[..., Any], tmp_path: Path
+) -> None:
+    history = [GOOD_LINES[0], {**GOOD_LINES[1], "consultant": "rk-former"}]
+    file = write_jsonl(tmp_path / "history.jsonl", history)
+
+    imported = run("import", str(file))
+    reassigned = run("reassign", COURSE, "--consultant", "rk-former", "--reason", "back")
+
+    assert imported.exit_code == 0, imported.output
+    assert run_json("show", COURSE)["consultant"] == "rk-former"
+    assert reassigned.exit_code == 2
+    assert reassigned.stderr.startswith(
+        "error: consultant: no user 'rk-former' in the configuration (known: "
+    )
+
+
+def test_lines_end_at_lf_cr_lf_or_cr_alone_and_a_byte_order_mark_is_dropped(
+    run: Run, run_json: Callable[..., Any], tmp_path: Path
+) -> None:
+    first, second = (json.dumps(line) for line in GOOD_LINES[:2])
+    file = tmp_path / "mixed.jsonl"
+    file.write_bytes(("\ufeff" + first + "\r" + second + "\r\n").encode("utf-8"))
+
+    result = run("import", str(file))
+
+    assert result.exit_code == 0, result.output
+    assert ": 2 lines, 2 applied," in result.stdout
+
+
+def test_stdin_is_imported_like_a_file(run: Run, tmp_path: Path) -> None:
+    text = "\n".join(json.dumps(line) for line in GOOD_LINES) + "\n"
+
+    result = run("import", "-", input=text)
+
+    assert result.exit_code == 0, result.output
+    assert f": {len(GOOD_LINES)} lines, {len(GOOD_LINES)} applied," in result.stdout

@@ -199,10 +199,32 @@ def test_one_consultants_courses_with_masked_cpr_and_next_due(
 
 
 def test_a_consultant_with_no_courses_is_said_so(run: Run, clinic_history: dict[str, str]) -> None:
-    result = run("caseload", "--consultant", "nobody", *AS_OF)
+    result = run("caseload", "--consultant", "anna", *AS_OF)  # a user, holding nothing
 
     assert result.exit_code == 0
-    assert "nobody holds no open courses as of 2019-04-15" in result.stdout
+    assert "anna holds no open courses as of 2019-04-15" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["caseload", "due"])
+def test_a_consultant_nobody_knows_is_an_error_not_an_empty_list(
+    run: Run, clinic_history: dict[str, str], command: str
+) -> None:
+    result = run(command, "--consultant", "nobody", *AS_OF)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: consultant: no consultant 'nobody' (known: ")
+    assert "mette" in result.stderr  # holds courses; listed among the known
+
+
+@pytest.mark.parametrize("command", ["caseload", "due"])
+def test_a_programme_nobody_was_referred_to_is_an_error_not_an_empty_list(
+    run: Run, clinic_history: dict[str, str], command: str
+) -> None:
+    result = run(command, "--programme", "nope", *AS_OF)
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: programme: no course was referred to 'nope' (known: ")
 
 
 def test_caseload_as_of_before_anyone_was_accepted_is_empty(

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.hostile.conftest import USER, HostileStore
-from tests.hostile.corpus import COURSE_IDS, Case, load_cases, placeholder_values
+from tests.hostile.corpus import COURSE_IDS, DANGLING, Case, load_cases, placeholder_values
 
 CASES = load_cases()
 FORLOEB = Path(sys.executable).parent / "forloeb"
@@ -44,6 +44,16 @@ def _param(case: Case) -> Any:
     if case.slow:
         marks.append(pytest.mark.slow)
     return pytest.param(case, id=case.id, marks=marks)
+
+
+def prepare_files(case: Case, folder: Path) -> dict[str, str]:
+    """The placeholders' values, with the files they name made in the folder: the import
+    file (for an import case) and the dangling symbolic link."""
+    values = placeholder_values(folder / "input.jsonl")
+    if case.is_import:
+        (folder / "input.jsonl").write_bytes(case.file_body(values))
+    (folder / DANGLING).symlink_to(folder / "nowhere.json")
+    return values
 
 
 def check_answer(case: Case, values: Mapping[str, str], code: int, out: str, err: str) -> None:
@@ -115,9 +125,7 @@ def check_accepted(
 def test_hostile_input_gets_its_documented_answer_and_changes_nothing_else(
     case: Case, hostile_store: HostileStore, tmp_path: Path
 ) -> None:
-    values = placeholder_values(tmp_path / "input.jsonl")
-    if case.is_import:
-        (tmp_path / "input.jsonl").write_bytes(case.file_body(values))
+    values = prepare_files(case, tmp_path)
     before = hostile_store.snapshot()
 
     result = hostile_store.run(case.command_line(values))
@@ -163,12 +171,10 @@ SUBPROCESS_CASES = [case for case in CASES if case.subprocess]
 def test_the_installed_command_answers_hostile_input_without_a_trace(
     case: Case, hostile_store: HostileStore, tmp_path: Path
 ) -> None:
-    values = placeholder_values(tmp_path / "input.jsonl")
-    if case.is_import:
-        (tmp_path / "input.jsonl").write_bytes(case.file_body(values))
+    values = prepare_files(case, tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
-    for inherited in ("FORLOEB_CONFIG", "FORLOEB_MASTER_KEY"):  # the tests' users and key
-        env[inherited] = os.environ[inherited]
+    env["FORLOEB_MASTER_KEY"] = os.environ["FORLOEB_MASTER_KEY"]  # the tests' key
+    env["FORLOEB_CONFIG"] = str(hostile_store.config)
     env["XDG_STATE_HOME"] = str(hostile_store.state_home)
     before = hostile_store.snapshot()
 
