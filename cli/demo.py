@@ -32,7 +32,7 @@ from domain.values import CourseState
 from workflows.access import DEMO, Role
 
 REFERENCE_SIZE = 104
-"""The default cohort size (cli.demo_cohort.REFERENCE_SIZE)."""
+"""The default cohort size (demo.REFERENCE_SIZE)."""
 DEMO_TEAM = "team-1"
 DEMO_ROLES = {
     "teamlead": (Role.TEAM_LEAD, DEMO_TEAM),
@@ -56,7 +56,7 @@ def cohort_generator() -> CohortGenerator:
 
 def cohort_staff(size: int) -> dict[str, UserEntry]:
     """The users a cohort of `size` names as actors, by login."""
-    from cli.demo_cohort import TEAM_LEAD, Staff
+    from demo.people import TEAM_LEAD, Staff
 
     staff = Staff.for_size(size)
     consultant = UserEntry(role=Role.CONSULTANT, team=DEMO_TEAM)
@@ -137,14 +137,13 @@ def counting_referrals(
 
 def add_cohort_staff(app: AppContext, size: int) -> None:
     """Add to the configuration the users the cohort's lines name that it lacks."""
-    from cli.config import write_config
-    from cli.users import with_users
+    from cli.config import save_users
 
     content = app.config.content
     missing = {k: v for k, v in cohort_staff(size).items() if k not in content.users}
     if not missing:
         return
-    write_config(app.config.path, with_users(content, {**content.users, **missing}))
+    save_users(app.config, {**content.users, **missing})
     app.reload_config()
     click.echo(f"config: added the demo cohort's staff ({len(missing)} users) to {app.config.path}")
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.config import load_config, write_config
+from cli.config import load_config, save_users
 from cli.demo import cohort_staff
 from cli.store import StoreConfig
-from cli.users import with_users
 from demo import generate
 
 from .crashes import ImportTiming, Log, Watcher, log_size, size_query, start
@@ -52,7 +51,7 @@ def add_cohort_staff(size: int) -> None:
     """Add the staff of a demo cohort of `size` to the test configuration (FORLOEB_CONFIG)."""
     config = load_config(Path(os.environ["FORLOEB_CONFIG"]))
     users = {**cohort_staff(size), **config.content.users}
-    write_config(config.path, with_users(config.content, users))
+    save_users(config, users)
 
 
 @pytest.fixture(scope="session")
