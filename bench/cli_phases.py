@@ -33,6 +33,7 @@ def main(argv: list[str]) -> None:
     lap("import cli.main (click, pydantic, domain, commands)")
     from cli.context import AppContext
     from cli.vocabulary import build_command
+    from cli.write import WRITE_VIEWS
     from workflows.commands import Session
 
     app = AppContext(
@@ -43,8 +44,8 @@ def main(argv: list[str]) -> None:
     command = build_command(Session, {"course": course, "note": "bench"})
     service.execute(command, app.actor)  # the reply's state comes with the outcome
     lap("execute: load course, decide, save")
-    app.caught_up_views()
-    lap("views: open + catch up the new event")
+    app.caught_up_views(*WRITE_VIEWS)
+    lap("views a write catches up: open + catch up the new event")
     app.close()
     lap("close")
     modules = len(sys.modules)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from cli.context import app_context
+from cli.options import DateParam, parse_date
 from cli.render import console, emit_json, table
 from domain.course import LOCAL_TIME
 from domain.errors import InvalidInput
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from projections.outcomes_course import CourseOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
-DATE = click.DateTime(["%Y-%m-%d"])
+DATE = DateParam(as_datetime=True)
 
 
 def parse_known_at(text: str | None) -> datetime | None:
@@ -40,13 +41,15 @@ def parse_known_at(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text.strip())
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    try:
+        moment = datetime.combine(day, time()) if day else datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput("known_at", f"{text!r} is not an ISO date or timestamp") from None
-    if len(text.strip()) == 10:  # a bare date: everything recorded that day
-        moment = datetime.combine(moment.date() + timedelta(days=1), time()) - timedelta(
-            microseconds=1
-        )
+    if day is not None:  # a bare date: everything recorded that day
+        moment = datetime.combine(day + timedelta(days=1), time()) - timedelta(microseconds=1)
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)
 
 
