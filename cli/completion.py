@@ -19,6 +19,7 @@ from click.shell_completion import CompletionItem
 
 if TYPE_CHECKING:
     from cli.context import AppContext
+    from projections.course_list import CourseRow
 
 Completer = Callable[[click.Context, click.Parameter, str], list[str]]
 
@@ -36,13 +37,20 @@ def _app(ctx: click.Context) -> Iterator[AppContext]:
 
         actor = default_user()
     app = AppContext(actor=actor, db=options.get("db"), database_url=options.get("database_url"))
-    path = app.chosen_store.sqlite_path
-    if path is not None and not path.is_file():
-        raise FileNotFoundError(path)  # completing never creates a store
     try:
         yield app
     finally:
         app.close()
+
+
+def _course_rows(app: AppContext) -> list[CourseRow]:
+    """The courses in the store the acting user may read (none if the store is missing:
+    completing never creates one)."""
+    path = app.chosen_store.sqlite_path
+    if path is not None and not path.is_file():
+        return []
+    rows = app.caught_up_views("course_list").course_list.list_courses()
+    return [row for row in rows if app.sees(row.consultant)]
 
 
 def complete_courses(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
@@ -53,12 +61,8 @@ def complete_courses(ctx: click.Context, _param: click.Parameter, incomplete: st
         with _app(ctx) as app:
             if not app.may(COURSES):
                 return []
-            rows = app.caught_up_views("course_list").course_list.list_courses()
-            return sorted(
-                str(row.course_id)
-                for row in rows
-                if str(row.course_id).startswith(incomplete.lower()) and app.sees(row.consultant)
-            )
+            ids = [str(row.course_id) for row in _course_rows(app)]
+            return sorted(i for i in ids if i.startswith(incomplete.lower()))
     except Exception:  # completion offers nothing rather than an error
         return []
 
@@ -69,9 +73,7 @@ def complete_programmes(ctx: click.Context, _param: click.Parameter, incomplete:
         with _app(ctx) as app:
             names = set(app.config.programme_settings)
             with contextlib.suppress(Exception):  # the configuration's names still count
-                _ = app.user
-                rows = app.caught_up_views("course_list").course_list.list_courses()
-                names |= {row.programme for row in rows if app.sees(row.consultant)}
+                names |= {row.programme for row in _course_rows(app)}
     except Exception:
         return []
     return sorted(name for name in names if name.startswith(incomplete))
