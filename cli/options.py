@@ -38,9 +38,9 @@ _PAIR_SEPARATOR = re.compile(r",(?=\s*[\w.]+=)")
 _METAVARS: dict[Any, str] = {date: "YYYY-MM-DD", int: "INTEGER", float: "NUMBER", UUID: "UUID"}
 
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DAY_FIRST = re.compile(r"(\d{1,2})([-.])(\d{1,2})\2(\d{4})")
-_SHORT_YEAR = re.compile(r"\d{1,2}([-.])\d{1,2}\1\d{2}")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_DAY_FIRST = re.compile(r"([0-9]{1,2})([-.])([0-9]{1,2})\2([0-9]{4})")
+_SHORT_YEAR = re.compile(r"[0-9]{1,2}([-.])[0-9]{1,2}\1[0-9]{2}")
 DATE_FORMATS = "YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY"
 
 
@@ -63,8 +63,8 @@ def parse_date(text: str) -> date:
 
 
 class DateParam(click.ParamType[Any, Any]):
-    """A click type for dates in any of the accepted ways (`parse_date`); a bad one is a
-    one-line usage error naming the option. `as_datetime` gives midnight that day."""
+    """A click type for dates in any of the accepted ways (`parse_date`); a bad one is
+    InvalidInput naming the field (exit 2, one line). `as_datetime` gives midnight that day."""
 
     name = "date"
 
@@ -78,7 +78,7 @@ class DateParam(click.ParamType[Any, Any]):
             try:
                 day = parse_date(str(value))
             except ValueError as e:
-                self.fail(str(e), param, ctx)
+                raise InvalidInput(param.name if param and param.name else "date", str(e)) from None
         return datetime.combine(day, datetime.min.time()) if self.as_datetime else day
 
 

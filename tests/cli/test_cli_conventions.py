@@ -120,6 +120,7 @@ def test_a_date_may_be_written_iso_or_day_first(text: str) -> None:
         ("15-04.2019", "is not a date (YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY)"),
         ("15/04/2019", "is not a date"),
         ("yesterday", "is not a date"),
+        ("２０１９-０４-１５", "is not a date"),  # full-width digits
     ],
 )
 def test_an_ambiguous_or_invalid_date_is_refused_with_the_reason(text: str, reason: str) -> None:
@@ -152,8 +153,7 @@ def test_a_bad_date_is_one_line_naming_the_option_and_nothing_is_written(
 
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "error: Invalid value for '--occurred-on': '15-04-19' is ambiguous: "
-        "write the year with four digits"
+        "error: occurred_on: '15-04-19' is ambiguous: write the year with four digits"
     ]
     assert run_json("show", referred)["version"] == before
 

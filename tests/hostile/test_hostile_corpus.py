@@ -171,6 +171,7 @@ def test_the_installed_command_answers_hostile_input_without_a_trace(
     for inherited in ("FORLOEB_CONFIG", "FORLOEB_MASTER_KEY"):  # the tests' users and key
         env[inherited] = os.environ[inherited]
     env["XDG_STATE_HOME"] = str(hostile_store.state_home)
+    hostile_store.catch_up()
     before = hostile_store.snapshot()
 
     process = subprocess.run(
