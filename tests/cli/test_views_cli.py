@@ -1,9 +1,10 @@
 """The read side through the command line: `caseload`, `due`, `audit` and `projections`.
 
 Histories are recorded as a caseworker would (write commands, which catch the
-course list up, and read commands, which catch up what they read) or straight through the service (which leaves the views behind, as
-writes from another process would), and the commands' numbers are checked
-against the view API on the same store.
+course list up, and read commands, which catch up what they read) or straight
+through the service (which leaves the views behind, as writes from another
+process would), and the commands' numbers are checked against the view API on
+the same store.
 """
 
 from __future__ import annotations
