@@ -144,7 +144,18 @@ def load_command(name: str) -> click.Command:
     else:
         module, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module), attribute)
-    return complete_values(accept_global_options(command))
+    return whole_summaries(complete_values(accept_global_options(command)))
+
+
+def whole_summaries(command: click.Command) -> click.Command:
+    """Let a group list its commands with their whole first sentence, as `forloeb --help`
+    does, not cut to the terminal's width."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            if sub.short_help is None:
+                sub.short_help = sub.get_short_help_str(limit=sys.maxsize)
+            whole_summaries(sub)
+    return command
 
 
 def default_user() -> str:

@@ -10,8 +10,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import click
 import pytest
 
 from cli.main import COMMANDS, WRITE, load_command, write_commands
@@ -65,6 +66,20 @@ def test_every_summary_in_help_is_a_whole_sentence(run: Run) -> None:
     for name, (_, summary) in COMMANDS.items():
         assert summary.endswith("."), name
         assert "…" not in summary, name
+        assert f"{name} {summary}" in shown
+
+
+@pytest.mark.parametrize(
+    "group", sorted(name for name in COMMANDS if isinstance(load_command(name), click.Group))
+)
+def test_a_group_lists_its_commands_with_whole_sentences(run: Run, group: str) -> None:
+    shown = " ".join(run(group, "--help").output.split())
+    commands = cast("click.Group", load_command(group)).commands
+
+    assert commands
+    for name, command in commands.items():
+        summary = " ".join(command.get_short_help_str(limit=10**6).split())
+        assert summary.endswith("."), (group, name)
         assert f"{name} {summary}" in shown
 
 
