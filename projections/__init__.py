@@ -3,9 +3,10 @@
 A view is an eventsourcing `TrackingRecorder` with tables of its own and a
 tracking table of its own (`<name>_tracking`); a `Projection` writes the
 view's rows and its tracking position in ONE transaction, so after a crash no
-event is counted twice or skipped. `projections.catalog` opens every view on
-a store, catches them up (a CLI write command calls `views.catch_up()` before
-it exits), rebuilds them from zero and reports where each stands.
+event is counted twice or skipped. `projections.catalog` opens the views on
+a store (each when first used), catches them up (a CLI write command catches
+up the course list before it exits, a read command the views it reads before
+reading), rebuilds them from zero and reports where each stands.
 
 Modules:
 
