@@ -235,7 +235,7 @@ def caseload_command(
     app = app_context()
     in_scope(app, CASELOAD, consultant)
     day = _day(as_of)
-    views = app.caught_up_views()
+    views = app.caught_up_views("caseload", "course_list")
     settings = app.config.programme_settings
     loads = [
         load
@@ -285,7 +285,7 @@ def due_command(
     app = app_context()
     in_scope(app, DUE, consultant)
     day = _day(as_of)
-    views = app.caught_up_views()
+    views = app.caught_up_views("caseload", "course_list")
     settings = app.config.programme_settings
     items = [
         item

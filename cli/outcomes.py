@@ -106,7 +106,7 @@ def read_courses(
     cohort = Cohort(programme, _day(cohort_from), _day(cohort_to), by)
     day = _day(as_of) or today()
     known = parse_known_at(known_at)
-    view = cast("OutcomesView", app_context().caught_up_views().view("outcomes"))
+    view = cast("OutcomesView", app_context().caught_up_views("outcomes").view("outcomes"))
     known_programme(view, programme)
     courses = view.courses(cohort, day, known)
     return describe(cohort, day, known), courses, view

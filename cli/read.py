@@ -66,7 +66,7 @@ def courses_command(
     """
     app = app_context()
     app.require(COURSES)
-    views = app.caught_up_views()
+    views = app.caught_up_views("course_list")
     found = views.course_list.list_courses(
         subject=_subject_of(app, cpr), consultant=consultant, state=state, programme=programme
     )
