@@ -89,6 +89,31 @@ def test_no_pydantic_schema_is_built_at_import_time() -> None:
     assert "pydantic.plugin._loader" not in imported  # loaded with the first schema
 
 
+def test_the_command_line_skips_pydantic_s_plugin_search() -> None:
+    code = (
+        "from cli.startup import skip_pydantic_plugin_scan\n"
+        "skip_pydantic_plugin_scan()\n"
+        "from workflows.commands import Session\n"
+        "Session.model_validate({'course': 'abcd', 'note': 'x'})"
+    )
+
+    assert "importlib.metadata" not in modules_after(code)
+
+
+def test_pydantic_s_plugin_search_stays_when_plugins_are_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")
+    code = (
+        "from cli.startup import skip_pydantic_plugin_scan\n"
+        "skip_pydantic_plugin_scan()\n"
+        "from workflows.commands import Session\n"
+        "Session.model_validate({'course': 'abcd', 'note': 'x'})"
+    )
+
+    assert "importlib.metadata" in modules_after(code)
+
+
 def test_a_write_catches_up_the_course_list_and_leaves_the_other_views_for_their_readers(
     run: Run, referred: str, db_path: Path
 ) -> None:
