@@ -29,6 +29,9 @@ def main(argv: list[str]) -> None:
         clock = now
 
     import cli.main  # noqa: F401  (what the console script imports first)
+    from cli.startup import skip_pydantic_plugin_scan
+
+    skip_pydantic_plugin_scan()  # as the console script's main() does
 
     lap("import cli.main (click, pydantic, domain, commands)")
     from cli.context import AppContext
