@@ -33,7 +33,7 @@ def main(argv: list[str]) -> None:
 
     skip_pydantic_plugin_scan()  # as the console script's main() does
 
-    lap("import cli.main (click, pydantic, domain, commands)")
+    lap("import cli.main (click; no command module)")
     from cli.context import AppContext
     from cli.vocabulary import build_command
     from cli.write import WRITE_VIEWS
@@ -43,7 +43,7 @@ def main(argv: list[str]) -> None:
         actor="bench", db=options.get("--db"), database_url=options.get("--database-url")
     )
     service = app.service
-    lap("open the service (imports eventsourcing store, connects)")
+    lap("open the service (imports commands, domain, pydantic, eventsourcing; connects)")
     command = build_command(Session, {"course": course, "note": "bench"})
     service.execute(command, app.actor)  # the reply's state comes with the outcome
     lap("execute: load course, decide, save")
