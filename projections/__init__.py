@@ -49,7 +49,8 @@ Adding a view
 The first `catch_up` on an existing store fills the new view from zero.
 Changing a view's columns later: a connection that may create tables (any on
 SQLite; the owner role's on PostgreSQL, `open_views(store.for_init())`) finds
-the view's tables differ from `tables` when it opens the views, drops and
+the view's tables differ from `tables` when it opens the view (when first used,
+or all at once by `create_tables()`, as `forloeb init` does), drops and
 recreates them, and the next `catch_up` or `rebuild` fills them from zero.
 Other changes (an index, what a handler writes): rebuild the view with such a
 connection, `views.rebuild("<name>")` (the application role on PostgreSQL

@@ -142,6 +142,13 @@ class Views:
         self._entries: dict[str, _Entry] = {}
         """The views opened so far: a view's module is imported when it is first used."""
 
+    def create_tables(self) -> None:
+        """Open every view now, so a connection that may create tables creates (or resets,
+        if its columns changed) each view's tables: what `forloeb init` needs, since
+        views otherwise open when first used."""
+        for name in self.names:
+            self._entry(name)
+
     def _open(self, name: str) -> _Entry:
         spec: ViewSpec = import_module(view_module(name)).VIEW
         view = _variant(self._dialect, spec.view)(self._datastore)

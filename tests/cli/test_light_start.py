@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import pytest
 
 from cli.main import COMMANDS, WRITE, load_command, write_commands
 from cli.store import StoreConfig
-from projections.catalog import open_views
+from projections.catalog import open_views, registered
 from tests.cli.conftest import Run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,6 +124,24 @@ def test_a_write_catches_up_the_course_list_and_leaves_the_other_views_for_their
     with open_views(StoreConfig(sqlite_path=db_path)) as views:
         behind = {s.name for s in views.status() if s.behind}
     assert behind == {"caseload", "audit", "outcomes"}
+
+
+def test_init_creates_every_view_s_tables_though_views_open_when_used(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import forloeb
+
+    store = tmp_path / "new.sqlite"
+    result = CliRunner().invoke(
+        forloeb,
+        ["init", "--db", str(store), "--as", "anna"],
+        env={"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml")},
+    )
+
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(store) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {f"{spec.name}_tracking" for spec in registered()} <= tables
 
 
 def test_views_open_only_when_used(tmp_path: Path) -> None:
