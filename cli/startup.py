@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import types
+from typing import NoReturn
 
 PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
 _DISABLED = ("__all__", "1", "true")
@@ -27,3 +29,18 @@ def skip_pydantic_plugin_scan() -> None:
     loader = types.ModuleType("pydantic.plugin._loader", "No pydantic plugins (forloeb).")
     loader.get_plugins = tuple  # type: ignore[attr-defined]
     sys.modules[loader.__name__] = loader
+
+
+def exit_at_once(code: int) -> NoReturn:
+    """Leave the process with `code` as soon as the output is flushed.
+
+    The interpreter's own exit frees every module and object one by one, a large
+    share of a short command's time, for nothing: by now click has closed the
+    command's context, and with it the store and the views (committed writes are
+    in the database; nothing waits for a finaliser). The launcher leaves the
+    same way after a served command.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`... | head`)
+            stream.flush()
+    os._exit(code & 0xFF)

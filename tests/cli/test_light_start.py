@@ -5,6 +5,7 @@ only the course list, and every read command still shows every write."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -215,3 +216,22 @@ def test_the_outcome_tables_run_next_show_the_write(
     assert second.exit_code == 0, second.output
 
     assert _referred(run_json("outcomes", "--programme", "pva")) == 2
+
+
+def installed(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script, in-process (no server)."""
+    script = Path(sys.executable).with_name("forloeb")
+    env = {**os.environ, "FORLOEB_SERVER": "off"}
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_the_console_script_leaves_at_once_with_its_output_and_exit_code() -> None:
+    listed = installed("--help")
+    unknown = installed("nope")
+
+    assert listed.returncode == 0
+    assert listed.stdout.rstrip().endswith("transitions table).")  # all of it, flushed
+    assert unknown.returncode == 2
+    assert "No such command 'nope'" in unknown.stderr
