@@ -260,7 +260,7 @@ def audit_command(ref: str, purpose: str, output_format: str) -> None:
     app.require("audit", purpose=purpose)
     record = citizen_record(ref)
     app.service.record_read(subject=record.subject, actor=app.actor, what="audit", purpose=purpose)
-    entries = app.caught_up_views().audit.history(subject=record.subject)
+    entries = app.caught_up_views("audit").audit.history(subject=record.subject)
     if not entries:
         raise CourseNotFound("citizen: no course was ever recorded for this citizen")
     citizen = citizen_events_dict(app.service.citizen_events(record.subject))

@@ -241,7 +241,7 @@ def caseload_command(
     app = app_context()
     in_scope(app, CASELOAD, consultant, programme)
     day = _day(as_of)
-    views = app.caught_up_views()
+    views = app.caught_up_views("caseload", "course_list")
     settings = app.config.programme_settings
     loads = [
         load
@@ -291,7 +291,7 @@ def due_command(
     app = app_context()
     in_scope(app, DUE, consultant, programme)
     day = _day(as_of)
-    views = app.caught_up_views()
+    views = app.caught_up_views("caseload", "course_list")
     settings = app.config.programme_settings
     items = [
         item

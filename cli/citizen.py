@@ -82,7 +82,7 @@ def export_command(cpr: str, out: Path, purpose: str | None) -> None:
 def citizen_document(app: AppContext, subject: Any, cpr: str | None) -> dict[str, Any]:
     """The export: the citizen, each course with its state and every event, and the reads."""
     service = app.service
-    entries = app.caught_up_views().audit.history(subject=subject)
+    entries = app.caught_up_views("audit").audit.history(subject=subject)
     report = audit_report(cpr, entries, citizen_events_dict(service.citizen_events(subject)))
     courses = []
     for summary in report["courses"]:

@@ -129,10 +129,11 @@ class AppContext:
             self._views = open_views(self.store, app=self.service)
         return self._views
 
-    def caught_up_views(self) -> Views:
-        """The read views, brought up to the head of the event log."""
+    def caught_up_views(self, *names: str) -> Views:
+        """The read views, the named ones (else all) brought up to the head of the event
+        log: a command catches up the views it reads before reading them."""
         views = self.views
-        views.catch_up()
+        views.catch_up(views=names or None)
         return views
 
     def require(
@@ -164,7 +165,7 @@ class AppContext:
         return self.directory.sees(self.user, consultant, action)
 
     def _find_by_prefix(self, prefix: str) -> list[UUID]:
-        return self.caught_up_views().course_list.find_by_prefix(prefix)
+        return self.caught_up_views("course_list").course_list.find_by_prefix(prefix)
 
     def close(self) -> None:
         """Close whatever was opened."""

@@ -35,7 +35,7 @@ def known_consultant(app: AppContext, consultant: str | None) -> None:
     """Refuse a consultant filter naming nobody the configuration or the store knows."""
     if consultant is None:
         return
-    held = app.caught_up_views().course_list.consultants()
+    held = app.caught_up_views("course_list").course_list.consultants()
     known = configured_consultants(app.directory) | set(held)
     require_known("consultant", consultant, known, f"no consultant {consultant!r}")
 
@@ -44,7 +44,7 @@ def known_programme(app: AppContext, programme: str | None) -> None:
     """Refuse a programme filter naming a programme no course was referred to."""
     if programme is None:
         return
-    programmes = app.caught_up_views().course_list.programmes()
+    programmes = app.caught_up_views("course_list").course_list.programmes()
     require_known("programme", programme, programmes, referred_to(programme))
 
 

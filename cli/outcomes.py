@@ -21,6 +21,7 @@ import click
 
 from cli.context import app_context
 from cli.filters import chosen_programme
+from cli.options import DateParam, parse_date
 from cli.render import console, emit_json, table
 from domain.course import LOCAL_TIME
 from domain.errors import InvalidInput
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from projections.outcomes_course import CourseOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
-DATE = click.DateTime(["%Y-%m-%d"])
+DATE = DateParam(as_datetime=True)
 
 
 def parse_known_at(text: str | None) -> datetime | None:
@@ -41,13 +42,15 @@ def parse_known_at(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text.strip())
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    try:
+        moment = datetime.combine(day, time()) if day else datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput("known_at", f"{text!r} is not an ISO date or timestamp") from None
-    if len(text.strip()) == 10:  # a bare date: everything recorded that day
-        moment = datetime.combine(moment.date() + timedelta(days=1), time()) - timedelta(
-            microseconds=1
-        )
+    if day is not None:  # a bare date: everything recorded that day
+        moment = datetime.combine(day + timedelta(days=1), time()) - timedelta(microseconds=1)
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)
 
 
@@ -105,7 +108,7 @@ def read_courses(
 
     by = cast("CohortBy", cohort_by)  # click has checked it is one of the two
     known = parse_known_at(known_at)
-    view = cast("OutcomesView", app_context().caught_up_views().view("outcomes"))
+    view = cast("OutcomesView", app_context().caught_up_views("outcomes").view("outcomes"))
     chosen = chosen_programme(programme, view.programmes())
     cohort = Cohort(chosen, _day(cohort_from), _day(cohort_to), by)
     day = _day(as_of) or today()

@@ -74,7 +74,7 @@ def courses_command(
     app.require(COURSES)
     known_consultant(app, consultant)
     known_programme(app, programme)
-    views = app.caught_up_views()
+    views = app.caught_up_views("course_list")
     found = views.course_list.list_courses(
         subject=_subject_of(app, cpr), consultant=consultant, state=state, programme=programme
     )

@@ -75,7 +75,7 @@ def report_command(
     programme, day = about["programme"], about["as_of"]
     operations = None
     if app.may(REPORT_CASELOAD):  # an evaluator's report leaves the workloads out
-        caseload = app.views.caseload
+        caseload = app.caught_up_views("caseload").caseload
         settings = app.config.programme_settings
         operations = operations_report(
             caseload.caseload(day, programme=programme, settings=settings),

@@ -90,6 +90,12 @@ class HostileStore:
         assert result.exit_code == 0, (argv, result.output)
         return result
 
+    def catch_up(self) -> None:
+        """Bring every view to the head, as the next read command would (a write catches
+        up only the course list)."""
+        with open_views(StoreConfig(sqlite_path=self.db)) as views:
+            views.catch_up()
+
     def snapshot(self) -> Snapshot:
         """The log's head, each view's position and each view's every row, read afresh."""
         store = StoreConfig(sqlite_path=self.db)
