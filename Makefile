@@ -23,8 +23,8 @@ test: venv
 	.ci/with-postgres $(BIN)/python -m pytest -q -n 2
 
 lint: venv
-	$(BIN)/ruff check domain workflows projections cli tests bench
-	$(BIN)/mypy domain workflows projections cli bench
+	$(BIN)/ruff check domain storage workflows projections cli tests bench
+	$(BIN)/mypy domain storage workflows projections cli bench
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

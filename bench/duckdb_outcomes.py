@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any, cast
 from bench.measure import Figure, median, say, spread
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
     from projections.outcomes import Cohort, OutcomesView
     from projections.outcomes_report import Report
+    from storage.store import StoreConfig
 
 BENCHMARK = "4 duckdb [{kind}]"
 NEEDS = ("duckdb", "pyarrow")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
+    from storage.store import StoreConfig
     from workflows.service import CourseService
 
 EVENTS_PER_CITIZEN = 33.3
@@ -56,7 +56,7 @@ class SQLiteStores:
 
     def fresh(self, label: str) -> StoreConfig:
         """A new SQLite file (eventsourcing creates the tables on first use)."""
-        from cli.store import StoreConfig
+        from storage.store import StoreConfig
 
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{label}.sqlite"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
+    from storage.store import StoreConfig
     from workflows.service import CourseService
 
 from bench.baseline import bare_save_throughput

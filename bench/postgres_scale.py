@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     from psycopg import sql
 
     from cli.admin import init_store
-    from cli.store import EVENTS_TABLE, PostgresTarget, StoreConfig
+    from storage.store import EVENTS_TABLE, PostgresTarget, StoreConfig
     from workflows.service import CourseService
 
     url = os.environ.get("FORLOEB_BENCH_DATABASE_URL") or os.environ.get(

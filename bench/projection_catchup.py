@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bench.measure import Figure, child_env, child_json, median, python_argv, say, spread
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
+    from storage.store import StoreConfig
 
 CATCH_UP_GOAL_SECONDS = 0.010
 REBUILD_GOAL_RATIO = 0.6

@@ -79,8 +79,8 @@ def main(argv: list[str]) -> None:
     mode, store_args = argv[0], argv[1:]
     options = dict(zip(store_args[::2], store_args[1::2], strict=True))
     from bench.baseline import bare_decode_throughput
-    from cli.store import StoreConfig
     from projections.catalog import Views, open_views
+    from storage.store import StoreConfig
     from workflows.service import CourseService
 
     store = StoreConfig.from_options(options.get("--db"), options.get("--database-url"))

@@ -28,8 +28,8 @@ from typing import Any
 import click
 
 from cli.config import Config, UserEntry, config_path, create_config, load_config
-from cli.store import APPLICATION_NAME, EVENTS_TABLE, StoreConfig, check_reachable
 from domain.errors import CourseError
+from storage.store import APPLICATION_NAME, EVENTS_TABLE, StoreConfig, check_reachable
 from workflows.access import INIT, Role, authorise_action
 
 APPEND_ONLY_TABLES = (

@@ -37,9 +37,9 @@ from domain.validation import first_error
 from domain.values import Cpr
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
     from domain.citizen import Citizen
     from projections.catalog import Views
+    from storage.store import StoreConfig
     from workflows.service import CourseService
 
 

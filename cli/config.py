@@ -36,8 +36,8 @@ from domain.values import Name, Programme
 from workflows.access import Directory, Role, User
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
     from projections.caseload import ProgrammeSettings
+    from storage.store import StoreConfig
 
 CONFIG_ENV = "FORLOEB_CONFIG"
 CONFIG_NAME = "forloeb.toml"

@@ -20,8 +20,8 @@ from domain.errors import InvalidInput
 
 if TYPE_CHECKING:
     from cli.config import Config
-    from cli.store import StoreConfig
     from projections.catalog import Views
+    from storage.store import StoreConfig
     from workflows.access import Directory, User
     from workflows.service import CourseService
 
@@ -42,7 +42,7 @@ class AppContext:
     @property
     def chosen_store(self) -> StoreConfig:
         """The event store the options name, before the configuration is read."""
-        from cli.store import StoreConfig
+        from storage.store import StoreConfig
 
         return StoreConfig.from_options(self.db, self.database_url)
 
@@ -106,7 +106,7 @@ class AppContext:
                 field_name, _, reason = str(e).partition(": ")
                 raise InvalidInput(field_name, reason or "is not valid") from None
             if self.store.is_postgres:
-                from cli.store import open_postgres_service
+                from storage.store import open_postgres_service
 
                 self._service = open_postgres_service(self.store, env)
             else:

@@ -38,10 +38,10 @@ from projections.base import (
 if TYPE_CHECKING:
     from eventsourcing.application import Application
 
-    from cli.store import StoreConfig
     from projections.audit import AuditView
     from projections.caseload import CaseloadView
     from projections.course_list import CourseListView
+    from storage.store import StoreConfig
 
 VIEW_MODULES: tuple[str, ...] = (
     "projections.course_list",
@@ -356,9 +356,9 @@ class Views:
 
 
 def _views_datastore(dialect: str, events_datastore: Any) -> Any:
-    """SQLite: connections of the views' own (see `projections.sqlite`); else the store's."""
+    """SQLite: connections of the views' own (see `storage.sqlite_views`); else the store's."""
     if dialect == "eventsourcing.sqlite":
-        from projections.sqlite import views_datastore
+        from storage.sqlite_views import views_datastore
 
         return views_datastore(events_datastore)
     return events_datastore
@@ -377,11 +377,11 @@ def _variant(persistence_module: str, view: type[Any]) -> type[Any]:
 
 def _mix(persistence_module: str, view: type[Any]) -> type[Any]:
     if persistence_module == "eventsourcing.postgres":
-        from projections.postgres import PostgresView
+        from storage.postgres_views import PostgresView
 
         base: type[View] = PostgresView
     else:
-        from projections.sqlite import SQLiteView
+        from storage.sqlite_views import SQLiteView
 
         base = SQLiteView
     return type(f"{base.__name__.removesuffix('View')}{view.__name__}", (base, view), {})

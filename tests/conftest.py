@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 if TYPE_CHECKING:

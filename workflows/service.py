@@ -31,11 +31,11 @@ from domain.errors import (
 )
 from domain.events import LEGACY_CITIZEN_NAMESPACE, BaselineCompleted, CourseEvent
 from domain.values import CourseState, normalise_cpr
+from storage.keys import Keyring, RegisteredElsewhere, key_store_for
+from storage.persistence import OrjsonTranscoder, PydanticMapper
+from storage.secrets import MASTER_KEY_ENV, MasterKey, MasterKeyProblem
 from workflows.commands import Command, Correct, CourseCommand, Exit, Refer
-from workflows.keys import Keyring, RegisteredElsewhere, key_store_for
 from workflows.machine import Workflow
-from workflows.persistence import OrjsonTranscoder, PydanticMapper
-from workflows.secrets import MASTER_KEY_ENV, MasterKey, MasterKeyProblem
 
 _COURSE_REF = re.compile(r"[0-9a-fA-F-]+")
 """A course id or prefix: hex digits and dashes (ASCII)."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cli.store import StoreConfig
-from workflows.recorders import WAL_AUTOCHECKPOINT_PAGES
+from storage.pools import WAL_AUTOCHECKPOINT_PAGES
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 
@@ -28,7 +28,7 @@ def test_every_event_store_connection_checkpoints_its_wal_after_many_pages(
 
 def test_the_views_connections_trade_the_last_commits_for_speed(sqlite_store: StoreConfig) -> None:
     from projections.catalog import open_views
-    from projections.sqlite import VIEW_CACHE_KIB
+    from storage.sqlite_views import VIEW_CACHE_KIB
 
     service = CourseService(env=sqlite_store.env())
     try:

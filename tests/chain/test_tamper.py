@@ -15,10 +15,10 @@ import pytest
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent
 from eventsourcing.utils import Environment
 
-from cli.store import StoreConfig
-from workflows.chain import ChainKeyMissing, ChainRefused, FindingKind, Verifier
+from storage.chain import ChainKeyMissing, ChainRefused, FindingKind, Verifier
+from storage.chained import ChainTablesMissing
+from storage.store import StoreConfig
 from workflows.commands import Accept, Refer, Session
-from workflows.recorders import ChainTablesMissing
 from workflows.service import CourseService
 
 from .tables import StoredTables

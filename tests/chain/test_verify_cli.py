@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import forloeb
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 
 from .tables import StoredTables
 

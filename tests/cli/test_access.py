@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 from workflows.access import Role
 from workflows.service import CourseService
 

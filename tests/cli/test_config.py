@@ -20,9 +20,9 @@ from cli.config import (
     to_toml,
 )
 from cli.main import forloeb
-from cli.store import StoreConfig
+from storage.secrets import MasterKey
+from storage.store import StoreConfig
 from workflows.access import Role
-from workflows.secrets import MasterKey
 
 
 @pytest.fixture

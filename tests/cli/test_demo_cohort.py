@@ -21,7 +21,6 @@ from uuid import UUID, uuid5
 import pytest
 
 from cli.demo_cohort import AS_OF, FIRST_DAY, PROGRAMME, course_id_for, generate
-from cli.store import StoreConfig
 from domain.errors import CourseError
 from domain.events import (
     BaselineCompleted,
@@ -49,6 +48,7 @@ from domain.values import (
     YesNoUnknown,
     cpr_birth_date,
 )
+from storage.store import StoreConfig
 from workflows.commands import COMMANDS_BY_NAME, Command
 from workflows.service import COMMAND_NAMESPACE, CourseService, Outcome
 

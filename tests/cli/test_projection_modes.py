@@ -10,8 +10,8 @@ from typing import Any
 from click.testing import CliRunner
 
 from cli.main import forloeb
-from cli.store import StoreConfig
 from projections.catalog import open_views
+from storage.store import StoreConfig
 from workflows.commands import Accept, Measure, Refer, Session
 from workflows.service import CourseService
 

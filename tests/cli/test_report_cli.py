@@ -24,8 +24,8 @@ from click.testing import CliRunner
 from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from cli.main import forloeb
-from cli.store import StoreConfig
 from projections.report_charts import mark
+from storage.store import StoreConfig
 from tests.cli.conftest import Run
 from tests.cli.test_outcomes_cli import PVA, in_work
 from workflows.service import CourseService

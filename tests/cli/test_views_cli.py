@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 import cli.projections_cmd
-from cli.store import StoreConfig
 from projections.catalog import Views, open_views, registered
+from storage.store import StoreConfig
 from tests.cli.conftest import CPR, Run
 from tests.projections.history import Clinic
 from workflows.service import CourseService

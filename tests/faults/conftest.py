@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli.demo_cohort import generate
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 
 from .crashes import ImportTiming, Log, Watcher, log_size, size_query, start
 

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from cli.store import StoreConfig
 from domain.citizen import CitizenEvent
 from domain.events import CourseEvent
 from projections.catalog import open_views
-from workflows.keys import KEYS_TABLE, META_TABLE
-from workflows.recorders import chain_table_names
+from storage.chained import chain_table_names
+from storage.keys import KEYS_TABLE, META_TABLE
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 FORLOEB = Path(sys.executable).parent / "forloeb"

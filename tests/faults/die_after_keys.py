@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.importer import import_lines
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 

@@ -34,7 +34,7 @@ from uuid import UUID
 
 import pytest
 
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 from tests.postgres.writers import CountingService
 from workflows.commands import (
     COMMANDS_BY_NAME,

@@ -33,8 +33,8 @@ from uuid import uuid4
 
 import pytest
 
-from cli.store import StoreConfig
-from workflows.keys import KEYS_TABLE
+from storage.keys import KEYS_TABLE
+from storage.store import StoreConfig
 
 from .conftest import CleanRun
 from .crashes import (

@@ -29,9 +29,9 @@ from click.testing import CliRunner
 from cli.importer import import_lines
 from cli.main import forloeb as forloeb_group
 from cli.projections_cmd import status_dict
-from cli.store import StoreConfig
 from projections.base import REBUILDING
 from projections.catalog import open_views, registered
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 from .conftest import write_import_file

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import forloeb
-from cli.store import StoreConfig
 from projections.catalog import open_views
+from storage.store import StoreConfig
 from tests.hostile.corpus import AMBIGUOUS_IDS, COURSE_IDS
 from workflows.service import CourseService
 

@@ -22,7 +22,7 @@ import pytest
 from psycopg import sql
 
 from cli.admin import init_store
-from cli.store import EVENTS_TABLE, StoreConfig
+from storage.store import EVENTS_TABLE, StoreConfig
 from workflows.commands import Accept, Command, Exit, JobStart, Measure, Refer, Session
 from workflows.service import CourseService
 
@@ -130,7 +130,7 @@ def views_snapshot(store: StoreConfig, course_ids: list[UUID]) -> dict[str, Any]
 def chain_verification(store: StoreConfig, course_ids: list[UUID]) -> tuple[int, int, list[str]]:
     """What `forloeb verify --all` checks: events and aggregates verified, and the findings
     (none: the restored hash chains and signed heads hold)."""
-    from workflows.chain import Verifier
+    from storage.chain import Verifier
 
     service = CourseService(env=store.env())
     try:

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.admin import InitRefused, init_command, init_store
-from cli.store import StoreConfig, StoreUnavailable, check_ready, open_postgres_service
+from storage.store import StoreConfig, StoreUnavailable, check_ready, open_postgres_service
 from workflows.commands import Refer
 from workflows.service import CourseService
 

@@ -17,7 +17,7 @@ import pytest
 from psycopg import errors, sql
 
 from cli.admin import InitRefused, init_store
-from cli.store import EVENTS_TABLE, StoreConfig
+from storage.store import EVENTS_TABLE, StoreConfig
 from workflows.commands import Accept, Refer, Session
 from workflows.service import CourseService
 
@@ -185,7 +185,7 @@ def test_the_application_role_cannot_change_or_remove_links(
 
 
 def test_the_application_role_appends_and_verifies_the_chain(deployment: Deployment) -> None:
-    from workflows.chain import Verifier
+    from storage.chain import Verifier
 
     service = run_a_course(deployment.app)
     try:

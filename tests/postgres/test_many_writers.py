@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from cli.store import EVENTS_TABLE, StoreConfig
+from storage.store import EVENTS_TABLE, StoreConfig
 from workflows.commands import Accept, Measure, Refer
 from workflows.service import CourseService
 

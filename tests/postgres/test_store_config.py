@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.store import (
+from domain.errors import CourseError
+from storage.store import (
     StoreConfig,
     StoreUnavailable,
     advisory_lock_key,
@@ -18,7 +19,6 @@ from cli.store import (
     check_ready,
     open_postgres_service,
 )
-from domain.errors import CourseError
 
 URL = "postgresql://app:s3cr%40t@db.example:6543/forloeb?schema=kommune_370"
 
@@ -38,7 +38,7 @@ def test_the_url_selects_postgresql_and_maps_onto_eventsourcing() -> None:
     assert (env["POSTGRES_DBNAME"], env["POSTGRES_SCHEMA"]) == ("forloeb", "kommune_370")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("app", "s3cr@t")
     assert env["CREATE_TABLE"] == "no"
-    assert env["APPLICATION_RECORDER_TOPIC"] == "workflows.recorders:ChainedPostgresRecorder"
+    assert env["APPLICATION_RECORDER_TOPIC"] == "storage.postgres_recorders:ChainedPostgresRecorder"
 
 
 def test_only_init_creates_tables_on_postgresql() -> None:

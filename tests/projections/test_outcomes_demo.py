@@ -12,11 +12,11 @@ import pytest
 
 from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
-from cli.store import StoreConfig
 from projections.catalog import open_views
 from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_report import OutcomeTable, Report
 from projections.outcomes_tables import build_report
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 

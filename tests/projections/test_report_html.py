@@ -21,7 +21,6 @@ import pytest
 
 from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
-from cli.store import StoreConfig
 from domain.values import CourseState
 from projections import report_figures
 from projections.caseload import ConsultantLoad, CourseLoad, DueItem, DueKind
@@ -32,6 +31,7 @@ from projections.outcomes_tables import build_report
 from projections.report_charts import bars, mark, new_figure
 from projections.report_html import ReportPage, render_page
 from projections.report_operations import ALL, operations_report
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 BELOW = 5

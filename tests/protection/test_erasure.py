@@ -13,12 +13,12 @@ from uuid import UUID
 import pytest
 
 from cli.citizen import erase_everywhere
-from cli.store import StoreConfig
 from domain.errors import CourseError, CourseNotFound
 from domain.events import MeasurementRecorded, Referred
 from projections.catalog import Views, open_views
 from projections.outcomes import Cohort
 from projections.outcomes_tables import build_report
+from storage.store import StoreConfig
 from tests.protection.test_sealing import CPR, EMPLOYER, NOTE, OTHER_CPR, course_with_personal_data
 from workflows import commands as cmd
 from workflows.service import CourseService

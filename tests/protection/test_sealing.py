@@ -8,12 +8,12 @@ from uuid import UUID
 
 import pytest
 
-from cli.store import StoreConfig
 from domain.events import MeasurementRecorded, Referred, SessionHeld
+from storage.keys import aes_cipher
+from storage.persistence import SEALED
+from storage.secrets import MasterKey, MasterKeyProblem
+from storage.store import StoreConfig
 from workflows import commands as cmd
-from workflows.keys import aes_cipher
-from workflows.persistence import SEALED
-from workflows.secrets import MasterKey, MasterKeyProblem
 from workflows.service import CourseService
 
 CPR = "0101901234"

@@ -11,7 +11,6 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
-from cli.store import StoreConfig
 from domain.errors import (
     AlreadyOpen,
     AmbiguousCourse,
@@ -30,6 +29,7 @@ from domain.events import (
     SessionHeld,
 )
 from domain.values import CourseState, MeasurementForm
+from storage.store import StoreConfig
 from workflows.commands import (
     Accept,
     Command,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from domain.errors import CourseError
-from workflows.secrets import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MasterKey, MasterKeyProblem
+from storage.secrets import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MasterKey, MasterKeyProblem
 
 if TYPE_CHECKING:
     from workflows.service import CourseService
@@ -46,9 +46,9 @@ EVENTS_TABLE = f"{APPLICATION_NAME}_events"
 SQLITE_EVENTS_TABLE = "stored_events"
 """eventsourcing's SQLite recorder does not prefix the table with the application name."""
 CONNECT_TIMEOUT_SECONDS = 5
-RECORDER_TOPIC = "workflows.recorders:ChainedPostgresRecorder"
+RECORDER_TOPIC = "storage.postgres_recorders:ChainedPostgresRecorder"
 """The PostgreSQL recorder: append-only (advisory lock) and hash-chaining."""
-SQLITE_RECORDER_TOPIC = "workflows.recorders:ChainedSQLiteRecorder"
+SQLITE_RECORDER_TOPIC = "storage.sqlite_recorder:ChainedSQLiteRecorder"
 """The SQLite application recorder, hash-chaining every event (tamper evidence)."""
 
 
@@ -376,12 +376,3 @@ def connection_problem(error: BaseException, target: PostgresTarget) -> str:
         reason = reason.replace(target.password, "***")
     return reason
 
-
-def __getattr__(name: str) -> Any:
-    """The recorder builder's names, kept here for callers of this module: the append-only
-    PostgreSQL recorders are built on first access in `workflows.recorders`."""
-    if name in ("AppendOnlyPostgresRecorder", "ChainedPostgresRecorder", "advisory_lock_key"):
-        import workflows.recorders
-
-        return getattr(workflows.recorders, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

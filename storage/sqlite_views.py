@@ -20,7 +20,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from projections.base import View
-from workflows.recorders import PragmaConnectionPool
+from storage.pools import PragmaConnectionPool
 
 VIEW_CACHE_KIB = 65536
 """Page cache of a view connection (SQLite's default is 2 MiB): a rebuild inserts into

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from domain.errors import CourseError
 
 if TYPE_CHECKING:
-    from workflows.keys import Keyring
+    from storage.keys import Keyring
 
 _STORED_ELSEWHERE = {"originator_id", "originator_version"}
 

@@ -32,7 +32,7 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
 from domain.errors import ConcurrentChange
-from workflows.secrets import KEY_BYTES, MasterKey, MasterKeyProblem
+from storage.secrets import KEY_BYTES, MasterKey, MasterKeyProblem
 
 KEYS_TABLE = "citizen_keys"
 META_TABLE = "citizen_keys_meta"
