@@ -47,7 +47,7 @@ class PostgresStores:
     def _admin(self) -> Any:
         import psycopg
 
-        from storage.store import PostgresTarget
+        from storage.postgres import PostgresTarget
 
         target = PostgresTarget.from_url(self.url)
         return psycopg.connect(**target.connect_kwargs(), autocommit=True)

@@ -149,8 +149,8 @@ def config_path(store: StoreConfig) -> Path:
     named = os.environ.get(CONFIG_ENV)
     if named:
         return Path(named).expanduser()
-    if store.sqlite_path is not None:
-        return store.sqlite_path.parent / CONFIG_NAME
+    if store.folder is not None:
+        return store.folder / CONFIG_NAME
     return Path(CONFIG_NAME)
 
 

@@ -89,6 +89,7 @@ def _example(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def demo_command(size: int, seed: int) -> None:
     """Load the demo cohort (deterministic for a size and seed) and show the result."""
     app = app_context()
+    app.creates_store = True
     ensure_demo_config(app)
     generate = cohort_generator()
     report = import_lines(app.service, generate(size=size, seed=seed), app.actor)

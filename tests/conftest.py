@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from cli.bootstrap import open_service
 from storage.store import StoreConfig
 from workflows.service import CourseService
 
@@ -133,6 +134,6 @@ def store(request: pytest.FixtureRequest) -> StoreConfig:
 @pytest.fixture
 def service(store: StoreConfig) -> Iterator[CourseService]:
     """A course service on the fresh store."""
-    app = CourseService(env=store.env())
+    app = open_service(store)
     yield app
     app.close()

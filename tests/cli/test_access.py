@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
 from storage.store import StoreConfig
 from workflows.access import Role
-from workflows.service import CourseService
 
 USERS = {
     "root": UserEntry(role=Role.ADMIN),
@@ -54,7 +54,7 @@ class Store:
         return json.loads(result.stdout)
 
     def head(self) -> int:
-        service = CourseService(env=StoreConfig(sqlite_path=self.db).env())
+        service = open_service(StoreConfig(sqlite_path=self.db))
         try:
             return service.recorder.max_notification_id() or 0
         finally:

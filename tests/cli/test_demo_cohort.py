@@ -20,6 +20,7 @@ from uuid import UUID, uuid5
 
 import pytest
 
+from cli.bootstrap import open_service
 from cli.demo_cohort import AS_OF, FIRST_DAY, PROGRAMME, course_id_for, generate
 from domain.errors import CourseError
 from domain.events import (
@@ -83,7 +84,7 @@ def to_command(line: dict[str, Any]) -> Command:
 @contextmanager
 def applied_cohort(lines: list[dict[str, Any]], store: StoreConfig) -> Iterator[Applied]:
     """Apply the lines in one batch and read back every course's events."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     results = service.execute_many([to_command(line) for line in lines], actor="demo-import")
     course_ids = [
         result.course_id

@@ -9,11 +9,11 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from cli.bootstrap import open_service
 from cli.main import forloeb
 from projections.catalog import open_views
 from storage.store import StoreConfig
 from workflows.commands import Accept, Measure, Refer, Session
-from workflows.service import CourseService
 
 
 def store_args(store: StoreConfig) -> list[str]:
@@ -68,7 +68,7 @@ def test_inline_catch_up_equals_a_rebuild(store: StoreConfig) -> None:
 
 
 def test_the_worker_catches_up_to_what_a_rebuild_gives(store: StoreConfig) -> None:
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:  # written straight through the service: nothing catches the views up
         course = str(
             service.execute(

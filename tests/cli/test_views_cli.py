@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 
 import cli.projections_cmd
+from cli.bootstrap import open_service
 from projections.catalog import Views, open_views, registered
 from storage.store import StoreConfig
 from tests.cli.conftest import CPR, Run
 from tests.projections.history import Clinic
-from workflows.service import CourseService
 
 AS_OF = ("--as-of", "2019-04-15")
 D = date(2019, 4, 15)
@@ -102,7 +102,7 @@ def snapshot(db_path: Path) -> dict[str, Any]:
 @contextmanager
 def service_on(db_path: Path) -> Iterator[Clinic]:
     """Record straight through the service: the events are saved, the views left behind."""
-    service = CourseService(env=StoreConfig(sqlite_path=db_path).env())
+    service = open_service(StoreConfig(sqlite_path=db_path))
     try:
         yield Clinic(service)
     finally:

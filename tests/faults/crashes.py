@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from cli.bootstrap import open_service
 from domain.citizen import CitizenEvent
 from domain.events import CourseEvent
 from projections.catalog import open_views
@@ -260,7 +261,7 @@ class Log:
 
     def read(self, store: StoreConfig) -> None:
         """Read the notifications after the ones already read (the log only grows)."""
-        service = CourseService(env=store.env())
+        service = open_service(store)
         try:
             for notification in _notifications(service, self.head):
                 self._add(service.mapper.to_domain_event(notification))

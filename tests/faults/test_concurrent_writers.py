@@ -34,6 +34,7 @@ from uuid import UUID
 
 import pytest
 
+from cli.bootstrap import open_service
 from storage.store import StoreConfig
 from tests.postgres.writers import CountingService
 from workflows.commands import (
@@ -140,7 +141,7 @@ def run_writers(store: StoreConfig, course_ids: list[str], folder: Path) -> list
 
 def read_log(store: StoreConfig) -> list[Logged]:
     """Every event in the log, in notification order."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         notifications = service.recorder.select_notifications(start=None, limit=10_000_000)
         logged = []
@@ -192,7 +193,7 @@ def replay(accepted: list[Result], log: list[Logged], store: StoreConfig) -> Non
 def course_histories(store: StoreConfig, course_ids: list[str]) -> dict[str, object]:
     """Each course's state, version and (event, command id, actor) sequence; and the
     courses of each citizen the writers referred."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         histories: dict[str, object] = {
             cpr: service.courses_of(cpr) for cpr in CITIZEN_POOL

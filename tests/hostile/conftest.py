@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.bootstrap import open_service
 from cli.main import forloeb
 from projections.catalog import open_views
 from storage.store import StoreConfig
 from tests.hostile.corpus import AMBIGUOUS_IDS, COURSE_IDS
-from workflows.service import CourseService
 
 USER = "anna"
 REFERRED, ACCEPTED, BASELINE_DONE = "2024-01-10", "2024-02-01", "2024-03-01"
@@ -86,7 +86,7 @@ class HostileStore:
     def snapshot(self) -> Snapshot:
         """The log's head, each view's position and each view's every row, read afresh."""
         store = StoreConfig(sqlite_path=self.db)
-        service = CourseService(env=store.env())
+        service = open_service(store)
         views = open_views(store, app=service)
         try:
             return Snapshot(
@@ -102,7 +102,7 @@ class HostileStore:
     def topics_after(self, head: int) -> list[str]:
         """The event class names of the log entries after notification `head`."""
         store = StoreConfig(sqlite_path=self.db)
-        service = CourseService(env=store.env())
+        service = open_service(store)
         try:
             notifications = service.recorder.select_notifications(
                 start=head, limit=1000, inclusive_of_start=False

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from cli.bootstrap import open_service
 from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from projections.catalog import open_views
@@ -17,14 +18,13 @@ from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_report import OutcomeTable, Report
 from projections.outcomes_tables import build_report
 from storage.store import StoreConfig
-from workflows.service import CourseService
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     """The report of the whole demo cohort as of the data pull, 15 April 2019."""
     store = StoreConfig(sqlite_path=tmp_path_factory.mktemp("demo") / "forloeb.sqlite")
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         imported = import_lines(service, generate(), "demo-import")
         assert imported.refused == []

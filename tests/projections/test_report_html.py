@@ -19,6 +19,7 @@ from uuid import uuid4
 
 import pytest
 
+from cli.bootstrap import open_service
 from cli.demo_cohort import AS_OF, PROGRAMME, generate
 from cli.importer import import_lines
 from domain.values import CourseState
@@ -32,7 +33,6 @@ from projections.report_charts import bars, mark, new_figure
 from projections.report_html import ReportPage, render_page
 from projections.report_operations import ALL, operations_report
 from storage.store import StoreConfig
-from workflows.service import CourseService
 
 BELOW = 5
 
@@ -41,7 +41,7 @@ BELOW = 5
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Report, Report]]:
     """The demo cohort's outcome report and its caseload report, as of the data pull."""
     store = StoreConfig(sqlite_path=tmp_path_factory.mktemp("report") / "forloeb.sqlite")
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         assert import_lines(service, generate(), "demo-import").refused == []
         with open_views(store, app=service) as views:

@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
+from cli.bootstrap import open_service
 from domain.errors import (
     AlreadyOpen,
     AmbiguousCourse,
@@ -61,7 +62,7 @@ OTHER_CPR = "0202024321"
 @pytest.fixture
 def other(store: StoreConfig) -> Iterator[CourseService]:
     """A second service on the same store: another caseworker's process."""
-    app = CourseService(env=store.env())
+    app = open_service(store)
     yield app
     app.close()
 
