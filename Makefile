@@ -25,6 +25,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check domain storage workflows projections cli tests bench
 	$(BIN)/mypy domain storage workflows projections cli bench
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
