@@ -115,10 +115,19 @@ def pg_store(pg_server: PgServer, pg_worker_database: str) -> StoreConfig:
     return pg_server.store(pg_worker_database)
 
 
+def initialised(path: Path) -> Path:
+    """A SQLite store at `path` as `forloeb init` leaves it: the commands other than `init`
+    and `demo` refuse a store that is not there."""
+    from cli.bootstrap import create_schema
+
+    create_schema(StoreConfig(sqlite_path=path))
+    return path
+
+
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> StoreConfig:
-    """A fresh, empty SQLite event store."""
-    return StoreConfig(sqlite_path=tmp_path / "forloeb.sqlite")
+    """A fresh, empty SQLite event store, initialised (as the PostgreSQL one is)."""
+    return StoreConfig(sqlite_path=initialised(tmp_path / "forloeb.sqlite"))
 
 
 @pytest.fixture(

@@ -19,6 +19,7 @@ from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
 from storage.store import StoreConfig
+from tests.conftest import initialised
 from workflows.access import Role
 
 USERS = {
@@ -89,7 +90,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("FORLOEB_CONFIG", str(config))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
-    store = Store(tmp_path / "forloeb.sqlite", config)
+    store = Store(initialised(tmp_path / "forloeb.sqlite"), config)
     for who in CPRS:
         store.courses[who] = _refer(store, who)
     store.must("lars", "accept", store.courses["kim"], "--consultant", "kim",

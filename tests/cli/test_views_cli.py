@@ -28,6 +28,7 @@ from cli.bootstrap import open_service
 from projections.catalog import Views, open_views, registered
 from storage.store import StoreConfig
 from tests.cli.conftest import CPR, Run
+from tests.conftest import initialised
 from tests.projections.history import Clinic
 
 AS_OF = ("--as-of", "2019-04-15")
@@ -484,7 +485,7 @@ def test_the_worker_following_writes_equals_a_rebuild(
 def test_the_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     forloeb = Path(sys.executable).parent / "forloeb"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
-    env |= {"FORLOEB_DB": str(tmp_path / "w.sqlite"), "FORLOEB_USER": "anna",
+    env |= {"FORLOEB_DB": str(initialised(tmp_path / "w.sqlite")), "FORLOEB_USER": "anna",
             "FORLOEB_CONFIG": os.environ["FORLOEB_CONFIG"],
             "XDG_STATE_HOME": str(tmp_path / "state")}  # fmt: skip
     worker = subprocess.Popen(
