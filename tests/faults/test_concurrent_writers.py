@@ -34,8 +34,9 @@ from uuid import UUID
 
 import pytest
 
-from cli.bootstrap import open_service
+from cli.bootstrap import open_service, open_storage
 from storage.store import StoreConfig
+from tests.conftest import initialised
 from tests.postgres.writers import CountingService
 from workflows.commands import (
     COMMANDS_BY_NAME,
@@ -85,7 +86,7 @@ class Logged:
 
 def open_shared_courses(store: StoreConfig) -> list[Result]:
     """Refer COURSES citizens and bring each course to active; the setup commands' results."""
-    service = CountingService(env=store.env())
+    service = CountingService(open_storage(store))
     results: list[Result] = []
     try:
         for n in range(COURSES):
@@ -119,7 +120,7 @@ def run_writers(store: StoreConfig, course_ids: list[str], folder: Path) -> list
     processes = [
         context.Process(
             target=run_writer,
-            args=(store.env(), course_ids, n, COMMANDS_PER_WRITER, ON, ready, outs[n]),
+            args=(store, course_ids, n, COMMANDS_PER_WRITER, ON, ready, outs[n]),
         )
         for n in range(WRITERS)
     ]
@@ -180,7 +181,7 @@ def replay(accepted: list[Result], log: list[Logged], store: StoreConfig) -> Non
         if event.command_id is not None:
             first_event.setdefault(event.command_id, event.notification_id)
     ordered = sorted(accepted, key=lambda r: first_event[r.command_id])
-    service = CountingService(env=store.env())
+    service = CountingService(open_storage(store))
     try:
         for result in ordered:
             again = result_of(command_of(result), result.course_id, result.actor, service,
@@ -294,7 +295,7 @@ def test_many_writers_on_shared_courses_equal_a_serial_replay(
     verified = verify(store, tmp_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
-    reference = StoreConfig(sqlite_path=tmp_path / "serial-replay.sqlite")
+    reference = StoreConfig(sqlite_path=initialised(tmp_path / "serial-replay.sqlite"))
     replay(accepted, log, reference)
     every_course = course_ids + sorted(referred)
     assert course_histories(reference, every_course) == course_histories(store, every_course)

@@ -19,6 +19,7 @@ from cli.bootstrap import open_service
 from cli.main import forloeb
 from projections.catalog import open_views
 from storage.store import StoreConfig
+from tests.conftest import initialised
 from tests.hostile.corpus import AMBIGUOUS_IDS, COURSE_IDS
 
 USER = "anna"
@@ -161,6 +162,6 @@ def build_store(store: HostileStore) -> None:
 def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileStore]:
     """The session's store, built once; its courses are in the states the corpus names."""
     root = tmp_path_factory.mktemp("hostile")
-    store = HostileStore(root / "hostile.sqlite", root / "state", CliRunner())
+    store = HostileStore(initialised(root / "hostile.sqlite"), root / "state", CliRunner())
     build_store(store)
     yield store

@@ -92,7 +92,7 @@ def test_concurrent_writers_lose_and_duplicate_nothing(pg_store: StoreConfig) ->
     with ProcessPoolExecutor(max_workers=WRITERS, mp_context=context) as pool:
         futures = [
             pool.submit(
-                run_writer, pg_store.env(), course_ids, writer, COMMANDS_PER_WRITER, start_at
+                run_writer, pg_store, course_ids, writer, COMMANDS_PER_WRITER, start_at
             )
             for writer in range(WRITERS)
         ]
