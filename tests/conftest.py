@@ -126,8 +126,8 @@ def initialised(path: Path) -> Path:
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> StoreConfig:
-    """A fresh, empty SQLite event store, initialised (as the PostgreSQL one is)."""
-    return StoreConfig(sqlite_path=initialised(tmp_path / "forloeb.sqlite"))
+    """A fresh, empty SQLite event store."""
+    return StoreConfig(sqlite_path=tmp_path / "forloeb.sqlite")
 
 
 @pytest.fixture(

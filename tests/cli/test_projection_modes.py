@@ -7,13 +7,24 @@ import json
 from datetime import date
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from cli.bootstrap import open_service
 from cli.main import forloeb
 from projections.catalog import open_views
 from storage.store import StoreConfig
+from tests.conftest import initialised
 from workflows.commands import Accept, Measure, Refer, Session
+
+
+@pytest.fixture
+def store(store: StoreConfig) -> StoreConfig:
+    """The test store, initialised as `forloeb init` leaves it (commands refuse a SQLite
+    file that is not there; the PostgreSQL one is initialised already)."""
+    if store.sqlite_path is not None:
+        initialised(store.sqlite_path)
+    return store
 
 
 def store_args(store: StoreConfig) -> list[str]:
