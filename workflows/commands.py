@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -34,6 +34,9 @@ from domain.values import (
     UnplannedExitReason,
     YesNoUnknown,
 )
+
+COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/command")
+"""Namespace of the course ids a referral's command id gives (the same id, the same course)."""
 
 
 def today() -> date:
@@ -362,6 +365,7 @@ COURSE_COMMANDS: tuple[type[CourseCommand], ...] = (
     FollowUp,
     Correct,
 )
+
 ALL_COMMANDS: tuple[type[Command], ...] = (Refer, *COURSE_COMMANDS)
 COMMANDS_BY_NAME: dict[str, type[Command]] = {cls.name: cls for cls in ALL_COMMANDS}
 

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 from workflows.access import Role
-from workflows.service import CourseService
 
 USERS = {
     "root": UserEntry(role=Role.ADMIN),
@@ -73,7 +73,7 @@ class Staffed:
 
     def head(self) -> int:
         """The event log's last notification id."""
-        service = CourseService(env=self.store.env())
+        service = open_service(self.store)
         try:
             return service.recorder.max_notification_id() or 0
         finally:

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cli.store import StoreConfig
 from domain.values import CourseState
 from projections.analysis_tables import paths_report, time_to_event_report, trends_report
 from projections.breakdowns import breakdown, by_benefit_type, by_consultant
@@ -31,6 +30,7 @@ from projections.paths import TimeInState, WayIntoWork, time_in_state, variants,
 from projections.spells import Spell, spells
 from projections.time_to_event import COMPETING, Observation, observations
 from projections.trends import trends
+from storage.store import StoreConfig
 from tests.projections.history import ACTOR, PROGRAMME, Clinic
 from workflows import commands as cmd
 from workflows.service import CourseService

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from cli.bootstrap import open_service
 from domain.course import Course
 from domain.errors import CourseError
 from domain.events import STATE_CHANGING_EVENTS, BaselineCompleted, Referred
@@ -34,6 +35,7 @@ from domain.values import (
     MeasurementForm,
     UnplannedExitReason,
 )
+from storage.store import StoreConfig
 from workflows.commands import Command, CourseCommand, Refer, today
 from workflows.machine import MOVES, MOVES_BY_TRIGGER
 from workflows.service import CourseService
@@ -282,7 +284,7 @@ DEEP_PATH: list[Step] = [
 @given(sequence=steps)
 @example(sequence=DEEP_PATH)
 def test_any_command_sequence_in_memory(sequence: list[Step]) -> None:
-    service = CourseService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    service = open_service(StoreConfig(in_memory=True))
     tally(service, run(service, sequence))
 
 
@@ -301,7 +303,7 @@ def test_any_command_sequence_on_the_store(service: CourseService, sequence: lis
 
 def test_the_deep_path_reaches_the_far_end_of_the_machine() -> None:
     """The explicit example above really walks visitation → … → exited_planned → re-referral."""
-    service = CourseService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    service = open_service(StoreConfig(in_memory=True))
     run(service, DEEP_PATH)
     [first, second] = service.courses_of(CPRS[0])
     course = service.get_course(first)

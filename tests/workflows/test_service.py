@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
-from cli.store import StoreConfig
+from cli.bootstrap import open_service
 from domain.errors import (
     AlreadyOpen,
     AmbiguousCourse,
@@ -31,6 +31,7 @@ from domain.events import (
     SessionHeld,
 )
 from domain.values import CourseState, MeasurementForm
+from storage.store import StoreConfig
 from workflows.commands import (
     Accept,
     Command,
@@ -62,7 +63,7 @@ OTHER_CPR = "0202024321"
 @pytest.fixture
 def other(store: StoreConfig) -> Iterator[CourseService]:
     """A second service on the same store: another caseworker's process."""
-    app = CourseService(env=store.env())
+    app = open_service(store)
     yield app
     app.close()
 
