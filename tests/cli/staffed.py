@@ -21,6 +21,7 @@ from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
 from storage.store import StoreConfig
+from tests.conftest import initialised
 from workflows.access import Role
 
 USERS = {
@@ -100,6 +101,8 @@ def staffed_store(
     monkeypatch.setenv("FORLOEB_CONFIG", str(config))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    if store.sqlite_path is not None:
+        initialised(store.sqlite_path)
     staffed = Staffed(store, config)
     for course, cpr in CPRS.items():
         caseworker = REFERRED_BY[course]
