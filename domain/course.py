@@ -64,9 +64,13 @@ class Course(BaseAggregate[UUID]):
         self.group_courses: dict[str, bool] = {}
         self.history: dict[int, str] = {}
         self.state_changes: dict[int, date] = {}
-        """Sequence number -> date of each state change, the referral first (as corrected)."""
+        """Sequence number -> date of each state change in force, the referral first (as
+        corrected; a retracted one is dropped)."""
+        self.entered: dict[int, CourseState] = {}
+        """Sequence number -> the state each state change in `state_changes` entered."""
         self.point_one_latest = date.min
         self.corrected_versions: set[int] = set()
+        self.retracted_versions: set[int] = set()
         self.command_ids: set[str] = set()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Course:
@@ -156,6 +160,10 @@ class Course(BaseAggregate[UUID]):
         """The date the course entered its current state."""
         return self.state_changes.get(self.state_version, date.min)
 
+    def state_before(self, version: int) -> CourseState:
+        """The state the course was in just before the event with this sequence number."""
+        return self.entered[max((v for v in self.state_changes if v < version), default=1)]
+
     @property
     def is_open(self) -> bool:
         """Whether the course has not yet exited."""
@@ -235,8 +243,12 @@ class Course(BaseAggregate[UUID]):
                 raise InvalidInput("changes", "a retraction changes no fields")
             if not target.retractable:
                 raise CourseError(
-                    f"version: {type(target).__name__} changes the course's state and cannot "
-                    "be retracted; record the move that undoes it instead"
+                    f"version: {type(target).__name__} cannot be retracted; "
+                    f"{target.not_retractable_because or 'record the move that undoes it'}"
+                )
+            if target.originator_version in self.retracted_versions:
+                raise CourseError(
+                    f"version: event {target.originator_version} is already retracted"
                 )
             return
         if not changes:

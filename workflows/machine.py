@@ -102,6 +102,12 @@ MOVES: tuple[Move, ...] = (
 )
 
 MOVES_BY_TRIGGER: dict[str, Move] = {move.trigger: move for move in MOVES}
+
+
+def move_of(event: CourseEvent) -> Move:
+    """The move that recorded an event: the row for its class (the first in table order)."""
+    return next(move for move in MOVES if type(event) is move.event)
+
 AUTOMATIC_TRIGGERS: frozenset[str] = frozenset(m.trigger for m in MOVES if m.automatic)
 """Moves no command asks for: the workflow makes them when their guard holds."""
 GUARDS: frozenset[str] = frozenset(m.guard for m in MOVES if m.guard is not None)
@@ -171,6 +177,10 @@ class Workflow:
             if move.automatic and self._admits(course, move.trigger):
                 return move
         return None
+
+    def has_move(self, state: CourseState, trigger: str) -> bool:
+        """Whether the table has the move from the state (its guard aside)."""
+        return trigger in self._triggers[state]
 
     def _admits(self, course: Course, trigger: str) -> bool:
         if trigger not in self._triggers[course.state]:
