@@ -68,6 +68,8 @@ class Course(BaseAggregate[UUID]):
         corrected; a retracted one is dropped)."""
         self.entered: dict[int, CourseState] = {}
         """Sequence number -> the state each state change in `state_changes` entered."""
+        self.follow_ups: set[int] = set()
+        """Sequence numbers of the measurements taken after the exit (follow-up points)."""
         self.point_one_latest = date.min
         self.corrected_versions: set[int] = set()
         self.retracted_versions: set[int] = set()
@@ -174,6 +176,13 @@ class Course(BaseAggregate[UUID]):
         return (point, form) in self.measurements.values()
 
     @property
+    def last_course_point(self) -> int:
+        """The highest measurement point recorded while the course ran (0 if none)."""
+        return max(
+            (p for v, (p, _) in self.measurements.items() if v not in self.follow_ups), default=0
+        )
+
+    @property
     def point_one_forms_complete(self) -> bool:
         """Both start forms (citizen and staff) are recorded."""
         return all(self.has_form(1, form) for form in MeasurementForm)
@@ -213,7 +222,10 @@ class Course(BaseAggregate[UUID]):
             raise InvalidInput("occurred_on", f"is before the exit on {self.state_since}")
 
     def check_measurement(self, event: MeasurementRecorded) -> None:
-        """Each form once per point; point 1 during baseline, later points after it."""
+        """Each form once per point; point 1 during baseline, later points after it;
+        follow-up points after the exit."""
+        if event.follow_up:
+            self.check_follow_up_point(event)
         if self.has_form(event.point, event.form):
             raise CourseError(
                 f"point: the {event.form} form for point {event.point} is already recorded "
@@ -231,6 +243,19 @@ class Course(BaseAggregate[UUID]):
             raise CourseError(
                 f"point: point {event.point} comes after the baseline, which is not complete"
             )
+
+    def check_follow_up_point(self, event: MeasurementRecorded) -> None:
+        """A follow-up comes after the exit, at a point after the course's last point."""
+        if self.is_open:
+            raise CourseError("follow_up: the course has not exited; record an ordinary point")
+        first = max(self.last_course_point, 1) + 1
+        if event.point < first:
+            raise CourseError(
+                f"point: a follow-up point comes after the course's last point "
+                f"({first - 1}); give {first} or later"
+            )
+        if event.occurred_on < self.state_since:
+            raise InvalidInput("occurred_on", f"is before the exit on {self.state_since}")
 
     def check_correction(
         self, target: CourseEvent, changes: dict[str, Any], retracted: bool
@@ -253,6 +278,11 @@ class Course(BaseAggregate[UUID]):
             return
         if not changes:
             raise InvalidInput("changes", "name at least one field to change")
+        if "follow_up" in changes and isinstance(target, MeasurementRecorded):
+            raise InvalidInput(
+                "changes.follow_up",
+                "follows from when the form was taken; retract it and record it again",
+            )
         corrected = apply_changes(target, changes)
         if "occurred_on" in changes:
             self.check_corrected_date(corrected)
@@ -289,6 +319,11 @@ class Course(BaseAggregate[UUID]):
             raise CourseError(
                 f"changes: the {corrected.form} form for point {corrected.point} is already "
                 "recorded"
+            )
+        if corrected.follow_up and corrected.point <= max(self.last_course_point, 1):
+            raise CourseError(
+                f"changes: a follow-up point comes after the course's last point "
+                f"({max(self.last_course_point, 1)})"
             )
 
 

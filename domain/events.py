@@ -165,12 +165,17 @@ class RejectedAtVisitation(CourseEvent):
 
 
 class MeasurementRecorded(CourseEvent):
-    """One form (citizen or staff) at one measurement point."""
+    """One form (citizen or staff) at one measurement point.
+
+    A follow-up measurement is taken after the course's exit; its point comes
+    after the course's last in-course point, and the course stays exited.
+    """
 
     retractable = True
     personal = frozenset({"answers"})
     point: MeasurementPoint
     answers: MeasurementAnswers
+    follow_up: bool = False
 
     @property
     def form(self) -> MeasurementForm:
@@ -187,6 +192,8 @@ class MeasurementRecorded(CourseEvent):
 
     def apply_to(self, course: Course) -> None:
         course.measurements[self.originator_version] = (self.point, self.form)
+        if self.follow_up:
+            course.follow_ups.add(self.originator_version)
         if self.point == 1:
             course.point_one_latest = max(course.point_one_latest, self.occurred_on)
 
@@ -407,6 +414,7 @@ class Corrected(CourseEvent):
         target = self.target_version
         course.retracted_versions.add(target)
         course.measurements.pop(target, None)
+        course.follow_ups.discard(target)
         if target in course.state_changes and target != 1:
             del course.state_changes[target]
             del course.entered[target]

@@ -51,7 +51,7 @@ def decide(
         fields = command.event_fields()
         if isinstance(command, Exit) and command.planned:
             fields["after"] = course.state.value
-        course.record(move.event, **common, **fields)
+        course.record(move.event, **common, **fields, **dict(move.fields))
     make_automatic_moves(course, workflow, common)
     new = course.pending_events[len(course.pending_events) - (course.version - before) :]
     return [event for event in new if isinstance(event, CourseEvent)]

@@ -121,11 +121,13 @@ def payload(trigger: str, variant: int, on: date) -> dict[str, Any]:
         return options[variant % len(options)]
 
     reasons = list(UnplannedExitReason)
-    if trigger == "measure":
+    if trigger in ("measure", "measure_follow_up"):
         form = pick([MeasurementForm.CITIZEN, MeasurementForm.STAFF])
         fields: dict[str, Any] = {"point": 1 + variant // 2 % 3, "form": form}
         if form is MeasurementForm.CITIZEN:
             fields["who5"] = [variant % 6, 2, 3, 4, 5]
+        if trigger == "measure_follow_up":
+            fields.update(follow_up=True, point=2 + variant % 4)
         return fields
     if trigger == "correct":
         if variant % 2:
