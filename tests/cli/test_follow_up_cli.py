@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.cli.conftest import CPR, Run
@@ -69,3 +71,17 @@ def test_the_audit_shows_the_follow_up_mark_on_follow_ups_only(
 
     assert text.count("follow_up=True") == 1
     assert "follow_up=False" not in text
+
+
+def test_an_import_line_asks_for_a_follow_up_measurement_by_its_key(
+    run: Run, run_json: Callable[..., Any], referred: str, tmp_path: Path
+) -> None:
+    exited_after_baseline(run_json, referred)
+    line = {"command": "measure", "course": referred, "follow_up": True, "point": 2,
+            "form": "citizen", "occurred_on": "2019-06-01"}  # fmt: skip
+    (tmp_path / "follow-up.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+
+    report = run_json("import", str(tmp_path / "follow-up.jsonl"))
+
+    assert report == {"lines": 1, "applied": 1, "skipped": 0, "refused": []}
+    assert run_json("show", referred)["follow_up_measurements"] == [{"point": 2, "form": "citizen"}]
