@@ -37,8 +37,8 @@ def decide(
         common["command_id"] = command.command_id
     if isinstance(command, Correct):
         target = event_at(command.version)
-        course.check_correction(target, command.changes, command.retract)
-        if command.retract:
+        if command.retract:  # the aggregate's checks first: they say why more plainly
+            course.check_correction(target, command.changes, retracted=True)
             check_no_dependents(course, target, workflow, event_at)
         course.correct(
             target,

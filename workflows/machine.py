@@ -110,6 +110,9 @@ MOVES: tuple[Move, ...] = (
 )
 
 MOVES_BY_TRIGGER: dict[str, Move] = {move.trigger: move for move in MOVES}
+AUTOMATIC_TRIGGERS: frozenset[str] = frozenset(m.trigger for m in MOVES if m.automatic)
+"""Moves no command asks for: the workflow makes them when their guard holds."""
+GUARDS: frozenset[str] = frozenset(m.guard for m in MOVES if m.guard is not None)
 
 
 def move_of(event: CourseEvent) -> Move:
@@ -122,10 +125,6 @@ def move_of(event: CourseEvent) -> Move:
         and all(getattr(event, name) == value for name, value in move.fields)
     ]
     return max(matching, key=lambda move: len(move.fields))
-
-AUTOMATIC_TRIGGERS: frozenset[str] = frozenset(m.trigger for m in MOVES if m.automatic)
-"""Moves no command asks for: the workflow makes them when their guard holds."""
-GUARDS: frozenset[str] = frozenset(m.guard for m in MOVES if m.guard is not None)
 
 
 def transitions_table() -> list[dict[str, Any]]:
