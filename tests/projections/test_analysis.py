@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cli.bootstrap import create_schema
 from domain.values import CourseState
 from projections.analysis_tables import paths_report, time_to_event_report, trends_report
 from projections.breakdowns import breakdown, by_benefit_type, by_consultant
@@ -309,11 +308,12 @@ def test_an_outcomes_view_from_before_the_consultant_column_is_rebuilt_from_the_
     history: History, store: StoreConfig, service: CourseService
 ) -> None:
     view = history.view
+    if store.database_url is not None:
+        pytest.skip("on PostgreSQL the owner's `forloeb init` resets an outdated view, and "
+                    "the session's schema is shared: dropping a column here breaks others")
     with view.transaction(commit=True) as c:  # the table as the previous version made it
         for column in NEW_COLUMNS:
             c.execute(f"ALTER TABLE {view.table('outcomes_facts')} DROP COLUMN {column}")
-    if store.database_url is not None:  # PostgreSQL: the owner's `forloeb init` resets it
-        create_schema(store)
 
     with open_views(store, app=service) as reopened:
         reopened.catch_up()
