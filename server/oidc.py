@@ -158,16 +158,21 @@ class ProviderKeys:
         """The signing key with this key id; refetched when stale or unknown."""
         with self._lock:
             now = self._clock()
-            if self._fetched_at is None or now - self._fetched_at >= self._settings.jwks_cache_seconds:
-                self._refresh(now)
-            elif kid not in self._keys and (
-                now - self._fetched_at >= self._settings.jwks_min_refetch_seconds
-            ):
+            if self._needs_refresh(kid, now):
                 self._refresh(now)
             key = self._keys.get(kid)
         if key is None:
             raise InvalidToken("unknown signing key")
         return key
+
+    def _needs_refresh(self, kid: str, now: float) -> bool:
+        """Stale keys, or an unknown kid when the last fetch is not too recent."""
+        if self._fetched_at is None:
+            return True
+        age = now - self._fetched_at
+        if age >= self._settings.jwks_cache_seconds:
+            return True
+        return kid not in self._keys and age >= self._settings.jwks_min_refetch_seconds
 
     def _refresh(self, now: float) -> None:
         discovery = self._get_json(self._settings.discovery_url, "discovery document")

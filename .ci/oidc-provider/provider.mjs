@@ -122,7 +122,7 @@ async function approveInteraction(provider, ctx) {
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   const accountId = options.account;
   const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
-  grant.addOIDCScope('openid');
+  grant.addOIDCScope(details.params.scope ?? 'openid');
   for (const resource of [AUDIENCE, SHORT_AUDIENCE]) grant.addResourceScope(resource, 'forloeb');
   const grantId = await grant.save();
   const returnTo = await provider.interactionResult(ctx.req, ctx.res, {
