@@ -40,6 +40,8 @@ READ_AND_ADMIN_COMMANDS: dict[str, str] = {
     "verify": "cli.verify:verify_command",
     "citizen": "cli.citizen:citizen_group",
     "serve": "cli.server:serve_command",
+    "login": "cli.login:login_command",
+    "logout": "cli.login:logout_command",
 }
 """Commands imported only when they run (or --help lists them): start-up stays short."""
 
