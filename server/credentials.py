@@ -10,7 +10,9 @@ is not the user's, is refused rather than used. `PYTHON_KEYRING_BACKEND=
 keyring.backends.fail.Keyring` turns the keyring off.
 
 Reading and deleting look in both places, so a token stays found when a keyring
-appears or goes away between login and use.
+appears or goes away between login and use. For the remote CLI: `TokenStore.require`
+raises `NotLoggedIn` and a 401 from the server becomes `TokenRefused`; both are one
+line naming the command that fixes it, for exit code 1.
 """
 
 from __future__ import annotations
@@ -43,6 +45,17 @@ class NotLoggedIn(CredentialError):
     def __init__(self, server: str) -> None:
         super().__init__(f"not logged in to {server}: run forloeb login --server {server}")
         self.server = server
+
+
+class TokenRefused(CredentialError):
+    """The server refused the stored token (expired, revoked, for another server)."""
+
+    def __init__(self, server: str, reason: str) -> None:
+        super().__init__(
+            f"the token for {server} was refused ({reason}): run forloeb login --server {server}"
+        )
+        self.server = server
+        self.reason = reason
 
 
 def server_key(url: str) -> str:
@@ -101,7 +114,7 @@ class TokenStore:
                 pass  # a keyring that is present but locked or broken: use the file
             else:
                 self.file.delete(key)
-                return Stored(f"the system keyring ({type(backend).__name__})")
+                return Stored(f"the system keyring ({backend.name})")
         self.file.save(key, token)
         return Stored(f"{self.file.path} (readable only by you)")
 

@@ -149,7 +149,7 @@ def test_with_a_keyring_the_token_goes_there_and_no_file_is_written(
 ) -> None:
     stored = TokenStore().save(SERVER + "/", TOKEN)
 
-    assert stored.where == "the system keyring (MemoryKeyring)"
+    assert stored.where == "the system keyring (test credentials MemoryKeyring)"
     assert memory_keyring.passwords == {("forloeb", SERVER): TOKEN}
     assert not (config_home / "forloeb" / "tokens.json").exists()
     assert TokenStore().load(SERVER) == TOKEN
@@ -207,3 +207,11 @@ def test_an_empty_or_multiline_token_is_refused(no_keyring: None, config_home: P
     for token in ("", "abc\ndef"):
         with pytest.raises(CredentialError, match="token: empty, or contains whitespace"):
             TokenStore().save(SERVER, token)
+
+
+def test_a_refused_token_says_why_and_how_to_log_in_again() -> None:
+    from server.credentials import TokenRefused
+
+    assert str(TokenRefused(SERVER, "token expired")) == (
+        f"the token for {SERVER} was refused (token expired): run forloeb login --server {SERVER}"
+    )
