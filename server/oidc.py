@@ -154,6 +154,10 @@ class ProviderKeys:
         self.fetches = 0
         """How many times the keys were fetched (for the operator, and the tests)."""
 
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._http.close()
+
     def key_for(self, kid: str) -> Key:
         """The signing key with this key id; refetched when stale or unknown."""
         with self._lock:
@@ -230,6 +234,10 @@ class OidcVerifier:
         self.settings = settings
         self._clock = clock
         self.keys = ProviderKeys(settings, http or httpx.Client(), clock)
+
+    def close(self) -> None:
+        """Close the HTTP client the keys are fetched with."""
+        self.keys.close()
 
     def verify(self, token: str | None) -> Identity:
         """The identity the token proves; `InvalidToken` with the reason if it proves none."""
