@@ -9,7 +9,11 @@
 - `iss` is the configured issuer, `aud` names the configured audience;
 - `exp` has not passed, and `nbf`/`iat` are not in the future, each with the
   allowed clock skew;
-- it carries the configured user claim, whose value is the forloeb user name.
+- it carries the configured user claim, whose value is the forloeb user name;
+- with `require_access_token_type`, its `typ` is `at+jwt` (RFC 9068), so an ID
+  token is not taken for an access token.
+
+Tokens must name their signing key (`kid`), as every provider's JWT access tokens do.
 
 Any failure raises `InvalidToken` with a one-line reason (`token expired`, `wrong
 audience`, `unknown signing key`, ...) that never quotes the token. A provider that
@@ -86,6 +90,11 @@ class OidcSettings(BaseModel):
     jwks_cache_seconds: int = Field(default=600, ge=0)
     jwks_min_refetch_seconds: float = Field(default=10.0, ge=0)
     allowed_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256", "EdDSA")
+    require_access_token_type: bool = Field(
+        default=False,
+        description="refuse JWTs whose typ header is not at+jwt (RFC 9068), such as ID tokens; "
+        "for providers that mark their access tokens so",
+    )
     http_timeout_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("issuer")
@@ -247,6 +256,10 @@ class OidcVerifier:
         algorithm = header.get("alg")
         if algorithm not in self.settings.allowed_algorithms:
             raise InvalidToken(f"algorithm not allowed: {_shown(algorithm)}")
+        if self.settings.require_access_token_type and str(header.get("typ", "")).lower() not in (
+            "at+jwt", "application/at+jwt"
+        ):
+            raise InvalidToken(f"not an access token (typ {_shown(header.get('typ'))})")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise InvalidToken("token names no signing key (kid)")

@@ -75,14 +75,14 @@ def keyed_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     provider.stop()
 
 
-def signed_by(provider: RunningProvider, **claims: Any) -> str:
+def signed_by(provider: RunningProvider, typ: str = "at+jwt", **claims: Any) -> str:
     """A token with these claims signed with the provider's own private key."""
     key = KeySet.import_key_set(json.loads(provider.keys.read_text())).keys[0]
     now = int(time.time())
     base = {"iss": provider.issuer, "aud": AUDIENCE, "sub": ANY_SUBJECT, "iat": now,
             "exp": now + 300, "preferred_username": "anna"}  # fmt: skip
     body = {k: v for k, v in {**base, **claims}.items() if v is not None}
-    return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "at+jwt"}, body, key)
+    return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": typ}, body, key)
 
 
 ANY_SUBJECT = "sub-2b81d0"
@@ -189,6 +189,15 @@ def test_a_token_signed_by_another_provider_names_an_unknown_key(
     token = service_token(keyed_provider.issuer)
 
     assert refused(verifier_for(issuer), token) == "unknown signing key"
+
+
+def test_only_access_tokens_are_taken_when_the_type_is_required(
+    keyed_provider: RunningProvider,
+) -> None:
+    strict = verifier_for(keyed_provider.issuer, require_access_token_type=True)
+
+    assert strict.verify(signed_by(keyed_provider)).user == "anna"
+    assert refused(strict, signed_by(keyed_provider, typ="JWT")) == "not an access token (typ JWT)"
 
 
 # --- forged --------------------------------------------------------------------------
