@@ -207,7 +207,7 @@ class TokenFile:
 
     def _write(self, tokens: dict[str, object]) -> None:
         folder = self.path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _make_private_folders(folder)
         temporary = folder / f".{self.path.name}.{secrets.token_hex(8)}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         descriptor = os.open(temporary, flags, 0o600)
@@ -222,3 +222,19 @@ class TokenFile:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Create the folder and its missing parents owner-only (0700) whatever the umask;
+    folders that exist keep the mode their owner gave them."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(path, 0o700)

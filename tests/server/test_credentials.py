@@ -88,7 +88,7 @@ def test_without_a_keyring_the_token_goes_to_an_owner_only_file_whatever_the_uma
     token_file = config_home / "forloeb" / "tokens.json"
     assert stored.where == f"{token_file} (readable only by you)"
     assert mode(token_file) == 0o600
-    assert mode(token_file.parent) == 0o700
+    assert mode(token_file.parent) == mode(config_home) == 0o700
     assert TokenStore().load(SERVER) == TOKEN
 
 
