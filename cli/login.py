@@ -109,6 +109,8 @@ def _show_code(authorization: Any) -> None:
 
 
 def _pasted_token() -> str:
+    if sys.stdin.isatty():
+        click.echo("Paste the token, then press Enter and Ctrl-D:", err=True)
     lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
     if len(lines) != 1:
         raise click.BadParameter(
