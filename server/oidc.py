@@ -23,7 +23,8 @@ not the client's, and should not count as a failed attempt.
 The keys are cached for `jwks_cache_seconds`; a token signed with a key not in the
 cache (the provider rotated its keys) makes one refetch, at most once every
 `jwks_min_refetch_seconds`, so a stream of tokens with made-up key ids cannot make
-the server hammer the provider. Safe to share between threads.
+the server hammer the provider. When the provider cannot be reached, the keys
+fetched before stay in use (logged). Safe to share between threads.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import base64
 import binascii
 import ipaddress
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -50,6 +52,8 @@ from joserfc.errors import (
 )
 from joserfc.jwk import Key, KeySet
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LOG = logging.getLogger("forloeb.server.auth")
 
 PUBLIC_KEY_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -160,6 +164,7 @@ class ProviderKeys:
         self._lock = threading.Lock()
         self._keys: dict[str, Key] = {}
         self._fetched_at: float | None = None
+        self._quiet_until = 0.0
         self.fetches = 0
         """How many times the keys were fetched (for the operator, and the tests)."""
 
@@ -172,7 +177,7 @@ class ProviderKeys:
         with self._lock:
             now = self._clock()
             if self._needs_refresh(kid, now):
-                self._refresh(now)
+                self._refresh_or_keep(now)
             key = self._keys.get(kid)
         if key is None:
             raise InvalidToken("unknown signing key")
@@ -182,10 +187,24 @@ class ProviderKeys:
         """Stale keys, or an unknown kid when the last fetch is not too recent."""
         if self._fetched_at is None:
             return True
+        if now < self._quiet_until:
+            return False
         age = now - self._fetched_at
         if age >= self._settings.jwks_cache_seconds:
             return True
         return kid not in self._keys and age >= self._settings.jwks_min_refetch_seconds
+
+    def _refresh_or_keep(self, now: float) -> None:
+        """Refetch the keys; if the provider cannot be reached, go on with the keys
+        already fetched (asking again only after jwks_min_refetch_seconds), and fail
+        only when there are none."""
+        try:
+            self._refresh(now)
+        except ProviderUnavailable as outage:
+            if not self._keys:
+                raise
+            self._quiet_until = now + max(self._settings.jwks_min_refetch_seconds, 1.0)
+            LOG.warning("using the signing keys fetched before: %s", outage.reason)
 
     def _refresh(self, now: float) -> None:
         discovery = self._get_json(self._settings.discovery_url, "discovery document")

@@ -299,6 +299,22 @@ def test_unknown_key_ids_refetch_the_keys_at_most_once_per_interval(
     assert verifier.keys.fetches == 1
 
 
+def test_while_the_provider_is_down_the_keys_fetched_before_stay_in_use(
+    tmp_path: Path,
+) -> None:
+    provider = start_provider(tmp_path)
+    clock = [time.time()]
+    verifier = verifier_for(provider.issuer, jwks_cache_seconds=60, clock=lambda: clock[0])
+    token = service_token(provider.issuer)
+    verifier.verify(token)
+    provider.stop()
+
+    clock[0] += 120  # the cached keys are stale; the refetch fails
+    assert verifier.verify(token).user == "anna"
+    assert verifier.verify(token).user == "anna"
+    assert verifier.keys.fetches == 1
+
+
 def test_a_provider_that_cannot_be_reached_is_the_servers_problem_not_the_tokens() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
