@@ -83,6 +83,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Create or upgrade the store's tables; safe to run again (run as the owner role).",
     ),
     "job": (WRITE, "Ordinary paid work: start and end."),
+    "login": ("cli.login:login_command", "Log in to a shared forloeb server."),
+    "logout": ("cli.login:logout_command", "Forget the token kept for a shared forloeb server."),
     "measure": (WRITE, "Record one form (citizen or staff) at a measurement point."),
     "meeting": (WRITE, "Record a network meeting (held, or the citizen did not show)."),
     "outcomes": (
