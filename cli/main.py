@@ -108,6 +108,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.server:serve_command",
         "Serve `forloeb` commands from a process with the modules imported (much faster start).",
     ),
+    "server": (
+        "cli.server_cmd:server_command",
+        "Serve every command to remote CLIs over HTTPS (or loopback HTTP, or a Unix socket).",
+    ),
     "session": (WRITE, "Record an individual or group session."),
     "show": (
         "cli.show:show_command",
@@ -117,6 +121,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": (
         "cli.users:users_group",
         "Users and their roles, kept in the configuration file (admins only).",
+    ),
+    "tokens": (
+        "cli.tokens:tokens_group",
+        "Personal access tokens for the shared server, kept only as hashes (admins only).",
     ),
     "verify": (
         "cli.verify:verify_command",
@@ -177,6 +185,8 @@ class ForloebGroup(click.Group):
     """The root group: commands load when used, `--help` lists them from the table; every
     failure leaves as one line and an exit code."""
 
+    last_error: BaseException | None = None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
 
@@ -218,6 +228,7 @@ class ForloebGroup(click.Group):
             help_error.show()
             code = EXIT_BAD_INPUT
         except Exception as error:
+            self.last_error = error  # the shared server maps it to an HTTP status
             code = handle(error)
         except KeyboardInterrupt as interrupt:
             code = handle(interrupt)
@@ -243,6 +254,10 @@ def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | 
     --as, --db and --database-url may also follow the command's name. Dates are
     written YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY.
     """
+    if isinstance(ctx.obj, AppContext):  # the shared server's: its store stays open
+        given = ctx.get_parameter_source("actor") == click.core.ParameterSource.COMMANDLINE
+        ctx.obj.actor = actor if given else ctx.obj.actor
+        return
     app = AppContext(actor=actor, db=db, database_url=database_url)
     ctx.obj = app
     ctx.call_on_close(app.close)

@@ -20,12 +20,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+from storage.owner_only import make_folders, replace_file
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -206,35 +207,6 @@ class TokenFile:
         return tokens
 
     def _write(self, tokens: dict[str, object]) -> None:
-        folder = self.path.parent
-        _make_private_folders(folder)
-        temporary = folder / f".{self.path.name}.{secrets.token_hex(8)}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        descriptor = os.open(temporary, flags, 0o600)
-        try:
-            os.fchmod(descriptor, 0o600)  # whatever the umask took away or left
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                json.dump(tokens, file, indent=2, sort_keys=True)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)  # replaces a symlink, never writes through it
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-
-
-def _make_private_folders(folder: Path) -> None:
-    """Create the folder and its missing parents owner-only (0700) whatever the umask;
-    folders that exist keep the mode their owner gave them."""
-    missing: list[Path] = []
-    current = folder
-    while not current.exists() and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(path, 0o700)
+        make_folders(self.path.parent)
+        text = json.dumps(tokens, indent=2, sort_keys=True).encode()
+        replace_file(self.path, lambda file: file.write(text))  # a symlink is replaced
