@@ -255,7 +255,13 @@ def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | 
     written YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY.
     """
     if isinstance(ctx.obj, AppContext):  # the shared server's: its store stays open
-        given = ctx.get_parameter_source("actor") == click.core.ParameterSource.COMMANDLINE
+        from cli.global_options import refuse_store_option
+
+        commandline = click.core.ParameterSource.COMMANDLINE
+        for name, value in (("db", db), ("database_url", database_url)):
+            if ctx.get_parameter_source(name) == commandline:
+                refuse_store_option(name, value)
+        given = ctx.get_parameter_source("actor") == commandline
         ctx.obj.actor = actor if given else ctx.obj.actor
         return
     app = AppContext(actor=actor, db=db, database_url=database_url)
