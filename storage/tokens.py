@@ -82,9 +82,11 @@ class TokenTable:
     def revoke(self, token_id: str) -> bool:
         """Mark the token revoked; whether there was such a token."""
         with self._cursor(commit=True) as c:
+            self._execute(c, "SELECT token_id FROM {tokens} WHERE token_id = ?", (token_id,))
+            if c.fetchone() is None:
+                return False
             self._execute(c, "UPDATE {tokens} SET revoked = 1 WHERE token_id = ?", (token_id,))
-            changed = c.rowcount
-        return bool(changed)
+        return True
 
 
 def _row(row: Any) -> TokenRow:
