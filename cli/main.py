@@ -104,10 +104,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.report:report_command",
         "Write the visual report (charts beside their tables) as one self-contained HTML file.",
     ),
-    "serve": (
-        "cli.server:serve_command",
-        "Serve `forloeb` commands from a process with the modules imported (much faster start).",
-    ),
     "server": (
         "cli.server_cmd:server_command",
         "Serve every command to remote CLIs over HTTPS (or loopback HTTP, or a Unix socket).",
