@@ -16,13 +16,23 @@ from cli.context import app_context
     "--socket", "unix_socket", type=click.Path(path_type=Path),
     help="listen on this Unix socket instead; the kernel names each caller's OS user",
 )  # fmt: skip
-@click.option("--certificate", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="TLS certificate (PEM); required unless on loopback or a Unix socket")
-@click.option("--key", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="the certificate's private key (PEM)")
+@click.option(
+    "--certificate",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="TLS certificate (PEM); required unless on loopback or a Unix socket",
+)
+@click.option(
+    "--key",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="the certificate's private key (PEM)",
+)
 @click.option("--oidc-issuer", help="also accept access tokens from this OpenID provider")
-@click.option("--oidc-audience", default="forloeb", show_default=True,
-              help="the audience the provider's tokens carry")
+@click.option(
+    "--oidc-audience",
+    default="forloeb",
+    show_default=True,
+    help="the audience the provider's tokens carry",
+)
 @click.option("--openapi", is_flag=True, help="print the OpenAPI document and stop")
 def server_command(
     host: str,
@@ -58,8 +68,10 @@ def server_command(
         oidc = OidcVerifier(OidcSettings(issuer=oidc_issuer, audience=oidc_audience))
     served = open_served(app.store, app.config, oidc)
     try:
-        where = f"unix:{unix_socket}" if unix_socket else (
-            f"{'https' if certificate else 'http'}://{host}:{port}"
+        where = (
+            f"unix:{unix_socket}"
+            if unix_socket
+            else (f"{'https' if certificate else 'http'}://{host}:{port}")
         )
         click.echo(f"forloeb server on {where} ({app.store.backend.describe()})", err=True)
         uvicorn.Server(uvicorn_config(create_app(served), listen)).run()

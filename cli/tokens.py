@@ -53,10 +53,9 @@ def create_command(user: str, expires: date, output_format: str) -> None:
     app, tokens = _tokens()
     login = valid_login(user)
     app.directory.user(login)  # refused unless the configuration knows the user
-    try:
-        row, token = tokens.create(login, expires)
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
+    if expires < date.today():
+        raise InvalidInput("expires", f"{expires.isoformat()} is in the past")
+    row, token = tokens.create(login, expires)
     if output_format == "json":
         emit_json({**token_dict(row), "token": token})
         return

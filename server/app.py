@@ -132,9 +132,9 @@ def captured(columns: int) -> Iterator[tuple[io.StringIO, io.StringIO]]:
             os.environ["COLUMNS"] = previous
 
 
-def run_cli(served: Served, argv: list[str], principal: str, columns: int = 80) -> tuple[
-    CliReply, int
-]:
+def run_cli(
+    served: Served, argv: list[str], principal: str, columns: int = 80
+) -> tuple[CliReply, int]:
     """Run `forloeb ARGV` as `principal` on the served store: its reply and HTTP status."""
     from cli.context import AppContext
     from cli.main import forloeb
@@ -234,7 +234,7 @@ def create_app(served: Served) -> FastAPI:
 
     @api.post(
         "/commands",
-        summary="Execute one import line ({\"command\": NAME, field: value, ...}).",
+        summary='Execute one import line ({"command": NAME, field: value, ...}).',
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -339,7 +339,8 @@ def execute_line(served: Served, principal: str, line: dict[str, Any]) -> Any:
 
             path = write_trace(error)
             raise ServerRefusal(
-                500, f"internal error: {type(error).__name__}; trace in the server's {path.name}",
+                500,
+                f"internal error: {type(error).__name__}; trace in the server's {path.name}",
                 EXIT_INTERNAL,
             ) from None
     return json.loads(out.getvalue())
@@ -412,5 +413,3 @@ def print_openapi(served: Served | None = None) -> str:
 
 def _unserved() -> Served:
     return Served(None, None, None, None, None, threading.Lock())  # type: ignore[arg-type]
-
-

@@ -18,11 +18,19 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Protocol
 
 from server.oidc import Identity, InvalidToken, OidcVerifier, ProviderUnavailable
 from server.ratelimit import FailedAttemptLimiter
 
 LOG = logging.getLogger("forloeb.server.auth")
+
+
+class TokenVerifier(Protocol):
+    """Turns a bearer token into an identity, or raises `InvalidToken` (`ProviderUnavailable`
+    when it cannot tell): the OIDC verifier, or personal access tokens beside it."""
+
+    def verify(self, token: str | None) -> Identity: ...
 
 
 class Refused(Exception):
@@ -48,7 +56,9 @@ class Refused(Exception):
 class BearerAuthenticator:
     """Checks the bearer token of each request, limiting failed attempts per client."""
 
-    def __init__(self, verifier: OidcVerifier, limiter: FailedAttemptLimiter) -> None:
+    def __init__(
+        self, verifier: TokenVerifier | OidcVerifier, limiter: FailedAttemptLimiter
+    ) -> None:
         self.verifier = verifier
         self.limiter = limiter
 

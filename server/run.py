@@ -86,7 +86,7 @@ def open_served(store: StoreConfig, config: Config, oidc: Verifier | None = None
     table = token_table(service.storage)
     table.create_table()
     authenticator = BearerAuthenticator(
-        EitherVerifier(PersonalTokens(table), oidc), FailedAttemptLimiter()  # type: ignore[arg-type]
+        EitherVerifier(PersonalTokens(table), oidc), FailedAttemptLimiter()
     )
     return Served(store, config, service, views, authenticator, threading.Lock())
 
@@ -107,7 +107,7 @@ def peer_user(sock: socket.socket) -> str | None:
 class PeerProtocol(H11Protocol):
     """uvicorn's h11 protocol, telling the app the Unix-socket peer's OS user name."""
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         sock = transport.get_extra_info("socket")
         user = peer_user(sock) if sock is not None and sock.family == socket.AF_UNIX else None

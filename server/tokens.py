@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any
 
+from server.bearer import TokenVerifier
 from server.oidc import Identity, InvalidToken
 from storage.tokens import TokenRow, TokenTable
 
@@ -22,10 +23,8 @@ if TYPE_CHECKING:
 PREFIX = "flb_"
 
 
-class Verifier(Protocol):
-    """Anything that turns a bearer token into an identity or raises `InvalidToken`."""
-
-    def verify(self, token: str | None) -> Identity: ...
+Verifier = TokenVerifier
+"""Anything that turns a bearer token into an identity or raises `InvalidToken`."""
 
 
 def digest(token: str) -> str:
@@ -35,7 +34,8 @@ def digest(token: str) -> str:
 
 def token_table(storage: Infrastructure) -> TokenTable:
     """The token table on the store's own connections."""
-    return TokenTable(storage.factory.datastore, storage.backend.dialect)
+    datastore: Any = getattr(storage.factory, "datastore")  # noqa: B009  (SQLite and PostgreSQL)
+    return TokenTable(datastore, storage.backend.dialect)
 
 
 class PersonalTokens:

@@ -31,7 +31,7 @@ MODES = ("sqlite", "postgres", "remote")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "all_modes: the module's `run` tests run embedded (SQLite, PostgreSQL) and remote"
+        "markers", "all_modes: the `run` tests run embedded (SQLite, PostgreSQL) and remote"
     )
 
 

@@ -79,4 +79,5 @@ def test_https_with_the_cas_certificate_and_refused_without(
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
         code, out, err = run_remote(server.url, ["courses"])
         assert (code, out) == (1, "")
-        assert err.startswith(f"error: cannot reach {server.url}: ") and "CERTIFICATE" in err.upper()
+        assert err.startswith(f"error: cannot reach {server.url}: ")
+        assert "CERTIFICATE" in err.upper()
