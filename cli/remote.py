@@ -4,7 +4,7 @@ else in this process.
 `--server URL` (anywhere on the command line) or FORLOEB_SERVER_URL names the server:
 `https://…`, `http://` on loopback, or `unix:/path/to.sock`. The command line is sent
 to `POST /cli` and its output and exit code are the server's, as embedded mode would
-print them. This module imports only the standard library's HTTP client, so a remote
+print them. This module speaks HTTP/1.1 over a plain socket itself, so a remote
 command starts about as fast as Python does. The token is FORLOEB_TOKEN, else the one
 `forloeb login` kept; on a Unix socket the kernel names the caller and none is sent.
 """
@@ -59,35 +59,80 @@ def columns() -> int:
     return 80
 
 
-def connection(server: str) -> Any:
-    """An HTTP connection to the server (TLS for https, AF_UNIX for unix:)."""
-    import http.client
+def open_socket(server: str) -> tuple[Any, str]:
+    """A connected socket to the server (TLS for https, AF_UNIX for unix:) and its Host."""
+    import socket
 
     if server.startswith("unix:"):
-        import socket
-
-        path = server.removeprefix("unix:")
-
-        class UnixConnection(http.client.HTTPConnection):
-            def connect(self) -> None:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.settimeout(self.timeout)
-                self.sock.connect(path)
-
-        return UnixConnection("localhost", timeout=TIMEOUT_SECONDS)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(TIMEOUT_SECONDS)
+        sock.connect(server.removeprefix("unix:"))
+        return sock, "localhost"
     from urllib.parse import urlsplit
 
     parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"server: {server!r} is not an https://, http:// or unix: URL")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    sock = socket.create_connection((parts.hostname, port), timeout=TIMEOUT_SECONDS)
+    host = parts.netloc.rpartition("@")[2]
     if parts.scheme == "https":
         import ssl
 
         context = ssl.create_default_context(cafile=os.environ.get("FORLOEB_CA_FILE") or None)
-        return http.client.HTTPSConnection(
-            parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS, context=context
-        )
-    if parts.scheme == "http":
-        return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS)
-    raise ValueError(f"server: {server!r} is not an https://, http:// or unix: URL")
+        sock = context.wrap_socket(sock, server_hostname=parts.hostname)
+    return sock, host
+
+
+def exchange(server: str, path: str, body: bytes, token: str | None) -> tuple[int, bytes]:
+    """POST `body` to the server's `path` (HTTP/1.1, one request per connection): the
+    status and the response body. The standard library's http.client would import the
+    email package, as long again as the rest of the client."""
+    sock, host = open_socket(server)
+    try:
+        head = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {host}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+        ]
+        if token:
+            head.append(f"Authorization: Bearer {token}")
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        sock.close()
+    raw = b"".join(chunks)
+    header, _, content = raw.partition(b"\r\n\r\n")
+    lines = header.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    fields = {
+        k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])
+    }
+    if fields.get("transfer-encoding", "").lower() == "chunked":
+        content = dechunked(content)
+    elif "content-length" in fields:
+        content = content[: int(fields["content-length"])]
+    return status, content
+
+
+def dechunked(content: bytes) -> bytes:
+    """A chunked transfer coding's body, joined."""
+    out = []
+    while content:
+        size_line, _, rest = content.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out.append(rest[:size])
+        content = rest[size + 2 :]
+    return b"".join(out)
 
 
 def token_for(server: str) -> str | None:
@@ -106,34 +151,28 @@ def run_remote(server: str, argv: list[str]) -> tuple[int, str, str]:
     """Run the command line on the server: exit code, stdout, stderr."""
     not_logged_in = f"error: not logged in to {server}: run forloeb login --server {server}\n"
     try:
-        conn = connection(server)
         token = token_for(server)
-    except Exception as error:  # a bad URL or an unreadable token file: one line
+    except Exception as error:  # an unreadable token file: one line
         return 1, "", f"error: {' '.join(str(error).split())}\n"
     body = json.dumps({"argv": argv, "columns": columns()}).encode()
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     try:
-        conn.request("POST", "/cli", body, headers)
-        response = conn.getresponse()
-        raw = response.read()
-    except OSError as error:
+        status, raw = exchange(server, "/cli", body, token)
+    except OSError as error:  # a certificate refused too (also a ValueError)
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         return 1, "", f"error: cannot reach {server}: {reason}\n"
-    finally:
-        conn.close()
+    except ValueError as error:
+        return 1, "", f"error: {error}\n"
     try:
         reply = json.loads(raw)
     except ValueError:
         reply = None
     if isinstance(reply, dict) and {"exit", "stdout", "stderr"} <= reply.keys():
         return int(reply["exit"]), str(reply["stdout"]), str(reply["stderr"])
-    if response.status == 401:
+    if status == 401:
         return 1, "", not_logged_in
     if isinstance(reply, dict) and "error" in reply:
         return int(reply.get("exit", 1)), "", f"error: {reply['error']}\n"
-    return 1, "", f"error: {server} answered HTTP {response.status}\n"
+    return 1, "", f"error: {server} answered HTTP {status}\n"
 
 
 def main() -> None:
