@@ -15,7 +15,7 @@ import uvicorn
 from cli.config import load_config
 from server.app import Served, create_app
 from server.run import Listen, open_served, uvicorn_config
-from server.tokens import PersonalTokens, token_table
+from server.tokens import PersonalTokens, Verifier, token_table
 from storage.store import StoreConfig
 
 
@@ -34,11 +34,14 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    store: StoreConfig, config_path: Path, listen: Listen | None = None
+    store: StoreConfig,
+    config_path: Path,
+    listen: Listen | None = None,
+    oidc: Verifier | None = None,
 ) -> Iterator[LiveServer]:
-    """Serve `store` until the block ends."""
+    """Serve `store` until the block ends (accepting the OIDC verifier's tokens too)."""
     listen = listen or Listen("127.0.0.1", 0)
-    served = open_served(store, load_config(config_path))
+    served = open_served(store, load_config(config_path), oidc)
     config = uvicorn_config(create_app(served), listen)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

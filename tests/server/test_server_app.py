@@ -262,3 +262,22 @@ def test_the_unix_socket_names_the_os_user(
         shown = run_remote(running.url, ["show", course, "--format", "json"])[1]
 
     assert json.loads(shown)["history"][0]["recorded_by"] == getpass.getuser()
+
+
+def test_an_oidc_access_token_is_accepted_beside_personal_tokens(
+    issuer: str, store: StoreConfig, tmp_path: Path
+) -> None:
+    from server.oidc import OidcSettings, OidcVerifier
+    from tests.server.provider import AUDIENCE, service_token
+
+    config = tmp_path / "oidc.toml"
+    create_config(config, {**USERS, "anna": UserEntry(role=Role.CASEWORKER)})
+    verifier = OidcVerifier(OidcSettings(issuer=issuer, audience=AUDIENCE))
+    with live_server(store, config, oidc=verifier) as running:
+        code, out, err = remote(running, service_token(issuer), *REFER, "--format", "json")
+        assert (code, err) == (0, "")
+        course = json.loads(out)["course_id"]
+        assert remote(running, running.token("lars"), "courses")[0] == 0
+        shown = remote(running, running.token("root"), "show", course, "--format", "json")[1]
+
+    assert json.loads(shown)["history"][0]["recorded_by"] == "anna"
