@@ -147,14 +147,33 @@ def token_for(server: str) -> str | None:
     return TokenStore().load(server)
 
 
-def run_remote(server: str, argv: list[str]) -> tuple[int, str, str]:
-    """Run the command line on the server: exit code, stdout, stderr."""
+def with_input(argv: list[str]) -> tuple[list[str], str | None]:
+    """The arguments and the standard input to send: `import FILE` sends the local file's
+    lines as `import -` does (the server cannot read this machine's files)."""
+    if argv[:1] == ["import"]:
+        for i, arg in enumerate(argv[1:], start=1):
+            if not arg.startswith("-"):
+                with open(arg, encoding="utf-8", errors="surrogateescape", newline="") as file:
+                    return [*argv[:i], "-", *argv[i + 1 :]], file.read()
+    if "-" in argv[1:] and not sys.stdin.isatty():
+        return argv, sys.stdin.read()
+    return argv, None
+
+
+def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+    """Run the command line on the server (with `stdin` as its input, else what
+    `with_input` finds): exit code, stdout, stderr."""
     not_logged_in = f"error: not logged in to {server}: run forloeb login --server {server}\n"
     try:
         token = token_for(server)
     except Exception as error:  # an unreadable token file: one line
         return 1, "", f"error: {' '.join(str(error).split())}\n"
-    body = json.dumps({"argv": argv, "columns": columns()}).encode()
+    try:
+        if stdin is None:
+            argv, stdin = with_input(argv)
+    except OSError as error:
+        return 2, "", f"error: file: cannot read {error.filename}: {error.strerror}\n"
+    body = json.dumps({"argv": argv, "columns": columns(), "stdin": stdin}).encode()
     try:
         status, raw = exchange(server, "/cli", body, token)
     except OSError as error:  # a certificate refused too (also a ValueError)

@@ -24,6 +24,7 @@ import contextlib
 import io
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class CliRequest(BaseModel):
 
     argv: list[str] = Field(max_length=200, description="the arguments after `forloeb`")
     columns: int = Field(default=80, ge=20, le=1000, description="the terminal's width")
+    stdin: str | None = Field(
+        default=None, description="the command's standard input (`import -`; prompts' answers)"
+    )
 
 
 class CliReply(BaseModel):
@@ -117,15 +121,20 @@ def status_for(error: BaseException | None, code: int) -> int:
 
 
 @contextlib.contextmanager
-def captured(columns: int) -> Iterator[tuple[io.StringIO, io.StringIO]]:
-    """stdout and stderr captured, the terminal `columns` wide (under the served lock)."""
+def captured(columns: int, stdin: str = "") -> Iterator[tuple[io.StringIO, io.StringIO]]:
+    """stdout and stderr captured, stdin given, the terminal `columns` wide (under the
+    served lock)."""
     out, err = io.StringIO(), io.StringIO()
+    raw = stdin.encode("utf-8", errors="surrogateescape")
+    given = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+    previous_stdin, sys.stdin = sys.stdin, given
     previous = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = str(columns)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             yield out, err
     finally:
+        sys.stdin = previous_stdin
         if previous is None:
             os.environ.pop("COLUMNS", None)
         else:
@@ -133,7 +142,7 @@ def captured(columns: int) -> Iterator[tuple[io.StringIO, io.StringIO]]:
 
 
 def run_cli(
-    served: Served, argv: list[str], principal: str, columns: int = 80
+    served: Served, argv: list[str], principal: str, columns: int = 80, stdin: str = ""
 ) -> tuple[CliReply, int]:
     """Run `forloeb ARGV` as `principal` on the served store: its reply and HTTP status."""
     from cli.context import AppContext
@@ -147,7 +156,7 @@ def run_cli(
         _service=served.service,
         _views=served.views,
     )
-    with served.lock, captured(columns) as (out, err):
+    with served.lock, captured(columns, stdin) as (out, err):
         forloeb.last_error = None
         code = forloeb.main(argv, prog_name="forloeb", standalone_mode=False, obj=app)
         error = forloeb.last_error
@@ -229,7 +238,7 @@ def create_app(served: Served) -> FastAPI:
     @api.post("/cli", response_model=CliReply, summary="Run one command line as the CLI does.")
     def cli(request: Request, body: CliRequest) -> JSONResponse:
         principal = authenticate(served, request)
-        reply, status = run_cli(served, body.argv, principal, body.columns)
+        reply, status = run_cli(served, body.argv, principal, body.columns, body.stdin or "")
         return JSONResponse(reply.model_dump(), status_code=status)
 
     @api.post(

@@ -102,7 +102,7 @@ def run(
             if user not in tokens:
                 tokens[user] = server.token(user)
             monkeypatch.setenv("FORLOEB_TOKEN", tokens[user])
-            return RemoteResult(*run_remote(server.url, ["--as", user, *args]))
+            return RemoteResult(*run_remote(server.url, ["--as", user, *args], input))
 
         yield remote  # type: ignore[misc]
 
