@@ -281,3 +281,17 @@ def test_an_oidc_access_token_is_accepted_beside_personal_tokens(
         shown = remote(running, running.token("root"), "show", course, "--format", "json")[1]
 
     assert json.loads(shown)["history"][0]["recorded_by"] == "anna"
+
+
+def test_forloeb_server_refuses_plain_http_off_loopback_in_one_line() -> None:
+    from click.testing import CliRunner
+
+    from cli.main import forloeb
+
+    result = CliRunner().invoke(forloeb, ["server", "--host", "0.0.0.0"])
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: refusing plain HTTP on 0.0.0.0: give --certificate and --key, "
+        "or listen on loopback or a Unix socket\n"
+    )
