@@ -33,6 +33,12 @@ from cli.context import app_context
     show_default=True,
     help="the audience the provider's tokens carry",
 )
+@click.option(
+    "--oidc-client-id",
+    default="forloeb-cli",
+    show_default=True,
+    help="the provider's public client `forloeb login` uses (device flow)",
+)
 @click.option("--openapi", is_flag=True, help="print the OpenAPI document and stop")
 def server_command(
     host: str,
@@ -42,6 +48,7 @@ def server_command(
     key: Path | None,
     oidc_issuer: str | None,
     oidc_audience: str,
+    oidc_client_id: str,
     openapi: bool,
 ) -> None:
     """Serve every command to remote CLIs over HTTPS (or loopback HTTP, or a Unix socket)."""
@@ -62,11 +69,18 @@ def server_command(
         raise click.UsageError(str(refusal)) from None
     app = app_context()
     oidc = None
+    auth_config = None
     if oidc_issuer:
         from server.oidc import OidcSettings, OidcVerifier
 
         oidc = OidcVerifier(OidcSettings(issuer=oidc_issuer, audience=oidc_audience))
-    served = open_served(app.store, app.config, oidc)
+        auth_config = {
+            "issuer": oidc_issuer,
+            "client_id": oidc_client_id,
+            "audience": oidc_audience,
+            "scope": "openid",
+        }
+    served = open_served(app.store, app.config, oidc, auth_config)
     try:
         where = (
             f"unix:{unix_socket}"

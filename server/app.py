@@ -96,6 +96,8 @@ class Served:
     views: Views
     authenticator: BearerAuthenticator
     lock: threading.Lock
+    auth_config: dict[str, str] | None = None
+    """What `GET /auth/config` tells `forloeb login`: the OpenID provider and client."""
 
     def close(self) -> None:
         self.views.close()
@@ -264,6 +266,12 @@ def create_app(served: Served) -> FastAPI:
     def commands(request: Request, line: dict[str, Any] = Body(...)) -> Any:  # noqa: B008
         principal = authenticate(served, request)
         return execute_line(served, principal, line)
+
+    @api.get("/auth/config", summary="Which OpenID provider `forloeb login` uses (no login).")
+    def auth_config() -> Any:
+        if served.auth_config is None:
+            raise ServerRefusal(404, "this server accepts no OpenID provider's tokens", 1)
+        return served.auth_config
 
     @api.get("/courses", summary="The course list (as `forloeb courses --format json`).")
     def courses(request: Request) -> Any:

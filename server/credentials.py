@@ -195,8 +195,7 @@ class TokenFile:
                 raise CredentialError(f"the token file {self.path} is not a regular file")
             if info.st_uid != os.getuid() or info.st_mode & 0o077:
                 raise CredentialError(
-                    f"the token file {self.path} is not private to you; "
-                    "remove it and log in again"
+                    f"the token file {self.path} is not private to you; remove it and log in again"
                 )
             try:
                 tokens = json.loads(file.read())

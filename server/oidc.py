@@ -276,7 +276,8 @@ class OidcVerifier:
         if algorithm not in self.settings.allowed_algorithms:
             raise InvalidToken(f"algorithm not allowed: {_shown(algorithm)}")
         if self.settings.require_access_token_type and str(header.get("typ", "")).lower() not in (
-            "at+jwt", "application/at+jwt"
+            "at+jwt",
+            "application/at+jwt",
         ):
             raise InvalidToken(f"not an access token (typ {_shown(header.get('typ'))})")
         kid = header.get("kid")

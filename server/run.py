@@ -67,7 +67,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def open_served(store: StoreConfig, config: Config, oidc: Verifier | None = None) -> Served:
+def open_served(
+    store: StoreConfig,
+    config: Config,
+    oidc: Verifier | None = None,
+    auth_config: dict[str, str] | None = None,
+) -> Served:
     """The store opened once for every request: service, views, token table, authenticator."""
     from cli.bootstrap import open_user_service, open_views
 
@@ -88,7 +93,7 @@ def open_served(store: StoreConfig, config: Config, oidc: Verifier | None = None
     authenticator = BearerAuthenticator(
         EitherVerifier(PersonalTokens(table), oidc), FailedAttemptLimiter()
     )
-    return Served(store, config, service, views, authenticator, threading.Lock())
+    return Served(store, config, service, views, authenticator, threading.Lock(), auth_config)
 
 
 def peer_user(sock: socket.socket) -> str | None:

@@ -38,10 +38,11 @@ def live_server(
     config_path: Path,
     listen: Listen | None = None,
     oidc: Verifier | None = None,
+    auth_config: dict[str, str] | None = None,
 ) -> Iterator[LiveServer]:
     """Serve `store` until the block ends (accepting the OIDC verifier's tokens too)."""
     listen = listen or Listen("127.0.0.1", 0)
-    served = open_served(store, load_config(config_path), oidc)
+    served = open_served(store, load_config(config_path), oidc, auth_config)
     config = uvicorn_config(create_app(served), listen)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

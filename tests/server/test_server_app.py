@@ -273,7 +273,13 @@ def test_an_oidc_access_token_is_accepted_beside_personal_tokens(
     config = tmp_path / "oidc.toml"
     create_config(config, {**USERS, "anna": UserEntry(role=Role.CASEWORKER)})
     verifier = OidcVerifier(OidcSettings(issuer=issuer, audience=AUDIENCE))
-    with live_server(store, config, oidc=verifier) as running:
+    published = {"issuer": issuer, "client_id": "forloeb-cli", "audience": AUDIENCE}
+    with live_server(store, config, oidc=verifier, auth_config=published) as running:
+        parts = urlsplit(running.url)
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+        conn.request("GET", "/auth/config")
+        assert json.loads(conn.getresponse().read()) == published
+        conn.close()
         code, out, err = remote(running, service_token(issuer), *REFER, "--format", "json")
         assert (code, err) == (0, "")
         course = json.loads(out)["course_id"]
