@@ -21,11 +21,11 @@ demo: venv
 	FORLOEB_DB=$(DEMO_DB) FORLOEB_USER=demo sh cli/demo_tour.sh $(BIN)/forloeb
 
 test: venv
-	.ci/with-postgres $(BIN)/python -m pytest -q -n 2
+	.ci/with-postgres .ci/with-oidc $(BIN)/python -m pytest -q -n 2
 
 lint: venv
-	$(BIN)/ruff check domain storage workflows projections cli demo tests bench
-	$(BIN)/mypy domain storage workflows projections cli demo bench
+	$(BIN)/ruff check domain storage workflows projections cli demo server tests bench
+	$(BIN)/mypy domain storage workflows projections cli demo server bench
 	$(BIN)/lint-imports
 
 bench: venv

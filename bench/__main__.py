@@ -1,14 +1,14 @@
 """`python -m bench` (`make bench`): forloeb's benchmarks, each beside a same-run baseline.
 
-1. CLI write latency on a store of ~N events, served by `forloeb serve` (goal <= 150 ms
-   per command) and in-process (reported);
+1. CLI write latency on a store of ~N events, remote through a `forloeb server` on
+   loopback (goal <= 100 ms per command) and in-process (reported);
 2. import throughput against the bare eventsourcing library (goal ratio >= 1.0);
 3. views: catch-up after one command (<= 10 ms), full rebuild against a bare
    read+decode loop (ratio >= 0.6), rebuild peak memory (<= 300 MB);
 4. duckdb: the outcome tables by forloeb beside DuckDB SQL over the Parquet
    export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow);
 5. start: the in-process write as a whole process (goal <= 200 ms) and
-   `forloeb --help` (<= 120 ms), beside `python -c pass`, with no server.
+   `forloeb --help` (<= 120 ms), beside `python -c pass`, in-process.
 With FORLOEB_BENCH_DATABASE_URL (or FORLOEB_TEST_DATABASE_URL) set, 1 and 2 run
 on PostgreSQL too. Prints a table; writes bench/results/<time>.json.
 """

@@ -1,19 +1,17 @@
 """Benchmark 1: wall time of one CLI write command, as a whole process, on a large store.
 
-Measured: `forloeb --as bench STORE session COURSE --note bench` run as the
-installed console script, N times, alternating with the baseline `python -c
-pass` (the interpreter's own start and exit), so both see the same load, twice:
-- served: with a `forloeb serve` running (started here on a temporary socket,
-  stopped after), which forks a child with the modules already imported for
-  each command. Goal: median <= 150 ms per command. The server's own count of
-  commands served must equal the runs, or the benchmark fails (no figure from
-  a silent fallback);
-- in-process (FORLOEB_SERVER=off): every module imported anew; reported only.
+Measured: `forloeb session COURSE --note bench` run as the installed console
+script, N times, alternating with the baseline `python -c pass` (the
+interpreter's own start and exit), so both see the same load, twice:
+- remote: with a `forloeb server` on loopback (started here, with a personal
+  access token for the user bench, stopped after); the client imports only the
+  standard library's HTTP client. Goal: median <= 100 ms per command;
+- in-process: every module imported anew, the store opened; reported only.
 
 Before timing, the project's packages are compiled (`python -m compileall -q
-domain workflows projections cli`): this sandbox sets PYTHONDONTWRITEBYTECODE=1,
-so a cold run would otherwise compile them from source every time, which an
-installed wheel (shipping bytecode) never does.
+...`): this sandbox sets PYTHONDONTWRITEBYTECODE=1, so a cold run would
+otherwise compile them from source every time, which an installed wheel
+(shipping bytecode) never does.
 
 Where the time goes, from the same run:
 - `forloeb --version` in-process: the CLI imported but no store touched;
@@ -23,13 +21,14 @@ Where the time goes, from the same run:
 
 from __future__ import annotations
 
+import json
 import re
 import select
-import shutil
 import signal
+import socket
 import subprocess
 import sys
-import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,9 +48,9 @@ from bench.measure import (
     timed_run,
 )
 
-GOAL_SECONDS = 0.150
+GOAL_SECONDS = 0.100
 IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
-PACKAGES = ("domain", "workflows", "projections", "cli")
+PACKAGES = ("domain", "storage", "workflows", "projections", "cli", "server")
 SERVER_START_SECONDS = 120.0
 
 
@@ -70,55 +69,74 @@ def compile_project() -> None:
     subprocess.run(python_argv("-m", "compileall", "-q", *PACKAGES), cwd=REPO_ROOT, check=True)
 
 
+def free_loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @contextmanager
-def server(env: dict[str, str]) -> Iterator[tuple[dict[str, str], list[int]]]:
-    """A `forloeb serve` on a temporary socket: the clients' environment, and (after the
-    block) the number of commands it says it served."""
-    folder = Path(tempfile.mkdtemp(prefix="forloeb-bench-"))
-    path = folder / "server.sock"
+def server(env: dict[str, str], store_args: list[str]) -> Iterator[dict[str, str]]:
+    """A `forloeb server` on loopback serving the store, and the clients' environment: its
+    URL and a personal access token for the user bench (created on the store, not timed)."""
+    made = subprocess.run(
+        [forloeb_script(), "--as", "bench", *store_args, "tokens", "create", "bench",
+         "--expires", "2099-12-31", "--format", "json"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    token = json.loads(made.stdout)["token"]
+    port = free_loopback_port()
     process = subprocess.Popen(
-        [forloeb_script(), "serve", "--socket", str(path)],
-        env={**env, "FORLOEB_SERVER": "off"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [forloeb_script(), "--as", "bench", *store_args, "server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    served: list[int] = []
     try:
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], SERVER_START_SECONDS)
-        line = process.stdout.readline() if ready else ""
-        if "listening on" not in line:
-            raise RuntimeError(f"forloeb serve did not start: {line.strip()}")
-        yield {**env, "FORLOEB_SOCKET": str(path)}, served
+        assert process.stderr is not None
+        ready, _, _ = select.select([process.stderr], [], [], SERVER_START_SECONDS)
+        line = process.stderr.readline() if ready else ""
+        if "forloeb server on" not in line:
+            raise RuntimeError(f"forloeb server did not start: {line.strip()}")
+        _wait_listening(port)
+        yield {**env, "FORLOEB_SERVER_URL": f"http://127.0.0.1:{port}", "FORLOEB_TOKEN": token}
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=30)
-        found = re.search(r"served (\d+) command", out)
-        served.append(int(found.group(1)) if found else -1)
-        shutil.rmtree(folder, ignore_errors=True)
+        process.communicate(timeout=30)
+
+
+def _wait_listening(port: int) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"forloeb server is not listening on port {port}")
 
 
 def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> list[Figure]:
-    """Time the write command served and in-process against `python -c pass`; break the
-    in-process time down."""
+    """Time the write command remote (a server on loopback) and in-process against `python -c
+    pass`; break the in-process time down."""
     say("compiling the project's packages (python -m compileall; not timed)")
     compile_project()
-    cold_env = {**child_env(), "FORLOEB_SERVER": "off"}
+    cold_env = child_env()
     argv = write_argv(store_args, course["course_id"])
-    say(f"{kind}: CLI write x{runs} served and x{runs} in-process, alternating with python -c pass")
+    remote_argv = [forloeb_script(), "session", course["course_id"], "--note", "bench"]
+    say(f"{kind}: CLI write x{runs} remote and x{runs} in-process, alternating with python -c pass")
     writes, colds, startups, versions = [], [], [], []
-    with server(child_env()) as (served_env, served):
-        timed_run(argv, served_env)  # warm the page cache; not counted
+    with server(child_env(), store_args) as remote_env:
+        timed_run(remote_argv, remote_env)  # warm the page cache; not counted
         timed_run(argv, cold_env)
         for _ in range(runs):
-            writes.append(timed_run(argv, served_env))
+            writes.append(timed_run(remote_argv, remote_env))
             startups.append(python_startup_seconds())
             colds.append(timed_run(argv, cold_env))
             versions.append(timed_run([forloeb_script(), "--version"], cold_env))
-    if served != [runs + 1]:
-        raise RuntimeError(f"forloeb serve served {served[0]} of {runs + 1} commands")
     phases = phase_breakdown(store_args, course["course_id"], max(3, runs // 3))
     imports = import_breakdown(argv, cold_env)
     write, baseline = median(writes), median(startups)
@@ -126,7 +144,7 @@ def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> 
     return [
         Figure(
             benchmark=f"1 CLI write [{kind}]",
-            name=f"{name}, served (forloeb serve)",
+            name=f"{name}, remote (forloeb server on loopback)",
             value=write,
             unit="s",
             baseline=baseline,
@@ -145,7 +163,7 @@ def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> 
         ),
         Figure(
             benchmark=f"1 CLI write [{kind}]",
-            name=f"{name}, in-process (FORLOEB_SERVER=off)",
+            name=f"{name}, in-process",
             value=median(colds),
             unit="s",
             baseline=baseline,
@@ -207,7 +225,7 @@ def describe(figure: Figure) -> list[str]:
     lines = [f"{figure.benchmark}: where one write's time goes (medians)"]
     for label, key in (
         ("python -c pass", "python_seconds"),
-        ("whole write, served", "write_seconds"),
+        ("whole write, remote", "write_seconds"),
         ("forloeb --version, in-process", "version_seconds"),
         ("whole write, in-process", "in_process_seconds"),
     ):

@@ -1,4 +1,4 @@
-"""Benchmark 5: how light `forloeb` starts when no server runs (FORLOEB_SERVER=off).
+"""Benchmark 5: how light `forloeb` starts in-process (no server named).
 
 Measured as whole processes, N times each, interleaved run by run with the
 baseline `python -c pass` so all three see the same load:
@@ -27,7 +27,7 @@ def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> 
     """Time the in-process write and `--help` against `python -c pass`, interleaved."""
     say("compiling the project's packages (python -m compileall; not timed)")
     compile_project()
-    env = {**child_env(), "FORLOEB_SERVER": "off"}
+    env = child_env()
     write = write_argv(store_args, course["course_id"])
     help_argv = [forloeb_script(), "--help"]
     say(f"{kind}: in-process write and --help x{runs}, alternating with python -c pass")
@@ -47,7 +47,7 @@ def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> 
     return [
         _figure(
             kind,
-            f"session on a {course['version']}-event course, in-process (FORLOEB_SERVER=off)",
+            f"session on a {course['version']}-event course, in-process",
             writes,
             baseline,
             WRITE_GOAL_SECONDS,

@@ -105,8 +105,9 @@ def write_jsonl(path: Path, events: int, seed: int = SEED) -> int:
 
 def open_service(store: StoreConfig) -> CourseService:
     """The course service on a store (tables created where the store allows)."""
+    from cli.bootstrap import open_service as open_on
 
-    return open_service(store)
+    return open_on(store)
 
 
 def event_count(service: CourseService) -> int:

@@ -114,6 +114,8 @@ def child_env() -> dict[str, str]:
     env.setdefault("FORLOEB_MASTER_KEY", run_master_key())
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.pop("PYTHONPROFILEIMPORTTIME", None)
+    for name in ("FORLOEB_SERVER_URL", "FORLOEB_TOKEN"):  # a leg chooses remote itself
+        env.pop(name, None)
     return env
 
 

@@ -35,6 +35,9 @@ class AppContext:
     creates_store: bool = False
     """Whether the command may create a store that is not there (`demo`); any other
     command refuses a SQLite file that does not exist."""
+    principal: str | None = None
+    """On the shared server: the user the request authenticated as (then `--as` names
+    someone else only for an admin acting on their behalf)."""
     _store: StoreConfig | None = field(default=None, repr=False)
     _config: Config | None = field(default=None, repr=False)
     _user: User | None = field(default=None, repr=False)
@@ -94,8 +97,28 @@ class AppContext:
     def user(self) -> User:
         """The acting user; refused (exit 1) if the configuration does not know them."""
         if self._user is None:
+            self._check_on_behalf()
             self._user = self.directory.user(self.login)
         return self._user
+
+    @property
+    def recorded_by(self) -> str:
+        """Who a write is recorded by: the authenticated principal on the server, else the
+        acting user."""
+        return self.principal or self.actor
+
+    def _check_on_behalf(self) -> None:
+        """On the server, `--as` another user is refused unless the principal is an admin."""
+        if self.principal is None or self.principal == self.actor:
+            return
+        from workflows.access import NotAllowed, Role
+
+        principal = self.directory.user(self.principal)
+        if principal.role is not Role.ADMIN:
+            raise NotAllowed(
+                f"as {principal.login} ({principal.role}): --as is refused on a server "
+                "except for an admin acting on someone's behalf"
+            )
 
     @property
     def service(self) -> CourseService:

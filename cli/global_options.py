@@ -85,6 +85,8 @@ def _remember(field: str) -> Callable[[click.Context, click.Parameter, Any], Non
 
         app = ctx.find_object(AppContext)
         if app is not None:
+            if app.principal is not None and field != "actor":
+                refuse_store_option(field, value)
             setattr(app, field, value)
 
     return remember
@@ -97,3 +99,12 @@ def chosen(ctx: click.Context) -> dict[str, Any]:
     values = {field: root.params.get(field) for _, field, _, _ in _AFTER}
     values.update(ctx.meta.get(GIVEN_AFTER, {}))
     return values
+
+
+def refuse_store_option(field: str, value: object) -> None:
+    """On the shared server the server chooses the store: `--db`/`--database-url` are refused."""
+    if value is None:
+        return
+    from domain.errors import InvalidInput
+
+    raise InvalidInput(field, "the server chooses the store; drop the option in remote mode")

@@ -127,7 +127,7 @@ def import_command(file: str, output_format: str) -> None:
     app = app_context()
     app.require(IMPORT)
     with import_file(file) as (lines, total), progress_bar(total) as advance:
-        report = import_lines(app.service, lines, app.actor, after_batch=advance)
+        report = import_lines(app.service, lines, app.recorded_by, after_batch=advance)
     app.caught_up_views()
     if report.lines and not report.json_lines:
         raise InvalidInput("file", f"{file} is not JSONL: no line is a JSON object")

@@ -83,6 +83,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Create or upgrade the store's tables; safe to run again (run as the owner role).",
     ),
     "job": (WRITE, "Ordinary paid work: start and end."),
+    "login": ("cli.login:login_command", "Log in to a shared forloeb server."),
+    "logout": ("cli.login:logout_command", "Forget the token kept for a shared forloeb server."),
     "measure": (WRITE, "Record one form (citizen or staff) at a measurement point."),
     "meeting": (WRITE, "Record a network meeting (held, or the citizen did not show)."),
     "outcomes": (
@@ -102,9 +104,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.report:report_command",
         "Write the visual report (charts beside their tables) as one self-contained HTML file.",
     ),
-    "serve": (
-        "cli.server:serve_command",
-        "Serve `forloeb` commands from a process with the modules imported (much faster start).",
+    "server": (
+        "cli.server_cmd:server_command",
+        "Serve every command to remote CLIs over HTTPS (or loopback HTTP, or a Unix socket).",
     ),
     "session": (WRITE, "Record an individual or group session."),
     "show": (
@@ -115,6 +117,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": (
         "cli.users:users_group",
         "Users and their roles, kept in the configuration file (admins only).",
+    ),
+    "tokens": (
+        "cli.tokens:tokens_group",
+        "Personal access tokens for the shared server, kept only as hashes (admins only).",
     ),
     "verify": (
         "cli.verify:verify_command",
@@ -175,6 +181,8 @@ class ForloebGroup(click.Group):
     """The root group: commands load when used, `--help` lists them from the table; every
     failure leaves as one line and an exit code."""
 
+    last_error: BaseException | None = None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
 
@@ -216,6 +224,7 @@ class ForloebGroup(click.Group):
             help_error.show()
             code = EXIT_BAD_INPUT
         except Exception as error:
+            self.last_error = error  # the shared server maps it to an HTTP status
             code = handle(error)
         except KeyboardInterrupt as interrupt:
             code = handle(interrupt)
@@ -241,6 +250,16 @@ def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | 
     --as, --db and --database-url may also follow the command's name. Dates are
     written YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY.
     """
+    if isinstance(ctx.obj, AppContext):  # the shared server's: its store stays open
+        from cli.global_options import refuse_store_option
+
+        commandline = click.core.ParameterSource.COMMANDLINE
+        for name, value in (("db", db), ("database_url", database_url)):
+            if ctx.get_parameter_source(name) == commandline:
+                refuse_store_option(name, value)
+        given = ctx.get_parameter_source("actor") == commandline
+        ctx.obj.actor = actor if given else ctx.obj.actor
+        return
     app = AppContext(actor=actor, db=db, database_url=database_url)
     ctx.obj = app
     ctx.call_on_close(app.close)

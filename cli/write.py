@@ -73,7 +73,9 @@ def run_write(app: AppContext, command: Command, output_format: str) -> None:
     """
     app.require(command.name)
     known_assignee(app, command)
-    outcome = app.service.execute(command, app.actor)
+    if app.recorded_by != app.actor and command.actor is None:
+        command = command.model_copy(update={"actor": app.actor})  # an admin on their behalf
+    outcome = app.service.execute(command, app.recorded_by)
     app.caught_up_views(*WRITE_VIEWS)
     state = outcome.state.value
     if output_format == "json":

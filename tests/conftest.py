@@ -70,9 +70,10 @@ def _write_test_config() -> str:
 os.environ["FORLOEB_CONFIG"] = _write_test_config()
 """Every command in the tests (and every process they start) reads this configuration."""
 
-os.environ["FORLOEB_SERVER"] = "off"
-"""Processes the tests start run in-process, never through a `forloeb serve` the person
-running the tests may have going; tests/cli/test_server.py sets its own servers up."""
+for _name in ("FORLOEB_SERVER_URL", "FORLOEB_TOKEN"):
+    os.environ.pop(_name, None)
+"""Processes the tests start run in-process, never on a shared server the person running
+the tests may have configured; the remote tests start their own (tests/server/live.py)."""
 
 
 def pytest_configure(config: pytest.Config) -> None:

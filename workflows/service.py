@@ -230,7 +230,7 @@ class CourseService(Application[UUID]):
         course_id = command.course_id
         if course_id is None and command.command_id is not None:
             course_id = uuid5(COMMAND_NAMESPACE, command.command_id)
-        if course_id is not None and course_id not in cache and self._stored(course_id):
+        if course_id is not None and (course_id in cache or self._stored(course_id)):
             existing = self._load(Course, course_id, cache)
             if command.command_id is not None and command.command_id in existing.command_ids:
                 return Outcome(course_id, existing.state, skipped=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +24,87 @@ def db_path(tmp_path: Path) -> Path:
     return initialised(tmp_path / "forloeb.sqlite")
 
 
+MODES = ("sqlite", "postgres", "remote")
+"""Where a command runs: embedded on SQLite, embedded on PostgreSQL, or through a
+`forloeb server` on PostgreSQL (the remote CLI, `cli.remote`)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "all_modes: the `run` tests run embedded (SQLite, PostgreSQL) and remote"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`cli_mode` is every mode for a module marked all_modes, else SQLite alone."""
+    if "cli_mode" in metafunc.fixturenames:
+        every = metafunc.definition.get_closest_marker("all_modes") is not None
+        modes = MODES if every else ("sqlite",)
+        params = [
+            pytest.param(mode, marks=pytest.mark.postgres) if mode != "sqlite" else mode
+            for mode in modes
+        ]
+        metafunc.parametrize("cli_mode", params, indirect=True)
+
+
 @pytest.fixture
-def run(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Invoke `forloeb ARGS...` as user anna on the test store; returns click's Result."""
+def cli_mode(request: pytest.FixtureRequest) -> str:
+    mode: str = request.param
+    return mode
+
+
+@dataclass
+class RemoteResult:
+    """A remote command's result, read as click's Result is."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def run(
+    cli_mode: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Run]:
+    """Invoke `forloeb ARGS...` as user anna on the test store (SQLite, PostgreSQL, or
+    through a server on PostgreSQL); returns click's Result (or one read the same way)."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "160")  # tables as a wide terminal shows them, unwrapped
     runner = CliRunner()
+    if cli_mode == "sqlite":
+        db_path = request.getfixturevalue("db_path")
+        store = ["--db", str(db_path)]
+    if cli_mode in ("postgres", "remote"):
+        pg_store = request.getfixturevalue("pg_store")
+        store = ["--database-url", pg_store.database_url]
+    if cli_mode != "remote":
 
-    def invoke(*args: str, user: str = "anna", input: str | None = None) -> Result:
-        return runner.invoke(
-            forloeb, ["--db", str(db_path), "--as", user, *args], input=input
-        )
+        def invoke(*args: str, user: str = "anna", input: str | None = None) -> Result:
+            return runner.invoke(forloeb, [*store, "--as", user, *args], input=input)
 
-    return invoke
+        yield invoke
+        return
+    from cli.remote import run_remote
+    from tests.server.live import live_server
+
+    tokens: dict[str, str] = {}
+    with live_server(pg_store, Path(os.environ["FORLOEB_CONFIG"])) as server:
+
+        def remote(*args: str, user: str = "anna", input: str | None = None) -> RemoteResult:
+            if user not in tokens:
+                tokens[user] = server.token(user)
+            monkeypatch.setenv("FORLOEB_TOKEN", tokens[user])
+            return RemoteResult(*run_remote(server.url, ["--as", user, *args], input))
+
+        yield remote  # type: ignore[misc]
 
 
 @pytest.fixture

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Run, event_names
+
+pytestmark = pytest.mark.all_modes
+"""Embedded on SQLite and PostgreSQL, and remote through a server (tests/cli/conftest.py)."""
 
 
 def test_a_full_course_records_every_step_in_order(

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import CPR, Run
+
+pytestmark = pytest.mark.all_modes
+"""Embedded on SQLite and PostgreSQL, and remote through a server (tests/cli/conftest.py)."""
 
 
 def refer_with_id(run_json: Callable[..., Any], course_id: str, cpr: str) -> None:

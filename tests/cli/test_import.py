@@ -14,6 +14,9 @@ from cli.importer import import_lines
 from tests.cli.conftest import Run, event_names
 from workflows.service import CourseService
 
+pytestmark = pytest.mark.all_modes
+"""Embedded on SQLite and PostgreSQL, and remote through a server (tests/cli/conftest.py)."""
+
 COURSE = str(uuid5(uuid5(NAMESPACE_URL, "https://forloeb.dk/command"), "ref-1"))
 """The id the service derives for a refer line with command_id ref-1."""
 

@@ -16,6 +16,9 @@ from cli.outcomes import parse_known_at
 from domain.course import LOCAL_TIME
 from tests.cli.conftest import CPR, Run
 
+pytestmark = pytest.mark.all_modes
+"""Embedded on SQLite and PostgreSQL, and remote through a server (tests/cli/conftest.py)."""
+
 PVA = ("--programme", "pva")
 
 

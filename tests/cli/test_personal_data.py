@@ -15,6 +15,9 @@ from click.testing import Result
 import workflows.service
 from tests.cli.conftest import CPR, Run
 
+pytestmark = pytest.mark.all_modes
+"""Embedded on SQLite and PostgreSQL, and remote through a server (tests/cli/conftest.py)."""
+
 FULL = (CPR, CPR.replace("-", ""))
 """The test citizen's CPR number, as typed and as stored."""
 MARKER = "Zq7xMarkerNote"

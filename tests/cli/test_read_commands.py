@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Run
 from workflows import commands, diagram
 from workflows.machine import MOVES
+
+pytestmark = pytest.mark.all_modes
+"""Embedded on SQLite and PostgreSQL, and remote through a server (tests/cli/conftest.py)."""
 
 
 def refer(run_json: Callable[..., Any], cpr: str, programme: str = "pva") -> str:

@@ -13,6 +13,9 @@ import workflows.service
 from cli.main import forloeb
 from tests.cli.conftest import Run, event_names
 
+pytestmark = pytest.mark.all_modes
+"""Embedded on SQLite and PostgreSQL, and remote through a server (tests/cli/conftest.py)."""
+
 
 def assert_one_error_line(result: Any, code: int, expected: str) -> None:
     assert result.exit_code == code, result.output

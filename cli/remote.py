@@ -1,0 +1,209 @@
+"""The `forloeb` console script: run the command on a shared server when one is named,
+else in this process.
+
+`--server URL` (anywhere on the command line) or FORLOEB_SERVER_URL names the server:
+`https://…`, `http://` on loopback, or `unix:/path/to.sock`. The command line is sent
+to `POST /cli` and its output and exit code are the server's, as embedded mode would
+print them. This module speaks HTTP/1.1 over a plain socket itself, so a remote
+command starts about as fast as Python does. The token is FORLOEB_TOKEN, else the one
+`forloeb login` kept; on a Unix socket the kernel names the caller and none is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+SERVER_ENV = "FORLOEB_SERVER_URL"
+TOKEN_ENV = "FORLOEB_TOKEN"
+LOCAL_COMMANDS = frozenset({"login", "logout", "server"})
+"""Commands that always run here (they talk to the server, or are it)."""
+TIMEOUT_SECONDS = 120.0
+
+
+def split_server(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The `--server` value (else FORLOEB_SERVER_URL) and the arguments without it."""
+    rest: list[str] = []
+    server = os.environ.get(SERVER_ENV) or None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg == "--server" and i + 1 < len(argv):
+            server = argv[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--server="):
+            server = arg.partition("=")[2]
+            i += 1
+            continue
+        rest.append(arg)
+        i += 1
+    return server, rest
+
+
+def columns() -> int:
+    """The terminal's width as the CLI's console reads it: COLUMNS, else the terminal's."""
+    named = os.environ.get("COLUMNS", "")
+    if named.isdigit():
+        return max(20, min(int(named), 1000))
+    for fd in (1, 2):
+        try:
+            return max(20, min(os.get_terminal_size(fd).columns, 1000))
+        except OSError:
+            continue
+    return 80
+
+
+def open_socket(server: str) -> tuple[Any, str]:
+    """A connected socket to the server (TLS for https, AF_UNIX for unix:) and its Host."""
+    import socket
+
+    if server.startswith("unix:"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(TIMEOUT_SECONDS)
+        sock.connect(server.removeprefix("unix:"))
+        return sock, "localhost"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"server: {server!r} is not an https://, http:// or unix: URL")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    sock = socket.create_connection((parts.hostname, port), timeout=TIMEOUT_SECONDS)
+    host = parts.netloc.rpartition("@")[2]
+    if parts.scheme == "https":
+        import ssl
+
+        context = ssl.create_default_context(cafile=os.environ.get("FORLOEB_CA_FILE") or None)
+        sock = context.wrap_socket(sock, server_hostname=parts.hostname)
+    return sock, host
+
+
+def exchange(server: str, path: str, body: bytes, token: str | None) -> tuple[int, bytes]:
+    """POST `body` to the server's `path` (HTTP/1.1, one request per connection): the
+    status and the response body. The standard library's http.client would import the
+    email package, as long again as the rest of the client."""
+    sock, host = open_socket(server)
+    try:
+        head = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {host}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+        ]
+        if token:
+            head.append(f"Authorization: Bearer {token}")
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        sock.close()
+    raw = b"".join(chunks)
+    header, _, content = raw.partition(b"\r\n\r\n")
+    lines = header.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    fields = {
+        k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])
+    }
+    if fields.get("transfer-encoding", "").lower() == "chunked":
+        content = dechunked(content)
+    elif "content-length" in fields:
+        content = content[: int(fields["content-length"])]
+    return status, content
+
+
+def dechunked(content: bytes) -> bytes:
+    """A chunked transfer coding's body, joined."""
+    out = []
+    while content:
+        size_line, _, rest = content.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out.append(rest[:size])
+        content = rest[size + 2 :]
+    return b"".join(out)
+
+
+def token_for(server: str) -> str | None:
+    """FORLOEB_TOKEN, else the token `forloeb login` kept for this server; None on a socket."""
+    if server.startswith("unix:"):
+        return None
+    named = os.environ.get(TOKEN_ENV)
+    if named:
+        return named.strip()
+    from server.credentials import TokenStore
+
+    return TokenStore().load(server)
+
+
+def with_input(argv: list[str]) -> tuple[list[str], str | None]:
+    """The arguments and the standard input to send: `import FILE` sends the local file's
+    lines as `import -` does (the server cannot read this machine's files)."""
+    if argv[:1] == ["import"]:
+        for i, arg in enumerate(argv[1:], start=1):
+            if not arg.startswith("-"):
+                with open(arg, encoding="utf-8", errors="surrogateescape", newline="") as file:
+                    return [*argv[:i], "-", *argv[i + 1 :]], file.read()
+    if "-" in argv[1:] and not sys.stdin.isatty():
+        return argv, sys.stdin.read()
+    return argv, None
+
+
+def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+    """Run the command line on the server (with `stdin` as its input, else what
+    `with_input` finds): exit code, stdout, stderr."""
+    not_logged_in = f"error: not logged in to {server}: run forloeb login --server {server}\n"
+    try:
+        token = token_for(server)
+    except Exception as error:  # an unreadable token file: one line
+        return 1, "", f"error: {' '.join(str(error).split())}\n"
+    try:
+        if stdin is None:
+            argv, stdin = with_input(argv)
+    except OSError as error:
+        return 2, "", f"error: file: cannot read {error.filename}: {error.strerror}\n"
+    body = json.dumps({"argv": argv, "columns": columns(), "stdin": stdin}).encode()
+    try:
+        status, raw = exchange(server, "/cli", body, token)
+    except OSError as error:  # a certificate refused too (also a ValueError)
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        return 1, "", f"error: cannot reach {server}: {reason}\n"
+    except ValueError as error:
+        return 1, "", f"error: {error}\n"
+    try:
+        reply = json.loads(raw)
+    except ValueError:
+        reply = None
+    if isinstance(reply, dict) and {"exit", "stdout", "stderr"} <= reply.keys():
+        return int(reply["exit"]), str(reply["stdout"]), str(reply["stderr"])
+    if status == 401:
+        return 1, "", not_logged_in
+    if isinstance(reply, dict) and "error" in reply:
+        return int(reply.get("exit", 1)), "", f"error: {reply['error']}\n"
+    return 1, "", f"error: {server} answered HTTP {status}\n"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    server, argv = split_server(sys.argv[1:])
+    if server and not LOCAL_COMMANDS.intersection(argv[:1]) and "server" not in argv:
+        code, out, err = run_remote(server, argv)
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code & 0xFF)
+    from cli.main import main as in_process
+
+    in_process()

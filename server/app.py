@@ -1,0 +1,432 @@
+"""The shared server's ASGI application: every CLI command and read, over HTTP.
+
+FastAPI (on Starlette, served by uvicorn): it builds the OpenAPI document from the
+same pydantic models the CLI and the import use, so the document cannot drift from
+what the server accepts. The server alone opens the store (its credentials and the
+master key); each request is run as the user it authenticated as:
+
+- `POST /cli` runs one command line exactly as the CLI does (same validation,
+  refusals, output and exit code) and answers its stdout, stderr and exit code;
+  the remote CLI (`cli.remote`) prints them.
+- `POST /commands` takes one import line ({"command": "refer", ...}) and executes it
+  through the same path as `forloeb refer …`; refusals are an HTTP status and
+  `{"error": one line, "exit": the CLI's exit code}`.
+- `GET /courses`, `/courses/{ref}`, `/caseload`, `/due`, `/outcomes`, `/audit/{cpr}`:
+  what the CLI's `--format json` prints.
+
+Commands run one at a time under a lock, each after the previous one's writes, so a
+client always reads its own writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from server.bearer import BearerAuthenticator, Refused
+
+if TYPE_CHECKING:
+    from cli.config import Config
+    from projections.catalog import Views
+    from storage.store import StoreConfig
+    from workflows.service import CourseService
+
+MAX_BODY_BYTES = 1_000_000
+"""The largest request body the server reads (a bigger one gets 413)."""
+PEER_USER = "forloeb.peer_user"
+"""The ASGI scope key the Unix-socket protocol sets to the connecting OS user's name."""
+
+
+class CliRequest(BaseModel):
+    """One command line to run as the authenticated user."""
+
+    argv: list[str] = Field(max_length=200, description="the arguments after `forloeb`")
+    columns: int = Field(default=80, ge=20, le=1000, description="the terminal's width")
+    stdin: str | None = Field(
+        default=None, description="the command's standard input (`import -`; prompts' answers)"
+    )
+
+
+class CliReply(BaseModel):
+    """What the command printed and its exit code, as the CLI would."""
+
+    exit: int
+    stdout: str
+    stderr: str
+
+
+class ErrorReply(BaseModel):
+    """A refusal: the CLI's one line and its exit code."""
+
+    error: str
+    exit: int
+
+
+class ServerRefusal(Exception):
+    """A request refused before or while running: the HTTP status, the line, the exit code."""
+
+    def __init__(
+        self, status: int, error: str, exit_code: int, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.exit_code = exit_code
+        self.headers = headers or {}
+
+
+@dataclass
+class Served:
+    """What the server keeps open: the store, its configuration, the service, the views."""
+
+    store: StoreConfig
+    config: Config
+    service: CourseService
+    views: Views
+    authenticator: BearerAuthenticator
+    lock: threading.Lock
+    auth_config: dict[str, str] | None = None
+    """What `GET /auth/config` tells `forloeb login`: the OpenID provider and client."""
+
+    def close(self) -> None:
+        self.views.close()
+        self.service.close()
+
+
+def status_for(error: BaseException | None, code: int) -> int:
+    """The HTTP status for a command's failure (its exit code's class)."""
+    from domain.errors import CourseError, CourseNotFound, InvalidInput
+    from workflows.access import NotAllowed
+
+    if code == 0:
+        return 200
+    if isinstance(error, NotAllowed):
+        return 403
+    if isinstance(error, CourseNotFound):
+        return 404
+    if isinstance(error, InvalidInput) or code == 2:
+        return 422
+    if isinstance(error, CourseError) or code == 1:
+        return 409
+    return 500
+
+
+@contextlib.contextmanager
+def captured(columns: int, stdin: str = "") -> Iterator[tuple[io.StringIO, io.StringIO]]:
+    """stdout and stderr captured, stdin given, the terminal `columns` wide (under the
+    served lock)."""
+    out, err = io.StringIO(), io.StringIO()
+    raw = stdin.encode("utf-8", errors="surrogateescape")
+    given = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+    previous_stdin, sys.stdin = sys.stdin, given
+    previous = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(columns)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            yield out, err
+    finally:
+        sys.stdin = previous_stdin
+        if previous is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = previous
+
+
+def run_cli(
+    served: Served, argv: list[str], principal: str, columns: int = 80, stdin: str = ""
+) -> tuple[CliReply, int]:
+    """Run `forloeb ARGV` as `principal` on the served store: its reply and HTTP status."""
+    from cli.context import AppContext
+    from cli.main import forloeb
+
+    app = AppContext(
+        actor=principal,
+        principal=principal,
+        _store=served.store,
+        _config=served.config,
+        _service=served.service,
+        _views=served.views,
+    )
+    with served.lock, captured(columns, stdin) as (out, err):
+        forloeb.last_error = None
+        code = forloeb.main(argv, prog_name="forloeb", standalone_mode=False, obj=app)
+        error = forloeb.last_error
+        forloeb.last_error = None
+    code = code if isinstance(code, int) else 0
+    return CliReply(exit=code, stdout=out.getvalue(), stderr=err.getvalue()), status_for(
+        error, code
+    )
+
+
+def json_read(served: Served, principal: str, argv: list[str]) -> Any:
+    """A read command's `--format json` output, or the refusal as a `ServerRefusal`."""
+    reply, status = run_cli(served, [*argv, "--format", "json"], principal)
+    if reply.exit != 0:
+        raise ServerRefusal(status, one_line(reply.stderr), reply.exit)
+    return json.loads(reply.stdout)
+
+
+def one_line(stderr: str) -> str:
+    """The CLI's error line without its `error: ` prefix."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    line = lines[-1] if lines else "refused"
+    return line.removeprefix("error: ")
+
+
+def authenticate(served: Served, request: Request) -> str:
+    """The forloeb user the request speaks for: the Unix socket's peer, else its token."""
+    peer = request.scope.get(PEER_USER)
+    if isinstance(peer, str):
+        return peer
+    client = request.client.host if request.client else "unknown"
+    try:
+        return served.authenticator.authenticate(request.headers.get("authorization"), client).user
+    except Refused as refusal:
+        headers: dict[str, str] = {}
+        if refusal.www_authenticate:
+            headers["WWW-Authenticate"] = refusal.www_authenticate
+        if refusal.retry_after is not None:
+            headers["Retry-After"] = str(refusal.retry_after)
+        return_line = refusal.reason
+        if refusal.status == 401:
+            return_line = f"not logged in: {refusal.reason}"
+        raise ServerRefusal(refusal.status, return_line, 1, headers) from None
+
+
+def command_schemas() -> dict[str, Any]:
+    """The JSON schemas of every command model, for the OpenAPI document's components."""
+    from pydantic.json_schema import models_json_schema
+
+    from workflows.commands import COMMANDS_BY_NAME
+
+    _, schema = models_json_schema(
+        [(cls, "validation") for cls in COMMANDS_BY_NAME.values()],
+        ref_template="#/components/schemas/{model}",
+    )
+    defs: dict[str, Any] = schema.get("$defs", {})
+    return defs
+
+
+def create_app(served: Served) -> FastAPI:
+    """The application serving `served`."""
+    api = FastAPI(
+        title="forloeb",
+        summary="Citizen courses (borgerforløb): every forloeb command and read, shared.",
+        version="1",
+        responses={
+            401: {"model": ErrorReply, "description": "no token, or a refused one"},
+            403: {"model": ErrorReply, "description": "the user may not do this"},
+            413: {"model": ErrorReply, "description": "the request is too large"},
+            429: {"model": ErrorReply, "description": "too many failed attempts"},
+        },
+    )
+
+    @api.exception_handler(ServerRefusal)
+    async def refused(_request: Request, refusal: ServerRefusal) -> JSONResponse:
+        body = ErrorReply(error=refusal.error, exit=refusal.exit_code).model_dump()
+        return JSONResponse(body, status_code=refusal.status, headers=refusal.headers)
+
+    @api.post("/cli", response_model=CliReply, summary="Run one command line as the CLI does.")
+    def cli(request: Request, body: CliRequest) -> JSONResponse:
+        principal = authenticate(served, request)
+        reply, status = run_cli(served, body.argv, principal, body.columns, body.stdin or "")
+        return JSONResponse(reply.model_dump(), status_code=status)
+
+    @api.post(
+        "/commands",
+        summary='Execute one import line ({"command": NAME, field: value, ...}).',
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": f"#/components/schemas/{name}"}
+                                for name in sorted(command_schemas())
+                                if name in _command_class_names()
+                            ]
+                        }
+                    }
+                },
+            }
+        },
+    )
+    def commands(request: Request, line: dict[str, Any] = Body(...)) -> Any:  # noqa: B008
+        principal = authenticate(served, request)
+        return execute_line(served, principal, line)
+
+    @api.get("/auth/config", summary="Which OpenID provider `forloeb login` uses (no login).")
+    def auth_config() -> Any:
+        if served.auth_config is None:
+            raise ServerRefusal(404, "this server accepts no OpenID provider's tokens", 1)
+        return served.auth_config
+
+    @api.get("/courses", summary="The course list (as `forloeb courses --format json`).")
+    def courses(request: Request) -> Any:
+        return json_read(served, authenticate(served, request), ["courses"])
+
+    @api.get("/courses/{ref}", summary="One course (as `forloeb show REF --format json`).")
+    def show(request: Request, ref: str) -> Any:
+        return json_read(served, authenticate(served, request), ["show", ref])
+
+    @api.get("/caseload", summary="Caseloads (as `forloeb caseload --format json`).")
+    def caseload(request: Request) -> Any:
+        return json_read(served, authenticate(served, request), ["caseload"])
+
+    @api.get("/due", summary="What is due (as `forloeb due --format json`).")
+    def due(request: Request) -> Any:
+        return json_read(served, authenticate(served, request), ["due"])
+
+    @api.get("/outcomes", summary="Outcomes (as `forloeb outcomes --format json`).")
+    def outcomes(request: Request) -> Any:
+        return json_read(served, authenticate(served, request), ["outcomes"])
+
+    @api.get("/audit/{cpr}", summary="A citizen's audit (as `forloeb audit CPR --format json`).")
+    def audit(request: Request, cpr: str, purpose: str | None = None) -> Any:
+        argv = ["audit", cpr, *(["--purpose", purpose] if purpose else [])]
+        return json_read(served, authenticate(served, request), argv)
+
+    original = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            document = original()
+            document.setdefault("components", {}).setdefault("schemas", {}).update(
+                command_schemas()
+            )
+            api.openapi_schema = document
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+    return BodyLimit(api)  # type: ignore[return-value]
+
+
+def _command_class_names() -> set[str]:
+    from workflows.commands import COMMANDS_BY_NAME
+
+    return {cls.__name__ for cls in COMMANDS_BY_NAME.values()}
+
+
+def execute_line(served: Served, principal: str, line: dict[str, Any]) -> Any:
+    """Execute one import line as `forloeb NAME …` would; its outcome as the CLI's JSON."""
+    from cli.context import AppContext
+    from cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_REFUSED
+    from cli.vocabulary import command_from_line
+    from cli.write import run_write
+    from domain.errors import CourseError, InvalidInput
+
+    app = AppContext(
+        actor=principal,
+        principal=principal,
+        _store=served.store,
+        _config=served.config,
+        _service=served.service,
+        _views=served.views,
+    )
+    with served.lock, captured(80) as (out, _):
+        try:
+            if "actor" in line and isinstance(line["actor"], str):
+                app.actor = line["actor"]  # an admin's line on someone's behalf
+            command = command_from_line(line)
+            run_write(app, command.model_copy(update={"actor": None}), "json")
+        except (InvalidInput, CourseError) as error:
+            code = EXIT_BAD_INPUT if isinstance(error, InvalidInput) else EXIT_REFUSED
+            raise ServerRefusal(status_for(error, code), refusal_line(error), code) from None
+        except Exception as error:
+            from pydantic import ValidationError
+
+            if isinstance(error, ValidationError):
+                from domain.validation import first_error
+
+                field, reason = first_error(error)
+                raise ServerRefusal(422, f"{field}: {reason}", EXIT_BAD_INPUT) from None
+            from cli.errors import write_trace
+
+            path = write_trace(error)
+            raise ServerRefusal(
+                500,
+                f"internal error: {type(error).__name__}; trace in the server's {path.name}",
+                EXIT_INTERNAL,
+            ) from None
+    return json.loads(out.getvalue())
+
+
+def refusal_line(error: BaseException) -> str:
+    """The one line the CLI prints for a refusal (without `error: `)."""
+    from cli.vocabulary import reason
+    from domain.errors import CourseError
+
+    return reason(error) if isinstance(error, CourseError) else str(error)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over MAX_BODY_BYTES gets 413, never read whole."""
+
+    def __init__(self, app: FastAPI, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                await _too_large(send)
+                return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any) -> None:
+    body = json.dumps({"error": f"request body over {MAX_BODY_BYTES} bytes", "exit": 2}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def print_openapi(served: Served | None = None) -> str:
+    """The OpenAPI document as committed in docs/openapi.json."""
+    api = create_app(served or _unserved())
+    return json.dumps(api.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _unserved() -> Served:
+    return Served(None, None, None, None, None, threading.Lock())  # type: ignore[arg-type]

@@ -1,0 +1,98 @@
+"""Personal access tokens: for scripts, and for municipalities without an identity provider.
+
+A token is `flb_` and 256 random bits (base64url). Only its SHA-256 is stored
+(storage.tokens): a slow password hash buys nothing for a secret with 256 bits
+of entropy, since no guessing can get through that space, and a fast hash keeps
+each request's check to one index lookup. The token is shown once, when created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from server.bearer import TokenVerifier
+from server.oidc import Identity, InvalidToken
+from storage.tokens import TokenRow, TokenTable
+
+if TYPE_CHECKING:
+    from storage.infrastructure import Infrastructure
+
+PREFIX = "flb_"
+
+
+Verifier = TokenVerifier
+"""Anything that turns a bearer token into an identity or raises `InvalidToken`."""
+
+
+def digest(token: str) -> str:
+    """The hash a token is stored under."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_table(storage: Infrastructure) -> TokenTable:
+    """The token table on the store's own connections."""
+    datastore: Any = getattr(storage.factory, "datastore")  # noqa: B009  (SQLite and PostgreSQL)
+    return TokenTable(datastore, storage.backend.dialect)
+
+
+class PersonalTokens:
+    """Create, check, list and revoke personal access tokens."""
+
+    def __init__(self, table: TokenTable, now: type[datetime] = datetime) -> None:
+        self.table = table
+        self._now = now
+
+    def create(self, user: str, expires: date) -> tuple[TokenRow, str]:
+        """A new token for `user`, valid through `expires`: its row and the token itself."""
+        created = self._now.now(UTC)
+        if expires < created.date():
+            raise ValueError(f"expires: {expires.isoformat()} is in the past")
+        token = PREFIX + secrets.token_urlsafe(32)
+        hashed = digest(token)
+        row = TokenRow(
+            token_id=hashed[:12],
+            digest=hashed,
+            user=user,
+            created=created.isoformat(timespec="seconds"),
+            expires=datetime.combine(expires, time.max, UTC).isoformat(timespec="seconds"),
+            revoked=False,
+        )
+        self.table.insert(row)
+        return row, token
+
+    def verify(self, token: str | None) -> Identity:
+        """The user the token speaks for; `InvalidToken` when it is unknown, expired or revoked."""
+        if not token:
+            raise InvalidToken("no token")
+        row = self.table.find(digest(token))
+        if row is None:
+            raise InvalidToken("unknown token")
+        if row.revoked:
+            raise InvalidToken("token revoked")
+        if datetime.fromisoformat(row.expires) < self._now.now(UTC):
+            raise InvalidToken("token expired")
+        return Identity(user=row.user, subject=f"token:{row.token_id}")
+
+    def list(self) -> list[TokenRow]:
+        """Every token's row (never the token)."""
+        return self.table.all()
+
+    def revoke(self, token_id: str) -> bool:
+        """Revoke the token with this id; whether there was one."""
+        return self.table.revoke(token_id)
+
+
+class EitherVerifier:
+    """A personal access token (`flb_…`) or, when one is configured, an OIDC access token."""
+
+    def __init__(self, tokens: PersonalTokens, oidc: Verifier | None = None) -> None:
+        self.tokens = tokens
+        self.oidc = oidc
+
+    def verify(self, token: str | None) -> Identity:
+        if token and not token.startswith(PREFIX) and self.oidc is not None:
+            return self.oidc.verify(token)
+        return self.tokens.verify(token)
