@@ -1,8 +1,8 @@
 """`forloeb login` and `forloeb logout`: a token for a shared forloeb server, kept owner-only.
 
 `forloeb login --server URL` signs in at the municipality's OpenID provider with
-the device flow (server.device_flow: it prints a web address and a code to enter
-there) and keeps the access token for that server (server.credentials: the OS
+the device flow (cli.device_flow: it prints a web address and a code to enter
+there) and keeps the access token for that server (cli.credentials: the OS
 keyring, else a 0600 file). `--token-stdin` keeps a token pasted on standard input
 instead, such as a personal access token. `forloeb logout --server URL` forgets it.
 
@@ -50,7 +50,7 @@ class ProviderChoice:
 
 
 def _server_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from server.credentials import CredentialError, server_key
+    from cli.credentials import CredentialError, server_key
 
     try:
         return server_key(value)
@@ -142,7 +142,7 @@ def login_command(
     the code) or takes a token from standard input, and keeps the token where only
     you can read it: the system keyring, else a 0600 file in your config folder.
     """
-    from server.credentials import CredentialError, TokenStore
+    from cli.credentials import CredentialError, TokenStore
 
     if token_stdin:
         token = _pasted_token()
@@ -159,7 +159,7 @@ def _device_flow_token(
     server: str, issuer: str | None, client_id: str | None, audience: str | None,
     scope: str | None,
 ) -> str:  # fmt: skip
-    from server.device_flow import DeviceFlowError, obtain_token
+    from cli.device_flow import DeviceFlowError, obtain_token
 
     if issuer or client_id:
         if not (issuer and client_id):
@@ -181,7 +181,7 @@ def _device_flow_token(
               help="the shared forloeb server whose token to forget")  # fmt: skip
 def logout_command(server: str) -> None:
     """Forget the token kept for a shared forloeb server."""
-    from server.credentials import CredentialError, TokenStore
+    from cli.credentials import CredentialError, TokenStore
 
     try:
         forgotten = TokenStore().delete(server)

@@ -105,7 +105,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write the visual report (charts beside their tables) as one self-contained HTML file.",
     ),
     "server": (
-        "cli.server_cmd:server_command",
+        "server.command:server_command",
         "Serve every command to remote CLIs over HTTPS (or loopback HTTP, or a Unix socket).",
     ),
     "session": (WRITE, "Record an individual or group session."),
@@ -119,7 +119,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Users and their roles, kept in the configuration file (admins only).",
     ),
     "tokens": (
-        "cli.tokens:tokens_group",
+        "server.tokens_cmd:tokens_group",
         "Personal access tokens for the shared server, kept only as hashes (admins only).",
     ),
     "verify": (

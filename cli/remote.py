@@ -142,7 +142,7 @@ def token_for(server: str) -> str | None:
     named = os.environ.get(TOKEN_ENV)
     if named:
         return named.strip()
-    from server.credentials import TokenStore
+    from cli.credentials import TokenStore
 
     return TokenStore().load(server)
 

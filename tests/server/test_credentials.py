@@ -13,7 +13,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from keyring.errors import KeyringLocked, PasswordDeleteError
 
-from server.credentials import CredentialError, NotLoggedIn, TokenStore, server_key
+from cli.credentials import CredentialError, NotLoggedIn, TokenStore, server_key
 
 SERVER = "https://forloeb.example.dk"
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbm5hIn0.c2ln"
@@ -210,7 +210,7 @@ def test_an_empty_or_multiline_token_is_refused(no_keyring: None, config_home: P
 
 
 def test_a_refused_token_says_why_and_how_to_log_in_again() -> None:
-    from server.credentials import TokenRefused
+    from cli.credentials import TokenRefused
 
     assert str(TokenRefused(SERVER, "token expired")) == (
         f"the token for {SERVER} was refused (token expired): run forloeb login --server {SERVER}"

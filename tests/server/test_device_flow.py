@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.device_flow import DeviceAuthorization, DeviceFlowError, obtain_token
+from cli.device_flow import DeviceAuthorization, DeviceFlowError, obtain_token
 from server.oidc import OidcSettings, OidcVerifier
 from tests.server.provider import (
     ANNA_SUBJECT,

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner, Result
 from keyring.backends import fail
 
+from cli.credentials import TokenStore
 from cli.main import forloeb
-from server.credentials import TokenStore
 from server.oidc import OidcSettings, OidcVerifier
 from tests.server.provider import AUDIENCE, DEVICE_CLIENT, enter_user_code
 
