@@ -16,6 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from domain.course import LOCAL_TIME
 from domain.values import (
+    Ability,
+    LimitDegree,
+    Nationality,
+    SessionFrequency,
+    Sex,
     BenefitType,
     BipAnswer,
     Cpr,
@@ -150,6 +155,24 @@ class Measure(CourseCommand):
     network_meeting: YesNoUnknown | None = Field(
         default=None, description="network meeting in the last 3 months"
     )
+    mental_limit: LimitDegree | None = Field(
+        default=None, description="mental problems limiting daily life"
+    )
+    physical_limit: LimitDegree | None = Field(
+        default=None, description="physical problems limiting daily life"
+    )
+    everyday_functions: Ability | None = Field(
+        default=None, description="able to handle everyday functions"
+    )
+    own_economy: Ability | None = Field(default=None, description="able to manage own economy")
+    support_system: Ability | None = Field(
+        default=None, description="able to use the treatment and support system"
+    )
+    session_frequency: SessionFrequency | None = Field(
+        default=None, description="how often individual sessions are held"
+    )
+    sex: Sex | None = Field(default=None, description="background: sex")
+    nationality: Nationality | None = Field(default=None, description="background: nationality")
 
     def event_fields(self) -> dict[str, Any]:
         answers: dict[str, Any] = {
@@ -171,6 +194,12 @@ class Measure(CourseCommand):
             },
             "daily_functioning": self.daily_functioning,
             "network_meeting_last_3_months": self.network_meeting,
+            "mental_problems_limit": self.mental_limit,
+            "physical_problems_limit": self.physical_limit,
+            "everyday_functions": self.everyday_functions,
+            "own_economy": self.own_economy,
+            "support_system": self.support_system,
+            "session_frequency": self.session_frequency,
         }
         if self.form is MeasurementForm.STAFF:
             answers["staff"] = staff_fields
@@ -178,6 +207,8 @@ class Measure(CourseCommand):
             v is not None for v in (self.alcohol, self.cannabis, self.hard_drugs)
         ):
             answers["staff"] = staff_fields  # refused by the form check, with its reason
+        if self.sex is not None or self.nationality is not None:
+            answers["background"] = {"sex": self.sex, "nationality": self.nationality}
         return {"point": self.point, "answers": answers}
 
 
