@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from demo.dates import AS_OF, DAY, FIRST_DAY
 
@@ -33,6 +34,8 @@ class Plan:
     wellbeing: float = 0.5
     trend: float = 0.0
     job_hours: int = 20
+    answers: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    """Answers fixed by quota per (point, form), as the measure command's fields."""
 
     @property
     def is_open(self) -> bool:

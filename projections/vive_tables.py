@@ -60,6 +60,12 @@ class Block:
     title: str
     categories: tuple[tuple[str, str], ...]
     columns: tuple[Column, ...]
+    short: str = ""
+    """What the column headings start with (default: the title)."""
+
+    def heading(self, column: Column) -> str:
+        """A column's heading in the table: the block's short name and the column's."""
+        return f"{self.short or self.title}: {column.heading}"
 
 
 def with_baseline(course: CourseOutcome) -> bool:
@@ -91,7 +97,9 @@ def distribution_table(
     tally: Tally, courses: Sequence[CourseOutcome], name: str, title: str, blocks: Sequence[Block]
 ) -> OutcomeTable:
     """Blocks of columns, each answer category a row: its count and % of those answering."""
-    headings = tuple(h for b in blocks for c in b.columns for h in (c.heading, f"{c.heading} %"))
+    headings = tuple(
+        h for b in blocks for c in b.columns for h in (b.heading(c), f"{b.heading(c)} %")
+    )
     width = len(headings)
     rows: list[tuple[str, tuple[Cell, ...]]] = []
     offset = 0
@@ -354,6 +362,7 @@ def _bip_table(
                 Column(f"point {p}", both, item(p, bip.form, bip.id, question.key, (bip.version,)))
                 for p in (1, 3)
             ),
+            short=f"{n}.",
         )
         for n, question in enumerate(bip.items, 1)
     )
