@@ -34,7 +34,10 @@ def _levels(*counts: int, blank: int = 0) -> Counts:
 
 
 START_HEALTH_BY_GROUP: dict[str, dict[str, Counts]] = {
-    "ongoing": {"mental": _levels(1, 3, 13, 35, 24, blank=1), "physical": _levels(4, 8, 21, 29, 15)},
+    "ongoing": {
+        "mental": _levels(1, 3, 13, 35, 24, blank=1),
+        "physical": _levels(4, 8, 21, 29, 15),
+    },
     "planned": {"mental": _levels(1, 1, 0, 4, 0), "physical": _levels(3, 0, 2, 1, 0)},
     "unplanned": {"mental": _levels(0, 1, 3, 5, 6), "physical": _levels(0, 1, 7, 3, 4)},
     "in_work": {"mental": _levels(1, 1, 2, 5, 0), "physical": _levels(4, 0, 4, 1, 0)},

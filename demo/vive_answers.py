@@ -63,20 +63,30 @@ def deal(
     order = list(range(len(plans)))
     rng.shuffle(order)
     result: dict[int, K] = {}
-    for key in aside:
-        for _ in range(quota[key]):
-            result[order.pop()] = key
+    for kept in aside:
+        for _ in range(quota[kept]):
+            result[order.pop()] = kept
     order.sort(key=lambda i: rank(plans[i]) + rng.gauss(0, noise))
     ordered = [k for k in quota if k not in aside for _ in range(quota[k])]
-    for i, key in zip(order, ordered, strict=True):
-        result[i] = key
+    result.update(zip(order, ordered, strict=True))
     return result
+
+
+def feeling_at(point: int) -> Callable[[Plan], float]:
+    """Rank plans by their well-being at a point."""
+    return lambda plan: wellbeing_at(plan, point)
 
 
 def status(plan: Plan) -> str:
     """Ongoing, planned or unplanned exit, by the course's path."""
     moves = PATHS[plan.kind]
-    return "planned" if "exit_planned" in moves else "unplanned" if "exit_unplanned" in moves else "ongoing"
+    return (
+        "planned"
+        if "exit_planned" in moves
+        else "unplanned"
+        if "exit_unplanned" in moves
+        else "ongoing"
+    )
 
 
 def in_work(plan: Plan) -> bool:
@@ -128,7 +138,11 @@ Pair = tuple[str | None, str]
 def assign_start_health(courses: Sequence[Plan], rng: random.Random) -> None:
     """The start self-ratings: table 4.5's pairs, placed to fit tables 5.2, 6.2 and 6.5."""
     members: list[list[str]] = [
-        [status(p), *(["in_work"] if in_work(p) else []), *(["panel"] if {1, 3} <= p.citizen_points else [])]
+        [
+            status(p),
+            *(["in_work"] if in_work(p) else []),
+            *(["panel"] if {1, 3} <= p.citizen_points else []),
+        ]
         for p in courses
     ]
     size: Counter[str] = Counter(g for groups in members for g in groups)
@@ -137,7 +151,11 @@ def assign_start_health(courses: Sequence[Plan], rng: random.Random) -> None:
         for measure, counts in by_measure.items():
             for cat, n in apportion_any(counts, size[group]).items():
                 target[(group, measure, cat)] = n
-    pairs = [pair for pair, n in apportion_any(published.START_HEALTH, len(courses)).items() for _ in range(n)]
+    pairs = [
+        pair
+        for pair, n in apportion_any(published.START_HEALTH, len(courses)).items()
+        for _ in range(n)
+    ]
     rng.shuffle(pairs)
     placed = _search(rng, members, pairs, target)
     for plan, (mental, physical) in zip(courses, placed, strict=True):
@@ -184,7 +202,9 @@ def _search(
 
 # The panel: citizen forms at points 1 and 3 ------------------------------------------
 
-_LEVEL_RANK = {level: i for i, level in enumerate(reversed(published.LEVELS))}
+_LEVEL_RANK: dict[str | None, int] = {
+    level: i for i, level in enumerate(reversed(published.LEVELS))
+}
 """poor 0 ... excellent 4."""
 
 
@@ -205,7 +225,7 @@ def assign_panel(courses: Sequence[Plan], rng: random.Random) -> None:
         for n, item in enumerate(WHO5_ITEMS):
             counts = dict(zip(range(5, -1, -1), items[item], strict=True))
             order = dict(reversed(list(counts.items())))  # lowest first
-            dealt = deal(rng, panel, order, lambda p, pt=point: wellbeing_at(p, pt), noise=0.08)
+            dealt = deal(rng, panel, order, feeling_at(point), noise=0.08)
             for i, score in dealt.items():
                 who5[id(panel[i])][n] = score
         for plan in panel:
@@ -229,7 +249,7 @@ def _deal_bip(
                 answering.pop(blank)
                 fix_item(plans[blank], point, form, "bip", key, None)
                 counts = {k: v for k, v in quota.items() if k is not None}
-            dealt = deal(rng, answering, counts, lambda p, pt=point: wellbeing_at(p, pt))
+            dealt = deal(rng, answering, counts, feeling_at(point))
             for i, answer in dealt.items():
                 fix_item(answering[i], point, form, "bip", key, answer)
 

@@ -375,9 +375,7 @@ _MISUSE = "Har borgeren efter din vurdering et misbrug af.... "
 _ABLE_TO = "Er borgeren efter din vurdering i stand til at.... "
 _SHARED_STAFF_ITEMS = (
     Item("psychiatric_diagnosis", "Psykiatrisk diagnose", YES_NO_DONT_KNOW),
-    Item(
-        "prescribed_medication", "Lægeordineret medicin for psykiske problemer", YES_NO_DONT_KNOW
-    ),
+    Item("prescribed_medication", "Lægeordineret medicin for psykiske problemer", YES_NO_DONT_KNOW),
     Item("alcohol", _MISUSE + "Alkohol", SUBSTANCE),
     Item("cannabis", _MISUSE + "Hash", SUBSTANCE),
     Item("hard_drugs", _MISUSE + "Hårde stoffer", SUBSTANCE),
@@ -525,19 +523,25 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def infer_versions(form: str, payload: Mapping[str, Any]) -> dict[str, int]:
-    """For answers that do not say: each answered instrument's newest version holding them."""
+    """For answers that do not say: each answered instrument's newest version that accepts
+    them (else its newest, which then refuses them with its reason)."""
     versions = {}
     for instrument_id in on_form(form):
         answered = answers_of(instrument_id, payload)
-        if not answered:
-            continue
-        fitting = [
-            i.version
-            for i in INSTRUMENTS
-            if i.id == instrument_id and set(answered) <= set(i.keys)
-        ]
-        versions[instrument_id] = max(fitting, default=latest(instrument_id).version)
+        if answered:
+            versions[instrument_id] = max(
+                (i.version for i in INSTRUMENTS if i.id == instrument_id and _accepts(i, answered)),
+                default=latest(instrument_id).version,
+            )
     return versions
+
+
+def _accepts(version: Instrument, answers: Mapping[str, Any]) -> bool:
+    try:
+        version.check(answers)
+    except ValueError:
+        return False
+    return True
 
 
 def check(form: str, versions: Mapping[str, int], payload: Mapping[str, Any]) -> None:
@@ -551,7 +555,7 @@ def check(form: str, versions: Mapping[str, int], payload: Mapping[str, Any]) ->
         answered = answers_of(instrument_id, payload)
         if not answered:
             continue
-        version = versions.get(instrument_id)
-        if version is None:
+        asked = versions.get(instrument_id)
+        if asked is None:
             raise ValueError(f"answers to {instrument_id} do not say which version was asked")
-        instrument(instrument_id, version).check(answered)
+        instrument(instrument_id, asked).check(answered)

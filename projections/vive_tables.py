@@ -104,15 +104,16 @@ def distribution_table(
     rows: list[tuple[str, tuple[Cell, ...]]] = []
     offset = 0
     for block in blocks:
-        block_rows: dict[str, list[Cell]] = {"forms (n)": [], "answered": []}
+        forms_row, answered_row = f"{block.title}: forms (n)", f"{block.title}: answered"
+        block_rows: dict[str, list[Cell]] = {forms_row: [], answered_row: []}
         block_rows.update({f"{block.title}: {label}": [] for _, label in block.categories})
         for column in block.columns:
             key = f"{name} {block.title} {column.heading}"
             answers = [column.answer(c) for c in courses if column.population(c)]
             given = [a for a in answers if a is not None]
             n, answered = f"{key} forms", f"{key} answered"
-            block_rows["forms (n)"] += [tally.count(n, len(answers)), Cell(None)]
-            block_rows["answered"] += [tally.count(answered, len(given)), Cell(None)]
+            block_rows[forms_row] += [tally.count(n, len(answers)), Cell(None)]
+            block_rows[answered_row] += [tally.count(answered, len(given)), Cell(None)]
             parts = []
             for code, label in block.categories:
                 part = f"{key} = {code}"
@@ -155,17 +156,29 @@ def age_band(course: CourseOutcome) -> str | None:
 def table_4_1(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     """Sex, age and nationality of the citizens with a baseline."""
     staff_1 = has_forms(STAFF, 1)
-    return distribution_table(tally, courses, "4.1", "Køn, alder og nationalitet (VIVE tabel 4.1)", (
-        Block("Køn", categories(ins.SEX), (
-            Column("point 1", staff_1, item(1, STAFF, "background", "sex", (1,))),
-        )),
-        Block("Alder", tuple((label, label) for label, _, _ in AGE_BANDS), (
-            Column("baseline", with_baseline, age_band),
-        )),
-        Block("Nationalitet", categories(ins.NATIONALITY), (
-            Column("point 1", staff_1, item(1, STAFF, "background", "nationality", (1,))),
-        )),
-    ))  # fmt: skip
+    return distribution_table(
+        tally,
+        courses,
+        "4.1",
+        "Køn, alder og nationalitet (VIVE tabel 4.1)",
+        (
+            Block(
+                "Køn",
+                categories(ins.SEX),
+                (Column("point 1", staff_1, item(1, STAFF, "background", "sex", (1,))),),
+            ),
+            Block(
+                "Alder",
+                tuple((label, label) for label, _, _ in AGE_BANDS),
+                (Column("baseline", with_baseline, age_band),),
+            ),
+            Block(
+                "Nationalitet",
+                categories(ins.NATIONALITY),
+                (Column("point 1", staff_1, item(1, STAFF, "background", "nationality", (1,))),),
+            ),
+        ),
+    )
 
 
 # Tables 4.2-4.4, 4.6, 4.7 ------------------------------------------------------
@@ -177,48 +190,80 @@ def _start(form: str, instrument: str, key: str, versions: Sequence[int]) -> Col
 
 def table_4_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     """Mental health at the start: the citizen's self-rating and the consultant's view."""
-    return distribution_table(tally, courses, "4.2", "Psykisk helbred ved opstart (VIVE tabel 4.2)", (
-        Block("Borger", categories(ins.SELF_RATED), (
-            _start(CITIZEN, "self_rated_health", "mental_health", (1,)),
-        )),
-        Block("Medarbejder", categories(ins.LIMITS), (
-            _start(STAFF, "staff_assessment", "mental_problems_limit", CURRENT),
-        )),
-    ))  # fmt: skip
+    return distribution_table(
+        tally,
+        courses,
+        "4.2",
+        "Psykisk helbred ved opstart (VIVE tabel 4.2)",
+        (
+            Block(
+                "Borger",
+                categories(ins.SELF_RATED),
+                (_start(CITIZEN, "self_rated_health", "mental_health", (1,)),),
+            ),
+            Block(
+                "Medarbejder",
+                categories(ins.LIMITS),
+                (_start(STAFF, "staff_assessment", "mental_problems_limit", CURRENT),),
+            ),
+        ),
+    )
 
 
 def table_4_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     """Psychiatric diagnosis and prescribed medication at the start."""
-    return distribution_table(tally, courses, "4.3", "Psykiatrisk diagnose (VIVE tabel 4.3)", (
-        Block("Psykiatrisk diagnose", categories(ins.YES_NO_DONT_KNOW), (
-            _start(STAFF, "staff_assessment", "psychiatric_diagnosis", SHARED),
-        )),
-        Block("Lægeordineret medicin", categories(ins.YES_NO_DONT_KNOW), (
-            _start(STAFF, "staff_assessment", "prescribed_medication", SHARED),
-        )),
-    ))  # fmt: skip
+    return distribution_table(
+        tally,
+        courses,
+        "4.3",
+        "Psykiatrisk diagnose (VIVE tabel 4.3)",
+        (
+            Block(
+                "Psykiatrisk diagnose",
+                categories(ins.YES_NO_DONT_KNOW),
+                (_start(STAFF, "staff_assessment", "psychiatric_diagnosis", SHARED),),
+            ),
+            Block(
+                "Lægeordineret medicin",
+                categories(ins.YES_NO_DONT_KNOW),
+                (_start(STAFF, "staff_assessment", "prescribed_medication", SHARED),),
+            ),
+        ),
+    )
 
 
 def table_4_4(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     """Physical health at the start: the citizen's self-rating and the consultant's view."""
-    return distribution_table(tally, courses, "4.4", "Fysisk helbred ved opstart (VIVE tabel 4.4)", (
-        Block("Borger", categories(ins.SELF_RATED), (
-            _start(CITIZEN, "self_rated_health", "physical_health", (1,)),
-        )),
-        Block("Medarbejder", categories(ins.LIMITS), (
-            _start(STAFF, "staff_assessment", "physical_problems_limit", CURRENT),
-        )),
-    ))  # fmt: skip
+    return distribution_table(
+        tally,
+        courses,
+        "4.4",
+        "Fysisk helbred ved opstart (VIVE tabel 4.4)",
+        (
+            Block(
+                "Borger",
+                categories(ins.SELF_RATED),
+                (_start(CITIZEN, "self_rated_health", "physical_health", (1,)),),
+            ),
+            Block(
+                "Medarbejder",
+                categories(ins.LIMITS),
+                (_start(STAFF, "staff_assessment", "physical_problems_limit", CURRENT),),
+            ),
+        ),
+    )
 
 
 def table_4_6(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     """Misuse of alcohol, cannabis and hard drugs at the start."""
     blocks = tuple(
-        Block(label, categories(ins.SUBSTANCE), (
-            _start(STAFF, "staff_assessment", key, SHARED),
-        ))
-        for key, label in (("alcohol", "Alkohol"), ("cannabis", "Hash"), ("hard_drugs", "Hårde stoffer"))
-    )  # fmt: skip
+        Block(label, categories(ins.SUBSTANCE), (_start(STAFF, "staff_assessment", key, SHARED),))
+        for key, label in (
+            ("alcohol", "Alkohol"),
+            ("cannabis", "Hash"),
+            ("hard_drugs", "Hårde stoffer"),
+        )
+    )
     return distribution_table(
         tally, courses, "4.6", "Misbrugsproblemer ved opstart (VIVE tabel 4.6)", blocks
     )
@@ -250,7 +295,11 @@ def table_4_5(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
             pairs.append((form.mental, form.physical))
     n = "4.5 both answered"
     tally.count(n, len(pairs))
-    headings = tuple(h for _, label in levels for h in (label, f"{label} %")) + ("Total", "Total %")
+    headings = (
+        *(h for _, label in levels for h in (label, f"{label} %")),
+        "Total",
+        "Total %",
+    )
     rows: list[tuple[str, tuple[Cell, ...]]] = []
     for mental, mental_label in levels:
         cells: list[Cell] = []
@@ -287,14 +336,23 @@ def _status(course: CourseOutcome) -> str:
     return "ongoing"
 
 
+def _within(test: Callable[[CourseOutcome], bool]) -> Callable[[CourseOutcome], bool]:
+    """Courses with a start citizen form that pass the test."""
+    start = has_forms(CITIZEN, 1)
+    return lambda c: start(c) and test(c)
+
+
 def _by(
     groups: Sequence[tuple[str, Callable[[CourseOutcome], bool]]], key: str
 ) -> tuple[Column, ...]:
     return tuple(
-        Column(heading, lambda c, test=test: has_forms(CITIZEN, 1)(c) and test(c),
-               item(1, CITIZEN, "self_rated_health", key, (1,)))
+        Column(
+            heading,
+            _within(test),
+            item(1, CITIZEN, "self_rated_health", key, (1,)),
+        )
         for heading, test in groups
-    )  # fmt: skip
+    )
 
 
 def _health_by(
@@ -305,10 +363,16 @@ def _health_by(
     groups: Sequence[tuple[str, Callable[[CourseOutcome], bool]]],
 ) -> OutcomeTable:
     everyone = (*groups, ("Total", lambda c: True))
-    return distribution_table(tally, courses, name, title, (
-        Block("Psykisk helbred", categories(ins.SELF_RATED), _by(everyone, "mental_health")),
-        Block("Fysisk helbred", categories(ins.SELF_RATED), _by(everyone, "physical_health")),
-    ))  # fmt: skip
+    return distribution_table(
+        tally,
+        courses,
+        name,
+        title,
+        (
+            Block("Psykisk helbred", categories(ins.SELF_RATED), _by(everyone, "mental_health")),
+            Block("Fysisk helbred", categories(ins.SELF_RATED), _by(everyone, "physical_health")),
+        ),
+    )
 
 
 def table_5_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
@@ -338,13 +402,20 @@ def table_6_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
 def table_5_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     """How often individual sessions are held, at points 1, 2 and 3."""
     columns = tuple(
-        Column(f"point {p}", has_forms(STAFF, p),
-               item(p, STAFF, "staff_assessment", "session_frequency", CURRENT))
+        Column(
+            f"point {p}",
+            has_forms(STAFF, p),
+            item(p, STAFF, "staff_assessment", "session_frequency", CURRENT),
+        )
         for p in (1, 2, 3)
-    )  # fmt: skip
-    return distribution_table(tally, courses, "5.3", "Hyppighed af individuelle samtaler "
-                              "(VIVE tabel 5.3)", (Block("Hyppighed", categories(ins.FREQUENCY),
-                                                         columns),))  # fmt: skip
+    )
+    return distribution_table(
+        tally,
+        courses,
+        "5.3",
+        "Hyppighed af individuelle samtaler (VIVE tabel 5.3)",
+        (Block("Hyppighed", categories(ins.FREQUENCY), columns),),
+    )
 
 
 # Tables 6.3, 6.4 -------------------------------------------------------------------
@@ -398,6 +469,17 @@ VIVE_BUILDERS: tuple[Callable[[Tally, Sequence[CourseOutcome]], OutcomeTable], .
 """VIVE's distribution tables, in the report's order."""
 
 VIVE_TABLE_NAMES: tuple[str, ...] = (
-    "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "5.2", "5.3", "6.2", "6.3", "6.4",
-)  # fmt: skip
+    "4.1",
+    "4.2",
+    "4.3",
+    "4.4",
+    "4.5",
+    "4.6",
+    "4.7",
+    "5.2",
+    "5.3",
+    "6.2",
+    "6.3",
+    "6.4",
+)
 """The names (VIVE's numbers) of the tables built here."""

@@ -101,7 +101,9 @@ CITIZEN_BIP: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
 """Table 6.4 (n = 39)."""
 
 
-def _bip_columns(table: dict[str, tuple[tuple[int, ...], tuple[int, ...]]], n: int) -> tuple[Column, ...]:
+def _bip_columns(
+    table: dict[str, tuple[tuple[int, ...], tuple[int, ...]]], n: int
+) -> tuple[Column, ...]:
     return tuple(
         (number, heading, n, FORMS, shares)
         for number, (first, third) in table.items()
@@ -190,13 +192,13 @@ def computed(report: Report, name: str, column: Column) -> tuple[dict[str, objec
     table = report.table(name)
     index = table.columns.index(f"{block}: {heading}")
     shares: list[object] = []
-    latest: dict[str, object] = {}
     ns: dict[str, object] = {}
     for label, cells in table.rows:
-        if label in (FORMS, ANSWERED):
-            latest[label] = cells[index].value
-        elif label.startswith(f"{block}: ") or label.startswith(f"{block} "):
-            ns = dict(latest)
+        if not (label.startswith(f"{block}: ") or label.startswith(f"{block} ")):
+            continue
+        if label.endswith(f": {FORMS}") or label.endswith(f": {ANSWERED}"):
+            ns[label.rsplit(": ", 1)[1]] = cells[index].value
+        else:
             shares.append(cells[index + 1].value)
     return ns, shares
 
@@ -210,7 +212,10 @@ def mismatches(report: Report) -> dict[tuple[str, str, str, int], tuple[object, 
             _, shares = computed(report, name, column)
             for i, share in enumerate(published):
                 if i >= len(shares) or shares[i] != share:
-                    found[(name, block, heading, i)] = (shares[i] if i < len(shares) else None, share)
+                    found[(name, block, heading, i)] = (
+                        shares[i] if i < len(shares) else None,
+                        share,
+                    )
     return found
 
 
@@ -236,9 +241,7 @@ def test_every_published_percentage_is_reproduced_but_the_listed_exceptions(
 
 def test_table_4_5_cells_and_margins(report: Report) -> None:
     table = report.table("4.5")
-    shares = [
-        tuple(cells[i].value for i in range(1, len(cells), 2)) for _, cells in table.rows
-    ]
+    shares = [tuple(cells[i].value for i in range(1, len(cells), 2)) for _, cells in table.rows]
     differing = {
         (row, column)
         for row, (got, want) in enumerate(zip(shares, CROSS_4_5, strict=True))
