@@ -34,10 +34,10 @@ def plan_cohort(size: int, rng: random.Random) -> list[Plan]:
             schedule_early_exit(plan, rng)
     assign_forms(courses, rng)
     assign_network_answers(courses, rng)
+    assign_reassignments(courses, rng, people)
+    assign_job_hours(courses, rng)
     assign_background(courses, rng, cprs)
     assign_start_health(courses, rng)
     assign_panel(courses, rng)
     assign_staff(courses, rng)
-    assign_reassignments(courses, rng, people)
-    assign_job_hours(courses, rng)
     return plans
