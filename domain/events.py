@@ -207,8 +207,7 @@ class MeasurementRecorded(CourseEvent):
         """The answers are sealed; which form was filled in stays a plain fact."""
         sealed = super().split_personal(state)
         if "answers" in sealed:
-            answers = sealed["answers"]
-            state["answers"] = {"form": answers["form"], "instruments": answers["instruments"]}
+            state["answers"] = {"form": sealed["answers"]["form"]}
         return sealed
 
     def apply_to(self, course: Course) -> None:
@@ -391,8 +390,7 @@ class Corrected(CourseEvent):
         sealed_changes = {
             path: changes.pop(path)
             for path in list(changes)
-            if path.split(".")[0] in personal
-            and path not in ("answers.form", "answers.instruments")
+            if path.split(".")[0] in personal and path != "answers.form"
         }
         if sealed_changes:
             sealed["changes"] = sealed_changes
