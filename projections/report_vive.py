@@ -62,7 +62,7 @@ def distribution_chart(name: str) -> Callable[[Tables], str]:
                                     ncols=len(by_block))  # fmt: skip
         for axes, (block, rows) in zip(plots, by_block.items(), strict=True):
             series = {
-                columns[i].split(": ", 1)[-1]: [cells[i + 1] for _, cells in rows]
+                columns[i]: [cells[i + 1] for _, cells in rows]
                 for i in range(0, len(columns), 2)
                 if any(cells[i + 1] is not None for _, cells in rows)
             }

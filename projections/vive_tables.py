@@ -13,7 +13,9 @@ Populations, as the report has them:
 - 4.1-4.7: courses with a baseline, from their point-1 form (staff form for 4.1,
   4.3, 4.6, 4.7 and the consultant's block of 4.2 and 4.4; the citizen form
   for the self-ratings). Age (4.1) is age on the day of the baseline, from the
-  CPR's birth date.
+  CPR's birth date, of those with a start staff form.
+
+Blocks (a question, or a group of citizens) are stacked under the same columns.
 - 4.5: point-1 citizen forms with both self-ratings answered; each cell is a
   percentage of all of them.
 - 5.2: the point-1 self-ratings by the course's status on the as-of date
@@ -60,17 +62,6 @@ class Block:
     title: str
     categories: tuple[tuple[str, str], ...]
     columns: tuple[Column, ...]
-    short: str = ""
-    """What the column headings start with (default: the title)."""
-
-    def heading(self, column: Column) -> str:
-        """A column's heading in the table: the block's short name and the column's."""
-        return f"{self.short or self.title}: {column.heading}"
-
-
-def with_baseline(course: CourseOutcome) -> bool:
-    """Whether the course's start measurement was taken."""
-    return course.has_baseline
 
 
 def item(point: int, form: str, instrument: str, key: str, versions: Sequence[int]) -> Answer:
@@ -106,13 +97,12 @@ def categories(scale: ins.Scale) -> tuple[tuple[str, str], ...]:
 def distribution_table(
     tally: Tally, courses: Sequence[CourseOutcome], name: str, title: str, blocks: Sequence[Block]
 ) -> OutcomeTable:
-    """Blocks of columns, each answer category a row: its count and % of those answering."""
-    headings = tuple(
-        h for b in blocks for c in b.columns for h in (b.heading(c), f"{b.heading(c)} %")
-    )
-    width = len(headings)
+    """Blocks stacked under the same columns: per block its forms, how many answered, and
+    each answer category with its count and % of those answering."""
+    headings = tuple(column.heading for column in blocks[0].columns)
+    if any(tuple(c.heading for c in block.columns) != headings for block in blocks):
+        raise ValueError(f"table {name}: every block must have the columns {headings}")
     rows: list[tuple[str, tuple[Cell, ...]]] = []
-    offset = 0
     for block in blocks:
         forms_row, answered_row = f"{block.title}: forms (n)", f"{block.title}: answered"
         block_rows: dict[str, list[Cell]] = {forms_row: [], answered_row: []}
@@ -133,12 +123,9 @@ def distribution_table(
                     tally.share(part, answered),
                 ]
             tally.partition(answered, tuple(parts))
-        span = 2 * len(block.columns)
-        for label, cells in block_rows.items():
-            padded = [Cell(None)] * offset + cells + [Cell(None)] * (width - offset - span)
-            rows.append((label, tuple(padded)))
-        offset += span
-    return OutcomeTable(name, title, headings, tuple(rows))
+        rows += [(label, tuple(cells)) for label, cells in block_rows.items()]
+    columns = tuple(h for heading in headings for h in (heading, f"{heading} %"))
+    return OutcomeTable(name, title, columns, tuple(rows))
 
 
 # Table 4.1 ----------------------------------------------------------------------
@@ -180,7 +167,7 @@ def table_4_1(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
             Block(
                 "Alder",
                 tuple((label, label) for label, _, _ in AGE_BANDS),
-                (Column("baseline", with_baseline, age_band),),
+                (Column("point 1", staff_1, age_band),),
             ),
             Block(
                 "Nationalitet",
@@ -444,7 +431,6 @@ def _bip_table(
                 Column(f"point {p}", both, item(p, bip.form, bip.id, question.key, (bip.version,)))
                 for p in (1, 3)
             ),
-            short=f"{n}.",
         )
         for n, question in enumerate(bip.items, 1)
     )

@@ -41,10 +41,10 @@ def test_measure_takes_vives_items_and_outcomes_counts_them(
     assert [t["name"] for t in report["tables"]] == ["4.1", "4.7"]
     sex = rows(report, "4.1")
     assert sex["Køn: Kvinde"][:2] == [1, 100]
-    assert sex["Nationalitet: Dansk"][4:6] == [1, 100]
+    assert sex["Nationalitet: Dansk"][:2] == [1, 100]
     able = rows(report, "4.7")
     assert able["Dagligdags funktioner: I begrænset grad"][:2] == [1, 100]
-    assert able["Egen økonomi: Ved ikke"][2:4] == [1, 100]
+    assert able["Egen økonomi: Ved ikke"][:2] == [1, 100]
 
 
 def test_a_table_is_chosen_by_its_vive_number_or_its_name(

@@ -43,7 +43,7 @@ def test_dont_know_is_an_answer_and_a_blank_is_not() -> None:
         course(4, staff(1, v2)),
     ]
     table = build_report(courses).table("4.7")
-    column = "Dagligdags funktioner: point 1"
+    column = "point 1"
 
     assert table.value("Dagligdags funktioner: forms (n)", column) == 4
     assert table.value("Dagligdags funktioner: answered", column) == 3
@@ -56,9 +56,9 @@ def test_only_the_versions_asking_the_same_question_are_counted() -> None:
     courses = [course(1, staff(1, v1, psychiatric_diagnosis="yes", daily_functioning=3))]
     report = build_report(courses)
 
-    diagnosis = "Psykiatrisk diagnose: point 1"
+    diagnosis = "point 1"
     assert report.table("4.3").value("Psykiatrisk diagnose: Ja", diagnosis) == 1
-    everyday = "Dagligdags funktioner: point 1"
+    everyday = "point 1"
     assert report.table("4.7").value("Dagligdags funktioner: answered", everyday) == 0
 
 
@@ -67,18 +67,18 @@ def test_courses_without_a_baseline_are_not_counted() -> None:
     waiting = course(1, staff(1, v2, own_economy="high"), baseline_on=None)
     table = build_report([waiting]).table("4.7")
 
-    assert table.value("Egen økonomi: forms (n)", "Egen økonomi: point 1") == 0
+    assert table.value("Egen økonomi: forms (n)", "point 1") == 0
 
 
 def test_age_is_counted_on_the_day_of_the_baseline() -> None:
     courses = [
-        course(1, born=date(1990, 1, 2)),  # 29 on 2020-01-01
-        course(2, born=date(1990, 1, 1)),  # 30 that day
+        course(1, staff(1, {}), born=date(1990, 1, 2)),  # 29 on 2020-01-01
+        course(2, staff(1, {}), born=date(1990, 1, 1)),  # 30 that day
     ]
     table = build_report(courses).table("4.1")
 
-    assert table.value("Alder: 25-29 år", "Alder: baseline") == 1
-    assert table.value("Alder: 30-39 år", "Alder: baseline") == 1
+    assert table.value("Alder: 25-29 år", "point 1") == 1
+    assert table.value("Alder: 30-39 år", "point 1") == 1
 
 
 def test_self_ratings_by_status_and_by_work() -> None:
@@ -92,10 +92,10 @@ def test_self_ratings_by_status_and_by_work() -> None:
     report = build_report(courses)
     by_status, by_work = report.table("5.2"), report.table("6.2")
 
-    assert by_status.value("Psykisk helbred: Godt", "Psykisk helbred: planlagt afsluttet") == 1
-    assert by_status.value("Psykisk helbred: answered", "Psykisk helbred: Total") == 2
-    assert by_status.value("Fysisk helbred: Dårligt", "Fysisk helbred: Total %") == 67
-    assert by_work.value("Fysisk helbred: Godt", "Fysisk helbred: i beskæftigelse %") == 100
+    assert by_status.value("Psykisk helbred: Godt", "planlagt afsluttet") == 1
+    assert by_status.value("Psykisk helbred: answered", "Total") == 2
+    assert by_status.value("Fysisk helbred: Dårligt", "Total %") == 67
+    assert by_work.value("Fysisk helbred: Godt", "i beskæftigelse %") == 100
 
 
 def test_a_small_group_cannot_be_worked_out_from_the_total() -> None:
@@ -109,8 +109,8 @@ def test_a_small_group_cannot_be_worked_out_from_the_total() -> None:
     index = shown["columns"].index
 
     good = cells["Psykisk helbred: Godt"]
-    assert good[index("Psykisk helbred: planlagt afsluttet")] == "<3"
-    others = [good[index(f"Psykisk helbred: {c}")] for c in ("igangværende", "Total")]
+    assert good[index("planlagt afsluttet")] == "<3"
+    others = [good[index(c)] for c in ("igangværende", "Total")]
     assert SECONDARY_MARK in others  # else 13 - 12 gives the planned exit's answer
 
 

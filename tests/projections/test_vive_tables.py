@@ -31,7 +31,7 @@ FORMS, ANSWERED = "forms (n)", "answered"
 PUBLISHED: dict[str, tuple[Column, ...]] = {
     "4.1": (
         ("Køn", "point 1", 98, FORMS, (54, 46)),
-        ("Alder", "baseline", 98, FORMS, (8, 27, 37, 17, 11, 0, 0)),
+        ("Alder", "point 1", 98, FORMS, (8, 27, 37, 17, 11, 0, 0)),
         ("Nationalitet", "point 1", 98, FORMS, (91, 2, 7)),
     ),
     "4.2": (
@@ -190,7 +190,7 @@ def computed(report: Report, name: str, column: Column) -> tuple[dict[str, objec
     """The n rows and the percentages of one published column, as the report gives them."""
     block, heading, _, _, _ = column
     table = report.table(name)
-    index = table.columns.index(f"{block}: {heading}")
+    index = table.columns.index(heading)
     shares: list[object] = []
     ns: dict[str, object] = {}
     for label, cells in table.rows:
