@@ -96,22 +96,11 @@ def who5_answer(rng: random.Random, wellbeing: float) -> int:
     return min(WHO5_HIGHEST, max(0, round(WHO5_HIGHEST * wellbeing + rng.gauss(0, 0.9))))
 
 
-def mental_health(plan: Plan, point: int, wellbeing: float) -> str | None:
-    """The citizen's mental health answer, honouring the quota-bound answers."""
-    if point not in plan.mental:
-        return health_level(wellbeing)
-    fixed = plan.mental[point]
-    if fixed is None or fixed == HealthLevel.POOR:
-        return fixed
-    level = health_level(wellbeing)
-    return level if level != HealthLevel.POOR else HealthLevel.LESS_GOOD.value
-
-
 def write_citizen_form(plan: Plan, lines: Lines, rng: random.Random, point: int, day: date) -> None:
     """One citizen form: health, WHO-5 and the citizen's BIP indicators."""
     now = min(1.0, max(0.0, wellbeing_at(plan, point) + rng.gauss(0, 0.04)))
     fields: dict[str, Any] = {
-        "mental_health": mental_health(plan, point, now),
+        "mental_health": health_level(now),
         "physical_health": health_level(min(1.0, now + rng.gauss(0.1, 0.15))),
         "who5": [who5_answer(rng, now) for _ in WHO5_ITEMS],
         "bip": {name: bip_answer(rng, now) for name in CITIZEN_BIP_INDICATORS},

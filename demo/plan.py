@@ -30,7 +30,6 @@ class Plan:
     citizen_points: set[int] = field(default_factory=set)
     staff_points: set[int] = field(default_factory=set)
     network: dict[int, str | None] = field(default_factory=dict)
-    mental: dict[int, str | None] = field(default_factory=dict)
     wellbeing: float = 0.5
     trend: float = 0.0
     job_hours: int = 20
