@@ -144,14 +144,19 @@ class Measure(CourseCommand):
         description="WHO-5 items 0-5: cheerful,calm,active,rested,interested",
     )
     bip: dict[str, BipAnswer] = Field(
-        default_factory=dict, description="BIP answers, indicator=1..5|dont_know"
+        default_factory=dict,
+        description="BIP answers, indicator=1..5|dont_know (citizen: job_idea, energy, "
+        "health_for_work, skills_useful, can_manage_job, knows_next_steps; staff: "
+        "realistic_skills, goal_directed, concentration, everyday_and_job)"
     )
     diagnosis: YesNoUnknown | None = Field(default=None, description="psychiatric diagnosis")
     medication: YesNoUnknown | None = Field(default=None, description="prescribed medication")
     alcohol: SubstanceUse | None = Field(default=None, description="alcohol use")
     cannabis: SubstanceUse | None = Field(default=None, description="cannabis use")
     hard_drugs: SubstanceUse | None = Field(default=None, description="hard drug use")
-    daily_functioning: BipAnswer | None = Field(default=None, description="1..5|dont_know")
+    daily_functioning: BipAnswer | None = Field(
+        default=None, description="1..5|dont_know (first staff form; now --everyday-functions)"
+    )
     network_meeting: YesNoUnknown | None = Field(
         default=None, description="network meeting in the last 3 months"
     )
