@@ -6,7 +6,9 @@
 3. views: catch-up after one command (<= 10 ms), full rebuild against a bare
    read+decode loop (ratio >= 0.6), rebuild peak memory (<= 300 MB);
 4. duckdb: the outcome tables by forloeb beside DuckDB SQL over the Parquet
-   export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow).
+   export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow);
+5. start: the in-process write as a whole process (goal <= 200 ms) and
+   `forloeb --help` (<= 120 ms), beside `python -c pass`, with no server.
 With FORLOEB_BENCH_DATABASE_URL (or FORLOEB_TEST_DATABASE_URL) set, 1 and 2 run
 on PostgreSQL too. Prints a table; writes bench/results/<time>.json.
 """
@@ -23,6 +25,7 @@ from typing import Any
 
 from bench import (
     cli_latency,
+    cli_start,
     duckdb_outcomes,
     import_throughput,
     profile_import,
@@ -32,7 +35,7 @@ from bench.fixture import SQLiteStores, StoreFactory, pick_open_course, scratch_
 from bench.measure import Figure, child_env, say, table, write_json
 from bench.pg import PostgresStores, server_url
 
-BENCHMARKS = ("cli", "import", "views", "duckdb")
+BENCHMARKS = ("cli", "import", "views", "duckdb", "start")
 DEFAULT_BATCH = 500
 """cli.importer.BATCH_SIZE; the store imported with it is kept for benchmarks 1 and 3."""
 PROFILE_LINES = 6000
@@ -56,6 +59,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--only", action="append", choices=BENCHMARKS, help="run only these (repeatable)"
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 10k events, few runs")
+    parser.add_argument(
+        "--start",
+        action="store_true",
+        help="only the start benchmark, at --events (100k): a few minutes",
+    )
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--no-profile", action="store_true", help="skip the import profile")
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores")
@@ -64,6 +72,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.events, args.runs, args.rebuild_runs, args.import_runs = 10_000, 5, 1, 1
         args.duckdb_runs = 3
         args.batch_sizes = str(DEFAULT_BATCH)
+    if args.start:
+        args.only = ["start"]
+        args.runs = min(args.runs, 15)
     args.batch_sizes = [int(b) for b in str(args.batch_sizes).split(",")]
     if DEFAULT_BATCH not in args.batch_sizes:
         args.batch_sizes.insert(0, DEFAULT_BATCH)
@@ -96,7 +107,7 @@ def run_store(
     store_args = factory.cli_args(store)
     if "views" in args.only and is_sqlite:
         figures += projection_catchup.rebuild_figures(kind, store_args, args.rebuild_runs)
-    if {"views", "cli"} & args.only:
+    if {"views", "cli", "start"} & args.only:
         course = _open_course(store)
         notes[f"course_{kind}"] = course
     if "views" in args.only and is_sqlite:
@@ -105,6 +116,8 @@ def run_store(
         )
     if "cli" in args.only:
         figures += cli_latency.run(kind, store_args, course, args.runs)
+    if "start" in args.only and is_sqlite:
+        figures += cli_start.run(kind, store_args, course, args.runs)
     if "duckdb" in args.only and is_sqlite:
         skipped = duckdb_outcomes.skip_line()
         if skipped:

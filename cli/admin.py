@@ -94,7 +94,8 @@ def open_schema(store: StoreConfig) -> None:
         if find_spec("projections.catalog") is not None:
             from projections.catalog import open_views
 
-            open_views(owner_store).close()
+            with open_views(owner_store) as views:
+                views.create_tables()
     except PersistenceError as e:
         raise _refused(store, e) from None
 

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from cli.context import app_context
 from cli.render import console, emit_json, format_option, short_id, table
-from cli.show import _compact
+from cli.show import _compact, attribution
 from domain.citizen import Citizen, CitizenErased, RecordRead
 from domain.course import LOCAL_TIME
 from domain.errors import CourseNotFound, InvalidInput
@@ -121,6 +121,7 @@ def entry_dict(entry: AuditEntry) -> dict[str, Any]:
         "occurred_on": entry.occurred_on.isoformat(),
         "recorded_at": entry.recorded_at.astimezone(LOCAL_TIME).isoformat(),
         "actor": entry.actor,
+        "recorded_by": entry.recorded_by,
         "event": entry.event,
         "details": entry.details,
         "corrects": entry.corrects,
@@ -225,7 +226,7 @@ def render_audit(report: dict[str, Any]) -> Group:
             Text(str(entry["version"])),
             Text(entry["occurred_on"]),
             Text(_recorded(entry)),
-            Text(entry["actor"]),
+            Text(attribution(entry)),
             Text(entry["event"], style="strike" if entry["retracted"] else ""),
             details_text(entry, by_version),
         )
@@ -259,7 +260,7 @@ def audit_command(ref: str, purpose: str, output_format: str) -> None:
     app.require("audit", purpose=purpose)
     record = citizen_record(ref)
     app.service.record_read(subject=record.subject, actor=app.actor, what="audit", purpose=purpose)
-    entries = app.caught_up_views().audit.history(subject=record.subject)
+    entries = app.caught_up_views("audit").audit.history(subject=record.subject)
     if not entries:
         raise CourseNotFound("citizen: no course was ever recorded for this citizen")
     citizen = citizen_events_dict(app.service.citizen_events(record.subject))

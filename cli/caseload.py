@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from cli.context import AppContext, app_context
+from cli.filters import known_consultant, known_programme
 from cli.outcomes import DATE
 from cli.render import console, emit_json, format_option, masked_cpr, short_id, table
 from workflows.access import CASELOAD, DUE, NotAllowed
@@ -74,14 +75,19 @@ def masked_cprs(views: Views) -> dict[str, str]:
     return {str(row.course_id): masked_cpr(row.born) for row in views.course_list.list_courses()}
 
 
-def in_scope(app: AppContext, action: str, consultant: str | None) -> None:
-    """Refuse unless the user may see caseloads at all, and this consultant's if named."""
+def in_scope(
+    app: AppContext, action: str, consultant: str | None, programme: str | None
+) -> None:
+    """Refuse unless the user may see caseloads at all, and this consultant's if named;
+    a consultant or programme nobody knows is bad input."""
     app.require(action)
-    if consultant is not None and not app.sees(consultant):
+    if consultant is not None and not app.sees(consultant, action):
         raise NotAllowed(
             f"as {app.user.describe()}: may not see the courses of {consultant}; "
             "you see your own (a team lead: the team's)"
         )
+    known_consultant(app, consultant)
+    known_programme(app, programme)
 
 
 def next_due(items: list[DueItem]) -> dict[str, DueItem]:
@@ -233,9 +239,9 @@ def caseload_command(
     from projections.caseload import DEFAULT_SETTINGS
 
     app = app_context()
-    in_scope(app, CASELOAD, consultant)
+    in_scope(app, CASELOAD, consultant, programme)
     day = _day(as_of)
-    views = app.caught_up_views()
+    views = app.caught_up_views("caseload", "course_list")
     settings = app.config.programme_settings
     loads = [
         load
@@ -283,16 +289,16 @@ def due_command(
 ) -> None:
     """What needs doing: measurements, network meetings and praktik ends, most overdue first."""
     app = app_context()
-    in_scope(app, DUE, consultant)
+    in_scope(app, DUE, consultant, programme)
     day = _day(as_of)
-    views = app.caught_up_views()
+    views = app.caught_up_views("caseload", "course_list")
     settings = app.config.programme_settings
     items = [
         item
         for item in views.caseload.due(
             day, consultant, programme, within_days=within_days, settings=settings
         )
-        if app.sees(item.consultant)
+        if app.sees(item.consultant, DUE)
     ]
     cprs = masked_cprs(views)
     rows = [due_dict(item, cprs) for item in items]

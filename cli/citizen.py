@@ -82,7 +82,7 @@ def export_command(cpr: str, out: Path, purpose: str | None) -> None:
 def citizen_document(app: AppContext, subject: Any, cpr: str | None) -> dict[str, Any]:
     """The export: the citizen, each course with its state and every event, and the reads."""
     service = app.service
-    entries = app.caught_up_views().audit.history(subject=subject)
+    entries = app.caught_up_views("audit").audit.history(subject=subject)
     report = audit_report(cpr, entries, citizen_events_dict(service.citizen_events(subject)))
     courses = []
     for summary in report["courses"]:
@@ -107,8 +107,9 @@ def citizen_document(app: AppContext, subject: Any, cpr: str | None) -> dict[str
 
 
 def check_new_file(out: Path) -> None:
-    """The export goes to a new file in an existing folder."""
-    if out.exists():
+    """The export goes to a new file in an existing folder (a symbolic link, even one
+    pointing nowhere, is not a new file)."""
+    if out.exists() or out.is_symlink():
         raise InvalidInput("out", f"{out} exists; choose a new file")
     if not out.parent.is_dir():
         raise InvalidInput("out", f"{out.parent} is not a folder")

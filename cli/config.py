@@ -18,9 +18,7 @@ themselves admin: keep it writable by the administrators only.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import tempfile
 import tomllib
 from datetime import timedelta
@@ -34,8 +32,11 @@ from domain.errors import CourseError, InvalidInput
 from domain.validation import first_error
 from domain.values import Name, Programme
 from workflows.access import Directory, Role, User
+from workflows.owner_only import FILE_MODE, make_folders
 
 if TYPE_CHECKING:
+    from tomlkit.items import Table
+
     from cli.store import StoreConfig
     from projections.caseload import ProgrammeSettings
 
@@ -186,49 +187,80 @@ def parse_config(text: str, path: Path) -> ConfigFile:
 
 
 # Writing ------------------------------------------------------------------------------
+# tomlkit edits the file in place, so an administrator's comments and layout survive
+# `forloeb users add|remove`; only the [users] entries that change are touched. It is
+# imported when a file is written, not by every command that reads one.
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+HEADER = "forloeb users and roles; see `forloeb users --help`."
 
 
-def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _string(key)
+def _user_table(entry: UserEntry) -> Table:
+    import tomlkit
 
-
-def _string(value: str) -> str:
-    """A TOML basic string: JSON's string escapes are TOML's (DEL escaped too)."""
-    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    table = tomlkit.table()
+    table["role"] = entry.role.value
+    if entry.name is not None:
+        table["name"] = entry.name
+    if entry.team is not None:
+        table["team"] = entry.team
+    table.add(tomlkit.nl())
+    return table
 
 
 def to_toml(content: ConfigFile) -> str:
-    """The configuration as TOML text that reads back to the same content."""
-    lines = ["# forloeb users and roles; see `forloeb users --help`.", ""]
+    """A new configuration file's text, reading back to the same content."""
+    import tomlkit
+
+    document = tomlkit.document()
+    document.add(tomlkit.comment(HEADER))
+    document.add(tomlkit.nl())
     if content.keys.master_key_file is not None:
-        lines += ["[keys]", f"master_key_file = {_string(content.keys.master_key_file)}", ""]
-    for name in sorted(content.programmes):
-        programme = content.programmes[name]
-        lines += [
-            f"[programmes.{_key(name)}]",
-            f"measurement_interval_days = {programme.measurement_interval_days}",
-            f"network_meeting_interval_days = {programme.network_meeting_interval_days}",
-            f"target_caseload = {programme.target_caseload}",
-            "",
-        ]
-    for login in sorted(content.users):
-        entry = content.users[login]
-        lines += [f"[users.{_key(login)}]", f"role = {_string(entry.role.value)}"]
-        if entry.name is not None:
-            lines.append(f"name = {_string(entry.name)}")
-        if entry.team is not None:
-            lines.append(f"team = {_string(entry.team)}")
-        lines.append("")
-    return "\n".join(lines)
+        keys = tomlkit.table()
+        keys["master_key_file"] = content.keys.master_key_file
+        keys.add(tomlkit.nl())
+        document["keys"] = keys
+    if content.programmes:
+        programmes = tomlkit.table(is_super_table=True)
+        for name in sorted(content.programmes):
+            table = tomlkit.table()
+            table.update(content.programmes[name].model_dump())
+            table.add(tomlkit.nl())
+            programmes[name] = table
+        document["programmes"] = programmes
+    return with_users(tomlkit.dumps(document), dict(sorted(content.users.items())))
 
 
-def write_config(path: Path, content: ConfigFile) -> None:
-    """Write the file whole: a temporary file beside it, then renamed over it."""
-    text = to_toml(content)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+def with_users(text: str, users: dict[str, UserEntry]) -> str:
+    """The file's text with exactly these users: entries no longer wanted are removed,
+    new ones added after the others; every other line, comment and blank is kept."""
+    import tomlkit
+    from tomlkit.items import InlineTable, Table
+
+    document = tomlkit.parse(text)
+    if "users" not in document:
+        document["users"] = tomlkit.table(is_super_table=True)
+    table = document["users"]
+    assert isinstance(table, Table | InlineTable)
+    for login in [login for login in table if login not in users]:
+        del table[login]
+    for login, entry in users.items():
+        if login not in table:
+            table[login] = _user_table(entry)
+    return tomlkit.dumps(document)
+
+
+def save_users(config: Config, users: dict[str, UserEntry]) -> None:
+    """Rewrite the configuration file with these users, the rest of it as it is on disk."""
+    text = with_users(config.path.read_text(encoding="utf-8"), users)
+    parse_config(text, config.path)  # what is written must load
+    write_config(config.path, text)
+
+
+def write_config(path: Path, text: str) -> None:
+    """Write the file whole: a temporary file beside it, then renamed over it (a new
+    file is owner-only; an existing one keeps its mode)."""
+    make_folders(path.parent)
+    mode = path.stat().st_mode & 0o777 if path.exists() else FILE_MODE
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -247,5 +279,5 @@ def create_config(path: Path, users: dict[str, UserEntry]) -> ConfigFile:
     if path.exists():
         raise CourseError(f"config: {path} already exists")
     content = ConfigFile(users=users)
-    write_config(path, content)
+    write_config(path, to_toml(content))
     return content

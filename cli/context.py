@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cli.config import Config
     from cli.store import StoreConfig
     from projections.catalog import Views
-    from workflows.access import Directory, User
+    from workflows.access import CourseFacts, Directory, User
     from workflows.service import CourseService
 
 
@@ -72,6 +72,11 @@ class AppContext:
 
             self._config = load_config(self.config_path)
         return self._config
+
+    def reload_config(self) -> None:
+        """Read the configuration file again (after a command changed it)."""
+        self._config = None
+        self._user = None
 
     @property
     def directory(self) -> Directory:
@@ -124,10 +129,11 @@ class AppContext:
             self._views = open_views(self.store, app=self.service)
         return self._views
 
-    def caught_up_views(self) -> Views:
-        """The read views, brought up to the head of the event log."""
+    def caught_up_views(self, *names: str) -> Views:
+        """The read views, the named ones (else all) brought up to the head of the event
+        log: a command catches up the views it reads before reading them."""
         views = self.views
-        views.catch_up()
+        views.catch_up(views=names or None)
         return views
 
     def require(
@@ -149,12 +155,17 @@ class AppContext:
 
         return may(self.user, action)
 
-    def sees(self, consultant: str | None) -> bool:
-        """Whether the acting user may read a course held by this consultant."""
-        return self.directory.sees(self.user, consultant)
+    def reads(self, action: str, course: CourseFacts) -> bool:
+        """Whether the acting user may read a course with these facts through `action`."""
+        return self.directory.reads(self.user, action, course)
+
+    def sees(self, consultant: str | None, action: str = "caseload") -> bool:
+        """Whether the acting user may read this consultant's caseload (or due items: `action`
+        "due")."""
+        return self.directory.sees(self.user, consultant, action)
 
     def _find_by_prefix(self, prefix: str) -> list[UUID]:
-        return self.caught_up_views().course_list.find_by_prefix(prefix)
+        return self.caught_up_views("course_list").course_list.find_by_prefix(prefix)
 
     def close(self) -> None:
         """Close whatever was opened."""

@@ -1,10 +1,12 @@
 """`forloeb demo`: load the deterministic demo cohort through the import path and show it.
 
 Without a configuration file it creates one for the demo store: the cohort's
-consultants (one team, with its team lead), a caseworker, an auditor,
-an evaluator, and the acting and OS users as admins. With one, only an admin
-may load the demo. On a terminal a progress bar counts the citizens referred,
-then a spinner shows while the views catch up.
+staff, whom its lines name as actors (consultants and job consultants in one
+team with its team lead, caseworkers), a caseworker, an auditor, an evaluator,
+and the acting and OS users as admins: an import records lines only for
+configured users. With one, only an admin may load the demo. On a
+terminal a progress bar counts the citizens referred, then a spinner shows while
+the views catch up.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from domain.errors import CourseError, InvalidInput
 from domain.values import CourseState
 from workflows.access import DEMO, Role
 
-DEMO_CONSULTANTS = 4
-"""consultant-1 … consultant-4, as the cohort names them."""
+REFERENCE_SIZE = 104
+"""The default cohort size (demo.REFERENCE_SIZE)."""
 DEMO_TEAM = "team-1"
 DEMO_ROLES = {
     "teamlead": (Role.TEAM_LEAD, DEMO_TEAM),
@@ -52,29 +54,41 @@ def cohort_generator() -> CohortGenerator:
     return found
 
 
-def demo_users(admins: list[str]) -> dict[str, UserEntry]:
-    """The demo configuration's users, by login."""
-    users = {
-        f"consultant-{n}": UserEntry(role=Role.CONSULTANT, team=DEMO_TEAM)
-        for n in range(1, DEMO_CONSULTANTS + 1)
-    }
+def cohort_staff(size: int) -> dict[str, UserEntry]:
+    """The users a cohort of `size` names as actors, by login."""
+    from demo.people import TEAM_LEAD, Staff
+
+    staff = Staff.for_size(size)
+    consultant = UserEntry(role=Role.CONSULTANT, team=DEMO_TEAM)
+    users = {f"consultant-{n}": consultant for n in range(1, staff.consultants + 1)}
+    users |= {f"jk-{n}": consultant for n in range(1, staff.job_consultants + 1)}
+    users |= {f"cw-{n}": UserEntry(role=Role.CASEWORKER) for n in range(1, staff.caseworkers + 1)}
+    users[TEAM_LEAD] = UserEntry(role=Role.TEAM_LEAD, team=DEMO_TEAM)
+    return users
+
+
+def demo_users(admins: list[str], size: int = REFERENCE_SIZE) -> dict[str, UserEntry]:
+    """The demo configuration's users, by login: the staff of a cohort of `size` and more."""
+    users = cohort_staff(size)
     users |= {login: UserEntry(role=role, team=team) for login, (role, team) in DEMO_ROLES.items()}
     users |= {login: UserEntry(role=Role.ADMIN) for login in admins}
     return users
 
 
-def ensure_demo_config(app: AppContext) -> None:
-    """Create the demo configuration if there is none; otherwise require an admin."""
+def ensure_demo_config(app: AppContext, size: int = REFERENCE_SIZE) -> None:
+    """Create the demo configuration (for a cohort of `size`) if there is none; otherwise
+    require an admin and add the cohort's staff the configuration lacks."""
     from cli.main import default_user
 
     path = app.config_path
     if path.exists():
         app.require(DEMO)
+        add_cohort_staff(app, size)
         return
     admins = [app.login]
     with suppress(InvalidInput):  # an OS user name forloeb cannot take is left out
         admins = list(dict.fromkeys([*admins, valid_login(default_user())]))
-    create_config(path, demo_users(admins))
+    create_config(path, demo_users(admins, size))
     click.echo(f"config: created {path} with the demo users; {', '.join(admins)} as admin")
 
 
@@ -121,6 +135,19 @@ def counting_referrals(
         yield line
 
 
+def add_cohort_staff(app: AppContext, size: int) -> None:
+    """Add to the configuration the users the cohort's lines name that it lacks."""
+    from cli.config import save_users
+
+    content = app.config.content
+    missing = {k: v for k, v in cohort_staff(size).items() if k not in content.users}
+    if not missing:
+        return
+    save_users(app.config, {**content.users, **missing})
+    app.reload_config()
+    click.echo(f"config: added the demo cohort's staff ({len(missing)} users) to {app.config.path}")
+
+
 def _example(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The course with the longest history, preferring one that ended as planned."""
     planned = [r for r in rows if r["state"] == CourseState.EXITED_PLANNED.value]
@@ -128,14 +155,14 @@ def _example(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @click.command("demo")
-@click.option("--size", default=104, show_default=True, type=click.IntRange(1, 100_000),
+@click.option("--size", default=REFERENCE_SIZE, show_default=True, type=click.IntRange(1, 100_000),
               help="citizens referred")
 @click.option("--seed", default=2019, show_default=True, type=int, help="random seed")
 def demo_command(size: int, seed: int) -> None:
     """Load the demo cohort (deterministic for a size and seed) and show the result."""
     app = app_context()
-    ensure_demo_config(app)
     generate = cohort_generator()
+    ensure_demo_config(app, size)
     shown = on_terminal()
     with referral_progress(size, shown) as count:
         lines = counting_referrals(generate(size=size, seed=seed), count)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
-import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,6 +60,8 @@ def _message_is_safe(error: BaseException) -> bool:
 def scrubbed_trace(error: BaseException) -> str:
     """The trace of an error and its causes: frames and types; a message only when it
     cannot quote input, and CPR numbers masked even then."""
+    import traceback  # only when something went wrong
+
     parts: list[str] = []
     seen: set[int] = set()
     current: BaseException | None = error
@@ -77,15 +77,18 @@ def scrubbed_trace(error: BaseException) -> str:
 
 def write_trace(error: BaseException) -> Path:
     """Append the error's scrubbed trace to the log (a temp file if the log is not
-    writable)."""
+    writable, or is a symbolic link); the log is owner-only."""
+    import tempfile  # only when something went wrong
+
+    from workflows.owner_only import open_log
+
     entry = (
         f"--- {datetime.now(UTC).isoformat(timespec='seconds')} "
         f"pid {os.getpid()}\n{scrubbed_trace(error)}\n"
     )
     for path in (error_log_path(), Path(tempfile.gettempdir()) / "forloeb-errors.log"):
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as log:
+            with open_log(path) as log:
                 log.write(entry)
             return path
         except OSError:

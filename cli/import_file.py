@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import itertools
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import BinaryIO
 
 import click
 from rich.progress import Progress
@@ -17,24 +22,72 @@ from domain.errors import InvalidInput
 from workflows.access import IMPORT
 
 SHOWN_REFUSALS = 50
+MAX_LINE_CHARACTERS = 1 << 20
+"""The longest line read (1 Mi characters): a command's line is a few thousand at most, so
+a longer one is not an import file (or it is endless, like /dev/zero)."""
 
 
-def read_lines(path: str) -> list[str]:
-    """The file's lines ("-" reads stdin); InvalidInput when it cannot be read as text."""
+def _cannot_read(path: str, reason: str) -> InvalidInput:
+    return InvalidInput("file", f"cannot read {path}: {reason}")
+
+
+@contextmanager
+def opened(path: str) -> Iterator[BinaryIO]:
+    """The file to import, opened for reading; only a regular file is read ("-": stdin)."""
+    if path == "-":
+        yield sys.stdin.buffer
+        return
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise InvalidInput("file", f"cannot read {path}: {reason}") from None
-    return json_lines(text.removeprefix("\ufeff"))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO must not block
+    except OSError as e:
+        raise _cannot_read(path, e.strerror or type(e).__name__) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        kind = "a folder" if os.path.isdir(path) else "a device, pipe or socket"
+        raise _cannot_read(path, f"not a regular file ({kind})")
+    with os.fdopen(fd, "rb") as stream:
+        yield stream
 
 
-def json_lines(text: str) -> list[str]:
-    """JSONL lines: split on newline only (JSON text may hold U+2028 and friends)."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+def checked_lines(stream: BinaryIO, path: str) -> Iterator[str]:
+    """The stream's lines, one at a time: UTF-8 (a byte-order mark dropped), split at CR,
+    LF or CR LF only (JSON text may hold U+2028 and friends), each at most
+    MAX_LINE_CHARACTERS long."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline=None)
+    try:
+        for number in itertools.count(1):
+            line = text.readline(MAX_LINE_CHARACTERS + 1)
+            if not line:
+                return
+            line = line.removesuffix("\n")
+            if len(line) > MAX_LINE_CHARACTERS:
+                raise _cannot_read(
+                    path, f"line {number} is longer than {MAX_LINE_CHARACTERS} characters"
+                )
+            try:
+                line.encode("utf-8")  # bytes that were not UTF-8 are lone surrogates now
+            except UnicodeEncodeError:
+                raise _cannot_read(path, f"line {number} is not UTF-8 text") from None
+            yield line
+    finally:
+        text.detach()
+
+
+@contextmanager
+def import_file(path: str) -> Iterator[tuple[Iterator[str], int]]:
+    """The file's lines and how many are not blank, after one pass that checks every line,
+    so a file refused whole has had nothing applied. Stdin is kept in a private temporary
+    file for the second pass."""
+    with opened(path) as stream, tempfile.TemporaryFile() as copy:
+        spool = stream is sys.stdin.buffer
+        total = 0
+        for line in checked_lines(stream, path):
+            total += bool(line.strip())
+            if spool:
+                copy.write(line.encode("utf-8") + b"\n")
+        source: BinaryIO = copy if spool else stream
+        source.seek(0)
+        yield checked_lines(source, path), total
 
 
 @contextmanager
@@ -73,9 +126,7 @@ def import_command(file: str, output_format: str) -> None:
     """
     app = app_context()
     app.require(IMPORT)
-    lines = read_lines(file)
-    total = sum(1 for line in lines if line.strip())
-    with progress_bar(total) as advance:
+    with import_file(file) as (lines, total), progress_bar(total) as advance:
         report = import_lines(app.service, lines, app.actor, after_batch=advance)
     app.caught_up_views()
     if report.lines and not report.json_lines:

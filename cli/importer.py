@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from cli.errors import mask_cprs
-from cli.vocabulary import command_from_line, reason
+from cli.vocabulary import command_from_line, reason, refusal_fields
 from domain.errors import CourseError
 from workflows.commands import Command, CourseCommand, Refer
 from workflows.service import CourseService, Outcome
@@ -33,6 +33,8 @@ class Refusal:
 
     line: int
     reason: str
+    move: dict[str, object] = field(default_factory=dict)
+    """A refused move's fields (see MoveRefused.as_dict); empty for any other refusal."""
 
 
 @dataclass
@@ -56,7 +58,10 @@ class ImportReport:
             "lines": self.lines,
             "applied": self.applied,
             "skipped": self.skipped,
-            "refused": [{"line": r.line, "reason": r.reason} for r in self.refused],
+            "refused": [
+                {"line": r.line, "reason": r.reason, **({"refused_move": r.move} if r.move else {})}
+                for r in self.refused
+            ],
         }
 
 
@@ -152,7 +157,9 @@ def _batches(parsed: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
 
 def _record(report: ImportReport, number: int, result: Outcome | CourseError) -> None:
     if isinstance(result, CourseError):
-        report.refused.append(Refusal(number, mask_cprs(reason(result))))
+        report.refused.append(
+            Refusal(number, mask_cprs(reason(result)), refusal_fields(result))
+        )
     elif result.skipped:
         report.skipped += 1
     else:

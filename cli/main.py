@@ -13,40 +13,121 @@ import importlib
 import sys
 from collections.abc import Sequence
 from functools import cache
-from importlib.util import find_spec
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
+from cli.completion import complete_values
 from cli.context import AppContext
 from cli.errors import EXIT_BAD_INPUT, handle
+from cli.global_options import accept_global_options, group_options
+from cli.startup import exit_at_once, skip_pydantic_plugin_scan
 
-READ_AND_ADMIN_COMMANDS: dict[str, str] = {
-    "show": "cli.show:show_command",
-    "courses": "cli.read:courses_command",
-    "workflow": "cli.read:workflow_command",
-    "import": "cli.import_file:import_command",
-    "demo": "cli.demo:demo_command",
-    "init": "cli.admin:init_command",
-    "outcomes": "cli.outcomes:outcomes_command",
-    "export": "cli.outcomes:export_command",
-    "report": "cli.report:report_command",
-    "caseload": "cli.caseload:caseload_command",
-    "due": "cli.caseload:due_command",
-    "audit": "cli.audit:audit_command",
-    "projections": "cli.projections_cmd:projections_group",
-    "users": "cli.users:users_group",
-    "verify": "cli.verify:verify_command",
-    "citizen": "cli.citizen:citizen_group",
-    "serve": "cli.server:serve_command",
+WRITE = "cli.write"
+"""The target of the write commands, generated from the command vocabulary (`cli.write`)."""
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "accept": (WRITE, "Accept the citizen at visitation and assign a resource consultant."),
+    "analysis": (
+        "cli.analysis:analysis_group",
+        "Analyse a programme's cohort for evaluators: time to event, paths and trends.",
+    ),
+    "audit": (
+        "cli.audit:audit_command",
+        "A citizen's complete history across all their courses, corrections beside what "
+        "they correct, who looked at the record and any erasure.",
+    ),
+    "caseload": (
+        "cli.caseload:caseload_command",
+        "Each resource consultant's open courses against the programme's target (25 unless "
+        "the configuration's [programmes.NAME] says otherwise), and what is overdue.",
+    ),
+    "citizen": (
+        "cli.citizen:citizen_group",
+        "One citizen's data: hand it over (export) or destroy it (erase).",
+    ),
+    "correct": (
+        WRITE,
+        "Correct an earlier event (by sequence number) or retract it; the original stays.",
+    ),
+    "courses": (
+        "cli.read:courses_command",
+        "List courses, newest referral last, with optional filters.",
+    ),
+    "demo": (
+        "cli.demo:demo_command",
+        "Load the demo cohort (deterministic for a size and seed) and show the result.",
+    ),
+    "due": (
+        "cli.caseload:due_command",
+        "What needs doing: measurements, network meetings and praktik ends, most overdue first.",
+    ),
+    "education": (WRITE, "Education: start and end."),
+    "exit": (
+        WRITE,
+        "End the course: planned (from job or education) or unplanned (with a reason).",
+    ),
+    "export": (
+        "cli.outcomes:export_command",
+        "Export one pseudonymised row per course (no CPR numbers) for evaluators' statistics.",
+    ),
+    "follow-up": (WRITE, "Record a follow-up observation after exit."),
+    "group": (WRITE, "Group courses: join and complete."),
+    "import": (
+        "cli.import_file:import_command",
+        'Apply a JSONL file of commands, one per line: {"command": "accept", "course": ..., ...}.',
+    ),
+    "init": (
+        "cli.admin:init_command",
+        "Create or upgrade the store's tables; safe to run again (run as the owner role).",
+    ),
+    "job": (WRITE, "Ordinary paid work: start and end."),
+    "measure": (WRITE, "Record one form (citizen or staff) at a measurement point."),
+    "meeting": (WRITE, "Record a network meeting (held, or the citizen did not show)."),
+    "outcomes": (
+        "cli.outcomes:outcomes_command",
+        "The evaluators' outcome tables for a programme's cohort (every VIVE midterm table: "
+        "2.1, 4.1-4.7, 5.1-5.4, 6.1-6.6; goals; follow-up).",
+    ),
+    "praktik": (WRITE, "Workplace internship (virksomhedspraktik): start and end."),
+    "projections": (
+        "cli.projections_cmd:projections_group",
+        "The read views: their status, rebuilding them, keeping them caught up.",
+    ),
+    "reassign": (WRITE, "Another resource consultant takes over the course."),
+    "refer": (WRITE, "Refer a citizen to a programme: opens a course in visitation."),
+    "reject": (WRITE, "Reject the citizen at visitation; the course ends."),
+    "report": (
+        "cli.report:report_command",
+        "Write the visual report (charts beside their tables) as one self-contained HTML file.",
+    ),
+    "serve": (
+        "cli.server:serve_command",
+        "Serve `forloeb` commands from a process with the modules imported (much faster start).",
+    ),
+    "session": (WRITE, "Record an individual or group session."),
+    "show": (
+        "cli.show:show_command",
+        "Show a course: its facts, the allowed next moves and its full event history.",
+    ),
+    "treatment-plan": (WRITE, "A psychiatric treatment plan started (the course goes on)."),
+    "users": (
+        "cli.users:users_group",
+        "Users and their roles, kept in the configuration file (admins only).",
+    ),
+    "verify": (
+        "cli.verify:verify_command",
+        "Check that no stored event was changed, removed, inserted or reordered (exit 1 if so).",
+    ),
+    "workflow": (
+        "cli.read:workflow_command",
+        "Show the course states and the moves between them (the one transitions table).",
+    ),
 }
-"""Commands imported only when they run (or --help lists them): start-up stays short."""
-
-
-@cache
-def _installed(target: str) -> bool:
-    """Whether the command's module exists (commands land one module at a time)."""
-    return find_spec(target.partition(":")[0]) is not None
+"""Every command: where it is defined (imported only when it runs) and its summary for
+`--help`, so listing the commands imports none of them. A test holds each summary equal
+to the command's own short help."""
 
 
 @cache
@@ -59,9 +140,26 @@ def write_commands() -> dict[str, click.Command]:
     return dict(holder.commands)
 
 
-def _load(target: str) -> click.Command:
-    module, _, name = target.partition(":")
-    command: click.Command = getattr(importlib.import_module(module), name)
+def load_command(name: str) -> click.Command:
+    """The command `name` from its module, accepting the global options after its name and
+    completing course ids, programmes and consultants."""
+    target = COMMANDS[name][0]
+    if target == WRITE:
+        command = write_commands()[name]
+    else:
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+    return whole_summaries(complete_values(accept_global_options(command)))
+
+
+def whole_summaries(command: click.Command) -> click.Command:
+    """Let a group list its commands with their whole first sentence, as `forloeb --help`
+    does, not cut to the terminal's width."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            if sub.short_help is None:
+                sub.short_help = sub.get_short_help_str(limit=sys.maxsize)
+            whole_summaries(sub)
     return command
 
 
@@ -74,19 +172,34 @@ def default_user() -> str:
 
 
 class ForloebGroup(click.Group):
-    """The root group: commands load when used; every failure leaves as one line and an
-    exit code."""
+    """The root group: commands load when used, `--help` lists them from the table; every
+    failure leaves as one line and an exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        lazy = {name for name, target in READ_AND_ADMIN_COMMANDS.items() if _installed(target)}
-        return sorted({*lazy, *write_commands(), *self.commands})
+        return sorted({*COMMANDS, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
-        if cmd_name in READ_AND_ADMIN_COMMANDS and _installed(READ_AND_ADMIN_COMMANDS[cmd_name]):
-            return _load(READ_AND_ADMIN_COMMANDS[cmd_name])
-        return write_commands().get(cmd_name)
+        if cmd_name in COMMANDS:
+            return load_command(cmd_name)
+        return None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their summaries, from the table (no command module imported)."""
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Command names (with their summaries) from the table; options as click does."""
+        if incomplete.startswith("-"):
+            return super().shell_complete(ctx, incomplete)
+        return [
+            CompletionItem(name, help=summary)
+            for name, (_, summary) in sorted(COMMANDS.items())
+            if name.startswith(incomplete)
+        ]
 
     def main(
         self,
@@ -111,29 +224,13 @@ class ForloebGroup(click.Group):
         return code
 
 
-@click.group("forloeb", cls=ForloebGroup, no_args_is_help=True)
-@click.option(
-    "--as",
-    "actor",
-    envvar="FORLOEB_USER",
-    default=default_user,
-    show_default="the OS user",
-    metavar="USER",
-    help="who is working (recorded on every event; a user in the configuration) "
-    "[env FORLOEB_USER]",
+@click.group(
+    "forloeb",
+    cls=ForloebGroup,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.option(
-    "--db",
-    metavar="PATH",
-    envvar="FORLOEB_DB",
-    help="SQLite event store file [env FORLOEB_DB; default ~/.local/share/forloeb/forloeb.sqlite]",
-)
-@click.option(
-    "--database-url",
-    metavar="URL",
-    envvar="FORLOEB_DATABASE_URL",
-    help="PostgreSQL event store, postgresql://… [env FORLOEB_DATABASE_URL]",
-)
+@group_options(default_user)
 @click.version_option(package_name="forloeb")
 @click.pass_context
 def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | None) -> None:
@@ -141,13 +238,15 @@ def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | 
 
     Who may do what is set in the configuration file (FORLOEB_CONFIG, else
     forloeb.toml beside the store); `forloeb init` creates it with you as admin.
+    --as, --db and --database-url may also follow the command's name. Dates are
+    written YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY.
     """
     app = AppContext(actor=actor, db=db, database_url=database_url)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
 
-
 def main() -> None:
     """Console-script entry point."""
-    forloeb.main(prog_name="forloeb")
+    skip_pydantic_plugin_scan()
+    exit_at_once(forloeb.main(prog_name="forloeb", standalone_mode=False))

@@ -13,7 +13,7 @@ import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
@@ -36,6 +36,53 @@ PAIRS_HELP = "repeatable or comma-separated; values are read as JSON when they p
 
 _PAIR_SEPARATOR = re.compile(r",(?=\s*[\w.]+=)")
 _METAVARS: dict[Any, str] = {date: "YYYY-MM-DD", int: "INTEGER", float: "NUMBER", UUID: "UUID"}
+
+
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_DAY_FIRST = re.compile(r"([0-9]{1,2})([-.])([0-9]{1,2})\2([0-9]{4})")
+_SHORT_YEAR = re.compile(r"[0-9]{1,2}([-.])[0-9]{1,2}\1[0-9]{2}")
+DATE_FORMATS = "YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY"
+
+
+def parse_date(text: str) -> date:
+    """A date written YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY (day first, the Danish way);
+    ValueError, with the reason, for anything else."""
+    text = text.strip()
+    if iso := _ISO_DATE.fullmatch(text):
+        year, month, day = iso.groups()
+    elif day_first := _DAY_FIRST.fullmatch(text):
+        day, _, month, year = day_first.groups()
+    elif _SHORT_YEAR.fullmatch(text):
+        raise ValueError(f"{text!r} is ambiguous: write the year with four digits")
+    else:
+        raise ValueError(f"{text!r} is not a date ({DATE_FORMATS})")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError as e:
+        raise ValueError(f"{text!r} is not a date: {e}") from None
+
+
+class DateParam(click.ParamType[Any, Any]):
+    """A click type for dates in any of the accepted ways (`parse_date`); a bad one is
+    InvalidInput naming the field (exit 2, one line). `as_datetime` gives midnight that day."""
+
+    name = "date"
+
+    def __init__(self, *, as_datetime: bool = False) -> None:
+        self.as_datetime = as_datetime
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, date):
+            day = value.date() if isinstance(value, datetime) else value
+        else:
+            try:
+                day = parse_date(str(value))
+            except ValueError as e:
+                raise InvalidInput(param.name if param and param.name else "date", str(e)) from None
+        return datetime.combine(day, datetime.min.time()) if self.as_datetime else day
+
+
+DATE = DateParam()
 
 
 @dataclass(frozen=True)
@@ -68,9 +115,15 @@ def _literal_choices(annotation: Any) -> dict[str, Any] | None:
     return None
 
 
-def parse_list(text: str) -> list[str]:
-    """A comma list: "3,2,1" → ["3", "2", "1"]; empty items are dropped."""
-    return [item.strip() for item in text.split(",") if item.strip()]
+def parse_list(text: str, field: str = "value") -> list[str]:
+    """A comma list: "3, 2,1" → ["3", "2", "1"]; blank text is no items, and a blank item
+    among others is refused (",,," names nobody; "1,,2" has lost an answer)."""
+    if not text.strip():
+        return []
+    items = [item.strip() for item in text.split(",")]
+    if "" in items:
+        raise InvalidInput(field, f"item {items.index('') + 1} of {len(items)} is empty")
+    return items
 
 
 def parse_value(text: str, field: str = "value") -> Any:
@@ -133,7 +186,7 @@ def field_option(name: str, info: FieldInfo) -> FieldOption:
         return FieldOption(name, option, choices.__getitem__)
     if origin is list:
         option = click.Option([f"--{option_word}", name], metavar="A,B,...", help=help_text)
-        return FieldOption(name, option, parse_list)
+        return FieldOption(name, option, lambda text: parse_list(text, name))
     if origin is dict:
         help_text = f"{help_text} ({PAIRS_HELP})"
         option = click.Option(
@@ -141,7 +194,8 @@ def field_option(name: str, info: FieldInfo) -> FieldOption:
         )
         return FieldOption(name, option, lambda pairs: parse_pairs(name, pairs))
     metavar = _METAVARS.get(annotation, "TEXT")
-    option = click.Option([f"--{option_word}", name], metavar=metavar, help=help_text)
+    kind = DATE if annotation is date else None
+    option = click.Option([f"--{option_word}", name], type=kind, metavar=metavar, help=help_text)
     return FieldOption(name, option, lambda value: value)
 
 

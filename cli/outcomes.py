@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from cli.context import app_context
+from cli.filters import chosen_programme
+from cli.options import DateParam, parse_date
 from cli.render import console, emit_json, table
 from domain.course import LOCAL_TIME
 from domain.errors import InvalidInput
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from projections.outcomes_course import CourseOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
-DATE = click.DateTime(["%Y-%m-%d"])
+DATE = DateParam(as_datetime=True)
 
 
 def parse_known_at(text: str | None) -> datetime | None:
@@ -40,20 +42,24 @@ def parse_known_at(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text.strip())
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    try:
+        moment = datetime.combine(day, time()) if day else datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput("known_at", f"{text!r} is not an ISO date or timestamp") from None
-    if len(text.strip()) == 10:  # a bare date: everything recorded that day
-        moment = datetime.combine(moment.date() + timedelta(days=1), time()) - timedelta(
-            microseconds=1
-        )
+    if day is not None:  # a bare date: everything recorded that day
+        moment = datetime.combine(day + timedelta(days=1), time()) - timedelta(microseconds=1)
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)
 
 
 def cohort_options(function: F) -> F:
     """The options choosing a programme's cohort and the two kinds of time."""
     decorators = [
-        click.option("--programme", required=True, metavar="NAME", help="the programme"),
+        click.option(
+            "--programme", metavar="NAME", help="the programme [the store's one, if only one]"
+        ),
         click.option(
             "--cohort-from", type=DATE, metavar="YYYY-MM-DD", help="first day of the cohort period"
         ),
@@ -89,32 +95,33 @@ def _day(value: datetime | None) -> date | None:
 
 
 def read_courses(
-    programme: str,
+    programme: str | None,
     cohort_from: datetime | None,
     cohort_to: datetime | None,
     cohort_by: str,
     as_of: datetime | None,
     known_at: str | None,
 ) -> tuple[dict[str, Any], list[CourseOutcome], OutcomesView]:
-    """The cohort's courses from the caught-up view, and a description of what was asked."""
+    """The cohort's courses from the caught-up view, and a description of what was asked
+    (its programme the one named, or the store's only one)."""
     from projections.outcomes import Cohort
 
     by = cast("CohortBy", cohort_by)  # click has checked it is one of the two
-    cohort = Cohort(programme, _day(cohort_from), _day(cohort_to), by)
-    day = _day(as_of) or today()
     known = parse_known_at(known_at)
-    view = cast("OutcomesView", app_context().caught_up_views().view("outcomes"))
-    known_programme(view, programme)
+    view = cast("OutcomesView", app_context().caught_up_views("outcomes").view("outcomes"))
+    chosen = chosen_programme(programme, view.programmes())
+    cohort = Cohort(chosen, _day(cohort_from), _day(cohort_to), by)
+    day = _day(as_of) or today()
     courses = view.courses(cohort, day, known)
     return describe(cohort, day, known), courses, view
 
 
-def known_programme(view: OutcomesView, programme: str) -> None:
-    """Refuse a programme no course was ever referred to (most likely a typing error)."""
-    programmes = view.programmes()
-    if programme not in programmes:
-        known = ", ".join(programmes) or "none yet"
-        raise InvalidInput("programme", f"no course was referred to {programme!r} (known: {known})")
+def check_out_folder(out: Path) -> None:
+    """Refuse, as bad input, an output file whose folder does not exist."""
+    folder = out.parent
+    if not folder.is_dir():
+        reason = "is not a folder" if folder.exists() else "does not exist"
+        raise InvalidInput("out", f"{out}: the folder {folder} {reason}")
 
 
 def describe(cohort: Cohort, as_of: date, known_at: datetime | None) -> dict[str, Any]:
@@ -152,7 +159,7 @@ def describe(cohort: Cohort, as_of: date, known_at: datetime | None) -> dict[str
     "repeat for more (default: all)",
 )
 def outcomes_command(
-    programme: str,
+    programme: str | None,
     cohort_from: datetime | None,
     cohort_to: datetime | None,
     cohort_by: str,
@@ -221,7 +228,7 @@ def print_tables(about: dict[str, Any], tables: list[dict[str, Any]]) -> None:
     help="the file to write: FILE.csv or FILE.parquet",
 )
 def export_command(
-    programme: str,
+    programme: str | None,
     cohort_from: datetime | None,
     cohort_to: datetime | None,
     cohort_by: str,
@@ -231,8 +238,9 @@ def export_command(
 ) -> None:
     """Export one pseudonymised row per course (no CPR numbers) for evaluators' statistics.
 
-    The pseudonym is an HMAC-SHA256 of the CPR under FORLOEB_PSEUDONYM_KEY, or
-    under a secret kept in the store when that is not set.
+    The pseudonym is an HMAC-SHA256 of the citizen's random subject id (never of
+    the CPR) under FORLOEB_PSEUDONYM_KEY, or under a secret kept in the store
+    when that is not set. The file is readable by its owner only.
     """
     from projections.export import (
         KEY_VARIABLE,
@@ -247,6 +255,7 @@ def export_command(
         file_format(out)
     except ValueError as e:
         raise InvalidInput("out", str(e).partition(": ")[2]) from None
+    check_out_folder(out)
     _, courses, view = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
     columns, rows = export_rows(courses, pseudonym_key(os.environ, view.pseudonym_secret))
     try:

@@ -15,6 +15,7 @@ catch-up — continues from there instead of starting again.
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
@@ -205,10 +206,26 @@ def _now() -> str:
     return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+MAX_INTERVAL_SECONDS = 3600.0
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; NaN, which every range check lets through, is
+    refused too."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
 @projections_group.command("run")
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.01),
+    type=Seconds(min=0.01, max=MAX_INTERVAL_SECONDS),
     default=2.0,
     show_default=True,
     metavar="SECONDS",

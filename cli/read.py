@@ -9,15 +9,21 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from cli.context import AppContext, app_context
+from cli.filters import known_consultant, known_programme
 from cli.render import console, emit_json, format_option, masked_cpr, short_id, table
 from domain.errors import InvalidInput
 from domain.validation import first_error
 from domain.values import CourseState, Cpr
 from workflows import diagram
-from workflows.access import COURSES
+from workflows.access import COURSES, CourseFacts
 
 if TYPE_CHECKING:
     from projections.course_list import CourseRow
+
+
+def facts_of(row: CourseRow) -> CourseFacts:
+    """What decides who may read the course of a course-list row."""
+    return CourseFacts(row.consultant, CourseState(row.state), row.referred_by)
 
 
 def row_dict(row: CourseRow) -> dict[str, Any]:
@@ -61,16 +67,18 @@ def courses_command(
 ) -> None:
     """List courses, newest referral last, with optional filters.
 
-    A consultant sees their own courses, a team lead their team's; CPR numbers
-    are masked.
+    A consultant sees their own courses, a team lead their team's, a caseworker
+    those they referred and those in visitation; CPR numbers are masked.
     """
     app = app_context()
     app.require(COURSES)
-    views = app.caught_up_views()
+    known_consultant(app, consultant)
+    known_programme(app, programme)
+    views = app.caught_up_views("course_list")
     found = views.course_list.list_courses(
         subject=_subject_of(app, cpr), consultant=consultant, state=state, programme=programme
     )
-    visible = [row_dict(row) for row in found if app.sees(row.consultant)]
+    visible = [row_dict(row) for row in found if app.reads(COURSES, facts_of(row))]
     rows = sorted(visible, key=lambda r: (r["referred_on"], r["course_id"]))
     if output_format == "json":
         emit_json(rows)

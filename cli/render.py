@@ -19,8 +19,6 @@ if TYPE_CHECKING:  # rich is imported when something is drawn, not on every comm
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("table", "json")
-PIPED_WIDTH = 160
-"""Table width when stdout is not a terminal (rich would otherwise assume 80)."""
 
 
 def format_option(function: F) -> F:
@@ -48,11 +46,11 @@ def format_param() -> click.Option:
 
 
 def console() -> Console:
-    """A console on the current stdout (test runners swap it); wide when piped."""
+    """A console on the current stdout (test runners swap it), as wide as the terminal:
+    COLUMNS, else the terminal's own width (stderr's when stdout is piped), else 80."""
     from rich.console import Console
 
-    width = None if sys.stdout.isatty() else PIPED_WIDTH
-    return Console(file=sys.stdout, width=width, highlight=False)
+    return Console(file=sys.stdout, highlight=False)
 
 
 def _plain(value: Any) -> Any:

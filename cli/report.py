@@ -14,8 +14,9 @@ from pathlib import Path
 import click
 
 from cli.context import app_context
-from cli.outcomes import cohort_options, read_courses
+from cli.outcomes import check_out_folder, cohort_options, read_courses
 from workflows.access import REPORT, REPORT_CASELOAD
+from workflows.owner_only import replace_file
 
 
 def _cohort_text(cohort: dict[str, object]) -> str:
@@ -39,7 +40,7 @@ def _cohort_text(cohort: dict[str, object]) -> str:
     help="the HTML file to write",
 )
 def report_command(
-    programme: str,
+    programme: str | None,
     cohort_from: datetime | None,
     cohort_to: datetime | None,
     cohort_by: str,
@@ -53,10 +54,12 @@ def report_command(
     Status funnel, outcomes against the targets, health and WHO-5, forms,
     network meetings, caseload per consultant and overdue items. No CPR
     numbers or free text, so the file can be sent on. An evaluator's report
-    leaves out the caseload and overdue sections.
+    leaves out the caseload and overdue sections. The file is readable by its
+    owner only.
     """
     app = app_context()
     app.require(REPORT)
+    check_out_folder(out)
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -69,10 +72,10 @@ def report_command(
     from projections.report_operations import operations_report
 
     about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
-    day = about["as_of"]
+    programme, day = about["programme"], about["as_of"]
     operations = None
     if app.may(REPORT_CASELOAD):  # an evaluator's report leaves the workloads out
-        caseload = app.views.caseload
+        caseload = app.caught_up_views("caseload").caseload
         settings = app.config.programme_settings
         operations = operations_report(
             caseload.caseload(day, programme=programme, settings=settings),
@@ -92,5 +95,5 @@ def report_command(
         generated=datetime.now().astimezone(),
     )
     html = render_page(page)
-    out.write_text(html, encoding="utf-8")
+    replace_file(out, lambda f: f.write(html.encode("utf-8")))
     click.echo(f"report on {programme} as of {day} written to {out}")

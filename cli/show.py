@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 from uuid import UUID
 
 import click
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.text import Text
 
 from cli.context import app_context
@@ -18,7 +19,7 @@ from workflows.commands import command_for
 from workflows.service import CourseService
 
 _PROVENANCE = {"originator_id", "originator_version", "originator_topic", "timestamp"}
-_COMMON = {"actor", "occurred_on", "command_id", "cpr"}
+_COMMON = {"actor", "recorded_by", "occurred_on", "command_id", "cpr"}
 
 
 def _compact(value: Any, prefix: str = "") -> list[str]:
@@ -89,12 +90,20 @@ def history(events: list[CourseEvent]) -> list[dict[str, Any]]:
             "occurred_on": event.occurred_on.isoformat(),
             "recorded": event.timestamp.astimezone(LOCAL_TIME).isoformat(timespec="seconds"),
             "actor": event.actor,
+            "recorded_by": event.recorded_by,
             "event": type(event).__name__,
             "details": event_details(event),
             "marks": marks.get(event.originator_version, []),
         }
         for event in events
     ]
+
+
+def attribution(row: dict[str, Any]) -> str:
+    """Who recorded an event: `kim`, or `root for kim` when root recorded it for kim."""
+    if row["recorded_by"] == row["actor"]:
+        return str(row["actor"])
+    return f"{row['recorded_by']} for {row['actor']}"
 
 
 def course_facts(course: Course) -> dict[str, Any]:
@@ -127,32 +136,80 @@ def course_report(service: CourseService, course_id: UUID) -> dict[str, Any]:
     }
 
 
+HISTORY_COLUMNS = ["#", "occurred", "recorded", "actor", "event", "details"]
+
+
 def render_course(report: dict[str, Any]) -> Group:
-    """The course report for people: facts, next moves, history table."""
+    """The course report for people: facts, next moves, history."""
     measured = ", ".join(f"{m['point']} {m['form']}" for m in report["measurements"]) or "none"
-    facts = Text(
-        f"course      {report['course_id']}\n"
-        f"citizen     {report['cpr']}\n"
-        f"programme   {report['programme']}\n"
-        f"state       {report['state']} since {report['state_since']}"
-        f" (referred {report['referred_on']})\n"
-        f"consultant  {report['consultant'] or '–'}\n"
-        f"measured    {measured}\n"
-        f"next        {', '.join(report['allowed_next']) or 'nothing (course closed)'}"
-    )
+    facts = {
+        "course": report["course_id"],
+        "citizen": report["cpr"],
+        "programme": report["programme"],
+        "state": f"{report['state']} since {report['state_since']}"
+        f" (referred {report['referred_on']})",
+        "consultant": report["consultant"] or "–",
+        "measured": measured,
+        "next": ", ".join(report["allowed_next"]) or "nothing (course closed)",
+    }
     rows = [
         [
-            row["seq"],
+            str(row["seq"]),
             row["occurred_on"],
             row["recorded"].replace("T", " ")[:16],
-            row["actor"],
+            attribution(row),
             row["event"],
             " ".join([*(f"[{m}]" for m in row["marks"]), row["details"]]).strip(),
         ]
         for row in report["history"]
     ]
-    columns = ["#", "occurred", "recorded", "actor", "event", "details"]
-    return Group(facts, table("history", columns, rows))
+    return Group(Facts(facts), History(rows))
+
+
+LABEL_WIDTH = 12
+
+
+class Facts:
+    """Label and value side by side; a long value wraps at word boundaries under itself."""
+
+    def __init__(self, facts: dict[str, str]) -> None:
+        self.facts = facts
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(options.max_width - LABEL_WIDTH, 20)
+        for label, value in self.facts.items():
+            lines = textwrap.wrap(value, width, break_long_words=False, break_on_hyphens=False)
+            for n, line in enumerate(lines or [""]):
+                yield Text(f"{label if n == 0 else '':<{LABEL_WIDTH}}{line}")
+
+
+class History:
+    """The event history: a table where it fits without splitting a word, else (a narrow
+    terminal) one block per event, its details wrapped at word boundaries beneath."""
+
+    def __init__(self, rows: list[list[str]]) -> None:
+        self.rows = rows
+
+    def narrowest_table(self) -> int:
+        """The table's width with the details column as wide as its longest word and the
+        others whole (rich narrows the widest column first): one space either side of each
+        cell and a rule between and around the columns."""
+        *whole, details = list(zip(HISTORY_COLUMNS, *self.rows, strict=True))
+        widths = [max(len(cell) for cell in column) for column in whole]
+        widths.append(max(len(word) for cell in details for word in [*cell.split(), ""]))
+        return sum(widths) + 3 * len(widths) + 1
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.narrowest_table() <= options.max_width:
+            yield table("history", HISTORY_COLUMNS, self.rows)
+            return
+        yield Text("history")
+        width = max(options.max_width - 4, 20)
+        for seq, occurred, recorded, actor, event, details in self.rows:
+            yield Text(f"#{seq}  {occurred}  {event}  by {actor}, recorded {recorded}")
+            for line in textwrap.wrap(details, width, break_long_words=False,
+                                      break_on_hyphens=False):
+                yield Text(f"    {line}")
 
 
 @click.command("show")
@@ -174,7 +231,7 @@ def show_command(course: str, purpose: str | None, output_format: str) -> None:
     course_id = app.service.resolve(course)
     app.require(SHOW, course_id, purpose=purpose)
     app.service.record_read(course_id, actor=app.actor, what="show", purpose=purpose or None)
-    app.caught_up_views()  # the read is a write too: leave the views caught up
+    app.caught_up_views("course_list")  # the read is a write too: as a write, the list
     report = course_report(app.service, course_id)
     if output_format == "json":
         emit_json(report)

@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from domain.errors import CourseError
+from workflows.owner_only import create_empty, make_folders
 from workflows.secrets import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MasterKey, MasterKeyProblem
 
 if TYPE_CHECKING:
     from workflows.service import CourseService
 
-DEFAULT_DB = Path("~/.local/share/forloeb/forloeb.sqlite")
 APPLICATION_NAME = "forloeb"
 """CourseService.name: eventsourcing names the events table `<name>_events`."""
 EVENTS_TABLE = f"{APPLICATION_NAME}_events"
@@ -50,6 +50,15 @@ RECORDER_TOPIC = "workflows.recorders:ChainedPostgresRecorder"
 """The PostgreSQL recorder: append-only (advisory lock) and hash-chaining."""
 SQLITE_RECORDER_TOPIC = "workflows.recorders:ChainedSQLiteRecorder"
 """The SQLite application recorder, hash-chaining every event (tamper evidence)."""
+DEFAULT_DB_NAME = "forloeb.sqlite"
+
+
+def default_db() -> Path:
+    """The default SQLite store: the user's data folder ($XDG_DATA_HOME/forloeb, by default
+    ~/.local/share/forloeb, on Linux), as platformdirs finds it."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APPLICATION_NAME, appauthor=False) / DEFAULT_DB_NAME
 
 
 def _env_path(name: str) -> Path | None:
@@ -90,8 +99,8 @@ class StoreConfig:
         url = os.environ.get("FORLOEB_DATABASE_URL")
         if url:
             return cls(database_url=url)
-        path = os.environ.get("FORLOEB_DB") or str(DEFAULT_DB)
-        return cls(sqlite_path=Path(path).expanduser())
+        path = os.environ.get("FORLOEB_DB")
+        return cls(sqlite_path=Path(path).expanduser() if path else default_db())
 
     @property
     def is_postgres(self) -> bool:
@@ -123,7 +132,7 @@ class StoreConfig:
             env = self.postgres.env(create_tables=self.create_tables)
         else:
             assert self.sqlite_path is not None
-            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            create_empty(self.sqlite_path)  # owner-only, and so are SQLite's -wal and -shm
             env = {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.sqlite_path),
@@ -256,7 +265,7 @@ def check_reachable(config: StoreConfig) -> None:
     if config.database_url is None:
         assert config.sqlite_path is not None
         try:
-            config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(config.sqlite_path.parent)
         except OSError as e:
             raise StoreUnavailable(
                 f"cannot use the event store {config.describe()}: {e.strerror}"

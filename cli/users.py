@@ -1,6 +1,7 @@
 """`forloeb users list|add|remove`: who may use forloeb, and as what (admins only).
 
-The users live in the configuration file (`cli.config`); each change rewrites
+The users live in the configuration file (`cli.config`); each change edits
+only the users' entries, keeping the file's comments and layout, and rewrites
 it whole (a temporary file renamed over it), validated like the file itself.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from cli.config import ConfigFile, UserEntry, write_config
+from cli.config import ConfigFile, UserEntry, save_users
 from cli.context import AppContext, app_context, valid_login
 from cli.render import console, emit_json, format_option, table
 from domain.errors import InvalidInput
@@ -65,7 +66,7 @@ def new_entry(role: str, name: str | None, team: str | None) -> UserEntry:
         raise InvalidInput(*first_error(e)) from None
 
 
-def with_users(content: ConfigFile, users: dict[str, UserEntry]) -> ConfigFile:
+def checked_users(content: ConfigFile, users: dict[str, UserEntry]) -> ConfigFile:
     """The configuration with another set of users, checked as a whole (one consultant per
     name, a team for every team lead)."""
     try:
@@ -98,8 +99,8 @@ def add_command(login: str, role: str, name: str | None, team: str | None) -> No
             f"users: {login} is already a user ({existing}); remove them first to change that"
         )
     entry = new_entry(role, name, team)
-    changed = with_users(content, {**content.users, login: entry})
-    write_config(app.config.path, changed)
+    changed = checked_users(content, {**content.users, login: entry})
+    save_users(app.config, changed.users)
     click.echo(f"users: added {login} as {entry.role.label} to {app.config.path}")
 
 
@@ -114,5 +115,5 @@ def remove_command(login: str) -> None:
     if login == app.user.login:
         raise NotAllowed("users: you cannot remove yourself; another admin can")
     users = {k: v for k, v in content.users.items() if k != login}
-    write_config(app.config.path, with_users(content, users))
+    save_users(app.config, checked_users(content, users).users)
     click.echo(f"users: removed {login} from {app.config.path}")

@@ -61,9 +61,14 @@ def command_from_line(line: Mapping[str, Any]) -> Command:
 
 def reason(error: CourseError) -> str:
     """Why a command was refused, with workflow moves named as the commands that ask for them."""
-    if not isinstance(error, MoveRefused):
-        return str(error)
-    text = str(error).rsplit("; allowed here: ", 1)[0]
-    text = text.replace(f"cannot {error.trigger} ", f"cannot {command_for(error.trigger)} ", 1)
-    allowed = ", ".join(command_for(trigger) for trigger in error.allowed) or "nothing"
-    return f"{text}; allowed here: {allowed}"
+    if isinstance(error, MoveRefused):
+        return error.describe(command_for)
+    return str(error)
+
+
+def refusal_fields(error: CourseError) -> dict[str, object]:
+    """A refused move's fields (move, state, why, allowed) in the commands' names; {} for
+    any other refusal."""
+    if isinstance(error, MoveRefused):
+        return error.as_dict(command_for)
+    return {}

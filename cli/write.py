@@ -3,7 +3,7 @@
 Every name in COMMANDS_BY_NAME becomes a command; a name with a space becomes
 a nested group (`praktik start`). Each command assembles the options the user
 gave into the model, lets the service decide, prints one line and leaves the
-read views caught up.
+course list caught up.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from cli.context import AppContext, app_context
+from cli.filters import known_assignee
 from cli.options import FieldOption, command_options
 from cli.render import emit_json, format_param, short_id
 from cli.vocabulary import build_command
@@ -57,15 +58,23 @@ def outcome_dict(outcome: Outcome, state: str) -> dict[str, Any]:
     }
 
 
-def run_write(app: AppContext, command: Command, output_format: str) -> None:
-    """Execute a command, catch the views up, print the confirmation.
+WRITE_VIEWS = ("course_list",)
+"""The views a write catches up before it replies: the course list, which finds a course by
+an id prefix. The others catch up when a command reads them (each read command catches up
+the views it reads first), so every read still shows every write."""
 
-    The acting user's role is checked first; the service checks the course
-    (its consultant, its state) before deciding anything.
+
+def run_write(app: AppContext, command: Command, output_format: str) -> None:
+    """Execute a command, catch the course list up, print the confirmation.
+
+    The acting user's role is checked first, then that a named consultant is a
+    user; the service checks the course (its consultant, its state) before
+    deciding anything.
     """
     app.require(command.name)
+    known_assignee(app, command)
     outcome = app.service.execute(command, app.actor)
-    app.caught_up_views()
+    app.caught_up_views(*WRITE_VIEWS)
     state = outcome.state.value
     if output_format == "json":
         emit_json(outcome_dict(outcome, state))

@@ -28,7 +28,7 @@ from domain.events import (
     Referred,
 )
 from domain.validation import first_error
-from domain.values import CourseState, MeasurementForm
+from domain.values import CourseState, MeasurementForm, cpr_birth_date, normalise_cpr
 
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 """Dates given by caseworkers are Danish calendar dates."""
@@ -40,6 +40,7 @@ PROTECTED_FIELDS = frozenset(
         "originator_topic",
         "timestamp",
         "actor",
+        "recorded_by",
         "command_id",
         "cpr",
         "programme",
@@ -60,6 +61,9 @@ class Course(BaseAggregate[UUID]):
         self.state = CourseState.VISITATION
         self.consultant: str | None = None
         self.consultant_version = 0
+        self.referring_caseworker = ""
+        self.referral_actor = ""
+        """On whose behalf the referral was recorded."""
         self.measurements: dict[int, tuple[int, MeasurementForm]] = {}
         self.group_courses: dict[str, bool] = {}
         self.history: dict[int, str] = {}
@@ -87,6 +91,7 @@ class Course(BaseAggregate[UUID]):
         occurred_on = fields.get("occurred_on")
         if isinstance(occurred_on, date) and occurred_on > local_date(now):
             raise InvalidInput("occurred_on", f"{occurred_on} is in the future")
+        check_born_by("occurred_on", occurred_on, fields.get("cpr"))
         check_personal_present(Referred, fields)
         try:
             return cls._create(Referred, id=course_id, timestamp=now, **fields)
@@ -121,6 +126,7 @@ class Course(BaseAggregate[UUID]):
         actor: str,
         occurred_on: date,
         reason: str,
+        recorded_by: str | None = None,
         changes: dict[str, Any],
         retracted: bool = False,
         command_id: str | None = None,
@@ -130,6 +136,7 @@ class Course(BaseAggregate[UUID]):
         self.record(
             Corrected,
             actor=actor,
+            recorded_by=recorded_by,
             occurred_on=occurred_on,
             command_id=command_id,
             target_version=target.originator_version,
@@ -140,6 +147,11 @@ class Course(BaseAggregate[UUID]):
         )
 
     # Queries ----------------------------------------------------------------
+
+    @property
+    def referred_by(self) -> frozenset[str]:
+        """Who referred the citizen: the referring caseworker and the referral's actor."""
+        return frozenset({self.referring_caseworker, self.referral_actor} - {""})
 
     @property
     def referred_on(self) -> date:
@@ -256,6 +268,8 @@ class Course(BaseAggregate[UUID]):
             raise InvalidInput(
                 "changes.occurred_on", f"{on} is before the referral on {self.referred_on}"
             )
+        if version == 1:
+            check_born_by("changes.occurred_on", on, self.cpr)
         if version not in self.state_changes:
             return
         earlier = [d for v, d in self.state_changes.items() if v < version]
@@ -278,6 +292,18 @@ class Course(BaseAggregate[UUID]):
                 f"changes: the {corrected.form} form for point {corrected.point} is already "
                 "recorded"
             )
+
+
+def check_born_by(field: str, day: object, cpr: object) -> None:
+    """Refuse a date before the citizen's birth, as the CPR's date part gives it."""
+    if not isinstance(day, date) or not isinstance(cpr, str) or not cpr:
+        return
+    try:
+        born = cpr_birth_date(normalise_cpr(cpr))
+    except ValueError:
+        return  # the CPR itself is refused where it is validated
+    if day < born:
+        raise InvalidInput(field, f"{day} is before the citizen was born ({born})")
 
 
 def check_personal_present(event_class: type[CourseEvent], fields: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 
 class CourseError(Exception):
     """A command was refused; nothing was recorded."""
@@ -17,17 +19,39 @@ class InvalidInput(CourseError):
 
 
 class MoveRefused(CourseError):
-    """The workflow does not allow this move from the course's current state."""
+    """The workflow does not allow this move from the course's current state.
 
-    def __init__(self, trigger: str, state: str, allowed: list[str], why: str = "") -> None:
-        allowed_text = ", ".join(allowed) if allowed else "none"
-        because = f" ({why})" if why else ""
-        super().__init__(
-            f"cannot {trigger} a course in state {state}{because}; allowed here: {allowed_text}"
-        )
+    The refusal is data: the move tried, the state, the moves allowed there and,
+    when the state was right but a condition was not met, why. Its message is
+    built from those fields; a reader names the moves its own way with `describe`.
+    """
+
+    def __init__(
+        self, trigger: str, state: str, allowed: Sequence[str], why: str = ""
+    ) -> None:
         self.trigger = trigger
-        self.state = state
-        self.allowed = allowed
+        self.state = str(state)
+        self.allowed: tuple[str, ...] = tuple(allowed)
+        self.why = why
+        super().__init__(self.describe())
+
+    def describe(self, name: Callable[[str], str] = str) -> str:
+        """The refusal as one line, each move named by `name` (the trigger by default)."""
+        allowed = ", ".join(name(trigger) for trigger in self.allowed) or "none"
+        because = f" ({self.why})" if self.why else ""
+        return (
+            f"cannot {name(self.trigger)} a course in state {self.state}{because}; "
+            f"allowed here: {allowed}"
+        )
+
+    def as_dict(self, name: Callable[[str], str] = str) -> dict[str, object]:
+        """The refusal's fields as plain JSON-ready values, moves named by `name`."""
+        return {
+            "move": name(self.trigger),
+            "state": self.state,
+            "why": self.why or None,
+            "allowed": [name(trigger) for trigger in self.allowed],
+        }
 
 
 class CourseNotFound(CourseError):

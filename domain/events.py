@@ -1,9 +1,10 @@
 """The facts of a citizen course, as past-tense events.
 
 Each event is a frozen pydantic model, so its payload is validated when it is
-created and again when it is read back. Every event carries who recorded it
-(`actor`), the date it happened (`occurred_on`, given by the caseworker, may be
-in the past) and when the system recorded it (`timestamp`).
+created and again when it is read back. Every event carries on whose behalf it
+was recorded (`actor`), who entered it (`recorded_by`: the same user, or an
+admin recording for them), the date it happened (`occurred_on`, given by the
+caseworker, may be in the past) and when the system recorded it (`timestamp`).
 
 Events change the course only in `apply`. State-changing events name the state
 they lead to in `new_state`; the workflow's transitions table takes its
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.values import (
     BenefitType,
@@ -61,8 +62,20 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
     originator_version: int
     timestamp: datetime
     actor: Name
+    """On whose behalf the event was recorded."""
+    recorded_by: Name
+    """Who entered it: the actor, or an admin recording for them. Payloads from before
+    the field read as recorded by their actor."""
     occurred_on: date
     command_id: str | None = Field(default=None, max_length=200, pattern=r"^[\x20-\x7e]+$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded_by_the_actor(cls, data: Any) -> Any:
+        """An event that does not say who entered it was entered by its actor."""
+        if isinstance(data, dict) and data.get("recorded_by") is None and "actor" in data:
+            return {**data, "recorded_by": data["actor"]}
+        return data
 
     def apply(self, aggregate: Any) -> None:
         """Record the fact on the course, then move it to `new_state` if any."""
@@ -130,6 +143,8 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
         course.cpr = self.cpr
         course.subject = self.subject
         course.programme = self.programme
+        course.referring_caseworker = self.referring_caseworker
+        course.referral_actor = self.actor
         course.state = CourseState.VISITATION
         course.state_changes[self.originator_version] = self.occurred_on
         super().apply(aggregate)
@@ -410,6 +425,8 @@ class Corrected(CourseEvent):
         if "occurred_on" in self.changes and self.target_version in course.state_changes:
             corrected_on = date.fromisoformat(str(self.changes["occurred_on"]))
             course.state_changes[self.target_version] = corrected_on
+        if self.target_version == 1 and "referring_caseworker" in self.changes:
+            course.referring_caseworker = str(self.changes["referring_caseworker"])
         if self.target_version == course.consultant_version and "consultant" in self.changes:
             course.consultant = str(self.changes["consultant"])
         key = course.measurements.get(self.target_version)

@@ -320,7 +320,7 @@ class StaffAssessment(Frozen):
 
     psychiatric_diagnosis: YesNoUnknown | None = None
     prescribed_medication: YesNoUnknown | None = None
-    substance_use: SubstanceUseAnswers = SubstanceUseAnswers()
+    substance_use: SubstanceUseAnswers = Field(default_factory=SubstanceUseAnswers)
     daily_functioning: BipAnswer | None = None
     network_meeting_last_3_months: YesNoUnknown | None = None
     mental_problems_limit: LimitDegree | None = None

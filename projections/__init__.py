@@ -3,9 +3,10 @@
 A view is an eventsourcing `TrackingRecorder` with tables of its own and a
 tracking table of its own (`<name>_tracking`); a `Projection` writes the
 view's rows and its tracking position in ONE transaction, so after a crash no
-event is counted twice or skipped. `projections.catalog` opens every view on
-a store, catches them up (a CLI write command calls `views.catch_up()` before
-it exits), rebuilds them from zero and reports where each stands.
+event is counted twice or skipped. `projections.catalog` opens the views on
+a store (each when first used), catches them up (a CLI write command catches
+up the course list before it exits, a read command the views it reads before
+reading), rebuilds them from zero and reports where each stands.
 
 Modules:
 
@@ -48,7 +49,8 @@ Adding a view
 The first `catch_up` on an existing store fills the new view from zero.
 Changing a view's columns later: a connection that may create tables (any on
 SQLite; the owner role's on PostgreSQL, `open_views(store.for_init())`) finds
-the view's tables differ from `tables` when it opens the views, drops and
+the view's tables differ from `tables` when it opens the view (when first used,
+or all at once by `create_tables()`, as `forloeb init` does), drops and
 recreates them, and the next `catch_up` or `rebuild` fills them from zero.
 Other changes (an index, what a handler writes): rebuild the view with such a
 connection, `views.rebuild("<name>")` (the application role on PostgreSQL

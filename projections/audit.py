@@ -32,6 +32,7 @@ _NOT_DETAILS = {
     "originator_topic",
     "timestamp",
     "actor",
+    "recorded_by",
     "occurred_on",
     "command_id",
 }
@@ -46,6 +47,9 @@ class AuditEntry:
     occurred_on: date
     recorded_at: datetime
     actor: str
+    """On whose behalf it was recorded."""
+    recorded_by: str
+    """Who entered it (an admin, when not the actor)."""
     event: str
     details: dict[str, Any]
     corrects: int | None = None
@@ -97,6 +101,7 @@ def _entry(event: CourseEvent) -> AuditEntry:
         occurred_on=event.occurred_on,
         recorded_at=event.timestamp,
         actor=event.actor,
+        recorded_by=event.recorded_by,
         event=type(event).__name__,
         details=event.model_dump(mode="json", exclude=_NOT_DETAILS),
         corrects=event.target_version if isinstance(event, Corrected) else None,

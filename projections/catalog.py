@@ -49,7 +49,8 @@ VIEW_MODULES: tuple[str, ...] = (
     "projections.audit",
     "projections.outcomes",
 )
-"""Each module defines `VIEW = ViewSpec(...)`; adding a view is adding its module here."""
+"""Each module defines `VIEW = ViewSpec(...)` for the view named after the module; adding
+a view is adding its module here. A module is imported when its view is first used."""
 
 _Batch = tuple[int, int, list[Positioned]]
 """A batch read from the log: its last notification id, how many, the decoded events."""
@@ -106,6 +107,11 @@ class _Standing:
     rebuilding: bool
 
 
+def view_module(name: str) -> str:
+    """The module defining view `name` (a view is named after its module)."""
+    return f"projections.{name}"
+
+
 def registered() -> tuple[ViewSpec, ...]:
     """The registered views, in catalog order."""
     return tuple(import_module(module).VIEW for module in VIEW_MODULES)
@@ -130,37 +136,48 @@ class Views:
         self.app = app
         self._owns_app = owns_app
         factory: Any = app.factory
-        may_create = bool(factory.env_create_table())
-        dialect = type(factory).__module__
-        self._datastore = _views_datastore(dialect, factory.datastore)
+        self._may_create = bool(factory.env_create_table())
+        self._dialect = type(factory).__module__
+        self._datastore = _views_datastore(self._dialect, factory.datastore)
         self._entries: dict[str, _Entry] = {}
-        for spec in registered():
-            view = _variant(dialect, spec.view)(self._datastore)
-            view.application_name = app.name
-            view.log = app.events
-            view.may_create_tables = may_create
-            if may_create:
-                view.create_table()
-                view.reset_if_outdated()
-            self._entries[spec.name] = _Entry(view, spec.projection(view=view))
+        """The views opened so far: a view's module is imported when it is first used."""
+
+    def create_tables(self) -> None:
+        """Open every view now, so a connection that may create tables creates (or resets,
+        if its columns changed) each view's tables: what `forloeb init` needs, since
+        views otherwise open when first used."""
+        for name in self.names:
+            self._entry(name)
+
+    def _open(self, name: str) -> _Entry:
+        spec: ViewSpec = import_module(view_module(name)).VIEW
+        view = _variant(self._dialect, spec.view)(self._datastore)
+        view.application_name = self.app.name
+        view.log = self.app.events
+        view.may_create_tables = self._may_create
+        if self._may_create:
+            view.create_table()
+            view.reset_if_outdated()
+        return _Entry(view, spec.projection(view=view))
 
     # The views ------------------------------------------------------------------
 
     @property
     def names(self) -> list[str]:
         """The views' names, in catalog order."""
-        return list(self._entries)
+        return [module.rpartition(".")[2] for module in VIEW_MODULES]
 
     def view(self, name: str) -> View:
         """One view by name."""
         return self._entry(name).view
 
     def _entry(self, name: str) -> _Entry:
-        try:
-            return self._entries[name]
-        except KeyError:
-            known = ", ".join(self._entries)
-            raise KeyError(f"no view {name!r} (views: {known})") from None
+        if name not in self._entries:
+            if name not in self.names:
+                known = ", ".join(self.names)
+                raise KeyError(f"no view {name!r} (views: {known})")
+            self._entries[name] = self._open(name)
+        return self._entries[name]
 
     @property
     def course_list(self) -> CourseListView:
@@ -186,10 +203,11 @@ class Views:
     def status(self) -> list[ViewStatus]:
         """Each view's position against the head."""
         head = self.head()
-        standing = self._standing(list(self._entries.values()))
+        entries = {name: self._entry(name) for name in self.names}
+        standing = self._standing(list(entries.values()))
         return [
             ViewStatus(name, standing[id(entry)].position, head, standing[id(entry)].rebuilding)
-            for name, entry in self._entries.items()
+            for name, entry in entries.items()
         ]
 
     def _standing(self, entries: Sequence[_Entry]) -> dict[int, _Standing]:
@@ -215,9 +233,13 @@ class Views:
             for i, entry in enumerate(entries)
         }
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Bring every view to the head; return how many notifications were processed."""
-        return self._advance(list(self._entries.values()), progress)
+    def catch_up(
+        self, progress: Progress | None = None, *, views: Sequence[str] | None = None
+    ) -> int:
+        """Bring every view (or only the named `views`) to the head; return how many
+        notifications were processed."""
+        names = self.names if views is None else views
+        return self._advance([self._entry(name) for name in names], progress)
 
     def rebuild(self, name: str | None = None, progress: Progress | None = None) -> int:
         """Empty one view (or all) and rebuild from the start of the log.

@@ -42,6 +42,14 @@ class CourseRow:
     referred_on: date
     state_since: date
     version: int
+    referring_caseworker: str = ""
+    referral_actor: str = ""
+    """On whose behalf the referral was recorded."""
+
+    @property
+    def referred_by(self) -> frozenset[str]:
+        """Who referred the citizen: the referring caseworker and the referral's actor."""
+        return frozenset({self.referring_caseworker, self.referral_actor} - {""})
 
 
 class CourseListView(View):
@@ -54,7 +62,8 @@ class CourseListView(View):
             "programme TEXT NOT NULL, "
             "state TEXT NOT NULL, consultant TEXT, referred_on TEXT NOT NULL, "
             "state_since TEXT NOT NULL, state_version INTEGER NOT NULL, "
-            "consultant_version INTEGER, version INTEGER NOT NULL"
+            "consultant_version INTEGER, version INTEGER NOT NULL, "
+            "referring_caseworker TEXT NOT NULL, referral_actor TEXT NOT NULL"
         ),
     }
     indexes: ClassVar[dict[str, str]] = {
@@ -94,6 +103,21 @@ class CourseListView(View):
         )
         return [_course_row(row) for row in rows]
 
+    def consultants(self) -> list[str]:
+        """Every consultant some course was ever left with, sorted."""
+        return self._distinct("consultant")
+
+    def programmes(self) -> list[str]:
+        """Every programme some course was referred to, sorted."""
+        return self._distinct("programme")
+
+    def _distinct(self, column: str) -> list[str]:
+        rows = self.rows(
+            f"SELECT DISTINCT {column} FROM {{course_list}} WHERE {column} IS NOT NULL "
+            f"ORDER BY {column}"
+        )
+        return [row[column] for row in rows]
+
     def get(self, course_id: UUID) -> CourseRow | None:
         """One course's row, if the view has it."""
         rows = self.rows("SELECT * FROM {course_list} WHERE course_id=?", (str(course_id),))
@@ -111,6 +135,8 @@ def _course_row(row: Row) -> CourseRow:
         referred_on=date.fromisoformat(row["referred_on"]),
         state_since=date.fromisoformat(row["state_since"]),
         version=row["version"],
+        referring_caseworker=row["referring_caseworker"],
+        referral_actor=row["referral_actor"],
     )
 
 
@@ -130,6 +156,8 @@ COLUMNS = (
     "state_version",
     "consultant_version",
     "version",
+    "referring_caseworker",
+    "referral_actor",
 )
 _values = itemgetter(*COLUMNS)
 """A row's values in `COLUMNS` order."""
@@ -215,6 +243,8 @@ class CourseListProjection(ViewProjection[CourseListView]):
             "state_version": e.originator_version,
             "consultant_version": None,
             "version": e.originator_version,
+            "referring_caseworker": e.referring_caseworker,
+            "referral_actor": e.actor,
         }
 
     def versioned(self, c: Any, e: Header | CourseEvent, _: int) -> None:
@@ -243,6 +273,8 @@ class CourseListProjection(ViewProjection[CourseListView]):
                 row["referred_on"] = day
             if row["state_version"] == target:
                 row["state_since"] = day
+        if "referring_caseworker" in e.changes and target == 1:
+            row["referring_caseworker"] = str(e.changes["referring_caseworker"])
         if "consultant" in e.changes and row["consultant_version"] == target:
             row["consultant"] = str(e.changes["consultant"])
 

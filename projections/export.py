@@ -18,13 +18,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import io
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_tables import CITIZEN, STAFF, last_point
+from workflows.owner_only import replace_file
 
 KEY_VARIABLE = "FORLOEB_PSEUDONYM_KEY"
 """Environment variable holding the pseudonym key (any text); else the store's own secret."""
@@ -142,7 +144,7 @@ def file_format(path: Path) -> str:
 
 
 def write_export(path: Path, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
-    """Write the rows as CSV or Parquet, by the file's suffix."""
+    """Write the rows as CSV or Parquet, by the file's suffix, owner-only."""
     if file_format(path) == "csv":
         write_csv(path, columns, rows)
     else:
@@ -150,18 +152,25 @@ def write_export(path: Path, columns: Sequence[Column], rows: Sequence[dict[str,
 
 
 def write_csv(path: Path, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
-    """Rows as CSV with a header; empty fields for missing values."""
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=[name for name, _, _ in columns])
+    """Rows as CSV with a header; empty fields for missing values (an owner-only file)."""
+
+    def write(out: IO[bytes]) -> None:
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        writer = csv.DictWriter(text, fieldnames=[name for name, _, _ in columns])
         writer.writeheader()
         writer.writerows(rows)
+        text.flush()
+        text.detach()
+
+    replace_file(path, write)
 
 
 def write_parquet(path: Path, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
-    """Rows as a Parquet file with a typed schema (needs pyarrow)."""
+    """Rows as a Parquet file with a typed schema (needs pyarrow; an owner-only file)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     types = {"text": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
     schema = pa.schema([(name, types[kind]) for name, kind, _ in columns])
-    pq.write_table(pa.Table.from_pylist(list(rows), schema=schema), path)
+    table = pa.Table.from_pylist(list(rows), schema=schema)
+    replace_file(path, lambda out: pq.write_table(table, out))

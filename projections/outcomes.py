@@ -45,7 +45,8 @@ _FACT_TABLE = (
     "occurred_on TEXT NOT NULL, state TEXT, point INTEGER, form TEXT, mental TEXT, "
     "physical TEXT, who5_cheerful INTEGER, who5_calm INTEGER, who5_active INTEGER, "
     "who5_rested INTEGER, who5_interested INTEGER, network TEXT, outcome TEXT, "
-    "hours DOUBLE PRECISION, ordinary INTEGER, after TEXT, reason TEXT, born TEXT, items TEXT, "
+    "hours DOUBLE PRECISION, ordinary INTEGER, after TEXT, reason TEXT, consultant TEXT, "
+    "benefit_type TEXT, born TEXT, items TEXT, "
     "PRIMARY KEY (course_id, version, revision)"
 )
 

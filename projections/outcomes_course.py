@@ -79,7 +79,14 @@ class CourseOutcome:
     meetings_held: list[date] = field(default_factory=list)
     follow_up: str | None = None
     follow_up_on: date | None = None
+    moves: list[tuple[date, CourseState]] = field(default_factory=list)
+    """Every state the course entered, with the date it did (from the referral on)."""
+    consultant: str | None = None
+    """The resource consultant assigned (at acceptance, or by the latest reassignment)."""
+    benefit_type: str | None = None
+    """The citizen's benefit and match group at referral."""
     born: date | None = None
+    """The citizen's birth date, from the CPR (None once erased)."""
 
     # Folding -----------------------------------------------------------------
 
@@ -89,7 +96,10 @@ class CourseOutcome:
         kind = fact["kind"]
         if kind == "Referred":
             self.referred_on = day
+            self.benefit_type = fact["benefit_type"]
             self.born = date.fromisoformat(fact["born"]) if fact["born"] else None
+        if fact["consultant"] is not None:
+            self.consultant = fact["consultant"]
         if fact["state"] is not None:
             self._moved(kind, CourseState(fact["state"]), day, fact)
         elif kind == "MeasurementRecorded":
@@ -101,6 +111,7 @@ class CourseOutcome:
 
     def _moved(self, kind: str, state: CourseState, day: date, fact: Row) -> None:
         self.state, self.state_since = state, day
+        self.moves.append((day, state))
         if kind == "BaselineCompleted":
             self.baseline_on = day
         elif kind == "PraktikStarted":

@@ -19,11 +19,14 @@ from pydantic_core import to_jsonable_python
 
 from domain.events import (
     STATE_CHANGING_EVENTS,
+    ConsultantReassigned,
     CourseEvent,
+    ExitedUnplanned,
     FollowUpRecorded,
     MeasurementRecorded,
     NetworkMeetingHeld,
     Referred,
+    RejectedAtVisitation,
 )
 from domain.instruments import flatten, unflatten
 from domain.values import WHO5_ITEMS, CourseState, cpr_birth_date
@@ -34,8 +37,10 @@ FACT_EVENTS: tuple[type[CourseEvent], ...] = (
     MeasurementRecorded,
     NetworkMeetingHeld,
     FollowUpRecorded,
+    ConsultantReassigned,
 )
-"""The events an outcome table can depend on (sessions, group courses etc. do not)."""
+"""The events an outcome table or breakdown can depend on (sessions, group courses etc. do
+not)."""
 
 STATE_BY_KIND: dict[str, str] = {
     Referred.__name__: CourseState.VISITATION.value,
@@ -75,6 +80,8 @@ FACT_COLUMNS: tuple[str, ...] = (
     "ordinary",
     "after",
     "reason",
+    "consultant",
+    "benefit_type",
     "born",
     "items",
 )
@@ -106,6 +113,8 @@ _READ: dict[str, Any] = {
     "ordinary_hours": True,
     "after": True,
     "reason": True,
+    "consultant": True,
+    "benefit_type": True,
 }
 """The payload fields `fact_values` reads (dumping only these is much cheaper)."""
 
@@ -125,7 +134,9 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
     """
     (occurred_on, _, point, form, mental, physical, *rest) = values
     who5 = dict(zip(WHO5_ITEMS, rest[: len(WHO5_ITEMS)], strict=True))
-    network, outcome, hours, ordinary, after, reason, born, items = rest[len(WHO5_ITEMS) :]
+    (network, outcome, hours, ordinary, after, reason, consultant, benefit, born, items) = rest[
+        len(WHO5_ITEMS) :
+    ]
     flat = dict(json.loads(items)) if items else {}
     answers = unflatten({k: v for k, v in flat.items() if k != VERSIONS})
     answers.update(
@@ -146,6 +157,8 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
         "ordinary_hours": ordinary,
         "after": after,
         "reason": reason,
+        "consultant": consultant,
+        "benefit_type": benefit,
     }
 
 
@@ -169,6 +182,9 @@ def corrected_payload(payload: dict[str, Any], changes: dict[str, Any]) -> dict[
 
 _EMPTY: dict[str, Any] = {}
 
+_REASON_KINDS = frozenset({ExitedUnplanned.__name__, RejectedAtVisitation.__name__})
+"""The events whose `reason` is a closed list (a reassignment's reason is free text)."""
+
 
 def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
     """The fact values an event of `kind` with this payload gives, in `FACT_COLUMNS` order
@@ -191,7 +207,9 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
         get("hours_per_week"),
         None if ordinary is None else int(bool(ordinary)),
         get("after"),
-        get("reason"),
+        get("reason") if kind in _REASON_KINDS else None,
+        get("consultant"),
+        get("benefit_type"),
         _born(payload),
         _items(answers),
     )

@@ -5,7 +5,7 @@ Six roles, each with the least it needs:
 - consultant: every course command, only on the courses assigned to them (the
   course's consultant is their name); reads those courses and their own caseload.
 - caseworker: refers citizens, accepts or rejects them while the course is in
-  visitation; reads course data with the CPR masked.
+  visitation; reads the courses they referred and those in visitation, CPR masked.
 - team lead: reassigns the courses of their team's consultants (to a consultant
   of the team) and sees the team's courses, caseload and due items. A team lead
   does not write to a course otherwise: that is the consultant's, and a course
@@ -16,10 +16,15 @@ Six roles, each with the least it needs:
   part; never a CPR number or free text.
 - admin: everything, including users, erasure, import and the views.
 
+What each role may read, and of which courses, is one table: READ_MATRIX
+(read command -> role -> Scope); the README's data protection section shows it
+as `read_matrix_table` renders it.
+
 A command carrying its own `actor` different from the acting user (history
-imported on someone's behalf) is for admins only. Every refusal is a
-`NotAllowed` (a CourseError: one line, exit 1, nothing written) that reads
-`as LOGIN (ROLE): why`.
+imported on someone's behalf) is for admins only, and only for a configured
+user; the event then records both (`recorded_by` the admin, `actor` the user).
+Every refusal is a `NotAllowed` (a CourseError: one line, exit 1, nothing
+written) that reads `as LOGIN (ROLE): why`.
 """
 
 from __future__ import annotations
@@ -81,6 +86,8 @@ COURSES = "courses"
 CASELOAD = "caseload"
 DUE = "due"
 OUTCOMES = "outcomes"
+ANALYSIS = "analysis"
+"""Time to event, paths, trends and breakdowns (consultants named only with REPORT_CASELOAD)."""
 EXPORT = "export"
 REPORT = "report"
 REPORT_CASELOAD = "report.caseload"
@@ -106,26 +113,89 @@ COURSE_COMMANDS = frozenset(
 )
 ALL_ACTIONS = frozenset(
     {
-        SHOW, COURSES, CASELOAD, DUE, OUTCOMES, EXPORT, REPORT, REPORT_CASELOAD, WORKFLOW,
+        SHOW, COURSES, CASELOAD, DUE, OUTCOMES, ANALYSIS, EXPORT, REPORT, REPORT_CASELOAD, WORKFLOW,
         AUDIT, VERIFY, CITIZEN_EXPORT, CITIZEN_ERASE, USERS, IMPORT, INIT, DEMO,
         PROJECTIONS_STATUS, PROJECTIONS_REBUILD, PROJECTIONS_RUN, *COMMANDS_BY_NAME,
     }
 )  # fmt: skip
 
-PERMISSIONS: Mapping[Role, frozenset[str]] = {
-    Role.CONSULTANT: frozenset({SHOW, COURSES, CASELOAD, DUE, WORKFLOW, *COURSE_COMMANDS}),
-    Role.CASEWORKER: frozenset({SHOW, COURSES, WORKFLOW, "refer", "accept", "reject"}),
-    Role.TEAM_LEAD: frozenset({SHOW, COURSES, CASELOAD, DUE, WORKFLOW, REPORT_CASELOAD,
-                               "reassign"}),
-    Role.AUDITOR: frozenset({AUDIT, VERIFY, SHOW, COURSES, WORKFLOW, PROJECTIONS_STATUS}),
-    Role.EVALUATOR: frozenset({OUTCOMES, EXPORT, REPORT, WORKFLOW}),
-    Role.ADMIN: ALL_ACTIONS,
+
+class Scope(StrEnum):
+    """Which data a role reads through a read command."""
+
+    ALL = "all"
+    OWN = "own"
+    TEAM = "team"
+    REFERRED_OR_VISITATION = "referred or in visitation"
+    PSEUDONYMISED = "pseudonymised"
+    NONE = "none"
+
+    @property
+    def description(self) -> str:
+        """What the scope covers, in words."""
+        return SCOPE_DESCRIPTIONS[self]
+
+
+SCOPE_DESCRIPTIONS: Mapping[Scope, str] = {
+    Scope.ALL: "every course and citizen",
+    Scope.OWN: "the courses assigned to them",
+    Scope.TEAM: "the courses of their team's consultants",
+    Scope.REFERRED_OR_VISITATION: "the courses they referred and those in visitation",
+    Scope.PSEUDONYMISED: "pseudonymised aggregates only: no CPR number, name or free text",
+    Scope.NONE: "nothing: refused",
+}
+
+_ROLES_IN_ORDER = tuple(Role)
+
+
+def _row(*scopes: Scope) -> Mapping[Role, Scope]:
+    return dict(zip(_ROLES_IN_ORDER, scopes, strict=True))
+
+
+_ALL, _OWN, _TEAM, _PSEUDO, _NO = Scope.ALL, Scope.OWN, Scope.TEAM, Scope.PSEUDONYMISED, Scope.NONE
+_REFERRED = Scope.REFERRED_OR_VISITATION
+READ_MATRIX: Mapping[str, Mapping[Role, Scope]] = {
+    #                    consultant caseworker team lead auditor evaluator admin
+    SHOW:            _row(_OWN,     _REFERRED, _TEAM,    _ALL,   _NO,      _ALL),
+    COURSES:         _row(_OWN,     _REFERRED, _TEAM,    _ALL,   _NO,      _ALL),
+    CASELOAD:        _row(_OWN,     _NO,       _TEAM,    _NO,    _NO,      _ALL),
+    DUE:             _row(_OWN,     _NO,       _TEAM,    _NO,    _NO,      _ALL),
+    AUDIT:           _row(_NO,      _NO,       _NO,      _ALL,   _NO,      _ALL),
+    CITIZEN_EXPORT:  _row(_NO,      _NO,       _NO,      _NO,    _NO,      _ALL),
+    OUTCOMES:        _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO),
+    EXPORT:          _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO),
+    REPORT:          _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO),
+    ANALYSIS:        _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO),
+    REPORT_CASELOAD: _row(_NO,      _NO,       _NO,      _NO,    _NO,      _ALL),
+    VERIFY:          _row(_NO,      _NO,       _NO,      _ALL,   _NO,      _ALL),
 }  # fmt: skip
+"""Every read command, and for each role the scope it reads there (none: refused).
+`report.caseload` is the report's caseload and overdue sections (consultants' names
+and workloads); verify reads the log's hashes, not its contents."""
+
+OTHER_PERMISSIONS: Mapping[Role, frozenset[str]] = {
+    Role.CONSULTANT: frozenset({WORKFLOW, *COURSE_COMMANDS}),
+    Role.CASEWORKER: frozenset({WORKFLOW, "refer", "accept", "reject"}),
+    Role.TEAM_LEAD: frozenset({WORKFLOW, "reassign"}),
+    Role.AUDITOR: frozenset({WORKFLOW, PROJECTIONS_STATUS}),
+    Role.EVALUATOR: frozenset({WORKFLOW}),
+    Role.ADMIN: ALL_ACTIONS - READ_MATRIX.keys(),
+}
+"""What each role may do besides the reads of the matrix: writes and administration."""
+
+PERMISSIONS: Mapping[Role, frozenset[str]] = {
+    role: OTHER_PERMISSIONS[role]
+    | {action for action, scopes in READ_MATRIX.items() if scopes[role] is not Scope.NONE}
+    for role in Role
+}
 """Every action each role may take at all; course scope is checked on top."""
 
 ROLE_SUMMARY: Mapping[Role, str] = {
     Role.CONSULTANT: "consultants work on the courses assigned to them",
-    Role.CASEWORKER: "caseworkers refer, accept and reject at visitation, and read courses",
+    Role.CASEWORKER: (
+        "caseworkers refer, accept and reject at visitation, and read the courses they "
+        "referred and those in visitation"
+    ),
     Role.TEAM_LEAD: "team leads reassign and read their team's courses and caseload",
     Role.AUDITOR: "auditors read histories and verify the log; they write nothing",
     Role.EVALUATOR: "evaluators see pseudonymised outcomes, exports and reports only",
@@ -153,7 +223,7 @@ class Directory:
 
     def user(self, login: str) -> User:
         """The user with this login; NotAllowed for a login nobody added."""
-        found = self.users.get(login) or self.users.get(unicodedata.normalize("NFKC", login))
+        found = self.find(login)
         if found is None:
             raise NotAllowed(
                 f"as {login}: unknown user; an admin adds users with "
@@ -161,33 +231,88 @@ class Directory:
             )
         return found
 
+    def find(self, login: str) -> User | None:
+        """The user with this login, if the configuration names one."""
+        return self.users.get(login) or self.users.get(unicodedata.normalize("NFKC", login))
+
     def team_of(self, consultant: str | None) -> str | None:
         """The team of the consultant courses name this way (None if none or unknown)."""
         if consultant is None:
             return None
         return self._teams.get(consultant)
 
-    def sees(self, user: User, consultant: str | None) -> bool:
-        """Whether the user may read a course held by this consultant (None: unassigned)."""
-        if user.role is Role.CONSULTANT:
-            return consultant is not None and consultant == user.name
-        if user.role is Role.TEAM_LEAD:
-            return user.team is not None and self.team_of(consultant) == user.team
-        return user.role in (Role.CASEWORKER, Role.AUDITOR, Role.ADMIN)
-
-    def consultants_seen_by(self, user: User) -> frozenset[str] | None:
-        """The consultant names whose courses the user may read; None for all of them."""
-        if user.role is Role.CONSULTANT:
-            return frozenset({user.name})
-        if user.role is Role.TEAM_LEAD:
-            return frozenset(
-                u.name
-                for u in self.users.values()
-                if u.role is Role.CONSULTANT and u.team is not None and u.team == user.team
+    def holds(self, user: User, scope: Scope, course: CourseFacts) -> bool:
+        """Whether the course is within the scope for this user."""
+        if scope is Scope.ALL:
+            return True
+        if scope is Scope.OWN:
+            return course.consultant is not None and course.consultant == user.name
+        if scope is Scope.TEAM:
+            return user.team is not None and self.team_of(course.consultant) == user.team
+        if scope is Scope.REFERRED_OR_VISITATION:
+            return course.state is CourseState.VISITATION or bool(
+                {user.login, user.name} & course.referred_by
             )
-        if user.role in (Role.CASEWORKER, Role.AUDITOR, Role.ADMIN):
-            return None
-        return frozenset()
+        return False  # pseudonymised aggregates and none: no one course
+
+    def reads(self, user: User, action: str, course: CourseFacts) -> bool:
+        """Whether the user may read the course through the read command `action`."""
+        return self.holds(user, scope_of(user, action), course)
+
+    def sees(self, user: User, consultant: str | None, action: str = CASELOAD) -> bool:
+        """Whether the user may read the caseload (or due items, ...) of the consultant
+        courses name this way (None: courses not assigned yet)."""
+        return self.reads(user, action, CourseFacts(consultant))
+
+
+@dataclass(frozen=True)
+class CourseFacts:
+    """What decides who may read a course: its consultant, its state, who referred it."""
+
+    consultant: str | None
+    state: CourseState | None = None
+    referred_by: frozenset[str] = frozenset()
+    """The referring caseworker's name and the login the referral was recorded for."""
+
+    @classmethod
+    def of(cls, course: Course) -> CourseFacts:
+        """The facts of a course aggregate."""
+        return cls(course.consultant, course.state, course.referred_by)
+
+
+def scope_of(user: User, action: str) -> Scope:
+    """The scope the user's role reads through a read command."""
+    return READ_MATRIX[action][user.role]
+
+
+def needs_purpose(role: Role, action: str) -> bool:
+    """Whether the role states a purpose for the read (an auditor's read of one citizen)."""
+    return role is Role.AUDITOR and action in READS_OF_ONE_CITIZEN
+
+
+def read_matrix_table() -> str:
+    """The read matrix as a Markdown table (the README's data protection section holds it)."""
+    roles = list(Role)
+    lines = [
+        "| read command | " + " | ".join(role.label for role in roles) + " |",
+        "|---" * (len(roles) + 1) + "|",
+    ]
+    for action, scopes in READ_MATRIX.items():
+        cells = [_cell(role, action, scopes[role]) for role in roles]
+        lines.append(f"| {_command_label(action)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _command_label(action: str) -> str:
+    if action == REPORT_CASELOAD:
+        return "`report`: caseload and overdue parts"
+    return f"`{action.replace('.', ' ')}`"
+
+
+def _cell(role: Role, action: str, scope: Scope) -> str:
+    if scope is Scope.NONE:
+        return "–"
+    return f"{scope.value}, stating a purpose" if needs_purpose(role, action) else scope.value
 
 
 def short(course: Course) -> str:
@@ -221,15 +346,16 @@ def authorise_action(
     An auditor reading one citizen's record must say why (`purpose`).
     """
     check_role(user, action)
-    if user.role is Role.AUDITOR and action in READS_OF_ONE_CITIZEN and not (purpose or "").strip():
+    if needs_purpose(user.role, action) and not (purpose or "").strip():
         raise NotAllowed(
             f"as {user.describe()}: give --purpose; an auditor states why they read "
             "a citizen's record"
         )
-    if course is not None and not directory.sees(user, course.consultant):
+    if course is not None and not directory.reads(user, action, CourseFacts.of(course)):
         raise NotAllowed(
-            f"as {user.describe()}: course {short(course)} is "
-            f"{_held_by(course)}; you may not read it"
+            f"as {user.describe()}: course {short(course)} is {_held_by(course)}, in state "
+            f"{course.state.value}; you may not read it: a {user.role.label} reads "
+            f"{scope_of(user, action).description}"
         )
 
 
@@ -239,11 +365,8 @@ def authorise_command(
     """The service's access hook: refuse unless the acting user may issue the command
     on the course (None for a referral). Called before anything is decided."""
     user = directory.user(actor_login)
-    if command.actor is not None and command.actor != user.login and user.role is not Role.ADMIN:
-        raise NotAllowed(
-            f"as {user.describe()}: only an admin records a command on behalf of "
-            f"another user (actor {command.actor})"
-        )
+    if command.actor is not None and command.actor != user.login:
+        _on_behalf(directory, user, command.actor)
     check_role(user, command.name)
     if user.role is Role.ADMIN or course is None:
         return
@@ -253,6 +376,20 @@ def authorise_command(
         _at_visitation(user, command, course)
     elif user.role is Role.TEAM_LEAD:
         _within_team(directory, user, command, course)
+
+
+def _on_behalf(directory: Directory, user: User, actor: str) -> None:
+    """Refuse a command recorded for `actor` unless an admin records it for a configured user."""
+    if user.role is not Role.ADMIN:
+        raise NotAllowed(
+            f"as {user.describe()}: only an admin records a command on behalf of "
+            f"another user (actor {actor})"
+        )
+    if directory.find(actor) is None:
+        raise NotAllowed(
+            f"as {user.describe()}: actor {actor} is not a configured user; "
+            "a command is recorded only for someone `forloeb users list` shows"
+        )
 
 
 def _held_by(course: Course) -> str:
@@ -278,7 +415,7 @@ def _at_visitation(user: User, command: Command, course: Course) -> None:
 
 
 def _within_team(directory: Directory, user: User, command: Command, course: Course) -> None:
-    if not directory.sees(user, course.consultant):
+    if not directory.holds(user, Scope.TEAM, CourseFacts(course.consultant)):
         raise NotAllowed(
             f"as {user.describe()}: course {short(course)} is {_held_by(course)}, "
             "who is not in your team"

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from transitions.extensions import GraphMachine
 
 from domain.values import CourseState
-from workflows.commands import command_for
+from workflows.commands import AUTOMATIC, command_for
 from workflows.machine import MOVES, Move, transitions_table
 
 
@@ -27,6 +27,8 @@ class WorkflowRow:
     dest: str | None
     event: str
     guard: str
+    automatic: bool = False
+    """Made by the workflow when its guard holds, asked for by no command."""
 
     def as_dict(self) -> dict[str, Any]:
         """The row as plain JSON-ready values."""
@@ -37,17 +39,19 @@ class WorkflowRow:
             "to": self.dest,
             "event": self.event,
             "guard": self.guard,
+            "automatic": self.automatic,
         }
 
 
 def _row(move: Move) -> WorkflowRow:
     return WorkflowRow(
-        command=command_for(move.trigger),
+        command=AUTOMATIC if move.automatic else command_for(move.trigger),
         trigger=move.trigger,
         sources=tuple(state.value for state in move.sources),
         dest=move.dest.value if move.dest is not None else None,
         event=move.event.__name__,
         guard=move.guard_text,
+        automatic=move.automatic,
     )
 
 

@@ -1,10 +1,13 @@
 """The course workflow: one transitions table, the single source for decisions,
-refusal messages, diagrams and the generated transition tests.
+refusals, the automatic moves and the diagrams.
 
 Each move names its trigger, the event it records, the states it may start
-from and any guard. Where the move goes is the event's `new_state`; moves
-whose event has none stay in the state (transitions' internal transitions).
-The machine only decides; replaying events never runs it.
+from and any guard (a condition: the name of a Course property). Where the
+move goes is the event's `new_state`; moves whose event has none stay in the
+state (transitions' internal transitions). An automatic move is asked for by
+no command: the workflow makes it as soon as its guard holds after a command
+(the baseline ends when both start forms are recorded). The machine only
+decides; replaying events never runs it.
 """
 
 from __future__ import annotations
@@ -54,7 +57,12 @@ class Move:
     event: type[CourseEvent]
     sources: tuple[CourseState, ...]
     guard: str | None = None
+    """The condition: a Course property that must be true for the move."""
     guard_text: str = ""
+    automatic: bool = False
+    """Made by the workflow when its guard holds after a command, never asked for."""
+    dated_by: str | None = None
+    """For an automatic move, the Course property giving the date it happened."""
 
     @property
     def dest(self) -> CourseState | None:
@@ -72,6 +80,8 @@ MOVES: tuple[Move, ...] = (
         (S.BASELINE,),
         guard="point_one_forms_complete",
         guard_text="both point-1 forms (citizen and staff) must be recorded",
+        automatic=True,
+        dated_by="point_one_latest",
     ),
     Move("session", SessionHeld, (S.VISITATION, *WORKING)),
     Move("meeting", NetworkMeetingHeld, (S.VISITATION, *WORKING)),
@@ -92,6 +102,9 @@ MOVES: tuple[Move, ...] = (
 )
 
 MOVES_BY_TRIGGER: dict[str, Move] = {move.trigger: move for move in MOVES}
+AUTOMATIC_TRIGGERS: frozenset[str] = frozenset(m.trigger for m in MOVES if m.automatic)
+"""Moves no command asks for: the workflow makes them when their guard holds."""
+GUARDS: frozenset[str] = frozenset(m.guard for m in MOVES if m.guard is not None)
 
 
 def transitions_table() -> list[dict[str, Any]]:
@@ -108,15 +121,17 @@ def transitions_table() -> list[dict[str, Any]]:
 
 
 class _Probe:
-    """The machine's model: a course's current state and its guard answers."""
+    """The machine's model: a course's current state; its guards are the course's."""
 
     state: CourseState
 
     def __init__(self) -> None:
         self.course: Course | None = None
 
-    def point_one_forms_complete(self) -> bool:
-        return self.course is not None and self.course.point_one_forms_complete
+    def __getattr__(self, name: str) -> Any:
+        if name in GUARDS and self.__dict__.get("course") is not None:
+            return getattr(self.course, name)
+        raise AttributeError(name)
 
 
 class Workflow:
@@ -149,6 +164,13 @@ class Workflow:
             return move
         why = move.guard_text if course.state in move.sources else ""
         raise MoveRefused(trigger, course.state, self.allowed(course), why)
+
+    def automatic(self, course: Course) -> Move | None:
+        """The automatic move the course is due for now, if any (the first in table order)."""
+        for move in MOVES:
+            if move.automatic and self._admits(course, move.trigger):
+                return move
+        return None
 
     def _admits(self, course: Course, trigger: str) -> bool:
         if trigger not in self._triggers[course.state]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from domain.errors import CourseError
+from workflows.owner_only import open_new
 
 MASTER_KEY_ENV = "FORLOEB_MASTER_KEY"
 """The environment variable (and application env key) holding the master key, base64."""
@@ -69,8 +70,7 @@ class MasterKey:
 
     def write(self, path: Path) -> None:
         """Write the key to a new file readable by its owner only."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = open_new(path)
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(self.text() + "\n")
 

@@ -29,9 +29,10 @@ from domain.errors import (
     CourseNotFound,
     InvalidInput,
 )
-from domain.events import LEGACY_CITIZEN_NAMESPACE, BaselineCompleted, CourseEvent
+from domain.events import LEGACY_CITIZEN_NAMESPACE, CourseEvent
 from domain.values import CourseState, normalise_cpr
-from workflows.commands import Command, Correct, CourseCommand, Exit, Refer
+from workflows.commands import Command, CourseCommand, Refer
+from workflows.decision import decide
 from workflows.keys import Keyring, RegisteredElsewhere, key_store_for
 from workflows.machine import Workflow
 from workflows.persistence import OrjsonTranscoder, PydanticMapper
@@ -156,7 +157,7 @@ class CourseService(Application[UUID]):
         if isinstance(command, Refer):
             if self.authorise is not None:
                 self.authorise(actor, command, None)
-            return self._refer(command, command.actor or actor, cache)
+            return self._refer(command, actor, cache)
         if not isinstance(command, CourseCommand):
             raise InvalidInput("command", f"{command.name} is not a course command")
         if self.authorise is not None:  # the role first: a refusal tells nothing of courses
@@ -173,50 +174,27 @@ class CourseService(Application[UUID]):
                 f"course: {course_id} belongs to a citizen whose data were erased; "
                 "nothing more can be recorded on it"
             )
-        actor = command.actor or actor
         if command.command_id is not None and command.command_id in course.command_ids:
             return Outcome(course_id, course.state, skipped=True)
         before = course.version
         try:
-            self._apply_command(course, command, actor)
+            new = decide(
+                course,
+                command,
+                actor,
+                workflow=self.workflow,
+                event_at=lambda version: self.event_at(course.id, version, course),
+            )
         except CourseError as error:
             if course.version != before:
                 raise _PartlyDecided(error) from error
             raise
-        new = course.pending_events[-(course.version - before) :]
         return Outcome(
             course_id,
             course.state,
             events=tuple(type(e).__name__ for e in new),
             versions=tuple(e.originator_version for e in new),
         )
-
-    def _apply_command(self, course: Course, command: CourseCommand, actor: str) -> None:
-        trigger = command.trigger_name()
-        move = self.workflow.decide(course, trigger)
-        common: dict[str, Any] = {"actor": actor, "occurred_on": command.occurred_on}
-        if command.command_id is not None:
-            common["command_id"] = command.command_id
-        if isinstance(command, Correct):
-            target = self.event_at(course.id, command.version, course)
-            course.correct(
-                target,
-                actor=actor,
-                occurred_on=command.occurred_on,
-                command_id=command.command_id,
-                reason=command.reason,
-                changes=command.changes,
-                retracted=command.retract,
-            )
-            return
-        fields = command.event_fields()
-        if isinstance(command, Exit) and command.planned:
-            fields["after"] = course.state.value
-        course.record(move.event, **common, **fields)
-        if course.state is CourseState.BASELINE and course.point_one_forms_complete:
-            self.workflow.decide(course, "complete_baseline")
-            common["occurred_on"] = course.point_one_latest
-            course.record(BaselineCompleted, **common)
 
     def _refer(self, command: Refer, actor: str, cache: dict[UUID, Any]) -> Outcome:
         course_id = command.course_id
@@ -237,7 +215,8 @@ class CourseService(Application[UUID]):
                 )
         course = Course.refer(
             course_id=course_id,
-            actor=actor,
+            actor=command.actor or actor,
+            recorded_by=actor,
             occurred_on=command.occurred_on,
             command_id=command.command_id,
             subject=citizen.id,

@@ -26,6 +26,7 @@ def run(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     """Invoke `forloeb ARGS...` as user anna on the test store; returns click's Result."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "160")  # tables as a wide terminal shows them, unwrapped
     runner = CliRunner()
 
     def invoke(*args: str, user: str = "anna", input: str | None = None) -> Result:

@@ -201,3 +201,68 @@ def test_a_programme_s_rhythm_and_target_come_from_the_configuration(folder: Pat
     assert mine == {("measurement", "2024-02-09"), ("network_meeting", "2024-02-23")}
     [kim] = load["consultants"]
     assert (kim["open_courses"], kim["target"], kim["over_capacity"]) == (2, 1, True)
+
+
+HAND_WRITTEN = """\
+# Nordby kommune: forloeb users. Ask IT before changing roles.
+
+[users.kim]   # the admin on duty
+role = "admin"
+
+[programmes.pva]
+target_caseload = 20      # agreed with the team leads, March
+"""
+
+
+def test_users_add_and_remove_keep_the_file_s_comments_and_layout(folder: Path) -> None:
+    path = folder / "forloeb.toml"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+
+    added = forloeb_in(folder, "users", "add", "tove", "--role", "consultant", "--name",
+                       "Tove Holm")  # fmt: skip
+    with_tove = path.read_text(encoding="utf-8")
+    removed = forloeb_in(folder, "users", "remove", "tove")
+
+    assert added.exit_code == 0, added.output
+    assert removed.exit_code == 0, removed.output
+    assert with_tove.startswith(HAND_WRITTEN.partition("[programmes.pva]")[0])
+    assert '[users.tove]\nrole = "consultant"\nname = "Tove Holm"\n' in with_tove
+    assert "target_caseload = 20      # agreed with the team leads, March\n" in with_tove
+    assert parse_config(with_tove, path).users["tove"].name == "Tove Holm"
+    assert path.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
+def test_a_new_configuration_reads_back_and_names_its_users_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "forloeb.toml"
+
+    create_config(path, {"lis": UserEntry(role=Role.ADMIN), "kim": UserEntry(role=Role.ADMIN)})
+
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# forloeb users and roles")
+    assert text.index("[users.kim]") < text.index("[users.lis]")
+    assert set(load_config(path).content.users) == {"kim", "lis"}
+
+
+def test_the_default_store_is_in_the_user_s_data_folder_under_xdg_data_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORLOEB_DB", raising=False)
+    monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+    store = StoreConfig.from_options(None, None)
+
+    assert store.sqlite_path == tmp_path / "data" / "forloeb" / "forloeb.sqlite"
+
+
+def test_without_xdg_data_home_the_default_store_is_under_local_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORLOEB_DB", raising=False)
+    monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    store = StoreConfig.from_options(None, None)
+
+    assert store.sqlite_path == tmp_path / ".local" / "share" / "forloeb" / "forloeb.sqlite"

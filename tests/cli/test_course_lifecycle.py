@@ -134,11 +134,12 @@ def test_the_actor_is_the_global_user_unless_the_command_names_one(
     run: Run, run_json: Callable[..., Any], referred: str
 ) -> None:
     run("session", referred, user="bo")
-    run("session", referred, "--actor", "karin", user="bo")
+    run("session", referred, "--actor", "mette", user="bo")
 
-    actors = [row["actor"] for row in run_json("show", referred)["history"]]
+    history = run_json("show", referred)["history"]
 
-    assert actors == ["anna", "bo", "karin"]
+    assert [row["actor"] for row in history] == ["anna", "bo", "mette"]
+    assert [row["recorded_by"] for row in history] == ["anna", "bo", "bo"]
 
 
 def test_group_course_and_reassignment_commands(
@@ -149,12 +150,12 @@ def test_group_course_and_reassignment_commands(
         ("group", "join", referred, "--group-course", "angst-hold-1"),
         ("group", "complete", referred, "--group-course", "angst-hold-1"),
         ("treatment-plan", referred),
-        ("reassign", referred, "--consultant", "ole", "--reason", "mette left"),
+        ("reassign", referred, "--consultant", "bo", "--reason", "mette left"),
     ):
         result = run(*step)
         assert result.exit_code == 0, (step, result.output)
 
-    assert run_json("show", referred)["consultant"] == "ole"
+    assert run_json("show", referred)["consultant"] == "bo"
 
 
 def test_education_start_and_end_move_the_course_and_back(

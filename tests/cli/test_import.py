@@ -96,6 +96,11 @@ def test_refused_and_malformed_lines_are_reported_and_do_not_stop_the_others(
     assert refused[4] == "consultant: Input should be a valid string"
     assert refused[5] == "line: must be a JSON object, not list"
     assert refused[7].startswith("cannot praktik start a course in state visitation")
+    [move] = [entry["refused_move"] for entry in report["refused"] if "refused_move" in entry]
+    assert move == {
+        "move": "praktik start", "state": "visitation", "why": None,
+        "allowed": ["accept", "reject", "session", "meeting", "exit --unplanned", "correct"],
+    }  # fmt: skip
     assert event_names(run_json, COURSE) == ["Referred", "Accepted"]
 
 
@@ -143,8 +148,8 @@ def test_import_lines_gives_the_same_report_whatever_the_batch_size(
                           after_batch=batches.append)
 
     assert (report.applied, report.skipped) == (5, 0)
-    assert [(r.line, r.reason.split(";")[0]) for r in report.refused] == [
-        (6, "cannot accept a course in state praktik")
+    assert [(r.line, r.move["move"], r.move["state"]) for r in report.refused] == [
+        (6, "accept", "praktik")
     ]
     assert sum(batches) == 6
     assert service.get_course(uuid5(uuid5(NAMESPACE_URL, "https://forloeb.dk/command"),
@@ -168,3 +173,42 @@ def test_a_line_may_name_a_course_referred_earlier_in_the_same_file_by_cpr(
     assert [row["state"] for row in run_json("courses", "--citizen", "020290-2345")] == [
         "baseline"
     ]
+
+
+def test_an_import_may_name_a_consultant_who_has_left_while_accept_may_not(
+    run: Run, run_json: Callable[..., Any], tmp_path: Path
+) -> None:
+    history = [GOOD_LINES[0], {**GOOD_LINES[1], "consultant": "rk-former"}]
+    file = write_jsonl(tmp_path / "history.jsonl", history)
+
+    imported = run("import", str(file))
+    reassigned = run("reassign", COURSE, "--consultant", "rk-former", "--reason", "back")
+
+    assert imported.exit_code == 0, imported.output
+    assert run_json("show", COURSE)["consultant"] == "rk-former"
+    assert reassigned.exit_code == 2
+    assert reassigned.stderr.startswith(
+        "error: consultant: no user 'rk-former' in the configuration (known: "
+    )
+
+
+def test_lines_end_at_lf_cr_lf_or_cr_alone_and_a_byte_order_mark_is_dropped(
+    run: Run, run_json: Callable[..., Any], tmp_path: Path
+) -> None:
+    first, second = (json.dumps(line) for line in GOOD_LINES[:2])
+    file = tmp_path / "mixed.jsonl"
+    file.write_bytes(("\ufeff" + first + "\r" + second + "\r\n").encode("utf-8"))
+
+    result = run("import", str(file))
+
+    assert result.exit_code == 0, result.output
+    assert ": 2 lines, 2 applied," in result.stdout
+
+
+def test_stdin_is_imported_like_a_file(run: Run, tmp_path: Path) -> None:
+    text = "\n".join(json.dumps(line) for line in GOOD_LINES) + "\n"
+
+    result = run("import", "-", input=text)
+
+    assert result.exit_code == 0, result.output
+    assert f": {len(GOOD_LINES)} lines, {len(GOOD_LINES)} applied," in result.stdout

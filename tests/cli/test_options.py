@@ -10,7 +10,14 @@ from workflows.commands import COMMANDS_BY_NAME, CourseCommand
 
 
 def test_a_comma_list_splits_and_trims() -> None:
-    assert parse_list("3, 2,1,,2 ,3") == ["3", "2", "1", "2", "3"]
+    assert parse_list("3, 2,1,2 ,3") == ["3", "2", "1", "2", "3"]
+    assert parse_list(" ") == []
+
+
+@pytest.mark.parametrize("text", [",,,", "1,,2", "a,", ",a", " , "])
+def test_a_blank_item_in_a_comma_list_is_refused_naming_the_field(text: str) -> None:
+    with pytest.raises(InvalidInput, match=r"^participants: item .* is empty$"):
+        parse_list(text, "participants")
 
 
 def test_pair_values_are_json_when_they_parse_else_text() -> None:

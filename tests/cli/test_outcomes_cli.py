@@ -121,6 +121,52 @@ def test_a_programme_nobody_was_referred_to_is_refused(run: Run, referred: str) 
     assert result.stderr.strip() == "error: programme: no course was referred to 'pav' (known: pva)"
 
 
+def test_with_one_programme_in_the_store_it_need_not_be_named(
+    run_json: Callable[..., Any], run: Run, referred: str, tmp_path: Path
+) -> None:
+    in_work(run, referred)
+
+    unnamed = run_json("outcomes", "--as-of", "2019-04-15")
+    exported = run("export", "--out", str(tmp_path / "x.csv"))
+
+    assert unnamed == run_json("outcomes", *PVA, "--as-of", "2019-04-15")
+    assert unnamed["programme"] == "pva"
+    assert exported.exit_code == 0, exported.output
+    assert [row["programme"] for row in csv.DictReader(io.StringIO(
+        (tmp_path / "x.csv").read_text(encoding="utf-8")))] == ["pva"]  # fmt: skip
+
+
+def test_with_two_programmes_one_must_be_named(run: Run, referred: str, tmp_path: Path) -> None:
+    other = ("refer", "--cpr", "020290-2345", "--programme", "aktiv", "--referring-caseworker",
+             "bo", "--occurred-on", "2019-01-03")  # fmt: skip
+    assert run(*other).exit_code == 0
+
+    for command in (("outcomes",), ("export", "--out", str(tmp_path / "x.csv")),
+                    ("report", "--out", str(tmp_path / "r.html"))):  # fmt: skip
+        result = run(*command)
+
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr == (
+            "error: programme: name one with --programme (known: aktiv, pva)\n"
+        ), command
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "r.html").exists()
+
+
+def test_with_no_programme_in_the_store_the_error_says_so(run: Run) -> None:
+    result = run("outcomes")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: programme: name one with --programme (known: none: no course was referred yet)\n"
+    )
+
+
+def test_export_help_says_the_pseudonym_is_keyed_on_the_subject_id_not_the_cpr(run: Run) -> None:
+    help_text = " ".join(run("export", "--help").stdout.split())
+
+    assert "HMAC-SHA256 of the citizen's random subject id (never of the CPR)" in help_text
+
+
 def test_a_threshold_under_three_is_refused(run: Run) -> None:
     result = run("outcomes", *PVA, "--suppress-below", "2")
 

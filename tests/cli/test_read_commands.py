@@ -65,6 +65,8 @@ def test_the_workflow_table_has_one_row_per_move(run: Run, run_json: Callable[..
     assert listed["states"][0] == "visitation"
     assert "praktik start" in table.stdout
     assert "(automatic)" in table.stdout
+    automatic = [move["trigger"] for move in listed["moves"] if move["automatic"]]
+    assert automatic == [move.trigger for move in MOVES if move.automatic] != []
 
 
 def test_the_mermaid_diagram_draws_every_move_between_state_names(run: Run) -> None:
@@ -77,6 +79,7 @@ def test_the_mermaid_diagram_draws_every_move_between_state_names(run: Run) -> N
         if row.dest is not None:
             for source in row.sources:
                 assert f"  {source} --> {row.dest}: " in result.stdout, (source, row.dest)
+    assert "baseline --> active: complete_baseline [point_one_forms_complete]" in result.stdout
 
 
 def test_the_dot_diagram_is_graphviz_source_with_the_same_edges(run: Run) -> None:

@@ -42,10 +42,10 @@ def test_a_move_the_workflow_does_not_allow_exits_1_and_names_the_allowed_comman
     [
         (("accept", "{c}"), "consultant: Field required"),
         (("accept", "{c}", "--consultant", "m<tte"), "consultant: String should match pattern"),
-        (("accept", "{c}", "--consultant", "m", "--occurred-on", "2019-13-01"), "occurred_on:"),
-        (("accept", "{c}", "--consultant", "m", "--occurred-on", "2099-01-01"),
+        (("accept", "{c}", "--consultant", "mette", "--occurred-on", "2019-13-01"), "occurred_on:"),
+        (("accept", "{c}", "--consultant", "mette", "--occurred-on", "2099-01-01"),
          "occurred_on: 2099-01-01 is in the future"),
-        (("accept", "{c}", "--consultant", "m", "--occurred-on", "2018-12-31"),
+        (("accept", "{c}", "--consultant", "mette", "--occurred-on", "2018-12-31"),
          "occurred_on: 2018-12-31 is before the referral on 2019-01-02"),
         (("session", "{c}", "--kind", "chat"), "Invalid value for '--kind'"),
         (("session", "{c}", "--bogus", "1"), "No such option '--bogus'"),

@@ -1,9 +1,10 @@
 """The read side through the command line: `caseload`, `due`, `audit` and `projections`.
 
 Histories are recorded as a caseworker would (write commands, which catch the
-views up) or straight through the service (which leaves the views behind, as
-writes from another process would), and the commands' numbers are checked
-against the view API on the same store.
+course list up, and read commands, which catch up what they read) or straight
+through the service (which leaves the views behind, as writes from another
+process would), and the commands' numbers are checked against the view API on
+the same store.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def clinic_history(run: Run) -> dict[str, str]:
     bo = refer(run, "030390-1111")
     record(run, ("accept", bo, "--consultant", "bo", "--occurred-on", "2019-01-05"))
     waiting = refer(run, "040490-2222", on="2019-04-01")
+    assert run("projections", "run", "--once").exit_code == 0  # every view caught up
     return {"measured": measured, "praktik": praktik, "bo": bo, "waiting": waiting}
 
 
@@ -199,10 +201,32 @@ def test_one_consultants_courses_with_masked_cpr_and_next_due(
 
 
 def test_a_consultant_with_no_courses_is_said_so(run: Run, clinic_history: dict[str, str]) -> None:
-    result = run("caseload", "--consultant", "nobody", *AS_OF)
+    result = run("caseload", "--consultant", "anna", *AS_OF)  # a user, holding nothing
 
     assert result.exit_code == 0
-    assert "nobody holds no open courses as of 2019-04-15" in result.stdout
+    assert "anna holds no open courses as of 2019-04-15" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["caseload", "due"])
+def test_a_consultant_nobody_knows_is_an_error_not_an_empty_list(
+    run: Run, clinic_history: dict[str, str], command: str
+) -> None:
+    result = run(command, "--consultant", "nobody", *AS_OF)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: consultant: no consultant 'nobody' (known: ")
+    assert "mette" in result.stderr  # holds courses; listed among the known
+
+
+@pytest.mark.parametrize("command", ["caseload", "due"])
+def test_a_programme_nobody_was_referred_to_is_an_error_not_an_empty_list(
+    run: Run, clinic_history: dict[str, str], command: str
+) -> None:
+    result = run(command, "--programme", "nope", *AS_OF)
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: programme: no course was referred to 'nope' (known: ")
 
 
 def test_caseload_as_of_before_anyone_was_accepted_is_empty(
@@ -293,6 +317,7 @@ def test_audit_as_json_for_machine_checking(
         "occurred_on",
         "recorded_at",
         "actor",
+        "recorded_by",
         "event",
         "details",
         "corrects",
@@ -355,26 +380,34 @@ def test_audit_of_an_unknown_citizen_is_refused(run: Run, referred: str) -> None
 # projections ----------------------------------------------------------------------------------
 
 
-def test_after_a_write_every_view_is_at_the_head(
+def test_a_write_catches_up_the_course_list_and_a_read_the_views_it_reads(
     run: Run, run_json: Callable[..., Any], referred: str, db_path: Path
 ) -> None:
     record(run, ("accept", referred, "--consultant", "mette"))
 
-    status = run_json("projections", "status")
+    after_the_write = run_json("projections", "status")
+    assert run("caseload").exit_code == 0
+    after_caseload = run_json("projections", "status")
+    assert run("outcomes", "--programme", "pva").exit_code == 0
+    after_outcomes = run_json("projections", "status")
+    assert run("audit", CPR, "--purpose", "test").exit_code == 0  # records the read, too
+    after_audit = run_json("projections", "status")
 
     with views_on(db_path) as views:
         head = views.head()
     assert head > 0
-    assert status == [
-        {"view": name, "position": head, "head": head, "behind": 0, "rebuilding": False}
-        for name in ("course_list", "caseload", "audit", "outcomes")
+    assert {s["view"] for s in after_the_write if s["behind"]} == {"caseload", "audit", "outcomes"}
+    assert {s["view"] for s in after_caseload if s["behind"]} == {"audit", "outcomes"}
+    assert {s["view"] for s in after_outcomes if s["behind"]} == {"audit"}
+    assert [s for s in after_audit if s["view"] == "audit"] == [
+        {"view": "audit", "position": head, "head": head, "behind": 0, "rebuilding": False}
     ]
-    assert "up to date" in run("projections", "status").stdout
 
 
 def test_status_shows_views_behind_until_the_worker_catches_up(
     run: Run, run_json: Callable[..., Any], referred: str, db_path: Path
 ) -> None:
+    assert run("projections", "run", "--once").exit_code == 0  # every view caught up
     position = run_json("projections", "status")[0]["position"]
     with service_on(db_path) as clinic:
         clinic.start("0202905678", "mette", date(2019, 1, 2), date(2019, 1, 3))
@@ -448,7 +481,7 @@ def test_an_interrupted_rebuild_continues_where_it_stopped(
 def test_inline_catch_up_and_the_worker_give_the_same_views(
     run: Run, clinic_history: dict[str, str], db_path: Path, tmp_path: Path
 ) -> None:
-    inline = snapshot(db_path)  # every write command caught the views up as it went
+    inline = snapshot(db_path)  # the commands caught the views up as they went
     copy = tmp_path / "never-caught-up.sqlite"
     with sqlite3.connect(db_path) as source, sqlite3.connect(copy) as target:
         source.backup(target)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from cli.config import load_config, save_users
+from cli.demo import cohort_staff
 from cli.store import StoreConfig
 from demo import generate
 
@@ -35,11 +38,20 @@ class CleanRun:
 
 def write_import_file(path: Path, size: int, seed: int) -> Path:
     """The demo cohort of `size` citizens as a JSONL import file (every line has a
-    command id of its own)."""
+    command id of its own); the staff its lines name become users of the test
+    configuration, as an import records lines only for configured users."""
+    add_cohort_staff(size)
     with path.open("w", encoding="utf-8") as out:
         for line in generate(size=size, seed=seed):
             out.write(json.dumps(line, default=str) + "\n")
     return path
+
+
+def add_cohort_staff(size: int) -> None:
+    """Add the staff of a demo cohort of `size` to the test configuration (FORLOEB_CONFIG)."""
+    config = load_config(Path(os.environ["FORLOEB_CONFIG"]))
+    users = {**cohort_staff(size), **config.content.users}
+    save_users(config, users)
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.config import UserEntry, create_config
 from cli.main import forloeb
 from cli.store import StoreConfig
 from projections.catalog import open_views
 from tests.hostile.corpus import AMBIGUOUS_IDS, COURSE_IDS
+from workflows.access import Role
 from workflows.service import CourseService
 
 USER = "anna"
+CONSULTANTS = ("mette", "bo", "m" * 80)
+"""Whom courses may be given to: the configuration's consultants, one with a name as long
+as a name may be (a legitimate-text case reassigns a course to them)."""
 REFERRED, ACCEPTED, BASELINE_DONE = "2024-01-10", "2024-02-01", "2024-03-01"
 
 CITIZENS: dict[str, str] = {
@@ -55,13 +60,15 @@ class HostileStore:
 
     db: Path
     state_home: Path
+    config: Path
     runner: CliRunner
 
     @property
     def env(self) -> dict[str, str | None]:
-        """The environment every run gets: this store, a private error log."""
+        """The environment every run gets: this store and configuration, a private error log."""
         return {
             "XDG_STATE_HOME": str(self.state_home),
+            "FORLOEB_CONFIG": str(self.config),
             "FORLOEB_DATABASE_URL": None,
             "FORLOEB_DB": None,
             "FORLOEB_USER": None,
@@ -82,6 +89,12 @@ class HostileStore:
         result = self.run(argv)
         assert result.exit_code == 0, (argv, result.output)
         return result
+
+    def catch_up(self) -> None:
+        """Bring every view to the head, as the next read command would (a write catches
+        up only the course list)."""
+        with open_views(StoreConfig(sqlite_path=self.db)) as views:
+            views.catch_up()
 
     def snapshot(self) -> Snapshot:
         """The log's head, each view's position and each view's every row, read afresh."""
@@ -161,6 +174,11 @@ def build_store(store: HostileStore) -> None:
 def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileStore]:
     """The session's store, built once; its courses are in the states the corpus names."""
     root = tmp_path_factory.mktemp("hostile")
-    store = HostileStore(root / "hostile.sqlite", root / "state", CliRunner())
+    store = HostileStore(
+        root / "hostile.sqlite", root / "state", root / "forloeb.toml", CliRunner()
+    )
+    consultants = dict.fromkeys(CONSULTANTS, UserEntry(role=Role.CONSULTANT))
+    admins = dict.fromkeys((USER, "o'brien"), UserEntry(role=Role.ADMIN))
+    create_config(store.config, admins | consultants)
     build_store(store)
     yield store

@@ -14,7 +14,8 @@ Placeholders fill in what the data cannot know in advance:
   cases write to); `{ambiguous}` is the id prefix two courses share;
 - `{today}`, `{future}`: today's Danish date and the day after tomorrow;
 - `{rep:TEXT:N}`: TEXT repeated N times (over-long text, huge lines);
-- `{file}`: the import file's path (import cases run `import {file}` by default).
+- `{file}`: the import file's path (import cases run `import {file}` by default);
+- `{dangling}`: beside it, a symbolic link pointing nowhere.
 
 An import body may also carry `repeat`: the body is written that many times.
 """
@@ -190,4 +191,9 @@ def placeholder_values(file: Path | str | None = None) -> dict[str, str]:
     }
     if file is not None:
         values["file"] = str(file)
+        values["dangling"] = str(Path(file).parent / DANGLING)
     return values
+
+
+DANGLING = "dangling.json"
+"""Beside the import file: a symbolic link to a file that does not exist."""

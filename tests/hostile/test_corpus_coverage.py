@@ -23,6 +23,7 @@ CATEGORIES = {
     "invalid_cpr", "dates", "refused_moves", "measurement_values", "hours", "vocabulary",
     "course_refs", "over_long", "control_characters", "sql_shell", "legitimate_text",
     "import_malformed", "import_types", "import_huge", "store_paths", "access",
+    "filters", "out_files", "numbers",
 }
 ATTACKS = {"\x00": "NUL", "\x1b": "ESC", "\r": "CR", "\x07": "BEL"}
 

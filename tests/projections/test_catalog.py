@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from projections.base import REBUILDING, ViewProjection
-from projections.catalog import Views, ViewStatus
+from projections.catalog import VIEW_MODULES, Views, ViewStatus, registered, view_module
 from tests.projections.history import Clinic
 from workflows import commands as cmd
 
@@ -59,6 +59,23 @@ def test_catch_up_brings_every_view_to_the_head(clinic: Clinic, views: Views) ->
     head = views.head()
     assert processed == head > 0
     assert views.status() == [ViewStatus(name, head, head) for name in views.names]
+
+
+def test_catch_up_of_named_views_moves_only_those(clinic: Clinic, views: Views) -> None:
+    busy_history(clinic)
+
+    views.catch_up(views=["course_list"])
+    behind_after_the_list = {s.name for s in views.status() if s.behind}
+    views.catch_up(views=["caseload", "outcomes"])
+    behind_after_two_more = {s.name for s in views.status() if s.behind}
+
+    assert behind_after_the_list == {"caseload", "audit", "outcomes"}
+    assert behind_after_two_more == {"audit"}
+
+
+def test_each_view_is_named_after_its_module() -> None:
+    for module, spec in zip(VIEW_MODULES, registered(), strict=True):
+        assert view_module(spec.name) == module
 
 
 def test_catch_up_with_nothing_new_is_a_no_op(clinic: Clinic, views: Views) -> None:

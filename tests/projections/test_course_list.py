@@ -8,7 +8,7 @@ from uuid import UUID
 from domain.values import CourseState
 from projections.catalog import Views
 from projections.course_list import CourseRow
-from tests.projections.history import PROGRAMME, Clinic
+from tests.projections.history import ACTOR, PROGRAMME, Clinic
 from workflows import commands as cmd
 from workflows.service import CourseService
 
@@ -77,6 +77,23 @@ def test_rows_agree_with_the_aggregates(
             course.state_since,
             course.version,
         )
+        assert row.referred_by == course.referred_by
+
+
+def test_who_referred_follows_a_correction_of_the_referring_caseworker(
+    clinic: Clinic, views: Views, service: CourseService
+) -> None:
+    course = clinic.refer("0101901234", D(2024, 1, 2))
+    views.catch_up()
+    before = views.course_list.get(UUID(course))
+    clinic.do(cmd.Correct, course, D(2024, 1, 3), version=1, reason="wrong caseworker",
+              changes={"referring_caseworker": "sb-lis"})  # fmt: skip
+    views.catch_up()
+
+    after = views.course_list.get(UUID(course))
+    assert before is not None and after is not None
+    assert before.referred_by == {"sb-kim", ACTOR}
+    assert after.referred_by == {"sb-lis", ACTOR} == service.get_course(UUID(course)).referred_by
 
 
 def test_filters_combine(clinic: Clinic, views: Views) -> None:

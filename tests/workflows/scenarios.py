@@ -24,15 +24,12 @@ from workflows.commands import (
     Refer,
     today,
 )
-from workflows.machine import MOVES, MOVES_BY_TRIGGER
+from workflows.machine import AUTOMATIC_TRIGGERS, MOVES, MOVES_BY_TRIGGER
 from workflows.service import CourseService
 
 ACTOR = "rk-anna"
 CPR = "0101901234"
 PROGRAMME = "paa-vej-til-arbejde"
-
-AUTOMATIC_TRIGGERS = frozenset({"complete_baseline"})
-"""Moves no caseworker asks for: the service records them when their guard passes."""
 
 
 def days_ago(n: int) -> date:
@@ -166,19 +163,19 @@ def reachable_states() -> frozenset[CourseState]:
 def take(service: CourseService, course_id: UUID, trigger: str, **overrides: Any) -> None:
     """Make the move `trigger` on the course through the service, meeting its guard first."""
     if trigger in AUTOMATIC_TRIGGERS:
-        _meet_guard(service, course_id, trigger)
+        _meet_guard(service, course_id, trigger, **overrides)
         return
     course = service.get_course(course_id)
     service.execute(command_for(trigger, course, **overrides), ACTOR)
 
 
-def _meet_guard(service: CourseService, course_id: UUID, trigger: str) -> None:
+def _meet_guard(service: CourseService, course_id: UUID, trigger: str, **overrides: Any) -> None:
     """Record what the guard of an automatic move asks for; the service then makes it."""
     assert MOVES_BY_TRIGGER[trigger].guard == "point_one_forms_complete"
     for form in MeasurementForm:
         course = service.get_course(course_id)
         if not course.has_form(1, form):
-            service.execute(Measure(course=str(course_id), point=1, form=form), ACTOR)
+            service.execute(Measure(course=str(course_id), point=1, form=form, **overrides), ACTOR)
 
 
 def drive_to(service: CourseService, state: CourseState, **refer_fields: Any) -> UUID:

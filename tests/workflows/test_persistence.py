@@ -209,3 +209,34 @@ def test_an_old_course_goes_on_recording_current_events(service: CourseService) 
     service.execute(Accept(course=str(course_id), consultant="rk-anna"), ACTOR)
 
     assert service.get_course(course_id).state is CourseState.BASELINE
+
+
+def test_an_event_stored_before_recorded_by_reads_as_recorded_by_its_actor(
+    service: CourseService,
+) -> None:
+    course_id = uuid4()
+    service.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=course_id,
+                originator_version=1,
+                topic=get_topic(Referred),
+                state=service.mapper.transcoder.encode(_referred_v1_payload(course_id)),
+            )
+        ]
+    )
+    service.execute(Accept(course=str(course_id), consultant="rk-anna", actor="visitator"), "adm")
+
+    referred, accepted = service.course_events(course_id)
+
+    assert "recorded_by" not in _referred_v1_payload(course_id)
+    assert (referred.actor, referred.recorded_by) == (ACTOR, ACTOR)
+    assert (accepted.actor, accepted.recorded_by) == ("visitator", "adm")
+
+
+def test_a_payload_naming_who_recorded_it_round_trips(mapper: PydanticMapper) -> None:
+    event = example(events.SessionHeld).model_copy(update={"recorded_by": "adm"})
+
+    back = mapper.to_domain_event(mapper.to_stored_event(event))
+
+    assert (back.actor, back.recorded_by) == (ACTOR, "adm")

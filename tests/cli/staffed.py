@@ -1,0 +1,117 @@
+"""A staffed store: one user per role, three courses, `forloeb` run as any of them.
+
+The store is whichever the `store` fixture gives (SQLite, then PostgreSQL), so a
+test of access or attribution built on it runs on both.
+
+Courses: kim's (active), Bo Jensen's (baseline), one referred by lars and still in
+visitation ("waiting"), and one referred by the other caseworker, tove, accepted
+for kim ("toves"). lars referred kim's and Bo Jensen's too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.config import UserEntry, create_config
+from cli.main import forloeb
+from cli.store import StoreConfig
+from workflows.access import Role
+from workflows.service import CourseService
+
+USERS = {
+    "root": UserEntry(role=Role.ADMIN),
+    "kim": UserEntry(role=Role.CONSULTANT, team="nord"),
+    "nils": UserEntry(role=Role.CONSULTANT, team="nord"),
+    "bo": UserEntry(role=Role.CONSULTANT, name="Bo Jensen", team="syd"),
+    "lars": UserEntry(role=Role.CASEWORKER),
+    "tove": UserEntry(role=Role.CASEWORKER),
+    "lea": UserEntry(role=Role.TEAM_LEAD, team="nord"),
+    "aud": UserEntry(role=Role.AUDITOR),
+    "eva": UserEntry(role=Role.EVALUATOR),
+}
+CPRS = {
+    "kim": "010190-1234",
+    "bo": "020290-2345",
+    "waiting": "030390-3456",
+    "toves": "040490-4567",
+}
+REFERRED_BY = {"kim": "lars", "bo": "lars", "waiting": "lars", "toves": "tove"}
+
+
+def store_args(store: StoreConfig) -> list[str]:
+    """The global options that name the store."""
+    if store.database_url is not None:
+        return ["--database-url", store.database_url]
+    return ["--db", str(store.sqlite_path)]
+
+
+class Staffed:
+    """The store, its configuration, and `forloeb` run as one of the users."""
+
+    def __init__(self, store: StoreConfig, config: Path) -> None:
+        self.store = store
+        self.config = config
+        self.runner = CliRunner()
+        self.courses: dict[str, str] = {}
+
+    def run(self, user: str, *args: str, input: str | None = None) -> Result:
+        """`forloeb --as USER ARGS…` on the store."""
+        return self.runner.invoke(
+            forloeb, [*store_args(self.store), "--as", user, *args], input=input
+        )
+
+    def must(self, user: str, *args: str) -> Any:
+        """Run a command that must succeed; its JSON output."""
+        result = self.run(user, *args, "--format", "json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def head(self) -> int:
+        """The event log's last notification id."""
+        service = CourseService(env=self.store.env())
+        try:
+            return service.recorder.max_notification_id() or 0
+        finally:
+            service.close()
+
+    def refused(self, user: str, *args: str, code: int = 1) -> str:
+        """Run a command that must be refused; its one error line."""
+        before = self.head()
+        result = self.run(user, *args)
+        assert result.exit_code == code, result.output
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "Traceback" not in result.output
+        assert self.head() == before, "a refused command wrote to the store"
+        return lines[0]
+
+
+def staffed_store(
+    store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Staffed:
+    """The four courses on a fresh store, with USERS as the configuration."""
+    config = tmp_path / "forloeb.toml"
+    create_config(config, USERS)
+    monkeypatch.setenv("FORLOEB_CONFIG", str(config))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    staffed = Staffed(store, config)
+    for course, cpr in CPRS.items():
+        caseworker = REFERRED_BY[course]
+        outcome = staffed.must(
+            caseworker, "refer", "--cpr", cpr, "--programme", "pva",
+            "--referring-caseworker", caseworker, "--occurred-on", "2019-01-02",
+        )  # fmt: skip
+        staffed.courses[course] = outcome["course_id"]
+    for course, consultant in (("kim", "kim"), ("bo", "Bo Jensen"), ("toves", "kim")):
+        staffed.must(REFERRED_BY[course], "accept", staffed.courses[course],
+                     "--consultant", consultant, "--occurred-on", "2019-01-10")  # fmt: skip
+    for form, answers in (("citizen", ("--who5", "1,2,3,4,5")), ("staff", ("--diagnosis", "no"))):
+        staffed.must("kim", "measure", staffed.courses["kim"], "--point", "1", "--form", form,
+                     *answers, "--occurred-on", "2019-01-20")  # fmt: skip
+    return staffed

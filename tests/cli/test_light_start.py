@@ -1,0 +1,237 @@
+"""A light start: `--help` imports no command module and shows each command's own summary
+as a whole sentence; nothing builds a pydantic schema at import time; a write catches up
+only the course list, and every read command still shows every write."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import click
+import pytest
+
+from cli.main import COMMANDS, WRITE, load_command, write_commands
+from cli.store import StoreConfig
+from projections.catalog import open_views, registered
+from tests.cli.conftest import Run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has imported after running `code`."""
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    found: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return set(found)
+
+
+def command_modules() -> set[str]:
+    """The modules the command table points at."""
+    return {target.partition(":")[0] for target, _ in COMMANDS.values()}
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_imports_none_of_the_command_modules(flag: str) -> None:
+    imported = modules_after(
+        f"from cli.main import forloeb\nforloeb.main([{flag!r}], standalone_mode=False)"
+    )
+
+    assert not command_modules() & imported
+    assert "workflows.commands" not in imported
+    assert "pydantic" not in imported
+
+
+def test_each_stored_summary_is_the_commands_own_short_help() -> None:
+    for name, (_, summary) in COMMANDS.items():
+        assert load_command(name).get_short_help_str(limit=10**6) == summary, name
+
+
+def test_the_table_lists_every_write_command_and_nothing_else_as_one() -> None:
+    written = {name for name, (target, _) in COMMANDS.items() if target == WRITE}
+
+    assert written == set(write_commands())
+
+
+def test_every_summary_in_help_is_a_whole_sentence(run: Run) -> None:
+    shown = " ".join(run("--help").output.split())
+
+    for name, (_, summary) in COMMANDS.items():
+        assert summary.endswith("."), name
+        assert "…" not in summary, name
+        assert f"{name} {summary}" in shown
+
+
+@pytest.mark.parametrize(
+    "group", sorted(name for name in COMMANDS if isinstance(load_command(name), click.Group))
+)
+def test_a_group_lists_its_commands_with_whole_sentences(run: Run, group: str) -> None:
+    shown = " ".join(run(group, "--help").output.split())
+    commands = cast("click.Group", load_command(group)).commands
+
+    assert commands
+    for name, command in commands.items():
+        summary = " ".join(command.get_short_help_str(limit=10**6).split())
+        assert summary.endswith("."), (group, name)
+        assert f"{name} {summary}" in shown
+
+
+def test_no_pydantic_schema_is_built_at_import_time() -> None:
+    imported = modules_after("import domain.values, domain.events, domain.course, cli.write")
+
+    assert "pydantic.plugin._loader" not in imported  # loaded with the first schema
+
+
+def test_the_command_line_skips_pydantic_s_plugin_search() -> None:
+    code = (
+        "from cli.startup import skip_pydantic_plugin_scan\n"
+        "skip_pydantic_plugin_scan()\n"
+        "from workflows.commands import Session\n"
+        "Session.model_validate({'course': 'abcd', 'note': 'x'})"
+    )
+
+    assert "importlib.metadata" not in modules_after(code)
+
+
+def test_pydantic_s_plugin_search_stays_when_plugins_are_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")
+    code = (
+        "from cli.startup import skip_pydantic_plugin_scan\n"
+        "skip_pydantic_plugin_scan()\n"
+        "from workflows.commands import Session\n"
+        "Session.model_validate({'course': 'abcd', 'note': 'x'})"
+    )
+
+    assert "importlib.metadata" in modules_after(code)
+
+
+def test_a_write_catches_up_the_course_list_and_leaves_the_other_views_for_their_readers(
+    run: Run, referred: str, db_path: Path
+) -> None:
+    result = run("accept", referred, "--consultant", "mette", "--occurred-on", "2019-01-10")
+    assert result.exit_code == 0, result.output
+
+    with open_views(StoreConfig(sqlite_path=db_path)) as views:
+        behind = {s.name for s in views.status() if s.behind}
+    assert behind == {"caseload", "audit", "outcomes"}
+
+
+def test_init_creates_every_view_s_tables_though_views_open_when_used(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import forloeb
+
+    store = tmp_path / "new.sqlite"
+    result = CliRunner().invoke(
+        forloeb,
+        ["init", "--db", str(store), "--as", "anna"],
+        env={"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml")},
+    )
+
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(store) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {f"{spec.name}_tracking" for spec in registered()} <= tables
+
+
+def test_views_open_only_when_used(tmp_path: Path) -> None:
+    imported = modules_after(
+        "from pathlib import Path\n"
+        "from cli.store import StoreConfig\n"
+        "from projections.catalog import open_views\n"
+        f"views = open_views(StoreConfig(sqlite_path=Path({str(tmp_path / 's.sqlite')!r})))\n"
+        "views.catch_up(views=['course_list'])"
+    )
+
+    assert "projections.course_list" in imported
+    assert not {"projections.caseload", "projections.audit", "projections.outcomes"} & imported
+
+
+def _consultants(found: Any) -> set[str]:
+    """Every consultant named anywhere in a read command's JSON."""
+    text = json.dumps(found)
+    return set(re.findall(r'"consultant": "([^"]+)"', text))
+
+
+def _referred(outcomes: Any) -> int:
+    """The outcome tables' count of referred courses (VIVE table 5.1)."""
+    status = next(t for t in outcomes["tables"] if t["name"] == "status")
+    count: int = next(r for r in status["rows"] if r["label"] == "referred")["cells"][0]
+    return count
+
+
+READS: dict[str, tuple[tuple[str, ...], Callable[[Any], bool]]] = {
+    "courses": (("courses",), lambda rows: _consultants(rows) == {"bo"}),
+    "caseload": (("caseload", "--as-of", "2019-01-12"), lambda c: _consultants(c) == {"bo"}),
+    "due": (("due", "--as-of", "2019-06-01"), lambda d: _consultants(d) == {"bo"}),
+    "show": (("show", "COURSE"), lambda shown: shown["consultant"] == "bo"),
+    "audit": (
+        ("audit", "010190-1234", "--purpose", "test"),
+        lambda found: "ConsultantReassigned" in json.dumps(found),
+    ),
+}
+
+
+@pytest.mark.parametrize("read", sorted(READS))
+def test_a_read_command_run_next_shows_the_write(
+    read: str, run: Run, run_json: Callable[..., Any], referred: str
+) -> None:
+    """Given a course accepted by mette, when bo takes it over (a write that catches up
+    only the course list), then the read command run next shows bo."""
+    assert (
+        run("accept", referred, "--consultant", "mette", "--occurred-on", "2019-01-10").exit_code
+        == 0
+    )
+    assert (
+        run("reassign", referred, "--consultant", "bo", "--occurred-on", "2019-01-11").exit_code
+        == 0
+    )
+    args, shows_the_write = READS[read]
+
+    found = run_json(*[referred if arg == "COURSE" else arg for arg in args])
+
+    assert shows_the_write(found), found
+
+
+def test_the_outcome_tables_run_next_show_the_write(
+    run: Run, run_json: Callable[..., Any], referred: str
+) -> None:
+    """Given one course referred, when a second citizen is referred, then `outcomes` run
+    next counts two."""
+    second = run(
+        "refer", "--cpr", "0202901234", "--programme", "pva",
+        "--referring-caseworker", "bo", "--occurred-on", "2019-01-03",
+    )  # fmt: skip
+    assert second.exit_code == 0, second.output
+
+    assert _referred(run_json("outcomes", "--programme", "pva")) == 2
+
+
+def installed(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script, in-process (no server)."""
+    script = Path(sys.executable).with_name("forloeb")
+    env = {**os.environ, "FORLOEB_SERVER": "off"}
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_the_console_script_leaves_at_once_with_its_output_and_exit_code() -> None:
+    listed = installed("--help")
+    unknown = installed("nope")
+
+    assert listed.returncode == 0
+    assert listed.stdout.rstrip().endswith("transitions table).")  # all of it, flushed
+    assert unknown.returncode == 2
+    assert "No such command 'nope'" in unknown.stderr

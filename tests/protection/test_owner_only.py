@@ -1,0 +1,163 @@
+"""What forloeb creates only its owner may read: 0600 files, 0700 folders, whatever the umask.
+
+Given a umask (the usual 0o022, or 0o000 which would leave everything open to
+all), when forloeb creates its store, key file, configuration, error log,
+exports and reports, then each file is 0600 and each folder it made 0700.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.errors import write_trace
+from cli.main import forloeb
+from cli.store import StoreConfig
+from workflows.owner_only import create_empty, open_new, replace_file
+from workflows.service import CourseService
+
+CPR = "010190-1234"
+
+
+def mode(path: Path) -> int:
+    """The permission bits of a file or folder, not following a symbolic link."""
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+@pytest.fixture(params=[0o022, 0o000], ids=["umask-022", "umask-000"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The process's umask for the test (restored after)."""
+    previous = os.umask(request.param)
+    try:
+        yield request.param
+    finally:
+        os.umask(previous)
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store two folders deep that do not exist yet; its configuration and key beside it."""
+    for name in ("FORLOEB_CONFIG", "FORLOEB_MASTER_KEY", "FORLOEB_MASTER_KEY_FILE",
+                 "FORLOEB_DATABASE_URL", "FORLOEB_DB"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path / "a" / "b" / "store.sqlite"
+
+
+def forloeb_on(db: Path, *args: str) -> Result:
+    result = CliRunner().invoke(forloeb, ["--db", str(db), "--as", "kim", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_init_makes_the_store_its_folders_key_and_configuration_owner_only(
+    umask: int, fresh: Path, tmp_path: Path
+) -> None:
+    forloeb_on(fresh, "init")
+
+    assert mode(tmp_path / "a") == 0o700
+    assert mode(tmp_path / "a" / "b") == 0o700
+    for name in ("store.sqlite", "store.key", "forloeb.toml"):
+        assert mode(fresh.parent / name) == 0o600, name
+
+
+def test_sqlite_s_write_ahead_log_and_shared_memory_files_are_owner_only_too(
+    umask: int, fresh: Path
+) -> None:
+    forloeb_on(fresh, "init")
+    service = CourseService(env=StoreConfig(sqlite_path=fresh).env())
+    try:
+        service.execute_many([], "kim")  # nothing; the connection is open
+        forloeb_on(fresh, "refer", "--cpr", CPR, "--programme", "pva",
+                   "--referring-caseworker", "bo")  # fmt: skip
+        beside = sorted(p.name for p in fresh.parent.iterdir())
+        assert {"store.sqlite-wal", "store.sqlite-shm"} <= set(beside)
+        assert {name: mode(fresh.parent / name) for name in beside} == dict.fromkeys(
+            beside, 0o600
+        )
+    finally:
+        service.close()
+
+
+def test_exports_and_reports_are_owner_only_even_over_an_open_file(
+    umask: int, fresh: Path, tmp_path: Path
+) -> None:
+    forloeb_on(fresh, "init")
+    forloeb_on(fresh, "refer", "--cpr", CPR, "--programme", "pva",
+               "--referring-caseworker", "bo")  # fmt: skip
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cohort.csv").write_text("an older export, readable by all\n")
+    (out / "cohort.csv").chmod(0o644)
+
+    forloeb_on(fresh, "export", "--out", str(out / "cohort.csv"))
+    forloeb_on(fresh, "export", "--out", str(out / "cohort.parquet"))
+    forloeb_on(fresh, "report", "--out", str(out / "report.html"))
+    forloeb_on(fresh, "citizen", "export", CPR, "--out", str(out / "citizen.json"))
+
+    assert {p.name: mode(p) for p in out.iterdir()} == {
+        "cohort.csv": 0o600, "cohort.parquet": 0o600, "report.html": 0o600,
+        "citizen.json": 0o600,
+    }  # fmt: skip
+
+
+def test_the_error_log_and_its_folders_are_owner_only(
+    umask: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+    written = write_trace(RuntimeError("boom"))
+
+    assert written == tmp_path / "state" / "forloeb" / "errors.log"
+    assert mode(tmp_path / "state") == 0o700
+    assert mode(tmp_path / "state" / "forloeb") == 0o700
+    assert mode(written) == 0o600
+    assert "RuntimeError" in written.read_text(encoding="utf-8")
+
+
+def test_the_error_log_never_follows_a_symbolic_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "state" / "forloeb").mkdir(parents=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("someone else's file\n")
+    (tmp_path / "state" / "forloeb" / "errors.log").symlink_to(victim)
+
+    written = write_trace(RuntimeError("boom"))
+
+    assert victim.read_text() == "someone else's file\n"
+    assert written == tmp_path / "tmp" / "forloeb-errors.log"
+    assert "RuntimeError" in written.read_text(encoding="utf-8")
+
+
+def test_the_helpers_set_the_mode_whatever_the_umask(umask: int, tmp_path: Path) -> None:
+    created = create_empty(tmp_path / "new" / "store.sqlite")
+    again = create_empty(tmp_path / "new" / "store.sqlite")
+    os.close(open_new(tmp_path / "new" / "key"))
+    replace_file(tmp_path / "new" / "export.csv", lambda f: f.write(b"a,b\n"))
+
+    assert (created, again) == (True, False)
+    assert mode(tmp_path / "new") == 0o700
+    assert {p.name: mode(p) for p in (tmp_path / "new").iterdir()} == dict.fromkeys(
+        ("store.sqlite", "key", "export.csv"), 0o600
+    )
+    with pytest.raises(FileExistsError):
+        open_new(tmp_path / "new" / "key")
+
+
+def test_a_file_where_a_folder_should_be_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+
+    with pytest.raises(NotADirectoryError):
+        create_empty(tmp_path / "file" / "deeper" / "store.sqlite")
+    with pytest.raises(NotADirectoryError):
+        create_empty(tmp_path / "file" / "store.sqlite")

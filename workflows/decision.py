@@ -1,0 +1,69 @@
+"""One course command decided on a bare Course aggregate: no store, no application.
+
+The workflow says whether the commanded move is allowed from the course's
+state; the aggregate checks the facts and records the event; then the
+workflow makes any automatic move the course has become due for. The new
+events are left pending on the course for the caller to save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from domain.course import Course
+from domain.events import CourseEvent
+from workflows.commands import Correct, CourseCommand, Exit
+from workflows.machine import Workflow
+
+EventAt = Callable[[int], CourseEvent]
+"""The course's event with a sequence number (what a correction names)."""
+
+
+def decide(
+    course: Course, command: CourseCommand, actor: str, *, workflow: Workflow, event_at: EventAt
+) -> list[CourseEvent]:
+    """Record the command's event on the course, then any automatic moves; the new events.
+
+    `actor` is the user who enters the command; the events are recorded on behalf of
+    the command's own actor when it names one (checked by the access policy).
+
+    A refused command (MoveRefused, or another CourseError from the aggregate's
+    checks) raises before anything is recorded, unless an automatic move after
+    it is refused, which leaves the commanded event pending.
+    """
+    before = course.version
+    move = workflow.decide(course, command.trigger_name())
+    common: dict[str, Any] = {
+        "actor": command.actor or actor,
+        "recorded_by": actor,
+        "occurred_on": command.occurred_on,
+    }
+    if command.command_id is not None:
+        common["command_id"] = command.command_id
+    if isinstance(command, Correct):
+        course.correct(
+            event_at(command.version),
+            **common,
+            reason=command.reason,
+            changes=command.changes,
+            retracted=command.retract,
+        )
+    else:
+        fields = command.event_fields()
+        if isinstance(command, Exit) and command.planned:
+            fields["after"] = course.state.value
+        course.record(move.event, **common, **fields)
+    make_automatic_moves(course, workflow, common)
+    new = course.pending_events[len(course.pending_events) - (course.version - before) :]
+    return [event for event in new if isinstance(event, CourseEvent)]
+
+
+def make_automatic_moves(course: Course, workflow: Workflow, common: dict[str, Any]) -> None:
+    """Record each automatic move the workflow finds the course due for, dated as the
+    move says (each at most once, so a move that leaves its guard true cannot loop)."""
+    made: set[str] = set()
+    while (move := workflow.automatic(course)) is not None and move.trigger not in made:
+        made.add(move.trigger)
+        on = getattr(course, move.dated_by) if move.dated_by else common["occurred_on"]
+        course.record(move.event, **{**common, "occurred_on": on})
