@@ -35,7 +35,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
-from workflows.recorders import ChainedSQLiteRecorder
+from storage.sqlite_recorder import ChainedSQLiteRecorder
 
 EVENTS_PER_AGGREGATE = 11
 STATE_BYTES = 600
@@ -86,7 +86,7 @@ def import_batches(events: int) -> list[list[StoredEvent]]:
     """The batches of StoredEvents an import of the demo cohort for ~`events` events saves."""
     from bench.fixture import ACTOR, open_service, write_jsonl
     from cli.importer import import_lines
-    from cli.store import StoreConfig
+    from storage.store import StoreConfig
 
     captured: list[list[StoredEvent]] = []
     with tempfile.TemporaryDirectory(prefix="chain-insert-import-") as folder:

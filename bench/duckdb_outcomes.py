@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any, cast
 from bench.measure import Figure, median, say, spread
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
     from projections.outcomes import Cohort, OutcomesView
     from projections.outcomes_report import Report
+    from storage.store import StoreConfig
 
 BENCHMARK = "4 duckdb [{kind}]"
 NEEDS = ("duckdb", "pyarrow")
@@ -258,7 +258,7 @@ def measure(store: StoreConfig, runs: int) -> tuple[list[Run], dict[str, Any]]:
     views = open_views(store)
     try:
         views.catch_up()
-        events = views.app.recorder.max_notification_id() or 0
+        events = views.storage.recorder.max_notification_id() or 0
         view = cast("OutcomesView", views.view("outcomes"))
         cohort, as_of = Cohort(PROGRAMME), today()
         key = pseudonym_key(os.environ, view.pseudonym_secret)

@@ -3,6 +3,7 @@
 `generate(size)` gives about 33 events per referred citizen (lines plus the
 citizen's own events and the automatic BaselineCompleted), so the cohort size
 is chosen from the requested event count; the actual count is always read back
+from cli.bootstrap import open_service
 from the store and reported. Stores are fresh SQLite files in a scratch
 directory, or fresh PostgreSQL databases (`bench.pg`).
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
+    from storage.store import StoreConfig
     from workflows.service import CourseService
 
 EVENTS_PER_CITIZEN = 33.3
@@ -56,7 +57,7 @@ class SQLiteStores:
 
     def fresh(self, label: str) -> StoreConfig:
         """A new SQLite file (eventsourcing creates the tables on first use)."""
-        from cli.store import StoreConfig
+        from storage.store import StoreConfig
 
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{label}.sqlite"
@@ -104,9 +105,8 @@ def write_jsonl(path: Path, events: int, seed: int = SEED) -> int:
 
 def open_service(store: StoreConfig) -> CourseService:
     """The course service on a store (tables created where the store allows)."""
-    from workflows.service import CourseService
 
-    return CourseService(env=store.env())
+    return open_service(store)
 
 
 def event_count(service: CourseService) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
+    from storage.store import StoreConfig
     from workflows.service import CourseService
 
 from bench.baseline import bare_save_throughput
@@ -75,11 +75,13 @@ def forloeb_import(
 
 def _unprotected_service(store: StoreConfig) -> CourseService:
     """The course service with the library's plain recorder and no sealing (comparison)."""
-    from workflows.service import CourseService
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+    from eventsourcing.utils import get_topic
 
-    env = store.env()
-    env.pop("APPLICATION_RECORDER_TOPIC", None)
-    service = CourseService(env=env)
+    from cli.bootstrap import open_service
+
+    library_recorder = {"APPLICATION_RECORDER_TOPIC": get_topic(SQLiteApplicationRecorder)}
+    service = open_service(store, env=library_recorder)
     service.mapper.keyring = None  # type: ignore[attr-defined]
     return service
 

@@ -120,7 +120,7 @@ def child_env() -> dict[str, str]:
 @cache
 def run_master_key() -> str:
     """The master key of this run's stores (FORLOEB_MASTER_KEY if set)."""
-    from workflows.secrets import MasterKey
+    from storage.secrets import MasterKey
 
     return os.environ.get("FORLOEB_MASTER_KEY") or MasterKey.generate().text()
 

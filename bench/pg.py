@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse, urlunparse
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
+    from storage.store import StoreConfig
 
 URL_VARIABLES = ("FORLOEB_BENCH_DATABASE_URL", "FORLOEB_TEST_DATABASE_URL")
 
@@ -47,7 +47,7 @@ class PostgresStores:
     def _admin(self) -> Any:
         import psycopg
 
-        from cli.store import PostgresTarget
+        from storage.postgres import PostgresTarget
 
         target = PostgresTarget.from_url(self.url)
         return psycopg.connect(**target.connect_kwargs(), autocommit=True)
@@ -57,7 +57,7 @@ class PostgresStores:
         from psycopg import sql
 
         from cli.admin import open_schema
-        from cli.store import StoreConfig
+        from storage.store import StoreConfig
 
         name = f"forloeb_bench_{label.replace('-', '_')}_{secrets.token_hex(3)}"
         with self._admin() as conn:

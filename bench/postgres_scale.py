@@ -30,6 +30,8 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from cli.bootstrap import open_service
+
 COURSE_EVENTS = 50
 CITIZEN_EVENTS = 2
 NATIONAL_EVENTS = 50_000_000
@@ -201,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     from psycopg import sql
 
     from cli.admin import init_store
-    from cli.store import EVENTS_TABLE, PostgresTarget, StoreConfig
-    from workflows.service import CourseService
+    from storage.postgres import PostgresTarget
+    from storage.store import EVENTS_TABLE, StoreConfig
 
     url = os.environ.get("FORLOEB_BENCH_DATABASE_URL") or os.environ.get(
         "FORLOEB_TEST_DATABASE_URL"
@@ -224,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         per_course = COURSE_EVENTS + CITIZEN_EVENTS
         courses = max(1, round(args.events / per_course))
-        service = CourseService(env=store.env())
+        service = open_service(store)
         try:
             course_ids, marks = write_courses(service, courses, args.batch_courses, not args.quiet)
             events, seconds = marks[-1]

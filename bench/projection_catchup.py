@@ -17,9 +17,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from bench.measure import Figure, child_env, child_json, median, python_argv, say, spread
+from cli.bootstrap import open_service
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
+    from storage.store import StoreConfig
 
 CATCH_UP_GOAL_SECONDS = 0.010
 REBUILD_GOAL_RATIO = 0.6
@@ -75,9 +76,8 @@ def catch_up_figure(kind: str, store: StoreConfig, course_id: str, runs: int) ->
     from cli.vocabulary import build_command
     from projections.catalog import open_views
     from workflows.commands import Session
-    from workflows.service import CourseService
 
-    service = CourseService(env=store.env())
+    service = open_service(store)
     views = open_views(store, app=service)
     views.catch_up()
     say(f"{kind}: catch-up after one command x{runs}")

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cli.bootstrap import open_service
+
 
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB.
@@ -79,12 +81,11 @@ def main(argv: list[str]) -> None:
     mode, store_args = argv[0], argv[1:]
     options = dict(zip(store_args[::2], store_args[1::2], strict=True))
     from bench.baseline import bare_decode_throughput
-    from cli.store import StoreConfig
     from projections.catalog import Views, open_views
-    from workflows.service import CourseService
+    from storage.store import StoreConfig
 
     store = StoreConfig.from_options(options.get("--db"), options.get("--database-url"))
-    service = CourseService(env=store.env())
+    service = open_service(store)
     spent = instrument(service) if mode == "breakdown" else {}
     views = open_views(store, app=service)
     rss_before = peak_rss_mb()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -37,9 +36,9 @@ from domain.validation import first_error
 from domain.values import Cpr
 
 if TYPE_CHECKING:
-    from cli.store import StoreConfig
     from domain.citizen import Citizen
     from projections.catalog import Views
+    from storage.store import StoreConfig
     from workflows.service import CourseService
 
 
@@ -194,18 +193,6 @@ def checked_cpr(cpr: str) -> str:
 
 
 def compact_store(store: StoreConfig) -> None:
-    """Rewrite a SQLite file so no free page or write-ahead log still holds erased bytes.
-
-    PostgreSQL: pg_dump never shows deleted rows; autovacuum reclaims them in the
-    files (docs/operations.md).
-    """
-    path = store.sqlite_path
-    if path is None:
-        return
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
+    """Leave no erased bytes where the store keeps free pages or logs (its backend knows:
+    a SQLite file is rewritten; PostgreSQL's autovacuum reclaims them, docs/operations.md)."""
+    store.backend.compact()

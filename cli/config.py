@@ -31,14 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from domain.errors import CourseError, InvalidInput
 from domain.validation import first_error
 from domain.values import Name, Programme
+from storage.owner_only import FILE_MODE, make_folders
 from workflows.access import Directory, Role, User
-from workflows.owner_only import FILE_MODE, make_folders
 
 if TYPE_CHECKING:
     from tomlkit.items import Table
 
-    from cli.store import StoreConfig
     from projections.caseload import ProgrammeSettings
+    from storage.store import StoreConfig
 
 CONFIG_ENV = "FORLOEB_CONFIG"
 CONFIG_NAME = "forloeb.toml"
@@ -150,8 +150,8 @@ def config_path(store: StoreConfig) -> Path:
     named = os.environ.get(CONFIG_ENV)
     if named:
         return Path(named).expanduser()
-    if store.sqlite_path is not None:
-        return store.sqlite_path.parent / CONFIG_NAME
+    if store.folder is not None:
+        return store.folder / CONFIG_NAME
     return Path(CONFIG_NAME)
 
 

@@ -9,7 +9,6 @@ its action, and the service asks the access policy before every course command.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -20,8 +19,8 @@ from domain.errors import InvalidInput
 
 if TYPE_CHECKING:
     from cli.config import Config
-    from cli.store import StoreConfig
     from projections.catalog import Views
+    from storage.store import StoreConfig
     from workflows.access import CourseFacts, Directory, User
     from workflows.service import CourseService
 
@@ -33,6 +32,9 @@ class AppContext:
     actor: str
     db: str | None = None
     database_url: str | None = None
+    creates_store: bool = False
+    """Whether the command may create a store that is not there (`demo`); any other
+    command refuses a SQLite file that does not exist."""
     _store: StoreConfig | None = field(default=None, repr=False)
     _config: Config | None = field(default=None, repr=False)
     _user: User | None = field(default=None, repr=False)
@@ -42,7 +44,7 @@ class AppContext:
     @property
     def chosen_store(self) -> StoreConfig:
         """The event store the options name, before the configuration is read."""
-        from cli.store import StoreConfig
+        from storage.store import StoreConfig
 
         return StoreConfig.from_options(self.db, self.database_url)
 
@@ -97,36 +99,26 @@ class AppContext:
 
     @property
     def service(self) -> CourseService:
-        """The course service on the store, opened on first use."""
+        """The course service on the store, opened on first use (see `cli.bootstrap`)."""
         if self._service is None:
-            from workflows.access import authorise_command
-            from workflows.service import CourseService
+            from cli.bootstrap import open_user_service
 
-            _ = self.user  # nobody unknown opens the store
-            if self.store.sqlite_path is not None:
-                check_sqlite_path(self.store.sqlite_path)
-            try:
-                env = self.store.env()
-            except ValueError as e:
-                field_name, _, reason = str(e).partition(": ")
-                raise InvalidInput(field_name, reason or "is not valid") from None
-            if self.store.is_postgres:
-                from cli.store import open_postgres_service
-
-                self._service = open_postgres_service(self.store, env)
+            backend = self.store.backend
+            if self.creates_store:
+                backend.check_usable()
             else:
-                self._service = CourseService(env=env)
-            self._service.course_finder = self._find_by_prefix
-            self._service.authorise = partial(authorise_command, self.directory)
+                backend.check_exists()  # a mistyped --db must not make an empty store
+            _ = self.user  # nobody unknown opens the store
+            self._service = open_user_service(self.store, self.directory, self._find_by_prefix)
         return self._service
 
     @property
     def views(self) -> Views:
         """The read views, opened on first use (sharing the service's connection)."""
         if self._views is None:
-            from projections.catalog import open_views
+            from cli.bootstrap import open_views
 
-            self._views = open_views(self.store, app=self.service)
+            self._views = open_views(self.store, self.service)
         return self._views
 
     def caught_up_views(self, *names: str) -> Views:
@@ -175,22 +167,6 @@ class AppContext:
         if self._service is not None:
             self._service.close()
             self._service = None
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def check_sqlite_path(path: Path) -> None:
-    """Refuse, as bad input, a --db path that cannot be a SQLite store."""
-    for parent in path.parents:
-        if parent.exists() and not parent.is_dir():
-            raise InvalidInput("db", f"{path}: {parent} is a file, not a folder")
-    if path.is_dir():
-        raise InvalidInput("db", f"{path} is a folder, not a SQLite file")
-    if path.is_file() and path.stat().st_size > 0:
-        with path.open("rb") as f:
-            if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-                raise InvalidInput("db", f"{path} is not a SQLite database")
 
 
 def valid_login(login: str) -> str:

@@ -161,6 +161,7 @@ def _example(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def demo_command(size: int, seed: int) -> None:
     """Load the demo cohort (deterministic for a size and seed) and show the result."""
     app = app_context()
+    app.creates_store = True
     generate = cohort_generator()
     ensure_demo_config(app, size)
     shown = on_terminal()

@@ -80,7 +80,7 @@ def write_trace(error: BaseException) -> Path:
     writable, or is a symbolic link); the log is owner-only."""
     import tempfile  # only when something went wrong
 
-    from workflows.owner_only import open_log
+    from storage.owner_only import open_log
 
     entry = (
         f"--- {datetime.now(UTC).isoformat(timespec='seconds')} "

@@ -151,6 +151,11 @@ def describe(cohort: Cohort, as_of: date, known_at: datetime | None) -> dict[str
     help='show counts under N as "<N", and as "x" any cell that would give one away',
 )
 @click.option(
+    "--follow-up-forms",
+    is_flag=True,
+    help="add a table of the forms taken after exit (follow-up points; never in table 2.1)",
+)
+@click.option(
     "--table",
     "chosen",
     multiple=True,
@@ -167,6 +172,7 @@ def outcomes_command(
     known_at: str | None,
     output_format: str,
     suppress_below: int | None,
+    follow_up_forms: bool,
     chosen: tuple[str, ...],
 ) -> None:
     """The evaluators' outcome tables for a programme's cohort (every VIVE midterm table:
@@ -181,7 +187,7 @@ def outcomes_command(
             )
     app_context().require(OUTCOMES)
     about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
-    tables = build_report(courses).shown(suppress_below)
+    tables = build_report(courses, follow_up_forms=follow_up_forms).shown(suppress_below)
     if chosen:
         wanted = {name for choice in chosen for name in known[choice]}
         tables = [shown for shown in tables if shown["name"] in wanted]

@@ -15,8 +15,8 @@ import click
 
 from cli.context import app_context
 from cli.outcomes import check_out_folder, cohort_options, read_courses
+from storage.owner_only import replace_file
 from workflows.access import REPORT, REPORT_CASELOAD
-from workflows.owner_only import replace_file
 
 
 def _cohort_text(cohort: dict[str, object]) -> str:

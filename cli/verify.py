@@ -1,7 +1,7 @@
 """`forloeb verify [--all | COURSE]`: check the event log's hash chains and signed heads.
 
 Recomputes every stored event's hash from the bytes as stored, follows each
-aggregate's chain and checks its signed head (see `workflows.chain`). Each
+aggregate's chain and checks its signed head (see `storage.chain`). Each
 finding is one line naming the aggregate, the sequence number and what is
 wrong (changed, removed, inserted, reordered, head signature invalid, head
 missing, not chained); any finding exits 1. The store is read in one snapshot,
@@ -22,7 +22,7 @@ import click
 from cli.context import AppContext, app_context
 from cli.errors import EXIT_REFUSED
 from domain.errors import CourseError, CourseNotFound
-from workflows.chain import Finding, Verifier
+from storage.chain import Finding, Verifier
 
 FORMATS = ("text", "json")
 

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from demo.plan import Plan
-from workflows.service import COMMAND_NAMESPACE
+from workflows.commands import COMMAND_NAMESPACE
 
 REFERRAL, VISITATION, FORM, INSIDE, MOVE, EXIT = range(6)
 """Order of lines falling on the same day."""

@@ -11,7 +11,8 @@ reading), rebuilds them from zero and reports where each stands.
 Modules:
 
 - `base`: `View`, `ViewProjection`, `ViewSpec` (what every view shares);
-- `sqlite`, `postgres`: the dialect variants, mixed in by the catalog;
+- the SQL variants (`storage.sqlite_views`, `storage.postgres_views`) come from the
+  store's backend, which the catalog mixes into every view;
 - `catalog`: `open_views(store)` -> `Views` (`catch_up`, `rebuild`, `status`);
 - one module per view: `course_list`, `caseload`, `audit`, ...
 

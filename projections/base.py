@@ -4,7 +4,7 @@ A view is an eventsourcing `TrackingRecorder` with tables of its own and a
 tracking table named after it (`<name>_tracking`), so every view can be at its
 own position and be rebuilt alone. The view's SQL is written once, with `?`
 placeholders and `{table}` names; the SQLite and PostgreSQL variants
-(`projections.sqlite`, `projections.postgres`) supply the dialect.
+(`storage.sqlite_views`, `storage.postgres_views`) supply the dialect.
 
 A projection turns events into writes on its view. The catalog hands it a
 batch of events inside a transaction that also records the batch's last

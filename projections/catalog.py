@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, Protocol, Self, cast
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
@@ -36,12 +36,11 @@ from projections.base import (
 )
 
 if TYPE_CHECKING:
-    from eventsourcing.application import Application
-
-    from cli.store import StoreConfig
     from projections.audit import AuditView
     from projections.caseload import CaseloadView
     from projections.course_list import CourseListView
+    from storage.infrastructure import Infrastructure
+    from storage.store import StoreConfig
 
 VIEW_MODULES: tuple[str, ...] = (
     "projections.course_list",
@@ -117,13 +116,17 @@ def registered() -> tuple[ViewSpec, ...]:
     return tuple(import_module(module).VIEW for module in VIEW_MODULES)
 
 
-def open_views(store: StoreConfig, *, app: Application[Any] | None = None) -> Views:
-    """The views on a store; pass the open `app` to share its connections."""
-    if app is None:
-        from workflows.service import CourseService
+class OnStorage(Protocol):
+    """Something already open on a store's event storage (the course service)."""
 
-        return Views(CourseService(env=store.env()), owns_app=True)
-    return Views(app, owns_app=False)
+    storage: Infrastructure
+
+
+def open_views(store: StoreConfig, *, app: OnStorage | None = None) -> Views:
+    """The views on a store; pass an open `app` to share its event storage and connections."""
+    if app is None:
+        return Views(store.open({}), owns_storage=True)
+    return Views(app.storage, owns_storage=False)
 
 
 class Views:
@@ -132,13 +135,12 @@ class Views:
     batch_size = 10000
     """Notifications per transaction while catching up or rebuilding."""
 
-    def __init__(self, app: Application[Any], *, owns_app: bool = False) -> None:
-        self.app = app
-        self._owns_app = owns_app
-        factory: Any = app.factory
-        self._may_create = bool(factory.env_create_table())
-        self._dialect = type(factory).__module__
-        self._datastore = _views_datastore(self._dialect, factory.datastore)
+    def __init__(self, storage: Infrastructure, *, owns_storage: bool = False) -> None:
+        self.storage = storage
+        self._owns_storage = owns_storage
+        self._backend = storage.backend
+        self._may_create = self._backend.creates_tables(storage.factory)
+        self._datastore = self._backend.views_datastore(storage.factory)
         self._entries: dict[str, _Entry] = {}
         """The views opened so far: a view's module is imported when it is first used."""
 
@@ -151,9 +153,9 @@ class Views:
 
     def _open(self, name: str) -> _Entry:
         spec: ViewSpec = import_module(view_module(name)).VIEW
-        view = _variant(self._dialect, spec.view)(self._datastore)
-        view.application_name = self.app.name
-        view.log = self.app.events
+        view = _variant(self._backend.view_base, spec.view)(self._datastore)
+        view.application_name = self.storage.name
+        view.log = self.storage.events
         view.may_create_tables = self._may_create
         if self._may_create:
             view.create_table()
@@ -198,7 +200,7 @@ class Views:
 
     def head(self) -> int:
         """The id of the last notification in the log (0 when it is empty)."""
-        return self.app.recorder.max_notification_id() or 0
+        return self.storage.recorder.max_notification_id() or 0
 
     def status(self) -> list[ViewStatus]:
         """Each view's position against the head."""
@@ -272,7 +274,7 @@ class Views:
             last, count, events = batch
             behind = [e for e in entries if positions[id(e)] < last]
             try:
-                self._write(behind, positions, events, Tracking(self.app.name, last))
+                self._write(behind, positions, events, Tracking(self.storage.name, last))
             except IntegrityError:
                 # Another process moved these views on meanwhile: continue from there.
                 # If none moved, the conflict is in a view's own rows: a real error.
@@ -296,9 +298,7 @@ class Views:
     def _load_keys(self) -> None:
         """Unwrap every citizen key at once before reading much of the log (one query,
         not one per citizen met)."""
-        keyring = getattr(self.app, "keyring", None)
-        if keyring is not None:
-            keyring.load_all()
+        self.storage.keyring.load_all()
 
     def _read(self, after: int, head: int, reading: _Reading) -> _Batch | None:
         """The next batch after a position: its last id, its size, the events views read.
@@ -306,12 +306,12 @@ class Views:
         An event some view reads in full is decoded; one the views read only the
         header of becomes that `Header`; any other is skipped.
         """
-        notifications = self.app.recorder.select_notifications(
+        notifications = self.storage.recorder.select_notifications(
             start=after, limit=self.batch_size, stop=head, inclusive_of_start=False
         )
         if not notifications:
             return None
-        decode = self.app.mapper.to_domain_event
+        decode = self.storage.mapper.to_domain_event
         full, headers = reading.full, reading.headers
         events: list[Positioned] = []
         append = events.append
@@ -359,11 +359,11 @@ class Views:
     # Lifetime ---------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the connections (the application's too, if the views opened it)."""
-        if self._datastore is not getattr(self.app.factory, "datastore", None):
+        """Release the views' connections (the event storage's too, if the views opened it)."""
+        if self._datastore is not getattr(self.storage.factory, "datastore", None):
             self._datastore.close()
-        if self._owns_app:
-            self.app.close()
+        if self._owns_storage:
+            self.storage.close()
 
     def __enter__(self) -> Self:
         return self
@@ -377,33 +377,13 @@ class Views:
         self.close()
 
 
-def _views_datastore(dialect: str, events_datastore: Any) -> Any:
-    """SQLite: connections of the views' own (see `projections.sqlite`); else the store's."""
-    if dialect == "eventsourcing.sqlite":
-        from projections.sqlite import views_datastore
-
-        return views_datastore(events_datastore)
-    return events_datastore
+_VARIANTS: dict[tuple[type[Any], type[Any]], type[Any]] = {}
 
 
-_VARIANTS: dict[tuple[str, type[Any]], type[Any]] = {}
-
-
-def _variant(persistence_module: str, view: type[Any]) -> type[Any]:
-    """The view class for the store's dialect: `SQLiteView` or `PostgresView` mixed in."""
-    key = (persistence_module, view)
+def _variant(base: type[Any], view: type[Any]) -> type[Any]:
+    """The view class mixed with the store's SQL variant (its tracking recorder)."""
+    key = (base, view)
     if key not in _VARIANTS:
-        _VARIANTS[key] = _mix(persistence_module, view)
+        name = f"{base.__name__.removesuffix('View')}{view.__name__}"
+        _VARIANTS[key] = type(name, (base, view), {})
     return _VARIANTS[key]
-
-
-def _mix(persistence_module: str, view: type[Any]) -> type[Any]:
-    if persistence_module == "eventsourcing.postgres":
-        from projections.postgres import PostgresView
-
-        base: type[View] = PostgresView
-    else:
-        from projections.sqlite import SQLiteView
-
-        base = SQLiteView
-    return type(f"{base.__name__.removesuffix('View')}{view.__name__}", (base, view), {})

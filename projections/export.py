@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_tables import CITIZEN, STAFF, last_point
-from workflows.owner_only import replace_file
+from storage.owner_only import replace_file
 
 KEY_VARIABLE = "FORLOEB_PSEUDONYM_KEY"
 """Environment variable holding the pseudonym key (any text); else the store's own secret."""

@@ -82,6 +82,7 @@ FACT_COLUMNS: tuple[str, ...] = (
     "reason",
     "consultant",
     "benefit_type",
+    "follow_up",
     "born",
     "items",
 )
@@ -115,6 +116,7 @@ _READ: dict[str, Any] = {
     "reason": True,
     "consultant": True,
     "benefit_type": True,
+    "follow_up": True,
 }
 """The payload fields `fact_values` reads (dumping only these is much cheaper)."""
 
@@ -134,9 +136,8 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
     """
     (occurred_on, _, point, form, mental, physical, *rest) = values
     who5 = dict(zip(WHO5_ITEMS, rest[: len(WHO5_ITEMS)], strict=True))
-    (network, outcome, hours, ordinary, after, reason, consultant, benefit, born, items) = rest[
-        len(WHO5_ITEMS) :
-    ]
+    (network, outcome, hours, ordinary, after, reason, consultant, benefit, follow_up, born,
+     items) = rest[len(WHO5_ITEMS) :]  # fmt: skip
     flat = dict(json.loads(items)) if items else {}
     answers = unflatten({k: v for k, v in flat.items() if k != VERSIONS})
     answers.update(
@@ -159,6 +160,7 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
         "reason": reason,
         "consultant": consultant,
         "benefit_type": benefit,
+        "follow_up": None if follow_up is None else bool(follow_up),
     }
 
 
@@ -194,6 +196,7 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
     who5 = answers.get("who5") or _EMPTY
     staff = answers.get("staff") or _EMPTY
     ordinary = get("ordinary_hours")
+    follow_up = get("follow_up")
     return (
         date.fromisoformat(str(payload["occurred_on"])).isoformat(),
         STATE_BY_KIND.get(kind),
@@ -210,6 +213,7 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
         get("reason") if kind in _REASON_KINDS else None,
         get("consultant"),
         get("benefit_type"),
+        None if follow_up is None else int(bool(follow_up)),
         _born(payload),
         _items(answers),
     )

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cli.store import StoreConfig
+from cli.bootstrap import open_service
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 if TYPE_CHECKING:
@@ -114,6 +115,15 @@ def pg_store(pg_server: PgServer, pg_worker_database: str) -> StoreConfig:
     return pg_server.store(pg_worker_database)
 
 
+def initialised(path: Path) -> Path:
+    """A SQLite store at `path` as `forloeb init` leaves it: the commands other than `init`
+    and `demo` refuse a store that is not there."""
+    from cli.bootstrap import create_schema
+
+    create_schema(StoreConfig(sqlite_path=path))
+    return path
+
+
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> StoreConfig:
     """A fresh, empty SQLite event store."""
@@ -133,6 +143,6 @@ def store(request: pytest.FixtureRequest) -> StoreConfig:
 @pytest.fixture
 def service(store: StoreConfig) -> Iterator[CourseService]:
     """A course service on the fresh store."""
-    app = CourseService(env=store.env())
+    app = open_service(store)
     yield app
     app.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -39,6 +39,9 @@ from domain.values import (
     UnplannedExitReason,
     YesNoUnknown,
 )
+
+COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/command")
+"""Namespace of the course ids a referral's command id gives (the same id, the same course)."""
 
 
 def today() -> date:
@@ -178,6 +181,13 @@ class Measure(CourseCommand):
     )
     sex: Sex | None = Field(default=None, description="background: sex")
     nationality: Nationality | None = Field(default=None, description="background: nationality")
+    follow_up: bool = Field(
+        default=False,
+        description="a follow-up point after the course's exit (after its last point)",
+    )
+
+    def trigger_name(self) -> str:
+        return "measure_follow_up" if self.follow_up else self.trigger
 
     def event_fields(self) -> dict[str, Any]:
         answers: dict[str, Any] = {
@@ -398,6 +408,7 @@ COURSE_COMMANDS: tuple[type[CourseCommand], ...] = (
     FollowUp,
     Correct,
 )
+
 ALL_COMMANDS: tuple[type[Command], ...] = (Refer, *COURSE_COMMANDS)
 COMMANDS_BY_NAME: dict[str, type[Command]] = {cls.name: cls for cls in ALL_COMMANDS}
 
@@ -410,6 +421,7 @@ def _trigger_commands() -> dict[str, str]:
     commands = {cls.trigger: cls.name for cls in COURSE_COMMANDS if "trigger" in vars(cls)}
     commands["exit_planned"] = f"{Exit.name} --planned"
     commands["exit_unplanned"] = f"{Exit.name} --unplanned"
+    commands["measure_follow_up"] = f"{Measure.name} --follow-up"
     return commands
 
 

@@ -13,11 +13,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Recording
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    InfrastructureFactory,
+    IntegrityError,
+    Mapper,
+    Recording,
+    TrackingRecorder,
+)
+from eventsourcing.utils import Environment, EnvType
 
 from domain.citizen import Citizen, ReadKind
 from domain.course import Course
@@ -31,17 +39,16 @@ from domain.errors import (
 )
 from domain.events import LEGACY_CITIZEN_NAMESPACE, CourseEvent
 from domain.values import CourseState, normalise_cpr
-from workflows.commands import Command, CourseCommand, Refer
+from storage.infrastructure import Infrastructure
+from storage.keys import RegisteredElsewhere
+from storage.secrets import MasterKey
+from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, Refer
 from workflows.decision import decide
-from workflows.keys import Keyring, RegisteredElsewhere, key_store_for
 from workflows.machine import Workflow
-from workflows.persistence import OrjsonTranscoder, PydanticMapper
-from workflows.secrets import MASTER_KEY_ENV, MasterKey, MasterKeyProblem
 
 _COURSE_REF = re.compile(r"[0-9a-fA-F-]+")
 """A course id or prefix: hex digits and dashes (ASCII)."""
 
-COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "https://forloeb.dk/command")
 
 CourseFinder = Callable[[str], list[UUID]]
 """Finds the course ids whose id starts with a prefix (a read-model lookup)."""
@@ -69,8 +76,6 @@ class CourseService(Application[UUID]):
 
     name = "forloeb"
     env: ClassVar[dict[str, str]] = {
-        "MAPPER_TOPIC": get_topic(PydanticMapper),
-        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
         # Keep recently used courses in memory; each get fast-forwards the cached
         # course with any newer stored events and hands out a copy, so another
         # writer's changes are always seen and a refused command cannot taint it.
@@ -80,26 +85,51 @@ class CourseService(Application[UUID]):
     batch_cache_size = 20000
     """Aggregates execute_many keeps in memory between batches, at most."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        super().__init__(env)
-        self.secrets = master_key_from(self.env)
-        self.keyring = Keyring(key_store_for(self.recorder, self.env), self.secrets)
-        create_table = getattr(self.factory, "env_create_table", None)
-        if create_table is not None and create_table():
-            self.keyring.store.create_tables()
-        mapper = self.mapper
-        assert isinstance(mapper, PydanticMapper)
-        mapper.keyring = self.keyring
-        mapper.recorder = self.recorder
-        use_chain_key = getattr(self.recorder, "use_chain_key", None)
-        if use_chain_key is not None:
-            use_chain_key(self.secrets.derive("chain-heads"))
+    def __init__(
+        self,
+        storage: Infrastructure,
+        *,
+        authorise: Authorise | None = None,
+        course_finder: CourseFinder | None = None,
+    ) -> None:
+        """The service on opened event storage (see `cli.bootstrap`, which wires it).
+
+        `authorise` checks every command first (None trusts the caller: library use,
+        tests); `course_finder` resolves course id prefixes (None: full ids only).
+        """
+        self.storage = storage
+        super().__init__(storage.env)
+        self.keyring = storage.keyring
         self.workflow = Workflow()
-        self.course_finder: CourseFinder | None = None
-        self.authorise: Authorise | None = None
-        """Access control for commands; None trusts the caller (library use, tests)."""
+        self.course_finder = course_finder
+        self.authorise = authorise
         self._batch_aggregates: dict[UUID, Any] = {}
         self._batch_head: int | None = -1
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The storage's environment (already the library's merge of defaults and more)."""
+        return self.storage.env
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[TrackingRecorder]:
+        """The storage's factory: its connections are shared with the keyring and views."""
+        return self.storage.factory
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The storage's sealing mapper."""
+        return self.storage.mapper
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The storage's chained recorder."""
+        return self.storage.recorder
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """The storage's event store (the read views decode through the same one)."""
+        return self.storage.events
+
+    @property
+    def secrets(self) -> MasterKey:
+        """The deployment's master key."""
+        return self.storage.master_key
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's `save`, collecting our own aggregates' events directly.
@@ -272,10 +302,18 @@ class CourseService(Application[UUID]):
         return [e for e in self.events.get(course_id) if isinstance(e, CourseEvent)]
 
     def event_at(self, course_id: UUID, version: int, course: Course | None = None) -> CourseEvent:
-        """The course's event with the given sequence number."""
+        """The course's event with the given sequence number.
+
+        Given the course, its events decided but not yet saved (earlier lines of the
+        same import batch) count too, so a correction may name one of them.
+        """
         latest = course.version if course is not None else None
         if latest is not None and not 1 <= version <= latest:
             raise InvalidInput("version", f"the course has events 1..{latest}, not {version}")
+        if course is not None:
+            for pending in course.pending_events:
+                if pending.originator_version == version and isinstance(pending, CourseEvent):
+                    return pending
         found = list(self.events.get(course_id, gt=version - 1, lte=version))
         if not found or not isinstance(found[0], CourseEvent):
             raise InvalidInput("version", f"the course has no event {version}")
@@ -492,14 +530,6 @@ class _PartlyDecided(Exception):
     def __init__(self, error: CourseError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def master_key_from(env: Any) -> MasterKey:
-    """The master key in the application's environment (StoreConfig.env puts it there)."""
-    text = env.get(MASTER_KEY_ENV)
-    if not text:
-        raise MasterKeyProblem(f"master key: {MASTER_KEY_ENV} is not in the service's environment")
-    return MasterKey.from_text(text, MASTER_KEY_ENV)
 
 
 def changed(cache: dict[UUID, Any]) -> list[Any]:

@@ -10,8 +10,8 @@ import sqlite3
 from typing import Any
 from uuid import UUID
 
-from cli.store import StoreConfig
-from workflows.recorders import chain_table_names
+from storage.chained import chain_table_names
+from storage.store import StoreConfig
 
 
 class StoredTables:

@@ -12,7 +12,7 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.chain import (
+from storage.chain import (
     ZERO_HASH,
     ChainKeyMissing,
     ChainRefused,

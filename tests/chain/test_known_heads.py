@@ -8,8 +8,9 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 
-from workflows.chain import Head, Identity, identity
-from workflows.recorders import ChainedSQLiteRecorder, KnownHeads
+from storage.chain import Head, Identity, identity
+from storage.chained import KnownHeads
+from storage.sqlite_recorder import ChainedSQLiteRecorder
 
 
 def entry(n: int) -> tuple[UUID, Identity, Head]:

@@ -18,8 +18,8 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 from eventsourcing.utils import Environment
 
-from cli.store import StoreConfig
-from workflows.recorders import ChainedSQLiteRecorder
+from storage.sqlite_recorder import ChainedSQLiteRecorder
+from storage.store import StoreConfig
 
 
 class TestChainedSQLiteRecorderKeepsTheLibrarysContract(

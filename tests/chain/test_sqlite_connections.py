@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from cli.store import StoreConfig
-from workflows.recorders import WAL_AUTOCHECKPOINT_PAGES
+from cli.bootstrap import open_service
+from storage.pools import WAL_AUTOCHECKPOINT_PAGES
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 
@@ -16,7 +17,7 @@ def pragma(service: CourseService, name: str) -> int:
 def test_every_event_store_connection_checkpoints_its_wal_after_many_pages(
     sqlite_store: StoreConfig,
 ) -> None:
-    service = CourseService(env=sqlite_store.env())
+    service = open_service(sqlite_store)
     try:
         assert WAL_AUTOCHECKPOINT_PAGES > 1000  # SQLite's default
         assert pragma(service, "wal_autocheckpoint") == WAL_AUTOCHECKPOINT_PAGES
@@ -28,9 +29,9 @@ def test_every_event_store_connection_checkpoints_its_wal_after_many_pages(
 
 def test_the_views_connections_trade_the_last_commits_for_speed(sqlite_store: StoreConfig) -> None:
     from projections.catalog import open_views
-    from projections.sqlite import VIEW_CACHE_KIB
+    from storage.sqlite_views import VIEW_CACHE_KIB
 
-    service = CourseService(env=sqlite_store.env())
+    service = open_service(sqlite_store)
     try:
         views = open_views(sqlite_store, app=service)
         with views, views.course_list.transaction(commit=False) as c:

@@ -15,10 +15,11 @@ import pytest
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent
 from eventsourcing.utils import Environment
 
-from cli.store import StoreConfig
-from workflows.chain import ChainKeyMissing, ChainRefused, FindingKind, Verifier
+from cli.bootstrap import open_service
+from storage.chain import ChainKeyMissing, ChainRefused, FindingKind, Verifier
+from storage.chained import ChainTablesMissing
+from storage.store import StoreConfig
 from workflows.commands import Accept, Refer, Session
-from workflows.recorders import ChainTablesMissing
 from workflows.service import CourseService
 
 from .tables import StoredTables
@@ -180,7 +181,7 @@ def test_an_aggregate_started_again_over_its_signed_head_is_refused(
     if links == "deleted":
         tables.delete("links", course)
     before = (tables.count("events"), tables.count("links"), tables.count("heads"))
-    writer = service if recorder == "same" else CourseService(env=store.env())
+    writer = service if recorder == "same" else open_service(store)
     try:
         with pytest.raises(ChainRefused, match=f"{course}: cannot append #1: .* head is at #5"):
             writer.recorder.insert_events([StoredEvent(course, 1, topic, state)])
@@ -217,7 +218,7 @@ def test_a_chain_from_version_0_is_continued_by_any_recorder(
     service.recorder.insert_events([StoredEvent(first, 0, topic, b"{}")])
     service.recorder.insert_events([StoredEvent(first, 1, topic, b"{}")])
     service.recorder.insert_events([StoredEvent(second, 0, topic, b"{}")])
-    another = CourseService(env=store.env())
+    another = open_service(store)
     try:
         another.recorder.insert_events(
             [StoredEvent(second, 1, topic, b"{}"), StoredEvent(first, 2, topic, b"{}")]
@@ -288,7 +289,7 @@ def test_a_postgres_store_without_the_chain_tables_says_to_run_init(pg_server: P
         tables = StoredTables(store)
         tables.run("DROP TABLE {links}")
         tables.run("DROP TABLE {heads}")
-        service = CourseService(env=store.env())
+        service = open_service(store)
         try:
             with pytest.raises(ChainTablesMissing, match="run `forloeb init` as the owner"):
                 a_course(service)

@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import forloeb
-from cli.store import StoreConfig
+from storage.store import StoreConfig
+from tests.conftest import initialised
 
 from .tables import StoredTables
 
@@ -44,7 +45,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FORLOEB_CONFIG", str(config))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
-    return tmp_path / "forloeb.sqlite"
+    return initialised(tmp_path / "forloeb.sqlite")
 
 
 @pytest.fixture

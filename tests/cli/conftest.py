@@ -11,14 +11,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import forloeb
+from tests.conftest import initialised
 
 Run = Callable[..., Result]
 
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
-    """The SQLite file the commands share."""
-    return tmp_path / "forloeb.sqlite"
+    """The SQLite file the commands share, initialised."""
+    return initialised(tmp_path / "forloeb.sqlite")
 
 
 @pytest.fixture

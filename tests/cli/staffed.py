@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
-from cli.store import StoreConfig
+from storage.store import StoreConfig
+from tests.conftest import initialised
 from workflows.access import Role
-from workflows.service import CourseService
 
 USERS = {
     "root": UserEntry(role=Role.ADMIN),
@@ -73,7 +74,7 @@ class Staffed:
 
     def head(self) -> int:
         """The event log's last notification id."""
-        service = CourseService(env=self.store.env())
+        service = open_service(self.store)
         try:
             return service.recorder.max_notification_id() or 0
         finally:
@@ -100,6 +101,8 @@ def staffed_store(
     monkeypatch.setenv("FORLOEB_CONFIG", str(config))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    if store.sqlite_path is not None:
+        initialised(store.sqlite_path)
     staffed = Staffed(store, config)
     for course, cpr in CPRS.items():
         caseworker = REFERRED_BY[course]

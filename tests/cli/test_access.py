@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
-from cli.store import StoreConfig
+from storage.store import StoreConfig
+from tests.conftest import initialised
 from workflows.access import Role
-from workflows.service import CourseService
 
 USERS = {
     "root": UserEntry(role=Role.ADMIN),
@@ -54,7 +55,7 @@ class Store:
         return json.loads(result.stdout)
 
     def head(self) -> int:
-        service = CourseService(env=StoreConfig(sqlite_path=self.db).env())
+        service = open_service(StoreConfig(sqlite_path=self.db))
         try:
             return service.recorder.max_notification_id() or 0
         finally:
@@ -89,7 +90,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("FORLOEB_CONFIG", str(config))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
-    store = Store(tmp_path / "forloeb.sqlite", config)
+    store = Store(initialised(tmp_path / "forloeb.sqlite"), config)
     for who in CPRS:
         store.courses[who] = _refer(store, who)
     store.must("lars", "accept", store.courses["kim"], "--consultant", "kim",

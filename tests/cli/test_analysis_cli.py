@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.importer import import_lines
 from cli.main import forloeb
-from cli.store import StoreConfig
 from demo import AS_OF, PROGRAMME, generate
+from storage.store import StoreConfig
 from workflows.access import Role
-from workflows.service import CourseService
 
 WHEN = ("--programme", PROGRAMME, "--as-of", str(AS_OF))
 TEAMS = {"consultant-1": "nord", "consultant-2": "nord", "consultant-3": "syd",
@@ -51,7 +51,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     folder = tmp_path_factory.mktemp("analysis")
     db = folder / "forloeb.sqlite"
-    service = CourseService(env=StoreConfig(sqlite_path=db).env())
+    service = open_service(StoreConfig(sqlite_path=db))
     try:
         assert import_lines(service, generate(), "demo-import").refused == []
     finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 
 from .staffed import CPRS, Staffed, staffed_store
 

@@ -20,9 +20,9 @@ from cli.config import (
     to_toml,
 )
 from cli.main import forloeb
-from cli.store import StoreConfig
+from storage.secrets import MasterKey
+from storage.store import StoreConfig
 from workflows.access import Role
-from workflows.secrets import MasterKey
 
 
 @pytest.fixture
@@ -125,6 +125,7 @@ def test_the_master_key_file_is_found_relative_to_the_configuration(
     (folder / "forloeb.toml").write_text(
         '[keys]\nmaster_key_file = "keys/master.key"\n[users.kim]\nrole = "admin"\n'
     )
+    assert forloeb_in(folder, "init").exit_code == 0
 
     result = forloeb_in(folder, "refer", "--cpr", "010190-1234", "--programme", "pva",
                         "--referring-caseworker", "kim")  # fmt: skip
@@ -176,6 +177,7 @@ def test_a_programme_s_rhythm_and_target_come_from_the_configuration(folder: Pat
         "[programmes.pva]\nmeasurement_interval_days = 30\n"
         "network_meeting_interval_days = 45\ntarget_caseload = 1\n"
     )
+    assert forloeb_in(folder, "init").exit_code == 0
     referred = forloeb_in(folder, "refer", "--cpr", "010190-1234", "--programme", "pva",
                           "--referring-caseworker", "sb", "--occurred-on", "2024-01-02",
                           "--format", "json")

@@ -20,7 +20,7 @@ from uuid import UUID, uuid5
 
 import pytest
 
-from cli.store import StoreConfig
+from cli.bootstrap import open_service
 from demo import AS_OF, FIRST_DAY, PROGRAMME, course_id_for, generate
 from domain.errors import CourseError
 from domain.events import (
@@ -49,8 +49,9 @@ from domain.values import (
     YesNoUnknown,
     cpr_birth_date,
 )
-from workflows.commands import COMMANDS_BY_NAME, Command
-from workflows.service import COMMAND_NAMESPACE, CourseService, Outcome
+from storage.store import StoreConfig
+from workflows.commands import COMMAND_NAMESPACE, COMMANDS_BY_NAME, Command
+from workflows.service import CourseService, Outcome
 
 E = TypeVar("E", bound=CourseEvent)
 CITIZEN, STAFF = MeasurementForm.CITIZEN, MeasurementForm.STAFF
@@ -83,7 +84,7 @@ def to_command(line: dict[str, Any]) -> Command:
 @contextmanager
 def applied_cohort(lines: list[dict[str, Any]], store: StoreConfig) -> Iterator[Applied]:
     """Apply the lines in one batch and read back every course's events."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     results = service.execute_many([to_command(line) for line in lines], actor="demo-import")
     course_ids = [
         result.course_id

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import initialised
+
 FORLOEB = Path(sys.executable).parent / "forloeb"
 
 pytestmark = pytest.mark.subprocess
@@ -40,7 +42,7 @@ def test_help_opens_no_store(tmp_path: Path) -> None:
 
 
 def test_a_course_through_the_installed_command(tmp_path: Path) -> None:
-    db = tmp_path / "store.sqlite"
+    db = initialised(tmp_path / "store.sqlite")
     referred = forloeb(db, tmp_path, "refer", "--cpr", "010190-1234", "--programme", "pva",
                        "--referring-caseworker", "bo", "--format", "json")
     course = json.loads(referred.stdout)["course_id"]
@@ -56,7 +58,7 @@ def test_a_course_through_the_installed_command(tmp_path: Path) -> None:
 
 
 def test_commands_in_separate_processes_build_one_consistent_history(tmp_path: Path) -> None:
-    db = tmp_path / "shared.sqlite"
+    db = initialised(tmp_path / "shared.sqlite")
     referred = forloeb(db, tmp_path, "refer", "--cpr", "010190-1234", "--programme", "pva",
                        "--referring-caseworker", "bo", "--format", "json")
     course = json.loads(referred.stdout)["course_id"]

@@ -18,8 +18,8 @@ import click
 import pytest
 
 from cli.main import COMMANDS, WRITE, load_command, write_commands
-from cli.store import StoreConfig
 from projections.catalog import open_views, registered
+from storage.store import StoreConfig
 from tests.cli.conftest import Run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +148,7 @@ def test_init_creates_every_view_s_tables_though_views_open_when_used(tmp_path: 
 def test_views_open_only_when_used(tmp_path: Path) -> None:
     imported = modules_after(
         "from pathlib import Path\n"
-        "from cli.store import StoreConfig\n"
+        "from storage.store import StoreConfig\n"
         "from projections.catalog import open_views\n"
         f"views = open_views(StoreConfig(sqlite_path=Path({str(tmp_path / 's.sqlite')!r})))\n"
         "views.catch_up(views=['course_list'])"

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import initialised
+
 FORLOEB = Path(sys.executable).parent / "forloeb"
 LONG_PROGRAMME = "paa-vej-til-arbejde"
 
@@ -40,7 +42,7 @@ def forloeb(db: Path, *args: str, columns: int | None = None) -> subprocess.Comp
 @pytest.fixture
 def course(tmp_path: Path) -> tuple[Path, str]:
     """A store with one course whose history has long details, and the course's id."""
-    db = tmp_path / "store.sqlite"
+    db = initialised(tmp_path / "store.sqlite")
     referred = forloeb(db, "refer", "--cpr", "150385-1234", "--programme", LONG_PROGRAMME,
                        "--referring-caseworker", "cw-lars", "--occurred-on", "2026-08-03",
                        "--note", "first contact by phone; the citizen prefers mornings",

@@ -7,13 +7,24 @@ import json
 from datetime import date
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
+from cli.bootstrap import open_service
 from cli.main import forloeb
-from cli.store import StoreConfig
 from projections.catalog import open_views
+from storage.store import StoreConfig
+from tests.conftest import initialised
 from workflows.commands import Accept, Measure, Refer, Session
-from workflows.service import CourseService
+
+
+@pytest.fixture
+def store(store: StoreConfig) -> StoreConfig:
+    """The test store, initialised as `forloeb init` leaves it (commands refuse a SQLite
+    file that is not there; the PostgreSQL one is initialised already)."""
+    if store.sqlite_path is not None:
+        initialised(store.sqlite_path)
+    return store
 
 
 def store_args(store: StoreConfig) -> list[str]:
@@ -72,7 +83,7 @@ def test_inline_catch_up_equals_a_rebuild(store: StoreConfig) -> None:
 
 
 def test_the_worker_catches_up_to_what_a_rebuild_gives(store: StoreConfig) -> None:
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:  # written straight through the service: nothing catches the views up
         course = str(
             service.execute(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 from workflows.access import READ_MATRIX, Role, Scope, needs_purpose, read_matrix_table
 
 from .staffed import CPRS, REFERRED_BY, USERS, Staffed, staffed_store

@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from cli.bootstrap import open_service
 from cli.importer import import_lines
 from cli.main import forloeb
-from cli.store import StoreConfig
 from demo import AS_OF, PROGRAMME, generate
 from projections.report_charts import mark
+from storage.store import StoreConfig
 from tests.cli.conftest import Run
 from tests.cli.test_outcomes_cli import PVA, in_work
-from workflows.service import CourseService
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = (
@@ -160,7 +160,7 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     """The demo cohort's report file, and its tables as `outcomes` gives them (JSON)."""
     folder = tmp_path_factory.mktemp("report")
     db = folder / "forloeb.sqlite"
-    service = CourseService(env=StoreConfig(sqlite_path=db).env())
+    service = open_service(StoreConfig(sqlite_path=db))
     try:
         assert import_lines(service, generate(), "demo-import").refused == []
     finally:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import initialised
+
 if not hasattr(socket, "AF_UNIX"):
     pytest.skip("the server needs AF_UNIX sockets", allow_module_level=True)
 
@@ -36,7 +38,10 @@ STARTUP_SECONDS = 60.0
 
 
 def base_env(tmp_path: Path, db: Path, **extra: str) -> dict[str, str]:
-    """The environment of a client or server: the tests' users, no FORLOEB_* but these."""
+    """The environment of a client or server: the tests' users, no FORLOEB_* but these; the
+    store it names is initialised."""
+    if not db.exists():
+        initialised(db)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
     env.update(
         FORLOEB_CONFIG=os.environ["FORLOEB_CONFIG"],
@@ -198,6 +203,7 @@ def test_a_prompt_reads_the_clients_stdin(tmp_path: Path, server: Served) -> Non
 def test_a_relative_path_is_the_clients(tmp_path: Path, server: Served) -> None:
     work = tmp_path / "work"
     work.mkdir()
+    initialised(work / "here.sqlite")
     env = through(server, base_env(tmp_path, tmp_path / "unused.sqlite"))
 
     done = forloeb(env, "--db", "here.sqlite", *SCRIPT[0], cwd=work)

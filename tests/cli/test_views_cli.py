@@ -25,11 +25,12 @@ from typing import Any
 import pytest
 
 import cli.projections_cmd
-from cli.store import StoreConfig
+from cli.bootstrap import open_service
 from projections.catalog import Views, open_views, registered
+from storage.store import StoreConfig
 from tests.cli.conftest import CPR, Run
+from tests.conftest import initialised
 from tests.projections.history import Clinic
-from workflows.service import CourseService
 
 AS_OF = ("--as-of", "2019-04-15")
 D = date(2019, 4, 15)
@@ -104,7 +105,7 @@ def snapshot(db_path: Path) -> dict[str, Any]:
 @contextmanager
 def service_on(db_path: Path) -> Iterator[Clinic]:
     """Record straight through the service: the events are saved, the views left behind."""
-    service = CourseService(env=StoreConfig(sqlite_path=db_path).env())
+    service = open_service(StoreConfig(sqlite_path=db_path))
     try:
         yield Clinic(service)
     finally:
@@ -517,7 +518,7 @@ def test_the_worker_following_writes_equals_a_rebuild(
 def test_the_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     forloeb = Path(sys.executable).parent / "forloeb"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
-    env |= {"FORLOEB_DB": str(tmp_path / "w.sqlite"), "FORLOEB_USER": "anna",
+    env |= {"FORLOEB_DB": str(initialised(tmp_path / "w.sqlite")), "FORLOEB_USER": "anna",
             "FORLOEB_CONFIG": os.environ["FORLOEB_CONFIG"],
             "XDG_STATE_HOME": str(tmp_path / "state")}  # fmt: skip
     worker = subprocess.Popen(

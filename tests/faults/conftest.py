@@ -12,8 +12,9 @@ import pytest
 
 from cli.config import load_config, save_users
 from cli.demo import cohort_staff
-from cli.store import StoreConfig
 from demo import generate
+from storage.store import StoreConfig
+from tests.conftest import initialised
 
 from .crashes import ImportTiming, Log, Watcher, log_size, size_query, start
 
@@ -59,7 +60,7 @@ def clean_import(tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
     """The import file, imported once without interruption by the installed command."""
     folder = tmp_path_factory.mktemp("clean-import")
     file = write_import_file(folder / "cohort.jsonl", IMPORT_SIZE, IMPORT_SEED)
-    store = StoreConfig(sqlite_path=folder / "clean.sqlite")
+    store = StoreConfig(sqlite_path=initialised(folder / "clean.sqlite"))
     started = time.monotonic()
     process = start(store, folder, "import", str(file))
     commits: list[float] = []

@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from cli.store import StoreConfig
+from cli.bootstrap import open_service
 from domain.citizen import CitizenEvent
 from domain.events import CourseEvent
 from projections.catalog import open_views
-from workflows.keys import KEYS_TABLE, META_TABLE
-from workflows.recorders import chain_table_names
+from storage.chained import chain_table_names
+from storage.keys import KEYS_TABLE, META_TABLE
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 FORLOEB = Path(sys.executable).parent / "forloeb"
@@ -260,7 +261,7 @@ class Log:
 
     def read(self, store: StoreConfig) -> None:
         """Read the notifications after the ones already read (the log only grows)."""
-        service = CourseService(env=store.env())
+        service = open_service(store)
         try:
             for notification in _notifications(service, self.head):
                 self._add(service.mapper.to_domain_event(notification))

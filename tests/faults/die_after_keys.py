@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli.bootstrap import open_storage
 from cli.importer import import_lines
-from cli.store import StoreConfig
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> None:
     option, where, file, nth = argv
     store = (StoreConfig(sqlite_path=Path(where)) if option == "--db"
              else StoreConfig(database_url=where))
-    service = DyingService(env=store.env())
+    service = DyingService(open_storage(store))
     service.die_on = int(nth)
     import_lines(service, Path(file).read_text().splitlines(), "tester")
     raise SystemExit("the import finished without reaching the save to die on")

@@ -34,7 +34,9 @@ from uuid import UUID
 
 import pytest
 
-from cli.store import StoreConfig
+from cli.bootstrap import open_service, open_storage
+from storage.store import StoreConfig
+from tests.conftest import initialised
 from tests.postgres.writers import CountingService
 from workflows.commands import (
     COMMANDS_BY_NAME,
@@ -84,7 +86,7 @@ class Logged:
 
 def open_shared_courses(store: StoreConfig) -> list[Result]:
     """Refer COURSES citizens and bring each course to active; the setup commands' results."""
-    service = CountingService(env=store.env())
+    service = CountingService(open_storage(store))
     results: list[Result] = []
     try:
         for n in range(COURSES):
@@ -118,7 +120,7 @@ def run_writers(store: StoreConfig, course_ids: list[str], folder: Path) -> list
     processes = [
         context.Process(
             target=run_writer,
-            args=(store.env(), course_ids, n, COMMANDS_PER_WRITER, ON, ready, outs[n]),
+            args=(store, course_ids, n, COMMANDS_PER_WRITER, ON, ready, outs[n]),
         )
         for n in range(WRITERS)
     ]
@@ -140,7 +142,7 @@ def run_writers(store: StoreConfig, course_ids: list[str], folder: Path) -> list
 
 def read_log(store: StoreConfig) -> list[Logged]:
     """Every event in the log, in notification order."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         notifications = service.recorder.select_notifications(start=None, limit=10_000_000)
         logged = []
@@ -179,7 +181,7 @@ def replay(accepted: list[Result], log: list[Logged], store: StoreConfig) -> Non
         if event.command_id is not None:
             first_event.setdefault(event.command_id, event.notification_id)
     ordered = sorted(accepted, key=lambda r: first_event[r.command_id])
-    service = CountingService(env=store.env())
+    service = CountingService(open_storage(store))
     try:
         for result in ordered:
             again = result_of(command_of(result), result.course_id, result.actor, service,
@@ -192,7 +194,7 @@ def replay(accepted: list[Result], log: list[Logged], store: StoreConfig) -> Non
 def course_histories(store: StoreConfig, course_ids: list[str]) -> dict[str, object]:
     """Each course's state, version and (event, command id, actor) sequence; and the
     courses of each citizen the writers referred."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         histories: dict[str, object] = {
             cpr: service.courses_of(cpr) for cpr in CITIZEN_POOL
@@ -293,7 +295,7 @@ def test_many_writers_on_shared_courses_equal_a_serial_replay(
     verified = verify(store, tmp_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
-    reference = StoreConfig(sqlite_path=tmp_path / "serial-replay.sqlite")
+    reference = StoreConfig(sqlite_path=initialised(tmp_path / "serial-replay.sqlite"))
     replay(accepted, log, reference)
     every_course = course_ids + sorted(referred)
     assert course_histories(reference, every_course) == course_histories(store, every_course)

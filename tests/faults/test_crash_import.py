@@ -33,8 +33,9 @@ from uuid import uuid4
 
 import pytest
 
-from cli.store import StoreConfig
-from workflows.keys import KEYS_TABLE
+from storage.keys import KEYS_TABLE
+from storage.store import StoreConfig
+from tests.conftest import initialised
 
 from .conftest import CleanRun
 from .crashes import (
@@ -110,7 +111,9 @@ def test_an_import_killed_at_random_points_resumes_to_the_clean_result(
 
 def fresh_sqlite_store(tmp_path: Path, n: int) -> StoreConfig:
     """A new, empty SQLite store for the next round of kills."""
-    return StoreConfig(sqlite_path=tmp_path / f"round-{n}" / "forloeb.sqlite")
+    folder = tmp_path / f"round-{n}"
+    folder.mkdir()
+    return StoreConfig(sqlite_path=initialised(folder / "forloeb.sqlite"))
 
 
 @pytest.mark.parametrize("batch", [1, 3])

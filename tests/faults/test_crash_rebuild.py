@@ -26,13 +26,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from cli.bootstrap import open_service
 from cli.importer import import_lines
 from cli.main import forloeb as forloeb_group
 from cli.projections_cmd import status_dict
-from cli.store import StoreConfig
 from projections.base import REBUILDING
 from projections.catalog import open_views, registered
-from workflows.service import CourseService
+from storage.store import StoreConfig
 
 from .conftest import write_import_file
 from .crashes import (
@@ -62,7 +62,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 def fill(store: StoreConfig, folder: Path) -> None:
     """Import the cohort into the store (in this process) and catch the views up."""
     lines = write_import_file(folder / "cohort.jsonl", REBUILD_SIZE, seed=12)
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         report = import_lines(service, lines.read_text().splitlines(), "tester")
         assert report.applied == report.lines and not report.refused

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from cli.bootstrap import open_storage
 from domain.errors import CourseError
+from storage.store import StoreConfig
 from tests.postgres.writers import CountingService
 from workflows.commands import (
     Command,
@@ -131,7 +133,7 @@ def result_of(
 
 
 def run_writer(
-    env: dict[str, str],
+    store: StoreConfig,
     course_ids: list[str],
     writer: int,
     commands: int,
@@ -141,7 +143,7 @@ def run_writer(
 ) -> None:
     """Refer the pooled citizens, then send random commands to random shared courses
     (`commands` in all); write the results to `out`."""
-    service = CountingService(env=env)
+    service = CountingService(open_storage(store))
     rng = random.Random(1000 + writer)
     actor = f"writer-{writer}"
     results: list[Result] = []

@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
-from cli.store import StoreConfig
 from projections.catalog import open_views
+from storage.store import StoreConfig
+from tests.conftest import initialised
 from tests.hostile.corpus import AMBIGUOUS_IDS, COURSE_IDS
 from workflows.access import Role
-from workflows.service import CourseService
 
 USER = "anna"
 CONSULTANTS = ("mette", "bo", "m" * 80)
@@ -99,7 +100,7 @@ class HostileStore:
     def snapshot(self) -> Snapshot:
         """The log's head, each view's position and each view's every row, read afresh."""
         store = StoreConfig(sqlite_path=self.db)
-        service = CourseService(env=store.env())
+        service = open_service(store)
         views = open_views(store, app=service)
         try:
             return Snapshot(
@@ -115,7 +116,7 @@ class HostileStore:
     def topics_after(self, head: int) -> list[str]:
         """The event class names of the log entries after notification `head`."""
         store = StoreConfig(sqlite_path=self.db)
-        service = CourseService(env=store.env())
+        service = open_service(store)
         try:
             notifications = service.recorder.select_notifications(
                 start=head, limit=1000, inclusive_of_start=False
@@ -175,7 +176,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileS
     """The session's store, built once; its courses are in the states the corpus names."""
     root = tmp_path_factory.mktemp("hostile")
     store = HostileStore(
-        root / "hostile.sqlite", root / "state", root / "forloeb.toml", CliRunner()
+        initialised(root / "hostile.sqlite"), root / "state", root / "forloeb.toml", CliRunner()
     )
     consultants = dict.fromkeys(CONSULTANTS, UserEntry(role=Role.CONSULTANT))
     admins = dict.fromkeys((USER, "o'brien"), UserEntry(role=Role.ADMIN))

@@ -25,7 +25,8 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from cli.store import PostgresTarget, StoreConfig
+from storage.postgres import PostgresTarget
+from storage.store import StoreConfig
 
 URL_VARIABLE = "FORLOEB_TEST_DATABASE_URL"
 REQUIRE_VARIABLE = "FORLOEB_REQUIRE_POSTGRES"

@@ -22,9 +22,9 @@ import pytest
 from psycopg import sql
 
 from cli.admin import init_store
-from cli.store import EVENTS_TABLE, StoreConfig
+from cli.bootstrap import open_service
+from storage.store import EVENTS_TABLE, StoreConfig
 from workflows.commands import Accept, Command, Exit, JobStart, Measure, Refer, Session
-from workflows.service import CourseService
 
 from .pgtools import PgServer, unavailable
 
@@ -58,7 +58,7 @@ def run_tool(tool: str, store: StoreConfig, *args: str) -> None:
 
 def write_courses(store: StoreConfig, count: int) -> list[UUID]:
     """Several courses in different states, through the course service."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         course_ids = []
         for n in range(count):
@@ -105,7 +105,7 @@ def stored_rows(store: StoreConfig) -> list[tuple[Any, ...]]:
 
 def course_histories(store: StoreConfig, course_ids: list[UUID]) -> dict[UUID, list[Any]]:
     """Each course's decoded events, as plain data."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         return {
             cid: [(type(e).__name__, e.model_dump()) for e in service.course_events(cid)]
@@ -130,9 +130,9 @@ def views_snapshot(store: StoreConfig, course_ids: list[UUID]) -> dict[str, Any]
 def chain_verification(store: StoreConfig, course_ids: list[UUID]) -> tuple[int, int, list[str]]:
     """What `forloeb verify --all` checks: events and aggregates verified, and the findings
     (none: the restored hash chains and signed heads hold)."""
-    from workflows.chain import Verifier
+    from storage.chain import Verifier
 
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         verifier = Verifier(service.recorder.require_chain_key())  # type: ignore[attr-defined]
         found = [f.line() for f in service.recorder.chain_findings(verifier)]  # type: ignore[attr-defined]
@@ -185,7 +185,7 @@ def test_a_dump_restores_to_the_same_events_for_every_course(
             assert len(stored_rows(restored)) > 12 * 3
 
             # The restored store is a working store: commands carry on where they stopped.
-            service = CourseService(env=restored.env())
+            service = open_service(restored)
             try:
                 outcome = service.execute(Session(course=str(course_ids[1])), "rk")
             finally:

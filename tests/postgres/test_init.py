@@ -7,16 +7,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.admin import InitRefused, init_command, init_store
-from cli.store import StoreConfig, StoreUnavailable, check_ready, open_postgres_service
+from cli.admin import init_command, init_store
+from cli.bootstrap import open_service
+from storage.backend import InitRefused
+from storage.store import StoreConfig, StoreUnavailable, check_ready
 from workflows.commands import Refer
-from workflows.service import CourseService
 
 from .pgtools import PgServer
 
 
 def refer_one(store: StoreConfig) -> None:
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         service.execute(Refer(cpr="010190-1234", programme="pva", referring_caseworker="sb"), "rk")
     finally:
@@ -54,9 +55,9 @@ def test_a_command_opens_one_session_and_checks_the_tables_in_it(pg_server: PgSe
     with pg_server.database() as name:
         store = pg_server.store(name)
         with pytest.raises(StoreUnavailable, match=r"is not initialised .* run `forloeb init`"):
-            open_postgres_service(store, store.env())
+            open_service(store)
         init_store(store)
-        service = open_postgres_service(store, store.env())
+        service = open_service(store)
         try:
             assert service.recorder.max_notification_id() in (None, 0)
         finally:
@@ -70,7 +71,7 @@ def test_a_command_against_a_wrong_password_names_the_reason(pg_server: PgServer
         assert url is not None and password
         wrong = StoreConfig(database_url=url.replace(f":{password}@", ":wrong@", 1))
         with pytest.raises(StoreUnavailable, match="password authentication failed"):
-            open_postgres_service(wrong, wrong.env())
+            open_service(wrong)
 
 
 def test_init_creates_a_schema_named_in_the_url(pg_server: PgServer) -> None:

@@ -14,10 +14,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import get_topic
 from psycopg import errors, sql
 
-from cli.admin import InitRefused, init_store
-from cli.store import EVENTS_TABLE, StoreConfig
+from cli.admin import init_store
+from cli.bootstrap import open_service
+from storage.backend import InitRefused
+from storage.store import EVENTS_TABLE, StoreConfig
 from workflows.commands import Accept, Refer, Session
 from workflows.service import CourseService
 
@@ -57,7 +61,7 @@ _citizens = itertools.count(1000)
 
 def run_a_course(store: StoreConfig) -> CourseService:
     """Refer a new citizen, accept, hold a session: five events as the given role."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     cpr = f"010190-{next(_citizens)}"
     referred = service.execute(Refer(cpr=cpr, programme="pva", referring_caseworker="sb"), "rk")
     service.execute(Accept(course=str(referred.course_id), consultant="rk-anna"), "rk")
@@ -130,9 +134,8 @@ def test_the_library_default_table_lock_would_need_update_rights(deployment: Dep
         refused = pytest.raises(errors.InsufficientPrivilege, match=denied)
         with refused, conn.transaction():
             conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
-    env = deployment.app.env()
-    del env["APPLICATION_RECORDER_TOPIC"]
-    service = CourseService(env=env)
+    library_recorder = {"APPLICATION_RECORDER_TOPIC": get_topic(PostgresApplicationRecorder)}
+    service = open_service(deployment.app, env=library_recorder)
     try:
         cpr = f"010190-{next(_citizens)}"
         # The library pipelines its statements: the refusal surfaces as the lock's
@@ -185,7 +188,7 @@ def test_the_application_role_cannot_change_or_remove_links(
 
 
 def test_the_application_role_appends_and_verifies_the_chain(deployment: Deployment) -> None:
-    from workflows.chain import Verifier
+    from storage.chain import Verifier
 
     service = run_a_course(deployment.app)
     try:

@@ -20,9 +20,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from cli.store import EVENTS_TABLE, StoreConfig
+from cli.bootstrap import open_service
+from storage.store import EVENTS_TABLE, StoreConfig
 from workflows.commands import Accept, Measure, Refer
-from workflows.service import CourseService
 
 from .writers import Result, run_writer
 
@@ -34,7 +34,7 @@ REFUSALS = {"ConcurrentChange", "MoveRefused", "CourseError"}
 
 def open_active_courses(store: StoreConfig, count: int) -> list[UUID]:
     """`count` courses past their baseline, in state active."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     early = date.today() - timedelta(days=30)
     try:
         course_ids = []
@@ -57,7 +57,7 @@ def open_active_courses(store: StoreConfig, count: int) -> list[UUID]:
 
 def logged_events(store: StoreConfig) -> list[tuple[UUID, int, str | None]]:
     """(aggregate, version, command_id) of every event in the log (citizen events: None)."""
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         notifications = service.recorder.select_notifications(start=None, limit=1_000_000)
         events = [service.mapper.to_domain_event(n) for n in notifications]
@@ -92,7 +92,7 @@ def test_concurrent_writers_lose_and_duplicate_nothing(pg_store: StoreConfig) ->
     with ProcessPoolExecutor(max_workers=WRITERS, mp_context=context) as pool:
         futures = [
             pool.submit(
-                run_writer, pg_store.env(), course_ids, writer, COMMANDS_PER_WRITER, start_at
+                run_writer, pg_store, course_ids, writer, COMMANDS_PER_WRITER, start_at
             )
             for writer in range(WRITERS)
         ]

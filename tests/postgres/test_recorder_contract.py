@@ -16,8 +16,8 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 from eventsourcing.utils import Environment
 
+from storage.postgres_recorders import ChainedPostgresRecorder
 from tests.postgres.pgtools import PgServer, server_from_environment
-from workflows.recorders import ChainedPostgresRecorder
 
 
 class TestAppendOnlyRecorderKeepsTheLibrarysContract(ApplicationRecorderTestCase[Any]):

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from cli.store import (
+from cli.bootstrap import open_service
+from domain.errors import CourseError
+from storage.postgres_recorders import advisory_lock_key
+from storage.store import (
     StoreConfig,
     StoreUnavailable,
-    advisory_lock_key,
     check_reachable,
     check_ready,
-    open_postgres_service,
 )
-from domain.errors import CourseError
 
 URL = "postgresql://app:s3cr%40t@db.example:6543/forloeb?schema=kommune_370"
 
@@ -38,7 +38,7 @@ def test_the_url_selects_postgresql_and_maps_onto_eventsourcing() -> None:
     assert (env["POSTGRES_DBNAME"], env["POSTGRES_SCHEMA"]) == ("forloeb", "kommune_370")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("app", "s3cr@t")
     assert env["CREATE_TABLE"] == "no"
-    assert env["APPLICATION_RECORDER_TOPIC"] == "workflows.recorders:ChainedPostgresRecorder"
+    assert env["APPLICATION_RECORDER_TOPIC"] == "storage.postgres_recorders:ChainedPostgresRecorder"
 
 
 def test_only_init_creates_tables_on_postgresql() -> None:
@@ -107,7 +107,7 @@ def test_a_command_stops_at_once_where_nothing_listens() -> None:
     port = closed_port()
     store = StoreConfig(database_url=f"postgresql://app:hunter2@127.0.0.1:{port}/forloeb")
     with pytest.raises(StoreUnavailable) as caught:
-        open_postgres_service(store, {**store.env(), "FORLOEB_MASTER_KEY": "unused"})
+        open_service(store)
     assert str(caught.value) == (
         f"cannot reach the event store postgresql://127.0.0.1:{port}/forloeb: "
         "no server is accepting connections there (connection refused)"

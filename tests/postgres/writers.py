@@ -15,7 +15,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from cli.bootstrap import open_storage
 from domain.errors import CourseError
+from storage.infrastructure import Infrastructure
+from storage.store import StoreConfig
 from workflows.commands import (
     Command,
     Measure,
@@ -44,8 +47,8 @@ class CountingService(CourseService):
 
     name = CourseService.name  # same tables as the real service
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        super().__init__(env)
+    def __init__(self, storage: Infrastructure) -> None:
+        super().__init__(storage)
         self.conflicts = 0
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
@@ -74,10 +77,10 @@ def command_for(rng: random.Random, course: str, command_id: str) -> Command:
 
 
 def run_writer(
-    env: dict[str, str], course_ids: list[UUID], writer: int, commands: int, start_at: float
+    store: StoreConfig, course_ids: list[UUID], writer: int, commands: int, start_at: float
 ) -> tuple[list[Result], int]:
     """Send `commands` commands to random shared courses; (results, conflicts met)."""
-    service = CountingService(env=env)
+    service = CountingService(open_storage(store))
     rng = random.Random(writer)
     results: list[Result] = []
     try:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from cli.store import StoreConfig
 from projections.catalog import Views, open_views
+from storage.store import StoreConfig
 from tests.projections.history import Clinic
 from workflows.service import CourseService
 

@@ -19,8 +19,8 @@ from uuid import uuid4
 
 import pytest
 
+from cli.bootstrap import open_service
 from cli.importer import import_lines
-from cli.store import StoreConfig
 from demo import AS_OF, PROGRAMME, generate
 from domain.values import CourseState
 from projections import report_figures
@@ -32,7 +32,7 @@ from projections.outcomes_tables import build_report
 from projections.report_charts import bars, mark, new_figure
 from projections.report_html import ReportPage, render_page
 from projections.report_operations import ALL, operations_report
-from workflows.service import CourseService
+from storage.store import StoreConfig
 
 BELOW = 5
 
@@ -41,7 +41,7 @@ BELOW = 5
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Report, Report]]:
     """The demo cohort's outcome report and its caseload report, as of the data pull."""
     store = StoreConfig(sqlite_path=tmp_path_factory.mktemp("report") / "forloeb.sqlite")
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         assert import_lines(service, generate(), "demo-import").refused == []
         with open_views(store, app=service) as views:

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import forloeb
+from tests.conftest import initialised
 
 CPR = "010190-1234"
 NOTE = "Fortrolig note MARKER-c0de"
@@ -30,7 +31,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.setenv("FORLOEB_CONFIG", str(config))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
-    db = tmp_path / "forloeb.sqlite"
+    db = initialised(tmp_path / "forloeb.sqlite")
     runner = CliRunner()
 
     def invoke(*args: str, user: str = "ole", input: str | None = None) -> Result:

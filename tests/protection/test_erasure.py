@@ -12,13 +12,14 @@ from uuid import UUID
 
 import pytest
 
+from cli.bootstrap import open_service, reopen
 from cli.citizen import erase_everywhere
-from cli.store import StoreConfig
 from domain.errors import CourseError, CourseNotFound
 from domain.events import MeasurementRecorded, Referred
 from projections.catalog import Views, open_views
 from projections.outcomes import Cohort
 from projections.outcomes_tables import build_report
+from storage.store import StoreConfig
 from tests.protection.test_sealing import CPR, EMPLOYER, NOTE, OTHER_CPR, course_with_personal_data
 from workflows import commands as cmd
 from workflows.service import CourseService
@@ -94,7 +95,7 @@ def test_erased_personal_fields_read_back_as_gone(
     course = closed_course(service)
     erase(service, views, store)
 
-    reader = CourseService(env=service.env)  # a fresh process: no key in memory
+    reader = reopen(service)  # a fresh process: no key in memory
     try:
         events = reader.course_events(course)
     finally:
@@ -113,7 +114,7 @@ def test_erased_personal_fields_read_back_as_gone(
 def test_nothing_personal_is_left_in_the_sqlite_files(
     sqlite_store: StoreConfig,
 ) -> None:
-    service = CourseService(env=sqlite_store.env())
+    service = open_service(sqlite_store)
     views = open_views(sqlite_store, app=service)
     try:
         closed_course(service)
@@ -141,7 +142,7 @@ def test_nothing_personal_is_left_in_the_sqlite_files(
 def test_nothing_personal_is_left_in_a_postgres_dump(
     pg_store: StoreConfig, tmp_path: Path
 ) -> None:
-    service = CourseService(env=pg_store.env())
+    service = open_service(pg_store)
     views = open_views(pg_store, app=service)
     try:
         closed_course(service)

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.bootstrap import open_service
 from cli.errors import write_trace
 from cli.main import forloeb
-from cli.store import StoreConfig
-from workflows.owner_only import create_empty, open_new, replace_file
-from workflows.service import CourseService
+from storage.owner_only import create_empty, open_new, replace_file
+from storage.store import StoreConfig
 
 CPR = "010190-1234"
 
@@ -71,7 +71,7 @@ def test_sqlite_s_write_ahead_log_and_shared_memory_files_are_owner_only_too(
     umask: int, fresh: Path
 ) -> None:
     forloeb_on(fresh, "init")
-    service = CourseService(env=StoreConfig(sqlite_path=fresh).env())
+    service = open_service(StoreConfig(sqlite_path=fresh))
     try:
         service.execute_many([], "kim")  # nothing; the connection is open
         forloeb_on(fresh, "refer", "--cpr", CPR, "--programme", "pva",

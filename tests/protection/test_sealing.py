@@ -8,12 +8,13 @@ from uuid import UUID
 
 import pytest
 
-from cli.store import StoreConfig
+from cli.bootstrap import open_service, reopen
 from domain.events import MeasurementRecorded, Referred, SessionHeld
+from storage.keys import aes_cipher
+from storage.persistence import SEALED
+from storage.secrets import MasterKey, MasterKeyProblem
+from storage.store import StoreConfig
 from workflows import commands as cmd
-from workflows.keys import aes_cipher
-from workflows.persistence import SEALED
-from workflows.secrets import MasterKey, MasterKeyProblem
 from workflows.service import CourseService
 
 CPR = "0101901234"
@@ -109,7 +110,7 @@ def test_the_citizen_index_id_is_not_derived_from_the_cpr(service: CourseService
     course = course_with_personal_data(service)
     subject = service.get_course(course).subject
 
-    other = CourseService(env=service.env)  # a second process on the same store
+    other = reopen(service)  # a second process on the same store
     try:
         assert other.keyring.subject_of(CPR) == subject
     finally:
@@ -119,7 +120,7 @@ def test_the_citizen_index_id_is_not_derived_from_the_cpr(service: CourseService
 
 
 def test_the_master_key_is_never_in_the_store(sqlite_store: StoreConfig) -> None:
-    service = CourseService(env=sqlite_store.env())
+    service = open_service(sqlite_store)
     try:
         course_with_personal_data(service)
         master = service.secrets
@@ -137,14 +138,14 @@ def test_the_master_key_is_never_in_the_store(sqlite_store: StoreConfig) -> None
 def test_another_master_key_is_refused_with_one_line(
     store: StoreConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         course = course_with_personal_data(service)
     finally:
         service.close()
     monkeypatch.setenv("FORLOEB_MASTER_KEY", MasterKey.generate().text())
 
-    stranger = CourseService(env=store.env())
+    stranger = open_service(store)
     try:
         with pytest.raises(MasterKeyProblem, match="master key") as refused:
             stranger.execute(
@@ -155,7 +156,7 @@ def test_another_master_key_is_refused_with_one_line(
             stranger.courses_of(CPR)
     finally:
         stranger.close()
-    reader = CourseService(env=store.env())  # its first key lookup is a course's own key
+    reader = open_service(store)  # its first key lookup is a course's own key
     try:
         with pytest.raises(MasterKeyProblem, match="master key"):
             reader.get_course(course)

@@ -15,8 +15,8 @@ from domain.citizen import Citizen, CitizenEvent
 from domain.course import Course
 from domain.events import CourseEvent, Referred
 from domain.values import BenefitType, CourseState
+from storage.persistence import OrjsonTranscoder, PydanticMapper, upcast
 from workflows.commands import Accept
-from workflows.persistence import OrjsonTranscoder, PydanticMapper, upcast
 from workflows.service import CourseService
 
 from .scenarios import ACTOR, days_ago

@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
-from cli.store import StoreConfig
+from cli.bootstrap import open_service
 from domain.errors import (
     AlreadyOpen,
     AmbiguousCourse,
@@ -31,6 +31,7 @@ from domain.events import (
     SessionHeld,
 )
 from domain.values import CourseState, MeasurementForm
+from storage.store import StoreConfig
 from workflows.commands import (
     Accept,
     Command,
@@ -62,7 +63,7 @@ OTHER_CPR = "0202024321"
 @pytest.fixture
 def other(store: StoreConfig) -> Iterator[CourseService]:
     """A second service on the same store: another caseworker's process."""
-    app = CourseService(env=store.env())
+    app = open_service(store)
     yield app
     app.close()
 
@@ -382,22 +383,38 @@ def test_retracting_a_measurement_lets_the_form_be_recorded_again(
     assert service.get_course(course_id).has_form(2, MeasurementForm.STAFF)
 
 
-@pytest.mark.parametrize("event_class", [Referred, RejectedAtVisitation])
-def test_state_changing_event_cannot_be_retracted(
-    service: CourseService, event_class: type[Any]
-) -> None:
+def test_the_referral_cannot_be_retracted(service: CourseService) -> None:
     course_id = drive_to(service, CourseState.EXITED_UNPLANNED)
     error = refused_and_nothing_written(
         service,
         CourseError,
         Correct(
             course=str(course_id),
-            version=version_of(service, course_id, event_class),
+            version=version_of(service, course_id, Referred),
             reason="fejl",
             retract=True,
         ),
     )
     assert "cannot be retracted" in str(error)
+
+
+def test_a_rejection_entered_in_error_is_retracted_and_the_course_is_in_visitation_again(
+    service: CourseService,
+) -> None:
+    course_id = drive_to(service, CourseState.EXITED_UNPLANNED)
+    rejected = version_of(service, course_id, RejectedAtVisitation)
+
+    service.execute(
+        Correct(course=str(course_id), version=rejected, reason="fejl", retract=True), ACTOR
+    )
+
+    course = service.get_course(course_id)
+    assert course.state is CourseState.VISITATION
+    assert [type(e).__name__ for e in service.course_events(course_id)] == [
+        "Referred", "RejectedAtVisitation", "Corrected",
+    ]  # fmt: skip
+    service.execute(Accept(course=str(course_id), consultant="rk-bo"), ACTOR)
+    assert service.get_course(course_id).state is CourseState.BASELINE
 
 
 def test_correction_of_a_correction_is_refused(service: CourseService) -> None:

@@ -24,7 +24,6 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -32,7 +31,8 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
 from domain.errors import ConcurrentChange
-from workflows.secrets import KEY_BYTES, MasterKey, MasterKeyProblem
+from storage.backend import Dialect
+from storage.secrets import KEY_BYTES, MasterKey, MasterKeyProblem
 
 KEYS_TABLE = "citizen_keys"
 META_TABLE = "citizen_keys_meta"
@@ -45,39 +45,6 @@ class RegisteredElsewhere(ConcurrentChange):
 def aes_cipher(key: bytes) -> AESCipher:
     """eventsourcing's AES-GCM cipher for a raw 256-bit key."""
     return AESCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(key).decode()}))
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """How the key store talks to its database."""
-
-    placeholder: str
-    blob: str
-    table_prefix: str = ""
-    reads_outside_transactions: bool = False
-    """Run a one-statement read on its own (PostgreSQL: BEGIN and ROLLBACK around it
-    would be two more round trips; the statement is its own snapshot anyway)."""
-
-    def sql(self, statement: str) -> str:
-        """The statement with `?` placeholders and table names for this database."""
-        return (
-            statement.replace("?", self.placeholder)
-            .replace("{keys}", self.table_prefix + KEYS_TABLE)
-            .replace("{meta}", self.table_prefix + META_TABLE)
-        )
-
-
-SQLITE = Dialect(placeholder="?", blob="BLOB")
-
-
-def postgres_dialect(schema: str) -> Dialect:
-    """The PostgreSQL dialect, tables qualified with the store's schema."""
-    return Dialect(
-        placeholder="%s",
-        blob="BYTEA",
-        table_prefix=f'"{schema}".',
-        reads_outside_transactions=True,
-    )
 
 
 class KeyStore:
@@ -103,9 +70,17 @@ class KeyStore:
             with self.datastore.transaction(commit=False) as c:
                 yield c
 
+    def sql(self, statement: str) -> str:
+        """The statement with `?` placeholders and {keys}/{meta} names for this store."""
+        d = self.dialect
+        named = statement.replace("{keys}", d.table(KEYS_TABLE)).replace(
+            "{meta}", d.table(META_TABLE)
+        )
+        return d.placeholders(named)
+
     def execute(self, c: Any, statement: str, params: tuple[Any, ...] = ()) -> None:
         """Run one statement (written with `?` and {keys}/{meta}) on a cursor."""
-        c.execute(self.dialect.sql(statement), params)
+        c.execute(self.sql(statement), params)
 
     def create_tables(self) -> None:
         """Create the key tables if missing (SQLite always; PostgreSQL in `forloeb init`)."""
@@ -256,16 +231,6 @@ class MemoryKeyStore:
     def delete(self, subject: UUID) -> bool:
         """Destroy a subject's key."""
         return self.rows.pop(subject, None) is not None
-
-
-def key_store_for(recorder: Any, env: Any) -> KeyStore | MemoryKeyStore:
-    """The key store beside an event store's recorder (same database, own table)."""
-    datastore = getattr(recorder, "datastore", None)
-    if datastore is None:
-        return MemoryKeyStore()
-    if "postgres" in str(env.get("PERSISTENCE_MODULE", "")):
-        return KeyStore(datastore, postgres_dialect(str(env.get("POSTGRES_SCHEMA") or "public")))
-    return KeyStore(datastore, SQLITE)
 
 
 class Keyring:

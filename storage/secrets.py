@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from domain.errors import CourseError
-from workflows.owner_only import open_new
+from storage.owner_only import open_new
 
 MASTER_KEY_ENV = "FORLOEB_MASTER_KEY"
 """The environment variable (and application env key) holding the master key, base64."""

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from domain.errors import CourseError
 
 if TYPE_CHECKING:
-    from workflows.keys import Keyring
+    from storage.keys import Keyring
 
 _STORED_ELSEWHERE = {"originator_id", "originator_version"}
 
@@ -50,12 +50,20 @@ class PydanticMapper(Mapper[UUID]):
     payload whose key is gone reads back with its personal fields missing.
     """
 
-    keyring: Keyring | None = None
-    recorder: Any = None
     max_remembered = 200_000
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        keyring: Keyring | None = None,
+        recorder: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.keyring = keyring
+        """The citizens' keys; None stores and reads course events unsealed."""
+        self.recorder = recorder
+        """The recorder, to find the citizen of a course whose first event was not read."""
         self.subjects: dict[UUID, UUID] = {}
         """Course id -> the citizen's subject, learnt from payloads read or written."""
 

@@ -13,9 +13,10 @@ not a head's signature, so changing, removing, inserting or reordering events
 breaks either the chain or the signed head, and `verify` names the aggregate
 and the sequence number.
 
-This module is pure (no I/O): the recorders (`workflows.recorders`) call
-`extend` inside the transaction that inserts the events, and feed `Verifier`
-the stored rows, streamed in (aggregate, version) order.
+This module is pure (no I/O): the recorders (`storage.sqlite_recorder`,
+`storage.postgres_recorders`) call `extend` inside the transaction that inserts
+the events, and feed `Verifier` the stored rows, streamed in (aggregate, version)
+order.
 """
 
 from __future__ import annotations

@@ -7,30 +7,31 @@ tables are created with it, in the store's schema.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed
 
-from projections.base import View
+from storage.postgres import postgres_dialect
 
 
-def quoted(*names: str) -> str:
-    """A qualified SQL identifier."""
-    return ".".join('"' + name.replace('"', '""') + '"' for name in names)
+class PostgresView(PostgresTrackingRecorder):
+    """The PostgreSQL variant a view is mixed with (`projections.base.View`): its tracking
+    recorder, in `<name>_tracking`, and the dialect's names and placeholders."""
 
-
-class PostgresView(PostgresTrackingRecorder, View):
-    """A view stored in PostgreSQL, its tracking in `<name>_tracking`."""
+    name: ClassVar[str]
+    """The view's name (the view class's)."""
 
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
-        self.sql_create_statements.extend(Composed([SQL(s)]) for s in self.ddl())
+        self.dialect = postgres_dialect(datastore.schema)
+        ddl = self.ddl()  # type: ignore[attr-defined]  # the view's, mixed in after this
+        self.sql_create_statements.extend(Composed([SQL(s)]) for s in ddl)
 
     @property
     def tracking_table(self) -> str:
-        return quoted(self.datastore.schema, self.tracking_table_name)
+        return self.dialect.table(self.tracking_table_name)
 
     def transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
         return self.datastore.transaction(commit=commit)
@@ -39,10 +40,10 @@ class PostgresView(PostgresTrackingRecorder, View):
         return self.datastore.cursor()
 
     def table(self, name: str) -> str:
-        return quoted(self.datastore.schema, name)
+        return self.dialect.table(name)
 
     def placeholders(self, statement: str) -> str:
-        return statement.replace("?", "%s")
+        return self.dialect.placeholders(statement)
 
     def existing_columns(self, c: Any, name: str) -> list[str]:
         c.execute(

@@ -1,4 +1,6 @@
-"""The SQLite variant of a view: eventsourcing's SQLite tracking recorder, per view.
+"""The SQLite variant of a view and the views' datastore.
+
+Each view is eventsourcing's SQLite tracking recorder.
 
 eventsourcing's SQLite recorder keeps every tracking record in one table named
 `tracking`; views sharing a database file need one each, so the statements
@@ -14,13 +16,13 @@ processed again. The event store's connections keep their full durability.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from projections.base import View
-from workflows.recorders import PragmaConnectionPool
+from storage.pools import PragmaConnectionPool
+from storage.sqlite import SQLITE
 
 VIEW_CACHE_KIB = 65536
 """Page cache of a view connection (SQLite's default is 2 MiB): a rebuild inserts into
@@ -41,8 +43,12 @@ def views_datastore(events: SQLiteDatastore) -> SQLiteDatastore:
     return datastore
 
 
-class SQLiteView(SQLiteTrackingRecorder, View):
-    """A view stored in SQLite, its tracking in `<name>_tracking`."""
+class SQLiteView(SQLiteTrackingRecorder):
+    """The SQLite variant a view is mixed with (`projections.base.View`): its tracking
+    recorder, in `<name>_tracking`, and SQLite's DDL, names and placeholders."""
+
+    name: ClassVar[str]
+    """The view's name (the view class's)."""
 
     def __init__(self, datastore: SQLiteDatastore) -> None:
         super().__init__(datastore)
@@ -68,7 +74,7 @@ class SQLiteView(SQLiteTrackingRecorder, View):
         """The portable DDL, tuned for SQLite: an integer key is the rowid, and a table
         keyed by text is stored in its key's order (one B-tree instead of two)."""
         tuned = []
-        for statement in super().ddl(indexes=indexes):
+        for statement in super().ddl(indexes=indexes):  # type: ignore[misc]
             if statement.startswith("CREATE TABLE"):
                 if "BIGINT PRIMARY KEY" in statement:
                     statement = statement.replace("BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY")
@@ -85,10 +91,10 @@ class SQLiteView(SQLiteTrackingRecorder, View):
         return self.datastore.transaction(commit=commit)
 
     def table(self, name: str) -> str:
-        return name
+        return SQLITE.table(name)
 
     def placeholders(self, statement: str) -> str:
-        return statement
+        return SQLITE.placeholders(statement)
 
     def existing_columns(self, c: Any, name: str) -> list[str]:
         c.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (name,))

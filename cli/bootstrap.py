@@ -1,0 +1,95 @@
+"""The one wiring place: a store and a user become a course service and its read views.
+
+The store's backend opens the event storage (the library's factory, the
+recorder signing chain heads, the citizen keyring, the sealing mapper); the
+course service is built on it with the access policy of the user's directory
+and a course finder that asks the read views; the views are opened on the same
+event storage, sharing its connections. Nothing else constructs a
+`CourseService` or a `Views` for the command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from projections.catalog import Views
+    from storage.infrastructure import Infrastructure
+    from storage.store import StoreConfig
+    from workflows.access import Directory
+    from workflows.service import Authorise, CourseFinder, CourseService
+
+
+def open_storage(
+    store: StoreConfig, env: Mapping[str, str] | None = None, *, checked: bool = True
+) -> Infrastructure:
+    """The store's event storage with the course service's library settings; `env`
+    overrides the store's own (a test or a benchmark swapping the recorder)."""
+    from workflows.service import CourseService
+
+    return store.open(CourseService.env, env, checked=checked)
+
+
+def open_service(
+    store: StoreConfig,
+    *,
+    authorise: Authorise | None = None,
+    course_finder: CourseFinder | None = None,
+    env: Mapping[str, str] | None = None,
+) -> CourseService:
+    """A course service on the store (no access policy unless `authorise` is given)."""
+    from workflows.service import CourseService
+
+    storage = open_storage(store, env)
+    try:
+        return CourseService(storage, authorise=authorise, course_finder=course_finder)
+    except BaseException:
+        storage.close()
+        raise
+
+
+def open_user_service(
+    store: StoreConfig, directory: Directory, course_finder: Callable[[str], list[UUID]]
+) -> CourseService:
+    """The course service as the command line uses it: every command asks the directory's
+    access policy first; course id prefixes are looked up by `course_finder`."""
+    from workflows.access import authorise_command
+
+    return open_service(
+        store, authorise=partial(authorise_command, directory), course_finder=course_finder
+    )
+
+
+def open_views(store: StoreConfig, service: CourseService | None = None) -> Views:
+    """The read views on the store, sharing the service's event storage if one is open."""
+    from projections.catalog import open_views as open_catalog
+
+    return open_catalog(store, app=service)
+
+
+def create_schema(store: StoreConfig) -> None:
+    """Open everything that owns tables through the store's init settings, then close it:
+    the event store's tables (eventsourcing, CREATE_TABLE=yes), the keys', the views'."""
+    from projections.catalog import Views
+
+    storage = open_storage(store.for_init(), checked=False)
+    try:
+        views = Views(storage)
+        try:
+            views.create_tables()  # views otherwise open (and make their tables) when used
+        finally:
+            views.close()
+    finally:
+        storage.close()
+
+
+def reopen(service: CourseService) -> CourseService:
+    """Another course service on the same store, with nothing in memory (a second process)."""
+    from storage.infrastructure import open_storage as open_on
+    from workflows.service import CourseService
+
+    storage = service.storage
+    return CourseService(open_on(storage.backend, storage.env))

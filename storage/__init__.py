@@ -1,0 +1,1 @@
+"""Where events live: the store's configuration and backend, recorders, keys, sealing."""

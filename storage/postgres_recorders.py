@@ -1,0 +1,319 @@
+"""The PostgreSQL application recorders, built on first use (`forloeb --help` must not
+import psycopg).
+
+`AppendOnlyPostgresRecorder` serialises appends with an advisory lock instead of
+the library's `LOCK TABLE … IN EXCLUSIVE MODE`, so an application role with only
+SELECT and INSERT on the events can append, and `ChainedPostgresRecorder` adds the
+chain (see `storage.chained`) to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from storage.chain import (
+    Append,
+    ChainRow,
+    Finding,
+    Head,
+    HeadRow,
+    LinkRow,
+    Verifier,
+    appended,
+    canonical_id,
+    chain_rows,
+    identity,
+)
+from storage.chained import (
+    FETCH_ROWS,
+    ChainKeyHolder,
+    ChainTablesMissing,
+    chain_table_names,
+    merged,
+)
+from storage.sealing import SEAL_BATCH, SealReport, seal_rows
+
+
+def advisory_lock_key(schema: str, table: str) -> int:
+    """A stable signed 64-bit advisory-lock key for one events table."""
+    digest = hashlib.sha256(f"forloeb-append:{schema}.{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _define_postgres_recorders() -> dict[str, type[Any]]:
+    """Build the PostgreSQL recorder classes (imports psycopg)."""
+    from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+    from eventsourcing.utils import retry
+    from psycopg.errors import UndefinedTable
+    from psycopg.rows import tuple_row
+    from psycopg.sql import SQL, Composed, Identifier, Literal
+
+    class AppendOnlyPostgresRecorder(PostgresApplicationRecorder):
+        """eventsourcing's recorder, serialising appends with an advisory lock.
+
+        The library's `LOCK TABLE … IN EXCLUSIVE MODE` needs UPDATE, DELETE or
+        TRUNCATE privilege; `pg_advisory_xact_lock` needs none, so the
+        application role can be limited to SELECT and INSERT on the events.
+        The ordering guarantee is the same: every inserting transaction holds
+        the lock until it commits, so notification ids are issued in commit
+        order, and readers are never blocked.
+        """
+
+        def __init__(
+            self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+        ) -> None:
+            super().__init__(datastore, events_table_name=events_table_name)
+            key = advisory_lock_key(datastore.schema, events_table_name)
+            self.lock_table_statements = [
+                SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+                SQL("SELECT pg_advisory_xact_lock({0})").format(Literal(key)),
+            ]
+
+    class ChainedPostgresRecorder(ChainKeyHolder, AppendOnlyPostgresRecorder):
+        """The append-only PostgreSQL recorder, hash-chaining every event."""
+
+        def __init__(
+            self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+        ) -> None:
+            super().__init__(datastore, events_table_name=events_table_name)
+            self.links_table_name, self.heads_table_name = chain_table_names(events_table_name)
+            for name in (self.links_table_name, self.heads_table_name):
+                self.check_identifier_length(name)
+            schema = Identifier(datastore.schema)
+            self.id_type = Identifier(datastore.originator_id_type)
+            self.events = Composed([schema, SQL("."), Identifier(events_table_name)])
+            self.links = Composed([schema, SQL("."), Identifier(self.links_table_name)])
+            self.heads = Composed([schema, SQL("."), Identifier(self.heads_table_name)])
+            self.sql_create_statements.extend(self._create_chain_tables())
+            self.order = SQL(' COLLATE "C"' if datastore.originator_id_type == "text" else "")
+            self.select_heads_statement = SQL(
+                "SELECT originator_id, version, hash, mac FROM {heads} "
+                "WHERE originator_id = ANY(%s::{t}[])"
+            ).format(heads=self.heads, t=self.id_type)
+            self.write_chain_statement = SQL(
+                "WITH links AS (INSERT INTO {links} "
+                "(originator_id, originator_version, prev_hash, hash) "
+                "SELECT * FROM unnest(%s::{t}[], %s::bigint[], %s::bytea[], %s::bytea[])) "
+                "INSERT INTO {heads} (originator_id, version, hash, mac) "
+                "SELECT * FROM unnest(%s::{t}[], %s::bigint[], %s::bytea[], %s::bytea[]) "
+                "ON CONFLICT (originator_id) DO UPDATE SET version = EXCLUDED.version, "
+                "hash = EXCLUDED.hash, mac = EXCLUDED.mac"
+            ).format(links=self.links, heads=self.heads, t=self.id_type)
+
+        def _create_chain_tables(self) -> list[Composed]:
+            return [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {links} ("
+                    "originator_id {t} NOT NULL, originator_version bigint NOT NULL, "
+                    "prev_hash bytea NOT NULL, hash bytea NOT NULL, "
+                    "PRIMARY KEY (originator_id, originator_version))"
+                ).format(links=self.links, t=self.id_type),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {heads} ("
+                    "originator_id {t} PRIMARY KEY, version bigint NOT NULL, "
+                    "hash bytea NOT NULL, mac bytea NOT NULL)"
+                ).format(heads=self.heads, t=self.id_type),
+            ]
+
+        @contextlib.contextmanager
+        def chain_tables_required(self) -> Iterator[None]:
+            """Turn "no such table" for the chain's tables into a one-line instruction."""
+            try:
+                yield
+            except ProgrammingError as error:
+                if not isinstance(error.__cause__, UndefinedTable):
+                    raise
+                raise ChainTablesMissing(
+                    f"the event store (schema {self.datastore.schema}) has no tables "
+                    f"{self.links_table_name} and {self.heads_table_name} for tamper "
+                    "evidence; run `forloeb init` as the owner role (after an upgrade), "
+                    "then `forloeb verify --seal`"
+                ) from None
+
+        # Appending -----------------------------------------------------------
+
+        @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+        def insert_events(
+            self, stored_events: Sequence[StoredEvent], **kwargs: Any
+        ) -> Sequence[int] | None:
+            """Insert the events as the library does, then their links and heads, in one
+            transaction (the append lock is held from before the insert until commit)."""
+            key = self.require_chain_key()
+            if not stored_events:
+                return None
+            with (
+                self.chain_tables_required(),
+                self.datastore.get_connection() as conn,
+                conn.transaction(),
+                conn.cursor() as curs,
+            ):
+                self._insert_events(curs, stored_events, **kwargs)
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                notification_ids = [row["notification_id"] for row in curs.fetchall()]
+                self._append_links(curs, stored_events, key)
+            return notification_ids
+
+        def _append_links(
+            self, curs: Any, stored_events: Sequence[StoredEvent], key: bytes
+        ) -> None:
+            pending = appended(stored_events)
+            whos = [identity(canonical_id(a.stored_id), a.stored_id) for a in pending]
+            curs.execute(self.select_heads_statement, ([w.stored for w in whos],), prepare=True)
+            heads: dict[str, Head] = {}
+            for r in curs.fetchall():
+                name = canonical_id(r["originator_id"])
+                heads[name] = Head(name, r["version"], bytes(r["hash"]), bytes(r["mac"]))
+            appends = [
+                Append(who, a.events, heads.get(who.originator_id))
+                for who, a in zip(whos, pending, strict=True)
+            ]
+            links, new_heads = chain_rows(appends, key)
+            self._write_chain(curs, links, new_heads)
+
+        def _write_chain(self, curs: Any, links: list[LinkRow], heads: list[HeadRow]) -> None:
+            curs.execute(
+                self.write_chain_statement,
+                (
+                    [lk[0] for lk in links],
+                    [lk[1] for lk in links],
+                    [lk[2] for lk in links],
+                    [lk[3] for lk in links],
+                    [h[0] for h in heads],
+                    [h[1] for h in heads],
+                    [h[2] for h in heads],
+                    [h[3] for h in heads],
+                ),
+                prepare=True,
+            )
+
+        # Verifying -----------------------------------------------------------
+
+        def chain_findings(
+            self, verifier: Verifier, originator_id: UUID | str | None = None
+        ) -> Iterator[Finding]:
+            """Stream the stored chain (one aggregate or all) through `verifier`, in one
+            repeatable-read snapshot, with server-side cursors."""
+            params: tuple[Any, ...] = () if originator_id is None else (originator_id,)
+
+            def where(t: str) -> SQL:
+                return SQL("" if originator_id is None else f"WHERE {t}.originator_id = %s")
+
+            linked = SQL(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state, "
+                "l.prev_hash, l.hash FROM {events} e LEFT JOIN {links} l "
+                "ON l.originator_id = e.originator_id "
+                "AND l.originator_version = e.originator_version {where} "
+                "ORDER BY e.originator_id{o}, e.originator_version"
+            ).format(events=self.events, links=self.links, where=where("e"), o=self.order)
+            orphans = SQL(
+                "SELECT l.originator_id, l.originator_version, NULL::text, NULL::bytea, "
+                "l.prev_hash, l.hash "
+                "FROM {links} l WHERE NOT EXISTS (SELECT 1 FROM {events} e "
+                "WHERE e.originator_id = l.originator_id "
+                "AND e.originator_version = l.originator_version) {where} "
+                "ORDER BY l.originator_id{o}, l.originator_version"
+            ).format(
+                events=self.events,
+                links=self.links,
+                where=SQL("" if originator_id is None else "AND l.originator_id = %s"),
+                o=self.order,
+            )
+            heads = SQL(
+                "SELECT originator_id, version, hash, mac FROM {heads} h {where} "
+                "ORDER BY originator_id{o}"
+            ).format(heads=self.heads, where=where("h"), o=self.order)
+            with (
+                self.chain_tables_required(),
+                self.datastore.get_connection() as conn,
+                conn.transaction(),
+            ):
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                rows = merged(
+                    (_pg_row(r) for r in _server_side(conn, "chain_linked", linked, params)),
+                    (_pg_row(r) for r in _server_side(conn, "chain_orphans", orphans, params)),
+                )
+                stored_heads = (
+                    Head(canonical_id(r[0]), r[1], bytes(r[2]), bytes(r[3]))
+                    for r in _server_side(conn, "chain_heads", heads, params)
+                )
+                yield from verifier.findings(rows, stored_heads)
+
+        # Sealing -------------------------------------------------------------
+
+        def seal(self) -> SealReport:
+            """Chain every aggregate that has events but no links and no head (idempotent)."""
+            key = self.require_chain_key()
+            report = SealReport()
+            unchained_statement = SQL(
+                "SELECT DISTINCT e.originator_id FROM {events} e "
+                "WHERE NOT EXISTS (SELECT 1 FROM {heads} h "
+                "WHERE h.originator_id = e.originator_id) "
+                "AND NOT EXISTS (SELECT 1 FROM {links} l WHERE l.originator_id = e.originator_id)"
+            ).format(events=self.events, heads=self.heads, links=self.links)
+            with self.chain_tables_required(), self.datastore.get_connection() as conn:
+                unchained = [r["originator_id"] for r in conn.execute(unchained_statement)]
+            for i in range(0, len(unchained), SEAL_BATCH):
+                self._seal_batch(unchained[i : i + SEAL_BATCH], key, report)
+            return report
+
+        def _seal_batch(self, db_ids: list[Any], key: bytes, report: SealReport) -> None:
+            select = SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {events} e "
+                "WHERE originator_id = ANY(%s::{t}[]) AND NOT EXISTS (SELECT 1 FROM {heads} h "
+                "WHERE h.originator_id = e.originator_id) "
+                "ORDER BY originator_id{o}, originator_version"
+            ).format(events=self.events, heads=self.heads, t=self.id_type, o=self.order)
+            with (
+                self.datastore.get_connection() as conn,
+                conn.transaction(),
+                conn.cursor() as curs,
+            ):
+                self._lock_table(curs)  # no append can interleave
+                curs.execute(select, (db_ids,))
+                rows = [
+                    (r["originator_id"], r["originator_version"], r["topic"], r["state"])
+                    for r in curs.fetchall()
+                ]
+                links, heads, names = seal_rows(rows, canonical_id, key, report)
+                if links:
+                    self._write_chain(
+                        curs,
+                        [(names[lk.originator_id], *lk[1:]) for lk in links],
+                        [(names[h.originator_id], *h[1:]) for h in heads],
+                    )
+
+    def _server_side(conn: Any, name: str, statement: Any, params: Sequence[Any]) -> Iterator[Any]:
+        with conn.cursor(name=name, row_factory=tuple_row, binary=True) as cursor:
+            cursor.itersize = FETCH_ROWS
+            cursor.execute(statement, params)
+            yield from cursor
+
+    for cls in (AppendOnlyPostgresRecorder, ChainedPostgresRecorder):
+        cls.__module__ = __name__
+        cls.__qualname__ = cls.__name__
+    return {
+        "AppendOnlyPostgresRecorder": AppendOnlyPostgresRecorder,
+        "ChainedPostgresRecorder": ChainedPostgresRecorder,
+    }
+
+
+def _pg_row(r: Sequence[Any]) -> ChainRow:
+    state = None if r[3] is None else bytes(r[3])
+    prev = None if r[4] is None else bytes(r[4])
+    digest = None if r[5] is None else bytes(r[5])
+    return ChainRow(canonical_id(r[0]), r[1], r[2], state, prev, digest)
+
+
+def __getattr__(name: str) -> Any:
+    """Build the PostgreSQL recorders on first access (eventsourcing resolves them by topic)."""
+    if name in ("AppendOnlyPostgresRecorder", "ChainedPostgresRecorder"):
+        globals().update(_define_postgres_recorders())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
