@@ -20,7 +20,7 @@ from domain.values import (
     SessionFrequency,
     Sex,
 )
-from workflows.persistence import upcast
+from storage.persistence import upcast
 
 
 def test_every_version_of_an_instrument_is_known_once() -> None:

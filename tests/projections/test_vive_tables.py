@@ -14,14 +14,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from cli.bootstrap import open_service
 from cli.importer import import_lines
-from cli.store import StoreConfig
 from demo import AS_OF, PROGRAMME, generate
 from projections.catalog import open_views
 from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_report import Report
 from projections.outcomes_tables import build_report
-from workflows.service import CourseService
+from storage.store import StoreConfig
 
 Column = tuple[str, str, int, str, tuple[int, ...]]
 """(block, column heading, printed n, the row n is compared with, printed percentages)."""
@@ -173,7 +173,7 @@ NAMES_BY_ROW = {"4.5": ("excellent", "very_good", "good", "less_good", "poor")}
 def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     """The report of the whole demo cohort as of the data pull, 15 April 2019."""
     store = StoreConfig(sqlite_path=tmp_path_factory.mktemp("vive") / "forloeb.sqlite")
-    service = CourseService(env=store.env())
+    service = open_service(store)
     try:
         imported = import_lines(service, generate(), "demo-import")
         assert imported.refused == []

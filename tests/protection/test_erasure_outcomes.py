@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from cli.store import StoreConfig
 from projections.catalog import Views, open_views
 from projections.outcomes import Cohort, OutcomesView
+from storage.store import StoreConfig
 from tests.protection.test_erasure import TODAY, closed_course, erase
 from tests.protection.test_sealing import OTHER_CPR
 from workflows.service import CourseService

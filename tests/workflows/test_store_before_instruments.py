@@ -26,12 +26,13 @@ from uuid import UUID
 
 import pytest
 
-from cli.store import StoreConfig
+from cli.bootstrap import open_service
 from domain.events import MeasurementRecorded
 from projections.catalog import open_views
 from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_tables import build_report
-from workflows.secrets import MASTER_KEY_ENV
+from storage.secrets import MASTER_KEY_ENV
+from storage.store import StoreConfig
 from workflows.service import CourseService
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store_before_instruments"
@@ -48,7 +49,7 @@ def old_store(
     for name in ("old.sqlite", "old.key"):
         shutil.copy(FIXTURE / name, tmp_path / name)
     store = StoreConfig(sqlite_path=tmp_path / "old.sqlite")
-    service = CourseService(env=store.env())
+    service = open_service(store)
     yield store, service
     service.close()
 
