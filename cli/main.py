@@ -89,8 +89,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "meeting": (WRITE, "Record a network meeting (held, or the citizen did not show)."),
     "outcomes": (
         "cli.outcomes:outcomes_command",
-        "The evaluators' outcome tables for a programme's cohort (VIVE tables 5.1, 2.1, "
-        "6.1, 5.4, 6.5, 6.6; goals; follow-up).",
+        "The evaluators' outcome tables for a programme's cohort (every VIVE midterm table: "
+        "2.1, 4.1-4.7, 5.1-5.4, 6.1-6.6; goals; follow-up).",
     ),
     "praktik": (WRITE, "Workplace internship (virksomhedspraktik): start and end."),
     "projections": (

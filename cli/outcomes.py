@@ -155,6 +155,14 @@ def describe(cohort: Cohort, as_of: date, known_at: datetime | None) -> dict[str
     is_flag=True,
     help="add a table of the forms taken after exit (follow-up points; never in table 2.1)",
 )
+@click.option(
+    "--table",
+    "chosen",
+    multiple=True,
+    metavar="NAME",
+    help="only this table: a VIVE number (4.1, 6.5, …) or a name (status, goals, …); "
+    "repeat for more (default: all)",
+)
 def outcomes_command(
     programme: str | None,
     cohort_from: datetime | None,
@@ -165,14 +173,24 @@ def outcomes_command(
     output_format: str,
     suppress_below: int | None,
     follow_up_forms: bool,
+    chosen: tuple[str, ...],
 ) -> None:
-    """The evaluators' outcome tables for a programme's cohort (VIVE tables 5.1, 2.1, 6.1,
-    5.4, 6.5, 6.6; goals; follow-up)."""
-    from projections.outcomes_tables import build_report
+    """The evaluators' outcome tables for a programme's cohort (every VIVE midterm table:
+    2.1, 4.1-4.7, 5.1-5.4, 6.1-6.6; goals; follow-up)."""
+    from projections.outcomes_tables import build_report, table_names
 
+    known = table_names()
+    for name in chosen:
+        if name not in known:
+            raise click.BadParameter(
+                f"unknown table {name!r} (known: {', '.join(known)})", param_hint="--table"
+            )
     app_context().require(OUTCOMES)
     about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
     tables = build_report(courses, follow_up_forms=follow_up_forms).shown(suppress_below)
+    if chosen:
+        wanted = {name for choice in chosen for name in known[choice]}
+        tables = [shown for shown in tables if shown["name"] in wanted]
     about["suppress_below"] = suppress_below
     if output_format == "json":
         emit_json({**about, "tables": tables})

@@ -12,20 +12,15 @@ from demo.quotas import share
 from demo.shape import (
     CITIZEN_FORM_MISSING,
     MAX_HOURS,
-    MENTAL_POOR,
-    MENTAL_UNANSWERED_AT_START,
     MIN_HOURS,
     NETWORK_UNANSWERED,
     NETWORK_YES,
     PATHS,
     STAFF_FORM_MISSING,
 )
-from domain.values import HealthLevel, YesNoUnknown
+from domain.values import YesNoUnknown
 
 YES, NO = YesNoUnknown.YES.value, YesNoUnknown.NO.value
-POOR = HealthLevel.POOR.value
-NOT_POOR = "not_poor"
-"""A mental health answer held back from poor (the level itself follows the well-being)."""
 
 
 def assign_forms(courses: list[Plan], rng: random.Random) -> None:
@@ -54,23 +49,6 @@ def assign_network_answers(courses: list[Plan], rng: random.Random) -> None:
         yes = share(yes_share, len(forms) - blank)
         for i, plan in enumerate(forms):
             plan.network[point] = None if i < blank else YES if i < blank + yes else NO
-
-
-def assign_mental_health(courses: list[Plan], rng: random.Random) -> None:
-    """'Poor' mental health at points 1 and 3 for those with both citizen forms.
-
-    The citizens worst off at a point (by their well-being) answer poor, so the
-    answers follow the well-being the other items show.
-    """
-    both = [plan for plan in courses if {1, 3} <= plan.citizen_points]
-    for plan in pick(rng, both, share(MENTAL_UNANSWERED_AT_START, len(both))):
-        plan.mental[1] = None
-    for point, fraction in MENTAL_POOR.items():
-        answering = [plan for plan in both if plan.mental.get(point, "") is not None]
-        answering.sort(key=lambda plan: wellbeing_at(plan, point))
-        poor = share(fraction, len(answering))
-        for i, plan in enumerate(answering):
-            plan.mental[point] = POOR if i < poor else NOT_POOR
 
 
 def wellbeing_at(plan: Plan, point: int) -> float:

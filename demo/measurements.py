@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import get_args
+from typing import Any, get_args
 
 from demo.answers import wellbeing_at
 from demo.dates import QUARTER
@@ -96,20 +96,15 @@ def who5_answer(rng: random.Random, wellbeing: float) -> int:
     return min(WHO5_HIGHEST, max(0, round(WHO5_HIGHEST * wellbeing + rng.gauss(0, 0.9))))
 
 
-def mental_health(plan: Plan, point: int, wellbeing: float) -> str | None:
-    """The citizen's mental health answer, honouring the quota-bound answers."""
-    if point not in plan.mental:
-        return health_level(wellbeing)
-    fixed = plan.mental[point]
-    if fixed is None or fixed == HealthLevel.POOR:
-        return fixed
-    level = health_level(wellbeing)
-    return level if level != HealthLevel.POOR else HealthLevel.LESS_GOOD.value
-
-
 def write_citizen_form(plan: Plan, lines: Lines, rng: random.Random, point: int, day: date) -> None:
     """One citizen form: health, WHO-5 and the citizen's BIP indicators."""
     now = min(1.0, max(0.0, wellbeing_at(plan, point) + rng.gauss(0, 0.04)))
+    fields: dict[str, Any] = {
+        "mental_health": health_level(now),
+        "physical_health": health_level(min(1.0, now + rng.gauss(0.1, 0.15))),
+        "who5": [who5_answer(rng, now) for _ in WHO5_ITEMS],
+        "bip": {name: bip_answer(rng, now) for name in CITIZEN_BIP_INDICATORS},
+    }
     lines.add(
         day,
         FORM,
@@ -117,11 +112,17 @@ def write_citizen_form(plan: Plan, lines: Lines, rng: random.Random, point: int,
         plan.consultant_on(day),
         point=point,
         form=MeasurementForm.CITIZEN.value,
-        mental_health=mental_health(plan, point, now),
-        physical_health=health_level(min(1.0, now + rng.gauss(0.1, 0.15))),
-        who5=[who5_answer(rng, now) for _ in WHO5_ITEMS],
-        bip={name: bip_answer(rng, now) for name in CITIZEN_BIP_INDICATORS},
+        **fixed(fields, plan.answers.get((point, MeasurementForm.CITIZEN.value), {})),
     )
+
+
+def fixed(drawn: dict[str, Any], quota: dict[str, Any]) -> dict[str, Any]:
+    """The drawn answers with the quota-bound ones put over them (a None BIP answer: blank)."""
+    fields = {**drawn, **{k: v for k, v in quota.items() if k != "bip"}}
+    if "bip" in quota:
+        bip = {**drawn.get("bip", {}), **quota["bip"]}
+        fields["bip"] = {key: answer for key, answer in bip.items() if answer is not None}
+    return fields
 
 
 def write_staff_form(
@@ -134,6 +135,15 @@ def write_staff_form(
 ) -> None:
     """One staff form: BIP indicators, daily functioning, the assessment, network."""
     now = wellbeing_at(plan, point)
+    drawn: dict[str, Any] = {
+        "bip": {name: bip_answer(rng, now) for name in STAFF_BIP_INDICATORS},
+        **assessment,
+        "network_meeting": plan.network.get(point),
+    }
+    quota = plan.answers.get((point, MeasurementForm.STAFF.value), {})
+    if point > 1:
+        start = plan.answers.get((1, MeasurementForm.STAFF.value), {})
+        quota = {**{k: v for k, v in start.items() if k in STABLE}, **quota}
     lines.add(
         day,
         FORM,
@@ -141,8 +151,9 @@ def write_staff_form(
         plan.consultant_on(day),
         point=point,
         form=MeasurementForm.STAFF.value,
-        bip={name: bip_answer(rng, now) for name in STAFF_BIP_INDICATORS},
-        **assessment,
-        daily_functioning=bip_answer(rng, now),
-        network_meeting=plan.network.get(point),
+        **fixed(drawn, quota),
     )
+
+
+STABLE = ("diagnosis", "medication", "alcohol", "cannabis", "hard_drugs")
+"""Start assessments the consultant keeps on later forms unless they change."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from demo.dates import AS_OF, DAY, FIRST_DAY
 
@@ -29,10 +30,11 @@ class Plan:
     citizen_points: set[int] = field(default_factory=set)
     staff_points: set[int] = field(default_factory=set)
     network: dict[int, str | None] = field(default_factory=dict)
-    mental: dict[int, str | None] = field(default_factory=dict)
     wellbeing: float = 0.5
     trend: float = 0.0
     job_hours: int = 20
+    answers: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    """Answers fixed by quota per (point, form), as the measure command's fields."""
 
     @property
     def is_open(self) -> bool:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import random
 
-from demo.answers import (
-    assign_forms,
-    assign_job_hours,
-    assign_mental_health,
-    assign_network_answers,
-)
+from demo.answers import assign_forms, assign_job_hours, assign_network_answers
 from demo.people import Staff, assign_reassignments, unique_cpr
 from demo.plan import Plan
 from demo.quotas import apportion, pool
 from demo.schedule import assign_points, exits_unplanned, schedule_course, schedule_early_exit
 from demo.shape import PATH_COUNTS, PATHS, PRE_BASELINE, UNPLANNED_REASONS
+from demo.vive_answers import assign_background, assign_panel, assign_staff, assign_start_health
 
 
 def plan_cohort(size: int, rng: random.Random) -> list[Plan]:
@@ -38,7 +34,10 @@ def plan_cohort(size: int, rng: random.Random) -> list[Plan]:
             schedule_early_exit(plan, rng)
     assign_forms(courses, rng)
     assign_network_answers(courses, rng)
-    assign_mental_health(courses, rng)
     assign_reassignments(courses, rng, people)
     assign_job_hours(courses, rng)
+    assign_background(courses, rng, cprs)
+    assign_start_health(courses, rng)
+    assign_panel(courses, rng)
+    assign_staff(courses, rng)
     return plans

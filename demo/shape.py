@@ -76,9 +76,6 @@ NETWORK_UNANSWERED = {1: Fraction(1, 98), 2: Fraction(1, 69)}
 NETWORK_YES = {1: Fraction(17, 97), 2: Fraction(58, 68), 3: Fraction(37, 44), 4: Fraction(14, 16)}
 """Staff forms leaving the network question blank, and answering yes of those answered."""
 
-MENTAL_UNANSWERED_AT_START = Fraction(1, 39)
-MENTAL_POOR = {1: Fraction(14, 38), 3: Fraction(9, 39)}
-"""Self-rated mental health among citizens with citizen forms at points 1 and 3."""
 
 REASSIGNED = Fraction(2, 98)
 """Courses handed to another consultant (staff turnover)."""

@@ -184,13 +184,46 @@ class MeasurementRecorded(CourseEvent):
 
     A follow-up measurement is taken after the course's exit; its point comes
     after the course's last in-course point, and the course stays exited.
+
+    Version 2 names the instrument versions the answers used
+    (`answers.instruments`). Version-1 payloads used version 1 of every
+    instrument answered; the staff assessment is read as version 2 where its
+    answers mean the same there (no daily functioning on the old 1-5 scale, no
+    "don't know" to the network question), else it stays version 1.
     """
 
+    class_version = 2
     retractable = True
     personal = frozenset({"answers"})
     point: MeasurementPoint
     answers: MeasurementAnswers
     follow_up: bool = False
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 did not say which instrument versions were asked."""
+        answers = state.get("answers")
+        if not isinstance(answers, dict):
+            return
+        versions: dict[str, int] = {}
+        if answers.get("mental_health") is not None or answers.get("physical_health") is not None:
+            versions["self_rated_health"] = 1
+        if answers.get("who5"):
+            versions["who5"] = 1
+        if answers.get("bip"):
+            versions[f"bip_{answers.get('form')}"] = 1
+        staff = answers.get("staff")
+        substances = (staff or {}).get("substance_use") or {}
+        if isinstance(staff, dict) and (
+            any(v is not None for k, v in staff.items() if k != "substance_use")
+            or any(v is not None for v in substances.values())
+        ):
+            same_meaning = (
+                staff.get("daily_functioning") is None
+                and staff.get("network_meeting_last_3_months") != "dont_know"
+            )
+            versions["staff_assessment"] = 2 if same_meaning else 1
+        answers["instruments"] = versions
 
     @property
     def form(self) -> MeasurementForm:

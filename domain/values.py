@@ -212,22 +212,68 @@ BipAnswer = Literal[1, 2, 3, 4, 5, "dont_know"]
 """A BIP indicator answer: five ordered levels (1 lowest) or don't know."""
 
 CITIZEN_BIP_INDICATORS: tuple[str, ...] = (
-    "job_belief",
-    "job_search",
-    "health_limits",
-    "social_skills",
-    "daily_structure",
-    "network_support",
+    "job_idea",
+    "energy",
+    "health_for_work",
+    "skills_useful",
+    "can_manage_job",
+    "knows_next_steps",
 )
-"""The six citizen-form BIP questions."""
+"""The six citizen-form BIP questions as VIVE asks them (instrument bip_citizen v2)."""
 
 STAFF_BIP_INDICATORS: tuple[str, ...] = (
-    "work_readiness",
-    "professional_skills",
-    "social_skills",
-    "health_limits",
+    "realistic_skills",
+    "goal_directed",
+    "concentration",
+    "everyday_and_job",
 )
-"""The four staff-form BIP questions."""
+"""The four staff-form BIP questions as VIVE asks them (instrument bip_staff v2)."""
+
+
+class LimitDegree(StrEnum):
+    """How far problems limit daily life, as the staff form asks it."""
+
+    HIGH = "high"
+    SOME = "some"
+    LESSER = "lesser"
+    NOT_AT_ALL = "not_at_all"
+    DONT_KNOW = "dont_know"
+
+
+class Ability(StrEnum):
+    """Whether the citizen is able to do something, as the staff form asks it."""
+
+    HIGH = "high"
+    SOME = "some"
+    LIMITED = "limited"
+    GREAT_DIFFICULTY = "great_difficulty"
+    DONT_KNOW = "dont_know"
+
+
+class SessionFrequency(StrEnum):
+    """How often the individual sessions are held."""
+
+    DAILY = "daily"
+    COUPLE_WEEKLY = "couple_weekly"
+    WEEKLY = "weekly"
+    FORTNIGHTLY = "fortnightly"
+    MONTHLY = "monthly"
+    RARER = "rarer"
+
+
+class Sex(StrEnum):
+    """The citizen's sex, as the background asks it."""
+
+    FEMALE = "female"
+    MALE = "male"
+
+
+class Nationality(StrEnum):
+    """The citizen's nationality, as the background asks it."""
+
+    DANISH = "danish"
+    DANISH_GREENLANDIC = "danish_greenlandic"
+    OTHER = "other"
 
 
 class Frozen(BaseModel):
@@ -277,33 +323,61 @@ class StaffAssessment(Frozen):
     substance_use: SubstanceUseAnswers = Field(default_factory=SubstanceUseAnswers)
     daily_functioning: BipAnswer | None = None
     network_meeting_last_3_months: YesNoUnknown | None = None
+    mental_problems_limit: LimitDegree | None = None
+    physical_problems_limit: LimitDegree | None = None
+    everyday_functions: Ability | None = None
+    own_economy: Ability | None = None
+    support_system: Ability | None = None
+    session_frequency: SessionFrequency | None = None
+
+
+class Background(Frozen):
+    """The citizen's background: sex and nationality (sealed with the other answers)."""
+
+    sex: Sex | None = None
+    nationality: Nationality | None = None
 
 
 class MeasurementAnswers(Frozen):
-    """The answers on one form at one measurement point. Unanswered items are None."""
+    """The answers on one form at one measurement point. Unanswered items are None.
+
+    `instruments` says which version of each instrument was asked (see
+    `domain.instruments`); answers that do not say get, per instrument, the
+    newest version holding every item answered.
+    """
 
     form: MeasurementForm
+    instruments: dict[str, int] = Field(default_factory=dict)
     mental_health: HealthLevel | None = None
     physical_health: HealthLevel | None = None
     who5: Who5 | None = None
     bip: dict[str, BipAnswer] = Field(default_factory=dict)
     staff: StaffAssessment | None = None
+    background: Background | None = None
 
     @model_validator(mode="after")
     def _fields_belong_to_form(self) -> MeasurementAnswers:
+        from domain import instruments
+
         if self.form is MeasurementForm.CITIZEN:
-            allowed = CITIZEN_BIP_INDICATORS
-            if self.staff is not None:
-                raise ValueError("staff assessment belongs on the staff form")
+            for field, what in (("staff", "staff assessment"), ("background", "background")):
+                if getattr(self, field) is not None:
+                    raise ValueError(f"{what} belongs on the staff form")
         else:
-            allowed = STAFF_BIP_INDICATORS
             for field in ("mental_health", "physical_health", "who5"):
                 if getattr(self, field) is not None:
                     raise ValueError(f"{field} belongs on the citizen form")
+        bip_id = f"bip_{self.form.value}"
+        allowed = sorted({k for i in instruments.INSTRUMENTS if i.id == bip_id for k in i.keys})
         unknown = sorted(set(self.bip) - set(allowed))
         if unknown:
             raise ValueError(
                 f"unknown BIP indicator {', '.join(unknown)} for the {self.form} form "
-                f"(known: {', '.join(allowed)})"
+                f"(known: {', '.join(instruments.latest(bip_id).keys)})"
             )
+        payload = self.model_dump(mode="json", exclude={"instruments"})
+        if not self.instruments:
+            inferred = instruments.infer_versions(self.form.value, payload)
+            object.__setattr__(self, "instruments", inferred)
+        instruments.check(self.form.value, self.instruments, payload)
         return self

@@ -8,12 +8,15 @@ state, its forms and the moves that count as outcomes.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from domain.values import CourseState, MeetingOutcome
 from projections.base import Row
-from projections.outcomes_facts import WHO5_COLUMNS
+from projections.outcomes_facts import VERSIONS, WHO5_COLUMNS
 
 NETWORK_WINDOW = timedelta(days=91)
 """'In the last 3 months', as the staff form asks it."""
@@ -30,6 +33,15 @@ class Form:
     physical: str | None = None
     who5: tuple[int, ...] | None = None
     network: str | None = None
+    items: Mapping[str, Any] = field(default_factory=dict)
+    """Every answer on the form, `instrument.item` -> value, and the versions asked."""
+
+    def answer(self, instrument: str, item: str, versions: Collection[int]) -> str | None:
+        """The answer to an item (as text), if the form asked one of these versions of it."""
+        if self.items.get(VERSIONS, {}).get(instrument) not in versions:
+            return None
+        value = self.items.get(f"{instrument}.{item}")
+        return None if value is None else str(value)
 
     @property
     def who5_index(self) -> int | None:
@@ -76,6 +88,8 @@ class CourseOutcome:
     """The resource consultant assigned (at acceptance, or by the latest reassignment)."""
     benefit_type: str | None = None
     """The citizen's benefit and match group at referral."""
+    born: date | None = None
+    """The citizen's birth date, from the CPR (None once erased)."""
 
     # Folding -----------------------------------------------------------------
 
@@ -86,6 +100,7 @@ class CourseOutcome:
         if kind == "Referred":
             self.referred_on = day
             self.benefit_type = fact["benefit_type"]
+            self.born = date.fromisoformat(fact["born"]) if fact["born"] else None
         if fact["consultant"] is not None:
             self.consultant = fact["consultant"]
         if fact["state"] is not None:
@@ -122,6 +137,7 @@ class CourseOutcome:
             fact["physical"],
             who5,
             fact["network"],
+            json.loads(fact["items"]) if fact["items"] else {},
         )
         kept = self.follow_up_forms if fact["follow_up"] else self.forms
         kept[(form.point, form.form)] = form
@@ -142,6 +158,14 @@ class CourseOutcome:
     def exited_before_baseline(self) -> bool:
         """Whether the course ended before any baseline was taken."""
         return not self.is_open and not self.has_baseline
+
+    @property
+    def age_at_baseline(self) -> int | None:
+        """Age in whole years on the day the start measurement was taken."""
+        if self.born is None or self.baseline_on is None:
+            return None
+        day, born = self.baseline_on, self.born
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
     @property
     def first_job(self) -> Job | None:

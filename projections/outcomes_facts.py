@@ -28,7 +28,8 @@ from domain.events import (
     Referred,
     RejectedAtVisitation,
 )
-from domain.values import WHO5_ITEMS, CourseState
+from domain.instruments import flatten, unflatten
+from domain.values import WHO5_ITEMS, CourseState, cpr_birth_date
 
 FACT_EVENTS: tuple[type[CourseEvent], ...] = (
     Referred,
@@ -82,8 +83,15 @@ FACT_COLUMNS: tuple[str, ...] = (
     "consultant",
     "benefit_type",
     "follow_up",
+    "born",
+    "items",
 )
-"""The value columns of a fact, in table order."""
+"""The value columns of a fact, in table order. `items` holds every answer on a form as
+JSON: `instrument.item` -> value, and under `versions` the instrument versions asked;
+`born` is the citizen's birth date from the referral's CPR (for age at the start)."""
+
+VERSIONS = "versions"
+"""The key of the instrument versions in a fact's `items`."""
 
 
 def recorded_at(moment: datetime) -> str:
@@ -99,13 +107,8 @@ def recorded_at(moment: datetime) -> str:
 _READ: dict[str, Any] = {
     "occurred_on": True,
     "point": True,
-    "answers": {
-        "form": True,
-        "mental_health": True,
-        "physical_health": True,
-        "who5": True,
-        "staff": {"network_meeting_last_3_months": True},
-    },
+    "answers": True,
+    "cpr": True,
     "outcome": True,
     "hours_per_week": True,
     "ordinary_hours": True,
@@ -133,19 +136,23 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
     """
     (occurred_on, _, point, form, mental, physical, *rest) = values
     who5 = dict(zip(WHO5_ITEMS, rest[: len(WHO5_ITEMS)], strict=True))
-    network, outcome, hours, ordinary, after, reason, consultant, benefit, follow_up = rest[
-        len(WHO5_ITEMS) :
-    ]
+    (network, outcome, hours, ordinary, after, reason, consultant, benefit, follow_up, born,
+     items) = rest[len(WHO5_ITEMS) :]  # fmt: skip
+    flat = dict(json.loads(items)) if items else {}
+    answers = unflatten({k: v for k, v in flat.items() if k != VERSIONS})
+    answers.update(
+        form=form,
+        instruments=flat.get(VERSIONS, {}),
+        mental_health=mental,
+        physical_health=physical,
+        who5=who5,
+    )
+    answers.setdefault("staff", {})["network_meeting_last_3_months"] = network
     return {
         "occurred_on": occurred_on,
         "point": point,
-        "answers": {
-            "form": form,
-            "mental_health": mental,
-            "physical_health": physical,
-            "who5": who5,
-            "staff": {"network_meeting_last_3_months": network},
-        },
+        "born": born,
+        "answers": answers,
         "outcome": outcome,
         "hours_per_week": hours,
         "ordinary_hours": ordinary,
@@ -207,4 +214,22 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
         get("consultant"),
         get("benefit_type"),
         None if follow_up is None else int(bool(follow_up)),
+        _born(payload),
+        _items(answers),
     )
+
+
+def _born(payload: dict[str, Any]) -> str | None:
+    if payload.get("born") is not None:
+        return str(payload["born"])
+    cpr = payload.get("cpr")
+    return cpr_birth_date(str(cpr)).isoformat() if cpr else None
+
+
+def _items(answers: dict[str, Any]) -> str | None:
+    form = answers.get("form")
+    if form is None:
+        return None
+    flat = flatten(answers, str(form))
+    flat[VERSIONS] = answers.get("instruments") or {}
+    return json.dumps(flat, sort_keys=True, ensure_ascii=False)

@@ -16,6 +16,7 @@ from statistics import mean
 from domain.values import WHO5_ITEMS, FollowUpOutcome, HealthLevel, UnplannedExitReason
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import BLANK, Cell, OutcomeTable, Report, Tally, half_up
+from projections.vive_tables import VIVE_BUILDERS, VIVE_TABLE_NAMES
 
 JOB_TARGET = 20
 """Programme goal: at least 20 % in ordinary paid work at the end."""
@@ -352,7 +353,30 @@ BUILDERS: tuple[Callable[[Tally, Sequence[CourseOutcome]], OutcomeTable], ...] =
     mental_health_table,
     physical_health_table,
     who5_table,
+    *VIVE_BUILDERS,
     goals_table,
     follow_up_table,
 )
 """The tables of a report, in order."""
+
+VIVE_NUMBERS: dict[str, str] = {
+    "status": "5.1",
+    "forms": "2.1",
+    "outcomes": "6.1",
+    "job_path": "6.1",
+    "network": "5.4",
+    "mental_health": "6.5",
+    "physical_health": "6.5",
+    "who5": "6.6",
+}
+"""The VIVE table number of each table named otherwise (the others are named by it)."""
+
+
+def table_names() -> dict[str, tuple[str, ...]]:
+    """What `--table` accepts: each table's name and VIVE number -> the tables it means."""
+    names: dict[str, list[str]] = {}
+    for name in [*VIVE_NUMBERS, *VIVE_TABLE_NAMES, "goals", "follow_up", "follow_up_forms"]:
+        names.setdefault(name, []).append(name)
+    for name, number in VIVE_NUMBERS.items():
+        names.setdefault(number, []).append(name)
+    return {key: tuple(value) for key, value in names.items()}

@@ -69,6 +69,7 @@ class ReportPage:
 def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]:
     """The report's sections in order (charts imported lazily with matplotlib)."""
     from projections import report_figures as fig
+    from projections import report_vive as vive
 
     recorded = (
         ""
@@ -99,6 +100,12 @@ def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]
         Section("network", "Network meetings", "Staff form: network meeting in the last 3 "
                 "months? The answer against meetings actually recorded in the 91 days before.",
                 fig.network, ("network",), "Grouped bars: staff answer against recorded"),
+        *(
+            Section(f"vive-{n}", f"VIVE table {n}", intro,
+                    vive.cross_chart if n == "4.5" else vive.distribution_chart(n), (n,),
+                    f"Bars: the percentages of table {n}")
+            for n, intro in vive.INTROS.items()
+        ),
         Section("caseload", "Caseload per consultant", f"Open courses as of the date, by state, "
                 f"against the target of {target_caseload} per consultant (all open courses of "
                 "the programme, whatever their cohort)." + recorded,
@@ -236,8 +243,8 @@ def _footer(page: ReportPage) -> str:
     when = f" Generated {page.generated:%Y-%m-%d %H:%M %Z}." if page.generated else ""
     return (
         "<footer>Percentages are whole numbers, rounded half up from the counts. Outcome tables "
-        "follow the VIVE midterm evaluation of “På vej til arbejde” (tables 5.1, 2.1, 6.1, 5.4, "
-        f"6.5, 6.6). No CPR numbers or free text are included.{escape(when)}</footer>"
+        "follow the VIVE midterm evaluation of “På vej til arbejde” (tables 2.1, 4.1-4.7, "
+        f"5.1-5.4, 6.1-6.6). No CPR numbers or free text are included.{escape(when)}</footer>"
     )
 
 

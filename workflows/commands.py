@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from domain.course import LOCAL_TIME
 from domain.values import (
+    Ability,
     BenefitType,
     BipAnswer,
     Cpr,
@@ -23,13 +24,17 @@ from domain.values import (
     FreeText,
     HealthLevel,
     HoursPerWeek,
+    LimitDegree,
     MeasurementForm,
     MeasurementPoint,
     MeetingOutcome,
     Name,
+    Nationality,
     PraktikOutcome,
     Programme,
+    SessionFrequency,
     SessionKind,
+    Sex,
     SubstanceUse,
     UnplannedExitReason,
     YesNoUnknown,
@@ -142,17 +147,40 @@ class Measure(CourseCommand):
         description="WHO-5 items 0-5: cheerful,calm,active,rested,interested",
     )
     bip: dict[str, BipAnswer] = Field(
-        default_factory=dict, description="BIP answers, indicator=1..5|dont_know"
+        default_factory=dict,
+        description="BIP answers, indicator=1..5|dont_know (citizen: job_idea, energy, "
+        "health_for_work, skills_useful, can_manage_job, knows_next_steps; staff: "
+        "realistic_skills, goal_directed, concentration, everyday_and_job)"
     )
     diagnosis: YesNoUnknown | None = Field(default=None, description="psychiatric diagnosis")
     medication: YesNoUnknown | None = Field(default=None, description="prescribed medication")
     alcohol: SubstanceUse | None = Field(default=None, description="alcohol use")
     cannabis: SubstanceUse | None = Field(default=None, description="cannabis use")
     hard_drugs: SubstanceUse | None = Field(default=None, description="hard drug use")
-    daily_functioning: BipAnswer | None = Field(default=None, description="1..5|dont_know")
+    daily_functioning: BipAnswer | None = Field(
+        default=None, description="1..5|dont_know (first staff form; now --everyday-functions)"
+    )
     network_meeting: YesNoUnknown | None = Field(
         default=None, description="network meeting in the last 3 months"
     )
+    mental_limit: LimitDegree | None = Field(
+        default=None, description="mental problems limiting daily life"
+    )
+    physical_limit: LimitDegree | None = Field(
+        default=None, description="physical problems limiting daily life"
+    )
+    everyday_functions: Ability | None = Field(
+        default=None, description="able to handle everyday functions"
+    )
+    own_economy: Ability | None = Field(default=None, description="able to manage own economy")
+    support_system: Ability | None = Field(
+        default=None, description="able to use the treatment and support system"
+    )
+    session_frequency: SessionFrequency | None = Field(
+        default=None, description="how often individual sessions are held"
+    )
+    sex: Sex | None = Field(default=None, description="background: sex")
+    nationality: Nationality | None = Field(default=None, description="background: nationality")
     follow_up: bool = Field(
         default=False,
         description="a follow-up point after the course's exit (after its last point)",
@@ -181,6 +209,12 @@ class Measure(CourseCommand):
             },
             "daily_functioning": self.daily_functioning,
             "network_meeting_last_3_months": self.network_meeting,
+            "mental_problems_limit": self.mental_limit,
+            "physical_problems_limit": self.physical_limit,
+            "everyday_functions": self.everyday_functions,
+            "own_economy": self.own_economy,
+            "support_system": self.support_system,
+            "session_frequency": self.session_frequency,
         }
         if self.form is MeasurementForm.STAFF:
             answers["staff"] = staff_fields
@@ -188,6 +222,8 @@ class Measure(CourseCommand):
             v is not None for v in (self.alcohol, self.cannabis, self.hard_drugs)
         ):
             answers["staff"] = staff_fields  # refused by the form check, with its reason
+        if self.sex is not None or self.nationality is not None:
+            answers["background"] = {"sex": self.sex, "nationality": self.nationality}
         return {"point": self.point, "answers": answers}
 
 

@@ -40,7 +40,10 @@ def course_with_personal_data(service: CourseService, cpr: str = CPR) -> UUID:
             who5=[1, 2, 0, 1, 2],
             occurred_on=EARLY,
         ),
-        cmd.Measure(course=ref, point=1, form="staff", occurred_on=EARLY),
+        cmd.Measure(
+            course=ref, point=1, form="staff", sex="female", nationality="danish_greenlandic",
+            occurred_on=EARLY,
+        ),
         cmd.PraktikStart(
             course=ref, employer=EMPLOYER, hours_per_week=10,
             planned_end=EARLY + timedelta(days=60), occurred_on=EARLY,
@@ -62,6 +65,8 @@ def test_personal_fields_never_reach_the_store_in_clear(service: CourseService) 
     everything = b"".join(states)
     for secret in (CPR.encode(), NOTE.encode(), EMPLOYER.encode(), b'"mental_health"', b"who5"):
         assert secret not in everything
+    for background in (b"background", b"danish_greenlandic", b"female"):
+        assert background not in everything
     # The facts around them stay plain: the programme, the dates, the form filled in.
     assert b'"programme":"pva"' in everything
     assert EARLY.isoformat().encode() in everything

@@ -1,0 +1,482 @@
+"""VIVE's distribution tables (4.1-4.7, 5.2, 5.3, 6.2-6.4), computed from the outcome facts.
+
+Each table counts, per column, the answers to one item on one form at one
+measurement point among a population of courses, and shows every answer
+category with its count and its whole-number percentage of those who answered
+the item (half up). "Ved ikke" is an answer like any other; a blank item is
+not, so a column's percentages are of `answered`, and `forms` says how many
+forms the column read. The items are read from the instrument versions whose
+question means the same (see `domain.instruments`).
+
+Populations, as the report has them:
+
+- 4.1-4.7: courses with a baseline, from their point-1 form (staff form for 4.1,
+  4.3, 4.6, 4.7 and the consultant's block of 4.2 and 4.4; the citizen form
+  for the self-ratings). Age (4.1) is age on the day of the baseline, from the
+  CPR's birth date, of those with a start staff form.
+
+Blocks (a question, or a group of citizens) are stacked under the same columns.
+- 4.5: point-1 citizen forms with both self-ratings answered; each cell is a
+  percentage of all of them.
+- 5.2: the point-1 self-ratings by the course's status on the as-of date
+  (ongoing, planned exit, unplanned exit) and in total.
+- 5.3: staff forms at points 1, 2 and 3, each point on its own.
+- 6.2: the point-1 self-ratings by whether the course ever had an ordinary job
+  (as in 6.1) and in total.
+- 6.3: courses with a staff form at both point 1 and point 3; 6.4: courses with
+  a citizen form at both (the same citizens at both points).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from domain import instruments as ins
+from projections.outcomes_course import CourseOutcome, Form
+from projections.outcomes_report import Cell, OutcomeTable, Tally
+
+CITIZEN, STAFF = "citizen", "staff"
+SHARED = (1, 2)
+"""Staff-assessment versions in which diagnosis, medication, substances and the network
+question mean the same."""
+CURRENT = (2,)
+
+Answer = Callable[[CourseOutcome], str | None]
+"""What a course answered in one column (None: blank or no form)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its heading and, per course of its population, the answer."""
+
+    heading: str
+    population: Callable[[CourseOutcome], bool]
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class Block:
+    """Columns sharing one list of answer categories (code, label)."""
+
+    title: str
+    categories: tuple[tuple[str, str], ...]
+    columns: tuple[Column, ...]
+
+
+def item(point: int, form: str, instrument: str, key: str, versions: Sequence[int]) -> Answer:
+    """The answer to an item on the form at a point."""
+
+    def answer(course: CourseOutcome) -> str | None:
+        found: Form | None = course.form(point, form)
+        return None if found is None else found.answer(instrument, key, versions)
+
+    return answer
+
+
+def self_rated(point: int, measure: str) -> Answer:
+    """The citizen's self-rated mental or physical health at a point (every version)."""
+
+    def answer(course: CourseOutcome) -> str | None:
+        found = course.form(point, CITIZEN)
+        return None if found is None else getattr(found, measure)
+
+    return answer
+
+
+def has_forms(form: str, *points: int) -> Callable[[CourseOutcome], bool]:
+    """Courses with a baseline and the form at every one of the points."""
+    return lambda c: c.has_baseline and all((p, form) in c.forms for p in points)
+
+
+def categories(scale: ins.Scale) -> tuple[tuple[str, str], ...]:
+    """A scale's answers as (code, Danish label) rows, in printed order."""
+    return tuple((option.code, option.label) for option in scale.options)
+
+
+def distribution_table(
+    tally: Tally, courses: Sequence[CourseOutcome], name: str, title: str, blocks: Sequence[Block]
+) -> OutcomeTable:
+    """Blocks stacked under the same columns: per block its forms, how many answered, and
+    each answer category with its count and % of those answering."""
+    headings = tuple(column.heading for column in blocks[0].columns)
+    if any(tuple(c.heading for c in block.columns) != headings for block in blocks):
+        raise ValueError(f"table {name}: every block must have the columns {headings}")
+    rows: list[tuple[str, tuple[Cell, ...]]] = []
+    for block in blocks:
+        forms_row, answered_row = f"{block.title}: forms (n)", f"{block.title}: answered"
+        block_rows: dict[str, list[Cell]] = {forms_row: [], answered_row: []}
+        block_rows.update({f"{block.title}: {label}": [] for _, label in block.categories})
+        for column in block.columns:
+            key = f"{name} {block.title} {column.heading}"
+            answers = [column.answer(c) for c in courses if column.population(c)]
+            given = [a for a in answers if a is not None]
+            n, answered = f"{key} forms", f"{key} answered"
+            block_rows[forms_row] += [tally.count(n, len(answers)), Cell(None)]
+            block_rows[answered_row] += [tally.count(answered, len(given)), Cell(None)]
+            parts = []
+            for code, label in block.categories:
+                part = f"{key} = {code}"
+                parts.append(part)
+                block_rows[f"{block.title}: {label}"] += [
+                    tally.count(part, given.count(code)),
+                    tally.share(part, answered),
+                ]
+            tally.partition(answered, tuple(parts))
+        rows += [(label, tuple(cells)) for label, cells in block_rows.items()]
+    columns = tuple(h for heading in headings for h in (heading, f"{heading} %"))
+    return OutcomeTable(name, title, columns, tuple(rows))
+
+
+# Table 4.1 ----------------------------------------------------------------------
+
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("18-24 år", 18, 24),
+    ("25-29 år", 25, 29),
+    ("30-39 år", 30, 39),
+    ("40-49 år", 40, 49),
+    ("50-59 år", 50, 59),
+    ("60 år og derover", 60, 200),
+    ("under 18 år", 0, 17),
+)
+"""VIVE's age groups at the start, then those the demo and the report never had."""
+
+
+def age_band(course: CourseOutcome) -> str | None:
+    """The course's age group at the baseline."""
+    age = course.age_at_baseline
+    if age is None:
+        return None
+    return next(label for label, low, high in AGE_BANDS if low <= age <= high)
+
+
+def table_4_1(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Sex, age and nationality of the citizens with a baseline."""
+    staff_1 = has_forms(STAFF, 1)
+    return distribution_table(
+        tally,
+        courses,
+        "4.1",
+        "Køn, alder og nationalitet (VIVE tabel 4.1)",
+        (
+            Block(
+                "Køn",
+                categories(ins.SEX),
+                (Column("point 1", staff_1, item(1, STAFF, "background", "sex", (1,))),),
+            ),
+            Block(
+                "Alder",
+                tuple((label, label) for label, _, _ in AGE_BANDS),
+                (Column("point 1", staff_1, age_band),),
+            ),
+            Block(
+                "Nationalitet",
+                categories(ins.NATIONALITY),
+                (Column("point 1", staff_1, item(1, STAFF, "background", "nationality", (1,))),),
+            ),
+        ),
+    )
+
+
+# Tables 4.2-4.4, 4.6, 4.7 ------------------------------------------------------
+
+
+def _start(form: str, instrument: str, key: str, versions: Sequence[int]) -> Column:
+    return Column("point 1", has_forms(form, 1), item(1, form, instrument, key, versions))
+
+
+def table_4_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Mental health at the start: the citizen's self-rating and the consultant's view."""
+    return distribution_table(
+        tally,
+        courses,
+        "4.2",
+        "Psykisk helbred ved opstart (VIVE tabel 4.2)",
+        (
+            Block(
+                "Borger",
+                categories(ins.SELF_RATED),
+                (Column("point 1", has_forms(CITIZEN, 1), self_rated(1, "mental")),),
+            ),
+            Block(
+                "Medarbejder",
+                categories(ins.LIMITS),
+                (_start(STAFF, "staff_assessment", "mental_problems_limit", CURRENT),),
+            ),
+        ),
+    )
+
+
+def table_4_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Psychiatric diagnosis and prescribed medication at the start."""
+    return distribution_table(
+        tally,
+        courses,
+        "4.3",
+        "Psykiatrisk diagnose (VIVE tabel 4.3)",
+        (
+            Block(
+                "Psykiatrisk diagnose",
+                categories(ins.YES_NO_DONT_KNOW),
+                (_start(STAFF, "staff_assessment", "psychiatric_diagnosis", SHARED),),
+            ),
+            Block(
+                "Lægeordineret medicin",
+                categories(ins.YES_NO_DONT_KNOW),
+                (_start(STAFF, "staff_assessment", "prescribed_medication", SHARED),),
+            ),
+        ),
+    )
+
+
+def table_4_4(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Physical health at the start: the citizen's self-rating and the consultant's view."""
+    return distribution_table(
+        tally,
+        courses,
+        "4.4",
+        "Fysisk helbred ved opstart (VIVE tabel 4.4)",
+        (
+            Block(
+                "Borger",
+                categories(ins.SELF_RATED),
+                (Column("point 1", has_forms(CITIZEN, 1), self_rated(1, "physical")),),
+            ),
+            Block(
+                "Medarbejder",
+                categories(ins.LIMITS),
+                (_start(STAFF, "staff_assessment", "physical_problems_limit", CURRENT),),
+            ),
+        ),
+    )
+
+
+def table_4_6(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Misuse of alcohol, cannabis and hard drugs at the start."""
+    blocks = tuple(
+        Block(label, categories(ins.SUBSTANCE), (_start(STAFF, "staff_assessment", key, SHARED),))
+        for key, label in (
+            ("alcohol", "Alkohol"),
+            ("cannabis", "Hash"),
+            ("hard_drugs", "Hårde stoffer"),
+        )
+    )
+    return distribution_table(
+        tally, courses, "4.6", "Misbrugsproblemer ved opstart (VIVE tabel 4.6)", blocks
+    )
+
+
+def table_4_7(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Self-reliance at the start: everyday functions, own economy, the support system."""
+    blocks = tuple(
+        Block(label, categories(ins.ABLE), (_start(STAFF, "staff_assessment", key, CURRENT),))
+        for key, label in (
+            ("everyday_functions", "Dagligdags funktioner"),
+            ("own_economy", "Egen økonomi"),
+            ("support_system", "Behandlings- og støttesystem"),
+        )
+    )
+    return distribution_table(tally, courses, "4.7", "Selvhjulpenhed (VIVE tabel 4.7)", blocks)
+
+
+# Table 4.5 -----------------------------------------------------------------------
+
+
+def table_4_5(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Self-rated mental (rows) by physical (columns) health at the start, % of all."""
+    levels = categories(ins.SELF_RATED)
+    pairs = []
+    for c in courses:
+        form = c.form(1, CITIZEN) if c.has_baseline else None
+        if form is not None and form.mental is not None and form.physical is not None:
+            pairs.append((form.mental, form.physical))
+    n = "4.5 both answered"
+    tally.count(n, len(pairs))
+    headings = (
+        *(h for _, label in levels for h in (label, f"{label} %")),
+        "Total",
+        "Total %",
+    )
+    rows: list[tuple[str, tuple[Cell, ...]]] = []
+    for mental, mental_label in levels:
+        cells: list[Cell] = []
+        parts = []
+        for physical, _ in levels:
+            key = f"4.5 {mental} x {physical}"
+            parts.append(key)
+            cells += [tally.count(key, pairs.count((mental, physical))), tally.share(key, n)]
+        total = f"4.5 {mental}"
+        count = sum(m == mental for m, _ in pairs)
+        cells += [tally.count(total, count), tally.share(total, n)]
+        tally.partition(total, tuple(parts))
+        rows.append((f"psykisk: {mental_label}", tuple(cells)))
+    margin: list[Cell] = []
+    for physical, _ in levels:
+        key = f"4.5 physical {physical}"
+        margin += [tally.count(key, sum(p == physical for _, p in pairs)), tally.share(key, n)]
+        tally.partition(key, tuple(f"4.5 {m} x {physical}" for m, _ in levels))
+    margin += [tally.count(n, len(pairs)), tally.share(n, n)]
+    rows.append(("Total (n)", tuple(margin)))
+    tally.partition(n, tuple(f"4.5 {m}" for m, _ in levels))
+    title = "Psykisk (rækker) mod fysisk (kolonner) selvvurderet helbred (VIVE tabel 4.5)"
+    return OutcomeTable("4.5", title, headings, tuple(rows))
+
+
+# Tables 5.2, 6.2 -----------------------------------------------------------------
+
+
+def _status(course: CourseOutcome) -> str:
+    if course.exit_after is not None:
+        return "planned"
+    if course.exit_reason is not None:
+        return "unplanned"
+    return "ongoing"
+
+
+def _within(test: Callable[[CourseOutcome], bool]) -> Callable[[CourseOutcome], bool]:
+    """Courses with a start citizen form that pass the test."""
+    start = has_forms(CITIZEN, 1)
+    return lambda c: start(c) and test(c)
+
+
+def _by(
+    groups: Sequence[tuple[str, Callable[[CourseOutcome], bool]]], key: str
+) -> tuple[Column, ...]:
+    return tuple(
+        Column(
+            heading,
+            _within(test),
+            self_rated(1, key),
+        )
+        for heading, test in groups
+    )
+
+
+def _health_by(
+    tally: Tally,
+    courses: Sequence[CourseOutcome],
+    name: str,
+    title: str,
+    groups: Sequence[tuple[str, Callable[[CourseOutcome], bool]]],
+) -> OutcomeTable:
+    everyone = (*groups, ("Total", lambda c: True))
+    blocks = (
+        Block("Psykisk helbred", categories(ins.SELF_RATED), _by(everyone, "mental")),
+        Block("Fysisk helbred", categories(ins.SELF_RATED), _by(everyone, "physical")),
+    )
+    table = distribution_table(tally, courses, name, title, blocks)
+    for block in blocks:  # the groups split the total: say so, for suppression
+        key = f"{name} {block.title}"
+        for cell in ("forms", "answered", *(f"= {code}" for code, _ in block.categories)):
+            parts = tuple(f"{key} {heading} {cell}" for heading, _ in groups)
+            tally.partition(f"{key} Total {cell}", parts)
+    return table
+
+
+def table_5_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Self-rated health at the start by the course's status."""
+    groups = (
+        ("igangværende", lambda c: _status(c) == "ongoing"),
+        ("planlagt afsluttet", lambda c: _status(c) == "planned"),
+        ("uplanlagt afsluttet", lambda c: _status(c) == "unplanned"),
+    )
+    title = "Selvvurderet helbred ved opstart efter status (VIVE tabel 5.2)"
+    return _health_by(tally, courses, "5.2", title, groups)
+
+
+def table_6_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Self-rated health at the start by whether the citizen got an ordinary job."""
+    groups = (
+        ("ikke i beskæftigelse", lambda c: not c.jobs),
+        ("i beskæftigelse", lambda c: bool(c.jobs)),
+    )
+    title = "Selvvurderet helbred ved opstart efter beskæftigelse (VIVE tabel 6.2)"
+    return _health_by(tally, courses, "6.2", title, groups)
+
+
+# Table 5.3 -----------------------------------------------------------------------
+
+
+def table_5_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """How often individual sessions are held, at points 1, 2 and 3."""
+    columns = tuple(
+        Column(
+            f"point {p}",
+            has_forms(STAFF, p),
+            item(p, STAFF, "staff_assessment", "session_frequency", CURRENT),
+        )
+        for p in (1, 2, 3)
+    )
+    return distribution_table(
+        tally,
+        courses,
+        "5.3",
+        "Hyppighed af individuelle samtaler (VIVE tabel 5.3)",
+        (Block("Hyppighed", categories(ins.FREQUENCY), columns),),
+    )
+
+
+# Tables 6.3, 6.4 -------------------------------------------------------------------
+
+
+def _bip_table(
+    tally: Tally, courses: Sequence[CourseOutcome], name: str, title: str, bip: ins.Instrument
+) -> OutcomeTable:
+    both = has_forms(bip.form, 1, 3)
+    blocks = tuple(
+        Block(
+            f"{n}. {question.wording}",
+            categories(question.scale),
+            tuple(
+                Column(f"point {p}", both, item(p, bip.form, bip.id, question.key, (bip.version,)))
+                for p in (1, 3)
+            ),
+        )
+        for n, question in enumerate(bip.items, 1)
+    )
+    return distribution_table(tally, courses, name, title, blocks)
+
+
+def table_6_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """The staff's BIP indicators at points 1 and 3, same citizens."""
+    title = "BIP-indikatorer, medarbejderrettede spørgsmål (VIVE tabel 6.3)"
+    return _bip_table(tally, courses, "6.3", title, ins.BIP_STAFF_V2)
+
+
+def table_6_4(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """The citizen's BIP indicators at points 1 and 3, same citizens."""
+    title = "BIP-indikatorer, borgerrettede spørgsmål (VIVE tabel 6.4)"
+    return _bip_table(tally, courses, "6.4", title, ins.BIP_CITIZEN_V2)
+
+
+VIVE_BUILDERS: tuple[Callable[[Tally, Sequence[CourseOutcome]], OutcomeTable], ...] = (
+    table_4_1,
+    table_4_2,
+    table_4_3,
+    table_4_4,
+    table_4_5,
+    table_4_6,
+    table_4_7,
+    table_5_2,
+    table_5_3,
+    table_6_2,
+    table_6_3,
+    table_6_4,
+)
+"""VIVE's distribution tables, in the report's order."""
+
+VIVE_TABLE_NAMES: tuple[str, ...] = (
+    "4.1",
+    "4.2",
+    "4.3",
+    "4.4",
+    "4.5",
+    "4.6",
+    "4.7",
+    "5.2",
+    "5.3",
+    "6.2",
+    "6.3",
+    "6.4",
+)
+"""The names (VIVE's numbers) of the tables built here."""
