@@ -177,7 +177,14 @@ class StoreConfig:
 
         def opened() -> Infrastructure:
             settings = {**self.env(), **(env or {})}
-            return open_storage(backend, library_environment(APPLICATION_NAME, defaults, settings))
+            storage = open_storage(backend, library_environment(APPLICATION_NAME, defaults, settings))
+            if checked:
+                try:  # every command, read-only ones too, refuses another master key
+                    storage.keyring.refuse_another_master_key()
+                except BaseException:
+                    storage.close()
+                    raise
+            return storage
 
         return backend.open(opened) if checked else opened()
 
