@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["APPLICATION_NAME", "EVENTS_TABLE", "StoreConfig", "StoreUnavailable"]
 
 
-
 DEFAULT_DB_NAME = "forloeb.sqlite"
 
 
@@ -177,7 +176,9 @@ class StoreConfig:
 
         def opened() -> Infrastructure:
             settings = {**self.env(), **(env or {})}
-            storage = open_storage(backend, library_environment(APPLICATION_NAME, defaults, settings))
+            storage = open_storage(
+                backend, library_environment(APPLICATION_NAME, defaults, settings)
+            )
             if checked:
                 try:  # every command, read-only ones too, refuses another master key
                     storage.keyring.refuse_another_master_key()

@@ -45,8 +45,19 @@ def ok(result: Result) -> Result:
 
 def refer_and_close(run: Run, cpr: str = CPR) -> str:
     """A course referred, accepted and exited unplanned; its id."""
-    out = ok(run("refer", "--cpr", cpr, "--programme", "pva", "--referring-caseworker", "sb",
-                 "--format", "json"))
+    out = ok(
+        run(
+            "refer",
+            "--cpr",
+            cpr,
+            "--programme",
+            "pva",
+            "--referring-caseworker",
+            "sb",
+            "--format",
+            "json",
+        )
+    )
     course_id: str = json.loads(out.stdout)["course_id"]
     ok(run("accept", course_id, "--consultant", "rk-anna"))
     ok(run("exit", course_id, "--unplanned", "--reason", "not_motivated"))
