@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
 """The master key every test store is encrypted under (tests that are about keys set their own)."""
 os.environ.setdefault("FORLOEB_MASTER_KEY", TEST_MASTER_KEY)
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+"""No test reads or writes the OS keyring of whoever runs them (tests about it set their own)."""
 
 
 TEST_ADMINS = (

@@ -155,19 +155,6 @@ def test_a_malformed_master_key_names_the_problem(monkeypatch: pytest.MonkeyPatc
         StoreConfig(database_url="postgresql://x/y").master_key()
 
 
-def test_a_sqlite_store_gets_an_owner_only_key_file_beside_it(
-    tmp_path: StoreConfig, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("FORLOEB_MASTER_KEY")
-    store = StoreConfig(sqlite_path=tmp_path / "kommune.sqlite")  # type: ignore[operator]
-
-    first = store.master_key()
-    key_file = tmp_path / "kommune.key"  # type: ignore[operator]
-
-    assert key_file.stat().st_mode & 0o777 == 0o600
-    assert store.master_key() == first  # read back, not made again
-
-
 def test_a_postgres_store_without_a_master_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FORLOEB_MASTER_KEY")
     monkeypatch.delenv("FORLOEB_MASTER_KEY_FILE", raising=False)
