@@ -171,13 +171,17 @@ def verify_command(name: str | None, output_format: str) -> None:
         checked = f"{len(result.views)} views, {result.rows} rows"
         if result.differences:
             click.echo(
-                f"{len(result.differences)} differences from a rebuild from the log "
+                f"{_count(len(result.differences), 'difference')} from a rebuild from the log "
                 f"({checked}); forloeb projections rebuild repairs them"
             )
         else:
             click.echo(f"no differences: {checked} equal a rebuild from the log")
     if result.differences:
         raise SystemExit(1)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @projections_group.command("rebuild")
