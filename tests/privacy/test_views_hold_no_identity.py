@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from cli.bootstrap import open_service
 from projections.catalog import Views, open_views
 from projections.outcomes import Cohort, OutcomesView
 from storage.store import StoreConfig
@@ -82,3 +83,37 @@ def test_with_the_master_key_the_outcomes_read_as_before(
         str(subject),
         "not_motivated",
     )
+
+
+def test_a_course_list_from_before_sealing_is_rebuilt_sealed_on_open(
+    sqlite_store: StoreConfig,
+) -> None:
+    service = open_service(sqlite_store)
+    try:
+        course = closed_course(service)
+        with open_views(sqlite_store, app=service) as views:
+            views.catch_up()
+            old = views.course_list
+            with old.transaction(commit=True) as c:  # the table as the previous version had it
+                c.execute("DROP TABLE course_list")
+                c.execute(
+                    "CREATE TABLE course_list (course_id TEXT PRIMARY KEY, born TEXT, "
+                    "subject TEXT NOT NULL, programme TEXT NOT NULL, state TEXT NOT NULL, "
+                    "consultant TEXT, referred_on TEXT NOT NULL, state_since TEXT NOT NULL, "
+                    "state_version INTEGER NOT NULL, consultant_version INTEGER, "
+                    "version INTEGER NOT NULL, referring_caseworker TEXT NOT NULL, "
+                    "referral_actor TEXT NOT NULL)"
+                )
+                c.execute(
+                    "INSERT INTO course_list VALUES (?, ?, 's', 'pva', 'visitation', NULL, "
+                    "'2026-01-01', '2026-01-01', 1, NULL, 1, 'sb', 'sb')",
+                    (str(course), CPR[:6]),
+                )
+
+        with open_views(sqlite_store, app=service) as reopened:
+            reopened.catch_up()
+            (row,) = table(reopened, "course_list", "course_list")
+            assert CPR[:6] not in values([row])
+            assert reopened.course_list.get(course).born == CPR[:6]
+    finally:
+        service.close()
