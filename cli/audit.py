@@ -89,17 +89,28 @@ def citizen_events_dict(events: list[Any]) -> dict[str, Any]:
                     "actor": event.actor,
                     "what": event.what,
                     "course_id": None if event.course_id is None else str(event.course_id),
-                    "purpose": event.purpose,
+                    "purpose": _purpose(event),
                 }
             )
         elif isinstance(event, CitizenErased):
             erasure = {
                 "erased_on": event.erased_on.isoformat(),
                 "actor": event.actor,
-                "reason": event.reason,
+                "reason": ERASED if event.reason is None else event.reason,
                 "recorded_at": event.timestamp.astimezone(LOCAL_TIME).isoformat(),
             }
     return {"reads": reads, "erasure": erasure}
+
+
+ERASED = "(erased)"
+"""What a sealed free text reads as once the citizen's key is destroyed."""
+
+
+def _purpose(read: RecordRead) -> str | None:
+    """A read's purpose; `ERASED` where one was stated and sealed under a destroyed key."""
+    if read.purpose is None and read.stated_purpose:
+        return ERASED
+    return read.purpose
 
 
 def checked_purpose(purpose: str) -> str:

@@ -72,11 +72,13 @@ def open_views(store: StoreConfig, service: CourseService | None = None) -> View
 
 def create_schema(store: StoreConfig) -> None:
     """Open everything that owns tables through the store's init settings, then close it:
-    the event store's tables (eventsourcing, CREATE_TABLE=yes), the keys', the views'."""
+    the event store's tables (eventsourcing, CREATE_TABLE=yes), the keys', the views'; the
+    master key's fingerprint is recorded, so every later command can refuse another key."""
     from projections.catalog import Views
 
     storage = open_storage(store.for_init(), checked=False)
     try:
+        storage.keyring.check_master_key()  # the store is bound to its master key from now
         views = Views(storage)
         try:
             views.create_tables()  # views otherwise open (and make their tables) when used

@@ -130,7 +130,12 @@ def write_private_json(out: Path, document: dict[str, Any]) -> None:
 
 @citizen_group.command("erase")
 @click.argument("cpr", metavar="CPR")
-@click.option("--reason", required=True, metavar="TEXT", help="why (kept in the log)")
+@click.option(
+    "--reason",
+    required=True,
+    metavar="TEXT",
+    help="why (kept in the log, sealed under the citizen's key: erased with it)",
+)
 @click.option("--yes", is_flag=True, help="do not ask to confirm by typing the CPR again")
 def erase_command(cpr: str, reason: str, yes: bool) -> None:
     """Erase a citizen by destroying their key (admin only; all courses must be closed).

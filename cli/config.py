@@ -3,7 +3,7 @@
 One TOML file, validated with pydantic:
 
     [keys]
-    master_key_file = "forloeb.key"     # relative to this file's folder
+    master_key_file = "/etc/forloeb/master.key"  # or relative to this file's folder
 
     [users.kim]
     role = "consultant"                 # consultant, caseworker, team_lead,

@@ -95,7 +95,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "praktik": (WRITE, "Workplace internship (virksomhedspraktik): start and end."),
     "projections": (
         "cli.projections_cmd:projections_group",
-        "The read views: their status, rebuilding them, keeping them caught up.",
+        "The read views: their status, verifying and rebuilding them, keeping them caught up.",
     ),
     "reassign": (WRITE, "Another resource consultant takes over the course."),
     "refer": (WRITE, "Refer a citizen to a programme: opens a course in visitation."),

@@ -42,7 +42,12 @@ from cli.context import app_context
 from cli.errors import EXIT_INTERRUPTED
 from cli.render import console, emit_json, format_option, table
 from domain.errors import InvalidInput
-from workflows.access import PROJECTIONS_REBUILD, PROJECTIONS_RUN, PROJECTIONS_STATUS
+from workflows.access import (
+    PROJECTIONS_REBUILD,
+    PROJECTIONS_RUN,
+    PROJECTIONS_STATUS,
+    PROJECTIONS_VERIFY,
+)
 
 if TYPE_CHECKING:
     from projections.catalog import Views, ViewStatus
@@ -67,7 +72,7 @@ def _state(row: dict[str, Any]) -> str:
 
 @click.group("projections")
 def projections_group() -> None:
-    """The read views: their status, rebuilding them, keeping them caught up."""
+    """The read views: their status, verifying and rebuilding them, keeping them caught up."""
 
 
 @projections_group.command("status")
@@ -126,6 +131,57 @@ def _views_named(views: Views, name: str | None) -> list[str]:
     if name not in views.names:
         raise InvalidInput("name", f"no view {name!r} (views: {', '.join(views.names)})")
     return [name]
+
+
+@projections_group.command("verify")
+@click.argument("name", required=False)
+@format_option
+def verify_command(name: str | None, output_format: str) -> None:
+    """Compare each view (NAME, or all) with a rebuild from the log; name every difference.
+
+    Exits 1 if any view differs (a row missing, extra or altered); `rebuild` repairs it.
+    """
+    from projections.verify import verify_views
+
+    app = app_context()
+    app.require(PROJECTIONS_VERIFY)
+    views = app.views
+    result = verify_views(views, _views_named(views, name))
+    if output_format == "json":
+        emit_json(
+            {
+                "views": result.views,
+                "rows": result.rows,
+                "differences": [
+                    {
+                        "view": d.view,
+                        "table": d.table,
+                        "key": d.key,
+                        "column": d.column,
+                        "stored": d.stored,
+                        "rebuilt": d.rebuilt,
+                    }
+                    for d in result.differences
+                ],
+            }
+        )
+    else:
+        for difference in result.differences:
+            click.echo(difference.line())
+        checked = f"{len(result.views)} views, {result.rows} rows"
+        if result.differences:
+            click.echo(
+                f"{_count(len(result.differences), 'difference')} from a rebuild from the log "
+                f"({checked}); forloeb projections rebuild repairs them"
+            )
+        else:
+            click.echo(f"no differences: {checked} equal a rebuild from the log")
+    if result.differences:
+        raise SystemExit(1)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @projections_group.command("rebuild")

@@ -6,9 +6,11 @@ same time conflict on this aggregate's version and one of them is refused.
 
 Its id is the citizen's `subject`: a random id linked to the CPR only through
 the key store (a keyed lookup), never derived from the CPR, so nothing in the
-log identifies the citizen once their key is destroyed. It holds no personal
-data itself: course ids, programmes, who read the record and why, and the
-erasure.
+log identifies the citizen once their key is destroyed. Its events hold course
+ids, programmes, who read the record and when, and the erasure; the free text
+in them (a read's purpose, the erasure's reason) can name the citizen, so it is
+sealed under the citizen's own key like a course event's personal fields, and
+is gone with it: the audit still shows that a read happened, by whom and when.
 """
 
 from __future__ import annotations
@@ -33,9 +35,24 @@ class CitizenEvent(BaseModel, CanMutateAggregate[UUID]):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     class_version: ClassVar[int] = 1
 
+    personal: ClassVar[frozenset[str]] = frozenset()
+    """Free-text fields sealed under the citizen's key (read back as None once erased)."""
+    sealed_under_own_id: ClassVar[bool] = True
+    """The key that seals them is the one of the citizen the aggregate's id names."""
+
     originator_id: UUID
     originator_version: int
     timestamp: datetime
+
+    @classmethod
+    def split_personal(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """Take the personal part out of a dumped payload, returning it (to be sealed)."""
+        return {name: state.pop(name) for name in cls.personal if state.get(name) is not None}
+
+    @classmethod
+    def join_personal(cls, state: dict[str, Any], sealed: dict[str, Any]) -> None:
+        """Put an unsealed personal part back into a payload (undoes split_personal)."""
+        state.update(sealed)
 
 
 class CitizenRegistered(CitizenEvent, CanInitAggregate[UUID]):
@@ -56,20 +73,31 @@ class CourseOpened(CitizenEvent):
 
 
 class RecordRead(CitizenEvent):
-    """Someone looked at the citizen's record: who, what, why (when is the timestamp)."""
+    """Someone looked at the citizen's record: who, what, why (when is the timestamp).
+
+    The purpose is sealed; `stated_purpose` says in clear that one was given, so an
+    erased purpose reads as erased, not as never stated. Reads recorded before
+    sealing keep their purpose in clear (and `stated_purpose` False).
+    """
+
+    personal = frozenset({"purpose"})
 
     actor: Name
     what: ReadKind
     course_id: UUID | None = None
     purpose: FreeText | None = None
+    stated_purpose: bool = False
 
 
 class CitizenErased(CitizenEvent):
     """The citizen's key was destroyed: their personal data can no longer be read."""
 
+    personal = frozenset({"reason"})
+
     actor: Name
     erased_on: date
-    reason: FreeText = Field(min_length=1)
+    reason: FreeText | None = Field(default=None, min_length=1)
+    """Why; sealed under the citizen's key, so None once the key is destroyed."""
 
     def apply(self, aggregate: Any) -> None:
         citizen: Citizen = aggregate
@@ -106,7 +134,12 @@ class Citizen(BaseAggregate[UUID]):
     ) -> None:
         """Note that someone looked at the record."""
         self.trigger_event(
-            RecordRead, actor=actor, what=what, course_id=course_id, purpose=purpose
+            RecordRead,
+            actor=actor,
+            what=what,
+            course_id=course_id,
+            purpose=purpose,
+            stated_purpose=purpose is not None,
         )
 
     def erase(self, *, actor: str, erased_on: date, reason: str) -> None:

@@ -24,6 +24,8 @@ from eventsourcing.persistence import EventStore, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
+from projections.view_secrets import ViewSecrets
+
 Row = Mapping[str, Any]
 Positioned = tuple[Any, int]
 """A domain event with its notification id (its position in the log)."""
@@ -51,6 +53,15 @@ class View(TrackingRecorder, ABC):
     log: EventStore[Any] | None = None
     """The log's event store, for views that read source events at query time (set by the
     catalog); projections never read it."""
+    secrets: ViewSecrets | None = None
+    """Pseudonyms and sealing under the store's view key (set by the catalog)."""
+
+    @property
+    def sealed(self) -> ViewSecrets:
+        """The view's secrets; a view that seals or pseudonymises is opened with them."""
+        if self.secrets is None:
+            raise RuntimeError(f"view {self.name}: opened without the store's view key")
+        return self.secrets
 
     # Supplied by the dialect variant ------------------------------------------
 

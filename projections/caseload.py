@@ -226,8 +226,7 @@ class CaseloadView(View):
             return min(chosen.get(p, DEFAULT_SETTINGS).target_caseload for p in programmes)
 
         return [
-            ConsultantLoad(name, tuple(loads[name]), target(loads[name]))
-            for name in sorted(loads)
+            ConsultantLoad(name, tuple(loads[name]), target(loads[name])) for name in sorted(loads)
         ]
 
     def due(

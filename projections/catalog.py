@@ -34,6 +34,7 @@ from projections.base import (
     ViewSpec,
     header_class,
 )
+from projections.view_secrets import VIEW_KEY_PURPOSE, ViewSecrets
 
 if TYPE_CHECKING:
     from projections.audit import AuditView
@@ -135,13 +136,27 @@ class Views:
     batch_size = 10000
     """Notifications per transaction while catching up or rebuilding."""
 
-    def __init__(self, storage: Infrastructure, *, owns_storage: bool = False) -> None:
+    def __init__(
+        self,
+        storage: Infrastructure,
+        *,
+        owns_storage: bool = False,
+        views_on: tuple[type[Any], Any] | None = None,
+    ) -> None:
+        """`views_on` puts the views elsewhere than the store: a view base and its
+        datastore (`projections.verify` rebuilds into a scratch copy)."""
         self.storage = storage
         self._owns_storage = owns_storage
-        self._backend = storage.backend
-        self._may_create = self._backend.creates_tables(storage.factory)
-        self._datastore = self._backend.views_datastore(storage.factory)
+        backend = storage.backend
+        if views_on is None:
+            self._view_base = backend.view_base
+            self._may_create = backend.creates_tables(storage.factory)
+            self._datastore = backend.views_datastore(storage.factory)
+        else:
+            self._view_base, self._datastore = views_on
+            self._may_create = True
         self._entries: dict[str, _Entry] = {}
+        self._secrets = ViewSecrets(storage.master_key.derive(VIEW_KEY_PURPOSE))
         """The views opened so far: a view's module is imported when it is first used."""
 
     def create_tables(self) -> None:
@@ -153,9 +168,10 @@ class Views:
 
     def _open(self, name: str) -> _Entry:
         spec: ViewSpec = import_module(view_module(name)).VIEW
-        view = _variant(self._backend.view_base, spec.view)(self._datastore)
+        view = _variant(self._view_base, spec.view)(self._datastore)
         view.application_name = self.storage.name
         view.log = self.storage.events
+        view.secrets = self._secrets
         view.may_create_tables = self._may_create
         if self._may_create:
             view.create_table()

@@ -1,6 +1,8 @@
 """The course list: every course as it stands now, one row each.
 
-Serves `forloeb courses` and the id-prefix lookup. Corrections are honoured
+Serves `forloeb courses` and the id-prefix lookup. The birth date part of the
+CPR is sealed under the view key (`projections.view_secrets`): without the
+master key the list names nobody. Corrections are honoured
 as the corrected event would read: a new date for the referral or for the
 event that set the current state moves `referred_on` / `state_since`, a new
 consultant on the event that set the current consultant replaces them. A
@@ -36,7 +38,8 @@ class CourseRow:
     course_id: UUID
     born: str | None
     """The CPR's date part, DDMMYY (what a masked CPR shows; the view never holds a
-    whole CPR); None once the citizen's data are erased."""
+    whole CPR, and holds this part sealed under the view key); None once the citizen's
+    data are erased."""
     subject: UUID
     """The citizen's pseudonymous id: find a citizen's courses by it."""
     programme: str
@@ -61,7 +64,7 @@ class CourseListView(View):
     name = "course_list"
     tables: ClassVar[dict[str, str]] = {
         "course_list": (
-            "course_id TEXT PRIMARY KEY, born TEXT, subject TEXT NOT NULL, "
+            "course_id TEXT PRIMARY KEY, born_sealed TEXT, subject TEXT NOT NULL, "
             "programme TEXT NOT NULL, "
             "state TEXT NOT NULL, consultant TEXT, referred_on TEXT NOT NULL, "
             "state_since TEXT NOT NULL, state_version INTEGER NOT NULL, "
@@ -105,7 +108,7 @@ class CourseListView(View):
             f"SELECT * FROM {{course_list}} WHERE {where} ORDER BY referred_on, course_id",
             [str(value) for value in given.values()],
         )
-        return [_course_row(row) for row in rows]
+        return [self._course_row(row) for row in rows]
 
     def consultants(self) -> list[str]:
         """Every consultant some course was ever left with, sorted."""
@@ -125,13 +128,17 @@ class CourseListView(View):
     def get(self, course_id: UUID) -> CourseRow | None:
         """One course's row, if the view has it."""
         rows = self.rows("SELECT * FROM {course_list} WHERE course_id=?", (str(course_id),))
-        return _course_row(rows[0]) if rows else None
+        return self._course_row(rows[0]) if rows else None
+
+    def _course_row(self, row: Row) -> CourseRow:
+        born = row["born_sealed"]
+        return _course_row(row, None if born is None else self.sealed.unseal(born))
 
 
-def _course_row(row: Row) -> CourseRow:
+def _course_row(row: Row, born: str | None) -> CourseRow:
     return CourseRow(
         course_id=UUID(row["course_id"]),
-        born=row["born"],
+        born=born,
         subject=UUID(row["subject"]),
         programme=row["programme"],
         state=CourseState(row["state"]),
@@ -150,7 +157,7 @@ def _escape_like(text: str) -> str:
 
 COLUMNS = (
     "course_id",
-    "born",
+    "born_sealed",
     "subject",
     "programme",
     "state",
@@ -238,7 +245,7 @@ class CourseListProjection(ViewProjection[CourseListView]):
         day = iso(e.occurred_on)
         self.rows[key(e.originator_id)] = {
             "course_id": key(e.originator_id),
-            "born": None if e.cpr is None else e.cpr[:6],
+            "born_sealed": None if e.cpr is None else self.view.sealed.seal(e.cpr[:6]),
             "subject": str(e.subject),
             "programme": e.programme,
             "state": CourseState.VISITATION.value,

@@ -14,6 +14,12 @@ So a table can be asked for twice over in time:
 
 The tables themselves are built in `projections.outcomes_tables` from the
 courses folded here (`projections.outcomes_course`).
+
+The facts hold health data (forms, WHO-5, exit reasons), so nothing in the
+view's tables identifies the course they belong to: facts and courses are keyed
+by a pseudonym (`pid`, a keyed hash of the course id under the view key), and a
+course's id and citizen are kept sealed (`identity`). Without the master key no
+row here joins a row of the course list, the caseload or the audit view.
 """
 
 from __future__ import annotations
@@ -39,24 +45,27 @@ from projections.outcomes_facts import (
 
 CohortBy = Literal["referral", "baseline"]
 
+_BORN = FACT_COLUMNS.index("born")
+"""Where the birth date stands in a fact's values: sealed in the table, like identity."""
+
 _FACT_TABLE = (
-    "course_id TEXT NOT NULL, version INTEGER NOT NULL, revision INTEGER NOT NULL, "
+    "pid TEXT NOT NULL, version INTEGER NOT NULL, revision INTEGER NOT NULL, "
     "recorded_at TEXT NOT NULL, kind TEXT NOT NULL, retracted INTEGER NOT NULL, "
     "occurred_on TEXT NOT NULL, state TEXT, point INTEGER, form TEXT, mental TEXT, "
     "physical TEXT, who5_cheerful INTEGER, who5_calm INTEGER, who5_active INTEGER, "
     "who5_rested INTEGER, who5_interested INTEGER, network TEXT, outcome TEXT, "
     "hours DOUBLE PRECISION, ordinary INTEGER, after TEXT, reason TEXT, consultant TEXT, "
     "benefit_type TEXT, follow_up INTEGER, born TEXT, items TEXT, "
-    "PRIMARY KEY (course_id, version, revision)"
+    "PRIMARY KEY (pid, version, revision)"
 )
 
 _EFFECTIVE_FACTS = (
-    "SELECT f.*, c.programme, c.subject FROM {outcomes_facts} f "
-    "JOIN {outcomes_courses} c ON c.course_id = f.course_id "
+    "SELECT f.*, c.programme, c.identity FROM {outcomes_facts} f "
+    "JOIN {outcomes_courses} c ON c.pid = f.pid "
     "WHERE c.programme = ? AND f.recorded_at <= ? AND f.retracted = 0 AND f.occurred_on <= ? "
     "AND f.revision = (SELECT MAX(g.revision) FROM {outcomes_facts} g "
-    "WHERE g.course_id = f.course_id AND g.version = f.version AND g.recorded_at <= ?) "
-    "ORDER BY f.course_id, f.occurred_on, f.version"
+    "WHERE g.pid = f.pid AND g.version = f.version AND g.recorded_at <= ?) "
+    "ORDER BY f.pid, f.occurred_on, f.version"
 )
 """Each fact's latest revision recorded by `known_at`, if not retracted and happened by `as_of`."""
 
@@ -90,7 +99,7 @@ class OutcomesView(View):
     name = "outcomes"
     tables: ClassVar[dict[str, str]] = {
         "outcomes_courses": (
-            "course_id TEXT PRIMARY KEY, programme TEXT NOT NULL, subject TEXT NOT NULL"
+            "pid TEXT PRIMARY KEY, programme TEXT NOT NULL, identity TEXT NOT NULL"
         ),
         "outcomes_facts": _FACT_TABLE,
     }
@@ -105,15 +114,18 @@ class OutcomesView(View):
         known = LATEST if known_at is None else recorded_at(known_at)
         rows = self.rows(_EFFECTIVE_FACTS, (cohort.programme, known, iso(as_of), known))
         courses = []
-        for course_id, facts in groupby(rows, key=lambda row: row["course_id"]):
+        for _, facts in groupby(rows, key=lambda row: row["pid"]):
             course: CourseOutcome | None = None
             for fact in facts:
                 if course is None:
-                    course = CourseOutcome(course_id, fact["programme"], fact["subject"])
+                    course_id, subject = self.sealed.unseal(fact["identity"]).split(" ")
+                    course = CourseOutcome(course_id, fact["programme"], subject)
+                if fact["born"] is not None:
+                    fact = {**fact, "born": self.sealed.unseal(fact["born"])}
                 course.fold(fact)
             if course is not None and cohort.includes(course):
                 courses.append(course)
-        return courses
+        return sorted(courses, key=lambda course: course.course_id)
 
     def ddl(self, *, indexes: bool = True) -> list[str]:
         """The view's tables, and the pseudonym secret's table, which a rebuild keeps."""
@@ -144,7 +156,7 @@ class OutcomesView(View):
 
 
 _INSERT_FACT = (
-    "INSERT INTO {outcomes_facts} (course_id, version, revision, recorded_at, kind, retracted, "
+    "INSERT INTO {outcomes_facts} (pid, version, revision, recorded_at, kind, retracted, "
     + ", ".join(FACT_COLUMNS)
     + ") VALUES ("
     + ", ".join("?" * (6 + len(FACT_COLUMNS)))
@@ -153,7 +165,7 @@ _INSERT_FACT = (
 
 _LATEST_REVISION = (
     f"SELECT kind, {', '.join(FACT_COLUMNS)} FROM {{outcomes_facts}} "
-    "WHERE course_id = ? AND version = ? ORDER BY revision DESC LIMIT 1"
+    "WHERE pid = ? AND version = ? ORDER BY revision DESC LIMIT 1"
 )
 
 Fact = tuple[str, tuple[Any, ...]]
@@ -180,14 +192,16 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
         self.execute_many(c, _INSERT_FACT, self._facts)
 
     def referred(self, c: Any, e: Referred, position: int) -> None:
-        self._courses.append((key(e.originator_id), e.programme, str(e.subject)))
+        course_id = key(e.originator_id)
+        identity = self.view.sealed.seal(f"{course_id} {e.subject}")
+        self._courses.append((self.view.sealed.pseudonym(course_id), e.programme, identity))
         self.recorded(c, e, position)
 
     def recorded(self, c: Any, e: CourseEvent, _: int) -> None:
         self.add(e, type(e).__name__, event_values(e), revision=0, retracted=False)
 
     def corrected(self, c: Any, e: Corrected, _: int) -> None:
-        target = self.latest(c, key(e.originator_id), e.target_version)
+        target = self.latest(c, self.view.sealed.pseudonym(key(e.originator_id)), e.target_version)
         if target is None:  # the target is not an outcome fact
             return
         kind, values = target
@@ -202,16 +216,19 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
             version=e.target_version,
         )
 
-    def latest(self, c: Any, course_id: str, version: int) -> Fact | None:
+    def latest(self, c: Any, pid: str, version: int) -> Fact | None:
         """The kind and values of a fact's latest revision, if the view holds the fact."""
-        pending = self._latest.get((course_id, version))
+        pending = self._latest.get((pid, version))
         if pending is not None:
             return pending
-        c.execute(self.view.sql(_LATEST_REVISION), (course_id, version))
+        c.execute(self.view.sql(_LATEST_REVISION), (pid, version))
         row = c.fetchone()
         if row is None:
             return None
-        return row["kind"], tuple(row[column] for column in FACT_COLUMNS)
+        values = [row[column] for column in FACT_COLUMNS]
+        if values[_BORN] is not None:
+            values[_BORN] = self.view.sealed.unseal(values[_BORN])
+        return row["kind"], tuple(values)
 
     def add(
         self,
@@ -224,12 +241,15 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
         version: int | None = None,
     ) -> None:
         """Collect one revision of a fact, recorded when the event `e` was."""
-        course_id = key(e.originator_id)
+        pid = self.view.sealed.pseudonym(key(e.originator_id))
         version = e.originator_version if version is None else version
+        stored = list(values)
+        if stored[_BORN] is not None:  # a birth date beside health data is sealed
+            stored[_BORN] = self.view.sealed.seal(stored[_BORN])
         self._facts.append(
-            (course_id, version, revision, recorded_at(e.timestamp), kind, int(retracted), *values)
+            (pid, version, revision, recorded_at(e.timestamp), kind, int(retracted), *stored)
         )
-        self._latest[(course_id, version)] = (kind, values)
+        self._latest[(pid, version)] = (kind, values)
 
     handlers: ClassVar[dict[type[Any], Handler]] = {
         **dict.fromkeys(FACT_EVENTS, recorded),

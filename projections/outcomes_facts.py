@@ -6,6 +6,15 @@ a correction's dotted-path changes are applied to the payload the corrected
 fact's values give back (`payload_from`), and the corrected fact is derived
 from the result. Free text, participants and identity never enter a payload,
 and only the values are stored.
+
+The rule for every column (issue 13 point 3): facts are stored under a
+pseudonym (`projections.outcomes`), never beside anything that identifies the
+citizen, and hold no identifier themselves. A column added for a table (the
+VIVE tables' sex and age, every instrument answer) follows it: it goes here,
+in the pseudonymised facts, never into the course list, caseload or audit
+view. A birth date is itself an identifier next to a sex and a municipality:
+keep what the table needs instead (age in whole years at referral or at the
+start measurement, computed when the fact is written), not the date.
 """
 
 from __future__ import annotations

@@ -125,11 +125,7 @@ def disclosed(
 ) -> set[str]:
     """The hidden cells under N a reader can work out exactly from what is published."""
     ranges = reader_ranges(counts, groups, hidden, below)
-    return {
-        key
-        for key in hidden
-        if counts[key] < below and ranges[key][0] == ranges[key][1]
-    }
+    return {key for key in hidden if counts[key] < below and ranges[key][0] == ranges[key][1]}
 
 
 def reader_ranges(

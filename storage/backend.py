@@ -119,7 +119,8 @@ class Backend(Protocol):
         """eventsourcing's environment for this store."""
 
     def default_master_key_file(self) -> Path | None:
-        """Where the master key is kept when none is configured (None: it must be given)."""
+        """Where a store of this kind kept its master key before the key moved to the
+        user's own secret store (`storage.key_home`); None: a key must be given."""
 
     def check_usable(self) -> None:
         """Refuse, as bad input, a store address that cannot be this kind of store."""

@@ -252,6 +252,13 @@ class Keyring:
         if not self._checked:
             self._check(self.store.fingerprint())
 
+    def refuse_another_master_key(self) -> None:
+        """At open: refuse a master key other than the one the store records (claims none:
+        a store not yet used with any key is claimed by its first key lookup)."""
+        stored = self.store.fingerprint()
+        if stored is not None:
+            self._check(stored)
+
     def _check(self, stored: str | None) -> None:
         """Refuse a stored fingerprint other than the master key's (claim it if none is)."""
         stored = stored or self.store.claim_fingerprint(self._fingerprint)

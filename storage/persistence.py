@@ -116,6 +116,8 @@ class PydanticMapper(Mapper[UUID]):
         secret = b""
         if sealed:
             cipher = self.keyring.cipher(subject)
+            if cipher is None and _sealed_under_own_id(event.__class__):
+                return self._without_key(subject, event, sealed, state)
             if cipher is None and self.keyring.is_erased(subject):
                 raise CourseError(
                     f"course {course_id}: the citizen's data were erased; nothing can be added"
@@ -126,6 +128,16 @@ class PydanticMapper(Mapper[UUID]):
             secret = cipher.encrypt(self.transcoder.encode(sealed))
         clear = self.transcoder.encode(state)
         return SEALED + subject.bytes + len(clear).to_bytes(4, "big") + clear + secret
+
+    def _without_key(
+        self, subject: UUID, event: Any, sealed: dict[str, Any], state: dict[str, Any]
+    ) -> bytes:
+        """A citizen's own event when they have no key: a citizen from before per-citizen
+        keys (their id is a uuid5 of the CPR) keeps its free text plain, as before; an
+        erased citizen's is not stored at all (it could name them)."""
+        if subject.version == LEGACY_ID_VERSION:
+            type(event).join_personal(state, sealed)
+        return self.transcoder.encode(state)
 
     def _unseal(self, course_id: UUID, cls: type[Any], data: bytes) -> dict[str, Any]:
         subject = UUID(bytes=data[1:17])
@@ -140,7 +152,10 @@ class PydanticMapper(Mapper[UUID]):
         return state
 
     def subject_of(self, course_id: UUID, event: Any) -> UUID:
-        """The subject a course's events are sealed for."""
+        """The subject a course's events are sealed for (a citizen's own events: the
+        citizen's id, `course_id` here)."""
+        if _sealed_under_own_id(event.__class__):
+            return course_id
         subject = event.subject if _has_subject(event.__class__) else None
         if isinstance(subject, UUID):
             self.remember(course_id, subject)
@@ -161,6 +176,17 @@ class PydanticMapper(Mapper[UUID]):
         if len(self.subjects) >= self.max_remembered:
             self.subjects.clear()
         self.subjects[course_id] = subject
+
+
+LEGACY_ID_VERSION = 5
+"""The UUID version of citizen ids from before per-citizen keys (uuid5 of the CPR)."""
+
+
+@functools.cache
+def _sealed_under_own_id(cls: Any) -> bool:
+    """Whether events of the class are sealed under the key of the citizen they belong to
+    (the citizen index's events; course events are sealed under their citizen's)."""
+    return bool(getattr(cls, "sealed_under_own_id", False))
 
 
 @functools.cache

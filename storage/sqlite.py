@@ -58,7 +58,8 @@ class SQLiteBackend:
         }
 
     def default_master_key_file(self) -> Path | None:
-        """The file beside the store: `forloeb.sqlite` → `forloeb.key`."""
+        """Where the key was kept before it moved to the user's own secret store (a store
+        of that time still finds it there): `forloeb.sqlite` → `forloeb.key`."""
         return self.path.with_suffix(".key")
 
     def check_usable(self) -> None:

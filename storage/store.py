@@ -8,7 +8,6 @@ whatever differs between them is the store's backend (`storage.backend`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from storage.postgres import PostgresTarget
 
 __all__ = ["APPLICATION_NAME", "EVENTS_TABLE", "StoreConfig", "StoreUnavailable"]
-
 
 
 DEFAULT_DB_NAME = "forloeb.sqlite"
@@ -137,14 +135,20 @@ class StoreConfig:
 
         From FORLOEB_MASTER_KEY (base64), else the key file named by the
         configuration or FORLOEB_MASTER_KEY_FILE, else, for a SQLite store, the
-        file beside it (`forloeb.sqlite` → `forloeb.key`, created owner-only on
-        first use). A PostgreSQL store must be given one.
+        user's own (`storage.key_home`: the OS keyring, or an owner-only file in
+        the user's configuration folder, made on first use). A store made when the
+        key was kept beside it (`forloeb.sqlite` → `forloeb.key`) still finds it
+        there, with a warning to move it. A PostgreSQL store must be given one.
         """
+        from storage.key_home import beside_warning, home_master_key, in_folder_of, warn
+
         text = os.environ.get(MASTER_KEY_ENV)
         if text:
             return MasterKey.from_text(text, MASTER_KEY_ENV)
         named = self.master_key_file or _env_path(MASTER_KEY_FILE_ENV)
         if named is not None:
+            if in_folder_of(named, self.folder):
+                warn(beside_warning(named))
             return MasterKey.from_file(named)
         beside = self.backend.default_master_key_file()
         if beside is None:
@@ -152,10 +156,10 @@ class StoreConfig:
                 f"master key: none given for {self.describe()}; set {MASTER_KEY_ENV} or "
                 f"{MASTER_KEY_FILE_ENV} (or master_key_file in the configuration)"
             )
-        if not beside.exists():
-            with contextlib.suppress(FileExistsError):  # another process made it first
-                MasterKey.generate().write(beside)
-        return MasterKey.from_file(beside)
+        if beside.exists():
+            warn(beside_warning(beside))
+            return MasterKey.from_file(beside)
+        return home_master_key()[0]
 
     def for_init(self) -> StoreConfig:
         """The same store, opened by `forloeb init`: missing tables are created."""
@@ -177,7 +181,16 @@ class StoreConfig:
 
         def opened() -> Infrastructure:
             settings = {**self.env(), **(env or {})}
-            return open_storage(backend, library_environment(APPLICATION_NAME, defaults, settings))
+            storage = open_storage(
+                backend, library_environment(APPLICATION_NAME, defaults, settings)
+            )
+            if checked:
+                try:  # every command, read-only ones too, refuses another master key
+                    storage.keyring.refuse_another_master_key()
+                except BaseException:
+                    storage.close()
+                    raise
+            return storage
 
         return backend.open(opened) if checked else opened()
 

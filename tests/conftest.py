@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
 """The master key every test store is encrypted under (tests that are about keys set their own)."""
 os.environ.setdefault("FORLOEB_MASTER_KEY", TEST_MASTER_KEY)
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="forloeb-test-config-")
+"""No test reads or writes the OS keyring or the configuration folder of whoever runs them:
+a store given no master key keeps it there (tests about that set their own)."""
 
 
 TEST_ADMINS = (

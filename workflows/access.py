@@ -104,6 +104,7 @@ DEMO = "demo"
 PROJECTIONS_STATUS = "projections.status"
 PROJECTIONS_REBUILD = "projections.rebuild"
 PROJECTIONS_RUN = "projections.run"
+PROJECTIONS_VERIFY = "projections.verify"
 
 READS_OF_ONE_CITIZEN = frozenset({SHOW, AUDIT, CITIZEN_EXPORT})
 """Reads of one citizen's record: recorded, and an auditor states a purpose for each."""
@@ -115,7 +116,8 @@ ALL_ACTIONS = frozenset(
     {
         SHOW, COURSES, CASELOAD, DUE, OUTCOMES, ANALYSIS, EXPORT, REPORT, REPORT_CASELOAD, WORKFLOW,
         AUDIT, VERIFY, CITIZEN_EXPORT, CITIZEN_ERASE, USERS, IMPORT, INIT, DEMO,
-        PROJECTIONS_STATUS, PROJECTIONS_REBUILD, PROJECTIONS_RUN, *COMMANDS_BY_NAME,
+        PROJECTIONS_STATUS, PROJECTIONS_REBUILD, PROJECTIONS_RUN, PROJECTIONS_VERIFY,
+        *COMMANDS_BY_NAME,
     }
 )  # fmt: skip
 
@@ -177,7 +179,7 @@ OTHER_PERMISSIONS: Mapping[Role, frozenset[str]] = {
     Role.CONSULTANT: frozenset({WORKFLOW, *COURSE_COMMANDS}),
     Role.CASEWORKER: frozenset({WORKFLOW, "refer", "accept", "reject"}),
     Role.TEAM_LEAD: frozenset({WORKFLOW, "reassign"}),
-    Role.AUDITOR: frozenset({WORKFLOW, PROJECTIONS_STATUS}),
+    Role.AUDITOR: frozenset({WORKFLOW, PROJECTIONS_STATUS, PROJECTIONS_VERIFY}),
     Role.EVALUATOR: frozenset({WORKFLOW}),
     Role.ADMIN: ALL_ACTIONS - READ_MATRIX.keys(),
 }

@@ -28,7 +28,7 @@ EXPECTED: dict[Role, set[str]] = {
     Role.CONSULTANT: READS | {"caseload", "due"} | set(COURSE_COMMANDS),
     Role.CASEWORKER: READS | {"refer", "accept", "reject"},
     Role.TEAM_LEAD: READS | {"caseload", "due", "reassign"},
-    Role.AUDITOR: READS | {"audit", "verify", "projections.status"},
+    Role.AUDITOR: READS | {"audit", "verify", "projections.status", "projections.verify"},
     Role.EVALUATOR: {"outcomes", "analysis", "export", "report", "workflow"},
     Role.ADMIN: set(ALL_ACTIONS),
 }

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.subprocess
 def environment(db: Path, tmp_path: Path, user: str = "anna") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
     env["FORLOEB_CONFIG"] = os.environ["FORLOEB_CONFIG"]  # the tests' users
+    env["FORLOEB_MASTER_KEY"] = os.environ["FORLOEB_MASTER_KEY"]  # the key `initialised` used
     return {**env, "FORLOEB_DB": str(db), "FORLOEB_USER": user,
             "XDG_STATE_HOME": str(tmp_path / "state")}
 

@@ -546,7 +546,8 @@ def test_the_demo_tour_shows_caseload_outcomes_and_one_audit_trail(tmp_path: Pat
     tour = Path(__file__).resolve().parents[2] / "cli" / "demo_tour.sh"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
     env |= {"FORLOEB_DB": str(tmp_path / "demo.sqlite"), "FORLOEB_USER": "demo",
-            "XDG_STATE_HOME": str(tmp_path / "state")}  # fmt: skip
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config")}  # fmt: skip
 
     result = subprocess.run(
         ["sh", str(tour), str(forloeb)], env=env, capture_output=True, text=True, timeout=300,
@@ -560,3 +561,6 @@ def test_the_demo_tour_shows_caseload_outcomes_and_one_audit_trail(tmp_path: Pat
     assert f"config: created {tmp_path / 'demo.toml'} with the demo users" in out
     assert "Course status (VIVE table 5.1)" in out
     assert "(shown in full: audit view)" in out and "ExitedPlanned" in out
+    assert "$ forloeb --as auditor projections verify" in out
+    assert "no differences: 4 views" in out
+    assert not (tmp_path / "demo.key").exists()  # the master key is not beside the store

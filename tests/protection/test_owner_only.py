@@ -42,11 +42,13 @@ def umask(request: pytest.FixtureRequest) -> Iterator[int]:
 
 @pytest.fixture
 def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A store two folders deep that do not exist yet; its configuration and key beside it."""
+    """A store two folders deep that do not exist yet; its configuration beside it, its
+    master key in the user's configuration folder."""
     for name in ("FORLOEB_CONFIG", "FORLOEB_MASTER_KEY", "FORLOEB_MASTER_KEY_FILE",
                  "FORLOEB_DATABASE_URL", "FORLOEB_DB"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     return tmp_path / "a" / "b" / "store.sqlite"
 
 
@@ -63,8 +65,11 @@ def test_init_makes_the_store_its_folders_key_and_configuration_owner_only(
 
     assert mode(tmp_path / "a") == 0o700
     assert mode(tmp_path / "a" / "b") == 0o700
-    for name in ("store.sqlite", "store.key", "forloeb.toml"):
+    for name in ("store.sqlite", "forloeb.toml"):
         assert mode(fresh.parent / name) == 0o600, name
+    assert not (fresh.parent / "store.key").exists()  # never beside the store
+    assert mode(tmp_path / "config" / "forloeb") == 0o700
+    assert mode(tmp_path / "config" / "forloeb" / "master.key") == 0o600
 
 
 def test_sqlite_s_write_ahead_log_and_shared_memory_files_are_owner_only_too(
