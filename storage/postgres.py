@@ -383,4 +383,3 @@ def connection_problem(error: BaseException, target: PostgresTarget) -> str:
     if target.password:
         reason = reason.replace(target.password, "***")
     return reason
-

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["APPLICATION_NAME", "EVENTS_TABLE", "StoreConfig", "StoreUnavailable"]
 
 
-
 DEFAULT_DB_NAME = "forloeb.sqlite"
 
 
