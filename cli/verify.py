@@ -31,6 +31,7 @@ from cli.context import AppContext, app_context
 from cli.errors import EXIT_REFUSED
 from domain.errors import CourseError, CourseNotFound, InvalidInput
 from storage.chain import Finding, Verifier
+from storage.keys import key_findings
 from storage.log_chain import Anchor, LogWalk
 
 FORMATS = ("text", "json")
@@ -87,7 +88,8 @@ def verify_command(
     walk: LogWalk | None = None
     if originator is None:
         walk, log_found = recorder.log_findings(verifier.key, anchor)
-        findings = itertools.chain(findings, log_found)
+        keys_found = key_findings(app.service.keyring, recorder.events_table_name)
+        findings = itertools.chain(findings, log_found, keys_found)
     if output_format == "json":
         found = list(findings)
         check_found(verifier, originator)

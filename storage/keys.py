@@ -24,18 +24,66 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID, uuid4
 
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
-from domain.errors import ConcurrentChange
+from domain.errors import ConcurrentChange, CourseError
 from storage.backend import Dialect
 from storage.secrets import KEY_BYTES, MasterKey, MasterKeyProblem
 
+if TYPE_CHECKING:
+    from storage.chain import Finding
+
 KEYS_TABLE = "citizen_keys"
 META_TABLE = "citizen_keys_meta"
+
+
+ERASE_FUNCTION = "forloeb_erase_citizen_key"
+"""The PostgreSQL function that deletes one citizen's key row (SECURITY DEFINER)."""
+_ROW_TAG = b"forloeb/citizen-key-row/v1"
+
+
+class KeyRow(NamedTuple):
+    """One citizen's row in the key store; `mac` authenticates the other three."""
+
+    subject: UUID
+    lookup: str
+    wrapped: bytes
+    mac: bytes | None
+
+
+class KeyRowProblem(CourseError):
+    """A key row fails its check (changed, swapped or forged): nothing is done with it."""
+
+
+def row_mac(key: bytes, subject: UUID, lookup: str, wrapped: bytes) -> bytes:
+    """HMAC-SHA256 over a key row's subject, lookup and wrapped key (length-prefixed)."""
+    fields = (str(subject).encode(), lookup.encode(), wrapped)
+    message = _ROW_TAG + b"".join(len(f).to_bytes(8, "big") + f for f in fields)
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def erase_function_sql(dialect: Dialect) -> str:
+    """The owner's function the application role erases a key row through: it deletes
+    only the named subject's row, and only once the citizen's erasure is in the log."""
+    from storage.backend import EVENTS_TABLE
+
+    keys, events = dialect.table(KEYS_TABLE), dialect.table(EVENTS_TABLE)
+    name = dialect.table(ERASE_FUNCTION)
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}(target text) RETURNS boolean "
+        "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ "
+        "DECLARE found integer; BEGIN "
+        f"IF NOT EXISTS (SELECT 1 FROM {events} WHERE originator_id::text = target "
+        f"AND topic LIKE '{ERASED_TOPIC}%') THEN "
+        "RAISE EXCEPTION 'citizen %: no erasure in the log; the key is kept', target; "
+        "END IF; "
+        f"DELETE FROM {keys} WHERE subject = target; "
+        "GET DIAGNOSTICS found = ROW_COUNT; RETURN found > 0; END $$"
+    )
 
 
 class RegisteredElsewhere(ConcurrentChange):
@@ -89,11 +137,18 @@ class KeyStore:
             self.execute(
                 c,
                 "CREATE TABLE IF NOT EXISTS {keys} (subject TEXT PRIMARY KEY, "
-                f"lookup TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL)",
+                f"lookup TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL, mac {blob})",
             )
             self.execute(
                 c, "CREATE TABLE IF NOT EXISTS {meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
+            if self.dialect.placeholder == "%s":
+                self.execute(c, f"ALTER TABLE {{keys}} ADD COLUMN IF NOT EXISTS mac {blob}")
+                c.execute(erase_function_sql(self.dialect))
+            else:
+                c.execute(f"PRAGMA table_info({KEYS_TABLE})")
+                if "mac" not in {r["name"] for r in c.fetchall()}:
+                    self.execute(c, f"ALTER TABLE {{keys}} ADD COLUMN mac {blob}")
 
     def fingerprint(self) -> str | None:
         """The fingerprint of the master key the store was first used with."""
@@ -112,77 +167,126 @@ class KeyStore:
             )
         return self.fingerprint() or fingerprint
 
-    def find(self, lookup: str) -> tuple[UUID, bytes] | None:
-        """The subject and wrapped key for a CPR lookup value."""
+    def find(self, lookup: str) -> KeyRow | None:
+        """The key row for a CPR lookup value."""
         with self.read() as c:
-            self.execute(c, "SELECT subject, wrapped FROM {keys} WHERE lookup = ?", (lookup,))
+            self.execute(c, f"SELECT {_COLUMNS} FROM {{keys}} WHERE lookup = ?", (lookup,))
             row = c.fetchone()
-        return None if row is None else (UUID(row["subject"]), bytes(row["wrapped"]))
+        return None if row is None else _key_row(row)
 
-    def wrapped(self, subject: UUID) -> bytes | None:
-        """The wrapped key of a subject, or None if there is none (erased, or never)."""
+    def row(self, subject: UUID) -> KeyRow | None:
+        """A subject's key row, or None if there is none (erased, or never)."""
         with self.read() as c:
-            self.execute(c, "SELECT wrapped FROM {keys} WHERE subject = ?", (str(subject),))
+            self.execute(c, f"SELECT {_COLUMNS} FROM {{keys}} WHERE subject = ?", (str(subject),))
             row = c.fetchone()
-        return None if row is None else bytes(row["wrapped"])
+        return None if row is None else _key_row(row)
 
-    def fingerprint_and_wrapped(self, subject: UUID) -> tuple[str | None, bytes | None]:
-        """`fingerprint()` and `wrapped(subject)` in one query (a command's first key
+    def fingerprint_and_row(self, subject: UUID) -> tuple[str | None, KeyRow | None]:
+        """`fingerprint()` and `row(subject)` in one query (a command's first key
         lookup checks the master key too; on PostgreSQL each query is a round trip)."""
         with self.read() as c:
             self.execute(
                 c,
                 "SELECT (SELECT value FROM {meta} WHERE name = ?) AS fingerprint, "
-                "(SELECT wrapped FROM {keys} WHERE subject = ?) AS wrapped",
+                "k.subject, k.lookup, k.wrapped, k.mac FROM (SELECT 1) AS one "
+                "LEFT JOIN {keys} k ON k.subject = ?",
                 ("fingerprint", str(subject)),
             )
             row = c.fetchone()
-        fingerprint, wrapped = row["fingerprint"], row["wrapped"]
+        fingerprint = row["fingerprint"]
         return (
             None if fingerprint is None else str(fingerprint),
-            None if wrapped is None else bytes(wrapped),
+            None if row["subject"] is None else _key_row(row),
         )
 
-    def all_wrapped(self) -> dict[UUID, bytes]:
-        """Every subject's wrapped key (for reading the whole log)."""
+    def all_rows(self) -> list[KeyRow]:
+        """Every key row (for reading the whole log, and for verifying)."""
         with self.read() as c:
-            self.execute(c, "SELECT subject, wrapped FROM {keys}")
+            self.execute(c, f"SELECT {_COLUMNS} FROM {{keys}} ORDER BY subject")
             rows = c.fetchall()
-        return {UUID(row["subject"]): bytes(row["wrapped"]) for row in rows}
+        return [_key_row(row) for row in rows]
 
-    def insert(self, rows: list[tuple[UUID, str, bytes]]) -> dict[str, UUID]:
-        """Insert (subject, lookup, wrapped) rows unless their lookup exists; return the
-        subject each lookup now has (another writer's, where it won a race)."""
+    def insert(self, rows: list[KeyRow]) -> dict[str, UUID]:
+        """Insert key rows unless their lookup exists; return the subject each lookup now
+        has (another writer's, where it won a race)."""
         with self.transaction(commit=True) as c:
-            for subject, lookup, wrapped in rows:
+            for row in rows:
                 self.execute(
                     c,
-                    "INSERT INTO {keys} (subject, lookup, wrapped) VALUES (?, ?, ?) "
+                    "INSERT INTO {keys} (subject, lookup, wrapped, mac) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (lookup) DO NOTHING",
-                    (str(subject), lookup, wrapped),
+                    (str(row.subject), row.lookup, row.wrapped, row.mac),
                 )
             winners: dict[str, UUID] = {}
-            for _, lookup, _ in rows:  # in the same transaction: no second round of reads
-                self.execute(c, "SELECT subject FROM {keys} WHERE lookup = ?", (lookup,))
-                row = c.fetchone()
-                if row is not None:
-                    winners[lookup] = UUID(row["subject"])
+            for row in rows:  # in the same transaction: no second round of reads
+                self.execute(c, "SELECT subject FROM {keys} WHERE lookup = ?", (row.lookup,))
+                found = c.fetchone()
+                if found is not None:
+                    winners[row.lookup] = UUID(found["subject"])
         return winners
 
     def delete(self, subject: UUID) -> bool:
-        """Destroy a subject's key; whether there was one."""
+        """Destroy a subject's key; whether there was one. On PostgreSQL through the
+        owner's function `forloeb_erase_citizen_key`, which only erases a citizen whose
+        erasure is in the log (the application role may not delete key rows itself)."""
         with self.transaction(commit=True) as c:
+            if self.dialect.placeholder == "%s":
+                c.execute(
+                    f"SELECT {self.dialect.table(ERASE_FUNCTION)}(%s) AS existed", (str(subject),)
+                )
+                return bool(c.fetchone()["existed"])
             self.execute(c, "SELECT subject FROM {keys} WHERE subject = ?", (str(subject),))
             existed = c.fetchone() is not None
             self.execute(c, "DELETE FROM {keys} WHERE subject = ?", (str(subject),))
         return existed
+
+    def citizens_in_log(self, events_table: str) -> dict[UUID, bool]:
+        """Every citizen index in the log, and whether its erasure is recorded."""
+        with self.read() as c:
+            c.execute(
+                "SELECT originator_id, MAX(CASE WHEN topic LIKE "
+                f"'{ERASED_TOPIC}%' THEN 1 ELSE 0 END) AS erased "
+                f"FROM {self.dialect.table(events_table)} WHERE topic LIKE 'domain.citizen:%' "
+                "GROUP BY originator_id"
+            )
+            rows = c.fetchall()
+        return {_uuid(row["originator_id"]): bool(row["erased"]) for row in rows}
+
+    def stamp(self, macs: list[tuple[UUID, bytes]]) -> None:
+        """Set the MAC of rows written before key rows were authenticated (`forloeb init`)."""
+        with self.transaction(commit=True) as c:
+            for subject, mac in macs:
+                self.execute(
+                    c,
+                    "UPDATE {keys} SET mac = ? WHERE subject = ? AND mac IS NULL",
+                    (mac, str(subject)),
+                )
+
+
+_COLUMNS = "subject, lookup, wrapped, mac"
+ERASED_TOPIC = "domain.citizen:CitizenErased"
+"""The topic of a citizen's erasure (what the key store checks an erasure by)."""
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _key_row(row: Any) -> KeyRow:
+    mac = row["mac"]
+    return KeyRow(
+        UUID(row["subject"]),
+        str(row["lookup"]),
+        bytes(row["wrapped"]),
+        None if mac is None else bytes(mac),
+    )
 
 
 class MemoryKeyStore:
     """The key store of an in-memory event store (eventsourcing.popo): for tests."""
 
     def __init__(self) -> None:
-        self.rows: dict[UUID, tuple[str, bytes]] = {}
+        self.rows: dict[UUID, KeyRow] = {}
         self.meta: dict[str, str] = {}
 
     def create_tables(self) -> None:
@@ -196,41 +300,48 @@ class MemoryKeyStore:
         """Record the fingerprint unless one is there; return the stored one."""
         return self.meta.setdefault("fingerprint", fingerprint)
 
-    def find(self, lookup: str) -> tuple[UUID, bytes] | None:
-        """The subject and wrapped key for a lookup value."""
-        for subject, (row_lookup, wrapped) in self.rows.items():
-            if row_lookup == lookup:
-                return subject, wrapped
-        return None
+    def find(self, lookup: str) -> KeyRow | None:
+        """The key row for a lookup value."""
+        return next((row for row in self.rows.values() if row.lookup == lookup), None)
 
-    def wrapped(self, subject: UUID) -> bytes | None:
-        """A subject's wrapped key."""
-        row = self.rows.get(subject)
-        return None if row is None else row[1]
+    def row(self, subject: UUID) -> KeyRow | None:
+        """A subject's key row."""
+        return self.rows.get(subject)
 
-    def fingerprint_and_wrapped(self, subject: UUID) -> tuple[str | None, bytes | None]:
-        """`fingerprint()` and `wrapped(subject)`."""
-        return self.fingerprint(), self.wrapped(subject)
+    def fingerprint_and_row(self, subject: UUID) -> tuple[str | None, KeyRow | None]:
+        """`fingerprint()` and `row(subject)`."""
+        return self.fingerprint(), self.row(subject)
 
-    def all_wrapped(self) -> dict[UUID, bytes]:
-        """Every subject's wrapped key."""
-        return {subject: wrapped for subject, (_, wrapped) in self.rows.items()}
+    def all_rows(self) -> list[KeyRow]:
+        """Every key row."""
+        return list(self.rows.values())
 
-    def insert(self, rows: list[tuple[UUID, str, bytes]]) -> dict[str, UUID]:
+    def insert(self, rows: list[KeyRow]) -> dict[str, UUID]:
         """Insert rows whose lookup is new; return each lookup's subject."""
         winners: dict[str, UUID] = {}
-        for subject, lookup, wrapped in rows:
-            found = self.find(lookup)
+        for row in rows:
+            found = self.find(row.lookup)
             if found is None:
-                self.rows[subject] = (lookup, wrapped)
-                winners[lookup] = subject
+                self.rows[row.subject] = row
+                winners[row.lookup] = row.subject
             else:
-                winners[lookup] = found[0]
+                winners[row.lookup] = found.subject
         return winners
 
     def delete(self, subject: UUID) -> bool:
         """Destroy a subject's key."""
         return self.rows.pop(subject, None) is not None
+
+    def citizens_in_log(self, events_table: str) -> dict[UUID, bool]:
+        """Not known to an in-memory key store: nothing."""
+        return {}
+
+    def stamp(self, macs: list[tuple[UUID, bytes]]) -> None:
+        """Set the MAC of unauthenticated rows."""
+        for subject, mac in macs:
+            row = self.rows.get(subject)
+            if row is not None and row.mac is None:
+                self.rows[subject] = row._replace(mac=mac)
 
 
 class Keyring:
@@ -240,6 +351,7 @@ class Keyring:
         self.store = store
         self._wrapping = aes_cipher(master.derive("citizen-keys"))
         self._lookup_key = master.derive("cpr-lookup")
+        self._row_key = master.derive("citizen-key-rows")
         self._fingerprint = master.fingerprint()
         self._ciphers: dict[UUID, AESCipher | None] = {}
         self._staged: dict[str, tuple[UUID, bytes]] = {}
@@ -275,9 +387,9 @@ class Keyring:
         found = self.store.find(lookup)
         if found is None:
             return None
-        subject, wrapped = found
-        self._ciphers.setdefault(subject, self._unwrap(subject, wrapped))
-        return subject
+        self.check_row(found)
+        self._ciphers.setdefault(found.subject, self._unwrap(found.subject, found.wrapped))
+        return found.subject
 
     def register(self, cpr: str) -> UUID:
         """A new subject and key for a citizen, staged until `flush` (before the save)."""
@@ -293,7 +405,10 @@ class Keyring:
         if not self._staged:
             return
         staged, self._staged = self._staged, {}
-        rows = [(subject, lookup, wrapped) for lookup, (subject, wrapped) in staged.items()]
+        rows = [
+            KeyRow(subject, lookup, wrapped, row_mac(self._row_key, subject, lookup, wrapped))
+            for lookup, (subject, wrapped) in staged.items()
+        ]
         winners = self.store.insert(rows)
         for lookup, (subject, _) in staged.items():
             if winners.get(lookup) != subject:
@@ -316,11 +431,13 @@ class Keyring:
         if self._all_loaded:
             return None
         if self._checked:
-            wrapped = self.store.wrapped(subject)
+            row = self.store.row(subject)
         else:
-            stored, wrapped = self.store.fingerprint_and_wrapped(subject)
+            stored, row = self.store.fingerprint_and_row(subject)
             self._check(stored)
-        cipher = None if wrapped is None else self._unwrap(subject, wrapped)
+        if row is not None:
+            self.check_row(row, subject)
+        cipher = None if row is None else self._unwrap(subject, row.wrapped)
         self._ciphers[subject] = cipher
         return cipher
 
@@ -329,9 +446,10 @@ class Keyring:
         if self._all_loaded:
             return
         self.check_master_key()
-        for subject, wrapped in self.store.all_wrapped().items():
-            if subject not in self._ciphers:
-                self._ciphers[subject] = self._unwrap(subject, wrapped)
+        for row in self.store.all_rows():
+            self.check_row(row)
+            if row.subject not in self._ciphers:
+                self._ciphers[row.subject] = self._unwrap(row.subject, row.wrapped)
         self._all_loaded = True
 
     def forget(self, subject: UUID) -> None:
@@ -343,10 +461,52 @@ class Keyring:
         """Whether this process knows the citizen to be erased."""
         return subject in self._erased
 
-    def erase(self, subject: UUID) -> bool:
-        """Destroy the citizen's key in the store; whether there was one."""
+    def erase(self, subject: UUID, cpr: str) -> bool:
+        """Destroy the citizen's key in the store; whether there was one. Refused, with
+        nothing destroyed, unless the subject's key row is authentic and is the CPR's."""
+        self.check_master_key()
+        row = self.store.row(subject)
+        if row is not None:
+            self.check_row(row, subject)
+            if not hmac.compare_digest(row.lookup, self.lookup_value(cpr)):
+                raise KeyRowProblem(
+                    f"cpr: citizen {subject}'s key belongs to another CPR; nothing was erased "
+                    "(run `forloeb verify --all`)"
+                )
         self.forget(subject)
         return self.store.delete(subject)
+
+    def row_is_authentic(self, row: KeyRow) -> bool:
+        """Whether the row's MAC was made with this master key over its own values."""
+        if row.mac is None:
+            return False
+        expected = row_mac(self._row_key, row.subject, row.lookup, row.wrapped)
+        return hmac.compare_digest(expected, row.mac)
+
+    def check_row(self, row: KeyRow, subject: UUID | None = None) -> None:
+        """Refuse a key row that fails its MAC (or is not the subject asked for)."""
+        if (subject is not None and row.subject != subject) or not self.row_is_authentic(row):
+            reason = (
+                "has no MAC (written before key rows were authenticated: run `forloeb init`)"
+                if row.mac is None
+                else "fails its check (changed, swapped or forged)"
+            )
+            raise KeyRowProblem(
+                f"citizen keys: the key row of citizen {row.subject} {reason}; nothing was "
+                "done with it (run `forloeb verify --all`)"
+            )
+
+    def stamp_unauthenticated(self) -> int:
+        """Authenticate the rows written before key rows carried a MAC (`forloeb init`,
+        trusting them as they are then); how many."""
+        macs = [
+            (row.subject, row_mac(self._row_key, row.subject, row.lookup, row.wrapped))
+            for row in self.store.all_rows()
+            if row.mac is None
+        ]
+        if macs:
+            self.store.stamp(macs)
+        return len(macs)
 
     def _unwrap(self, subject: UUID, wrapped: bytes) -> AESCipher:
         try:
@@ -356,3 +516,50 @@ class Keyring:
                 f"master key: cannot unwrap the key of citizen {subject}; "
                 "is this the store's master key?"
             ) from None
+
+
+def key_findings(keyring: Keyring, events_table: str) -> list[Finding]:
+    """Every key row that fails its MAC (naming a swap where the lookups show one), has
+    none, or is missing: a citizen whose index is in the log without an erasure."""
+    from storage.chain import Finding, FindingKind
+
+    rows = keyring.store.all_rows()
+    found: list[Finding] = []
+    bad = [row for row in rows if not keyring.row_is_authentic(row)]
+    for row in bad:
+        if row.mac is None:
+            detail = (
+                "the key row has no MAC (written before key rows were authenticated: "
+                "run `forloeb init`)"
+            )
+            found.append(
+                Finding(FindingKind.NOT_CHAINED, str(row.subject), -1, detail, "citizen key")
+            )
+            continue
+        other = next(
+            (
+                o
+                for o in bad
+                if o is not row and keyring.row_is_authentic(row._replace(lookup=o.lookup))
+            ),
+            None,
+        )
+        detail = (
+            f"holds the CPR lookup of citizen {other.subject} (rows swapped)"
+            if other is not None
+            else "the key row fails its MAC (its lookup or wrapped key was changed, or forged)"
+        )
+        found.append(Finding(FindingKind.CHANGED, str(row.subject), -1, detail, "citizen key"))
+    have = {row.subject for row in rows}
+    for subject, erased in sorted(keyring.store.citizens_in_log(events_table).items()):
+        if subject not in have and not erased:
+            found.append(
+                Finding(
+                    FindingKind.REMOVED,
+                    str(subject),
+                    -1,
+                    "the citizen is in the log but their key row is gone, with no erasure recorded",
+                    "citizen key",
+                )
+            )
+    return found

@@ -231,3 +231,18 @@ def test_a_malformed_head_is_refused(run: Run, given: str) -> None:
     assert result.exit_code != 0
     assert result.output.startswith("against: ") or "against:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_swapped_key_rows_are_named_by_verify_all(run: Run, tables: StoredTables) -> None:
+    a_course(run)
+    a_course(run, cpr="020290-1234")
+    (a, la), (b, lb) = tables.run("SELECT subject, lookup FROM citizen_keys ORDER BY subject")
+    move = "UPDATE citizen_keys SET lookup = ? WHERE subject = ?"
+    tables.run(move, "moving", a)
+    tables.run(move, la, b)
+    tables.run(move, lb, a)
+    result = run("verify", "--all")
+    assert result.exit_code == 1
+    assert f"citizen key {UUID(a)}: changed: holds the CPR lookup of citizen {UUID(b)}" in (
+        result.stdout
+    )
