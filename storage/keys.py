@@ -22,8 +22,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID, uuid4
 
@@ -32,6 +33,7 @@ from eventsourcing.utils import Environment
 
 from domain.errors import ConcurrentChange, CourseError
 from storage.backend import Dialect
+from storage.keks import KEK_DIR_ENV, KekFolder, under_kek
 from storage.secrets import KEY_BYTES, MasterKey, MasterKeyProblem
 
 if TYPE_CHECKING:
@@ -47,12 +49,14 @@ _ROW_TAG = b"forloeb/citizen-key-row/v1"
 
 
 class KeyRow(NamedTuple):
-    """One citizen's row in the key store; `mac` authenticates the other three."""
+    """One citizen's row in the key store; `mac` authenticates the subject, lookup and
+    wrapped key; `kek` names the KEK they are under (None: the master key alone)."""
 
     subject: UUID
     lookup: str
     wrapped: bytes
     mac: bytes | None
+    kek: int | None = None
 
 
 class KeyRowProblem(CourseError):
@@ -137,18 +141,22 @@ class KeyStore:
             self.execute(
                 c,
                 "CREATE TABLE IF NOT EXISTS {keys} (subject TEXT PRIMARY KEY, "
-                f"lookup TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL, mac {blob})",
+                f"lookup TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL, mac {blob}, kek INTEGER)",
             )
             self.execute(
                 c, "CREATE TABLE IF NOT EXISTS {meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
             if self.dialect.placeholder == "%s":
                 self.execute(c, f"ALTER TABLE {{keys}} ADD COLUMN IF NOT EXISTS mac {blob}")
+                self.execute(c, "ALTER TABLE {keys} ADD COLUMN IF NOT EXISTS kek INTEGER")
                 c.execute(erase_function_sql(self.dialect))
             else:
                 c.execute(f"PRAGMA table_info({KEYS_TABLE})")
-                if "mac" not in {r["name"] for r in c.fetchall()}:
+                columns = {r["name"] for r in c.fetchall()}
+                if "mac" not in columns:
                     self.execute(c, f"ALTER TABLE {{keys}} ADD COLUMN mac {blob}")
+                if "kek" not in columns:
+                    self.execute(c, "ALTER TABLE {keys} ADD COLUMN kek INTEGER")
 
     def fingerprint(self) -> str | None:
         """The fingerprint of the master key the store was first used with."""
@@ -174,6 +182,36 @@ class KeyStore:
             row = c.fetchone()
         return None if row is None else _key_row(row)
 
+    def find_any(self, lookups: list[str]) -> KeyRow | None:
+        """The key row for the first of these lookup values that has one."""
+        if len(lookups) == 1:
+            return self.find(lookups[0])
+        marks = ",".join("?" * len(lookups))
+        with self.read() as c:
+            self.execute(
+                c, f"SELECT {_COLUMNS} FROM {{keys}} WHERE lookup IN ({marks})", tuple(lookups)
+            )
+            rows = [_key_row(row) for row in c.fetchall()]
+        order = {lookup: i for i, lookup in enumerate(lookups)}
+        return min(rows, key=lambda r: order[r.lookup], default=None)
+
+    def highest_kek(self) -> int | None:
+        """The highest KEK any row is under (None: none is)."""
+        with self.read() as c:
+            self.execute(c, "SELECT MAX(kek) AS kek FROM {keys}")
+            row = c.fetchone()
+        return None if row is None or row["kek"] is None else int(row["kek"])
+
+    def rewrap(self, rows: list[KeyRow]) -> None:
+        """Replace the rows' lookup, wrapped key, MAC and KEK (a KEK rotation, as the owner)."""
+        with self.transaction(commit=True) as c:
+            for row in rows:
+                self.execute(
+                    c,
+                    "UPDATE {keys} SET lookup = ?, wrapped = ?, mac = ?, kek = ? WHERE subject = ?",
+                    (row.lookup, row.wrapped, row.mac, row.kek, str(row.subject)),
+                )
+
     def row(self, subject: UUID) -> KeyRow | None:
         """A subject's key row, or None if there is none (erased, or never)."""
         with self.read() as c:
@@ -188,7 +226,7 @@ class KeyStore:
             self.execute(
                 c,
                 "SELECT (SELECT value FROM {meta} WHERE name = ?) AS fingerprint, "
-                "k.subject, k.lookup, k.wrapped, k.mac FROM (SELECT 1) AS one "
+                "k.subject, k.lookup, k.wrapped, k.mac, k.kek FROM (SELECT 1) AS one "
                 "LEFT JOIN {keys} k ON k.subject = ?",
                 ("fingerprint", str(subject)),
             )
@@ -213,9 +251,9 @@ class KeyStore:
             for row in rows:
                 self.execute(
                     c,
-                    "INSERT INTO {keys} (subject, lookup, wrapped, mac) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (lookup) DO NOTHING",
-                    (str(row.subject), row.lookup, row.wrapped, row.mac),
+                    "INSERT INTO {keys} (subject, lookup, wrapped, mac, kek) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (lookup) DO NOTHING",
+                    (str(row.subject), row.lookup, row.wrapped, row.mac, row.kek),
                 )
             winners: dict[str, UUID] = {}
             for row in rows:  # in the same transaction: no second round of reads
@@ -263,7 +301,7 @@ class KeyStore:
                 )
 
 
-_COLUMNS = "subject, lookup, wrapped, mac"
+_COLUMNS = "subject, lookup, wrapped, mac, kek"
 ERASED_TOPIC = "domain.citizen:CitizenErased"
 """The topic of a citizen's erasure (what the key store checks an erasure by)."""
 
@@ -279,6 +317,7 @@ def _key_row(row: Any) -> KeyRow:
         str(row["lookup"]),
         bytes(row["wrapped"]),
         None if mac is None else bytes(mac),
+        row["kek"],
     )
 
 
@@ -303,6 +342,19 @@ class MemoryKeyStore:
     def find(self, lookup: str) -> KeyRow | None:
         """The key row for a lookup value."""
         return next((row for row in self.rows.values() if row.lookup == lookup), None)
+
+    def find_any(self, lookups: list[str]) -> KeyRow | None:
+        """The key row for the first of these lookups that has one."""
+        return next((r for r in map(self.find, lookups) if r is not None), None)
+
+    def highest_kek(self) -> int | None:
+        """The highest KEK any row is under."""
+        return max((r.kek for r in self.rows.values() if r.kek is not None), default=None)
+
+    def rewrap(self, rows: list[KeyRow]) -> None:
+        """Replace rows (a KEK rotation)."""
+        for row in rows:
+            self.rows[row.subject] = row
 
     def row(self, subject: UUID) -> KeyRow | None:
         """A subject's key row."""
@@ -345,14 +397,25 @@ class MemoryKeyStore:
 
 
 class Keyring:
-    """A process's access to citizen keys: cached, staged, forgotten on erasure."""
+    """A process's access to citizen keys: cached, staged, forgotten on erasure.
 
-    def __init__(self, store: KeyStore | MemoryKeyStore, master: MasterKey) -> None:
+    With a KEK folder (`storage.keks`), new keys are wrapped and CPR lookups keyed
+    under the master key and the current KEK; rows name the KEK they are under
+    (none: the master key alone, as before KEKs).
+    """
+
+    def __init__(
+        self, store: KeyStore | MemoryKeyStore, master: MasterKey, keks: KekFolder | None = None
+    ) -> None:
         self.store = store
-        self._wrapping = aes_cipher(master.derive("citizen-keys"))
+        self.keks = keks
+        self._wrapping_key = master.derive("citizen-keys")
         self._lookup_key = master.derive("cpr-lookup")
         self._row_key = master.derive("citizen-key-rows")
         self._fingerprint = master.fingerprint()
+        self._wrappings: dict[int | None, AESCipher] = {}
+        self._current: int | bool | None = False
+        """The current KEK's number (None: no KEK folder); False until first asked."""
         self._ciphers: dict[UUID, AESCipher | None] = {}
         self._staged: dict[str, tuple[UUID, bytes]] = {}
         self._erased: set[UUID] = set()
@@ -374,9 +437,61 @@ class Keyring:
             )
         self._checked = True
 
-    def lookup_value(self, cpr: str) -> str:
-        """The keyed lookup value for a CPR (the key store never holds the CPR)."""
-        return hmac.new(self._lookup_key, cpr.encode("ascii"), hashlib.sha256).hexdigest()
+    def current_kek(self) -> int | None:
+        """The KEK new keys go under (None: no KEK folder is configured)."""
+        if self._current is False:
+            self._current = None if self.keks is None else self._first_or_current(self.keks)
+        assert self._current is not True
+        return self._current
+
+    def _first_or_current(self, keks: KekFolder) -> int:
+        """The current KEK; the first is made only for a store with no key under one (an
+        empty or wrong folder must not start a second KEK 1)."""
+        ids = keks.ids()
+        if ids:
+            return ids[-1]
+        highest = self.store.highest_kek()
+        if highest is not None:
+            raise MasterKeyProblem(
+                f"kek: the KEK folder {keks.path} holds no key-encryption key, but citizen "
+                f"keys are wrapped under KEK {highest}; is it the store's folder?"
+            )
+        return keks.create()
+
+    def _kek(self, number: int | None) -> bytes | None:
+        if number is None:
+            return None
+        secret = None if self.keks is None else self.keks.secret(number)
+        if secret is None:
+            raise MasterKeyProblem(
+                f"kek: key-encryption key {number} is not in the KEK folder "
+                f"({'none configured' if self.keks is None else self.keks.path}); "
+                "it was destroyed by a rotation, or the folder is not this store's"
+            )
+        return secret
+
+    def lookup_value(self, cpr: str, kek: int | bool | None = False) -> str:
+        """The keyed lookup value for a CPR under a KEK (default: the current one); the
+        key store never holds the CPR."""
+        number = self.current_kek() if kek is False else kek
+        assert number is not True
+        key = under_kek(self._lookup_key, self._kek(number))
+        return hmac.new(key, cpr.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def _lookups(self, cpr: str) -> list[str]:
+        """The CPR's lookup under every KEK a row may still be under, current first."""
+        numbers: list[int | None] = [self.current_kek()]
+        if self.keks is not None:
+            numbers += [n for n in reversed(self.keks.ids()) if n != numbers[0]]
+            numbers.append(None)
+        return [self.lookup_value(cpr, n) for n in numbers]
+
+    def _wrapping(self, kek: int | None) -> AESCipher:
+        cipher = self._wrappings.get(kek)
+        if cipher is None:
+            cipher = aes_cipher(under_kek(self._wrapping_key, self._kek(kek)))
+            self._wrappings[kek] = cipher
+        return cipher
 
     def subject_of(self, cpr: str) -> UUID | None:
         """The citizen's subject id, if they have a key (staged ones included)."""
@@ -384,11 +499,11 @@ class Keyring:
         lookup = self.lookup_value(cpr)
         if lookup in self._staged:
             return self._staged[lookup][0]
-        found = self.store.find(lookup)
+        found = self.store.find_any(self._lookups(cpr))
         if found is None:
             return None
         self.check_row(found)
-        self._ciphers.setdefault(found.subject, self._unwrap(found.subject, found.wrapped))
+        self._ciphers.setdefault(found.subject, self._unwrap(found))
         return found.subject
 
     def register(self, cpr: str) -> UUID:
@@ -396,7 +511,8 @@ class Keyring:
         self.check_master_key()
         subject = uuid4()
         key = AESCipher.random_bytes(KEY_BYTES)
-        self._staged[self.lookup_value(cpr)] = (subject, self._wrapping.encrypt(key))
+        kek = self.current_kek()
+        self._staged[self.lookup_value(cpr, kek)] = (subject, self._wrapping(kek).encrypt(key))
         self._ciphers[subject] = aes_cipher(key)
         return subject
 
@@ -405,8 +521,9 @@ class Keyring:
         if not self._staged:
             return
         staged, self._staged = self._staged, {}
+        kek = self.current_kek()
         rows = [
-            KeyRow(subject, lookup, wrapped, row_mac(self._row_key, subject, lookup, wrapped))
+            KeyRow(subject, lookup, wrapped, row_mac(self._row_key, subject, lookup, wrapped), kek)
             for lookup, (subject, wrapped) in staged.items()
         ]
         winners = self.store.insert(rows)
@@ -437,7 +554,7 @@ class Keyring:
             self._check(stored)
         if row is not None:
             self.check_row(row, subject)
-        cipher = None if row is None else self._unwrap(subject, row.wrapped)
+        cipher = None if row is None else self._unwrap(row)
         self._ciphers[subject] = cipher
         return cipher
 
@@ -449,7 +566,7 @@ class Keyring:
         for row in self.store.all_rows():
             self.check_row(row)
             if row.subject not in self._ciphers:
-                self._ciphers[row.subject] = self._unwrap(row.subject, row.wrapped)
+                self._ciphers[row.subject] = self._unwrap(row)
         self._all_loaded = True
 
     def forget(self, subject: UUID) -> None:
@@ -468,13 +585,58 @@ class Keyring:
         row = self.store.row(subject)
         if row is not None:
             self.check_row(row, subject)
-            if not hmac.compare_digest(row.lookup, self.lookup_value(cpr)):
+            if not hmac.compare_digest(row.lookup, self.lookup_value(cpr, row.kek)):
                 raise KeyRowProblem(
                     f"cpr: citizen {subject}'s key belongs to another CPR; nothing was erased "
                     "(run `forloeb verify --all`)"
                 )
         self.forget(subject)
         return self.store.delete(subject)
+
+    def rotate(self, cpr_of: Callable[[UUID], str | None]) -> RotationReport:
+        """Re-wrap every citizen's key and lookup under a new KEK, then destroy the older
+        KEKs (`storage.keks`). `cpr_of` gives a citizen's CPR (decrypted from their
+        records) for the lookup. Refused without a KEK folder; a row whose CPR cannot
+        be had is left under its KEK, which is then kept."""
+        if self.keks is None:
+            raise MasterKeyProblem(
+                f"kek: no KEK folder is configured ({KEK_DIR_ENV}); nothing was rotated"
+            )
+        self.check_master_key()
+        rows = self.store.all_rows()
+        for row in rows:
+            self.check_row(row)
+        new = self.keks.create()
+        self._current = new
+        report = RotationReport(new)
+        rewrapped: list[KeyRow] = []
+        for row in rows:
+            key = self._unwrap_key(row)
+            cpr = cpr_of(row.subject)
+            if cpr is None:
+                report.kept.append(row.subject)
+                continue
+            lookup = self.lookup_value(cpr, new)
+            wrapped = self._wrapping(new).encrypt(key)
+            rewrapped.append(
+                KeyRow(
+                    row.subject,
+                    lookup,
+                    wrapped,
+                    row_mac(self._row_key, row.subject, lookup, wrapped),
+                    new,
+                )
+            )
+        self.store.rewrap(rewrapped)
+        report.rewrapped = len(rewrapped)
+        still = {row.kek for row in rows if row.subject in set(report.kept)}
+        for number in self.keks.ids():
+            if number != new and number not in still:
+                self.keks.destroy(number)
+                report.destroyed.append(number)
+        self._ciphers.clear()
+        self._all_loaded = False
+        return report
 
     def row_is_authentic(self, row: KeyRow) -> bool:
         """Whether the row's MAC was made with this master key over its own values."""
@@ -508,14 +670,28 @@ class Keyring:
             self.store.stamp(macs)
         return len(macs)
 
-    def _unwrap(self, subject: UUID, wrapped: bytes) -> AESCipher:
+    def _unwrap_key(self, row: KeyRow) -> bytes:
         try:
-            return aes_cipher(self._wrapping.decrypt(wrapped))
+            key: bytes = self._wrapping(row.kek).decrypt(row.wrapped)
         except ValueError:
             raise MasterKeyProblem(
-                f"master key: cannot unwrap the key of citizen {subject}; "
-                "is this the store's master key?"
+                f"master key: cannot unwrap the key of citizen {row.subject}; "
+                "is this the store's master key (and KEK folder)?"
             ) from None
+        return key
+
+    def _unwrap(self, row: KeyRow) -> AESCipher:
+        return aes_cipher(self._unwrap_key(row))
+
+
+@dataclass
+class RotationReport:
+    """What a KEK rotation did."""
+
+    kek: int
+    rewrapped: int = 0
+    destroyed: list[int] = field(default_factory=list)
+    kept: list[UUID] = field(default_factory=list)
 
 
 def key_findings(keyring: Keyring, events_table: str) -> list[Finding]:
