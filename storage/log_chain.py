@@ -3,12 +3,14 @@
 The per-aggregate chains (`storage.chain`) catch every edit inside an
 aggregate, but not an aggregate deleted whole (events, links and head
 together), nor the log's tail cut off with the heads. So every stored event
-also gets a *log link*, in notification order:
+inserting transaction gets one *log link*, chained in notification order:
 
-    log(n) = sha256(tag, log(previous), n, originator_id, version, hash(event))
+    log(T) = sha256(tag, log(previous T), for each event of T in notification order:
+                    n, originator_id, version, hash(event))
 
-where hash(event) is the event's link in its aggregate's chain (so the log
-link covers the stored bytes too). The log's *head* (the first and last
+keyed by T's last notification id, where hash(event) is the event's link in
+its aggregate's chain (so the log link covers the stored bytes too): one
+hash and one row per transaction, whatever its size. The log's *head* (the first and last
 notification ids it covers and the last link) is signed with HMAC-SHA256
 under the chain key. Deleting a course leaves its log links behind, or
 breaks the link of the next event; cutting the tail leaves the signed head
@@ -65,7 +67,8 @@ class LogRow(NamedTuple):
 
 
 class LogLink(NamedTuple):
-    """A log-links row: notification id, the previous log link, this one."""
+    """A log-links row: a transaction's last notification id, the previous log link, this
+    one."""
 
     notification_id: int
     prev: bytes
@@ -98,24 +101,15 @@ class Anchor(NamedTuple):
         return f"{self.position}:{self.digest.hex()}"
 
 
-def log_link(
-    prev: bytes, notification_id: int, originator_id: str, version: int, event_hash: bytes
-) -> bytes:
-    """One notification's log link, following `prev`."""
-    oid = originator_id.encode("utf-8", "surrogateescape")
-    return hashlib.sha256(
-        b"".join(
-            (
-                _LINK_TAG,
-                prev,
-                _ID(notification_id),
-                _LENGTH(len(oid)),
-                oid,
-                _ID(version),
-                event_hash,
-            )
-        )
-    ).digest()
+def log_link(prev: bytes, entries: Iterable[tuple[int, str, int, bytes]]) -> bytes:
+    """One transaction's log link, following `prev`: over its events' (notification id,
+    originator id, version, aggregate link hash), in notification order."""
+    h = hashlib.sha256(_LINK_TAG)
+    h.update(prev)
+    for notification_id, originator_id, version, event_hash in entries:
+        oid = originator_id.encode("utf-8", "surrogateescape")
+        h.update(b"".join((_ID(notification_id), _LENGTH(len(oid)), oid, _ID(version), event_hash)))
+    return h.digest()
 
 
 def head_mac(key: bytes, start: int, position: int, digest: bytes) -> bytes:
@@ -139,8 +133,8 @@ def extend(
     *,
     verified: bool = False,
 ) -> tuple[list[LogLink], LogHead]:
-    """The log links of newly inserted events (notification id, originator id, version,
-    aggregate link hash, in notification order) and the log's new signed head.
+    """The log link of one transaction's newly inserted events (notification id, originator
+    id, version, aggregate link hash, in notification order) and the log's new signed head.
 
     The current head must be authentic and end before the first new notification;
     with no head the chain starts at the first new one. Raises ChainRefused otherwise.
@@ -160,12 +154,9 @@ def extend(
                 f"#{head.position}; nothing was written (run `forloeb verify --all`)"
             )
         start, prev = head.start, head.digest
-    links: list[LogLink] = []
-    for notification_id, originator_id, version, event_hash in entries:
-        digest = log_link(prev, notification_id, originator_id, version, event_hash)
-        links.append(LogLink(notification_id, prev, digest))
-        prev = digest
-    return links, sign(key, start, entries[-1][0], prev)
+    last = entries[-1][0]
+    digest = log_link(prev, entries)
+    return [LogLink(last, prev, digest)], sign(key, start, last, digest)
 
 
 class LogWalk:
@@ -191,20 +182,22 @@ class LogWalk:
             )
             return
         start = head.start if head is not None else None
-        prev: bytes | None = ZERO_HASH
+        prev = ZERO_HASH
+        pending: list[tuple[int, str, int, bytes | None]] = []
         for row in rows:
             n = row.notification_id
             if start is None or n < start:
                 if row.digest is not None:
-                    yield _finding(
-                        FindingKind.INSERTED if start is not None else FindingKind.HEAD_MISSING,
-                        n,
-                        "a log link before the signed log head's start"
-                        if start is not None
-                        else "log links but no signed log head (it was removed)",
-                    )
                     if start is None:
+                        yield _finding(
+                            FindingKind.HEAD_MISSING,
+                            n,
+                            "log links but no signed log head (it was removed)",
+                        )
                         return
+                    yield _finding(
+                        FindingKind.INSERTED, n, "a log link before the signed log head's start"
+                    )
                 continue
             if head is not None and n > head.position:
                 yield _finding(
@@ -213,32 +206,53 @@ class LogWalk:
                     f"notification #{n} lies beyond the signed log head #{head.position}",
                 )
                 return
-            if row.originator_id is None:
-                yield _finding(
-                    FindingKind.REMOVED, n, f"notification #{n} is gone; its log link remains"
-                )
-                prev = row.digest
-                self.seen(n, row.digest)
-                continue
-            what = f"notification #{n} ({row.originator_id} #{row.version})"
+            if row.originator_id is not None and row.version is not None:
+                pending.append((n, row.originator_id, row.version, row.event_hash))
             if row.digest is None or row.prev is None:
-                yield _finding(FindingKind.INSERTED, n, f"{what} has no log link")
-                prev = None
                 continue
-            if prev is not None and row.prev != prev:
-                yield _finding(
-                    FindingKind.REMOVED,
-                    n,
-                    f"the log breaks before {what}: its link does not follow #{self.last or start} "
-                    "(events deleted, or reordered, in between)",
-                )
-            elif row.event_hash is not None and row.version is not None:
-                expected = log_link(row.prev, n, row.originator_id, row.version, row.event_hash)
-                if expected != row.digest:
-                    yield _finding(FindingKind.CHANGED, n, f"{what} does not match its log link")
+            yield from self.transaction(row, prev, pending)
             prev = row.digest
+            pending = []
             self.seen(n, row.digest)
+        if pending:
+            yield _finding(
+                FindingKind.INSERTED,
+                pending[0][0],
+                f"no log link covers {_span(pending[0][0], pending[-1][0])} (written outside "
+                "the application)",
+            )
         yield from self.check_end(prev)
+
+    def transaction(
+        self, row: LogRow, prev: bytes, pending: list[tuple[int, str, int, bytes | None]]
+    ) -> Iterator[Finding]:
+        """One stored log link against the link before it and the events it covers."""
+        n = row.notification_id
+        assert row.prev is not None
+        if row.prev != prev:
+            yield _finding(
+                FindingKind.REMOVED,
+                n,
+                f"the log breaks before #{n}: its link does not follow the one at "
+                f"#{self.last} (a transaction's events and log link deleted in between)",
+            )
+            return
+        if row.originator_id is None:
+            yield _finding(
+                FindingKind.REMOVED, n, f"notification #{n} is gone; its log link remains"
+            )
+            return
+        if any(e[3] is None for e in pending):
+            return  # an event without its aggregate link: its aggregate's chain reports it
+        entries = [(i, oid, v, h) for i, oid, v, h in pending if h is not None]
+        if log_link(row.prev, entries) != row.digest:
+            first = pending[0][0] if pending else n
+            yield _finding(
+                FindingKind.CHANGED,
+                first,
+                f"{_span(first, n)}: the log link does not match (an event deleted, inserted "
+                "or changed)",
+            )
 
     def seen(self, n: int, digest: bytes | None) -> None:
         self.linked += 1
@@ -246,7 +260,7 @@ class LogWalk:
         if self.against is not None and n == self.against.position:
             self.digest_at_anchor = digest
 
-    def check_end(self, prev: bytes | None) -> Iterator[Finding]:
+    def check_end(self, prev: bytes) -> Iterator[Finding]:
         head = self.head
         if head is not None:
             if self.last < head.position:
@@ -256,7 +270,7 @@ class LogWalk:
                     f"the log ends at #{self.last}, the signed log head is at #{head.position} "
                     "(its tail was cut off)",
                 )
-            elif prev is not None and prev != head.digest and self.last == head.position:
+            elif prev != head.digest:
                 yield _finding(
                     FindingKind.CHANGED,
                     head.position,
@@ -279,6 +293,10 @@ class LogWalk:
                 f"the log at #{anchor.position} differs from the head kept elsewhere: "
                 "it was rolled back or rewritten",
             )
+
+
+def _span(first: int, last: int) -> str:
+    return f"notification #{first}" if first == last else f"notifications #{first}..#{last}"
 
 
 def _finding(kind: FindingKind, n: int, detail: str) -> Finding:
