@@ -3,6 +3,7 @@
 `generate(size)` gives about 33 events per referred citizen (lines plus the
 citizen's own events and the automatic BaselineCompleted), so the cohort size
 is chosen from the requested event count; the actual count is always read back
+from cli.bootstrap import open_service
 from the store and reported. Stores are fresh SQLite files in a scratch
 directory, or fresh PostgreSQL databases (`bench.pg`).
 """
@@ -104,9 +105,8 @@ def write_jsonl(path: Path, events: int, seed: int = SEED) -> int:
 
 def open_service(store: StoreConfig) -> CourseService:
     """The course service on a store (tables created where the store allows)."""
-    from cli.bootstrap import open_service as opened
 
-    return opened(store)
+    return open_service(store)
 
 
 def event_count(service: CourseService) -> int:
