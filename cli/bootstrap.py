@@ -77,10 +77,10 @@ def create_schema(store: StoreConfig) -> None:
 
     storage = open_storage(store.for_init(), checked=False)
     try:
-        storage.keyring.stamp_unauthenticated()  # key rows from before they carried a MAC
         views = Views(storage)
         try:
             views.create_tables()  # views otherwise open (and make their tables) when used
+            storage.keyring.stamp_unauthenticated()  # key rows from before they carried a MAC
         finally:
             views.close()
     finally:
