@@ -82,6 +82,7 @@ def create_schema(store: StoreConfig) -> None:
         views = Views(storage)
         try:
             views.create_tables()  # views otherwise open (and make their tables) when used
+            storage.keyring.stamp_unauthenticated()  # key rows from before they carried a MAC
         finally:
             views.close()
     finally:

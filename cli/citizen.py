@@ -201,3 +201,36 @@ def compact_store(store: StoreConfig) -> None:
     """Leave no erased bytes where the store keeps free pages or logs (its backend knows:
     a SQLite file is rewritten; PostgreSQL's autovacuum reclaims them, docs/operations.md)."""
     store.backend.compact()
+
+
+@citizen_group.command("rotate-keys")
+def rotate_keys_command() -> None:
+    """Re-wrap every citizen's key under a new key-encryption key and destroy the older ones
+    (admin, as the owner role): erased citizens' keys left in WAL or backups become useless.
+
+    Needs FORLOEB_KEK_DIR (the KEK folder, outside the database); docs/operations.md
+    says when to run it (after erasures, before old WAL and backups age out).
+    """
+    app = app_context()
+    app.require("init")
+    service = app.service
+    report = service.keyring.rotate(lambda subject: citizen_cpr(service, subject))
+    destroyed = ", ".join(str(n) for n in report.destroyed) or "none"
+    console().print(
+        f"re-wrapped {report.rewrapped} citizen key(s) under KEK {report.kek}; "
+        f"destroyed KEK(s): {destroyed}"
+    )
+    for subject in report.kept:
+        console().print(f"  kept under its old KEK: citizen {subject} (no CPR on record)")
+
+
+def citizen_cpr(service: CourseService, subject: UUID) -> str | None:
+    """The citizen's CPR as their courses record it (decrypted), or None if they have none."""
+    citizen = service.citizen(subject)
+    if citizen is None:
+        return None
+    for course_id in citizen.courses:
+        cpr = service.get_course(course_id).cpr
+        if cpr:
+            return cpr.replace("-", "")
+    return None

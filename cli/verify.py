@@ -10,10 +10,18 @@ in batches, so memory stays bounded however large the log.
 `forloeb verify --seal` (an admin's upgrade step, like `init`) brings the
 events of a store written before tamper evidence existed under the chain,
 once, then verifies everything.
+
+`--all` also walks the log-wide chain over the notification order (see
+`storage.log_chain`), which catches a course deleted whole or the log's tail
+cut off, and prints the log's head, `log head: POSITION:DIGEST`, for the
+operator to keep outside the database; `--against POSITION:DIGEST` then fails
+if the stored log does not extend a head kept so (a rollback of the head
+together with the events).
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 from uuid import UUID
 
@@ -21,8 +29,10 @@ import click
 
 from cli.context import AppContext, app_context
 from cli.errors import EXIT_REFUSED
-from domain.errors import CourseError, CourseNotFound
+from domain.errors import CourseError, CourseNotFound, InvalidInput
 from storage.chain import Finding, Verifier
+from storage.keys import key_findings
+from storage.log_chain import Anchor, LogWalk
 
 FORMATS = ("text", "json")
 
@@ -41,6 +51,12 @@ class NotChained(CourseError):
     "then verify everything",
 )
 @click.option(
+    "--against",
+    metavar="POSITION:DIGEST",
+    help="a log head kept outside the database (as `verify --all` prints it): "
+    "fail unless the stored log extends it",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(FORMATS),
@@ -48,7 +64,9 @@ class NotChained(CourseError):
     show_default=True,
     help="one line per finding for people, or JSON for programs",
 )
-def verify_command(course: str | None, every: bool, seal: bool, output_format: str) -> int:
+def verify_command(
+    course: str | None, every: bool, seal: bool, against: str | None, output_format: str
+) -> int:
     """Check that no stored event was changed, removed, inserted or reordered (exit 1 if so)."""
     app = app_context()
     app.require("verify")
@@ -56,6 +74,9 @@ def verify_command(course: str | None, every: bool, seal: bool, output_format: s
         raise click.UsageError("--seal verifies every aggregate; give no COURSE")
     if not seal and every == (course is not None):
         raise click.UsageError("give a COURSE or --all (not both)")
+    anchor = checked_anchor(against)
+    if anchor is not None and course is not None:
+        raise click.UsageError("--against checks the whole log; give --all, not a COURSE")
     recorder = chained_recorder(app)
     sealed: dict[str, Any] | None = None
     if seal:
@@ -64,10 +85,15 @@ def verify_command(course: str | None, every: bool, seal: bool, output_format: s
     originator = None if course is None else app.service.resolve(course)
     verifier = Verifier(recorder.require_chain_key())
     findings = recorder.chain_findings(verifier, originator)
+    walk: LogWalk | None = None
+    if originator is None:
+        walk, log_found = recorder.log_findings(verifier.key, anchor)
+        keys_found = key_findings(app.service.keyring, recorder.events_table_name)
+        findings = itertools.chain(findings, log_found, keys_found)
     if output_format == "json":
         found = list(findings)
         check_found(verifier, originator)
-        emit(verifier, found, sealed)
+        emit(verifier, found, sealed, walk)
         count = len(found)
     else:
         count = 0
@@ -75,8 +101,32 @@ def verify_command(course: str | None, every: bool, seal: bool, output_format: s
             click.echo(finding.line())
             count += 1
         check_found(verifier, originator)
+        if walk is not None:
+            click.echo(head_line(walk))
         click.echo(summary(verifier, count))
     return EXIT_REFUSED if count else 0
+
+
+def checked_anchor(text: str | None) -> Anchor | None:
+    """The head given with --against, or a one-line error naming the option."""
+    if text is None:
+        return None
+    try:
+        return Anchor.parse(text)
+    except ValueError as e:
+        raise InvalidInput("against", str(e)) from None
+
+
+def head_line(walk: LogWalk) -> str:
+    """The log's signed head, to keep outside the database."""
+    head = walk.head
+    if head is None:
+        return "log head: none yet (the log chain starts with the next event)"
+    return (
+        f"log head: {Anchor(head.position, head.digest).text()} "
+        f"(notifications #{head.start}..#{head.position}; keep it outside the database, "
+        "check later with --against)"
+    )
 
 
 def chained_recorder(app: AppContext) -> Any:
@@ -124,7 +174,12 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-def emit(verifier: Verifier, findings: list[Finding], sealed: dict[str, Any] | None) -> None:
+def emit(
+    verifier: Verifier,
+    findings: list[Finding],
+    sealed: dict[str, Any] | None,
+    walk: LogWalk | None = None,
+) -> None:
     """The result as JSON."""
     from cli.render import emit_json
 
@@ -136,4 +191,11 @@ def emit(verifier: Verifier, findings: list[Finding], sealed: dict[str, Any] | N
     }
     if sealed is not None:
         result["sealed"] = sealed
+    if walk is not None:
+        head = walk.head
+        result["log_head"] = (
+            None
+            if head is None
+            else {"start": head.start, "position": head.position, "digest": head.digest.hex()}
+        )
     emit_json(result)

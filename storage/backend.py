@@ -35,6 +35,7 @@ APPEND_ONLY_TABLES = (
     EVENTS_TABLE,
     f"{APPLICATION_NAME}_snapshots",
     f"{APPLICATION_NAME}_event_links",
+    f"{APPLICATION_NAME}_log_links",
 )
 """Tables holding the record itself: the application may read and append, nothing more."""
 
@@ -158,4 +159,3 @@ class Backend(Protocol):
 
     def compact(self) -> None:
         """Leave no erased bytes in free pages or logs the store keeps."""
-

@@ -128,8 +128,9 @@ class Finding:
     """What the aggregate is: "course", "citizen index", or "aggregate" if unknown."""
 
     def line(self) -> str:
-        """The finding as one line for the terminal."""
-        return f"{self.aggregate} {self.originator_id} #{self.version}: {self.kind}: {self.detail}"
+        """The finding as one line for the terminal (no #version where there is none, -1)."""
+        at = f" #{self.version}" if self.version >= 0 else ""
+        return f"{self.aggregate} {self.originator_id}{at}: {self.kind}: {self.detail}"
 
 
 def canonical_id(originator_id: UUID | str) -> str:

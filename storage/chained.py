@@ -21,15 +21,18 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 from uuid import UUID
 
 from domain.errors import CourseError
 from storage.chain import (
+    Append,
     ChainKeyMissing,
     ChainRow,
     Head,
     Identity,
+    LinkRow,
 )
 
 FETCH_ROWS = 2000
@@ -40,6 +43,33 @@ def chain_table_names(events_table_name: str) -> tuple[str, str]:
     """The links and heads tables that go with an events table."""
     prefix = events_table_name.removesuffix("events")
     return f"{prefix}event_links", f"{prefix}chain_heads"
+
+
+def log_table_names(events_table_name: str) -> tuple[str, str]:
+    """The log links and log head tables that go with an events table (`storage.log_chain`)."""
+    prefix = events_table_name.removesuffix("events")
+    return f"{prefix}log_links", f"{prefix}log_head"
+
+
+def log_entries(
+    appends: Sequence[Append],
+    links: Sequence[LinkRow],
+    stored_events: Sequence[Any],
+    notification_ids: Sequence[int],
+) -> list[tuple[int, str, int, bytes]]:
+    """(notification id, originator id, version, aggregate link hash) of the inserted events,
+    in notification order: what their log links are computed over."""
+    hashes: dict[int, tuple[str, bytes]] = {}
+    i = 0
+    for a in appends:
+        for event in a.events:
+            hashes[id(event)] = (a.who.originator_id, links[i][3])
+            i += 1
+    entries = []
+    for nid, event in zip(notification_ids, stored_events, strict=True):
+        oid, digest = hashes[id(event)]
+        entries.append((nid, oid, event.originator_version, digest))
+    return entries
 
 
 def by_row(row: ChainRow) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from eventsourcing.utils import Environment
 
 from storage.backend import Backend
 from storage.chained import ChainKeyHolder
+from storage.keks import KEK_DIR_ENV, KekFolder
 from storage.keys import Keyring
 from storage.persistence import OrjsonTranscoder, PydanticMapper
 from storage.secrets import MASTER_KEY_ENV, MasterKey, MasterKeyProblem
@@ -72,7 +74,7 @@ def open_storage(backend: Backend, env: Environment) -> Infrastructure:
         store = backend.key_store(factory)
         if backend.creates_tables(factory):
             store.create_tables()
-        keyring = Keyring(store, master)
+        keyring = Keyring(store, master, kek_folder_from(env))
         mapper = PydanticMapper(transcoder=OrjsonTranscoder(), keyring=keyring, recorder=recorder)
         events: EventStore[UUID] = factory.event_store(mapper=mapper, recorder=recorder)
     except BaseException:
@@ -89,6 +91,12 @@ def open_storage(backend: Backend, env: Environment) -> Infrastructure:
         backend=backend,
         master_key=master,
     )
+
+
+def kek_folder_from(env: Mapping[str, str]) -> KekFolder | None:
+    """The KEK folder named in the environment (`storage.keks`), if any."""
+    named = env.get(KEK_DIR_ENV)
+    return KekFolder(Path(named)) if named else None
 
 
 def master_key_from(env: Mapping[str, str]) -> MasterKey:

@@ -101,4 +101,3 @@ def replace_file(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-

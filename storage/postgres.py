@@ -281,6 +281,8 @@ def _grant(conn: Any, schema: str, role: str) -> list[str]:
     """Least-privilege grants for the application role on every table in the schema."""
     from psycopg import sql
 
+    from storage.keys import ERASE_FUNCTION, KEYS_TABLE, META_TABLE
+
     owner = conn.execute("SELECT current_user").fetchone()[0]
     if role == owner:
         raise InitRefused(
@@ -292,7 +294,7 @@ def _grant(conn: Any, schema: str, role: str) -> list[str]:
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(s, r))
     for table in sorted(_pg_relations(conn, schema, "r")):
         t = sql.Identifier(table)
-        if table in APPEND_ONLY_TABLES:
+        if table in APPEND_ONLY_TABLES or table in (KEYS_TABLE, META_TABLE):
             conn.execute(sql.SQL("REVOKE ALL ON {}.{} FROM {}").format(s, t, r))
             conn.execute(sql.SQL("GRANT SELECT, INSERT ON {}.{} TO {}").format(s, t, r))
             granted.append(f"SELECT, INSERT on {schema}.{table} to {role} (append only)")
@@ -301,6 +303,13 @@ def _grant(conn: Any, schema: str, role: str) -> list[str]:
                 sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}.{} TO {}").format(s, t, r)
             )
             granted.append(f"SELECT, INSERT, UPDATE, DELETE on {schema}.{table} to {role}")
+    erase = sql.SQL("{}.{}(text)").format(s, sql.Identifier(ERASE_FUNCTION))
+    conn.execute(sql.SQL("REVOKE ALL ON FUNCTION {} FROM PUBLIC").format(erase))
+    conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(erase, r))
+    granted.append(
+        f"EXECUTE on {schema}.{ERASE_FUNCTION} to {role} (a citizen's key row is deleted "
+        "only through it, and only once the erasure is in the log)"
+    )
     for sequence in sorted(_pg_relations(conn, schema, "S")):
         conn.execute(
             sql.SQL("GRANT USAGE, SELECT ON SEQUENCE {}.{} TO {}").format(
@@ -383,4 +392,3 @@ def connection_problem(error: BaseException, target: PostgresTarget) -> str:
     if target.password:
         reason = reason.replace(target.password, "***")
     return reason
-

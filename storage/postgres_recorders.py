@@ -35,8 +35,12 @@ from storage.chained import (
     ChainKeyHolder,
     ChainTablesMissing,
     chain_table_names,
+    log_entries,
+    log_table_names,
     merged,
 )
+from storage.log_chain import Anchor, LogHead, LogRow, LogWalk, merged_rows
+from storage.log_chain import extend as extend_log
 from storage.sealing import SEAL_BATCH, SealReport, seal_rows
 
 
@@ -84,28 +88,49 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
         ) -> None:
             super().__init__(datastore, events_table_name=events_table_name)
             self.links_table_name, self.heads_table_name = chain_table_names(events_table_name)
-            for name in (self.links_table_name, self.heads_table_name):
+            self.log_links_table_name, self.log_head_table_name = log_table_names(events_table_name)
+            for name in (
+                self.links_table_name,
+                self.heads_table_name,
+                self.log_links_table_name,
+                self.log_head_table_name,
+            ):
                 self.check_identifier_length(name)
             schema = Identifier(datastore.schema)
             self.id_type = Identifier(datastore.originator_id_type)
             self.events = Composed([schema, SQL("."), Identifier(events_table_name)])
             self.links = Composed([schema, SQL("."), Identifier(self.links_table_name)])
             self.heads = Composed([schema, SQL("."), Identifier(self.heads_table_name)])
+            self.log_links = Composed([schema, SQL("."), Identifier(self.log_links_table_name)])
+            self.log_head = Composed([schema, SQL("."), Identifier(self.log_head_table_name)])
             self.sql_create_statements.extend(self._create_chain_tables())
             self.order = SQL(' COLLATE "C"' if datastore.originator_id_type == "text" else "")
             self.select_heads_statement = SQL(
-                "SELECT originator_id, version, hash, mac FROM {heads} "
-                "WHERE originator_id = ANY(%s::{t}[])"
-            ).format(heads=self.heads, t=self.id_type)
+                "SELECT originator_id, version, hash, mac, NULL::bigint AS start FROM {heads} "
+                "WHERE originator_id = ANY(%s::{t}[]) "
+                "UNION ALL SELECT NULL, position, digest, mac, start FROM {log_head}"
+            ).format(heads=self.heads, t=self.id_type, log_head=self.log_head)
             self.write_chain_statement = SQL(
                 "WITH links AS (INSERT INTO {links} "
                 "(originator_id, originator_version, prev_hash, hash) "
-                "SELECT * FROM unnest(%s::{t}[], %s::bigint[], %s::bytea[], %s::bytea[])) "
+                "SELECT * FROM unnest(%s::{t}[], %s::bigint[], %s::bytea[], %s::bytea[])), "
+                "log_links AS (INSERT INTO {log_links} (notification_id, prev_hash, hash) "
+                "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[])), "
+                "log_head AS (INSERT INTO {log_head} (id, start, position, digest, mac) "
+                "SELECT 1, %s, %s, %s, %s WHERE %s ON CONFLICT (id) DO UPDATE SET "
+                "start = EXCLUDED.start, position = EXCLUDED.position, "
+                "digest = EXCLUDED.digest, mac = EXCLUDED.mac) "
                 "INSERT INTO {heads} (originator_id, version, hash, mac) "
                 "SELECT * FROM unnest(%s::{t}[], %s::bigint[], %s::bytea[], %s::bytea[]) "
                 "ON CONFLICT (originator_id) DO UPDATE SET version = EXCLUDED.version, "
                 "hash = EXCLUDED.hash, mac = EXCLUDED.mac"
-            ).format(links=self.links, heads=self.heads, t=self.id_type)
+            ).format(
+                links=self.links,
+                heads=self.heads,
+                t=self.id_type,
+                log_links=self.log_links,
+                log_head=self.log_head,
+            )
 
         def _create_chain_tables(self) -> list[Composed]:
             return [
@@ -120,6 +145,16 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
                     "originator_id {t} PRIMARY KEY, version bigint NOT NULL, "
                     "hash bytea NOT NULL, mac bytea NOT NULL)"
                 ).format(heads=self.heads, t=self.id_type),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {log_links} ("
+                    "notification_id bigint PRIMARY KEY, "
+                    "prev_hash bytea NOT NULL, hash bytea NOT NULL)"
+                ).format(log_links=self.log_links),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {log_head} ("
+                    "id int PRIMARY KEY CHECK (id = 1), start bigint NOT NULL, "
+                    "position bigint NOT NULL, digest bytea NOT NULL, mac bytea NOT NULL)"
+                ).format(log_head=self.log_head),
             ]
 
         @contextlib.contextmanager
@@ -132,7 +167,8 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
                     raise
                 raise ChainTablesMissing(
                     f"the event store (schema {self.datastore.schema}) has no tables "
-                    f"{self.links_table_name} and {self.heads_table_name} for tamper "
+                    f"{self.links_table_name}, {self.heads_table_name}, "
+                    f"{self.log_links_table_name} and {self.log_head_table_name} for tamper "
                     "evidence; run `forloeb init` as the owner role (after an upgrade), "
                     "then `forloeb verify --seal`"
                 ) from None
@@ -157,17 +193,27 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
                 self._insert_events(curs, stored_events, **kwargs)
                 self._insert_stored_events(curs, stored_events, **kwargs)
                 notification_ids = [row["notification_id"] for row in curs.fetchall()]
-                self._append_links(curs, stored_events, key)
+                self._append_links(curs, stored_events, key, notification_ids)
             return notification_ids
 
         def _append_links(
-            self, curs: Any, stored_events: Sequence[StoredEvent], key: bytes
+            self,
+            curs: Any,
+            stored_events: Sequence[StoredEvent],
+            key: bytes,
+            notification_ids: Sequence[int],
         ) -> None:
             pending = appended(stored_events)
             whos = [identity(canonical_id(a.stored_id), a.stored_id) for a in pending]
             curs.execute(self.select_heads_statement, ([w.stored for w in whos],), prepare=True)
             heads: dict[str, Head] = {}
+            stored_log: LogHead | None = None
             for r in curs.fetchall():
+                if r["originator_id"] is None:
+                    stored_log = LogHead(
+                        r["start"], r["version"], bytes(r["hash"]), bytes(r["mac"])
+                    )
+                    continue
                 name = canonical_id(r["originator_id"])
                 heads[name] = Head(name, r["version"], bytes(r["hash"]), bytes(r["mac"]))
             appends = [
@@ -175,9 +221,19 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
                 for who, a in zip(whos, pending, strict=True)
             ]
             links, new_heads = chain_rows(appends, key)
-            self._write_chain(curs, links, new_heads)
+            entries = log_entries(appends, links, stored_events, notification_ids)
+            log_links, log_head = extend_log(key, stored_log, entries)
+            self._write_chain(curs, links, new_heads, log_links, log_head)
 
-        def _write_chain(self, curs: Any, links: list[LinkRow], heads: list[HeadRow]) -> None:
+        def _write_chain(
+            self,
+            curs: Any,
+            links: list[LinkRow],
+            heads: list[HeadRow],
+            log_links: Sequence[Any] = (),
+            log_head: LogHead | None = None,
+        ) -> None:
+            head: Sequence[Any] = log_head if log_head is not None else (0, 0, b"", b"")
             curs.execute(
                 self.write_chain_statement,
                 (
@@ -185,6 +241,11 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
                     [lk[1] for lk in links],
                     [lk[2] for lk in links],
                     [lk[3] for lk in links],
+                    [g[0] for g in log_links],
+                    [g[1] for g in log_links],
+                    [g[2] for g in log_links],
+                    *head,
+                    log_head is not None,
                     [h[0] for h in heads],
                     [h[1] for h in heads],
                     [h[2] for h in heads],
@@ -244,6 +305,59 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
                     for r in _server_side(conn, "chain_heads", heads, params)
                 )
                 yield from verifier.findings(rows, stored_heads)
+
+        def stored_log_head(self) -> LogHead | None:
+            """The log's signed head as stored (None before the first append under it)."""
+            with self.chain_tables_required(), self.datastore.get_connection() as conn:
+                return self._log_head(conn)
+
+        def _log_head(self, conn: Any) -> LogHead | None:
+            row = conn.execute(
+                SQL("SELECT start, position, digest, mac FROM {log_head}").format(
+                    log_head=self.log_head
+                )
+            ).fetchone()
+            if row is None:
+                return None
+            return LogHead(row["start"], row["position"], bytes(row["digest"]), bytes(row["mac"]))
+
+        def log_findings(
+            self, walk_key: bytes, against: Anchor | None = None
+        ) -> tuple[LogWalk, Iterator[Finding]]:
+            """The log chain walk (see `storage.log_chain`) and its findings, streamed in
+            one repeatable-read snapshot."""
+            events = SQL(
+                "SELECT e.notification_id, e.originator_id, e.originator_version, l.hash, "
+                "g.prev_hash, g.hash FROM {events} e LEFT JOIN {links} l "
+                "ON l.originator_id = e.originator_id "
+                "AND l.originator_version = e.originator_version "
+                "LEFT JOIN {log_links} g ON g.notification_id = e.notification_id "
+                "ORDER BY e.notification_id"
+            ).format(events=self.events, links=self.links, log_links=self.log_links)
+            orphans = SQL(
+                "SELECT g.notification_id, NULL::text, NULL::bigint, NULL::bytea, "
+                "g.prev_hash, g.hash FROM {log_links} g WHERE NOT EXISTS (SELECT 1 FROM "
+                "{events} e WHERE e.notification_id = g.notification_id) "
+                "ORDER BY g.notification_id"
+            ).format(events=self.events, log_links=self.log_links)
+            with self.chain_tables_required(), self.datastore.get_connection() as conn:
+                head = self._log_head(conn)
+            walk = LogWalk(walk_key, head, against)
+
+            def stream() -> Iterator[Finding]:
+                with (
+                    self.chain_tables_required(),
+                    self.datastore.get_connection() as conn,
+                    conn.transaction(),
+                ):
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    rows = merged_rows(
+                        (_log_row(r) for r in _server_side(conn, "log_events", events, ())),
+                        (_log_row(r) for r in _server_side(conn, "log_orphans", orphans, ())),
+                    )
+                    yield from walk.findings(rows)
+
+            return walk, stream()
 
         # Sealing -------------------------------------------------------------
 
@@ -309,6 +423,17 @@ def _pg_row(r: Sequence[Any]) -> ChainRow:
     prev = None if r[4] is None else bytes(r[4])
     digest = None if r[5] is None else bytes(r[5])
     return ChainRow(canonical_id(r[0]), r[1], r[2], state, prev, digest)
+
+
+def _log_row(r: Sequence[Any]) -> LogRow:
+    return LogRow(
+        r[0],
+        None if r[1] is None else canonical_id(r[1]),
+        r[2],
+        None if r[3] is None else bytes(r[3]),
+        None if r[4] is None else bytes(r[4]),
+        None if r[5] is None else bytes(r[5]),
+    )
 
 
 def __getattr__(name: str) -> Any:

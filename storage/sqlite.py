@@ -79,9 +79,7 @@ class SQLiteBackend:
         """Refuse a file that is not there (a mistyped --db would make an empty store)."""
         self.check_usable()
         if not self.path.exists():
-            raise MissingStore(
-                "db", f"no store at {self.path} (run forloeb init, or check --db)"
-            )
+            raise MissingStore("db", f"no store at {self.path} (run forloeb init, or check --db)")
 
     def check_reachable(self) -> None:
         """The store is reachable when its folder can be created."""

@@ -44,8 +44,12 @@ from storage.chained import (
     ChainKeyHolder,
     KnownHeads,
     chain_table_names,
+    log_entries,
+    log_table_names,
     merged,
 )
+from storage.log_chain import Anchor, LogHead, LogRow, LogWalk, merged_rows
+from storage.log_chain import extend as extend_log
 from storage.pools import WAL_AUTOCHECKPOINT_PAGES, PragmaConnectionPool
 from storage.sealing import SEAL_BATCH, SealReport, seal_rows
 
@@ -110,6 +114,7 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         self.links_table_name, self.heads_table_name = chain_table_names(events_table_name)
+        self.log_links_table_name, self.log_head_table_name = log_table_names(events_table_name)
         if type(datastore.pool) is SQLiteConnectionPool:
             datastore.pool.close()  # nothing connected yet: the factory only built it
             datastore.pool = PragmaConnectionPool.like(
@@ -117,6 +122,7 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
             )
         super().__init__(datastore, events_table_name)
         self.known_heads = KnownHeads()
+        self.known_log: LogHead | None = None
         links, heads = self.links_table_name, self.heads_table_name
         self.insert_links_statement = f"INSERT INTO {links} VALUES (?,?,?,?)"
         self.insert_heads_statement = f"INSERT INTO {heads} VALUES (?,?,?,?)"
@@ -139,6 +145,11 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {self.heads_table_name} ("
             "originator_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
             "hash BLOB NOT NULL, mac BLOB NOT NULL) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {self.log_links_table_name} ("
+            "notification_id INTEGER PRIMARY KEY, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.log_head_table_name} ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), start INTEGER NOT NULL, "
+            "position INTEGER NOT NULL, digest BLOB NOT NULL, mac BLOB NOT NULL)",
         ]
 
     def _db_id(self, originator_id: UUID | str) -> str:
@@ -169,15 +180,26 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
         the new events follow.
         """
         written: list[tuple[UUID | str, Identity, Head]] = []
+        log: list[LogHead] = []
         try:
-            notification_ids = super().insert_events(stored_events, chain_written=written, **kwargs)
+            notification_ids = super().insert_events(
+                stored_events, chain_written=written, log_written=log, **kwargs
+            )
         except _HeadsMoved:
             written.clear()
+            log.clear()
             with self.datastore.transaction(commit=True) as c:
                 notification_ids = self._insert_events(
-                    c, stored_events, checked=True, chain_written=written, **kwargs
+                    c,
+                    stored_events,
+                    checked=True,
+                    chain_written=written,
+                    log_written=log,
+                    **kwargs,
                 )
         self.known_heads.remember(written)
+        if log:
+            self.known_log = log[-1]
         return notification_ids
 
     def _insert_events(
@@ -187,19 +209,67 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
         *,
         checked: bool = False,
         chain_written: list[tuple[UUID | str, Identity, Head]] | None = None,
+        log_written: list[LogHead] | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         key = self.require_chain_key()
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         if stored_events:
-            written = self._append_chain(c, appended(stored_events), key, checked=checked)
+            written, appends, links = self._append_chain(
+                c, appended(stored_events), key, checked=checked
+            )
             if chain_written is not None:
                 chain_written.extend(written)
+            assert notification_ids is not None
+            entries = log_entries(appends, links, stored_events, notification_ids)
+            head = self._append_log(c, entries, key, checked=checked)
+            if log_written is not None:
+                log_written.append(head)
         return notification_ids
+
+    def _append_log(
+        self,
+        c: SQLiteCursor,
+        entries: list[tuple[int, str, int, bytes]],
+        key: bytes,
+        *,
+        checked: bool,
+    ) -> LogHead:
+        """Write the events' log links and the log's new head (see `storage.log_chain`): the
+        remembered head is updated only if stored exactly so; otherwise it is read and checked."""
+        cursor = c.sqlite_cursor
+        known = None if checked else self.known_log
+        if known is not None:
+            links, head = extend_log(key, known, entries, verified=True)
+            cursor.execute(
+                f"UPDATE {self.log_head_table_name} SET start = ?, position = ?, digest = ?, "
+                "mac = ? WHERE id = 1 AND start = ? AND position = ? AND digest = ? AND mac = ?",
+                (*head, *known),
+            )
+            if cursor.rowcount != 1:
+                raise _HeadsMoved
+        else:
+            stored = self._log_head(c)
+            links, head = extend_log(key, stored, entries)
+            cursor.execute(
+                f"INSERT INTO {self.log_head_table_name} VALUES (1, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET start = excluded.start, "
+                "position = excluded.position, digest = excluded.digest, mac = excluded.mac",
+                head,
+            )
+        cursor.executemany(f"INSERT INTO {self.log_links_table_name} VALUES (?,?,?)", links)
+        return head
+
+    def _log_head(self, c: SQLiteCursor) -> LogHead | None:
+        c.execute(f"SELECT start, position, digest, mac FROM {self.log_head_table_name}")
+        row = c.fetchone()
+        if row is None:
+            return None
+        return LogHead(row[0], row[1], _blob(row[2]) or b"", _blob(row[3]) or b"")
 
     def _append_chain(
         self, c: SQLiteCursor, pending: list[Appended], key: bytes, *, checked: bool
-    ) -> list[tuple[UUID | str, Identity, Head]]:
+    ) -> tuple[list[tuple[UUID | str, Identity, Head]], list[Append], list[Any]]:
         appends, kinds = _plan(pending, self.known_heads, self._identity, checked=checked)
         read = [i for i, kind in enumerate(kinds) if kind is _READ]
         if read:
@@ -230,7 +300,7 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
         cursor.executemany(self.insert_links_statement, links)
         if upserted:
             cursor.executemany(self.upsert_heads_statement, upserted)
-        return _written(pending, appends, heads)
+        return _written(pending, appends, heads), appends, links
 
     def _identity(self, stored_id: UUID | str) -> Identity:
         return identity(canonical_id(stored_id), self._db_id(stored_id))
@@ -299,9 +369,7 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
                     params,
                 )
             )
-            rows = merged(
-                (ChainRow._make(r) for r in linked), (ChainRow._make(r) for r in orphans)
-            )
+            rows = merged((ChainRow._make(r) for r in linked), (ChainRow._make(r) for r in orphans))
             yield from verifier.findings(rows, heads)
 
     def _raw(
@@ -326,6 +394,56 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
             topic = None if r[2] is None else bytes(r[2]).decode("utf-8", "surrogateescape")
             version = r[1] if isinstance(r[1], int) else -1
             yield canonical, version, topic, r[3], _blob(r[4]), _blob(r[5])
+
+    def stored_log_head(self) -> LogHead | None:
+        """The log's signed head as stored (None before the first append under the log chain)."""
+        with self.datastore.transaction(commit=False) as c:
+            return self._log_head(c)
+
+    def log_findings(
+        self, walk_key: bytes, against: Anchor | None = None
+    ) -> tuple[LogWalk, Iterator[Finding]]:
+        """The log chain walk (see `storage.log_chain`) and its findings, in one snapshot."""
+        e, lk, g = self.events_table_name, self.links_table_name, self.log_links_table_name
+        with self.datastore.transaction(commit=False) as c:
+            head = self._log_head(c)
+        walk = LogWalk(walk_key, head, against)
+
+        def stream() -> Iterator[Finding]:
+            with self.datastore.transaction(commit=False) as c:
+                conn = c.sqlite_cursor.connection
+                events = (
+                    LogRow(
+                        r[0],
+                        self._canonical(r[1]),
+                        r[2] if isinstance(r[2], int) else -1,
+                        _blob(r[3]),
+                        _blob(r[4]),
+                        _blob(r[5]),
+                    )
+                    for r in self._raw(
+                        conn,
+                        f"SELECT e.rowid, e.originator_id, e.originator_version, l.hash, "
+                        f"g.prev_hash, g.hash FROM {e} e LEFT JOIN {lk} l "
+                        "ON l.originator_id = e.originator_id "
+                        "AND l.originator_version = e.originator_version "
+                        f"LEFT JOIN {g} g ON g.notification_id = e.rowid ORDER BY e.rowid",
+                        (),
+                    )
+                )
+                orphans = (
+                    LogRow(r[0], None, None, None, _blob(r[1]), _blob(r[2]))
+                    for r in self._raw(
+                        conn,
+                        f"SELECT g.notification_id, g.prev_hash, g.hash FROM {g} g "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {e} e WHERE e.rowid = g.notification_id) "
+                        "ORDER BY g.notification_id",
+                        (),
+                    )
+                )
+                yield from walk.findings(merged_rows(events, orphans))
+
+        return walk, stream()
 
     # Sealing -----------------------------------------------------------------
 

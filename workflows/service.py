@@ -386,12 +386,25 @@ class CourseService(Application[UUID]):
             self.save(citizen)
         else:
             self._check_all_closed(citizen)
+            self._check_is_citizen(citizen, cpr)
             if not citizen.is_erased:
                 citizen = self._change_citizen(
                     citizen.id, lambda c: c.erase(actor=actor, erased_on=on, reason=reason)
                 )
-        self.keyring.erase(citizen.id)
+        self.keyring.erase(citizen.id, cpr)
         return citizen
+
+    def _check_is_citizen(self, citizen: Citizen, cpr: str) -> None:
+        """Refuse to erase a citizen whose courses, decrypted, carry another CPR (a key
+        table tampered with would otherwise lead erasure to the wrong citizen)."""
+        given = normalise_cpr(cpr)
+        for course_id in citizen.courses:
+            recorded = self.get_course(course_id).cpr
+            if recorded and normalise_cpr(recorded) != given:
+                raise CourseError(
+                    f"cpr: citizen {citizen.id}'s course {course_id} is another CPR's; the key "
+                    "table was changed, nothing was erased (run `forloeb verify --all`)"
+                )
 
     def _check_all_closed(self, citizen: Citizen) -> None:
         for course_id in citizen.courses:

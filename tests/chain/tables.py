@@ -10,7 +10,7 @@ import sqlite3
 from typing import Any
 from uuid import UUID
 
-from storage.chained import chain_table_names
+from storage.chained import chain_table_names, log_table_names
 from storage.store import StoreConfig
 
 
@@ -20,15 +20,19 @@ class StoredTables:
     def __init__(self, store: StoreConfig) -> None:
         self.store = store
         links, heads = chain_table_names(store.events_table)
+        log_links, log_head = log_table_names(store.events_table)
+        plain = {
+            "events": store.events_table,
+            "links": links,
+            "heads": heads,
+            "log_links": log_links,
+            "log_head": log_head,
+        }
         if store.is_postgres:
             schema = store.postgres.schema
-            self.names = {
-                "events": f'"{schema}"."{store.events_table}"',
-                "links": f'"{schema}"."{links}"',
-                "heads": f'"{schema}"."{heads}"',
-            }
+            self.names = {name: f'"{schema}"."{table}"' for name, table in plain.items()}
         else:
-            self.names = {"events": store.events_table, "links": links, "heads": heads}
+            self.names = plain
 
     def run(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
         """Run one statement ({events}, {links}, {heads} name the tables; ? marks a value)."""
@@ -51,6 +55,11 @@ class StoredTables:
     def key(self, originator_id: UUID) -> Any:
         """The originator id as the tables hold it."""
         return originator_id if self.store.is_postgres else originator_id.hex
+
+    def log_links_delete(self, notification_ids: list[int]) -> str:
+        """A statement deleting the log links of these notifications."""
+        listed = ",".join(str(int(n)) for n in notification_ids)
+        return "DELETE FROM {log_links} WHERE notification_id IN (" + listed + ")"
 
     def count(self, table: str) -> int:
         (row,) = self.run(f"SELECT count(*) FROM {{{table}}}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -82,7 +83,9 @@ def test_a_clean_store_verifies_with_exit_0(run: Run) -> None:
     result = run("verify", "--all")
     assert result.exit_code == 0, result.output
     # 4 course events; the citizen index: registered, course opened.
-    assert result.stdout == "verified 6 events in 2 aggregates: no findings\n"
+    head, last = result.stdout.splitlines()
+    assert re.fullmatch(r"log head: 6:[0-9a-f]{64} \(notifications #1\.\.#6; .*\)", head)
+    assert last == "verified 6 events in 2 aggregates: no findings"
 
 
 def test_a_changed_event_is_named_and_exits_1(run: Run, tables: StoredTables) -> None:
@@ -90,7 +93,7 @@ def test_a_changed_event_is_named_and_exits_1(run: Run, tables: StoredTables) ->
     tables.flip_state_byte(course, 3)
     result = run("verify", "--all")
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == [
+    assert without_head(result.stdout) == [
         f"course {course} #3: changed: the stored bytes do not match the recorded hash",
         "verified 6 events in 2 aggregates: 1 finding",
     ]
@@ -113,8 +116,10 @@ def test_findings_as_json(run: Run, tables: StoredTables) -> None:
     report = json.loads(result.stdout)
     assert (report["events"], report["aggregates"]) == (7, 2)
     assert [(f["aggregate"], f["id"], f["version"], f["kind"]) for f in report["findings"]] == [
-        ("course", str(course), 5, "inserted")
+        ("course", str(course), 5, "inserted"),
+        ("event", "log", 7, "inserted"),  # notification #7 has no log link
     ]
+    assert report["log_head"]["position"] == 6
 
 
 @pytest.mark.parametrize("args", [[], ["--all", "0a6f3b52"]], ids=["neither", "both"])
@@ -143,7 +148,7 @@ def test_an_upgraded_store_is_sealed_once_by_an_admin(run: Run, tables: StoredTa
     assert refused.exit_code == 1 and "ada" in refused.output
     sealed = run("verify", "--seal", user="root")
     assert sealed.exit_code == 0, sealed.output
-    assert sealed.stdout.splitlines() == [
+    assert without_head(sealed.stdout) == [
         "sealed 6 events in 2 aggregates",
         "verified 6 events in 2 aggregates: no findings",
     ]
@@ -179,3 +184,65 @@ def test_the_installed_command_exits_1_on_tampering(
         f"course {course} #2: reordered: holds the event recorded as #3",
         f"course {course} #3: reordered: holds the event recorded as #2",
     ]
+
+
+def without_head(output: str) -> list[str]:
+    """The output's lines but the log head's."""
+    return [line for line in output.splitlines() if not line.startswith("log head: ")]
+
+
+def log_head_of(run: Run) -> str:
+    result = run("verify", "--all")
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("log head: ")]
+    return line.split()[2]
+
+
+def test_a_course_deleted_whole_is_found_by_verify_all(run: Run, tables: StoredTables) -> None:
+    course = a_course(run)
+    a_course(run, cpr="020290-1234")
+    for table in ("events", "links", "heads"):
+        tables.delete(table, course)
+    result = run("verify", "--all")
+    assert result.exit_code == 1
+    assert "event log #3: removed: notification #3 is gone; its log link remains" in result.stdout
+
+
+def test_a_rollback_is_caught_against_the_head_kept_elsewhere(
+    run: Run, tables: StoredTables
+) -> None:
+    a_course(run)
+    kept = log_head_of(run)
+    assert run("verify", "--all", "--against", kept).exit_code == 0
+    ahead = kept.split(":")[0] + ":" + "00" * 32
+    rolled = run("verify", "--all", "--against", ahead)
+    assert rolled.exit_code == 1
+    assert "event log #6: changed: the log at #6 differs from the head kept elsewhere" in (
+        rolled.stdout
+    )
+    beyond = run("verify", "--all", "--against", "99:" + kept.split(":")[1])
+    assert beyond.exit_code == 1
+    assert "does not reach the head kept elsewhere" in beyond.stdout
+
+
+@pytest.mark.parametrize("given", ["6", "x:00", "6:zz", "6:00ff"])
+def test_a_malformed_head_is_refused(run: Run, given: str) -> None:
+    a_course(run)
+    result = run("verify", "--all", "--against", given)
+    assert result.exit_code != 0
+    assert result.output.startswith("against: ") or "against:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_swapped_key_rows_are_named_by_verify_all(run: Run, tables: StoredTables) -> None:
+    a_course(run)
+    a_course(run, cpr="020290-1234")
+    (a, la), (b, lb) = tables.run("SELECT subject, lookup FROM citizen_keys ORDER BY subject")
+    move = "UPDATE citizen_keys SET lookup = ? WHERE subject = ?"
+    tables.run(move, "moving", a)
+    tables.run(move, la, b)
+    tables.run(move, lb, a)
+    result = run("verify", "--all")
+    assert result.exit_code == 1
+    assert f"citizen key {UUID(a)}: changed: holds the CPR lookup of citizen {UUID(b)}" in (
+        result.stdout
+    )

@@ -197,3 +197,76 @@ def test_the_application_role_appends_and_verifies_the_chain(deployment: Deploym
         assert verifier.events >= 5
     finally:
         service.close()
+
+
+LOG_LINKS_TABLE = f"{EVENTS_TABLE.removesuffix('events')}log_links"
+
+
+@pytest.mark.parametrize("table", ["citizen_keys", "citizen_keys_meta", LOG_LINKS_TABLE])
+def test_grants_are_exactly_select_and_insert_on_keys_and_log_links(
+    deployment: Deployment, table: str
+) -> None:
+    with app_connection(deployment.owner) as conn:
+        rows = conn.execute(
+            "SELECT privilege_type FROM information_schema.role_table_grants "
+            "WHERE grantee = %s AND table_name = %s ORDER BY privilege_type",
+            (deployment.app_role, table),
+        ).fetchall()
+    assert [r[0] for r in rows] == ["INSERT", "SELECT"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE {table} SET lookup = lookup || 'x'",
+        "UPDATE {table} SET wrapped = wrapped",
+        "DELETE FROM {table}",
+        "TRUNCATE {table}",
+    ],
+)
+def test_the_application_role_cannot_change_or_remove_key_rows(
+    deployment: Deployment, statement: str
+) -> None:
+    run_a_course(deployment.app).close()
+    table = sql.Identifier("public", "citizen_keys")
+    with (
+        app_connection(deployment.app) as conn,
+        pytest.raises(errors.InsufficientPrivilege, match="permission denied for table"),
+    ):
+        conn.execute(sql.SQL(statement).format(table=table))
+
+
+def test_the_erase_function_refuses_a_citizen_whose_erasure_is_not_in_the_log(
+    deployment: Deployment,
+) -> None:
+    run_a_course(deployment.app).close()
+    with app_connection(deployment.app) as conn:
+        (subject,) = conn.execute("SELECT subject FROM public.citizen_keys LIMIT 1").fetchone()
+        with pytest.raises(errors.RaiseException, match="no erasure in the log; the key is kept"):
+            conn.execute("SELECT public.forloeb_erase_citizen_key(%s)", (subject,))
+        kept = conn.execute(
+            "SELECT count(*) FROM public.citizen_keys WHERE subject = %s", (subject,)
+        ).fetchone()
+    assert kept == (1,)
+
+
+def test_the_application_role_erases_a_citizen_through_the_function(
+    deployment: Deployment,
+) -> None:
+    from datetime import date
+
+    from workflows.commands import Exit
+
+    service = open_service(deployment.app)
+    try:
+        cpr = f"010190-{next(_citizens)}"
+        referred = service.execute(Refer(cpr=cpr, programme="pva", referring_caseworker="sb"), "rk")
+        service.execute(
+            Exit(course=str(referred.course_id), planned=False, reason="not_motivated"), "rk"
+        )
+        citizen = service.erase_citizen(
+            cpr.replace("-", ""), actor="admin", reason="slettefrist", on=date.today()
+        )
+        assert service.keyring.store.row(citizen.id) is None
+    finally:
+        service.close()

@@ -168,3 +168,52 @@ def test_erasure_is_for_admins_only(run: Run, course: str) -> None:
 
     assert refused.exit_code == 1
     assert audit_json(run, CPR)["erasure"] is None
+
+
+def test_rotate_keys_without_a_kek_folder_is_one_line_and_changes_nothing(
+    run: Run, course: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORLOEB_KEK_DIR", raising=False)
+    result = run("citizen", "rotate-keys")
+    assert result.exit_code == 1
+    assert "kek: no KEK folder is configured (FORLOEB_KEK_DIR); nothing was rotated" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+
+
+def test_rotate_keys_is_for_an_admin(run: Run, course: str) -> None:
+    result = run("citizen", "rotate-keys", user="anna")
+    assert result.exit_code == 1
+    assert "anna" in result.output
+
+
+def test_erasure_then_rotation_rewraps_the_others_under_a_new_kek(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keks = tmp_path / "keks"
+    monkeypatch.setenv("FORLOEB_KEK_DIR", str(keks))
+    config = tmp_path / "forloeb.toml"
+    config.write_text('[users.ole]\nrole = "admin"\n')
+    monkeypatch.setenv("FORLOEB_CONFIG", str(config))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    db = initialised(tmp_path / "forloeb.sqlite")
+    runner = CliRunner()
+
+    def cli(*args: str) -> Result:
+        return ok(runner.invoke(forloeb, ["--db", str(db), "--as", "ole", *args]))
+
+    for cpr in (CPR, "020290-1234"):
+        referred = cli("refer", "--cpr", cpr, "--programme", "pva",
+                       "--referring-caseworker", "sb", "--format", "json")  # fmt: skip
+        cli("exit", json.loads(referred.stdout)["course_id"], "--unplanned",
+            "--reason", "not_motivated")  # fmt: skip
+    assert sorted(p.name for p in keks.iterdir()) == ["kek-000001.key"]
+    cli("citizen", "erase", CPR, "--reason", "slettefrist", "--yes")
+    rotated = cli("citizen", "rotate-keys")
+    assert "re-wrapped 1 citizen key(s) under KEK 2; destroyed KEK(s): 1" in rotated.stdout
+    assert sorted(p.name for p in keks.iterdir()) == ["kek-000002.key"]
+    shown = cli("audit", "020290-1234", "--purpose", "kontrol", "--format", "json")
+    assert json.loads(shown.stdout)["cpr"] == "020290-1234"
+    assert cli("verify", "--all").stdout.splitlines()[-1].endswith("no findings")

@@ -226,7 +226,7 @@ def test_the_audit_trail_says_who_erased_and_when_but_not_why(
 
 def wrapped_keys(service: CourseService) -> tuple[bytes, bytes]:
     """The stored (wrapped) keys of the citizen to erase and of the other one."""
-    wrapped = service.keyring.store.all_wrapped()
+    wrapped = {row.subject: row.wrapped for row in service.keyring.store.all_rows()}
     subjects = [service.keyring.subject_of(cpr) for cpr in (CPR, OTHER_CPR)]
     assert subjects[0] is not None and subjects[1] is not None
     return wrapped[subjects[0]], wrapped[subjects[1]]
@@ -278,7 +278,7 @@ def test_a_key_left_by_a_crash_before_its_referral_can_be_erased_too(
 
     erase(service, views, store)
 
-    assert service.keyring.store.wrapped(subject) is None
+    assert service.keyring.store.row(subject) is None
     citizen = service.citizen(subject)
     assert citizen is not None and citizen.erasure is not None and citizen.courses == {}
 
