@@ -183,7 +183,10 @@ def _answers_inline(details: dict[str, Any]) -> dict[str, Any]:
     answers = details.get("answers")
     if not isinstance(answers, dict):
         return details
-    return {**{k: v for k, v in details.items() if k != "answers"}, **answers}
+    kept = {k: v for k, v in details.items() if k != "answers"}
+    if not kept.get("follow_up"):  # an ordinary point says nothing of follow-up
+        kept.pop("follow_up", None)
+    return {**kept, **answers}
 
 
 def _recorded(entry: dict[str, Any]) -> str:

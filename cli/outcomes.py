@@ -150,6 +150,11 @@ def describe(cohort: Cohort, as_of: date, known_at: datetime | None) -> dict[str
     metavar="N",
     help='show counts under N as "<N", and as "x" any cell that would give one away',
 )
+@click.option(
+    "--follow-up-forms",
+    is_flag=True,
+    help="add a table of the forms taken after exit (follow-up points; never in table 2.1)",
+)
 def outcomes_command(
     programme: str | None,
     cohort_from: datetime | None,
@@ -159,6 +164,7 @@ def outcomes_command(
     known_at: str | None,
     output_format: str,
     suppress_below: int | None,
+    follow_up_forms: bool,
 ) -> None:
     """The evaluators' outcome tables for a programme's cohort (VIVE tables 5.1, 2.1, 6.1,
     5.4, 6.5, 6.6; goals; follow-up)."""
@@ -166,7 +172,7 @@ def outcomes_command(
 
     app_context().require(OUTCOMES)
     about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
-    tables = build_report(courses).shown(suppress_below)
+    tables = build_report(courses, follow_up_forms=follow_up_forms).shown(suppress_below)
     about["suppress_below"] = suppress_below
     if output_format == "json":
         emit_json({**about, "tables": tables})

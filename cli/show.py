@@ -40,6 +40,8 @@ def _compact(value: Any, prefix: str = "") -> list[str]:
 def _measurement_details(event: MeasurementRecorded) -> str:
     answers = event.answers
     parts = [f"point {event.point} {answers.form.value} form"]
+    if event.follow_up:
+        parts[0] += " (follow-up after exit)"
     if answers.who5 is not None:
         parts.append(f"WHO-5 {answers.who5.raw} (index {answers.who5.index})")
     if answers.mental_health is not None:
@@ -118,7 +120,15 @@ def course_facts(course: Course) -> dict[str, Any]:
         "consultant": course.consultant,
         "measurements": [
             {"point": point, "form": form.value}
-            for point, form in sorted(course.measurements.values())
+            for point, form in sorted(
+                slot for v, slot in course.measurements.items() if v not in course.follow_ups
+            )
+        ],
+        "follow_up_measurements": [
+            {"point": point, "form": form.value}
+            for point, form in sorted(
+                slot for v, slot in course.measurements.items() if v in course.follow_ups
+            )
         ],
         "version": course.version,
     }
@@ -142,6 +152,9 @@ HISTORY_COLUMNS = ["#", "occurred", "recorded", "actor", "event", "details"]
 def render_course(report: dict[str, Any]) -> Group:
     """The course report for people: facts, next moves, history."""
     measured = ", ".join(f"{m['point']} {m['form']}" for m in report["measurements"]) or "none"
+    followed = ", ".join(f"{m['point']} {m['form']}" for m in report["follow_up_measurements"])
+    if followed:
+        measured += f"; after exit {followed}"
     facts = {
         "course": report["course_id"],
         "citizen": report["cpr"],

@@ -68,9 +68,15 @@ class Course(BaseAggregate[UUID]):
         self.group_courses: dict[str, bool] = {}
         self.history: dict[int, str] = {}
         self.state_changes: dict[int, date] = {}
-        """Sequence number -> date of each state change, the referral first (as corrected)."""
+        """Sequence number -> date of each state change in force, the referral first (as
+        corrected; a retracted one is dropped)."""
+        self.entered: dict[int, CourseState] = {}
+        """Sequence number -> the state each state change in `state_changes` entered."""
+        self.follow_ups: set[int] = set()
+        """Sequence numbers of the measurements taken after the exit (follow-up points)."""
         self.point_one_latest = date.min
         self.corrected_versions: set[int] = set()
+        self.retracted_versions: set[int] = set()
         self.command_ids: set[str] = set()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Course:
@@ -168,6 +174,10 @@ class Course(BaseAggregate[UUID]):
         """The date the course entered its current state."""
         return self.state_changes.get(self.state_version, date.min)
 
+    def state_before(self, version: int) -> CourseState:
+        """The state the course was in just before the event with this sequence number."""
+        return self.entered[max((v for v in self.state_changes if v < version), default=1)]
+
     @property
     def is_open(self) -> bool:
         """Whether the course has not yet exited."""
@@ -176,6 +186,13 @@ class Course(BaseAggregate[UUID]):
     def has_form(self, point: int, form: MeasurementForm) -> bool:
         """Whether the form at the point is recorded (and not retracted)."""
         return (point, form) in self.measurements.values()
+
+    @property
+    def last_course_point(self) -> int:
+        """The highest measurement point recorded while the course ran (0 if none)."""
+        return max(
+            (p for v, (p, _) in self.measurements.items() if v not in self.follow_ups), default=0
+        )
 
     @property
     def point_one_forms_complete(self) -> bool:
@@ -217,7 +234,10 @@ class Course(BaseAggregate[UUID]):
             raise InvalidInput("occurred_on", f"is before the exit on {self.state_since}")
 
     def check_measurement(self, event: MeasurementRecorded) -> None:
-        """Each form once per point; point 1 during baseline, later points after it."""
+        """Each form once per point; point 1 during baseline, later points after it;
+        follow-up points after the exit."""
+        if event.follow_up:
+            self.check_follow_up_point(event)
         if self.has_form(event.point, event.form):
             raise CourseError(
                 f"point: the {event.form} form for point {event.point} is already recorded "
@@ -236,6 +256,19 @@ class Course(BaseAggregate[UUID]):
                 f"point: point {event.point} comes after the baseline, which is not complete"
             )
 
+    def check_follow_up_point(self, event: MeasurementRecorded) -> None:
+        """A follow-up comes after the exit, at a point after the course's last point."""
+        if self.is_open:
+            raise CourseError("follow_up: the course has not exited; record an ordinary point")
+        first = max(self.last_course_point, 1) + 1
+        if event.point < first:
+            raise CourseError(
+                f"point: a follow-up point comes after the course's last point "
+                f"({first - 1}); give {first} or later"
+            )
+        if event.occurred_on < self.state_since:
+            raise InvalidInput("occurred_on", f"is before the exit on {self.state_since}")
+
     def check_correction(
         self, target: CourseEvent, changes: dict[str, Any], retracted: bool
     ) -> None:
@@ -247,12 +280,21 @@ class Course(BaseAggregate[UUID]):
                 raise InvalidInput("changes", "a retraction changes no fields")
             if not target.retractable:
                 raise CourseError(
-                    f"version: {type(target).__name__} changes the course's state and cannot "
-                    "be retracted; record the move that undoes it instead"
+                    f"version: {type(target).__name__} cannot be retracted; "
+                    f"{target.not_retractable_because or 'record the move that undoes it'}"
+                )
+            if target.originator_version in self.retracted_versions:
+                raise CourseError(
+                    f"version: event {target.originator_version} is already retracted"
                 )
             return
         if not changes:
             raise InvalidInput("changes", "name at least one field to change")
+        if "follow_up" in changes and isinstance(target, MeasurementRecorded):
+            raise InvalidInput(
+                "changes.follow_up",
+                "follows from when the form was taken; retract it and record it again",
+            )
         corrected = apply_changes(target, changes)
         if "occurred_on" in changes:
             self.check_corrected_date(corrected)
@@ -291,6 +333,11 @@ class Course(BaseAggregate[UUID]):
             raise CourseError(
                 f"changes: the {corrected.form} form for point {corrected.point} is already "
                 "recorded"
+            )
+        if corrected.follow_up and corrected.point <= max(self.last_course_point, 1):
+            raise CourseError(
+                f"changes: a follow-up point comes after the course's last point "
+                f"({max(self.last_course_point, 1)})"
             )
 
 

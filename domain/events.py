@@ -51,7 +51,11 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
     new_state: ClassVar[CourseState | None] = None
     """The state this event moves the course to; None for events inside a state."""
     retractable: ClassVar[bool] = False
-    """Whether a correction may mark this event as entered in error."""
+    """Whether a correction may mark this event as entered in error. A retracted state
+    change returns the course to the state before it (the workflow refuses it while
+    later events depend on it)."""
+    not_retractable_because: ClassVar[str] = ""
+    """For an event that cannot be retracted: what to do instead."""
     personal: ClassVar[frozenset[str]] = frozenset()
     """Fields holding the citizen's personal data. They are stored sealed under the
     citizen's own key and read back as None (or their default) once it is erased."""
@@ -84,6 +88,7 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
         if self.new_state is not None:
             course.state = self.new_state
             course.state_changes[self.originator_version] = self.occurred_on
+            course.entered[self.originator_version] = self.new_state
         course.history[self.originator_version] = type(self).__name__
         if self.command_id is not None:
             course.command_ids.add(self.command_id)
@@ -118,6 +123,7 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
     """
 
     class_version = 3
+    not_retractable_because = "it opens the course; exit the course instead"
     personal = frozenset({"cpr", "note"})
     required_personal = frozenset({"cpr"})
     originator_topic: str
@@ -147,6 +153,7 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
         course.referral_actor = self.actor
         course.state = CourseState.VISITATION
         course.state_changes[self.originator_version] = self.occurred_on
+        course.entered[self.originator_version] = CourseState.VISITATION
         super().apply(aggregate)
 
 
@@ -154,6 +161,7 @@ class Accepted(CourseEvent):
     """Visitation accepted the citizen and assigned a resource consultant."""
 
     new_state = CourseState.BASELINE
+    retractable = True
     consultant: Name
 
     def apply_to(self, course: Course) -> None:
@@ -165,18 +173,24 @@ class RejectedAtVisitation(CourseEvent):
     """Visitation found the citizen outside the programme; the course ends."""
 
     new_state = CourseState.EXITED_UNPLANNED
+    retractable = True
     personal = frozenset({"detail"})
     reason: UnplannedExitReason
     detail: FreeText = ""
 
 
 class MeasurementRecorded(CourseEvent):
-    """One form (citizen or staff) at one measurement point."""
+    """One form (citizen or staff) at one measurement point.
+
+    A follow-up measurement is taken after the course's exit; its point comes
+    after the course's last in-course point, and the course stays exited.
+    """
 
     retractable = True
     personal = frozenset({"answers"})
     point: MeasurementPoint
     answers: MeasurementAnswers
+    follow_up: bool = False
 
     @property
     def form(self) -> MeasurementForm:
@@ -193,6 +207,8 @@ class MeasurementRecorded(CourseEvent):
 
     def apply_to(self, course: Course) -> None:
         course.measurements[self.originator_version] = (self.point, self.form)
+        if self.follow_up:
+            course.follow_ups.add(self.originator_version)
         if self.point == 1:
             course.point_one_latest = max(course.point_one_latest, self.occurred_on)
 
@@ -201,6 +217,7 @@ class BaselineCompleted(CourseEvent):
     """Both point-1 forms are in: the start measurement is taken."""
 
     new_state = CourseState.ACTIVE
+    not_retractable_because = "it follows from the two start forms; retract one of them instead"
 
 
 class SessionHeld(CourseEvent):
@@ -254,6 +271,7 @@ class PraktikStarted(CourseEvent):
     """A workplace internship (virksomhedspraktik) started."""
 
     new_state = CourseState.PRAKTIK
+    retractable = True
     personal = frozenset({"employer"})
     required_personal = frozenset({"employer"})
     employer: Name | None = None
@@ -265,6 +283,7 @@ class PraktikEnded(CourseEvent):
     """The internship ended, completed or aborted; the course is active again."""
 
     new_state = CourseState.ACTIVE
+    retractable = True
     personal = frozenset({"note"})
     outcome: PraktikOutcome
     note: FreeText = ""
@@ -274,6 +293,7 @@ class JobStarted(CourseEvent):
     """The citizen started ordinary paid work (from active, or straight from praktik)."""
 
     new_state = CourseState.JOB
+    retractable = True
     personal = frozenset({"employer"})
     required_personal = frozenset({"employer"})
     employer: Name | None = None
@@ -285,6 +305,7 @@ class JobEnded(CourseEvent):
     """The job ended and support continues; the course is active again."""
 
     new_state = CourseState.ACTIVE
+    retractable = True
     personal = frozenset({"note"})
     note: FreeText = ""
 
@@ -293,6 +314,7 @@ class EducationStarted(CourseEvent):
     """The citizen started an education."""
 
     new_state = CourseState.EDUCATION
+    retractable = True
     personal = frozenset({"institution", "programme_of_study"})
     required_personal = frozenset({"institution"})
     institution: Name | None = None
@@ -303,6 +325,7 @@ class EducationEnded(CourseEvent):
     """The education ended and support continues; the course is active again."""
 
     new_state = CourseState.ACTIVE
+    retractable = True
     personal = frozenset({"note"})
     note: FreeText = ""
 
@@ -323,6 +346,7 @@ class ExitedPlanned(CourseEvent):
     """The course ended as planned: the citizen is in work or education."""
 
     new_state = CourseState.EXITED_PLANNED
+    retractable = True
     personal = frozenset({"note"})
     after: Literal["job", "education"]
     note: FreeText = ""
@@ -332,6 +356,7 @@ class ExitedUnplanned(CourseEvent):
     """The course ended early."""
 
     new_state = CourseState.EXITED_UNPLANNED
+    retractable = True
     personal = frozenset({"detail"})
     reason: UnplannedExitReason
     detail: FreeText = ""
@@ -386,7 +411,7 @@ class Corrected(CourseEvent):
     def apply_to(self, course: Course) -> None:
         course.corrected_versions.add(self.target_version)
         if self.retracted:
-            course.measurements.pop(self.target_version, None)
+            self.withdraw(course)
             return
         if "occurred_on" in self.changes and self.target_version in course.state_changes:
             corrected_on = date.fromisoformat(str(self.changes["occurred_on"]))
@@ -400,6 +425,19 @@ class Corrected(CourseEvent):
             point = int(self.changes.get("point", key[0]))
             form = MeasurementForm(self.changes.get("answers.form", key[1]))
             course.measurements[self.target_version] = (point, form)
+
+    def withdraw(self, course: Course) -> None:
+        """Take the retracted event's facts off the course; a state change is undone."""
+        target = self.target_version
+        course.retracted_versions.add(target)
+        course.measurements.pop(target, None)
+        course.follow_ups.discard(target)
+        if target in course.state_changes and target != 1:
+            del course.state_changes[target]
+            del course.entered[target]
+            course.state = course.entered[max(course.state_changes)]
+        if target == course.consultant_version:  # an acceptance: no consultant yet
+            course.consultant, course.consultant_version = None, 0
 
 
 STATE_CHANGING_EVENTS: tuple[type[CourseEvent], ...] = tuple(

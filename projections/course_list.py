@@ -3,11 +3,14 @@
 Serves `forloeb courses` and the id-prefix lookup. Corrections are honoured
 as the corrected event would read: a new date for the referral or for the
 event that set the current state moves `referred_on` / `state_since`, a new
-consultant on the event that set the current consultant replaces them.
+consultant on the event that set the current consultant replaces them. A
+retracted state change is undone: the row keeps the course's state changes in
+force (`state_changes`), so the state before it comes back with its date.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -63,7 +66,8 @@ class CourseListView(View):
             "state TEXT NOT NULL, consultant TEXT, referred_on TEXT NOT NULL, "
             "state_since TEXT NOT NULL, state_version INTEGER NOT NULL, "
             "consultant_version INTEGER, version INTEGER NOT NULL, "
-            "referring_caseworker TEXT NOT NULL, referral_actor TEXT NOT NULL"
+            "referring_caseworker TEXT NOT NULL, referral_actor TEXT NOT NULL, "
+            "state_changes TEXT NOT NULL"
         ),
     }
     indexes: ClassVar[dict[str, str]] = {
@@ -158,6 +162,7 @@ COLUMNS = (
     "version",
     "referring_caseworker",
     "referral_actor",
+    "state_changes",
 )
 _values = itemgetter(*COLUMNS)
 """A row's values in `COLUMNS` order."""
@@ -245,6 +250,7 @@ class CourseListProjection(ViewProjection[CourseListView]):
             "version": e.originator_version,
             "referring_caseworker": e.referring_caseworker,
             "referral_actor": e.actor,
+            "state_changes": _changes([[e.originator_version, CourseState.VISITATION.value, day]]),
         }
 
     def versioned(self, c: Any, e: Header | CourseEvent, _: int) -> None:
@@ -254,9 +260,9 @@ class CourseListProjection(ViewProjection[CourseListView]):
         row = self.row(c, key(e.originator_id))
         row["version"] = e.originator_version
         if e.new_state is not None:
-            row["state"] = e.new_state.value
-            row["state_since"] = iso(e.occurred_on)
-            row["state_version"] = e.originator_version
+            changes = json.loads(row["state_changes"])
+            changes.append([e.originator_version, e.new_state.value, iso(e.occurred_on)])
+            _set_state(row, changes)
         return row
 
     def consultant_set(self, c: Any, e: Accepted | ConsultantReassigned, position: int) -> None:
@@ -267,12 +273,23 @@ class CourseListProjection(ViewProjection[CourseListView]):
     def corrected(self, c: Any, e: Corrected, position: int) -> None:
         row = self.recorded(c, e, position)
         target = e.target_version
+        if e.retracted:
+            changes = json.loads(row["state_changes"])
+            kept = [change for change in changes if change[0] != target]
+            if len(kept) < len(changes) and target != 1:
+                _set_state(row, kept)
+            if row["consultant_version"] == target:  # an acceptance: no consultant yet
+                row["consultant"] = row["consultant_version"] = None
+            return
         if "occurred_on" in e.changes:
             day = iso(e.changes["occurred_on"])
             if target == 1:
                 row["referred_on"] = day
-            if row["state_version"] == target:
-                row["state_since"] = day
+            changes = json.loads(row["state_changes"])
+            for change in changes:
+                if change[0] == target:
+                    change[2] = day
+            _set_state(row, changes)
         if "referring_caseworker" in e.changes and target == 1:
             row["referring_caseworker"] = str(e.changes["referring_caseworker"])
         if "consultant" in e.changes and row["consultant_version"] == target:
@@ -289,6 +306,16 @@ class CourseListProjection(ViewProjection[CourseListView]):
         _without(CourseEvent.__subclasses__(), handlers), versioned
     )
     """Events that change neither state nor consultant: the row only takes their version."""
+
+
+def _changes(changes: list[list[Any]]) -> str:
+    return json.dumps(changes, separators=(",", ":"))
+
+
+def _set_state(row: dict[str, Any], changes: list[list[Any]]) -> None:
+    """Set the row's state changes in force, and its state from the latest of them."""
+    row["state_changes"] = _changes(changes)
+    row["state_version"], row["state"], row["state_since"] = changes[-1]
 
 
 VIEW = ViewSpec(CourseListView, CourseListProjection)

@@ -46,7 +46,7 @@ _FACT_TABLE = (
     "physical TEXT, who5_cheerful INTEGER, who5_calm INTEGER, who5_active INTEGER, "
     "who5_rested INTEGER, who5_interested INTEGER, network TEXT, outcome TEXT, "
     "hours DOUBLE PRECISION, ordinary INTEGER, after TEXT, reason TEXT, consultant TEXT, "
-    "benefit_type TEXT, "
+    "benefit_type TEXT, follow_up INTEGER, "
     "PRIMARY KEY (course_id, version, revision)"
 )
 

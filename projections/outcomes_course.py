@@ -61,6 +61,9 @@ class CourseOutcome:
     exit_after: str | None = None
     exit_reason: str | None = None
     forms: dict[tuple[int, str], Form] = field(default_factory=dict)
+    """The forms taken while the course ran, by point and form."""
+    follow_up_forms: dict[tuple[int, str], Form] = field(default_factory=dict)
+    """The forms taken after the exit (follow-up points), by point and form."""
     praktik_starts: list[date] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     education_starts: list[date] = field(default_factory=list)
@@ -120,7 +123,8 @@ class CourseOutcome:
             who5,
             fact["network"],
         )
-        self.forms[(form.point, form.form)] = form
+        kept = self.follow_up_forms if fact["follow_up"] else self.forms
+        kept[(form.point, form.form)] = form
 
     # What the tables ask ------------------------------------------------------------
 

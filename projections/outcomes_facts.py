@@ -81,6 +81,7 @@ FACT_COLUMNS: tuple[str, ...] = (
     "reason",
     "consultant",
     "benefit_type",
+    "follow_up",
 )
 """The value columns of a fact, in table order."""
 
@@ -112,6 +113,7 @@ _READ: dict[str, Any] = {
     "reason": True,
     "consultant": True,
     "benefit_type": True,
+    "follow_up": True,
 }
 """The payload fields `fact_values` reads (dumping only these is much cheaper)."""
 
@@ -131,7 +133,9 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
     """
     (occurred_on, _, point, form, mental, physical, *rest) = values
     who5 = dict(zip(WHO5_ITEMS, rest[: len(WHO5_ITEMS)], strict=True))
-    network, outcome, hours, ordinary, after, reason, consultant, benefit = rest[len(WHO5_ITEMS) :]
+    network, outcome, hours, ordinary, after, reason, consultant, benefit, follow_up = rest[
+        len(WHO5_ITEMS) :
+    ]
     return {
         "occurred_on": occurred_on,
         "point": point,
@@ -149,6 +153,7 @@ def payload_from(values: Sequence[Any]) -> dict[str, Any]:
         "reason": reason,
         "consultant": consultant,
         "benefit_type": benefit,
+        "follow_up": None if follow_up is None else bool(follow_up),
     }
 
 
@@ -184,6 +189,7 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
     who5 = answers.get("who5") or _EMPTY
     staff = answers.get("staff") or _EMPTY
     ordinary = get("ordinary_hours")
+    follow_up = get("follow_up")
     return (
         date.fromisoformat(str(payload["occurred_on"])).isoformat(),
         STATE_BY_KIND.get(kind),
@@ -200,4 +206,5 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
         get("reason") if kind in _REASON_KINDS else None,
         get("consultant"),
         get("benefit_type"),
+        None if follow_up is None else int(bool(follow_up)),
     )

@@ -31,10 +31,12 @@ BASE = "with baseline"
 Rows = list[tuple[str, tuple[Cell, ...]]]
 
 
-def build_report(courses: Sequence[CourseOutcome]) -> Report:
-    """Every table for the courses given (a cohort as of a date)."""
+def build_report(courses: Sequence[CourseOutcome], *, follow_up_forms: bool = False) -> Report:
+    """Every table for the courses given (a cohort as of a date); with `follow_up_forms`,
+    also the forms taken after exit (which the in-course tables never count)."""
     tally = Tally()
-    tables = [builder(tally, courses) for builder in BUILDERS]
+    builders = [*BUILDERS, follow_up_forms_table] if follow_up_forms else BUILDERS
+    tables = [builder(tally, courses) for builder in builders]
     return Report(tuple(tables), dict(tally.counts), tuple(tally.groups))
 
 
@@ -109,6 +111,25 @@ def forms_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     columns = tuple(f"point {p}" for p in points)
     return OutcomeTable(
         "forms", "Forms per measurement point (VIVE table 2.1)", columns, tuple(rows)
+    )
+
+
+def follow_up_forms_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+    """Citizen and staff forms taken after exit, at each follow-up point."""
+    taken = {point for c in courses for point, _ in c.follow_up_forms}
+    points = range(min(taken, default=2), max(taken, default=1) + 1)
+    rows: Rows = []
+    for form in (CITIZEN, STAFF):
+        cells = tuple(
+            tally.count(f"{form} follow-up forms at {p}", sum(
+                (p, form) in c.follow_up_forms for c in courses
+            ))
+            for p in points
+        )  # fmt: skip
+        rows.append((f"{form} forms", cells))
+    columns = tuple(f"point {p}" for p in points)
+    return OutcomeTable(
+        "follow_up_forms", "Forms per follow-up point, after exit", columns, tuple(rows)
     )
 
 

@@ -153,6 +153,13 @@ class Measure(CourseCommand):
     network_meeting: YesNoUnknown | None = Field(
         default=None, description="network meeting in the last 3 months"
     )
+    follow_up: bool = Field(
+        default=False,
+        description="a follow-up point after the course's exit (after its last point)",
+    )
+
+    def trigger_name(self) -> str:
+        return "measure_follow_up" if self.follow_up else self.trigger
 
     def event_fields(self) -> dict[str, Any]:
         answers: dict[str, Any] = {
@@ -378,6 +385,7 @@ def _trigger_commands() -> dict[str, str]:
     commands = {cls.trigger: cls.name for cls in COURSE_COMMANDS if "trigger" in vars(cls)}
     commands["exit_planned"] = f"{Exit.name} --planned"
     commands["exit_unplanned"] = f"{Exit.name} --unplanned"
+    commands["measure_follow_up"] = f"{Measure.name} --follow-up"
     return commands
 
 

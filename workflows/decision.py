@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.course import Course
-from domain.events import CourseEvent
+from domain.errors import CourseError
+from domain.events import Corrected, CourseEvent
 from workflows.commands import Correct, CourseCommand, Exit
-from workflows.machine import Workflow
+from workflows.machine import Workflow, move_of
 
 EventAt = Callable[[int], CourseEvent]
 """The course's event with a sequence number (what a correction names)."""
@@ -42,8 +43,12 @@ def decide(
     if command.command_id is not None:
         common["command_id"] = command.command_id
     if isinstance(command, Correct):
+        target = event_at(command.version)
+        if command.retract:  # the aggregate's checks first: they say why more plainly
+            course.check_correction(target, command.changes, retracted=True)
+            check_no_dependents(course, target, workflow, event_at)
         course.correct(
-            event_at(command.version),
+            target,
             **common,
             reason=command.reason,
             changes=command.changes,
@@ -53,7 +58,7 @@ def decide(
         fields = command.event_fields()
         if isinstance(command, Exit) and command.planned:
             fields["after"] = course.state.value
-        course.record(move.event, **common, **fields)
+        course.record(move.event, **common, **fields, **dict(move.fields))
     make_automatic_moves(course, workflow, common)
     new = course.pending_events[len(course.pending_events) - (course.version - before) :]
     return [event for event in new if isinstance(event, CourseEvent)]
@@ -67,3 +72,34 @@ def make_automatic_moves(course: Course, workflow: Workflow, common: dict[str, A
         made.add(move.trigger)
         on = getattr(course, move.dated_by) if move.dated_by else common["occurred_on"]
         course.record(move.event, **{**common, "occurred_on": on})
+
+
+def check_no_dependents(
+    course: Course, target: CourseEvent, workflow: Workflow, event_at: EventAt
+) -> None:
+    """Refuse to retract a state change that a later event depends on, naming them.
+
+    Retracting a move returns the course to the state before it. A later event
+    (not itself retracted) depends on the move if it changed the state again, or
+    if the workflow has no such move from the state the course returns to (a
+    measurement after an acceptance, a follow-up after an exit).
+    """
+    version = target.originator_version
+    if target.new_state is None:
+        return
+    before = course.state_before(version)
+    dependents = []
+    for later in range(version + 1, course.version + 1):
+        if later in course.retracted_versions or course.history.get(later) == Corrected.__name__:
+            continue
+        event = event_at(later)
+        if event.new_state is not None or not workflow.has_move(before, move_of(event).trigger):
+            dependents.append(f"{later} ({type(event).__name__})")
+    if dependents:
+        one = len(dependents) == 1
+        events, verb = ("event", "depends") if one else ("events", "depend")
+        raise CourseError(
+            f"version: {events} {', '.join(dependents)} {verb} on event {version} "
+            f"({type(target).__name__}); "
+            + ("retract it first" if one else "retract them first, the latest first")
+        )

@@ -63,6 +63,8 @@ class Move:
     """Made by the workflow when its guard holds after a command, never asked for."""
     dated_by: str | None = None
     """For an automatic move, the Course property giving the date it happened."""
+    fields: tuple[tuple[str, Any], ...] = ()
+    """Event fields the move sets, by which its events are told from another move's."""
 
     @property
     def dest(self) -> CourseState | None:
@@ -74,6 +76,12 @@ MOVES: tuple[Move, ...] = (
     Move("accept", Accepted, (S.VISITATION,)),
     Move("reject", RejectedAtVisitation, (S.VISITATION,)),
     Move("measure", MeasurementRecorded, WORKING),
+    Move(
+        "measure_follow_up",
+        MeasurementRecorded,
+        EXITED_STATES,
+        fields=(("follow_up", True),),
+    ),
     Move(
         "complete_baseline",
         BaselineCompleted,
@@ -105,6 +113,18 @@ MOVES_BY_TRIGGER: dict[str, Move] = {move.trigger: move for move in MOVES}
 AUTOMATIC_TRIGGERS: frozenset[str] = frozenset(m.trigger for m in MOVES if m.automatic)
 """Moves no command asks for: the workflow makes them when their guard holds."""
 GUARDS: frozenset[str] = frozenset(m.guard for m in MOVES if m.guard is not None)
+
+
+def move_of(event: CourseEvent) -> Move:
+    """The move that recorded an event: the row for its class whose fields it has (the
+    one setting the most fields, where several match)."""
+    matching = [
+        move
+        for move in MOVES
+        if type(event) is move.event
+        and all(getattr(event, name) == value for name, value in move.fields)
+    ]
+    return max(matching, key=lambda move: len(move.fields))
 
 
 def transitions_table() -> list[dict[str, Any]]:
@@ -171,6 +191,10 @@ class Workflow:
             if move.automatic and self._admits(course, move.trigger):
                 return move
         return None
+
+    def has_move(self, state: CourseState, trigger: str) -> bool:
+        """Whether the table has the move from the state (its guard aside)."""
+        return trigger in self._triggers[state]
 
     def _admits(self, course: Course, trigger: str) -> bool:
         if trigger not in self._triggers[course.state]:

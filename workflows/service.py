@@ -302,10 +302,18 @@ class CourseService(Application[UUID]):
         return [e for e in self.events.get(course_id) if isinstance(e, CourseEvent)]
 
     def event_at(self, course_id: UUID, version: int, course: Course | None = None) -> CourseEvent:
-        """The course's event with the given sequence number."""
+        """The course's event with the given sequence number.
+
+        Given the course, its events decided but not yet saved (earlier lines of the
+        same import batch) count too, so a correction may name one of them.
+        """
         latest = course.version if course is not None else None
         if latest is not None and not 1 <= version <= latest:
             raise InvalidInput("version", f"the course has events 1..{latest}, not {version}")
+        if course is not None:
+            for pending in course.pending_events:
+                if pending.originator_version == version and isinstance(pending, CourseEvent):
+                    return pending
         found = list(self.events.get(course_id, gt=version - 1, lte=version))
         if not found or not isinstance(found[0], CourseEvent):
             raise InvalidInput("version", f"the course has no event {version}")

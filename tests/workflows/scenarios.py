@@ -48,6 +48,9 @@ def _trigger_commands() -> dict[str, type[CourseCommand]]:
         if cls is Exit:
             table["exit_planned"] = cls
             table["exit_unplanned"] = cls
+        elif cls is Measure:
+            table["measure"] = cls
+            table["measure_follow_up"] = cls
         else:
             table[cls.trigger] = cls
     return table
@@ -60,8 +63,11 @@ COMMANDED_TRIGGERS: tuple[str, ...] = tuple(
 
 
 def free_point(course: Course, form: MeasurementForm = MeasurementForm.CITIZEN) -> int:
-    """The first measurement point the course may take next for a form."""
+    """The first measurement point the course may take next for a form (after an exit,
+    after every point already taken)."""
     point = 1 if course.state is CourseState.BASELINE else 2
+    if not course.is_open:
+        point = max([point - 1, *(p for p, _ in course.measurements.values())]) + 1
     while course.has_form(point, form):
         point += 1
     return point
@@ -77,6 +83,12 @@ PAYLOADS: dict[str, Payload] = {
         "form": MeasurementForm.CITIZEN,
         "who5": [3, 3, 2, 4, 1],
         "bip": {"job_belief": 3},
+    },
+    "measure_follow_up": lambda c: {
+        "follow_up": True,
+        "point": free_point(c),
+        "form": MeasurementForm.CITIZEN,
+        "who5": [2, 3, 2, 4, 1],
     },
     "session": lambda c: {"note": "samtale"},
     "meeting": lambda c: {"participants": ["rk-anna", "sagsbehandler"]},

@@ -74,6 +74,8 @@ RULES: dict[str, Rule] = {
     "complete_baseline": Rule(frozenset({S.BASELINE}), "BaselineCompleted", S.ACTIVE),
     # Work inside a state: first contacts already in visitation, the rest once accepted.
     "measure": Rule(WORKING, "MeasurementRecorded"),
+    # After exit, VIVE goes on measuring those who left: follow-up points, still exited.
+    "measure_follow_up": Rule(EXITED, "MeasurementRecorded"),
     "session": Rule(OPEN, "SessionHeld"),
     "meeting": Rule(OPEN, "NetworkMeetingHeld"),
     "join_group": Rule(WORKING, "GroupCourseJoined"),

@@ -123,11 +123,13 @@ def payload(trigger: str, variant: int, on: date) -> dict[str, Any]:
         return options[variant % len(options)]
 
     reasons = list(UnplannedExitReason)
-    if trigger == "measure":
+    if trigger in ("measure", "measure_follow_up"):
         form = pick([MeasurementForm.CITIZEN, MeasurementForm.STAFF])
         fields: dict[str, Any] = {"point": 1 + variant // 2 % 3, "form": form}
         if form is MeasurementForm.CITIZEN:
             fields["who5"] = [variant % 6, 2, 3, 4, 5]
+        if trigger == "measure_follow_up":
+            fields.update(follow_up=True, point=2 + variant % 4)
         return fields
     if trigger == "correct":
         if variant % 2:
@@ -252,8 +254,10 @@ def tally(service: CourseService, courses: list[UUID]) -> None:
 def check_course(service: CourseService, live: Course | None, course_id: UUID) -> None:
     rebuilt = service.get_course(course_id)
     assert rebuilt.state in REACHABLE
-    state_changes = [
-        NEW_STATE_OF[name] for name in rebuilt.history.values() if name in NEW_STATE_OF
+    state_changes = [  # those in force: a retracted move is undone
+        NEW_STATE_OF[name]
+        for version, name in rebuilt.history.items()
+        if name in NEW_STATE_OF and version not in rebuilt.retracted_versions
     ]
     assert rebuilt.state is state_changes[-1]
     if rebuilt.state is CourseState.BASELINE:

@@ -383,22 +383,38 @@ def test_retracting_a_measurement_lets_the_form_be_recorded_again(
     assert service.get_course(course_id).has_form(2, MeasurementForm.STAFF)
 
 
-@pytest.mark.parametrize("event_class", [Referred, RejectedAtVisitation])
-def test_state_changing_event_cannot_be_retracted(
-    service: CourseService, event_class: type[Any]
-) -> None:
+def test_the_referral_cannot_be_retracted(service: CourseService) -> None:
     course_id = drive_to(service, CourseState.EXITED_UNPLANNED)
     error = refused_and_nothing_written(
         service,
         CourseError,
         Correct(
             course=str(course_id),
-            version=version_of(service, course_id, event_class),
+            version=version_of(service, course_id, Referred),
             reason="fejl",
             retract=True,
         ),
     )
     assert "cannot be retracted" in str(error)
+
+
+def test_a_rejection_entered_in_error_is_retracted_and_the_course_is_in_visitation_again(
+    service: CourseService,
+) -> None:
+    course_id = drive_to(service, CourseState.EXITED_UNPLANNED)
+    rejected = version_of(service, course_id, RejectedAtVisitation)
+
+    service.execute(
+        Correct(course=str(course_id), version=rejected, reason="fejl", retract=True), ACTOR
+    )
+
+    course = service.get_course(course_id)
+    assert course.state is CourseState.VISITATION
+    assert [type(e).__name__ for e in service.course_events(course_id)] == [
+        "Referred", "RejectedAtVisitation", "Corrected",
+    ]  # fmt: skip
+    service.execute(Accept(course=str(course_id), consultant="rk-bo"), ACTOR)
+    assert service.get_course(course_id).state is CourseState.BASELINE
 
 
 def test_correction_of_a_correction_is_refused(service: CourseService) -> None:
