@@ -12,13 +12,14 @@ decides; replaying events never runs it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from transitions import Machine
 
 from domain.course import Course
 from domain.errors import MoveRefused
+from domain.programme import ProgrammeDefinition
 from domain.events import (
     Accepted,
     BaselineCompleted,
@@ -127,7 +128,45 @@ def move_of(event: CourseEvent) -> Move:
     return max(matching, key=lambda move: len(move.fields))
 
 
-def transitions_table() -> list[dict[str, Any]]:
+BACKBONE: frozenset[str] = frozenset({"accept", "complete_baseline", "exit_unplanned", "correct"})
+"""Moves every programme keeps: into the course, past the baseline, out of it, corrections."""
+REFER = "refer"
+"""What a role grant names for opening a course (not a move of the machine)."""
+
+
+def definition_problems(definition: ProgrammeDefinition) -> list[str]:
+    """What in a programme definition does not fit the backbone table, field by field."""
+    problems = []
+    for trigger in definition.moves.leave_out:
+        if trigger not in MOVES_BY_TRIGGER:
+            problems.append(f"moves.leave_out: unknown move {trigger}")
+        elif trigger in BACKBONE:
+            problems.append(f"moves.leave_out: {trigger} is part of every programme")
+    kept = set(MOVES_BY_TRIGGER) - set(definition.moves.leave_out)
+    for role, grant in definition.roles.items():
+        for trigger in grant.may:
+            if trigger != REFER and trigger not in kept:
+                why = "left out of this programme" if trigger in MOVES_BY_TRIGGER else "unknown"
+                problems.append(f"roles.{role}.may: {trigger} is {why}")
+    return problems
+
+
+def programme_moves(definition: ProgrammeDefinition | None) -> tuple[Move, ...]:
+    """The backbone table as a programme runs it: its left-out moves gone, and the baseline
+    ending at acceptance where the programme takes no start forms (None: the backbone)."""
+    if definition is None:
+        return MOVES
+    moves = []
+    for move in MOVES:
+        if move.trigger in definition.moves.leave_out:
+            continue
+        if move.trigger == "complete_baseline" and not definition.moves.baseline_forms:
+            move = replace(move, guard=None, guard_text="", dated_by=None)
+        moves.append(move)
+    return tuple(moves)
+
+
+def transitions_table(moves: tuple[Move, ...] = MOVES) -> list[dict[str, Any]]:
     """The moves in the transitions library's format."""
     return [
         {
@@ -136,7 +175,7 @@ def transitions_table() -> list[dict[str, Any]]:
             "dest": move.dest,
             **({"conditions": move.guard} if move.guard else {}),
         }
-        for move in MOVES
+        for move in moves
     ]
 
 
@@ -155,14 +194,18 @@ class _Probe:
 
 
 class Workflow:
-    """Decides whether a move is allowed for a course, and which moves are."""
+    """Decides whether a move is allowed for a course, and which moves are: the backbone
+    table, or a programme's version of it."""
 
-    def __init__(self) -> None:
+    def __init__(self, definition: ProgrammeDefinition | None = None) -> None:
+        self.definition = definition
+        self.moves = programme_moves(definition)
+        self.by_trigger = {move.trigger: move for move in self.moves}
         self._probe = _Probe()
         self._machine = Machine(
             model=self._probe,
             states=CourseState,
-            transitions=transitions_table(),
+            transitions=transitions_table(self.moves),
             initial=CourseState.VISITATION,
             auto_transitions=False,
         )
@@ -173,13 +216,16 @@ class Workflow:
 
     def allowed(self, course: Course) -> list[str]:
         """The triggers whose source and guard admit the course now, in table order."""
-        return [move.trigger for move in MOVES if self._admits(course, move.trigger)]
+        return [move.trigger for move in self.moves if self._admits(course, move.trigger)]
 
     def decide(self, course: Course, trigger: str) -> Move:
         """The move for the trigger, or MoveRefused saying why and what is allowed."""
-        move = MOVES_BY_TRIGGER.get(trigger)
+        move = self.by_trigger.get(trigger)
         if move is None:
-            raise MoveRefused(trigger, course.state, self.allowed(course), "unknown move")
+            why = "unknown move"
+            if trigger in MOVES_BY_TRIGGER and self.definition is not None:
+                why = f"not a move of the programme {self.definition.name}"
+            raise MoveRefused(trigger, course.state, self.allowed(course), why)
         if self._admits(course, trigger):
             return move
         why = move.guard_text if course.state in move.sources else ""
@@ -187,7 +233,7 @@ class Workflow:
 
     def automatic(self, course: Course) -> Move | None:
         """The automatic move the course is due for now, if any (the first in table order)."""
-        for move in MOVES:
+        for move in self.moves:
             if move.automatic and self._admits(course, move.trigger):
                 return move
         return None
@@ -199,7 +245,7 @@ class Workflow:
     def _admits(self, course: Course, trigger: str) -> bool:
         if trigger not in self._triggers[course.state]:
             return False
-        if MOVES_BY_TRIGGER[trigger].guard is None:
+        if self.by_trigger[trigger].guard is None:
             return True
         self._probe.course = course
         self._machine.set_state(course.state, model=self._probe)

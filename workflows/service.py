@@ -46,6 +46,9 @@ from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, Refer
 from workflows.decision import decide
 from workflows.machine import Workflow
 
+WorkflowFor = Callable[[str], Workflow]
+"""The workflow a programme runs, by the programme's name."""
+
 _COURSE_REF = re.compile(r"[0-9a-fA-F-]+")
 """A course id or prefix: hex digits and dashes (ASCII)."""
 
@@ -91,16 +94,20 @@ class CourseService(Application[UUID]):
         *,
         authorise: Authorise | None = None,
         course_finder: CourseFinder | None = None,
+        workflow_for: WorkflowFor | None = None,
     ) -> None:
         """The service on opened event storage (see `cli.bootstrap`, which wires it).
 
         `authorise` checks every command first (None trusts the caller: library use,
-        tests); `course_finder` resolves course id prefixes (None: full ids only).
+        tests); `course_finder` resolves course id prefixes (None: full ids only);
+        `workflow_for` gives the workflow a programme runs (None: the backbone for all).
         """
         self.storage = storage
         super().__init__(storage.env)
         self.keyring = storage.keyring
         self.workflow = Workflow()
+        """The backbone workflow: the one a programme without a definition runs."""
+        self.workflow_for: WorkflowFor = workflow_for or (lambda _programme: self.workflow)
         self.course_finder = course_finder
         self.authorise = authorise
         self._batch_aggregates: dict[UUID, Any] = {}
@@ -212,7 +219,7 @@ class CourseService(Application[UUID]):
                 course,
                 command,
                 actor,
-                workflow=self.workflow,
+                workflow=self.workflow_for(course.programme),
                 event_at=lambda version: self.event_at(course.id, version, course),
             )
         except CourseError as error:
@@ -419,7 +426,7 @@ class CourseService(Application[UUID]):
 
     def allowed_moves(self, course: Course) -> list[str]:
         """The triggers the workflow allows for the course now."""
-        return self.workflow.allowed(course)
+        return self.workflow_for(course.programme).allowed(course)
 
     def resolve(self, ref: str, cache: dict[UUID, Any] | None = None) -> UUID:
         """A course id from a full id, a unique id prefix, or a CPR with one open course.
