@@ -19,7 +19,6 @@ from transitions import Machine
 
 from domain.course import Course
 from domain.errors import MoveRefused
-from domain.programme import ProgrammeDefinition
 from domain.events import (
     Accepted,
     BaselineCompleted,
@@ -43,6 +42,7 @@ from domain.events import (
     SessionHeld,
     TreatmentPlanStarted,
 )
+from domain.programme import ProgrammeDefinition
 from domain.values import EXITED_STATES, OPEN_STATES, CourseState
 
 S = CourseState
