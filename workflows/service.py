@@ -474,7 +474,9 @@ class CourseService(Application[UUID]):
             )
         return open_courses[0]
 
-    def execute_many(self, commands: Iterable[Command], actor: str) -> list[Outcome | CourseError]:
+    def execute_many(
+        self, commands: Iterable[Command], actor: str
+    ) -> list[Outcome | CourseError]:
         """Decide a batch on shared aggregates, save once; fall back one by one on conflict.
 
         Each command is decided on its own: a refused one is returned as its
@@ -553,3 +555,4 @@ def replay(aggregate: Any, events: Iterable[Any]) -> Any:
 def _looks_like_cpr(ref: str) -> bool:
     digits = ref.replace("-", "")
     return len(digits) == 10 and digits.isascii() and digits.isdigit()
+
