@@ -91,6 +91,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "6.1, 5.4, 6.5, 6.6; goals; follow-up).",
     ),
     "praktik": (WRITE, "Workplace internship (virksomhedspraktik): start and end."),
+    "programmes": (
+        "cli.programmes_cmd:programmes_group",
+        "The programmes run side by side: entry routes, roles, moves, cohorts and outcomes.",
+    ),
     "projections": (
         "cli.projections_cmd:projections_group",
         "The read views: their status, rebuilding them, keeping them caught up.",

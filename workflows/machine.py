@@ -215,8 +215,13 @@ class Workflow:
         """The machine's triggers from each state, asked once."""
 
     def allowed(self, course: Course) -> list[str]:
-        """The triggers whose source and guard admit the course now, in table order."""
-        return [move.trigger for move in self.moves if self._admits(course, move.trigger)]
+        """The triggers a command may ask for now (source and guard admit the course), in
+        table order; automatic moves are made, not asked for, so they are never listed."""
+        return [
+            move.trigger
+            for move in self.moves
+            if not move.automatic and self._admits(course, move.trigger)
+        ]
 
     def decide(self, course: Course, trigger: str) -> Move:
         """The move for the trigger, or MoveRefused saying why and what is allowed."""

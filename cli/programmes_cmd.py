@@ -1,0 +1,100 @@
+"""`forloeb programmes`: the programmes this installation knows, from their definitions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from cli.context import app_context
+from cli.render import console, emit_json, format_option, table
+
+if TYPE_CHECKING:
+    from programmes.catalogue import Catalogue, Entry
+
+
+def catalogue() -> Catalogue:
+    """The shipped definitions with the municipality's own (beside the configuration)."""
+    from programmes.catalogue import load
+
+    return load(app_context().programmes_folder)
+
+
+@click.group("programmes")
+def programmes_group() -> None:
+    """The programmes run side by side: entry routes, roles, moves, cohorts and outcomes."""
+
+
+@programmes_group.command("list")
+@format_option
+def list_command(output_format: str) -> None:
+    """List the defined programmes and where each definition comes from."""
+    entries = [catalogue().require(name) for name in catalogue().names()]
+    if output_format == "json":
+        emit_json([summary(entry) for entry in entries])
+        return
+    cells = [
+        [
+            e.definition.name,
+            e.definition.title,
+            ", ".join(e.definition.entry_routes),
+            len(e.definition.cohorts),
+            e.origin,
+        ]
+        for e in entries
+    ]
+    columns = ["programme", "title", "entry routes", "cohorts", "definition"]
+    console().print(table(f"{len(entries)} programmes", columns, cells))
+
+
+@programmes_group.command("show")
+@click.argument("name")
+@format_option
+def show_command(name: str, output_format: str) -> None:
+    """Show one programme's definition: routes, instruments, roles, moves, rhythm, cohorts."""
+    from workflows.machine import MOVES, programme_moves
+
+    entry = catalogue().require(name)
+    definition = entry.definition
+    if output_format == "json":
+        emit_json({**definition.model_dump(mode="json"), "definition": entry.origin})
+        return
+    kept = {move.trigger for move in programme_moves(definition)}
+    out = console()
+    out.print(f"{definition.title} ({definition.name}) — {definition.source}")
+    out.print(f"entry routes: {', '.join(definition.entry_routes)}")
+    baseline = "both start forms" if definition.moves.baseline_forms else "none (ends at accept)"
+    out.print(f"baseline: {baseline}")
+    left_out = [move.trigger for move in MOVES if move.trigger not in kept]
+    out.print(f"moves left out: {', '.join(left_out) or 'none'}")
+    cadence = definition.cadence
+    out.print(
+        f"rhythm: measure every {cadence.measurement_interval_days} days, network meeting "
+        f"every {cadence.network_meeting_interval_days} days; caseload target "
+        f"{cadence.target_caseload}"
+    )
+    out.print(f"outcome tables: {', '.join(definition.outcome_tables) or 'none'}")
+    if definition.instruments:
+        rows = [[i.name, i.version, i.title] for i in definition.instruments]
+        out.print(table("instruments", ["instrument", "version", "what"], rows))
+    roles = [
+        [role, grant.title, "yes" if grant.partner else "", ", ".join(grant.may)]
+        for role, grant in definition.roles.items()
+    ]
+    out.print(table("roles", ["role", "title", "partner", "may record"], roles))
+    if definition.cohorts:
+        cohorts = [[c.name, c.start, c.end, c.participants] for c in definition.cohorts]
+        out.print(table("cohorts", ["cohort", "from", "to", "participants"], cohorts))
+    out.print(f"definition: {entry.origin}")
+
+
+def summary(entry: Entry) -> dict[str, object]:
+    """One programme as a line of `programmes list --format json`."""
+    definition = entry.definition
+    return {
+        "name": definition.name,
+        "title": definition.title,
+        "entry_routes": list(definition.entry_routes),
+        "cohorts": [cohort.name for cohort in definition.cohorts],
+        "definition": entry.origin,
+    }
