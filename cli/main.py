@@ -47,6 +47,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.citizen:citizen_group",
         "One citizen's data: hand it over (export) or destroy it (erase).",
     ),
+    "complete": (
+        WRITE,
+        "The citizen completed the programme (a milestone; the course goes on until its exit).",
+    ),
     "correct": (
         WRITE,
         "Correct an earlier event (by sequence number) or retract it; the original stays.",

@@ -27,6 +27,7 @@ from domain.values import (
     FollowUpOutcome,
     FreeText,
     HoursPerWeek,
+    JobKind,
     MeasurementAnswers,
     MeasurementForm,
     MeasurementPoint,
@@ -290,8 +291,14 @@ class PraktikEnded(CourseEvent):
 
 
 class JobStarted(CourseEvent):
-    """The citizen started ordinary paid work (from active, or straight from praktik)."""
+    """The citizen started paid work (from active, or straight from praktik).
 
+    Version 2 added the job's kind (ordinary, flexjob, wage subsidy). Every version-1
+    job was recorded as ordinary work, so it reads as ordinary; `ordinary_hours`
+    keeps saying whether its hours were ordinary, as before.
+    """
+
+    class_version = 2
     new_state = CourseState.JOB
     retractable = True
     personal = frozenset({"employer"})
@@ -299,6 +306,12 @@ class JobStarted(CourseEvent):
     employer: Name | None = None
     hours_per_week: HoursPerWeek
     ordinary_hours: bool = True
+    kind: JobKind = JobKind.ORDINARY
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 knew only ordinary work."""
+        state["kind"] = JobKind.ORDINARY.value
 
 
 class JobEnded(CourseEvent):
@@ -343,13 +356,26 @@ class ConsultantReassigned(CourseEvent):
 
 
 class ExitedPlanned(CourseEvent):
-    """The course ended as planned: the citizen is in work or education."""
+    """The course ended as planned: the citizen is in work or education, or onto
+    disability pension (førtidspension) from any working state."""
 
     new_state = CourseState.EXITED_PLANNED
     retractable = True
     personal = frozenset({"note"})
-    after: Literal["job", "education"]
+    after: Literal["job", "education", "disability_pension"]
     note: FreeText = ""
+
+
+class ProgrammeCompleted(CourseEvent):
+    """The citizen completed the programme: a milestone of its own, apart from the exit
+    (a citizen may complete it and stay, or leave without completing it)."""
+
+    retractable = True
+    personal = frozenset({"note"})
+    note: FreeText = ""
+
+    def apply_to(self, course: Course) -> None:
+        course.completed_version = self.originator_version
 
 
 class ExitedUnplanned(CourseEvent):
@@ -432,6 +458,8 @@ class Corrected(CourseEvent):
         course.retracted_versions.add(target)
         course.measurements.pop(target, None)
         course.follow_ups.discard(target)
+        if target == course.completed_version:
+            course.completed_version = 0
         if target in course.state_changes and target != 1:
             del course.state_changes[target]
             del course.entered[target]

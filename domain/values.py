@@ -181,6 +181,23 @@ class UnplannedExitReason(StrEnum):
     OTHER = "other"
 
 
+class JobKind(StrEnum):
+    """What kind of job a citizen started: ordinary work, or a job on special terms."""
+
+    ORDINARY = "ordinary"
+    FLEXJOB = "flexjob"
+    """Fleksjob: reduced working capacity, wage subsidised for life."""
+    WAGE_SUBSIDY = "wage_subsidy"
+    """Løntilskud: a time-limited job with a wage subsidy."""
+
+
+class ExitOnto(StrEnum):
+    """Where a planned exit goes other than the job or education the course is in."""
+
+    DISABILITY_PENSION = "disability_pension"
+    """Førtidspension: the programme ends with the citizen's pension granted."""
+
+
 class FollowUpOutcome(StrEnum):
     """A register or survey follow-up after exit."""
 

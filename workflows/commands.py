@@ -19,10 +19,12 @@ from domain.values import (
     BenefitType,
     BipAnswer,
     Cpr,
+    ExitOnto,
     FollowUpOutcome,
     FreeText,
     HealthLevel,
     HoursPerWeek,
+    JobKind,
     MeasurementForm,
     MeasurementPoint,
     MeetingOutcome,
@@ -256,13 +258,17 @@ class PraktikEnd(CourseCommand):
 
 
 class JobStart(CourseCommand):
-    """The citizen started ordinary paid work."""
+    """The citizen started paid work: ordinary, a flexjob or a wage-subsidy job."""
 
     name = "job start"
     trigger = "start_job"
     employer: Name = Field(description="the employer")
     hours_per_week: HoursPerWeek = Field(description="hours per week")
     ordinary_hours: bool = Field(default=True, description="ordinary (unsubsidised) hours")
+    kind: JobKind = Field(
+        default=JobKind.ORDINARY,
+        description="ordinary, flexjob (fleksjob) or wage_subsidy (løntilskud)",
+    )
 
 
 class JobEnd(CourseCommand):
@@ -304,6 +310,10 @@ class Exit(CourseCommand):
 
     name = "exit"
     planned: bool = Field(description="planned exit (else unplanned)")
+    onto: ExitOnto | None = Field(
+        default=None,
+        description="planned exit onto disability_pension (from any working state)",
+    )
     reason: UnplannedExitReason | None = Field(
         default=None, validate_default=True, description="why (unplanned)"
     )
@@ -319,15 +329,27 @@ class Exit(CourseCommand):
             raise ValueError("only unplanned exits have a reason")
         if planned is False and reason is None:
             raise ValueError("required for an unplanned exit")
+        if planned is False and info.data.get("onto") is not None:
+            raise ValueError("an unplanned exit goes onto nothing; leave out --onto")
         return reason
 
     def trigger_name(self) -> str:
-        return "exit_planned" if self.planned else "exit_unplanned"
+        if self.planned:
+            return "exit_pension" if self.onto is ExitOnto.DISABILITY_PENSION else "exit_planned"
+        return "exit_unplanned"
 
     def event_fields(self) -> dict[str, Any]:
         if self.planned:
             return {"note": self.detail}
         return {"reason": self.reason, "detail": self.detail}
+
+
+class Complete(CourseCommand):
+    """The citizen completed the programme (a milestone; the course goes on until its exit)."""
+
+    name = "complete"
+    trigger = "complete_programme"
+    note: FreeText = Field(default="", description="free-text note")
 
 
 class FollowUp(CourseCommand):
@@ -368,6 +390,7 @@ COURSE_COMMANDS: tuple[type[CourseCommand], ...] = (
     EducationStart,
     EducationEnd,
     Reassign,
+    Complete,
     Exit,
     FollowUp,
     Correct,
@@ -385,6 +408,7 @@ def _trigger_commands() -> dict[str, str]:
     commands = {cls.trigger: cls.name for cls in COURSE_COMMANDS if "trigger" in vars(cls)}
     commands["exit_planned"] = f"{Exit.name} --planned"
     commands["exit_unplanned"] = f"{Exit.name} --unplanned"
+    commands["exit_pension"] = f"{Exit.name} --planned --onto disability_pension"
     commands["measure_follow_up"] = f"{Measure.name} --follow-up"
     return commands
 

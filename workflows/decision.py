@@ -56,7 +56,7 @@ def decide(
         )
     else:
         fields = command.event_fields()
-        if isinstance(command, Exit) and command.planned:
+        if isinstance(command, Exit) and command.planned and "after" not in dict(move.fields):
             fields["after"] = course.state.value
         course.record(move.event, **common, **fields, **dict(move.fields))
     make_automatic_moves(course, workflow, common)

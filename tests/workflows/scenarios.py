@@ -48,6 +48,7 @@ def _trigger_commands() -> dict[str, type[CourseCommand]]:
         if cls is Exit:
             table["exit_planned"] = cls
             table["exit_unplanned"] = cls
+            table["exit_pension"] = cls
         elif cls is Measure:
             table["measure"] = cls
             table["measure_follow_up"] = cls
@@ -106,7 +107,9 @@ PAYLOADS: dict[str, Payload] = {
     "end_job": lambda c: {"note": "opsagt"},
     "start_education": lambda c: {"institution": "VUC Storstroem"},
     "end_education": lambda c: {"note": "stoppet"},
+    "complete_programme": lambda c: {"note": "gennemført"},
     "exit_planned": lambda c: {"planned": True},
+    "exit_pension": lambda c: {"planned": True, "onto": "disability_pension"},
     "exit_unplanned": lambda c: {
         "planned": False,
         "reason": UnplannedExitReason.COMPLEX_NEEDS,

@@ -76,6 +76,7 @@ EXAMPLES: dict[type[Any], dict[str, Any]] = {
     events.EducationEnded: {"note": "x"},
     events.ConsultantReassigned: {"consultant": "rk-bo", "reason": "opsagt"},
     events.ExitedPlanned: {"after": "job"},
+    events.ProgrammeCompleted: {"note": "gennemført"},
     events.ExitedUnplanned: {"reason": "moved_municipality"},
     events.FollowUpRecorded: {"outcome": "no_response"},
     events.Corrected: {
@@ -240,3 +241,12 @@ def test_a_payload_naming_who_recorded_it_round_trips(mapper: PydanticMapper) ->
     back = mapper.to_domain_event(mapper.to_stored_event(event))
 
     assert (back.actor, back.recorded_by) == (ACTOR, "adm")
+
+
+def test_a_version_one_job_reads_as_ordinary_work_with_its_hours_as_recorded() -> None:
+    state = {"employer": "Kommunen", "hours_per_week": 20, "ordinary_hours": False}
+    upcast(events.JobStarted, state)
+    assert state == {
+        "employer": "Kommunen", "hours_per_week": 20, "ordinary_hours": False,
+        "kind": "ordinary",
+    }  # fmt: skip

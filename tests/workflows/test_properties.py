@@ -151,11 +151,17 @@ def payload(trigger: str, variant: int, on: date) -> dict[str, Any]:
             "planned_end": on + timedelta(days=30 * variant - 30),
         },
         "end_praktik": {"outcome": pick(["completed", "aborted"])},
-        "start_job": {"employer": "Kommunen", "hours_per_week": 12 + variant * 3},
+        "start_job": {
+            "employer": "Kommunen",
+            "hours_per_week": 12 + variant * 3,
+            "kind": pick(["ordinary", "flexjob", "wage_subsidy"]),
+        },
         "end_job": {},
         "start_education": {"institution": "VUC"},
         "end_education": {},
+        "complete_programme": {},
         "exit_planned": {"planned": True},
+        "exit_pension": {"planned": True, "onto": "disability_pension"},
         "exit_unplanned": {"planned": False, "reason": pick(reasons)},
         "follow_up": {"outcome": pick(list(FollowUpOutcome))},
     }
