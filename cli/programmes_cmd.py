@@ -98,3 +98,48 @@ def summary(entry: Entry) -> dict[str, object]:
         "cohorts": [cohort.name for cohort in definition.cohorts],
         "definition": entry.origin,
     }
+
+
+@programmes_group.command("outcomes")
+@click.argument("name")
+@format_option
+def outcomes_command(name: str, output_format: str) -> None:
+    """Count what the programme's courses reached, per cohort: completion, each kind of
+    job, education, and planned exits (after job, education, onto disability pension)."""
+    from datetime import date
+
+    from projections.milestones import COUNTED, MilestonesView, count
+    from workflows.access import OUTCOMES
+
+    app = app_context()
+    app.require(OUTCOMES)
+    definition = catalogue().get(name)
+    view = app.caught_up_views("milestones").view("milestones")
+    assert isinstance(view, MilestonesView)
+    courses = view.courses(name)
+    reached = view.reached(name)
+    groups: dict[str, list[str]] = {}
+    if definition is not None and definition.cohorts:
+        for cohort in definition.cohorts:
+            groups[cohort.name] = []
+        groups["outside the cohorts"] = []
+        for course_id, referred_on in courses:
+            cohort_name = definition.cohort_of(date.fromisoformat(referred_on))
+            groups[cohort_name or "outside the cohorts"].append(course_id)
+        if not groups["outside the cohorts"]:
+            del groups["outside the cohorts"]
+    groups["all"] = [course_id for course_id, _ in courses]
+    counted = {group: count(ids, reached) for group, ids in groups.items()}
+    if output_format == "json":
+        emit_json(
+            {
+                "programme": name,
+                "groups": {
+                    group: {"referred": c.referred, **c.counts} for group, c in counted.items()
+                },
+            }
+        )
+        return
+    rows = [["referred", *(c.referred for c in counted.values())]]
+    rows += [[label, *(c.counts[label] for c in counted.values())] for label, _, _ in COUNTED]
+    console().print(table(f"{name}: milestones reached", ["", *counted], rows))
