@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
+    from programmes.catalogue import Catalogue
     from projections.catalog import Views
     from storage.infrastructure import Infrastructure
     from storage.store import StoreConfig
@@ -41,6 +42,7 @@ def open_service(
     course_finder: CourseFinder | None = None,
     env: Mapping[str, str] | None = None,
     programmes: Path | None = None,
+    catalogue: Catalogue | None = None,
 ) -> CourseService:
     """A course service on the store (no access policy unless `authorise` is given); each
     course runs its programme's workflow, from the shipped definitions and a municipality's
@@ -48,7 +50,7 @@ def open_service(
     from programmes.catalogue import load
     from workflows.service import CourseService
 
-    catalogue = load(programmes)
+    catalogue = catalogue or load(programmes)
     storage = open_storage(store, env)
     try:
         return CourseService(
@@ -71,13 +73,15 @@ def open_user_service(
     """The course service as the command line uses it: every command asks the directory's
     access policy first; course id prefixes are looked up by `course_finder`; a
     municipality's own programme definitions are read from the folder `programmes`."""
+    from programmes.catalogue import load
     from workflows.access import authorise_command
 
+    catalogue = load(programmes)
     return open_service(
         store,
-        authorise=partial(authorise_command, directory),
+        authorise=partial(authorise_command, directory, definition_of=catalogue.get),
         course_finder=course_finder,
-        programmes=programmes,
+        catalogue=catalogue,
     )
 
 

@@ -51,6 +51,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         WRITE,
         "The citizen completed the programme (a milestone; the course goes on until its exit).",
     ),
+    "contact": (
+        WRITE,
+        "Register one contact with the citizen: its kind, the place and the citizen's rating.",
+    ),
     "correct": (
         WRITE,
         "Correct an earlier event (by sequence number) or retract it; the original stays.",
@@ -114,11 +118,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.server:serve_command",
         "Serve `forloeb` commands from a process with the modules imported (much faster start).",
     ),
+    "segment": (
+        WRITE,
+        "Record the citizen's match group, profiles and case-handling focus as of a date.",
+    ),
     "session": (WRITE, "Record an individual or group session."),
     "show": (
         "cli.show:show_command",
         "Show a course: its facts, the allowed next moves and its full event history.",
     ),
+    "team": (WRITE, "The course's team: a professional joins or leaves it."),
     "treatment-plan": (WRITE, "A psychiatric treatment plan started (the course goes on)."),
     "users": (
         "cli.users:users_group",

@@ -75,6 +75,8 @@ class Course(BaseAggregate[UUID]):
         """Sequence number -> the state each state change in `state_changes` entered."""
         self.follow_ups: set[int] = set()
         self.completed_version = 0
+        self.team: dict[str, str] = {}
+        """Team member -> their role in the programme (besides the course's consultant)."""
         """The sequence number of the programme's completion (0: not completed)."""
         """Sequence numbers of the measurements taken after the exit (follow-up points)."""
         self.point_one_latest = date.min

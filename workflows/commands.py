@@ -15,9 +15,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from domain.course import LOCAL_TIME
+from domain.programme import EntryRoute
 from domain.values import (
     BenefitType,
     BipAnswer,
+    ContactKind,
+    ContactRating,
     Cpr,
     ExitOnto,
     FollowUpOutcome,
@@ -25,6 +28,8 @@ from domain.values import (
     HealthLevel,
     HoursPerWeek,
     JobKind,
+    Label,
+    MatchGroup,
     MeasurementForm,
     MeasurementPoint,
     MeetingOutcome,
@@ -90,6 +95,10 @@ class Refer(Command):
         default=BenefitType.KONTANTHJAELP_AKTIVITETSPARAT, description="benefit and match group"
     )
     note: FreeText = Field(default="", description="free-text note")
+    entry_route: EntryRoute = Field(
+        default=EntryRoute.CASEWORKER_REFERRAL,
+        description="how the citizen came: caseworker_referral, self_referral or outreach",
+    )
     course_id: UUID | None = Field(default=None, description="id for the new course (import)")
 
     def event_fields(self) -> dict[str, Any]:
@@ -352,6 +361,50 @@ class Complete(CourseCommand):
     note: FreeText = Field(default="", description="free-text note")
 
 
+class Contact(CourseCommand):
+    """Register one contact with the citizen: its kind, the place and the citizen's rating."""
+
+    name = "contact"
+    trigger = "contact"
+    contact_kind: ContactKind = Field(description="how the contact was made")
+    place: Name = Field(description="where, e.g. the drop-in centre's name")
+    rating: ContactRating | None = Field(
+        default=None, description="the citizen's rating of the contact, 1 (low) to 5 (high)"
+    )
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class Segment(CourseCommand):
+    """Record the citizen's match group, profiles and case-handling focus as of a date."""
+
+    name = "segment"
+    trigger = "segment"
+    match_group: MatchGroup | None = Field(
+        default=None, description="match group M1, M2 or M3 (a new one is a rematch)"
+    )
+    profiles: list[Label] = Field(
+        default_factory=list, max_length=20, description="profiles, several at once"
+    )
+    focus: Label | None = Field(default=None, description="the case-handling focus")
+
+
+class TeamAdd(CourseCommand):
+    """A professional joins the course's team in one of the programme's roles."""
+
+    name = "team add"
+    trigger = "add_member"
+    member: Name = Field(description="the user joining the team")
+    role: Label = Field(description="their role in the programme (see programmes show)")
+
+
+class TeamRemove(CourseCommand):
+    """A professional leaves the course's team."""
+
+    name = "team remove"
+    trigger = "remove_member"
+    member: Name = Field(description="the user leaving the team")
+
+
 class FollowUp(CourseCommand):
     """Record a follow-up observation after exit."""
 
@@ -390,6 +443,10 @@ COURSE_COMMANDS: tuple[type[CourseCommand], ...] = (
     EducationStart,
     EducationEnd,
     Reassign,
+    Contact,
+    Segment,
+    TeamAdd,
+    TeamRemove,
     Complete,
     Exit,
     FollowUp,

@@ -43,7 +43,7 @@ from storage.infrastructure import Infrastructure
 from storage.keys import RegisteredElsewhere
 from storage.secrets import MasterKey
 from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, Refer
-from workflows.decision import decide
+from workflows.decision import check_entry_route, decide
 from workflows.machine import Workflow
 
 WorkflowFor = Callable[[str], Workflow]
@@ -242,6 +242,7 @@ class CourseService(Application[UUID]):
             if command.command_id is not None and command.command_id in existing.command_ids:
                 return Outcome(course_id, existing.state, skipped=True)
             raise CourseError(f"course_id: {course_id} is already in use")
+        check_entry_route(self.workflow_for(command.programme), command)
         citizen = self._citizen_for_referral(command.cpr, cache)
         for other_id in citizen.courses_in(command.programme):
             other = self._load(Course, other_id, cache)

@@ -78,6 +78,11 @@ RULES: dict[str, Rule] = {
     "measure_follow_up": Rule(EXITED, "MeasurementRecorded"),
     "session": Rule(OPEN, "SessionHeld"),
     "meeting": Rule(OPEN, "NetworkMeetingHeld"),
+    # Contacts, segmentation and the course team from the first contact at visitation on.
+    "contact": Rule(OPEN, "ContactRegistered"),
+    "segment": Rule(OPEN, "SegmentRecorded"),
+    "add_member": Rule(OPEN, "TeamMemberAdded"),
+    "remove_member": Rule(OPEN, "TeamMemberLeft"),
     "join_group": Rule(WORKING, "GroupCourseJoined"),
     "complete_group": Rule(WORKING, "GroupCourseCompleted"),
     "treatment_plan": Rule(WORKING, "TreatmentPlanStarted"),
