@@ -79,12 +79,15 @@ def check_entry_route(workflow: Workflow, command: Refer) -> None:
 def check_team_role(workflow: Workflow, command: CourseCommand) -> None:
     """Refuse a team member in a role the programme does not have."""
     definition = workflow.definition
-    if isinstance(command, TeamAdd) and definition is not None:
-        if command.role not in definition.roles:
-            roles = ", ".join(definition.roles)
-            raise InvalidInput(
-                "role", f"{definition.name} has no role {command.role} (its roles: {roles})"
-            )
+    if (
+        isinstance(command, TeamAdd)
+        and definition is not None
+        and command.role not in definition.roles
+    ):
+        roles = ", ".join(definition.roles)
+        raise InvalidInput(
+            "role", f"{definition.name} has no role {command.role} (its roles: {roles})"
+        )
 
 
 def make_automatic_moves(course: Course, workflow: Workflow, common: dict[str, Any]) -> None:

@@ -397,8 +397,8 @@ def test_a_write_catches_up_the_course_list_and_a_read_the_views_it_reads(
     with views_on(db_path) as views:
         head = views.head()
     assert head > 0
-    assert {s["view"] for s in after_the_write if s["behind"]} == {"caseload", "audit", "outcomes"}
-    assert {s["view"] for s in after_caseload if s["behind"]} == {"audit", "outcomes"}
+    assert {s["view"] for s in after_the_write if s["behind"]} == {"caseload", "audit", "outcomes", "milestones"}
+    assert {s["view"] for s in after_caseload if s["behind"]} == {"audit", "outcomes", "milestones"}
     assert {s["view"] for s in after_outcomes if s["behind"]} == {"audit"}
     assert [s for s in after_audit if s["view"] == "audit"] == [
         {"view": "audit", "position": head, "head": head, "behind": 0, "rebuilding": False}

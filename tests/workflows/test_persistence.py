@@ -78,7 +78,7 @@ EXAMPLES: dict[type[Any], dict[str, Any]] = {
     events.ExitedPlanned: {"after": "job"},
     events.ProgrammeCompleted: {"note": "gennemført"},
     events.ContactRegistered: {"contact_kind": "outreach", "place": "Cafeen", "rating": 5},
-    events.SegmentRecorded: {"match_group": "M3", "profiles": ["maaske_egnede"], "focus": "helbred"},
+    events.SegmentRecorded: {"match_group": "M3", "profiles": ["maaske"], "focus": "helbred"},
     events.TeamMemberAdded: {"member": "skp-lis", "role": "support_contact_person"},
     events.TeamMemberLeft: {"member": "skp-lis"},
     events.ExitedUnplanned: {"reason": "moved_municipality"},
