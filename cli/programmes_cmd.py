@@ -130,6 +130,7 @@ def outcomes_command(name: str, output_format: str) -> None:
             del groups["outside the cohorts"]
     groups["all"] = [course_id for course_id, _ in courses]
     counted = {group: count(ids, reached) for group, ids in groups.items()}
+    contacts, segments = view.contacts(name), view.segments(name)
     if output_format == "json":
         emit_json(
             {
@@ -137,9 +138,22 @@ def outcomes_command(name: str, output_format: str) -> None:
                 "groups": {
                     group: {"referred": c.referred, **c.counts} for group, c in counted.items()
                 },
+                "contacts": contacts,
+                "segments": segments,
             }
         )
         return
     rows = [["referred", *(c.referred for c in counted.values())]]
     rows += [[label, *(c.counts[label] for c in counted.values())] for label, _, _ in COUNTED]
-    console().print(table(f"{name}: milestones reached", ["", *counted], rows))
+    out = console()
+    out.print(table(f"{name}: milestones reached", ["", *counted], rows))
+    if contacts["contacts"]:
+        out.print(table("contacts", ["", "n"], list(contacts.items())))
+    if any(segments.values()):
+        flat = [
+            [f"{what}: {name}", n]
+            for what in ("match group now", "profiles ever", "focus ever")
+            for name, n in segments[what].items()
+        ]
+        flat.append(["rematched", segments["rematched"]])
+        out.print(table("segmentation (courses)", ["", "n"], flat))

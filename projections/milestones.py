@@ -11,17 +11,20 @@ same events and counts what that view does not tell apart.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from domain.events import (
+    ContactRegistered,
     Corrected,
     EducationStarted,
     ExitedPlanned,
     JobStarted,
     ProgrammeCompleted,
     Referred,
+    SegmentRecorded,
 )
 from domain.values import JobKind
 from projections.base import Handler, View, ViewProjection, ViewSpec, iso, key
@@ -75,6 +78,16 @@ class MilestonesView(View):
             "kind TEXT, ordinary_hours INTEGER, occurred_on TEXT NOT NULL, "
             "PRIMARY KEY (course_id, version)"
         ),
+        "contacts": (
+            "course_id TEXT NOT NULL, version INTEGER NOT NULL, contact_kind TEXT NOT NULL, "
+            "place TEXT NOT NULL, rating INTEGER, actor TEXT NOT NULL, occurred_on TEXT NOT NULL, "
+            "PRIMARY KEY (course_id, version)"
+        ),
+        "segments": (
+            "course_id TEXT NOT NULL, version INTEGER NOT NULL, match_group TEXT, "
+            "profiles TEXT NOT NULL, focus TEXT, occurred_on TEXT NOT NULL, "
+            "PRIMARY KEY (course_id, version)"
+        ),
     }
     indexes: ClassVar[dict[str, str]] = {
         "milestone_courses_programme": "milestone_courses (programme)",
@@ -100,6 +113,51 @@ class MilestonesView(View):
         for row in rows:
             found.setdefault(row["course_id"], set()).add((row["milestone"], row["kind"]))
         return found
+
+    def contacts(self, programme: str) -> dict[str, Any]:
+        """The programme's contacts: how many, by kind, how many rated, the mean rating."""
+        rows = self.rows(
+            "SELECT t.contact_kind, t.rating FROM {contacts} t "
+            "JOIN {milestone_courses} c ON c.course_id = t.course_id WHERE c.programme=?",
+            (programme,),
+        )
+        counted: dict[str, Any] = {"contacts": len(rows)}
+        for row in rows:
+            counted[row["contact_kind"]] = counted.get(row["contact_kind"], 0) + 1
+        ratings = [row["rating"] for row in rows if row["rating"] is not None]
+        counted["rated"] = len(ratings)
+        counted["mean rating"] = round(sum(ratings) / len(ratings), 2) if ratings else None
+        return counted
+
+    def segments(self, programme: str) -> dict[str, Any]:
+        """The programme's segmentation: each course's match group now, how many courses were
+        rematched, and how many courses ever had each profile and each focus."""
+        rows = self.rows(
+            "SELECT s.course_id, s.match_group, s.profiles, s.focus FROM {segments} s "
+            "JOIN {milestone_courses} c ON c.course_id = s.course_id WHERE c.programme=? "
+            "ORDER BY s.course_id, s.occurred_on, s.version",
+            (programme,),
+        )
+        groups: dict[str, list[str]] = {}
+        profiles: dict[str, set[str]] = {}
+        focus: dict[str, set[str]] = {}
+        for row in rows:
+            course = row["course_id"]
+            if row["match_group"] is not None:
+                groups.setdefault(course, []).append(row["match_group"])
+            for profile in json.loads(row["profiles"]):
+                profiles.setdefault(profile, set()).add(course)
+            if row["focus"] is not None:
+                focus.setdefault(row["focus"], set()).add(course)
+        now: dict[str, int] = {}
+        for history in groups.values():
+            now[history[-1]] = now.get(history[-1], 0) + 1
+        return {
+            "match group now": dict(sorted(now.items())),
+            "rematched": sum(len(set(history)) > 1 for history in groups.values()),
+            "profiles ever": {name: len(ids) for name, ids in sorted(profiles.items())},
+            "focus ever": {name: len(ids) for name, ids in sorted(focus.items())},
+        }
 
 
 def count(
@@ -152,12 +210,43 @@ class MilestonesProjection(ViewProjection[MilestonesView]):
     def completed(self, c: Any, e: ProgrammeCompleted, _: int) -> None:
         self.add(c, e, COMPLETED, None, None)
 
+    def contact(self, c: Any, e: ContactRegistered, _: int) -> None:
+        self.execute(
+            c,
+            "INSERT INTO {contacts} (course_id, version, contact_kind, place, rating, actor, "
+            "occurred_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            key(e.originator_id),
+            e.originator_version,
+            e.contact_kind.value,
+            e.place,
+            e.rating,
+            e.actor,
+            iso(e.occurred_on),
+        )
+
+    def segment(self, c: Any, e: SegmentRecorded, _: int) -> None:
+        self.execute(
+            c,
+            "INSERT INTO {segments} (course_id, version, match_group, profiles, focus, "
+            "occurred_on) VALUES (?, ?, ?, ?, ?, ?)",
+            key(e.originator_id),
+            e.originator_version,
+            None if e.match_group is None else e.match_group.value,
+            json.dumps(e.profiles),
+            e.focus,
+            iso(e.occurred_on),
+        )
+
     def corrected(self, c: Any, e: Corrected, _: int) -> None:
         course, target = key(e.originator_id), e.target_version
         if e.retracted:
-            self.execute(
-                c, "DELETE FROM {milestones} WHERE course_id=? AND version=?", course, target
-            )
+            for table in ("milestones", "contacts", "segments"):
+                self.execute(
+                    c,
+                    f"DELETE FROM {{{table}}} WHERE course_id=? AND version=?",
+                    course,
+                    target,
+                )
             return
         if "occurred_on" in e.changes:
             day = iso(e.changes["occurred_on"])
@@ -199,6 +288,8 @@ class MilestonesProjection(ViewProjection[MilestonesView]):
         EducationStarted: education,
         ExitedPlanned: exited,
         ProgrammeCompleted: completed,
+        ContactRegistered: contact,
+        SegmentRecorded: segment,
         Corrected: corrected,
     }
 
