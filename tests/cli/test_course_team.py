@@ -77,10 +77,11 @@ def test_contacts_and_segments_are_counted_per_programme(staffed: Staffed) -> No
     course = drop_in_course(staffed)
     for day, kind, rating in (("03", "outreach", "4"), ("04", "conversation", "2"),
                               ("05", "conversation", None)):  # fmt: skip
+        rated = ("--rating", rating) if rating else ()
         staffed.must("kim", "contact", course, "--contact-kind", kind, "--place", "Cafe Noa",
-                     *(("--rating", rating) if rating else ()), "--occurred-on", f"2019-02-{day}")  # fmt: skip
-    staffed.must("kim", "segment", course, "--match-group", "M3", "--profiles", "maaske_egnede,misbrug",
-                 "--focus", "helbred", "--occurred-on", "2019-02-03")  # fmt: skip
+                     *rated, "--occurred-on", f"2019-02-{day}")  # fmt: skip
+    staffed.must("kim", "segment", course, "--match-group", "M3",
+                 "--profiles", "maaske_egnede,misbrug", "--focus", "helbred", "--occurred-on", "2019-02-03")  # fmt: skip
     staffed.must("kim", "segment", course, "--match-group", "M2", "--occurred-on", "2019-03-03")
 
     counted = staffed.must("root", "programmes", "outcomes", "vaerestedsmodel")
