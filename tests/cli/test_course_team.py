@@ -81,7 +81,8 @@ def test_contacts_and_segments_are_counted_per_programme(staffed: Staffed) -> No
         staffed.must("kim", "contact", course, "--contact-kind", kind, "--place", "Cafe Noa",
                      *rated, "--occurred-on", f"2019-02-{day}")  # fmt: skip
     staffed.must("kim", "segment", course, "--match-group", "M3",
-                 "--profiles", "maaske_egnede,misbrug", "--focus", "helbred", "--occurred-on", "2019-02-03")  # fmt: skip
+                 "--profiles", "maaske_egnede,misbrug", "--focus", "helbred",
+                 "--occurred-on", "2019-02-03")  # fmt: skip
     staffed.must("kim", "segment", course, "--match-group", "M2", "--occurred-on", "2019-03-03")
 
     counted = staffed.must("root", "programmes", "outcomes", "vaerestedsmodel")
