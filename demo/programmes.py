@@ -98,8 +98,9 @@ def oph(rng: random.Random, seed: int) -> Iterator[Citizen]:
                         reason=reason)  # fmt: skip
             yield citizen
             continue
+        planned_end = (day + timedelta(days=130)).isoformat()
         citizen.add(day + timedelta(days=40), "praktik start", who, employer="Praktikstedet",
-                    hours_per_week=15, planned_end=(day + timedelta(days=130)).isoformat())  # fmt: skip
+                    hours_per_week=15, planned_end=planned_end)  # fmt: skip
         citizen.add(day + timedelta(days=130), "praktik end", who, outcome="completed")
         done = day + timedelta(days=rng.randint(200, 280))
         if outcome == "job":
@@ -132,8 +133,9 @@ def mb(rng: random.Random, seed: int) -> Iterator[Citizen]:
                         reason=rng.choice(EARLY_EXIT_REASONS))  # fmt: skip
             yield citizen
             continue
+        planned_end = (day + timedelta(days=140)).isoformat()
         citizen.add(day + timedelta(days=20), "praktik start", who, employer="Psykiatrien",
-                    hours_per_week=20, planned_end=(day + timedelta(days=140)).isoformat())  # fmt: skip
+                    hours_per_week=20, planned_end=planned_end)  # fmt: skip
         citizen.add(day + timedelta(days=140), "praktik end", who, outcome="completed")
         citizen.add(day + timedelta(days=150), "education start", who,
                     institution="Uddannelsesafdelingen Risskov")  # fmt: skip
