@@ -39,3 +39,8 @@ run --as "$consultant" correct "$course" --version 3 --set "note=first talk at t
 run --as auditor audit "$course" --purpose "demo: checking the correction"
 # ...and checks that nothing in the log was altered: every course's hash chain, end to end.
 run --as auditor verify --all
+# The municipality runs other programmes side by side; each has a definition and a demo
+# cohort of its own (forloeb demo --programme NAME), counted by programmes outcomes.
+run --as evaluator programmes list
+printf '\nOther programmes: forloeb demo --programme oph|mb|vaerestedsmodel|faxe-m3, then\n'
+printf 'forloeb programmes outcomes NAME (see the README, "A second programme").\n'

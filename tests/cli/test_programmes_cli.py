@@ -16,7 +16,7 @@ LOCAL = """
 name = "eget-forloeb"
 title = "Eget forløb"
 source = "kommunens beskrivelse"
-entry_routes = ["self_referral"]
+entry_routes = ["caseworker_referral", "self_referral"]
 [moves]
 leave_out = ["start_praktik", "end_praktik"]
 baseline_forms = false
