@@ -24,8 +24,8 @@ test: venv
 	.ci/with-postgres $(BIN)/python -m pytest -q -n 2
 
 lint: venv
-	$(BIN)/ruff check domain storage workflows projections cli demo tests bench
-	$(BIN)/mypy domain storage workflows projections cli demo bench
+	$(BIN)/ruff check domain storage workflows projections programmes cli demo tests bench
+	$(BIN)/mypy domain storage workflows projections programmes cli demo bench
 	$(BIN)/lint-imports
 
 bench: venv
