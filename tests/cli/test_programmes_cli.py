@@ -121,3 +121,18 @@ def test_a_bad_local_definition_is_one_error_line(
     assert result.stderr.splitlines() == [
         f"error: {folder / 'eget-forloeb.toml'}: roles.consultant.may: fly is unknown"
     ]
+
+
+def test_a_programmes_cadence_is_its_caseload_target_unless_configured(
+    run_json: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli.config import load_config
+
+    folder = local_folder(tmp_path, monkeypatch)
+    (folder / "eget-forloeb.toml").write_text(
+        LOCAL + "[cadence]\ntarget_caseload = 12\nmeasurement_interval_days = 60\n", "utf-8"
+    )
+    settings = load_config(Path(os.environ["FORLOEB_CONFIG"])).programme_settings
+    assert settings["eget-forloeb"].target_caseload == 12
+    assert settings["eget-forloeb"].measurement_interval.days == 60
+    assert settings["vaerestedsmodel"].target_caseload == 40  # its shipped definition
