@@ -21,7 +21,8 @@ from tests.cli.staffed import Staffed, staffed_store
 
 @pytest.fixture
 def staffed(store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staffed:
-    create_schema(store)  # as `forloeb init` leaves it
+    if store.database_url is None:  # the SQLite file as `forloeb init` leaves it
+        create_schema(store)
     return staffed_store(store, tmp_path, monkeypatch)
 
 
