@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -102,12 +103,16 @@ def summary(entry: Entry) -> dict[str, object]:
 
 @programmes_group.command("outcomes")
 @click.argument("name")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=lambda: date.today().isoformat(),
+    help="the day time in match group is counted to (YYYY-MM-DD), default today",
+)
 @format_option
-def outcomes_command(name: str, output_format: str) -> None:
+def outcomes_command(name: str, as_of: datetime, output_format: str) -> None:
     """Count what the programme's courses reached, per cohort: completion, each kind of
     job, education, and planned exits (after job, education, onto disability pension)."""
-    from datetime import date
-
     from projections.milestones import COUNTED, MilestonesView, count
     from workflows.access import OUTCOMES
 
@@ -130,7 +135,7 @@ def outcomes_command(name: str, output_format: str) -> None:
             del groups["outside the cohorts"]
     groups["all"] = [course_id for course_id, _ in courses]
     counted = {group: count(ids, reached) for group, ids in groups.items()}
-    contacts, segments = view.contacts(name), view.segments(name)
+    contacts, segments = view.contacts(name), view.segments(name, as_of.date())
     if output_format == "json":
         emit_json(
             {
@@ -156,4 +161,5 @@ def outcomes_command(name: str, output_format: str) -> None:
             for name, n in segments[what].items()
         ]
         flat.append(["rematched", segments["rematched"]])
+        flat.append(["median days in match group now", segments["median days in match group now"]])
         out.print(table("segmentation (courses)", ["", "n"], flat))

@@ -12,8 +12,10 @@ same events and counts what that view does not tell apart.
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 
 from domain.events import (
@@ -129,22 +131,28 @@ class MilestonesView(View):
         counted["mean rating"] = round(sum(ratings) / len(ratings), 2) if ratings else None
         return counted
 
-    def segments(self, programme: str) -> dict[str, Any]:
+    def segments(self, programme: str, as_of: date) -> dict[str, Any]:
         """The programme's segmentation: each course's match group now, how many courses were
-        rematched, and how many courses ever had each profile and each focus."""
+        rematched, the median days in the match group they are in as of `as_of`, and how
+        many courses ever had each profile and each focus."""
         rows = self.rows(
-            "SELECT s.course_id, s.match_group, s.profiles, s.focus FROM {segments} s "
+            "SELECT s.course_id, s.match_group, s.profiles, s.focus, s.occurred_on "
+            "FROM {segments} s "
             "JOIN {milestone_courses} c ON c.course_id = s.course_id WHERE c.programme=? "
             "ORDER BY s.course_id, s.occurred_on, s.version",
             (programme,),
         )
         groups: dict[str, list[str]] = {}
+        since: dict[str, str] = {}
         profiles: dict[str, set[str]] = {}
         focus: dict[str, set[str]] = {}
         for row in rows:
             course = row["course_id"]
             if row["match_group"] is not None:
-                groups.setdefault(course, []).append(row["match_group"])
+                history = groups.setdefault(course, [])
+                if not history or history[-1] != row["match_group"]:
+                    since[course] = row["occurred_on"]
+                history.append(row["match_group"])
             for profile in json.loads(row["profiles"]):
                 profiles.setdefault(profile, set()).add(course)
             if row["focus"] is not None:
@@ -155,6 +163,9 @@ class MilestonesView(View):
         return {
             "match group now": dict(sorted(now.items())),
             "rematched": sum(len(set(history)) > 1 for history in groups.values()),
+            "median days in match group now": _median(
+                [(as_of - date.fromisoformat(day)).days for day in since.values()]
+            ),
             "profiles ever": {name: len(ids) for name, ids in sorted(profiles.items())},
             "focus ever": {name: len(ids) for name, ids in sorted(focus.items())},
         }
@@ -292,6 +303,11 @@ class MilestonesProjection(ViewProjection[MilestonesView]):
         SegmentRecorded: segment,
         Corrected: corrected,
     }
+
+
+def _median(values: list[int]) -> float | None:
+    """The median, None for no values."""
+    return statistics.median(values) if values else None
 
 
 def _recorded_kind(counted: str) -> str:

@@ -86,13 +86,14 @@ def test_contacts_and_segments_are_counted_per_programme(staffed: Staffed) -> No
                  "--occurred-on", "2019-02-03")  # fmt: skip
     staffed.must("kim", "segment", course, "--match-group", "M2", "--occurred-on", "2019-03-03")
 
-    counted = staffed.must("root", "programmes", "outcomes", "vaerestedsmodel")
+    counted = staffed.must("root", "programmes", "outcomes", "vaerestedsmodel",
+                           "--as-of", "2019-04-02")  # fmt: skip
     group = counted["groups"]["all"]
     assert group["referred"] == 1
     assert counted["contacts"] == {
         "contacts": 3, "outreach": 1, "conversation": 2, "rated": 2, "mean rating": 3.0,
     }  # fmt: skip
     assert counted["segments"] == {
-        "match group now": {"M2": 1}, "rematched": 1,
+        "match group now": {"M2": 1}, "rematched": 1, "median days in match group now": 30,
         "profiles ever": {"maaske_egnede": 1, "misbrug": 1}, "focus ever": {"helbred": 1},
     }  # fmt: skip
