@@ -24,8 +24,8 @@ test: venv
 	.ci/with-postgres .ci/with-oidc $(BIN)/python -m pytest -q -n 2
 
 lint: venv
-	$(BIN)/ruff check domain storage workflows projections cli demo server tests bench
-	$(BIN)/mypy domain storage workflows projections cli demo server bench
+	$(BIN)/ruff check domain storage workflows projections programmes cli demo server tests bench
+	$(BIN)/mypy domain storage workflows projections programmes cli demo server bench
 	$(BIN)/lint-imports
 
 bench: venv

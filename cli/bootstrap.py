@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
+    from programmes.catalogue import Catalogue
     from projections.catalog import Views
     from storage.infrastructure import Infrastructure
     from storage.store import StoreConfig
@@ -39,27 +41,47 @@ def open_service(
     authorise: Authorise | None = None,
     course_finder: CourseFinder | None = None,
     env: Mapping[str, str] | None = None,
+    programmes: Path | None = None,
+    catalogue: Catalogue | None = None,
 ) -> CourseService:
-    """A course service on the store (no access policy unless `authorise` is given)."""
+    """A course service on the store (no access policy unless `authorise` is given); each
+    course runs its programme's workflow, from the shipped definitions and a municipality's
+    own in the folder `programmes` (see `programmes.catalogue`)."""
+    from programmes.catalogue import load
     from workflows.service import CourseService
 
+    catalogue = catalogue or load(programmes)
     storage = open_storage(store, env)
     try:
-        return CourseService(storage, authorise=authorise, course_finder=course_finder)
+        return CourseService(
+            storage,
+            authorise=authorise,
+            course_finder=course_finder,
+            workflow_for=catalogue.workflow,
+        )
     except BaseException:
         storage.close()
         raise
 
 
 def open_user_service(
-    store: StoreConfig, directory: Directory, course_finder: Callable[[str], list[UUID]]
+    store: StoreConfig,
+    directory: Directory,
+    course_finder: Callable[[str], list[UUID]],
+    programmes: Path | None = None,
 ) -> CourseService:
     """The course service as the command line uses it: every command asks the directory's
-    access policy first; course id prefixes are looked up by `course_finder`."""
+    access policy first; course id prefixes are looked up by `course_finder`; a
+    municipality's own programme definitions are read from the folder `programmes`."""
+    from programmes.catalogue import load
     from workflows.access import authorise_command
 
+    catalogue = load(programmes)
     return open_service(
-        store, authorise=partial(authorise_command, directory), course_finder=course_finder
+        store,
+        authorise=partial(authorise_command, directory, definition_of=catalogue.get),
+        course_finder=course_finder,
+        catalogue=catalogue,
     )
 
 

@@ -133,8 +133,18 @@ class Config:
 
     @cached_property
     def programme_settings(self) -> dict[str, ProgrammeSettings]:
-        """Each configured programme's settings (others have the defaults)."""
-        return {name: entry.settings() for name, entry in self.content.programmes.items()}
+        """Each programme's settings: a defined programme's cadence (its definition, shipped
+        or beside this file), a `[programmes.NAME]` table over it (others: the defaults)."""
+        from programmes.catalogue import LOCAL_FOLDER, load
+
+        catalogue = load(self.path.parent / LOCAL_FOLDER)
+        defined = {
+            name: ProgrammeEntry(**definition.cadence.model_dump())
+            for name in catalogue.names()
+            if (definition := catalogue.get(name)) is not None
+        }
+        entries = {**defined, **self.content.programmes}
+        return {name: entry.settings() for name, entry in entries.items()}
 
     @property
     def master_key_file(self) -> Path | None:

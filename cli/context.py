@@ -70,6 +70,14 @@ class AppContext:
         return config_path(self.chosen_store)
 
     @property
+    def programmes_folder(self) -> Path:
+        """Where a municipality's own programme definitions are: `programmes/` beside the
+        configuration file."""
+        from programmes.catalogue import LOCAL_FOLDER
+
+        return self.config_path.parent / LOCAL_FOLDER
+
+    @property
     def config(self) -> Config:
         """The configuration file, read and validated on first use."""
         if self._config is None:
@@ -132,7 +140,9 @@ class AppContext:
             else:
                 backend.check_exists()  # a mistyped --db must not make an empty store
             _ = self.user  # nobody unknown opens the store
-            self._service = open_user_service(self.store, self.directory, self._find_by_prefix)
+            self._service = open_user_service(
+                self.store, self.directory, self._find_by_prefix, self.programmes_folder
+            )
         return self._service
 
     @property

@@ -32,6 +32,8 @@ from domain.values import CourseState
 from workflows.access import DEMO, Role
 
 REFERENCE_SIZE = 104
+PROGRAMME_DEMOS = ("oph", "mb", "vaerestedsmodel", "faxe-m3")
+"""The programmes with a demo cohort shaped on their reports (demo.programmes)."""
 """The default cohort size (demo.REFERENCE_SIZE)."""
 DEMO_TEAM = "team-1"
 DEMO_ROLES = {
@@ -158,13 +160,27 @@ def _example(rows: list[dict[str, Any]]) -> dict[str, Any]:
 @click.option("--size", default=REFERENCE_SIZE, show_default=True, type=click.IntRange(1, 100_000),
               help="citizens referred")
 @click.option("--seed", default=2019, show_default=True, type=int, help="random seed")
-def demo_command(size: int, seed: int) -> None:
+@click.option(
+    "--programme",
+    type=click.Choice(["paa-vej-til-arbejde", *PROGRAMME_DEMOS]),
+    default="paa-vej-til-arbejde",
+    show_default=True,
+    help="whose cohort: the others are shaped on their reports' figures (--size ignored)",
+)
+def demo_command(size: int, seed: int, programme: str) -> None:
     """Load the demo cohort (deterministic for a size and seed) and show the result."""
     app = app_context()
     app.creates_store = True
     generate = cohort_generator()
-    ensure_demo_config(app, size)
+    ensure_demo_config(app, size if programme == "paa-vej-til-arbejde" else REFERENCE_SIZE)
     shown = on_terminal()
+    if programme != "paa-vej-til-arbejde":
+        from demo.programmes import generate_programme
+
+        report = import_lines(app.service, generate_programme(programme, seed), app.actor)
+        click.echo("\n".join(summary(f"demo cohort {programme} (seed {seed})", report)))
+        click.echo(f"see: forloeb programmes outcomes {programme}")
+        return
     with referral_progress(size, shown) as count:
         lines = counting_referrals(generate(size=size, seed=seed), count)
         report = import_lines(app.service, lines, app.actor)

@@ -29,6 +29,11 @@ run --as teamlead caseload --as-of "$as_of"
 run --as teamlead due --as-of "$as_of"
 # The evaluator sees the outcome tables (pseudonymised, no CPR numbers, no free text).
 run --as evaluator outcomes --programme "$programme" --as-of "$as_of"
+# The municipality runs other programmes side by side; each has a definition and a demo
+# cohort of its own (forloeb demo --programme NAME), counted by programmes outcomes.
+run --as evaluator programmes list
+printf '\nOther programmes: forloeb demo --programme oph|mb|vaerestedsmodel|faxe-m3, then\n'
+printf 'forloeb programmes outcomes NAME (see the README, "A second programme").\n'
 courses=$("$forloeb" --as auditor courses --state exited_planned --format json)
 course=$(printf '%s\n' "$courses" | sed -n '/"course_id"/{s/.*: "\(.*\)".*/\1/p;q;}')
 consultant=$(printf '%s\n' "$courses" | sed -n '/"consultant"/{s/.*: "\(.*\)".*/\1/p;q;}')

@@ -47,6 +47,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.citizen:citizen_group",
         "One citizen's data: hand it over (export) or destroy it (erase).",
     ),
+    "complete": (
+        WRITE,
+        "The citizen completed the programme (a milestone; the course goes on until its exit).",
+    ),
+    "contact": (
+        WRITE,
+        "Register one contact with the citizen: its kind, the place and the citizen's rating.",
+    ),
     "correct": (
         WRITE,
         "Correct an earlier event (by sequence number) or retract it; the original stays.",
@@ -93,6 +101,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "2.1, 4.1-4.7, 5.1-5.4, 6.1-6.6; goals; follow-up).",
     ),
     "praktik": (WRITE, "Workplace internship (virksomhedspraktik): start and end."),
+    "programmes": (
+        "cli.programmes_cmd:programmes_group",
+        "The programmes run side by side: entry routes, roles, moves, cohorts and outcomes.",
+    ),
     "projections": (
         "cli.projections_cmd:projections_group",
         "The read views: their status, verifying and rebuilding them, keeping them caught up.",
@@ -108,11 +120,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "server.command:server_command",
         "Serve every command to remote CLIs over HTTPS (or loopback HTTP, or a Unix socket).",
     ),
+    "segment": (
+        WRITE,
+        "Record the citizen's match group, profiles and case-handling focus as of a date.",
+    ),
     "session": (WRITE, "Record an individual or group session."),
     "show": (
         "cli.show:show_command",
         "Show a course: its facts, the allowed next moves and its full event history.",
     ),
+    "team": (WRITE, "The course's team: a professional joins or leaves it."),
     "treatment-plan": (WRITE, "A psychiatric treatment plan started (the course goes on)."),
     "users": (
         "cli.users:users_group",

@@ -111,20 +111,35 @@ def courses_command(
     is_flag=True,
     help="draw only the moves that change state (leave out records inside a state)",
 )
+@click.option(
+    "--programme",
+    metavar="NAME",
+    help="the workflow as this programme runs it (see `forloeb programmes list`)",
+)
 @format_option
 def workflow_command(
-    diagram_format: str | None, state_changes_only: bool, output_format: str
+    diagram_format: str | None, state_changes_only: bool, programme: str | None, output_format: str
 ) -> None:
     """Show the course states and the moves between them (the one transitions table)."""
+    from workflows.machine import MOVES, programme_moves
+
+    moves, title = MOVES, None
+    if programme is not None:
+        from programmes.catalogue import load
+
+        entry = load(app_context().programmes_folder).require(programme)
+        moves = programme_moves(entry.definition)
+        title = f"{entry.definition.title} course workflow"
     if diagram_format == "mermaid":
-        click.echo(diagram.mermaid(state_changes_only))
+        click.echo(diagram.mermaid(state_changes_only, moves, title))
         return
     if diagram_format == "dot":
-        click.echo(diagram.dot(state_changes_only))
+        click.echo(diagram.dot(state_changes_only, moves, title))
         return
-    rows = diagram.rows()
+    rows = diagram.rows(moves)
     if output_format == "json":
-        emit_json({"states": diagram.states(), "moves": [row.as_dict() for row in rows]})
+        document = {"states": diagram.states(), "moves": [row.as_dict() for row in rows]}
+        emit_json({"programme": programme, **document} if programme else document)
         return
     cells = [
         [row.command, ", ".join(row.sources), row.dest or "(stays)", row.event, row.guard]

@@ -30,6 +30,7 @@ GROUP_HELP = {
     "job": "Ordinary paid work: start and end.",
     "education": "Education: start and end.",
     "group": "Group courses: join and complete.",
+    "team": "The course's team: a professional joins or leaves it.",
 }
 
 

@@ -25,6 +25,7 @@ from domain.events import (
     GroupCourseCompleted,
     MeasurementRecorded,
     PraktikStarted,
+    ProgrammeCompleted,
     Referred,
 )
 from domain.validation import first_error
@@ -73,6 +74,10 @@ class Course(BaseAggregate[UUID]):
         self.entered: dict[int, CourseState] = {}
         """Sequence number -> the state each state change in `state_changes` entered."""
         self.follow_ups: set[int] = set()
+        self.completed_version = 0
+        self.team: dict[str, str] = {}
+        """Team member -> their role in the programme (besides the course's consultant)."""
+        """The sequence number of the programme's completion (0: not completed)."""
         """Sequence numbers of the measurements taken after the exit (follow-up points)."""
         self.point_one_latest = date.min
         self.corrected_versions: set[int] = set()
@@ -228,7 +233,14 @@ class Course(BaseAggregate[UUID]):
                 raise CourseError(f"group_course: {event.group_course} was never joined")
             if self.group_courses[event.group_course]:
                 raise CourseError(f"group_course: {event.group_course} is already completed")
-        elif isinstance(event, ExitedPlanned) and event.after != self.state:
+        elif isinstance(event, ProgrammeCompleted) and self.completed_version:
+            raise CourseError(
+                f"course: the programme was already completed (event {self.completed_version})"
+            )
+        elif isinstance(event, ExitedPlanned) and event.after not in (
+            self.state,
+            "disability_pension",
+        ):
             raise InvalidInput("after", f"the course is in {self.state}, not {event.after}")
         elif isinstance(event, FollowUpRecorded) and event.occurred_on < self.state_since:
             raise InvalidInput("occurred_on", f"is before the exit on {self.state_since}")

@@ -21,12 +21,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.programme import EntryRoute
 from domain.values import (
     BenefitType,
+    ContactKind,
+    ContactRating,
     CourseState,
     FollowUpOutcome,
     FreeText,
     HoursPerWeek,
+    JobKind,
+    Label,
+    MatchGroup,
     MeasurementAnswers,
     MeasurementForm,
     MeasurementPoint,
@@ -120,9 +126,10 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
     Version 2 added the benefit type; version-1 payloads are read as cash
     benefit, activity-ready (the only group the first programme took).
     Version 3 added the subject; older payloads get the id the citizen index had.
+    Version 4 added the entry route; every older referral came by a caseworker.
     """
 
-    class_version = 3
+    class_version = 4
     not_retractable_because = "it opens the course; exit the course instead"
     personal = frozenset({"cpr", "note"})
     required_personal = frozenset({"cpr"})
@@ -133,6 +140,7 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
     referring_caseworker: Name
     benefit_type: BenefitType
     note: FreeText = ""
+    entry_route: EntryRoute = EntryRoute.CASEWORKER_REFERRAL
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -143,6 +151,11 @@ class Referred(CourseEvent, CanInitAggregate[UUID]):
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         """Version 2 had no subject: the citizen index was keyed by the CPR itself."""
         state["subject"] = str(uuid5(LEGACY_CITIZEN_NAMESPACE, state["cpr"]))
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Version 3 had no entry route: every referral came by a caseworker."""
+        state["entry_route"] = EntryRoute.CASEWORKER_REFERRAL.value
 
     def apply(self, aggregate: Any) -> None:
         course: Course = aggregate
@@ -323,8 +336,14 @@ class PraktikEnded(CourseEvent):
 
 
 class JobStarted(CourseEvent):
-    """The citizen started ordinary paid work (from active, or straight from praktik)."""
+    """The citizen started paid work (from active, or straight from praktik).
 
+    Version 2 added the job's kind (ordinary, flexjob, wage subsidy). Every version-1
+    job was recorded as ordinary work, so it reads as ordinary; `ordinary_hours`
+    keeps saying whether its hours were ordinary, as before.
+    """
+
+    class_version = 2
     new_state = CourseState.JOB
     retractable = True
     personal = frozenset({"employer"})
@@ -332,6 +351,12 @@ class JobStarted(CourseEvent):
     employer: Name | None = None
     hours_per_week: HoursPerWeek
     ordinary_hours: bool = True
+    kind: JobKind = JobKind.ORDINARY
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 knew only ordinary work."""
+        state["kind"] = JobKind.ORDINARY.value
 
 
 class JobEnded(CourseEvent):
@@ -376,13 +401,26 @@ class ConsultantReassigned(CourseEvent):
 
 
 class ExitedPlanned(CourseEvent):
-    """The course ended as planned: the citizen is in work or education."""
+    """The course ended as planned: the citizen is in work or education, or onto
+    disability pension (førtidspension) from any working state."""
 
     new_state = CourseState.EXITED_PLANNED
     retractable = True
     personal = frozenset({"note"})
-    after: Literal["job", "education"]
+    after: Literal["job", "education", "disability_pension"]
     note: FreeText = ""
+
+
+class ProgrammeCompleted(CourseEvent):
+    """The citizen completed the programme: a milestone of its own, apart from the exit
+    (a citizen may complete it and stay, or leave without completing it)."""
+
+    retractable = True
+    personal = frozenset({"note"})
+    note: FreeText = ""
+
+    def apply_to(self, course: Course) -> None:
+        course.completed_version = self.originator_version
 
 
 class ExitedUnplanned(CourseEvent):
@@ -402,6 +440,52 @@ class FollowUpRecorded(CourseEvent):
     personal = frozenset({"note"})
     outcome: FollowUpOutcome
     note: FreeText = ""
+
+
+class TeamMemberAdded(CourseEvent):
+    """A professional joined the course's team in one of the programme's roles (a job
+    consultant, a drop-in centre's support-and-contact person, an outreach addiction
+    worker); they may record what that role covers on this course."""
+
+    not_retractable_because = "record the member leaving the team instead"
+    member: Name
+    role: Label
+
+    def apply_to(self, course: Course) -> None:
+        course.team[self.member] = self.role
+
+
+class TeamMemberLeft(CourseEvent):
+    """A professional left the course's team."""
+
+    not_retractable_because = "add the member to the team again instead"
+    member: Name
+
+    def apply_to(self, course: Course) -> None:
+        course.team.pop(self.member, None)
+
+
+class ContactRegistered(CourseEvent):
+    """One contact with the citizen, as the drop-in-centre model registers each: who (the
+    actor), what kind, where, and the citizen's rating of it (1–5) when given."""
+
+    retractable = True
+    personal = frozenset({"note"})
+    contact_kind: ContactKind
+    place: Name
+    rating: ContactRating | None = None
+    note: FreeText = ""
+
+
+class SegmentRecorded(CourseEvent):
+    """The citizen's segmentation as of a date: match group (a later one is a rematch),
+    profiles (several at once) and the case-handling focus; each recorded fact holds
+    until the next."""
+
+    retractable = True
+    match_group: MatchGroup | None = None
+    profiles: list[Label] = Field(default_factory=list, max_length=20)
+    focus: Label | None = None
 
 
 class Corrected(CourseEvent):
@@ -465,6 +549,8 @@ class Corrected(CourseEvent):
         course.retracted_versions.add(target)
         course.measurements.pop(target, None)
         course.follow_ups.discard(target)
+        if target == course.completed_version:
+            course.completed_version = 0
         if target in course.state_changes and target != 1:
             del course.state_changes[target]
             del course.entered[target]

@@ -181,6 +181,49 @@ class UnplannedExitReason(StrEnum):
     OTHER = "other"
 
 
+class JobKind(StrEnum):
+    """What kind of job a citizen started: ordinary work, or a job on special terms."""
+
+    ORDINARY = "ordinary"
+    FLEXJOB = "flexjob"
+    """Fleksjob: reduced working capacity, wage subsidised for life."""
+    WAGE_SUBSIDY = "wage_subsidy"
+    """Løntilskud: a time-limited job with a wage subsidy."""
+
+
+class ExitOnto(StrEnum):
+    """Where a planned exit goes other than the job or education the course is in."""
+
+    DISABILITY_PENSION = "disability_pension"
+    """Førtidspension: the programme ends with the citizen's pension granted."""
+
+
+class ContactKind(StrEnum):
+    """How a professional met the citizen (the drop-in-centre model registers every contact)."""
+
+    CONVERSATION = "conversation"
+    OUTREACH = "outreach"
+    PHONE = "phone"
+    ACCOMPANIED = "accompanied"
+    """Went with the citizen to an authority, a treatment place or a meeting."""
+    GROUP_ACTIVITY = "group_activity"
+
+
+class MatchGroup(StrEnum):
+    """The jobcentre's match group (matchgruppe): 1 job-ready, 2 effort-ready, 3 passive."""
+
+    M1 = "M1"
+    M2 = "M2"
+    M3 = "M3"
+
+
+ContactRating = Annotated[int, Field(ge=1, le=5)]
+"""The citizen's rating of one contact: 1 (very low degree) to 5 (very high degree)."""
+
+Label = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+"""A short code from a programme's own list: a profile, a focus, a team role."""
+
+
 class FollowUpOutcome(StrEnum):
     """A register or survey follow-up after exit."""
 

@@ -48,6 +48,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "projections.caseload",
     "projections.audit",
     "projections.outcomes",
+    "projections.milestones",
 )
 """Each module defines `VIEW = ViewSpec(...)` for the view named after the module; adding
 a view is adding its module here. A module is imported when its view is first used."""

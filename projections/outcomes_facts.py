@@ -121,6 +121,7 @@ _READ: dict[str, Any] = {
     "outcome": True,
     "hours_per_week": True,
     "ordinary_hours": True,
+    "kind": True,
     "after": True,
     "reason": True,
     "consultant": True,
@@ -205,6 +206,8 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
     who5 = answers.get("who5") or _EMPTY
     staff = answers.get("staff") or _EMPTY
     ordinary = get("ordinary_hours")
+    if ordinary and get("kind", "ordinary") != "ordinary":  # a flexjob or wage-subsidy job
+        ordinary = False
     follow_up = get("follow_up")
     return (
         date.fromisoformat(str(payload["occurred_on"])).isoformat(),

@@ -30,12 +30,13 @@ written) that reads `as LOGIN (ROLE): why`.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.course import Course
 from domain.errors import CourseError
+from domain.programme import ProgrammeDefinition
 from domain.values import CourseState
 from workflows.commands import COMMANDS_BY_NAME, Command, CourseCommand, Reassign
 
@@ -361,11 +362,23 @@ def authorise_action(
         )
 
 
+DefinitionOf = Callable[[str], ProgrammeDefinition | None]
+"""A programme's definition by name (None: it has none)."""
+
+
 def authorise_command(
-    directory: Directory, actor_login: str, command: Command, course: Course | None
+    directory: Directory,
+    actor_login: str,
+    command: Command,
+    course: Course | None,
+    *,
+    definition_of: DefinitionOf | None = None,
 ) -> None:
     """The service's access hook: refuse unless the acting user may issue the command
-    on the course (None for a referral). Called before anything is decided."""
+    on the course (None for a referral). Called before anything is decided.
+
+    A consultant writes to the courses assigned to them, and to a course on whose team
+    they are what their role in the programme's definition covers (`definition_of`)."""
     user = directory.user(actor_login)
     if command.actor is not None and command.actor != user.login:
         _on_behalf(directory, user, command.actor)
@@ -373,6 +386,9 @@ def authorise_command(
     if user.role is Role.ADMIN or course is None:
         return
     if user.role is Role.CONSULTANT:
+        if course.consultant != user.name and user.name in course.team:
+            _team_role_covers(user, command, course, definition_of)
+            return
         _consultants_own(user, course)
     elif user.role is Role.CASEWORKER:
         _at_visitation(user, command, course)
@@ -405,6 +421,21 @@ def _consultants_own(user: User, course: Course) -> None:
         raise NotAllowed(
             f"as {user.describe()}: course {short(course)} is {_held_by(course)}; "
             "only its consultant may write to it"
+        )
+
+
+def _team_role_covers(
+    user: User, command: Command, course: Course, definition_of: DefinitionOf | None
+) -> None:
+    role = course.team[user.name]
+    definition = definition_of(course.programme) if definition_of is not None else None
+    grant = definition.roles.get(role) if definition is not None else None
+    trigger = command.trigger_name() if isinstance(command, CourseCommand) else command.name
+    if grant is None or trigger not in grant.may:
+        covers = ", ".join(grant.may) if grant is not None else "nothing here"
+        raise NotAllowed(
+            f"as {user.describe()}: on course {short(course)} you are {role}, which may "
+            f"record {covers}; not {command.name}"
         )
 
 

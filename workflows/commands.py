@@ -15,16 +15,23 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from domain.course import LOCAL_TIME
+from domain.programme import EntryRoute
 from domain.values import (
     Ability,
     BenefitType,
     BipAnswer,
+    ContactKind,
+    ContactRating,
     Cpr,
+    ExitOnto,
     FollowUpOutcome,
     FreeText,
     HealthLevel,
     HoursPerWeek,
+    JobKind,
+    Label,
     LimitDegree,
+    MatchGroup,
     MeasurementForm,
     MeasurementPoint,
     MeetingOutcome,
@@ -93,6 +100,10 @@ class Refer(Command):
         default=BenefitType.KONTANTHJAELP_AKTIVITETSPARAT, description="benefit and match group"
     )
     note: FreeText = Field(default="", description="free-text note")
+    entry_route: EntryRoute = Field(
+        default=EntryRoute.CASEWORKER_REFERRAL,
+        description="how the citizen came: caseworker_referral, self_referral or outreach",
+    )
     course_id: UUID | None = Field(default=None, description="id for the new course (import)")
 
     def event_fields(self) -> dict[str, Any]:
@@ -292,13 +303,17 @@ class PraktikEnd(CourseCommand):
 
 
 class JobStart(CourseCommand):
-    """The citizen started ordinary paid work."""
+    """The citizen started paid work: ordinary, a flexjob or a wage-subsidy job."""
 
     name = "job start"
     trigger = "start_job"
     employer: Name = Field(description="the employer")
     hours_per_week: HoursPerWeek = Field(description="hours per week")
     ordinary_hours: bool = Field(default=True, description="ordinary (unsubsidised) hours")
+    kind: JobKind = Field(
+        default=JobKind.ORDINARY,
+        description="ordinary, flexjob (fleksjob) or wage_subsidy (løntilskud)",
+    )
 
 
 class JobEnd(CourseCommand):
@@ -340,6 +355,10 @@ class Exit(CourseCommand):
 
     name = "exit"
     planned: bool = Field(description="planned exit (else unplanned)")
+    onto: ExitOnto | None = Field(
+        default=None,
+        description="planned exit onto disability_pension (from any working state)",
+    )
     reason: UnplannedExitReason | None = Field(
         default=None, validate_default=True, description="why (unplanned)"
     )
@@ -355,15 +374,71 @@ class Exit(CourseCommand):
             raise ValueError("only unplanned exits have a reason")
         if planned is False and reason is None:
             raise ValueError("required for an unplanned exit")
+        if planned is False and info.data.get("onto") is not None:
+            raise ValueError("an unplanned exit goes onto nothing; leave out --onto")
         return reason
 
     def trigger_name(self) -> str:
-        return "exit_planned" if self.planned else "exit_unplanned"
+        if self.planned:
+            return "exit_pension" if self.onto is ExitOnto.DISABILITY_PENSION else "exit_planned"
+        return "exit_unplanned"
 
     def event_fields(self) -> dict[str, Any]:
         if self.planned:
             return {"note": self.detail}
         return {"reason": self.reason, "detail": self.detail}
+
+
+class Complete(CourseCommand):
+    """The citizen completed the programme (a milestone; the course goes on until its exit)."""
+
+    name = "complete"
+    trigger = "complete_programme"
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class Contact(CourseCommand):
+    """Register one contact with the citizen: its kind, the place and the citizen's rating."""
+
+    name = "contact"
+    trigger = "contact"
+    contact_kind: ContactKind = Field(description="how the contact was made")
+    place: Name = Field(description="where, e.g. the drop-in centre's name")
+    rating: ContactRating | None = Field(
+        default=None, description="the citizen's rating of the contact, 1 (low) to 5 (high)"
+    )
+    note: FreeText = Field(default="", description="free-text note")
+
+
+class Segment(CourseCommand):
+    """Record the citizen's match group, profiles and case-handling focus as of a date."""
+
+    name = "segment"
+    trigger = "segment"
+    match_group: MatchGroup | None = Field(
+        default=None, description="match group M1, M2 or M3 (a new one is a rematch)"
+    )
+    profiles: list[Label] = Field(
+        default_factory=list, max_length=20, description="profiles, several at once"
+    )
+    focus: Label | None = Field(default=None, description="the case-handling focus")
+
+
+class TeamAdd(CourseCommand):
+    """A professional joins the course's team in one of the programme's roles."""
+
+    name = "team add"
+    trigger = "add_member"
+    member: Name = Field(description="the user joining the team")
+    role: Label = Field(description="their role in the programme (see programmes show)")
+
+
+class TeamRemove(CourseCommand):
+    """A professional leaves the course's team."""
+
+    name = "team remove"
+    trigger = "remove_member"
+    member: Name = Field(description="the user leaving the team")
 
 
 class FollowUp(CourseCommand):
@@ -404,6 +479,11 @@ COURSE_COMMANDS: tuple[type[CourseCommand], ...] = (
     EducationStart,
     EducationEnd,
     Reassign,
+    Contact,
+    Segment,
+    TeamAdd,
+    TeamRemove,
+    Complete,
     Exit,
     FollowUp,
     Correct,
@@ -421,6 +501,7 @@ def _trigger_commands() -> dict[str, str]:
     commands = {cls.trigger: cls.name for cls in COURSE_COMMANDS if "trigger" in vars(cls)}
     commands["exit_planned"] = f"{Exit.name} --planned"
     commands["exit_unplanned"] = f"{Exit.name} --unplanned"
+    commands["exit_pension"] = f"{Exit.name} --planned --onto disability_pension"
     commands["measure_follow_up"] = f"{Measure.name} --follow-up"
     return commands
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.course import Course
-from domain.errors import CourseError
+from domain.errors import CourseError, InvalidInput
 from domain.events import Corrected, CourseEvent
-from workflows.commands import Correct, CourseCommand, Exit
+from workflows.commands import Correct, CourseCommand, Exit, Refer, TeamAdd
 from workflows.machine import Workflow, move_of
 
 EventAt = Callable[[int], CourseEvent]
@@ -35,6 +35,7 @@ def decide(
     """
     before = course.version
     move = workflow.decide(course, command.trigger_name())
+    check_team_role(workflow, command)
     common: dict[str, Any] = {
         "actor": command.actor or actor,
         "recorded_by": actor,
@@ -56,12 +57,37 @@ def decide(
         )
     else:
         fields = command.event_fields()
-        if isinstance(command, Exit) and command.planned:
+        if isinstance(command, Exit) and command.planned and "after" not in dict(move.fields):
             fields["after"] = course.state.value
         course.record(move.event, **common, **fields, **dict(move.fields))
     make_automatic_moves(course, workflow, common)
     new = course.pending_events[len(course.pending_events) - (course.version - before) :]
     return [event for event in new if isinstance(event, CourseEvent)]
+
+
+def check_entry_route(workflow: Workflow, command: Refer) -> None:
+    """Refuse a referral by a route the programme does not take in by."""
+    definition = workflow.definition
+    if definition is not None and command.entry_route not in definition.entry_routes:
+        routes = ", ".join(definition.entry_routes)
+        raise InvalidInput(
+            "entry_route",
+            f"{definition.name} takes citizens in by {routes}, not {command.entry_route}",
+        )
+
+
+def check_team_role(workflow: Workflow, command: CourseCommand) -> None:
+    """Refuse a team member in a role the programme does not have."""
+    definition = workflow.definition
+    if (
+        isinstance(command, TeamAdd)
+        and definition is not None
+        and command.role not in definition.roles
+    ):
+        roles = ", ".join(definition.roles)
+        raise InvalidInput(
+            "role", f"{definition.name} has no role {command.role} (its roles: {roles})"
+        )
 
 
 def make_automatic_moves(course: Course, workflow: Workflow, common: dict[str, Any]) -> None:

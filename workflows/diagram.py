@@ -55,9 +55,9 @@ def _row(move: Move) -> WorkflowRow:
     )
 
 
-def rows() -> list[WorkflowRow]:
-    """Every move of the workflow, in table order."""
-    return [_row(move) for move in MOVES]
+def rows(moves: tuple[Move, ...] = MOVES) -> list[WorkflowRow]:
+    """Every move of the workflow (or of a programme's `moves`), in table order."""
+    return [_row(move) for move in moves]
 
 
 def states() -> list[str]:
@@ -65,10 +65,12 @@ def states() -> list[str]:
     return [state.value for state in CourseState]
 
 
-def _plain_table(state_changes_only: bool = False) -> list[dict[str, Any]]:
+def _plain_table(
+    state_changes_only: bool = False, moves: tuple[Move, ...] = MOVES
+) -> list[dict[str, Any]]:
     """The transitions table with states as plain strings, as the diagram engines need."""
     plain = []
-    for transition in transitions_table():
+    for transition in transitions_table(moves):
         dest = transition["dest"]
         if state_changes_only and dest is None:
             continue
@@ -86,28 +88,41 @@ class _Model:
     """A bare model for the GraphMachine to attach `get_graph` to."""
 
 
-def _graph(engine: Literal["mermaid", "graphviz"], state_changes_only: bool) -> Any:
+def _graph(
+    engine: Literal["mermaid", "graphviz"],
+    state_changes_only: bool,
+    moves: tuple[Move, ...] = MOVES,
+    title: str = "forloeb course workflow",
+) -> Any:
     model = _Model()
     GraphMachine(
         model=model,
         states=states(),
-        transitions=_plain_table(state_changes_only),
+        transitions=_plain_table(state_changes_only, moves),
         initial=CourseState.VISITATION.value,
         auto_transitions=False,
         graph_engine=engine,
         show_conditions=True,
-        title="forloeb course workflow",
+        title=title,
     )
     return model.get_graph()  # type: ignore[attr-defined]
 
 
-def mermaid(state_changes_only: bool = False) -> str:
-    """The workflow as a Mermaid state diagram (optionally without moves inside a state)."""
-    text: str = _graph("mermaid", state_changes_only).draw(None)
+def mermaid(
+    state_changes_only: bool = False, moves: tuple[Move, ...] = MOVES, title: str | None = None
+) -> str:
+    """The workflow (or a programme's `moves`) as a Mermaid state diagram (optionally
+    without moves inside a state)."""
+    graph = _graph("mermaid", state_changes_only, moves, title or "forloeb course workflow")
+    text: str = graph.draw(None)
     return text
 
 
-def dot(state_changes_only: bool = False) -> str:
-    """The workflow as Graphviz dot source (optionally without moves inside a state)."""
-    source: str = _graph("graphviz", state_changes_only).source
+def dot(
+    state_changes_only: bool = False, moves: tuple[Move, ...] = MOVES, title: str | None = None
+) -> str:
+    """The workflow (or a programme's `moves`) as Graphviz dot source (optionally without
+    moves inside a state)."""
+    graph = _graph("graphviz", state_changes_only, moves, title or "forloeb course workflow")
+    source: str = graph.source
     return source

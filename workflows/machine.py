@@ -12,7 +12,7 @@ decides; replaying events never runs it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from transitions import Machine
@@ -23,6 +23,7 @@ from domain.events import (
     Accepted,
     BaselineCompleted,
     ConsultantReassigned,
+    ContactRegistered,
     Corrected,
     CourseEvent,
     EducationEnded,
@@ -38,10 +39,15 @@ from domain.events import (
     NetworkMeetingHeld,
     PraktikEnded,
     PraktikStarted,
+    ProgrammeCompleted,
     RejectedAtVisitation,
+    SegmentRecorded,
     SessionHeld,
+    TeamMemberAdded,
+    TeamMemberLeft,
     TreatmentPlanStarted,
 )
+from domain.programme import ProgrammeDefinition
 from domain.values import EXITED_STATES, OPEN_STATES, CourseState
 
 S = CourseState
@@ -93,6 +99,10 @@ MOVES: tuple[Move, ...] = (
     ),
     Move("session", SessionHeld, (S.VISITATION, *WORKING)),
     Move("meeting", NetworkMeetingHeld, (S.VISITATION, *WORKING)),
+    Move("contact", ContactRegistered, (S.VISITATION, *WORKING)),
+    Move("segment", SegmentRecorded, (S.VISITATION, *WORKING)),
+    Move("add_member", TeamMemberAdded, (S.VISITATION, *WORKING)),
+    Move("remove_member", TeamMemberLeft, (S.VISITATION, *WORKING)),
     Move("join_group", GroupCourseJoined, WORKING),
     Move("complete_group", GroupCourseCompleted, WORKING),
     Move("treatment_plan", TreatmentPlanStarted, WORKING),
@@ -103,7 +113,14 @@ MOVES: tuple[Move, ...] = (
     Move("end_job", JobEnded, (S.JOB,)),
     Move("start_education", EducationStarted, (S.ACTIVE, S.PRAKTIK)),
     Move("end_education", EducationEnded, (S.EDUCATION,)),
+    Move("complete_programme", ProgrammeCompleted, (*WORKING, S.EXITED_PLANNED)),
     Move("exit_planned", ExitedPlanned, (S.JOB, S.EDUCATION)),
+    Move(
+        "exit_pension",
+        ExitedPlanned,
+        (S.ACTIVE, S.PRAKTIK, S.JOB, S.EDUCATION),
+        fields=(("after", "disability_pension"),),
+    ),
     Move("exit_unplanned", ExitedUnplanned, OPEN_STATES),
     Move("follow_up", FollowUpRecorded, EXITED_STATES),
     Move("correct", Corrected, tuple(CourseState)),
@@ -127,7 +144,45 @@ def move_of(event: CourseEvent) -> Move:
     return max(matching, key=lambda move: len(move.fields))
 
 
-def transitions_table() -> list[dict[str, Any]]:
+BACKBONE: frozenset[str] = frozenset({"accept", "complete_baseline", "exit_unplanned", "correct"})
+"""Moves every programme keeps: into the course, past the baseline, out of it, corrections."""
+REFER = "refer"
+"""What a role grant names for opening a course (not a move of the machine)."""
+
+
+def definition_problems(definition: ProgrammeDefinition) -> list[str]:
+    """What in a programme definition does not fit the backbone table, field by field."""
+    problems = []
+    for trigger in definition.moves.leave_out:
+        if trigger not in MOVES_BY_TRIGGER:
+            problems.append(f"moves.leave_out: unknown move {trigger}")
+        elif trigger in BACKBONE:
+            problems.append(f"moves.leave_out: {trigger} is part of every programme")
+    kept = set(MOVES_BY_TRIGGER) - set(definition.moves.leave_out)
+    for role, grant in definition.roles.items():
+        for trigger in grant.may:
+            if trigger != REFER and trigger not in kept:
+                why = "left out of this programme" if trigger in MOVES_BY_TRIGGER else "unknown"
+                problems.append(f"roles.{role}.may: {trigger} is {why}")
+    return problems
+
+
+def programme_moves(definition: ProgrammeDefinition | None) -> tuple[Move, ...]:
+    """The backbone table as a programme runs it: its left-out moves gone, and the baseline
+    ending at acceptance where the programme takes no start forms (None: the backbone)."""
+    if definition is None:
+        return MOVES
+    moves = []
+    for move in MOVES:
+        if move.trigger in definition.moves.leave_out:
+            continue
+        if move.trigger == "complete_baseline" and not definition.moves.baseline_forms:
+            move = replace(move, guard=None, guard_text="", dated_by=None)
+        moves.append(move)
+    return tuple(moves)
+
+
+def transitions_table(moves: tuple[Move, ...] = MOVES) -> list[dict[str, Any]]:
     """The moves in the transitions library's format."""
     return [
         {
@@ -136,7 +191,7 @@ def transitions_table() -> list[dict[str, Any]]:
             "dest": move.dest,
             **({"conditions": move.guard} if move.guard else {}),
         }
-        for move in MOVES
+        for move in moves
     ]
 
 
@@ -155,14 +210,18 @@ class _Probe:
 
 
 class Workflow:
-    """Decides whether a move is allowed for a course, and which moves are."""
+    """Decides whether a move is allowed for a course, and which moves are: the backbone
+    table, or a programme's version of it."""
 
-    def __init__(self) -> None:
+    def __init__(self, definition: ProgrammeDefinition | None = None) -> None:
+        self.definition = definition
+        self.moves = programme_moves(definition)
+        self.by_trigger = {move.trigger: move for move in self.moves}
         self._probe = _Probe()
         self._machine = Machine(
             model=self._probe,
             states=CourseState,
-            transitions=transitions_table(),
+            transitions=transitions_table(self.moves),
             initial=CourseState.VISITATION,
             auto_transitions=False,
         )
@@ -172,14 +231,22 @@ class Workflow:
         """The machine's triggers from each state, asked once."""
 
     def allowed(self, course: Course) -> list[str]:
-        """The triggers whose source and guard admit the course now, in table order."""
-        return [move.trigger for move in MOVES if self._admits(course, move.trigger)]
+        """The triggers a command may ask for now (source and guard admit the course), in
+        table order; automatic moves are made, not asked for, so they are never listed."""
+        return [
+            move.trigger
+            for move in self.moves
+            if not move.automatic and self._admits(course, move.trigger)
+        ]
 
     def decide(self, course: Course, trigger: str) -> Move:
         """The move for the trigger, or MoveRefused saying why and what is allowed."""
-        move = MOVES_BY_TRIGGER.get(trigger)
+        move = self.by_trigger.get(trigger)
         if move is None:
-            raise MoveRefused(trigger, course.state, self.allowed(course), "unknown move")
+            why = "unknown move"
+            if trigger in MOVES_BY_TRIGGER and self.definition is not None:
+                why = f"not a move of the programme {self.definition.name}"
+            raise MoveRefused(trigger, course.state, self.allowed(course), why)
         if self._admits(course, trigger):
             return move
         why = move.guard_text if course.state in move.sources else ""
@@ -187,7 +254,7 @@ class Workflow:
 
     def automatic(self, course: Course) -> Move | None:
         """The automatic move the course is due for now, if any (the first in table order)."""
-        for move in MOVES:
+        for move in self.moves:
             if move.automatic and self._admits(course, move.trigger):
                 return move
         return None
@@ -199,7 +266,7 @@ class Workflow:
     def _admits(self, course: Course, trigger: str) -> bool:
         if trigger not in self._triggers[course.state]:
             return False
-        if MOVES_BY_TRIGGER[trigger].guard is None:
+        if self.by_trigger[trigger].guard is None:
             return True
         self._probe.course = course
         self._machine.set_state(course.state, model=self._probe)

@@ -43,8 +43,11 @@ from storage.infrastructure import Infrastructure
 from storage.keys import RegisteredElsewhere
 from storage.secrets import MasterKey
 from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, Refer
-from workflows.decision import decide
+from workflows.decision import check_entry_route, decide
 from workflows.machine import Workflow
+
+WorkflowFor = Callable[[str], Workflow]
+"""The workflow a programme runs, by the programme's name."""
 
 _COURSE_REF = re.compile(r"[0-9a-fA-F-]+")
 """A course id or prefix: hex digits and dashes (ASCII)."""
@@ -91,16 +94,20 @@ class CourseService(Application[UUID]):
         *,
         authorise: Authorise | None = None,
         course_finder: CourseFinder | None = None,
+        workflow_for: WorkflowFor | None = None,
     ) -> None:
         """The service on opened event storage (see `cli.bootstrap`, which wires it).
 
         `authorise` checks every command first (None trusts the caller: library use,
-        tests); `course_finder` resolves course id prefixes (None: full ids only).
+        tests); `course_finder` resolves course id prefixes (None: full ids only);
+        `workflow_for` gives the workflow a programme runs (None: the backbone for all).
         """
         self.storage = storage
         super().__init__(storage.env)
         self.keyring = storage.keyring
         self.workflow = Workflow()
+        """The backbone workflow: the one a programme without a definition runs."""
+        self.workflow_for: WorkflowFor = workflow_for or (lambda _programme: self.workflow)
         self.course_finder = course_finder
         self.authorise = authorise
         self._batch_aggregates: dict[UUID, Any] = {}
@@ -212,7 +219,7 @@ class CourseService(Application[UUID]):
                 course,
                 command,
                 actor,
-                workflow=self.workflow,
+                workflow=self.workflow_for(course.programme),
                 event_at=lambda version: self.event_at(course.id, version, course),
             )
         except CourseError as error:
@@ -235,6 +242,7 @@ class CourseService(Application[UUID]):
             if command.command_id is not None and command.command_id in existing.command_ids:
                 return Outcome(course_id, existing.state, skipped=True)
             raise CourseError(f"course_id: {course_id} is already in use")
+        check_entry_route(self.workflow_for(command.programme), command)
         citizen = self._citizen_for_referral(command.cpr, cache)
         for other_id in citizen.courses_in(command.programme):
             other = self._load(Course, other_id, cache)
@@ -432,7 +440,7 @@ class CourseService(Application[UUID]):
 
     def allowed_moves(self, course: Course) -> list[str]:
         """The triggers the workflow allows for the course now."""
-        return self.workflow.allowed(course)
+        return self.workflow_for(course.programme).allowed(course)
 
     def resolve(self, ref: str, cache: dict[UUID, Any] | None = None) -> UUID:
         """A course id from a full id, a unique id prefix, or a CPR with one open course.

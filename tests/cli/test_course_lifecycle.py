@@ -51,7 +51,7 @@ def test_a_full_course_records_every_step_in_order(
     assert report["state"] == "exited_planned"
     assert report["state_since"] == "2019-12-01"
     assert report["consultant"] == "mette"
-    assert report["allowed_next"] == ["measure --follow-up", "follow-up", "correct"]
+    assert report["allowed_next"] == ["measure --follow-up", "complete", "follow-up", "correct"]
 
 
 def test_the_second_baseline_form_completes_the_baseline_automatically(

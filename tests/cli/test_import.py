@@ -102,7 +102,8 @@ def test_refused_and_malformed_lines_are_reported_and_do_not_stop_the_others(
     [move] = [entry["refused_move"] for entry in report["refused"] if "refused_move" in entry]
     assert move == {
         "move": "praktik start", "state": "visitation", "why": None,
-        "allowed": ["accept", "reject", "session", "meeting", "exit --unplanned", "correct"],
+        "allowed": ["accept", "reject", "session", "meeting", "contact", "segment", "team add",
+                    "team remove", "exit --unplanned", "correct"],
     }  # fmt: skip
     assert event_names(run_json, COURSE) == ["Referred", "Accepted"]
 
@@ -163,7 +164,7 @@ def test_a_line_may_name_a_course_referred_earlier_in_the_same_file_by_cpr(
     run: Run, run_json: Callable[..., Any], tmp_path: Path
 ) -> None:
     lines = [
-        {"command": "refer", "cpr": "020290-2345", "programme": "oph",
+        {"command": "refer", "cpr": "020290-2345", "programme": "pva",
          "referring_caseworker": "bo"},
         {"command": "accept", "course": "020290-2345", "consultant": "mette"},
         {"command": "session", "course": "0202902345"},

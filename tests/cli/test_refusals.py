@@ -35,7 +35,7 @@ def test_a_move_the_workflow_does_not_allow_exits_1_and_names_the_allowed_comman
     assert_one_error_line(
         result, 1,
         "cannot praktik start a course in state visitation; allowed here: accept, reject, "
-        "session, meeting, exit --unplanned, correct",
+        "session, meeting, contact, segment, team add, team remove, exit --unplanned, correct",
     )
     assert event_names(run_json, referred) == ["Referred"]
 

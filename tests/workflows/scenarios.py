@@ -48,6 +48,7 @@ def _trigger_commands() -> dict[str, type[CourseCommand]]:
         if cls is Exit:
             table["exit_planned"] = cls
             table["exit_unplanned"] = cls
+            table["exit_pension"] = cls
         elif cls is Measure:
             table["measure"] = cls
             table["measure_follow_up"] = cls
@@ -92,6 +93,10 @@ PAYLOADS: dict[str, Payload] = {
     },
     "session": lambda c: {"note": "samtale"},
     "meeting": lambda c: {"participants": ["rk-anna", "sagsbehandler"]},
+    "contact": lambda c: {"contact_kind": "outreach", "place": "Vaerestedet", "rating": 4},
+    "segment": lambda c: {"match_group": "M3", "profiles": ["maaske_egnede", "misbrug"]},
+    "add_member": lambda c: {"member": "skp-lis", "role": "consultant"},
+    "remove_member": lambda c: {"member": "skp-lis"},
     "join_group": lambda c: {"group_course": "angstgruppe"},
     "complete_group": lambda c: {"group_course": "angstgruppe"},
     "treatment_plan": lambda c: {"note": "psykiatrien"},
@@ -106,7 +111,9 @@ PAYLOADS: dict[str, Payload] = {
     "end_job": lambda c: {"note": "opsagt"},
     "start_education": lambda c: {"institution": "VUC Storstroem"},
     "end_education": lambda c: {"note": "stoppet"},
+    "complete_programme": lambda c: {"note": "gennemført"},
     "exit_planned": lambda c: {"planned": True},
+    "exit_pension": lambda c: {"planned": True, "onto": "disability_pension"},
     "exit_unplanned": lambda c: {
         "planned": False,
         "reason": UnplannedExitReason.COMPLEX_NEEDS,

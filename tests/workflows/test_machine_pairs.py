@@ -78,6 +78,11 @@ RULES: dict[str, Rule] = {
     "measure_follow_up": Rule(EXITED, "MeasurementRecorded"),
     "session": Rule(OPEN, "SessionHeld"),
     "meeting": Rule(OPEN, "NetworkMeetingHeld"),
+    # Contacts, segmentation and the course team from the first contact at visitation on.
+    "contact": Rule(OPEN, "ContactRegistered"),
+    "segment": Rule(OPEN, "SegmentRecorded"),
+    "add_member": Rule(OPEN, "TeamMemberAdded"),
+    "remove_member": Rule(OPEN, "TeamMemberLeft"),
     "join_group": Rule(WORKING, "GroupCourseJoined"),
     "complete_group": Rule(WORKING, "GroupCourseCompleted"),
     "treatment_plan": Rule(WORKING, "TreatmentPlanStarted"),
@@ -89,8 +94,15 @@ RULES: dict[str, Rule] = {
     "end_job": Rule(frozenset({S.JOB}), "JobEnded", S.ACTIVE),
     "start_education": Rule(frozenset({S.ACTIVE, S.PRAKTIK}), "EducationStarted", S.EDUCATION),
     "end_education": Rule(frozenset({S.EDUCATION}), "EducationEnded", S.ACTIVE),
-    # Planned exit from job or education; unplanned from any open state.
+    # Completing the programme is a milestone of its own, while working or after a
+    # planned exit; it does not end the course.
+    "complete_programme": Rule(WORKING | {S.EXITED_PLANNED}, "ProgrammeCompleted"),
+    # Planned exit from job or education, or onto disability pension from any working
+    # state past the baseline (OPH: 8 of 53 completers); unplanned from any open state.
     "exit_planned": Rule(frozenset({S.JOB, S.EDUCATION}), "ExitedPlanned", S.EXITED_PLANNED),
+    "exit_pension": Rule(
+        frozenset({S.ACTIVE, S.PRAKTIK, S.JOB, S.EDUCATION}), "ExitedPlanned", S.EXITED_PLANNED
+    ),
     "exit_unplanned": Rule(OPEN, "ExitedUnplanned", S.EXITED_UNPLANNED),
     # After exit only follow-up observations arrive; corrections are always possible.
     "follow_up": Rule(EXITED, "FollowUpRecorded"),

@@ -76,6 +76,11 @@ EXAMPLES: dict[type[Any], dict[str, Any]] = {
     events.EducationEnded: {"note": "x"},
     events.ConsultantReassigned: {"consultant": "rk-bo", "reason": "opsagt"},
     events.ExitedPlanned: {"after": "job"},
+    events.ProgrammeCompleted: {"note": "gennemført"},
+    events.ContactRegistered: {"contact_kind": "outreach", "place": "Cafeen", "rating": 5},
+    events.SegmentRecorded: {"match_group": "M3", "profiles": ["maaske"], "focus": "helbred"},
+    events.TeamMemberAdded: {"member": "skp-lis", "role": "support_contact_person"},
+    events.TeamMemberLeft: {"member": "skp-lis"},
     events.ExitedUnplanned: {"reason": "moved_municipality"},
     events.FollowUpRecorded: {"outcome": "no_response"},
     events.Corrected: {
@@ -158,9 +163,15 @@ def _referred_v1_payload(course_id: UUID) -> dict[str, Any]:
     }
 
 
-def test_referred_v3_is_stored_with_its_class_version(mapper: PydanticMapper) -> None:
+def test_referred_v4_is_stored_with_its_class_version(mapper: PydanticMapper) -> None:
     stored = mapper.to_stored_event(example(Referred))
-    assert mapper.transcoder.decode(stored.state)["class_version"] == 3
+    assert mapper.transcoder.decode(stored.state)["class_version"] == 4
+
+
+def test_a_referral_stored_before_entry_routes_came_by_a_caseworker() -> None:
+    state = {**_referred_v1_payload(uuid4()), "class_version": 3}
+    upcast(Referred, state)
+    assert state["entry_route"] == "caseworker_referral"
 
 
 def test_upcast_adds_the_benefit_type_to_a_version_one_payload() -> None:
@@ -240,3 +251,12 @@ def test_a_payload_naming_who_recorded_it_round_trips(mapper: PydanticMapper) ->
     back = mapper.to_domain_event(mapper.to_stored_event(event))
 
     assert (back.actor, back.recorded_by) == (ACTOR, "adm")
+
+
+def test_a_version_one_job_reads_as_ordinary_work_with_its_hours_as_recorded() -> None:
+    state = {"employer": "Kommunen", "hours_per_week": 20, "ordinary_hours": False}
+    upcast(events.JobStarted, state)
+    assert state == {
+        "employer": "Kommunen", "hours_per_week": 20, "ordinary_hours": False,
+        "kind": "ordinary",
+    }  # fmt: skip

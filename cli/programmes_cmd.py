@@ -1,0 +1,165 @@
+"""`forloeb programmes`: the programmes this installation knows, from their definitions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from cli.context import app_context
+from cli.render import console, emit_json, format_option, table
+
+if TYPE_CHECKING:
+    from programmes.catalogue import Catalogue, Entry
+
+
+def catalogue() -> Catalogue:
+    """The shipped definitions with the municipality's own (beside the configuration)."""
+    from programmes.catalogue import load
+
+    return load(app_context().programmes_folder)
+
+
+@click.group("programmes")
+def programmes_group() -> None:
+    """The programmes run side by side: entry routes, roles, moves, cohorts and outcomes."""
+
+
+@programmes_group.command("list")
+@format_option
+def list_command(output_format: str) -> None:
+    """List the defined programmes and where each definition comes from."""
+    entries = [catalogue().require(name) for name in catalogue().names()]
+    if output_format == "json":
+        emit_json([summary(entry) for entry in entries])
+        return
+    cells = [
+        [
+            e.definition.name,
+            e.definition.title,
+            ", ".join(e.definition.entry_routes),
+            len(e.definition.cohorts),
+            e.origin,
+        ]
+        for e in entries
+    ]
+    columns = ["programme", "title", "entry routes", "cohorts", "definition"]
+    console().print(table(f"{len(entries)} programmes", columns, cells))
+
+
+@programmes_group.command("show")
+@click.argument("name")
+@format_option
+def show_command(name: str, output_format: str) -> None:
+    """Show one programme's definition: routes, instruments, roles, moves, rhythm, cohorts."""
+    from workflows.machine import MOVES, programme_moves
+
+    entry = catalogue().require(name)
+    definition = entry.definition
+    if output_format == "json":
+        emit_json({**definition.model_dump(mode="json"), "definition": entry.origin})
+        return
+    kept = {move.trigger for move in programme_moves(definition)}
+    out = console()
+    out.print(f"{definition.title} ({definition.name}) — {definition.source}")
+    out.print(f"entry routes: {', '.join(definition.entry_routes)}")
+    baseline = "both start forms" if definition.moves.baseline_forms else "none (ends at accept)"
+    out.print(f"baseline: {baseline}")
+    left_out = [move.trigger for move in MOVES if move.trigger not in kept]
+    out.print(f"moves left out: {', '.join(left_out) or 'none'}")
+    cadence = definition.cadence
+    out.print(
+        f"rhythm: measure every {cadence.measurement_interval_days} days, network meeting "
+        f"every {cadence.network_meeting_interval_days} days; caseload target "
+        f"{cadence.target_caseload}"
+    )
+    out.print(f"outcome tables: {', '.join(definition.outcome_tables) or 'none'}")
+    if definition.instruments:
+        rows = [[i.name, i.version, i.title] for i in definition.instruments]
+        out.print(table("instruments", ["instrument", "version", "what"], rows))
+    roles = [
+        [role, grant.title, "yes" if grant.partner else "", ", ".join(grant.may)]
+        for role, grant in definition.roles.items()
+    ]
+    out.print(table("roles", ["role", "title", "partner", "may record"], roles))
+    if definition.cohorts:
+        cohorts = [[c.name, c.start, c.end, c.participants] for c in definition.cohorts]
+        out.print(table("cohorts", ["cohort", "from", "to", "participants"], cohorts))
+    out.print(f"definition: {entry.origin}")
+
+
+def summary(entry: Entry) -> dict[str, object]:
+    """One programme as a line of `programmes list --format json`."""
+    definition = entry.definition
+    return {
+        "name": definition.name,
+        "title": definition.title,
+        "entry_routes": list(definition.entry_routes),
+        "cohorts": [cohort.name for cohort in definition.cohorts],
+        "definition": entry.origin,
+    }
+
+
+@programmes_group.command("outcomes")
+@click.argument("name")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=lambda: date.today().isoformat(),
+    help="the day time in match group is counted to (YYYY-MM-DD), default today",
+)
+@format_option
+def outcomes_command(name: str, as_of: datetime, output_format: str) -> None:
+    """Count what the programme's courses reached, per cohort: completion, each kind of
+    job, education, and planned exits (after job, education, onto disability pension)."""
+    from projections.milestones import COUNTED, MilestonesView, count
+    from workflows.access import OUTCOMES
+
+    app = app_context()
+    app.require(OUTCOMES)
+    definition = catalogue().get(name)
+    view = app.caught_up_views("milestones").view("milestones")
+    assert isinstance(view, MilestonesView)
+    courses = view.courses(name)
+    reached = view.reached(name)
+    groups: dict[str, list[str]] = {}
+    if definition is not None and definition.cohorts:
+        for cohort in definition.cohorts:
+            groups[cohort.name] = []
+        groups["outside the cohorts"] = []
+        for course_id, referred_on in courses:
+            cohort_name = definition.cohort_of(date.fromisoformat(referred_on))
+            groups[cohort_name or "outside the cohorts"].append(course_id)
+        if not groups["outside the cohorts"]:
+            del groups["outside the cohorts"]
+    groups["all"] = [course_id for course_id, _ in courses]
+    counted = {group: count(ids, reached) for group, ids in groups.items()}
+    contacts, segments = view.contacts(name), view.segments(name, as_of.date())
+    if output_format == "json":
+        emit_json(
+            {
+                "programme": name,
+                "groups": {
+                    group: {"referred": c.referred, **c.counts} for group, c in counted.items()
+                },
+                "contacts": contacts,
+                "segments": segments,
+            }
+        )
+        return
+    rows = [["referred", *(c.referred for c in counted.values())]]
+    rows += [[label, *(c.counts[label] for c in counted.values())] for label, _, _ in COUNTED]
+    out = console()
+    out.print(table(f"{name}: milestones reached", ["", *counted], rows))
+    if contacts["contacts"]:
+        out.print(table("contacts", ["", "n"], list(contacts.items())))
+    if any(segments.values()):
+        flat = [
+            [f"{what}: {name}", n]
+            for what in ("match group now", "profiles ever", "focus ever")
+            for name, n in segments[what].items()
+        ]
+        flat.append(["rematched", segments["rematched"]])
+        flat.append(["median days in match group now", segments["median days in match group now"]])
+        out.print(table("segmentation (courses)", ["", "n"], flat))

@@ -1,0 +1,119 @@
+"""A programme's definition: what one programme (indsats) runs, as validated data.
+
+A municipality runs several programmes side by side. Each states its entry
+routes, its instruments, which roles (partners outside the jobcenter too) may
+record which moves, which moves of the backbone workflow it leaves out or
+makes automatic, its rhythm and caseload, its cohorts and the outcome tables
+that apply. The files are read by `programmes.catalogue`; this module only
+says what a valid definition is.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from domain.values import Frozen, Programme
+
+Slug = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+"""A short machine name: lower-case ASCII letters, digits, dots, dashes and underscores."""
+
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class EntryRoute(StrEnum):
+    """How a citizen comes into a programme."""
+
+    CASEWORKER_REFERRAL = "caseworker_referral"
+    SELF_REFERRAL = "self_referral"
+    OUTREACH = "outreach"
+
+
+class Instrument(Frozen):
+    """A questionnaire or scale the programme measures with, at a stated version."""
+
+    name: Slug
+    version: Annotated[str, Field(min_length=1, max_length=20)]
+    title: Title | None = None
+
+
+class RoleGrant(Frozen):
+    """One role on the programme's courses and the moves it may record."""
+
+    title: Title
+    partner: bool = False
+    """Works outside the jobcenter (a drop-in centre, an addiction service)."""
+    may: tuple[Slug, ...] = Field(min_length=1)
+    """Moves (workflow triggers, or `refer`) this role may record."""
+
+
+class Moves(Frozen):
+    """How the programme's workflow differs from the backbone."""
+
+    leave_out: tuple[Slug, ...] = ()
+    """Moves of the backbone this programme does not use."""
+    baseline_forms: bool = True
+    """False: no start measurement; the baseline completes the day the citizen is accepted."""
+
+
+class Cadence(Frozen):
+    """The programme's rhythm and caseload target."""
+
+    measurement_interval_days: int = Field(default=91, ge=7, le=730)
+    network_meeting_interval_days: int = Field(default=91, ge=7, le=730)
+    target_caseload: int = Field(default=25, ge=1, le=500)
+
+
+class Cohort(Frozen):
+    """A group of citizens taken in over a period (hold)."""
+
+    name: Slug
+    start: date
+    end: date
+    participants: int | None = Field(default=None, ge=0)
+    """The number the report gives, where it gives one."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Cohort:
+        if self.end < self.start:
+            raise ValueError(f"cohort {self.name}: end {self.end} is before start {self.start}")
+        return self
+
+
+class ProgrammeDefinition(Frozen):
+    """Everything one programme states about itself."""
+
+    name: Programme
+    title: Title
+    source: Title
+    """The report or description the definition is drawn from."""
+    entry_routes: tuple[EntryRoute, ...] = Field(min_length=1)
+    instruments: tuple[Instrument, ...] = ()
+    roles: dict[Slug, RoleGrant] = Field(min_length=1)
+    moves: Moves = Field(default_factory=Moves)
+    cadence: Cadence = Field(default_factory=Cadence)
+    cohorts: tuple[Cohort, ...] = ()
+    outcome_tables: tuple[Slug, ...] = ()
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ProgrammeDefinition:
+        for what, names in (
+            ("entry_routes", [str(route) for route in self.entry_routes]),
+            ("instruments", [instrument.name for instrument in self.instruments]),
+            ("cohorts", [cohort.name for cohort in self.cohorts]),
+            ("moves.leave_out", list(self.moves.leave_out)),
+        ):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            if twice:
+                raise ValueError(f"{what}: {', '.join(twice)} named twice")
+        return self
+
+    def cohort_of(self, referred_on: date) -> str | None:
+        """The cohort whose period holds a referral date, if any."""
+        for cohort in self.cohorts:
+            if cohort.start <= referred_on <= cohort.end:
+                return cohort.name
+        return None

@@ -1,0 +1,133 @@
+"""Reading programme definitions: the package's own files, then a municipality's.
+
+A definition is a TOML file named for its programme. It is parsed with tomllib,
+validated by `domain.programme.ProgrammeDefinition`, then checked against the
+backbone workflow (`workflows.machine.definition_problems`). Any fault is one
+`ProgrammeFileError` naming the file and the field. A municipality's file of
+the same name replaces the shipped one. A programme without a definition runs
+the backbone workflow, as every course did before definitions existed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from domain.errors import CourseError, InvalidInput
+from domain.programme import ProgrammeDefinition
+from workflows.machine import Workflow, definition_problems
+
+SUFFIX = ".toml"
+LOCAL_FOLDER = "programmes"
+"""The folder beside the configuration file that holds a municipality's own definitions."""
+
+
+class ProgrammeFileError(CourseError):
+    """A programme definition file that cannot be used; names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A definition and where it was read from."""
+
+    definition: ProgrammeDefinition
+    origin: str
+    """`shipped` or the local file's path."""
+
+
+def parse(text: str, origin: str, stem: str) -> ProgrammeDefinition:
+    """One definition from a file's text, or ProgrammeFileError saying what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProgrammeFileError(f"{origin}: not TOML ({error})") from None
+    try:
+        definition = ProgrammeDefinition.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(file)"
+        raise ProgrammeFileError(f"{origin}: {where}: {first['msg']}") from None
+    if definition.name != stem:
+        raise ProgrammeFileError(
+            f"{origin}: name: {definition.name} differs from the file name {stem}{SUFFIX}"
+        )
+    problems = definition_problems(definition)
+    if problems:
+        raise ProgrammeFileError(f"{origin}: {problems[0]}")
+    return definition
+
+
+def shipped_files() -> Iterator[tuple[str, str, str]]:
+    """(origin, stem, text) of each definition shipped in the package, by name."""
+    folder = resources.files("programmes") / "definitions"
+    for item in sorted(folder.iterdir(), key=lambda item: item.name):
+        if item.name.endswith(SUFFIX):
+            yield "shipped", item.name.removesuffix(SUFFIX), item.read_text(encoding="utf-8")
+
+
+def local_files(folder: Path) -> Iterator[tuple[str, str, str]]:
+    """(origin, stem, text) of each definition in a municipality's folder, by name."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        yield str(path), path.stem, path.read_text(encoding="utf-8")
+
+
+@dataclass
+class Catalogue:
+    """The definitions by programme name, and each one's workflow (made when first asked)."""
+
+    entries: Mapping[str, Entry]
+    _workflows: dict[str | None, Workflow] = field(default_factory=dict)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.entries
+
+    def names(self) -> list[str]:
+        """The defined programmes, by name."""
+        return sorted(self.entries)
+
+    def get(self, name: str) -> ProgrammeDefinition | None:
+        """The programme's definition, None when it has none."""
+        entry = self.entries.get(name)
+        return entry.definition if entry is not None else None
+
+    def require(self, name: str) -> Entry:
+        """The programme's entry, or InvalidInput naming the defined ones."""
+        entry = self.entries.get(name)
+        if entry is None:
+            raise InvalidInput(
+                "programme", f"no definition named {name} (defined: {', '.join(self.names())})"
+            )
+        return entry
+
+    def workflow(self, name: str | None) -> Workflow:
+        """The workflow the programme runs (the backbone for a programme without one)."""
+        key = name if name in self.entries else None
+        if key not in self._workflows:
+            self._workflows[key] = Workflow(self.get(key) if key is not None else None)
+        return self._workflows[key]
+
+
+def read(files: Iterable[tuple[str, str, str]]) -> dict[str, Entry]:
+    """Entries from (origin, stem, text) triples; a later file replaces an earlier one."""
+    return {stem: Entry(parse(text, origin, stem), origin) for origin, stem, text in files}
+
+
+@cache
+def shipped() -> Catalogue:
+    """The definitions shipped in the package."""
+    return Catalogue(read(shipped_files()))
+
+
+def load(local_folder: Path | None = None) -> Catalogue:
+    """The shipped definitions, with a municipality's own from `local_folder` over them."""
+    if local_folder is None or not local_folder.is_dir():
+        return shipped()
+    return Catalogue({**shipped().entries, **read(local_files(local_folder))})

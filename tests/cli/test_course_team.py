@@ -1,0 +1,99 @@
+"""Several professionals on one course, contacts, entry routes and segmentation, through the
+command line on a staffed store (SQLite and PostgreSQL).
+
+Given a drop-in-centre course held by kim, when nils (a consultant outside it) joins its
+team as the programme's outreach addiction worker, then he may record what that role
+covers (a contact, a session) and is refused the rest, naming his role; before joining he
+is refused as before. Referral routes are checked against the programme; contacts and
+segmentation are recorded facts with dates, counted per programme.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli.bootstrap import create_schema
+from storage.store import StoreConfig
+from tests.cli.staffed import Staffed, staffed_store
+
+
+@pytest.fixture
+def staffed(store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staffed:
+    if store.database_url is None:  # the SQLite file as `forloeb init` leaves it
+        create_schema(store)
+    return staffed_store(store, tmp_path, monkeypatch)
+
+
+def drop_in_course(staffed: Staffed, route: str = "outreach") -> str:
+    outcome = staffed.must(
+        "lars", "refer", "--cpr", "050590-5678", "--programme", "vaerestedsmodel",
+        "--referring-caseworker", "lars", "--entry-route", route, "--occurred-on", "2019-02-01",
+    )  # fmt: skip
+    course: str = outcome["course_id"]
+    staffed.must("lars", "accept", course, "--consultant", "kim", "--occurred-on", "2019-02-02")
+    return course
+
+
+def test_a_team_member_records_what_their_role_covers(staffed: Staffed) -> None:
+    course = drop_in_course(staffed)
+    refused = staffed.refused("nils", "session", course, "--occurred-on", "2019-02-03")
+    assert "only its consultant may write to it" in refused
+
+    staffed.must("kim", "team", "add", course, "--member", "nils",
+                 "--role", "outreach_addiction_worker", "--occurred-on", "2019-02-03")  # fmt: skip
+    staffed.must("nils", "contact", course, "--contact-kind", "outreach", "--place",
+                 "Cafe Noa", "--rating", "4", "--occurred-on", "2019-02-04")  # fmt: skip
+    staffed.must("nils", "session", course, "--occurred-on", "2019-02-05")
+    refused = staffed.refused("nils", "job", "start", course, "--employer", "Netto",
+                              "--hours-per-week", "10", "--occurred-on", "2019-02-06")  # fmt: skip
+    assert "you are outreach_addiction_worker, which may record contact, session" in refused
+
+    staffed.must("kim", "team", "remove", course, "--member", "nils", "--occurred-on",
+                 "2019-02-07")  # fmt: skip
+    refused = staffed.refused("nils", "session", course, "--occurred-on", "2019-02-08")
+    assert "only its consultant may write to it" in refused
+
+
+def test_a_team_role_the_programme_lacks_is_refused(staffed: Staffed) -> None:
+    course = drop_in_course(staffed)
+    refused = staffed.refused("kim", "team", "add", course, "--member", "nils", "--role",
+                              "job_consultant", code=2)  # fmt: skip
+    assert refused.startswith("error: role: vaerestedsmodel has no role job_consultant")
+
+
+def test_an_entry_route_the_programme_lacks_is_refused(staffed: Staffed) -> None:
+    drop_in_course(staffed, "self_referral")
+    refused = staffed.refused(
+        "lars", "refer", "--cpr", "060690-6789", "--programme", "oph",
+        "--referring-caseworker", "lars", "--entry-route", "outreach", code=2,
+    )  # fmt: skip
+    assert refused == (
+        "error: entry_route: oph takes citizens in by caseworker_referral, not outreach"
+    )
+
+
+def test_contacts_and_segments_are_counted_per_programme(staffed: Staffed) -> None:
+    course = drop_in_course(staffed)
+    for day, kind, rating in (("03", "outreach", "4"), ("04", "conversation", "2"),
+                              ("05", "conversation", None)):  # fmt: skip
+        rated = ("--rating", rating) if rating else ()
+        staffed.must("kim", "contact", course, "--contact-kind", kind, "--place", "Cafe Noa",
+                     *rated, "--occurred-on", f"2019-02-{day}")  # fmt: skip
+    staffed.must("kim", "segment", course, "--match-group", "M3",
+                 "--profiles", "maaske_egnede,misbrug", "--focus", "helbred",
+                 "--occurred-on", "2019-02-03")  # fmt: skip
+    staffed.must("kim", "segment", course, "--match-group", "M2", "--occurred-on", "2019-03-03")
+
+    counted = staffed.must("root", "programmes", "outcomes", "vaerestedsmodel",
+                           "--as-of", "2019-04-02")  # fmt: skip
+    group = counted["groups"]["all"]
+    assert group["referred"] == 1
+    assert counted["contacts"] == {
+        "contacts": 3, "outreach": 1, "conversation": 2, "rated": 2, "mean rating": 3.0,
+    }  # fmt: skip
+    assert counted["segments"] == {
+        "match group now": {"M2": 1}, "rematched": 1, "median days in match group now": 30,
+        "profiles ever": {"maaske_egnede": 1, "misbrug": 1}, "focus ever": {"helbred": 1},
+    }  # fmt: skip
