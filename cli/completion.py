@@ -68,7 +68,8 @@ def complete_courses(ctx: click.Context, _param: click.Parameter, incomplete: st
 
 
 def complete_programmes(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
-    """The programmes the configuration names, and those courses in the store are in."""
+    """The programmes defined (shipped, or by the configuration) and those courses in the
+    store are in."""
     try:
         with _app(ctx) as app:
             names = set(app.config.programme_settings)

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
 from cli.options import parse_date
+from programmes.catalogue import shipped
 from tests.cli.conftest import CPR, Run
 from workflows.access import Role
 
@@ -212,7 +213,10 @@ def test_programmes_complete_from_the_store(team_config: Path, run: Run, db_path
 
     offered = completions(["--db", str(db_path), "--as", "anna", "caseload", "--programme"], "")
 
-    assert offered == ["pva", "ungeindsats"]
+    assert offered == sorted({*shipped().names(), "pva", "ungeindsats"})
+    assert completions(["--db", str(db_path), "--as", "anna", "caseload", "--programme"], "u") == [
+        "ungeindsats"
+    ]
 
 
 def test_consultants_complete_from_the_configuration(team_config: Path, db_path: Path) -> None:

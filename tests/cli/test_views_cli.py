@@ -565,5 +565,5 @@ def test_the_demo_tour_shows_caseload_outcomes_and_one_audit_trail(tmp_path: Pat
     assert "Course status (VIVE table 5.1)" in out
     assert "(shown in full: audit view)" in out and "ExitedPlanned" in out
     assert "$ forloeb --as auditor projections verify" in out
-    assert "no differences: 4 views" in out
+    assert "no differences: 5 views" in out
     assert not (tmp_path / "demo.key").exists()  # the master key is not beside the store

@@ -43,7 +43,7 @@ def test_views_built_from_the_log_have_no_differences(views: Views) -> None:
     result = verify_views(views)
 
     assert result.differences == []
-    assert result.views == ["course_list", "caseload", "audit", "outcomes"]
+    assert result.views == ["course_list", "caseload", "audit", "outcomes", "milestones"]
     assert result.rows > 0
 
 
@@ -84,7 +84,7 @@ def test_a_deleted_caseload_row_and_an_added_one_are_named(views: Views) -> None
 def test_verify_on_the_command_line_names_differences_and_exits_1(run: Run, tmp_path: Path) -> None:
     course = refer_and_close(run)
     clean = ok(run("projections", "verify", user="rita"))
-    assert "no differences: 4 views" in clean.output
+    assert "no differences: 5 views" in clean.output
     with sqlite3.connect(tmp_path / "forloeb.sqlite") as db:
         db.execute("DELETE FROM course_list WHERE course_id = ?", (course,))
 

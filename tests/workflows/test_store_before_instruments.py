@@ -26,7 +26,7 @@ from uuid import UUID
 
 import pytest
 
-from cli.bootstrap import open_service
+from cli.bootstrap import create_schema, open_service
 from domain.events import MeasurementRecorded
 from projections.catalog import open_views
 from projections.outcomes import Cohort, OutcomesView
@@ -49,6 +49,7 @@ def old_store(
     for name in ("old.sqlite", "old.key"):
         shutil.copy(FIXTURE / name, tmp_path / name)
     store = StoreConfig(sqlite_path=tmp_path / "old.sqlite")
+    create_schema(store)  # `forloeb init`, the upgrade step: it authenticates the key rows
     service = open_service(store)
     yield store, service
     service.close()
