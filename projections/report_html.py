@@ -217,7 +217,9 @@ def table_html(table: Shown, below: int | None = None) -> str:
     rows = []
     for r in table["rows"]:
         label: str = r["label"]
-        sub = ' class="sub"' if label.startswith(" ") else ""
+        marks = (("sub", label.startswith(" ")), ("long", len(label) > LONG_LABEL))
+        kinds = [kind for kind, on in marks if on]
+        sub = f' class="{" ".join(kinds)}"' if kinds else ""
         total = ' class="total"' if label.strip() in ("all consultants", "all due items") else ""
         cells = "".join(_cell(value, below) for value in r["cells"])
         text = escape(label.strip().replace("_", " "))
@@ -228,6 +230,10 @@ def table_html(table: Shown, below: int | None = None) -> str:
         f'<thead><tr><th scope="col"></th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+LONG_LABEL = 48
+"""Row labels longer than this (a VIVE question with its answer) wrap in their cell."""
 
 
 def _cell(value: Any, below: int | None) -> str:

@@ -37,6 +37,7 @@ th, td { padding: 3px 8px; border-bottom: 1px solid var(--rule); }
 thead th { background: var(--band); text-align: right; font-weight: 600; vertical-align: bottom; }
 thead th:first-child, tbody th { text-align: left; }
 tbody th { font-weight: normal; white-space: nowrap; }
+tbody th.long { white-space: normal; min-width: 30ch; }
 tbody th.sub { padding-left: 22px; color: var(--muted); }
 td { text-align: right; white-space: nowrap; }
 td.suppressed { color: var(--muted); font-style: italic; }

@@ -201,11 +201,31 @@ def pdf_lines(pdftotext: str, pdf: Path) -> list[str]:
 
 
 def row_in(lines: list[str], label: str, values: list[str]) -> bool:
-    """Whether some line has the row's label followed by exactly its values."""
+    """Whether some line has the row's label followed by exactly its values, or a few
+    consecutive lines hold the label wrapped in its cell and one of them ends with
+    exactly the values (a long question wraps; its numbers stand on one line)."""
     for line in lines:
         at = line.find(label)
         if at >= 0 and line[at + len(label) :].split() == values:
             return True
+    words = label.split()
+    return any(
+        wrapped_row_at(lines[start : start + span], words, values)
+        for start in range(len(lines))
+        if lines[start].split()[:1] == words[:1]
+        for span in range(2, 9)
+    )
+
+
+def wrapped_row_at(window: list[str], words: list[str], values: list[str]) -> bool:
+    """Whether the window's lines are the label's words, in order, with the values
+    closing exactly one of the lines."""
+    tokens = [line.split() for line in window]
+    for at, line_tokens in enumerate(tokens):
+        if values and line_tokens[-len(values) :] == values:
+            rest = [*tokens[:at], line_tokens[: -len(values)], *tokens[at + 1 :]]
+            if [word for line in rest for word in line] == words:
+                return True
     return False
 
 
@@ -230,5 +250,5 @@ def test_every_table_row_is_in_the_printed_report(
     assert missing == []
     for label, values in (("consultant-3", ["26", "23", "1", "2", "0", "25", "1"]),
                           ("all consultants", ["77", "68", "5", "3", "1", "100"]),
-                          ("all due items", ["16"])):  # fmt: skip
+                          ("all due items", ["15"])):  # fmt: skip
         assert row_in(lines, label, values), label
