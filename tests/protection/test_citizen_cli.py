@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,38 +10,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import forloeb
+from tests.citizen_store import CPR, Run, ok
 from tests.conftest import initialised
 
-CPR = "010190-1234"
 NOTE = "Fortrolig note MARKER-c0de"
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """`forloeb ARGS` on a fresh store, as one of the configured users (default: admin)."""
-    config = tmp_path / "forloeb.toml"
-    config.write_text(
-        '[users.ole]\nrole = "admin"\n\n'
-        '[users.rita]\nrole = "auditor"\n\n'
-        '[users.anna]\nrole = "consultant"\nname = "rk-anna"\n'
-    )
-    monkeypatch.setenv("FORLOEB_CONFIG", str(config))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
-    db = initialised(tmp_path / "forloeb.sqlite")
-    runner = CliRunner()
-
-    def invoke(*args: str, user: str = "ole", input: str | None = None) -> Result:
-        return runner.invoke(forloeb, ["--db", str(db), "--as", user, *args], input=input)
-
-    return invoke
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture
