@@ -7,61 +7,74 @@ JSON, with small cells suppressed on request (`--suppress-below N`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from cli.context import app_context
-from cli.outcomes import cohort_options, print_tables, read_courses, write_long_csv
-from cli.render import emit_json
+from cli.pulls import cohort_options, emit_pull, output_options, pull, pulled_output
 from workflows.access import ANALYSIS, REPORT_CASELOAD
 
 if TYPE_CHECKING:
+    from cli.pulls import Pulled
     from projections.breakdowns import GroupOf
+    from projections.manifest import Command, OptionValue
     from projections.outcomes_course import CourseOutcome
-    from projections.outcomes_report import Report
     from projections.time_to_event import Origin
 
-F = TypeVar("F", bound=Callable[..., Any])
-Cohort = tuple[datetime | None, datetime | None, str, datetime | None, str | None]
+Options = Mapping[str, "OptionValue"]
+Tables = Callable[["Pulled", Options, "int | None"], list[dict[str, Any]]]
 
 
-def output_options(function: F) -> F:
-    """--format and --suppress-below, as `forloeb outcomes` has them."""
-    function = click.option(
-        "--suppress-below",
-        type=click.IntRange(min=3),
-        metavar="N",
-        help='show counts under N as "<N", and as "x" any cell that would give one away',
-    )(function)
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["table", "csv", "json"]),
-        default="table",
-        show_default=True,
-        help="tables for people, CSV (table,row,column,value) or JSON for programs",
-    )(function)
+def time_to_event_tables(pulled: Pulled, options: Options, below: int | None) -> list[dict[str, Any]]:
+    """The time-to-event tables (`options`: origin, interval_days), suppressed below `below`."""
+    from projections.analysis_tables import time_to_event_report
+
+    origin = cast("Origin", options["origin"])
+    interval = options["interval_days"]
+    assert isinstance(interval, int)
+    return time_to_event_report(pulled.courses, origin, pulled.as_of, interval).shown(below)
 
 
-def _courses(programme: str, cohort: Cohort) -> tuple[dict[str, Any], list[CourseOutcome]]:
+def paths_tables(pulled: Pulled, options: Options, below: int | None) -> list[dict[str, Any]]:
+    """The paths tables, suppressed below `below`."""
+    from projections.analysis_tables import paths_report
+
+    return paths_report(pulled.courses, pulled.as_of).shown(below)
+
+
+def trends_tables(pulled: Pulled, options: Options, below: int | None) -> list[dict[str, Any]]:
+    """The trends and breakdowns, suppressed below `below`."""
+    from projections.analysis_tables import trends_report
+
+    courses = pulled.courses
+    return trends_report(courses, groupings(courses)).shown(below)
+
+
+TABLES: dict[str, Tables] = {
+    "analysis time-to-event": time_to_event_tables,
+    "analysis paths": paths_tables,
+    "analysis trends": trends_tables,
+}
+"""Each analysis command's tables from a pull and its options (`outcomes diff` repeats them)."""
+
+
+def run_analysis(
+    command: Command,
+    cohort: tuple[str | None, datetime | None, datetime | None, str, datetime | None, str | None],
+    options: dict[str, OptionValue],
+    output_format: str,
+    below: int | None,
+) -> None:
+    """Pull the cohort, build the command's tables and print them with the manifest."""
+    from projections.pull import AnalysisPull
+
     app_context().require(ANALYSIS)
-    about, courses, _ = read_courses(programme, *cohort)
-    return about, courses
-
-
-def show(about: dict[str, Any], report: Report, output_format: str, below: int | None) -> None:
-    """Print a report's tables in the format asked for, suppressed below `below`."""
-    tables = report.shown(below)
-    about["suppress_below"] = below
-    if output_format == "json":
-        emit_json({**about, "tables": tables})
-    elif output_format == "csv":
-        write_long_csv(tables)
-    else:
-        print_tables(about, tables)
+    pulled = pull(*cohort)
+    tables = TABLES[command](pulled, options, below)
+    emit_pull(pulled_output(AnalysisPull, pulled, command, tables, below, options), output_format)
 
 
 @click.group("analysis")
@@ -88,7 +101,7 @@ def analysis_group() -> None:
 )
 @output_options
 def time_to_event_command(
-    programme: str,
+    programme: str | None,
     cohort_from: datetime | None,
     cohort_to: datetime | None,
     cohort_by: str,
@@ -101,20 +114,16 @@ def time_to_event_command(
 ) -> None:
     """Days to first praktik, job, education and unplanned exit: Kaplan–Meier with 95 %
     intervals, medians, and the competing first outcomes (Aalen–Johansen)."""
-    from projections.analysis_tables import time_to_event_report
-
-    cohort = (cohort_from, cohort_to, cohort_by, as_of, known_at)
-    about, courses = _courses(programme, cohort)
-    report = time_to_event_report(courses, cast("Origin", origin), about["as_of"], interval)
-    about["origin"], about["interval_days"] = origin, interval
-    show(about, report, output_format, suppress_below)
+    cohort = (programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
+    options: dict[str, OptionValue] = {"origin": origin, "interval_days": interval}
+    run_analysis("analysis time-to-event", cohort, options, output_format, suppress_below)
 
 
 @analysis_group.command("paths")
 @cohort_options
 @output_options
 def paths_command(
-    programme: str,
+    programme: str | None,
     cohort_from: datetime | None,
     cohort_to: datetime | None,
     cohort_by: str,
@@ -125,17 +134,15 @@ def paths_command(
 ) -> None:
     """Time in each state, the most common paths through the states, and the way into work
     (via praktik or direct) per quarter."""
-    from projections.analysis_tables import paths_report
-
-    about, courses = _courses(programme, (cohort_from, cohort_to, cohort_by, as_of, known_at))
-    show(about, paths_report(courses, about["as_of"]), output_format, suppress_below)
+    cohort = (programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
+    run_analysis("analysis paths", cohort, {}, output_format, suppress_below)
 
 
 @analysis_group.command("trends")
 @cohort_options
 @output_options
 def trends_command(
-    programme: str,
+    programme: str | None,
     cohort_from: datetime | None,
     cohort_to: datetime | None,
     cohort_by: str,
@@ -146,10 +153,8 @@ def trends_command(
 ) -> None:
     """Referrals, baselines, exits by kind and jobs per quarter; status and outcomes by
     consultant, team and benefit type (consultants numbered unless you may see caseloads)."""
-    from projections.analysis_tables import trends_report
-
-    about, courses = _courses(programme, (cohort_from, cohort_to, cohort_by, as_of, known_at))
-    show(about, trends_report(courses, groupings(courses)), output_format, suppress_below)
+    cohort = (programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
+    run_analysis("analysis trends", cohort, {}, output_format, suppress_below)
 
 
 def groupings(courses: Sequence[CourseOutcome]) -> dict[str, GroupOf]:

@@ -77,7 +77,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "End the course: planned (from job or education) or unplanned (with a reason).",
     ),
     "export": (
-        "cli.outcomes:export_command",
+        "cli.export:export_command",
         "Export one pseudonymised row per course (no CPR numbers) for evaluators' statistics.",
     ),
     "follow-up": (WRITE, "Record a follow-up observation after exit."),

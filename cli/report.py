@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from cli.context import app_context
-from cli.outcomes import check_out_folder, cohort_options, read_courses
+from cli.pulls import check_out_folder, cohort_options, manifest_of, pull
 from storage.owner_only import replace_file
 from workflows.access import REPORT, REPORT_CASELOAD
 
@@ -71,7 +71,8 @@ def report_command(
     from projections.report_html import ReportPage, render_page
     from projections.report_operations import operations_report
 
-    about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
+    pulled = pull(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
+    about, courses = pulled.about(), pulled.courses
     programme, day = about["programme"], about["as_of"]
     operations = None
     if app.may(REPORT_CASELOAD):  # an evaluator's report leaves the workloads out
@@ -94,6 +95,8 @@ def report_command(
         ).target_caseload,
         generated=datetime.now().astimezone(),
     )
-    html = render_page(page)
+    from projections.report_manifest import with_manifest
+
+    html = with_manifest(render_page(page), manifest_of(pulled, "report", suppress_below))
     replace_file(out, lambda f: f.write(html.encode("utf-8")))
     click.echo(f"report on {programme} as of {day} written to {out}")

@@ -1,16 +1,18 @@
-"""The evaluators' export: one pseudonymised row per course, for their own statistics.
+"""The evaluators' export: pseudonymised courses and their state spells, for their own statistics.
 
-A row carries what the outcome tables are computed from — states, months,
-form counts, health and WHO-5 at each point, job, education and praktik —
-and never the CPR number: the citizen appears only as a pseudonym, a keyed
-hash (HMAC-SHA256) of the citizen's subject id (a random id, linked to the CPR
-only through the key store, and not at all once the citizen is erased). The
-key is FORLOEB_PSEUDONYM_KEY when set, else a random secret kept in the store,
-so the same citizen has the same pseudonym in every export from that store
-(and across courses), and nobody without the key can link a pseudonym back to
-a citizen.
+An export is a folder of two tables and a codebook: `courses` (one row per
+course: dates to the day, outcomes, forms, the censoring date) and `spells`
+(one row per stay of a course in a state: from, to, how it ended), as CSV or
+Parquet, and `datapackage.json`, a Frictionless data package describing every
+column (`projections.codebook`) and holding the pull's manifest. A Parquet file
+carries the manifest in its own key-value metadata too (`forloeb.manifest`).
 
-Dates are given as months (YYYY-MM). Files are CSV, or Parquet (pyarrow).
+The citizen appears only as a pseudonym, a keyed hash (HMAC-SHA256) of the
+citizen's subject id (a random id, linked to the CPR only through the key
+store, and not at all once the citizen is erased); the course likewise, by a
+keyed hash of its id. The key is FORLOEB_PSEUDONYM_KEY when set, else a random
+secret kept in the store, so the same citizen has the same pseudonym in every
+export from that store, and nobody without the key can link a pseudonym back.
 """
 
 from __future__ import annotations
@@ -19,27 +21,32 @@ import csv
 import hashlib
 import hmac
 import io
+import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from projections.export_columns import Column, columns_for, spell_columns
+from projections.manifest import Manifest
 from projections.outcomes_course import CourseOutcome
-from projections.outcomes_tables import CITIZEN, STAFF, last_point
-from storage.owner_only import replace_file
+from projections.spells import spells
+from storage.owner_only import make_folders, replace_file
 
 KEY_VARIABLE = "FORLOEB_PSEUDONYM_KEY"
 """Environment variable holding the pseudonym key (any text); else the store's own secret."""
 PSEUDONYM_LENGTH = 32
 """Hex digits kept of the HMAC (128 bits)."""
 FORMATS = ("csv", "parquet")
-
-Column = tuple[str, str, Callable[[CourseOutcome], Any]]
-"""A column: name, type (text, int, float, bool) and how a course gives its value."""
+PACKAGE_FILE = "datapackage.json"
+MANIFEST_KEY = b"forloeb.manifest"
+"""The Parquet key-value metadata key holding the manifest (JSON)."""
 
 
 def pseudonym(subject: str, key: bytes) -> str:
-    """The citizen's pseudonym: HMAC-SHA256 of their subject id under `key`, in hex."""
+    """A pseudonym: HMAC-SHA256 of a random id (a citizen's subject id, a course id) under
+    `key`, in hex."""
     return hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
 
 
@@ -49,128 +56,138 @@ def pseudonym_key(environ: Mapping[str, str], store_secret: Callable[[], bytes])
     return given.encode() if given else store_secret()
 
 
-def month(day: date | None) -> str | None:
-    """A date as its month, YYYY-MM."""
-    return None if day is None else f"{day:%Y-%m}"
+@dataclass(frozen=True)
+class ExportTable:
+    """One table of an export: its name, columns and rows."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]]
+    primary_key: tuple[str, ...]
 
 
-def exit_kind(course: CourseOutcome) -> str:
-    """ongoing, exited_planned or exited_unplanned (a course never has no state here)."""
-    if course.is_open:
-        return "ongoing"
-    return course.state.value if course.state is not None else "unknown"
-
-
-def _job_field(field: str) -> Callable[[CourseOutcome], Any]:
-    return lambda c: None if c.first_job is None else getattr(c.first_job, field)
-
-
-COURSE_COLUMNS: tuple[Column, ...] = (
-    ("programme", "text", lambda c: c.programme),
-    ("referred_month", "text", lambda c: month(c.referred_on)),
-    ("baseline_month", "text", lambda c: month(c.baseline_on)),
-    ("state", "text", lambda c: c.state.value if c.state else None),
-    ("state_month", "text", lambda c: month(c.state_since)),
-    ("status", "text", exit_kind),
-    ("exit_after", "text", lambda c: c.exit_after),
-    ("exit_reason", "text", lambda c: c.exit_reason),
-    ("citizen_forms", "int", lambda c: sum(form == CITIZEN for _, form in c.forms)),
-    ("staff_forms", "int", lambda c: sum(form == STAFF for _, form in c.forms)),
-    ("ever_praktik", "bool", lambda c: bool(c.praktik_starts)),
-    ("praktik_starts", "int", lambda c: len(c.praktik_starts)),
-    ("ever_job", "bool", lambda c: bool(c.jobs)),
-    ("job_month", "text", lambda c: month(c.first_job.on) if c.first_job else None),
-    ("job_after_praktik", "bool", _job_field("after_praktik")),
-    ("job_hours", "float", _job_field("hours")),
-    ("ever_education", "bool", lambda c: bool(c.education_starts)),
-    ("network_meetings_held", "int", lambda c: len(c.meetings_held)),
-    ("follow_up", "text", lambda c: c.follow_up),
-    ("follow_up_month", "text", lambda c: month(c.follow_up_on)),
-)
-"""The columns every export has, after the pseudonym."""
-
-
-def point_columns(point: int) -> tuple[Column, ...]:
-    """The columns of one measurement point: health, WHO-5 index, the network answer."""
-
-    def citizen(field: str) -> Callable[[CourseOutcome], Any]:
-        def value(c: CourseOutcome) -> Any:
-            form = c.form(point, CITIZEN)
-            return None if form is None else getattr(form, field)
-
-        return value
-
-    def network(c: CourseOutcome) -> str | None:
-        form = c.form(point, STAFF)
-        return None if form is None else form.network
-
-    return (
-        (f"mental_health_p{point}", "text", citizen("mental")),
-        (f"physical_health_p{point}", "text", citizen("physical")),
-        (f"who5_index_p{point}", "int", citizen("who5_index")),
-        (f"network_answer_p{point}", "text", network),
-    )
-
-
-def columns_for(courses: Sequence[CourseOutcome]) -> tuple[Column, ...]:
-    """Every column of an export of these courses (points up to the last one reached)."""
-    points = range(1, last_point(courses) + 1)
-    return (
-        ("pseudonym", "text", lambda c: None),
-        *COURSE_COLUMNS,
-        *(column for p in points for column in point_columns(p)),
-    )
-
-
-def export_rows(
-    courses: Sequence[CourseOutcome], key: bytes
-) -> tuple[tuple[Column, ...], list[dict[str, Any]]]:
-    """The export's columns and one row per course, the citizen as a pseudonym."""
-    columns = columns_for(courses)
+def course_table(courses: Sequence[CourseOutcome], key: bytes, censored_on: date) -> ExportTable:
+    """One row per course, the citizen and the course as pseudonyms."""
+    columns = columns_for(courses, censored_on)
     rows = []
     for course in courses:
-        row = {name: value(course) for name, _, value in columns}
+        row = {column.name: column.value(course) for column in columns}
         row["pseudonym"] = pseudonym(course.subject, key)
+        row["course"] = pseudonym(course.course_id, key)
         rows.append(row)
-    return columns, rows
+    return ExportTable(
+        "courses", "one row per course, as of the censoring date", columns, rows, ("course",)
+    )
 
 
-def file_format(path: Path) -> str:
-    """csv or parquet, from the file's suffix."""
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise ValueError(f"out: {path.name} must end in .csv or .parquet")
-    return suffix
+def spell_table(courses: Sequence[CourseOutcome], key: bytes, censored_on: date) -> ExportTable:
+    """One row per stay of a course in a state, in date order per course."""
+    columns = spell_columns(censored_on)
+    rows = []
+    for course in courses:
+        found = spells(course)
+        for number, spell in enumerate(found, start=1):
+            row = {column.name: column.value(spell) for column in columns}
+            row["pseudonym"] = pseudonym(course.subject, key)
+            row["course"] = pseudonym(course.course_id, key)
+            row["spell"] = number
+            row["next_state"] = found[number].state.value if number < len(found) else None
+            rows.append(row)
+    return ExportTable(
+        "spells",
+        "one row per stay of a course in a state (a state spell), as of the censoring date",
+        columns,
+        rows,
+        ("course", "spell"),
+    )
 
 
-def write_export(path: Path, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
-    """Write the rows as CSV or Parquet, by the file's suffix, owner-only."""
-    if file_format(path) == "csv":
-        write_csv(path, columns, rows)
-    else:
-        write_parquet(path, columns, rows)
+def export_tables(
+    courses: Sequence[CourseOutcome], key: bytes, censored_on: date
+) -> list[ExportTable]:
+    """The export's tables: courses and spells."""
+    return [course_table(courses, key, censored_on), spell_table(courses, key, censored_on)]
 
 
-def write_csv(path: Path, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
+def check_folder(out: Path) -> None:
+    """Refuse an `--out` that is a file, or names a file by its suffix (ValueError)."""
+    if out.suffix.lower().lstrip(".") in FORMATS:
+        raise ValueError(
+            f"out: {out.name} names a file; give a folder (the export writes several files)"
+        )
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {out} is a file, not a folder")
+    if not out.parent.is_dir():
+        raise ValueError(f"out: {out}: the folder {out.parent} does not exist")
+
+
+def write_export(
+    folder: Path, tables: Sequence[ExportTable], manifest: Manifest, file_format: str
+) -> list[Path]:
+    """Write each table (CSV or Parquet) and the data package into `folder` (made owner-only
+    if missing); the files written."""
+    from projections.codebook import data_package
+
+    if file_format not in FORMATS:
+        raise ValueError(f"format: {file_format} is not one of {', '.join(FORMATS)}")
+    make_folders(folder)
+    written = []
+    for table in tables:
+        path = folder / f"{table.name}.{file_format}"
+        if file_format == "csv":
+            write_csv(path, table)
+        else:
+            write_parquet(path, table, manifest)
+        written.append(path)
+    package = data_package(tables, manifest, file_format)
+    path = folder / PACKAGE_FILE
+    text = json.dumps(package, ensure_ascii=False, indent=2) + "\n"
+    replace_file(path, lambda out: out.write(text.encode("utf-8")))
+    return [*written, path]
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def write_csv(path: Path, table: ExportTable) -> None:
     """Rows as CSV with a header; empty fields for missing values (an owner-only file)."""
 
     def write(out: IO[bytes]) -> None:
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        writer = csv.DictWriter(text, fieldnames=[name for name, _, _ in columns])
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(text, lineterminator="\n")
+        names = [column.name for column in table.columns]
+        writer.writerow(names)
+        for row in table.rows:
+            writer.writerow([_csv_value(row[name]) for name in names])
         text.flush()
         text.detach()
 
     replace_file(path, write)
 
 
-def write_parquet(path: Path, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
-    """Rows as a Parquet file with a typed schema (needs pyarrow; an owner-only file)."""
+def write_parquet(path: Path, table: ExportTable, manifest: Manifest) -> None:
+    """Rows as a Parquet file with a typed schema, each field's description and the
+    manifest in its metadata (needs pyarrow; an owner-only file)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    types = {"text": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
-    schema = pa.schema([(name, types[kind]) for name, kind, _ in columns])
-    table = pa.Table.from_pylist(list(rows), schema=schema)
-    replace_file(path, lambda out: pq.write_table(table, out))
+    types = {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+    }
+    fields = [
+        pa.field(c.name, types[c.type], nullable=not c.required,
+                 metadata={b"description": c.description.encode()})
+        for c in table.columns
+    ]  # fmt: skip
+    manifest_json = manifest.model_dump_json(by_alias=True).encode()
+    schema = pa.schema(fields, metadata={MANIFEST_KEY: manifest_json})
+    arrow = pa.Table.from_pylist(list(table.rows), schema=schema)
+    replace_file(path, lambda out: pq.write_table(arrow, out))

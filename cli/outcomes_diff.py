@@ -1,0 +1,172 @@
+"""`forloeb outcomes diff BEFORE [AFTER]`: what changed between two pulls, and which events
+in the log changed it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cli.context import app_context
+from cli.render import console, emit_json, table
+from domain.errors import InvalidInput
+from workflows.access import ANALYSIS, OUTCOMES, REPORT_CASELOAD
+
+if TYPE_CHECKING:
+    from cli.pulls import Pulled
+    from projections.pull import Pull, PulledCell
+    from projections.pull_diff import PullDiff
+
+
+def load_pull(field: str, path: Path) -> Pull:
+    """A saved `--format json` pull, or InvalidInput naming the file and what is wrong."""
+    from pydantic import ValidationError
+
+    from projections.pull import Pull
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InvalidInput(field, f"{path}: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput(field, f"{path}: not a JSON pull ({error})") from None
+    try:
+        return Pull.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(file)"
+        raise InvalidInput(field, f"{path}: {where}: {first['msg']}") from None
+
+
+def require_reading(manifest_command: str) -> None:
+    """Refuse unless the user may read the tables of this command."""
+    app_context().require(OUTCOMES if manifest_command == "outcomes" else ANALYSIS)
+
+
+def repeat(before: Pull, pulled: Pulled) -> Pull:
+    """The same pull as `before` (command, options, suppression) over `pulled`."""
+    from cli.analysis import TABLES
+    from cli.outcomes import outcome_tables
+    from cli.pulls import pulled_output
+    from projections.pull import AnalysisPull, OutcomesPull
+
+    manifest = before.manifest
+    below = manifest.suppression.below
+    if manifest.command == "outcomes":
+        tables = outcome_tables(pulled, manifest.options, below)
+        return pulled_output(OutcomesPull, pulled, "outcomes", tables, below, manifest.options)
+    if manifest.command in TABLES:
+        tables = TABLES[manifest.command](pulled, manifest.options, below)
+        return pulled_output(AnalysisPull, pulled, manifest.command, tables, below, manifest.options)
+    raise InvalidInput("before", f"a pull of `{manifest.command}` has no tables to compare")
+
+
+def same_cohort(before: Pull, after: Pull) -> None:
+    """Refuse to compare pulls of different programmes, cohorts or commands."""
+    old, new = before.manifest, after.manifest
+    for name in ("command", "programme", "cohort"):
+        if getattr(old, name) != getattr(new, name):
+            raise InvalidInput("after", f"a pull of another {name} than the one before")
+
+
+def compare(before: Pull, after: Pull) -> PullDiff:
+    """The changed cells, and the events between the two log positions that changed them."""
+    from cli.pulls import pull_again
+    from projections.export import pseudonym, pseudonym_key
+    from projections.pull_diff import PullDiff, changed_cells, changed_courses, changing_events
+    from projections.pull_log import logged_events
+
+    old, new = before.manifest, after.manifest
+    then, now = pull_again(old, old.known_at), pull_again(new, new.known_at)
+    changed = changed_courses(then.courses, now.courses)
+    key = pseudonym_key(os.environ, then.view.pseudonym_secret)
+    named = app_context().may(REPORT_CASELOAD)
+    low, high = sorted((old.log_position, new.log_position))
+    events = changing_events(
+        logged_events(app_context().views, low, high),
+        changed,
+        [*then.courses, *now.courses],
+        (old.as_of, new.as_of),
+        course_name=lambda course_id: pseudonym(course_id, key),
+        actor_name=lambda actor: actor if named else None,
+    )
+    return PullDiff(
+        before=old, after=new, cells=changed_cells(before, after), events=list(events)
+    )
+
+
+def _cell_text(cell: PulledCell | None, below: int | None) -> Any:
+    from projections.pull import shown_text
+
+    return "(none)" if cell is None else shown_text(cell, below)
+
+
+def print_diff(diff: PullDiff) -> None:
+    """The changed cells and the events, for people."""
+    from projections.manifest import utc_text
+
+    out = console()
+    old, new = diff.before, diff.after
+    out.print(
+        f"{old.programme}: log position {old.log_position} → {new.log_position}, "
+        f"known at {utc_text(old.known_at)} → {utc_text(new.known_at)}, "
+        f"as of {old.as_of}" + (f" → {new.as_of}" if new.as_of != old.as_of else ""),
+        soft_wrap=True,
+    )
+    if not diff.cells:
+        out.print("no cell changed")
+    else:
+        below = (old.suppression.below, new.suppression.below)
+        rows = [
+            [c.table, c.row, c.column, _cell_text(c.before, below[0]), _cell_text(c.after, below[1])]
+            for c in diff.cells
+        ]
+        out.print(table(f"{len(rows)} cells changed", ["table", "row", "column", "before", "after"], rows))
+    if diff.events:
+        rows = [
+            [e.position, e.course[:12], e.event, e.why, e.occurred_on, utc_text(e.recorded_at), e.actor]
+            for e in diff.events
+        ]
+        columns = ["#", "course", "event", "why", "occurred", "recorded", "actor"]
+        out.print(table("events recorded between the pulls that changed them", columns, rows))
+    elif diff.cells:
+        out.print("no event recorded between the pulls explains the change")
+
+
+@click.command("diff")
+@click.argument("before", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("after", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="tables for people or JSON for programs",
+)
+def diff_command(before: Path, after: Path | None, output_format: str) -> None:
+    """Compare two saved JSON pulls (`outcomes` or `analysis … --format json`), or a saved
+    pull with the same pull now (same as-of date, known at now).
+
+    Names each cell that changed (table, row, column, before → after) and the
+    events recorded between the two pulls' log positions that changed them:
+    back-dated entries, corrections and retractions, erasures (course
+    pseudonym, event, why, occurred, recorded, actor).
+    """
+    earlier = load_pull("before", before)
+    require_reading(earlier.manifest.command)
+    if after is not None:
+        later = load_pull("after", after)
+        same_cohort(earlier, later)
+    else:
+        from cli.pulls import pull_again
+
+        later = repeat(earlier, pull_again(earlier.manifest, None))
+    diff = compare(earlier, later)
+    if output_format == "json":
+        emit_json(diff.model_dump(mode="json", by_alias=True))
+    else:
+        print_diff(diff)
