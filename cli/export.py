@@ -19,7 +19,7 @@ from workflows.access import EXPORT
 @click.option(
     "--out",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     metavar="FOLDER",
     help="the folder to write into (made if missing; its parent must exist): "
     "courses.csv and spells.csv (or .parquet) and the codebook datapackage.json",

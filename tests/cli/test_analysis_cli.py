@@ -21,6 +21,7 @@ from cli.importer import import_lines
 from cli.main import forloeb
 from demo import AS_OF, PROGRAMME, generate
 from storage.store import StoreConfig
+from tests.cli.pulled import tables
 from workflows.access import Role
 
 WHEN = ("--programme", PROGRAMME, "--as-of", str(AS_OF))
@@ -68,14 +69,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     yield Demo(db, folder / "forloeb.toml")
 
 
-def tables(report: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
-    """Every table of a JSON report, as row label (stripped) -> cells."""
-    return {
-        t["name"]: {row["label"].strip(): row["cells"] for row in t["rows"]}
-        for t in report["tables"]
-    }
-
-
 @pytest.fixture(scope="module")
 def outcomes(demo: Demo) -> dict[str, dict[str, list[Any]]]:
     """The published outcome tables of the same store."""
@@ -88,7 +81,7 @@ def test_time_to_event_reaches_as_many_as_the_outcome_tables_count(
     report = demo.json("eva", "analysis", "time-to-event", *WHEN, "--origin", "baseline")
     medians = tables(report)["medians"]
 
-    assert report["origin"] == "baseline" and report["interval_days"] == 91
+    assert report["manifest"]["options"] == {"origin": "baseline", "interval_days": 91}
     assert medians["job"][:2] == [98, outcomes["outcomes"]["job with ordinary hours"][0]]
     assert medians["praktik"][1] == outcomes["outcomes"]["started praktik"][0]
     assert medians["education"][1] == outcomes["outcomes"]["started education"][0]
@@ -156,7 +149,7 @@ def test_an_admin_sees_the_consultants_names(demo: Demo) -> None:
 def test_with_suppression_no_count_under_the_threshold_is_published(demo: Demo) -> None:
     for command in ("trends", "paths", "time-to-event"):
         report = demo.json("eva", "analysis", command, *WHEN, "--suppress-below", "5")
-        assert report["suppress_below"] == 5
+        assert report["manifest"]["suppression"]["below"] == 5
         counts = [
             cell
             for t in report["tables"]
@@ -164,8 +157,10 @@ def test_with_suppression_no_count_under_the_threshold_is_published(demo: Demo) 
             for cell, column in zip(row["cells"], t["columns"], strict=True)
             if "%" not in column and "days" not in column  # counts, not estimates
         ]
-        assert not [c for c in counts if isinstance(c, int) and c < 5], command
-        assert "<5" in counts and "x" in counts, command
+        published = [c["value"] for c in counts if c["suppressed"] is None]
+        assert not [n for n in published if isinstance(n, int) and n < 5], command
+        assert {c["suppressed"] for c in counts} == {None, "small", "complementary"}, command
+        assert all(c["value"] is None for c in counts if c["suppressed"]), command
 
 
 def test_a_report_known_at_before_the_import_has_no_courses(demo: Demo) -> None:

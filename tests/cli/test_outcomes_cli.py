@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from cli.outcomes import parse_known_at
+from cli.pulls import parse_known_at
 from domain.course import LOCAL_TIME
 from tests.cli.conftest import CPR, Run
+from tests.cli.pulled import tables
 
 pytestmark = pytest.mark.all_modes
 """Embedded on SQLite and PostgreSQL, and remote through a server (tests/cli/conftest.py)."""
@@ -37,10 +39,9 @@ def in_work(run: Run, course: str) -> None:
         assert run(*step).exit_code == 0, step
 
 
-def table(tables: list[dict[str, Any]], name: str) -> dict[str, list[Any]]:
-    """One table of the JSON output, as row label -> cells."""
-    [found] = [t for t in tables if t["name"] == name]
-    return {row["label"].strip(): row["cells"] for row in found["rows"]}
+def table(pulled: dict[str, Any], name: str) -> dict[str, list[Any]]:
+    """One table of the JSON output, as row label -> cells as people read them."""
+    return tables(pulled)[name]
 
 
 def test_outcomes_prints_the_tables(run: Run, referred: str) -> None:
@@ -62,10 +63,11 @@ def test_outcomes_as_json_with_counts_and_percentages(
 
     report = run_json("outcomes", *PVA, "--as-of", "2019-04-15")
 
-    assert report["programme"] == "pva" and report["as_of"] == "2019-04-15"
-    assert table(report["tables"], "status")["with baseline"] == [1, 100]
-    assert table(report["tables"], "outcomes")["job with ordinary hours"] == [1, 100]
-    assert table(report["tables"], "network")["% yes"] == [100]
+    assert report["manifest"]["programme"] == "pva"
+    assert report["manifest"]["as_of"] == "2019-04-15"
+    assert table(report, "status")["with baseline"] == [1, 100]
+    assert table(report, "outcomes")["job with ordinary hours"] == [1, 100]
+    assert table(report, "network")["% yes"] == [100]
 
 
 def test_outcomes_as_csv_one_line_per_cell(run: Run, referred: str) -> None:
@@ -75,9 +77,21 @@ def test_outcomes_as_csv_one_line_per_cell(run: Run, referred: str) -> None:
 
     assert result.exit_code == 0, result.output
     lines = list(csv.reader(io.StringIO(result.stdout)))
-    assert lines[0] == ["table", "row", "column", "value"]
-    assert ["status", "with baseline", "n", "1"] in lines
-    assert ["forms", "citizen forms", "point 1", "1"] in lines
+    assert lines[0] == ["table", "row", "column", "value", "suppressed"]
+    assert ["manifest", "as_of", "", "2019-04-15", ""] in lines
+    assert ["status", "with baseline", "n", "1", ""] in lines
+    assert ["forms", "citizen forms", "point 1", "1", ""] in lines
+
+
+def test_csv_gives_a_suppressed_cell_empty_with_its_flag(run: Run, referred: str) -> None:
+    in_work(run, referred)
+
+    result = run("outcomes", *PVA, "--as-of", "2019-04-15", "--format", "csv",
+                 "--suppress-below", "3")  # fmt: skip
+
+    lines = list(csv.reader(io.StringIO(result.stdout)))
+    assert ["status", "with baseline", "n", "", "small"] in lines
+    assert ["status", "with baseline", "% of with baseline", "", "complementary"] in lines
 
 
 def test_as_of_before_the_job_leaves_it_out(
@@ -87,7 +101,7 @@ def test_as_of_before_the_job_leaves_it_out(
 
     report = run_json("outcomes", *PVA, "--as-of", "2019-02-15")
 
-    assert table(report["tables"], "outcomes")["job with ordinary hours"] == [0, 0]
+    assert table(report, "outcomes")["job with ordinary hours"] == [0, 0]
 
 
 def test_known_at_before_a_back_dated_entry_gives_the_earlier_answer(
@@ -103,9 +117,9 @@ def test_known_at_before_a_back_dated_entry_gives_the_earlier_answer(
     now = run_json("outcomes", *PVA, "--as-of", "2019-04-15")
 
     recorded = "meeting recorded in the 91 days before"
-    assert table(then["tables"], "network")[recorded] == [0]
-    assert table(now["tables"], "network")[recorded] == [1]
-    assert then["known_at"] == pulled.replace("Z", "+00:00")
+    assert table(then, "network")[recorded] == [0]
+    assert table(now, "network")[recorded] == [1]
+    assert datetime.fromisoformat(then["manifest"]["known_at"]) == datetime.fromisoformat(pulled)
 
 
 def test_small_cells_are_suppressed(run_json: Callable[..., Any], run: Run, referred: str) -> None:
@@ -113,8 +127,14 @@ def test_small_cells_are_suppressed(run_json: Callable[..., Any], run: Run, refe
 
     report = run_json("outcomes", *PVA, "--as-of", "2019-04-15", "--suppress-below", "5")
 
-    assert table(report["tables"], "status")["with baseline"] == ["<5", "x"]
-    assert report["suppress_below"] == 5
+    assert table(report, "status")["with baseline"] == ["<5", "x"]
+    [status] = [t for t in report["tables"] if t["name"] == "status"]
+    [row] = [row for row in status["rows"] if row["label"] == "with baseline"]
+    assert row["cells"] == [
+        {"value": None, "suppressed": "small"},
+        {"value": None, "suppressed": "complementary"},
+    ]
+    assert report["manifest"]["suppression"]["below"] == 5
 
 
 def test_a_programme_nobody_was_referred_to_is_refused(run: Run, referred: str) -> None:
@@ -130,13 +150,14 @@ def test_with_one_programme_in_the_store_it_need_not_be_named(
     in_work(run, referred)
 
     unnamed = run_json("outcomes", "--as-of", "2019-04-15")
-    exported = run("export", "--out", str(tmp_path / "x.csv"))
+    exported = run("export", "--out", str(tmp_path / "x"))
 
-    assert unnamed == run_json("outcomes", *PVA, "--as-of", "2019-04-15")
-    assert unnamed["programme"] == "pva"
+    named = run_json("outcomes", *PVA, "--as-of", "2019-04-15")
+    assert unnamed["tables"] == named["tables"]
+    assert unnamed["manifest"]["programme"] == "pva"
     assert exported.exit_code == 0, exported.output
     assert [row["programme"] for row in csv.DictReader(io.StringIO(
-        (tmp_path / "x.csv").read_text(encoding="utf-8")))] == ["pva"]  # fmt: skip
+        (tmp_path / "x" / "courses.csv").read_text(encoding="utf-8")))] == ["pva"]  # fmt: skip
 
 
 def test_with_two_programmes_one_must_be_named(run: Run, referred: str, tmp_path: Path) -> None:
@@ -144,7 +165,7 @@ def test_with_two_programmes_one_must_be_named(run: Run, referred: str, tmp_path
              "bo", "--occurred-on", "2019-01-03")  # fmt: skip
     assert run(*other).exit_code == 0
 
-    for command in (("outcomes",), ("export", "--out", str(tmp_path / "x.csv")),
+    for command in (("outcomes",), ("export", "--out", str(tmp_path / "x")),
                     ("report", "--out", str(tmp_path / "r.html"))):  # fmt: skip
         result = run(*command)
 
@@ -152,7 +173,7 @@ def test_with_two_programmes_one_must_be_named(run: Run, referred: str, tmp_path
         assert result.stderr == (
             "error: programme: name one with --programme (known: aktiv, pva)\n"
         ), command
-    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "r.html").exists()
+    assert not (tmp_path / "x").exists() and not (tmp_path / "r.html").exists()
 
 
 def test_with_no_programme_in_the_store_the_error_says_so(run: Run) -> None:
@@ -192,42 +213,60 @@ def test_a_bad_known_at_is_refused(run: Run) -> None:
     assert "known_at" in result.stderr
 
 
-def test_export_writes_one_pseudonymised_row_per_course(
+def test_export_writes_pseudonymised_courses_spells_and_codebook_into_a_folder(
     run: Run, referred: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     in_work(run, referred)
-    out = tmp_path / "pva.csv"
+    out = tmp_path / "pva"
 
     monkeypatch.setenv("FORLOEB_PSEUDONYM_KEY", "one")
     first = run("export", *PVA, "--out", str(out), "--as-of", "2019-04-15")
-    rows = list(csv.DictReader(out.open()))
+    rows = list(csv.DictReader((out / "courses.csv").open()))
+    spells = list(csv.DictReader((out / "spells.csv").open()))
     monkeypatch.setenv("FORLOEB_PSEUDONYM_KEY", "two")
     run("export", *PVA, "--out", str(out), "--as-of", "2019-04-15")
-    again = list(csv.DictReader(out.open()))
+    again = list(csv.DictReader((out / "courses.csv").open()))
 
     assert first.exit_code == 0, first.output
-    assert first.stdout.strip().endswith("(pseudonyms keyed by FORLOEB_PSEUDONYM_KEY)")
-    assert len(rows) == 1 and rows[0]["ever_job"] == "True"
-    assert CPR.replace("-", "") not in out.read_text() and CPR not in out.read_text()
+    assert first.stdout.strip() == (
+        f"1 courses and 4 spells written to {out}: courses.csv, spells.csv, datapackage.json "
+        "(pseudonyms keyed by FORLOEB_PSEUDONYM_KEY)"
+    )
+    assert len(rows) == 1 and rows[0]["first_job_on"] == "2019-03-01"
+    assert rows[0]["censored_on"] == "2019-04-15"
+    assert [s["state"] for s in spells] == ["visitation", "baseline", "active", "job"]
+    for file in out.iterdir():
+        assert CPR.replace("-", "") not in file.read_text() and CPR not in file.read_text()
     assert rows[0]["pseudonym"] != again[0]["pseudonym"]
+    package = json.loads((out / "datapackage.json").read_text())
+    assert package["manifest"]["command"] == "export"
+    assert package["manifest"]["as_of"] == "2019-04-15"
 
 
 def test_export_to_parquet(run: Run, referred: str, tmp_path: Path) -> None:
     pq = pytest.importorskip("pyarrow.parquet")
     in_work(run, referred)
-    out = tmp_path / "pva.parquet"
+    out = tmp_path / "pva"
 
-    result = run("export", *PVA, "--out", str(out))
+    result = run("export", *PVA, "--out", str(out), "--format", "parquet")
 
     assert result.exit_code == 0, result.output
-    assert pq.read_table(out).num_rows == 1
+    assert pq.read_table(out / "courses.parquet").num_rows == 1
+    assert b"forloeb.manifest" in pq.read_schema(out / "spells.parquet").metadata
 
 
-def test_export_refuses_other_file_types(run: Run, tmp_path: Path) -> None:
-    result = run("export", *PVA, "--out", str(tmp_path / "pva.xlsx"))
+def test_export_refuses_a_file_for_a_folder(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("x")
 
-    assert result.exit_code == 2
-    assert result.stderr.strip() == "error: out: pva.xlsx must end in .csv or .parquet"
+    named = run("export", *PVA, "--out", str(tmp_path / "pva.csv"))
+    taken = run("export", *PVA, "--out", str(tmp_path / "taken"))
+
+    assert (named.exit_code, taken.exit_code) == (2, 2)
+    assert named.stderr.strip() == (
+        "error: out: pva.csv names a file; give a folder (the export writes several files)"
+    )
+    assert taken.stderr.strip() == f"error: out: {tmp_path / 'taken'} is a file, not a folder"
+    assert not (tmp_path / "pva.csv").exists()
 
 
 @pytest.mark.slow
@@ -238,11 +277,11 @@ def test_the_demo_cohort_gives_the_vive_figures_through_the_command_line(
 
     report = run_json("outcomes", "--programme", "paa-vej-til-arbejde", "--as-of", "2019-04-15")
 
-    status = table(report["tables"], "status")
+    status = table(report, "status")
     assert (status["with baseline"], status["ongoing"], status["unplanned exit"]) == (
         [98, 100],
         [77, 79],
         [15, 15],
     )
-    assert table(report["tables"], "network")["% yes"][:3] == [18, 85, 84]
-    assert table(report["tables"], "mental_health")["poor"] == [14, 37, 9, 23]
+    assert table(report, "network")["% yes"][:3] == [18, 85, 84]
+    assert table(report, "mental_health")["poor"] == [14, 37, 9, 23]

@@ -197,3 +197,20 @@ def test_outcomes_options_before_diff_are_refused(run: Run, tmp_path: Path) -> N
 
     assert result.exit_code == 2
     assert "outcomes diff takes its own options, not --as-of" in result.stderr
+
+
+def test_the_report_ends_with_its_manifest(
+    run_json: Callable[..., Any], run: Run, referred: str, tmp_path: Path
+) -> None:
+    in_work(run, referred)
+    out = tmp_path / "report.html"
+
+    result = run("report", *PVA, *AS_OF, "--known-at", "2019-12-01T10:00:00Z", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    block = html[html.index('<aside id="manifest">') : html.index("</body>")]
+    assert "<th>known_at</th><td>2019-12-01T10:00:00.000000Z</td>" in block
+    assert "<th>as_of</th><td>2019-04-15</td>" in block
+    assert "<th>command</th><td>report</td>" in block
+    assert "<th>log_position</th>" in block and "<th>code.version</th>" in block

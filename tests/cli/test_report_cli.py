@@ -28,6 +28,7 @@ from demo import AS_OF, PROGRAMME, generate
 from projections.report_charts import mark
 from storage.store import StoreConfig
 from tests.cli.conftest import Run
+from tests.cli.pulled import shown
 from tests.cli.test_outcomes_cli import PVA, in_work
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -98,10 +99,10 @@ def test_report_reads_as_known_at(run: Run, referred: str, tmp_path: Path) -> No
 
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
-    assert "known at <strong>2000-01-01T23:59:59.999999+01:00</strong>" in html
+    assert "known at <strong>2000-01-01T22:59:59.999999Z</strong>" in html
     status = json.loads(run("outcomes", *PVA, "--known-at", "2000-01-01", "--format", "json")
                         .stdout)  # fmt: skip
-    assert status["tables"][0]["rows"][0]["cells"][0] == 0  # nothing recorded by then
+    assert status["tables"][0]["rows"][0]["cells"][0]["value"] == 0  # nothing recorded by then
     assert '<th scope="row">referred</th><td>0</td>' in html
     assert "the known-at time applies to the outcome tables only" in html
 
@@ -173,7 +174,11 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     assert written.exit_code == 0, written.output
     tables = runner.invoke(forloeb, [*common, "outcomes", *when, "--format", "json"])
     assert tables.exit_code == 0, tables.output
-    yield out, json.loads(tables.stdout)["tables"]
+    pulled = json.loads(tables.stdout)
+    yield out, [  # the cells as people read them, as the report shows them
+        {**t, "rows": [{**r, "cells": [shown(pulled, c) for c in r["cells"]]} for r in t["rows"]]}
+        for t in pulled["tables"]
+    ]
 
 
 def test_the_report_is_not_blank_on_screen(
