@@ -16,6 +16,7 @@ from click.core import ParameterSource
 from cli.context import app_context
 from cli.outcomes_diff import diff_command
 from cli.pulls import (
+    DATE,
     check_out_folder,
     cohort_options,
     emit_pull,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from projections.manifest import OptionValue
 
 __all__ = [  # the shared ones re-exported for modules that still import them from here
+    "DATE",
     "check_out_folder",
     "cohort_options",
     "outcome_tables",

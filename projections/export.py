@@ -119,7 +119,8 @@ def check_folder(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ValueError(f"out: {out} is a file, not a folder")
     if not out.parent.is_dir():
-        raise ValueError(f"out: {out}: the folder {out.parent} does not exist")
+        reason = "is not a folder" if out.parent.exists() else "does not exist"
+        raise ValueError(f"out: {out}: the folder {out.parent} {reason}")
 
 
 def write_export(

@@ -57,7 +57,7 @@ def test_outcomes_count_follow_up_forms_only_when_asked(
     assert "follow_up_forms" not in [t["name"] for t in plain["tables"]]
     [table] = [t for t in asked["tables"] if t["name"] == "follow_up_forms"]
     assert table["columns"] == ["point 2"]
-    assert [row["cells"] for row in table["rows"]] == [[0], [1]]
+    assert [[c["value"] for c in row["cells"]] for row in table["rows"]] == [[0], [1]]
 
 
 def test_the_audit_shows_the_follow_up_mark_on_follow_ups_only(

@@ -167,7 +167,7 @@ def _consultants(found: Any) -> set[str]:
 def _referred(outcomes: Any) -> int:
     """The outcome tables' count of referred courses (VIVE table 5.1)."""
     status = next(t for t in outcomes["tables"] if t["name"] == "status")
-    count: int = next(r for r in status["rows"] if r["label"] == "referred")["cells"][0]
+    count: int = next(r for r in status["rows"] if r["label"] == "referred")["cells"][0]["value"]
     return count
 
 

@@ -22,7 +22,7 @@ COMMANDS = [
     ("verify", "--all"),
     ("projections", "status"),
     ("audit", "010190-1234", "--purpose", "test"),
-    ("export", "--programme", "pva", "--out", "never.csv"),
+    ("export", "--programme", "pva", "--out", "never"),
 ]
 
 

@@ -27,7 +27,7 @@ def started(run: Run, course: str) -> None:
 
 def rows(report: dict[str, Any], name: str) -> dict[str, list[Any]]:
     [found] = [t for t in report["tables"] if t["name"] == name]
-    return {row["label"]: row["cells"] for row in found["rows"]}
+    return {row["label"]: [c["value"] for c in row["cells"]] for row in found["rows"]}
 
 
 def test_measure_takes_vives_items_and_outcomes_counts_them(

@@ -97,19 +97,22 @@ def test_exports_and_reports_are_owner_only_even_over_an_open_file(
     forloeb_on(fresh, "refer", "--cpr", CPR, "--programme", "pva",
                "--referring-caseworker", "bo")  # fmt: skip
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "cohort.csv").write_text("an older export, readable by all\n")
-    (out / "cohort.csv").chmod(0o644)
+    (out / "cohort").mkdir(parents=True)
+    (out / "cohort" / "courses.csv").write_text("an older export, readable by all\n")
+    (out / "cohort" / "courses.csv").chmod(0o644)
 
-    forloeb_on(fresh, "export", "--out", str(out / "cohort.csv"))
-    forloeb_on(fresh, "export", "--out", str(out / "cohort.parquet"))
+    forloeb_on(fresh, "export", "--out", str(out / "cohort"))
+    forloeb_on(fresh, "export", "--out", str(out / "cohort-parquet"), "--format", "parquet")
     forloeb_on(fresh, "report", "--out", str(out / "report.html"))
     forloeb_on(fresh, "citizen", "export", CPR, "--out", str(out / "citizen.json"))
 
-    assert {p.name: mode(p) for p in out.iterdir()} == {
-        "cohort.csv": 0o600, "cohort.parquet": 0o600, "report.html": 0o600,
-        "citizen.json": 0o600,
+    assert {p.name: mode(p) for p in out.iterdir() if p.is_file()} == {
+        "report.html": 0o600, "citizen.json": 0o600,
     }  # fmt: skip
+    assert mode(out / "cohort-parquet") == 0o700  # the folder the export made
+    for folder in ("cohort", "cohort-parquet"):
+        files = {p.suffix: mode(p) for p in (out / folder).iterdir()}
+        assert set(files.values()) == {0o600} and len(files) == 2, folder
 
 
 def test_the_error_log_and_its_folders_are_owner_only(
