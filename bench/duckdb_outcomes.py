@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -75,13 +75,13 @@ def count_conditions(columns: list[str]) -> dict[str, str]:
     """
     from domain.values import FollowUpOutcome, UnplannedExitReason
 
-    base = "baseline_month IS NOT NULL"
+    base = "baseline_on IS NOT NULL"
     job = f"{base} AND ever_job"
     answered = f"follow_up IS NOT NULL AND follow_up <> {_text(FollowUpOutcome.NO_RESPONSE.value)}"
     conditions = {
         "referred": "TRUE",
-        "exited before baseline": "baseline_month IS NULL AND status <> 'ongoing'",
-        "awaiting baseline": "baseline_month IS NULL AND status = 'ongoing'",
+        "exited before baseline": "baseline_on IS NULL AND status <> 'ongoing'",
+        "awaiting baseline": "baseline_on IS NULL AND status = 'ongoing'",
         "with baseline": base,
         "ongoing": f"{base} AND status = 'ongoing'",
         "planned exit": f"{base} AND exit_after IS NOT NULL",
@@ -127,7 +127,7 @@ def headline_sql(path: Path, columns: list[str]) -> str:
         f'count(*) FILTER (WHERE {condition}) AS "{name}"'
         for name, condition in count_conditions(columns).items()
     ]
-    job = "baseline_month IS NOT NULL AND ever_job"
+    job = "baseline_on IS NOT NULL AND ever_job"
     figures = [
         'sum(citizen_forms) AS "citizen forms, all points"',
         'sum(staff_forms) AS "staff forms, all points"',
@@ -233,14 +233,21 @@ def clock(function: Callable[[], Any]) -> tuple[float, Any]:
 
 def one_run(view: OutcomesView, cohort: Cohort, as_of: date, key: bytes, out: Path) -> Run:
     """forloeb's tables, then the export, then DuckDB over it; each timed."""
-    from projections.export import export_rows, write_parquet
+    from projections.export import course_table, write_parquet
+    from projections.manifest import CodeVersion, CohortChoice, Manifest, Suppression
     from projections.outcomes_tables import build_report
 
     ours, courses = clock(lambda: view.courses(cohort, as_of))
     tables, report = clock(lambda: build_report(courses))
     read, courses = clock(lambda: view.courses(cohort, as_of))
-    rows_time, (columns, rows) = clock(lambda: export_rows(courses, key))
-    write, _ = clock(lambda: write_parquet(out, columns, rows))
+    rows_time, table = clock(lambda: course_table(courses, key, as_of))
+    manifest = Manifest(
+        command="export", programme=cohort.programme, cohort=CohortChoice(by=cohort.by),
+        as_of=as_of, known_at=datetime.now(UTC), log_position=0, definition=None,
+        configuration_sha256=None, code=CodeVersion(version="bench"),
+        suppression=Suppression(below=None),
+    )  # fmt: skip
+    write, _ = clock(lambda: write_parquet(out, table, manifest))
     duck_time, duck = evaluator(out)
     export = {"read courses": read, "pseudonymised rows": rows_time, "write parquet": write}
     forloeb = {"read courses": ours, "build_report": tables}

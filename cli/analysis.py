@@ -28,7 +28,9 @@ Options = Mapping[str, "OptionValue"]
 Tables = Callable[["Pulled", Options, "int | None"], list[dict[str, Any]]]
 
 
-def time_to_event_tables(pulled: Pulled, options: Options, below: int | None) -> list[dict[str, Any]]:
+def time_to_event_tables(
+    pulled: Pulled, options: Options, below: int | None
+) -> list[dict[str, Any]]:
     """The time-to-event tables (`options`: origin, interval_days), suppressed below `below`."""
     from projections.analysis_tables import time_to_event_report
 

@@ -54,8 +54,13 @@ def export_command(
     the CPR) under FORLOEB_PSEUDONYM_KEY, or under a secret kept in the store
     when that is not set. The files are readable by their owner only.
     """
-    from projections.export import KEY_VARIABLE, check_folder, export_tables, pseudonym_key
-    from projections.export import write_export
+    from projections.export import (
+        KEY_VARIABLE,
+        check_folder,
+        export_tables,
+        pseudonym_key,
+        write_export,
+    )
 
     app_context().require(EXPORT)
     try:

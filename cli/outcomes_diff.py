@@ -60,7 +60,9 @@ def repeat(before: Pull, pulled: Pulled) -> Pull:
         return pulled_output(OutcomesPull, pulled, "outcomes", tables, below, manifest.options)
     if manifest.command in TABLES:
         tables = TABLES[manifest.command](pulled, manifest.options, below)
-        return pulled_output(AnalysisPull, pulled, manifest.command, tables, below, manifest.options)
+        return pulled_output(
+            AnalysisPull, pulled, manifest.command, tables, below, manifest.options
+        )
     raise InvalidInput("before", f"a pull of `{manifest.command}` has no tables to compare")
 
 
@@ -93,9 +95,7 @@ def compare(before: Pull, after: Pull) -> PullDiff:
         course_name=lambda course_id: pseudonym(course_id, key),
         actor_name=lambda actor: actor if named else None,
     )
-    return PullDiff(
-        before=old, after=new, cells=changed_cells(before, after), events=list(events)
-    )
+    return PullDiff(before=old, after=new, cells=changed_cells(before, after), events=list(events))
 
 
 def _cell_text(cell: PulledCell | None, below: int | None) -> Any:
@@ -121,13 +121,29 @@ def print_diff(diff: PullDiff) -> None:
     else:
         below = (old.suppression.below, new.suppression.below)
         rows = [
-            [c.table, c.row, c.column, _cell_text(c.before, below[0]), _cell_text(c.after, below[1])]
+            [
+                c.table,
+                c.row,
+                c.column,
+                _cell_text(c.before, below[0]),
+                _cell_text(c.after, below[1]),
+            ]
             for c in diff.cells
         ]
-        out.print(table(f"{len(rows)} cells changed", ["table", "row", "column", "before", "after"], rows))
+        out.print(
+            table(f"{len(rows)} cells changed", ["table", "row", "column", "before", "after"], rows)
+        )
     if diff.events:
         rows = [
-            [e.position, e.course[:12], e.event, e.why, e.occurred_on, utc_text(e.recorded_at), e.actor]
+            [
+                e.position,
+                e.course[:12],
+                e.event,
+                e.why,
+                e.occurred_on,
+                utc_text(e.recorded_at),
+                e.actor,
+            ]
             for e in diff.events
         ]
         columns = ["#", "course", "event", "why", "occurred", "recorded", "actor"]

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from projections.manifest import Command, Manifest, OptionValue
     from projections.outcomes import Cohort, CohortBy, OutcomesView
     from projections.outcomes_course import CourseOutcome
-    from projections.pull import Pull, PulledTable
+    from projections.pull import Pull
 
 F = TypeVar("F", bound=Callable[..., Any])
 DATE = DateParam(as_datetime=True)

@@ -55,7 +55,9 @@ class ChangingEvent(_Model):
     why: Why
     occurred_on: date
     recorded_at: AwareDatetime
-    actor: str | None = Field(description="on whose behalf it was recorded (null: not yours to see)")
+    actor: str | None = Field(
+        description="on whose behalf it was recorded (null: not yours to see)"
+    )
 
     @field_serializer("recorded_at")
     def _utc(self, moment: Any) -> str:

@@ -16,6 +16,8 @@ def shown(pulled: dict[str, Any], cell: dict[str, Any]) -> Any:
 def tables(pulled: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
     """Every table of a JSON pull, as row label (stripped) -> cells as people read them."""
     return {
-        t["name"]: {row["label"].strip(): [shown(pulled, c) for c in row["cells"]] for row in t["rows"]}
+        t["name"]: {
+            row["label"].strip(): [shown(pulled, c) for c in row["cells"]] for row in t["rows"]
+        }
         for t in pulled["tables"]
     }

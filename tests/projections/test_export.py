@@ -4,6 +4,7 @@ number, with a codebook generated from the same columns and the pull's manifest.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -113,7 +114,7 @@ def test_spells_add_up_to_each_courses_path(view: OutcomesView) -> None:
         assert [s["spell"] for s in own] == list(range(1, len(own) + 1))
         assert tuple(s["state"] for s in own) == tuple(state.value for state in path(course))
         assert own[0]["from"] == course.referred_on
-        for spell, following in zip(own, own[1:], strict=False):
+        for spell, following in itertools.pairwise(own):
             assert (spell["to"], spell["ended"], spell["next_state"]) == (
                 following["from"], "moved", following["state"],
             )  # fmt: skip
