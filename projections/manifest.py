@@ -35,7 +35,9 @@ OptionValue = str | int | bool | list[str] | None
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
+    )
 
 
 class CohortChoice(_Part):
@@ -45,7 +47,12 @@ class CohortChoice(_Part):
     first: date | None = Field(None, alias="from")
     last: date | None = Field(None, alias="to")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 class DefinitionVersion(_Part):

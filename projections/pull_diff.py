@@ -32,7 +32,9 @@ Why = Literal["back-dated", "later as-of", "correction", "retraction", "erasure"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
+    )
 
 
 class ChangedCell(_Model):
