@@ -135,12 +135,12 @@ def changing_events(
     `course_name` gives a course id's pseudonym, `actor_name` an actor as the reader may
     see it (None: not at all)."""
     earlier, later = min(as_of), max(as_of)
-    courses_of: dict[str, list[str]] = {}
+    courses_of: dict[str, set[str]] = {}
     for course in cohort:
-        courses_of.setdefault(course.subject, []).append(course.course_id)
+        courses_of.setdefault(course.subject, set()).add(course.course_id)
     for position, event in logged:
         if isinstance(event, CitizenErased):
-            for course_id in sorted(courses_of.get(str(event.originator_id), [])):
+            for course_id in sorted(courses_of.get(str(event.originator_id), set())):
                 yield ChangingEvent(
                     position=position,
                     course=course_name(course_id),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from projections.pull import AnalysisPull, OutcomesPull
-from tests.cli.conftest import Run
+from tests.cli.conftest import CPR, Run
 from tests.cli.test_outcomes_cli import PVA, in_work
 
 pytestmark = pytest.mark.all_modes
@@ -214,3 +214,22 @@ def test_the_report_ends_with_its_manifest(
     assert "<th>as_of</th><td>2019-04-15</td>" in block
     assert "<th>command</th><td>report</td>" in block
     assert "<th>log_position</th>" in block and "<th>code.version</th>" in block
+
+
+def test_diff_names_an_erasure_of_a_citizen_in_the_cohort(
+    run_json: Callable[..., Any], run: Run, referred: str, tmp_path: Path
+) -> None:
+    in_work(run, referred)
+    exit_ = ("exit", referred, "--unplanned", "--reason", "other", "--occurred-on", "2019-03-20")
+    assert run(*exit_).exit_code == 0
+    saved(run_json, tmp_path / "a.json", "outcomes", *PVA, *AS_OF)
+    erase = run("citizen", "erase", CPR, "--reason", "slettefrist", "--yes")
+    assert erase.exit_code == 0, erase.output
+
+    diff = run_json("outcomes", "diff", str(tmp_path / "a.json"))
+
+    assert [(e["event"], e["why"], e["actor"]) for e in diff["events"]] == [
+        ("CitizenErased", "erasure", "anna")
+    ]
+    changed = {(c["table"], c["row"]) for c in diff["cells"]}
+    assert {("4.1", "Alder: answered"), ("4.2", "Borger: answered")} <= changed  # age, answers
