@@ -14,10 +14,9 @@ citizens).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any, Literal
-from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer
 
@@ -127,8 +126,8 @@ def changing_events(
     changed: dict[str, CourseOutcome],
     cohort: Iterable[CourseOutcome],
     as_of: tuple[date, date],
-    course_name: Any,
-    actor_name: Any,
+    course_name: Callable[[str], str],
+    actor_name: Callable[[str], str | None],
 ) -> Iterator[ChangingEvent]:
     """The events (with their log positions) that changed the pulls: those of changed
     courses that bear on the pulls' dates, and erasures of the cohort's citizens.
@@ -164,8 +163,3 @@ def changing_events(
                 recorded_at=event.timestamp,
                 actor=actor_name(event.actor),
             )
-
-
-def course_uuid(course_id: str) -> UUID:
-    """A course id as the log keys it."""
-    return UUID(course_id)
