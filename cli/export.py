@@ -42,7 +42,8 @@ def export_command(
     out: Path,
     file_format: str,
 ) -> None:
-    """Export one pseudonymised row per course (no CPR numbers) for evaluators' statistics.
+    """Export pseudonymised courses and state spells (no CPR numbers), with a codebook, for
+    evaluators' statistics.
 
     Writes into the folder FOLDER: courses.csv, one row per course (dates to
     the day, the censoring date: the as-of date); spells.csv, one row per stay

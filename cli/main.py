@@ -78,7 +78,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": (
         "cli.export:export_command",
-        "Export one pseudonymised row per course (no CPR numbers) for evaluators' statistics.",
+        "Export pseudonymised courses and state spells (no CPR numbers), with a codebook, for "
+        "evaluators' statistics.",
     ),
     "follow-up": (WRITE, "Record a follow-up observation after exit."),
     "group": (WRITE, "Group courses: join and complete."),
