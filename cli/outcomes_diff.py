@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,9 @@ from workflows.access import ANALYSIS, OUTCOMES, REPORT_CASELOAD
 
 if TYPE_CHECKING:
     from cli.pulls import Pulled
-    from projections.pull import Pull, PulledCell
+    from projections.manifest import Manifest
+    from projections.outcomes_course import CourseOutcome
+    from projections.pull import Pull, PulledCell, PulledTable
     from projections.pull_diff import PullDiff
 
 
@@ -46,24 +50,29 @@ def require_reading(manifest_command: str) -> None:
     app_context().require(OUTCOMES if manifest_command == "outcomes" else ANALYSIS)
 
 
-def repeat(before: Pull, pulled: Pulled) -> Pull:
-    """The same pull as `before` (command, options, suppression) over `pulled`."""
+def tables_of(manifest: Manifest) -> Callable[[Pulled, int | None], list[dict[str, Any]]]:
+    """How the manifest's command makes its tables from a pull, with its options."""
     from cli.analysis import TABLES
     from cli.outcomes import outcome_tables
+
+    if manifest.command == "outcomes":
+        return lambda pulled, below: outcome_tables(pulled, manifest.options, below)
+    if manifest.command in TABLES:
+        build = TABLES[manifest.command]
+        return lambda pulled, below: build(pulled, manifest.options, below)
+    raise InvalidInput("before", f"a pull of `{manifest.command}` has no tables to compare")
+
+
+def repeat(before: Pull, pulled: Pulled) -> Pull:
+    """The same pull as `before` (command, options, suppression) over `pulled`."""
     from cli.pulls import pulled_output
     from projections.pull import AnalysisPull, OutcomesPull
 
     manifest = before.manifest
     below = manifest.suppression.below
-    if manifest.command == "outcomes":
-        tables = outcome_tables(pulled, manifest.options, below)
-        return pulled_output(OutcomesPull, pulled, "outcomes", tables, below, manifest.options)
-    if manifest.command in TABLES:
-        tables = TABLES[manifest.command](pulled, manifest.options, below)
-        return pulled_output(
-            AnalysisPull, pulled, manifest.command, tables, below, manifest.options
-        )
-    raise InvalidInput("before", f"a pull of `{manifest.command}` has no tables to compare")
+    model = OutcomesPull if manifest.command == "outcomes" else AnalysisPull
+    tables = tables_of(manifest)(pulled, below)
+    return pulled_output(model, pulled, manifest.command, tables, below, manifest.options)
 
 
 def same_cohort(before: Pull, after: Pull) -> None:
@@ -78,13 +87,27 @@ def compare(before: Pull, after: Pull) -> PullDiff:
     """The changed cells, and the events between the two log positions that changed them."""
     from cli.pulls import pull_again
     from projections.export import pseudonym, pseudonym_key
-    from projections.pull_diff import PullDiff, changed_cells, changed_courses, changing_events
+    from projections.pull import pulled_tables
+    from projections.pull_diff import (
+        PullDiff,
+        attribute,
+        changed_cells,
+        changed_courses,
+        changing_events,
+    )
     from projections.pull_log import logged_events
 
     old, new = before.manifest, after.manifest
     then, now = pull_again(old, old.known_at), pull_again(new, new.known_at)
     changed = changed_courses(then.courses, now.courses)
     key = pseudonym_key(os.environ, then.view.pseudonym_secret)
+    build = tables_of(old)
+
+    def unsuppressed(courses: Sequence[CourseOutcome]) -> list[PulledTable]:
+        return pulled_tables(build(replace(then, courses=list(courses)), None), None)
+
+    moved = attribute(unsuppressed, then.courses, changed)
+    courses = {cell: [pseudonym(c, key) for c in ids] for cell, ids in moved.items()}
     named = app_context().may(REPORT_CASELOAD)
     low, high = sorted((old.log_position, new.log_position))
     events = changing_events(
@@ -95,7 +118,8 @@ def compare(before: Pull, after: Pull) -> PullDiff:
         course_name=lambda course_id: pseudonym(course_id, key),
         actor_name=lambda actor: actor if named else None,
     )
-    return PullDiff(before=old, after=new, cells=changed_cells(before, after), events=list(events))
+    cells = changed_cells(before, after, courses)
+    return PullDiff(before=old, after=new, cells=cells, events=list(events))
 
 
 def _cell_text(cell: PulledCell | None, below: int | None) -> Any:
@@ -127,17 +151,22 @@ def print_diff(diff: PullDiff) -> None:
                 c.column,
                 _cell_text(c.before, below[0]),
                 _cell_text(c.after, below[1]),
+                " ".join(course[:8] for course in c.courses),
             ]
             for c in diff.cells
         ]
         out.print(
-            table(f"{len(rows)} cells changed", ["table", "row", "column", "before", "after"], rows)
+            table(
+                f"{len(rows)} cells changed",
+                ["table", "row", "column", "before", "after", "courses"],
+                rows,
+            )
         )
     if diff.events:
         rows = [
             [
                 e.position,
-                e.course[:12],
+                e.course[:8],
                 e.event,
                 e.why,
                 e.occurred_on,

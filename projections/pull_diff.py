@@ -14,7 +14,7 @@ citizens).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
 
@@ -25,7 +25,14 @@ from domain.events import Corrected, CourseEvent
 from projections.manifest import Manifest, utc_text
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_facts import FACT_EVENTS
-from projections.pull import Pull, PulledCell
+from projections.pull import Pull, PulledCell, PulledTable
+
+MAX_ATTRIBUTED = 50
+"""Cells are attributed to courses one changed course at a time, up to this many."""
+
+CellKey = tuple[str, str, str]
+Tables = Callable[[Sequence[CourseOutcome]], Sequence[PulledTable]]
+"""A pull's tables (unsuppressed) from a cohort's courses."""
 
 Why = Literal["back-dated", "later as-of", "correction", "retraction", "erasure"]
 
@@ -45,6 +52,12 @@ class ChangedCell(_Model):
     column: str
     before: PulledCell | None
     after: PulledCell | None
+    courses: list[str] = Field(
+        default_factory=list,
+        description="the courses (pseudonyms) whose changed facts alone move this cell's "
+        "unsuppressed value; empty when none does alone (suppression, or several together) "
+        f"or more than {MAX_ATTRIBUTED} courses changed",
+    )
 
 
 class ChangingEvent(_Model):
@@ -74,35 +87,67 @@ class PullDiff(_Model):
     events: list[ChangingEvent]
 
 
-def cell_map(pulled: Pull) -> dict[tuple[str, str, str], PulledCell]:
-    """Every cell of a pull by (table, row label, column)."""
+def cell_map(tables: Sequence[PulledTable]) -> dict[CellKey, PulledCell]:
+    """Every cell of some tables by (table, row label, column)."""
     return {
         (table.name, row.label.strip(), column): cell
-        for table in pulled.tables
+        for table in tables
         for row in table.rows
         for column, cell in zip(table.columns, row.cells, strict=True)
     }
 
 
-def changed_cells(before: Pull, after: Pull) -> list[ChangedCell]:
-    """The cells that differ, in the order of the later pull (then any only in the earlier)."""
-    old, new = cell_map(before), cell_map(after)
+def changed_cells(
+    before: Pull, after: Pull, courses: Mapping[CellKey, list[str]] | None = None
+) -> list[ChangedCell]:
+    """The cells that differ, in the order of the later pull (then any only in the earlier),
+    each with the courses that move it (`attribute`)."""
+    old, new = cell_map(before.tables), cell_map(after.tables)
     keys = [*new, *(key for key in old if key not in new)]
     return [
-        ChangedCell(table=t, row=r, column=c, before=old.get((t, r, c)), after=new.get((t, r, c)))
-        for t, r, c in keys
-        if old.get((t, r, c)) != new.get((t, r, c))
+        ChangedCell(
+            table=key[0],
+            row=key[1],
+            column=key[2],
+            before=old.get(key),
+            after=new.get(key),
+            courses=list((courses or {}).get(key, [])),
+        )
+        for key in keys
+        if old.get(key) != new.get(key)
     ]
+
+
+def attribute(
+    tables: Tables,
+    then: Sequence[CourseOutcome],
+    changed: Mapping[str, CourseOutcome | None],
+) -> dict[CellKey, list[str]]:
+    """Which changed courses move which cells: for each course (up to MAX_ATTRIBUTED), the
+    cells whose unsuppressed value differs when only that course is as it is now."""
+    if len(changed) > MAX_ATTRIBUTED:
+        return {}
+    base = cell_map(tables(then))
+    moved: dict[CellKey, list[str]] = {}
+    for course_id in sorted(changed):
+        now = changed[course_id]
+        swapped = [c for c in then if c.course_id != course_id] + ([now] if now else [])
+        cells = cell_map(tables(sorted(swapped, key=lambda c: c.course_id)))
+        for key in base.keys() | cells.keys():
+            if base.get(key) != cells.get(key):
+                moved.setdefault(key, []).append(course_id)
+    return moved
 
 
 def changed_courses(
     before: Sequence[CourseOutcome], after: Sequence[CourseOutcome]
-) -> dict[str, CourseOutcome]:
-    """The courses (by id) whose facts differ between the two readings, or in only one."""
+) -> dict[str, CourseOutcome | None]:
+    """The courses (by id) whose facts differ between the two readings, each as it is in
+    the later one (None: not in it)."""
     old = {course.course_id: course for course in before}
     new = {course.course_id: course for course in after}
     return {
-        course_id: new.get(course_id) or old[course_id]
+        course_id: new.get(course_id)
         for course_id in old.keys() | new.keys()
         if old.get(course_id) != new.get(course_id)
     }
@@ -123,7 +168,7 @@ def why_changed(event: CourseEvent, earlier: date, later: date) -> Why | None:
 
 def changing_events(
     logged: Iterable[tuple[int, Any]],
-    changed: dict[str, CourseOutcome],
+    changed: Mapping[str, CourseOutcome | None],
     cohort: Iterable[CourseOutcome],
     as_of: tuple[date, date],
     course_name: Callable[[str], str],

@@ -107,8 +107,10 @@ def test_diff_names_the_changed_cells_and_the_back_dated_entry_and_correction(
         ("NetworkMeetingHeld", "back-dated", "2019-01-20"),
         ("Corrected", "correction", events[1][2]),
     ]  # the meeting after the as-of date changes nothing
+    course = diff["events"][0]["course"]
+    assert diff["cells"] and all(cell["courses"] == [course] for cell in diff["cells"])
     for event in diff["events"]:
-        assert event["actor"] == "anna" and len(event["course"]) == 32
+        assert event["actor"] == "anna" and event["course"] == course and len(course) == 32
         assert event["recorded_at"] > diff["before"]["known_at"]
         assert diff["before"]["log_position"] < event["position"] <= diff["after"]["log_position"]
     assert against_now["cells"] == diff["cells"] and against_now["events"] == diff["events"]

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
 from domain.events import Corrected, NetworkMeetingHeld, SessionHeld
 from projections.manifest import CodeVersion, CohortChoice, Manifest, Suppression
 from projections.outcomes_course import CourseOutcome
-from projections.pull import Pull, PulledCell, pulled_cell, pulled_tables, shown_text
-from projections.pull_diff import changed_cells, changed_courses, changing_events, why_changed
+from projections.pull import (
+    Pull,
+    PulledCell,
+    PulledRow,
+    PulledTable,
+    pulled_cell,
+    pulled_tables,
+    shown_text,
+)
+from projections.pull_diff import (
+    attribute,
+    changed_cells,
+    changed_courses,
+    changing_events,
+    why_changed,
+)
 
 AS_OF = date(2019, 4, 15)
 MANIFEST = Manifest(
@@ -115,3 +130,21 @@ def test_only_events_of_courses_whose_facts_changed_are_listed() -> None:
     assert [(e.position, e.course, e.why, e.actor) for e in found] == [
         (11, f"p-{str(changed_id)[:4]}", "back-dated", None)
     ]
+
+
+def test_each_changed_cell_is_attributed_to_the_courses_that_move_it() -> None:
+    def tables(courses: Sequence[CourseOutcome]) -> list[PulledTable]:
+        meetings = sum(len(c.meetings_held) for c in courses)
+        rows = [
+            PulledRow(label="meetings", cells=[PulledCell(value=meetings)]),
+            PulledRow(label="courses", cells=[PulledCell(value=len(courses))]),
+        ]
+        return [PulledTable(name="t", title="T", columns=["n"], rows=rows)]
+
+    met, new = CourseOutcome("a", "pva", "s1"), CourseOutcome("b", "pva", "s2")
+    then = [met]
+    now = [CourseOutcome("a", "pva", "s1", meetings_held=[date(2019, 1, 20)]), new]
+
+    moved = attribute(tables, then, changed_courses(then, now))
+
+    assert moved == {("t", "meetings", "n"): ["a"], ("t", "courses", "n"): ["b"]}
