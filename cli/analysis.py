@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from cli.context import app_context
-from cli.pulls import cohort_options, emit_pull, output_options, pull, pulled_output
+from cli.pull_output import emit_pull, pulled_output
+from cli.pulls import cohort_options, output_options, pull
 from workflows.access import ANALYSIS, REPORT_CASELOAD
 
 if TYPE_CHECKING:

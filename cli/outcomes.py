@@ -15,15 +15,14 @@ from click.core import ParameterSource
 
 from cli.context import app_context
 from cli.outcomes_diff import diff_command
+from cli.pull_output import emit_pull, pulled_output
 from cli.pulls import (
     DATE,
     check_out_folder,
     cohort_options,
-    emit_pull,
     output_options,
     parse_known_at,
     pull,
-    pulled_output,
     read_courses,
 )
 from workflows.access import OUTCOMES

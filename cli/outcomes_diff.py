@@ -65,7 +65,7 @@ def tables_of(manifest: Manifest) -> Callable[[Pulled, int | None], list[dict[st
 
 def repeat(before: Pull, pulled: Pulled) -> Pull:
     """The same pull as `before` (command, options, suppression) over `pulled`."""
-    from cli.pulls import pulled_output
+    from cli.pull_output import pulled_output
     from projections.pull import AnalysisPull, OutcomesPull
 
     manifest = before.manifest

@@ -1,5 +1,5 @@
 """What `outcomes`, `analysis`, `report` and `export` share: the cohort options, reading the
-cohort's courses with both kinds of time, the manifest, and printing tables.
+cohort's courses with both kinds of time, and the pull's manifest (printing: `cli.pull_output`).
 
 Two kinds of time: `--as-of DATE` is the world on that date as we know it now
 (what had happened by then); `--known-at TIMESTAMP` is what the system had
@@ -10,9 +10,7 @@ moment it starts, and its manifest says which moment: pulling again with that
 
 from __future__ import annotations
 
-import csv
-import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -23,7 +21,6 @@ import click
 from cli.context import app_context
 from cli.filters import chosen_programme
 from cli.options import DateParam, parse_date
-from cli.render import console, emit_json, table
 from domain.course import LOCAL_TIME
 from domain.errors import InvalidInput
 from workflows.commands import today
@@ -32,7 +29,6 @@ if TYPE_CHECKING:
     from projections.manifest import Command, Manifest, OptionValue
     from projections.outcomes import Cohort, CohortBy, OutcomesView
     from projections.outcomes_course import CourseOutcome
-    from projections.pull import Pull
 
 F = TypeVar("F", bound=Callable[..., Any])
 DATE = DateParam(as_datetime=True)
@@ -251,95 +247,3 @@ def manifest_of(
         suppression=Suppression(below=suppress_below),
         options=dict(options or {}),
     )
-
-
-# Printing ----------------------------------------------------------------------------
-
-
-def emit_pull(pulled: Pull, output_format: str) -> None:
-    """A pull as JSON, as CSV (one line per cell, the manifest first) or as tables."""
-    if output_format == "json":
-        emit_json(pulled.model_dump(mode="json", by_alias=True))
-    elif output_format == "csv":
-        write_long_csv(pulled)
-    else:
-        print_tables(pulled)
-
-
-def manifest_lines(manifest: Manifest) -> Iterator[tuple[str, Any]]:
-    """The manifest flattened to (dotted key, value) pairs."""
-
-    def walk(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                yield from walk(f"{prefix}.{key}" if prefix else key, inner)
-        elif isinstance(value, list):
-            yield prefix, " ".join(str(item) for item in value)
-        else:
-            yield prefix, value
-
-    yield from walk("", manifest.model_dump(mode="json", by_alias=True))
-
-
-def write_long_csv(pulled: Pull) -> None:
-    """The manifest (table `manifest`) and every cell as one CSV line each."""
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["table", "row", "column", "value", "suppressed"])
-    for key, value in manifest_lines(pulled.manifest):
-        writer.writerow(["manifest", key, "", value, ""])
-    for shown in pulled.tables:
-        for row in shown.rows:
-            for column, cell in zip(shown.columns, row.cells, strict=True):
-                suppressed = cell.suppressed or ""
-                shown_value = "" if cell.suppressed else cell.value
-                writer.writerow([shown.name, row.label.strip(), column, shown_value, suppressed])
-
-
-def header_lines(manifest: Manifest) -> list[str]:
-    """What a pull is of, and what to give to pull it again, for people."""
-    from projections.manifest import utc_text
-
-    cohort = manifest.cohort
-    period = f"{cohort.first or '…'} to {cohort.last or '…'}"
-    below = manifest.suppression.below
-    definition = manifest.definition
-    code = manifest.code
-    return [
-        f"{manifest.programme}: cohort by {cohort.by} {period}, as of {manifest.as_of}, "
-        f"known at {utc_text(manifest.known_at)}"
-        + (f", counts under {below} hidden" if below else ""),
-        f"log position {manifest.log_position}; definition "
-        + (f"{definition.origin} {definition.sha256[:12]}" if definition else "none")
-        + "; configuration "
-        + (manifest.configuration_sha256[:12] if manifest.configuration_sha256 else "none")
-        + f"; {code.package} {code.version}"
-        + (f" {code.commit[:12]}" if code.commit else ""),
-    ]
-
-
-def print_tables(pulled: Pull) -> None:
-    """The tables for people, under lines saying what they are of."""
-    from projections.pull import shown_text
-
-    below = pulled.manifest.suppression.below
-    out = console()
-    for line in header_lines(pulled.manifest):
-        out.print(line, soft_wrap=True)
-    for shown in pulled.tables:
-        cells = [[row.label, *(shown_text(c, below) for c in row.cells)] for row in shown.rows]
-        out.print(table(shown.title, ["", *shown.columns], cells))
-
-
-def pulled_output(
-    model: type[Pull],
-    pulled: Pulled,
-    command: Command,
-    shown: list[dict[str, Any]],
-    suppress_below: int | None,
-    options: Mapping[str, OptionValue] | None = None,
-) -> Pull:
-    """The pull as a model: its manifest and its tables (shown by `Report.shown`)."""
-    from projections.pull import pulled_tables
-
-    manifest = manifest_of(pulled, command, suppress_below, options)
-    return model(manifest=manifest, tables=pulled_tables(shown, suppress_below))

@@ -15,7 +15,7 @@ names the events that changed a pull.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer
 
@@ -109,3 +109,21 @@ class Manifest(_Part):
 def utc_text(moment: datetime) -> str:
     """A moment as ISO 8601 in UTC with microseconds and a Z: 2026-12-04T21:30:00.000000Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def flattened(manifest: Manifest) -> list[tuple[str, Any]]:
+    """The manifest as (dotted key, value) pairs in the model's order (lists joined by ", "),
+    for CSV lines and the report's table."""
+
+    def walk(prefix: str, value: Any) -> list[tuple[str, Any]]:
+        if isinstance(value, dict):
+            return [
+                pair
+                for key, inner in value.items()
+                for pair in walk(f"{prefix}.{key}" if prefix else key, inner)
+            ]
+        if isinstance(value, list):
+            return [(prefix, ", ".join(str(item) for item in value))]
+        return [(prefix, value)]
+
+    return walk("", manifest.model_dump(mode="json", by_alias=True))

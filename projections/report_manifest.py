@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from projections.manifest import Manifest
+from projections.manifest import Manifest, flattened
 
 BLOCK_ID = "manifest"
-
-
-def manifest_items(manifest: Manifest) -> list[tuple[str, str]]:
-    """The manifest as (dotted key, text) pairs, in the model's order."""
-
-    def walk(prefix: str, value: Any) -> list[tuple[str, str]]:
-        if isinstance(value, dict):
-            return [
-                pair
-                for key, inner in value.items()
-                for pair in walk(f"{prefix}.{key}" if prefix else key, inner)
-            ]
-        if isinstance(value, list):
-            return [(prefix, ", ".join(str(item) for item in value))]
-        return [(prefix, "–" if value is None else str(value))]
-
-    return walk("", manifest.model_dump(mode="json", by_alias=True))
 
 
 def manifest_block(manifest: Manifest) -> str:
     """An HTML block listing the manifest (no script: the report runs none)."""
     rows = "".join(
-        f"<tr><th>{escape(key)}</th><td>{escape(text)}</td></tr>"
-        for key, text in manifest_items(manifest)
+        f"<tr><th>{escape(key)}</th><td>{escape('–' if value is None else str(value))}</td></tr>"
+        for key, value in flattened(manifest)
     )
     return (
         f'<aside id="{BLOCK_ID}"><h2>Manifest</h2><p>Pull this report again with the same '
