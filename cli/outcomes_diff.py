@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,13 +171,14 @@ def print_diff(diff: PullDiff) -> None:
                 e.event,
                 e.why,
                 e.occurred_on,
-                utc_text(e.recorded_at),
+                f"{e.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
                 e.actor,
             ]
             for e in diff.events
         ]
         columns = ["#", "course", "event", "why", "occurred", "recorded", "actor"]
-        out.print(table("events recorded between the pulls that changed them", columns, rows))
+        title = "events recorded between the pulls that changed the cohort's facts"
+        out.print(table(title, columns, rows))
     elif diff.cells:
         out.print("no event recorded between the pulls explains the change")
 
