@@ -88,7 +88,7 @@ class PersonalTokens:
 class EitherVerifier:
     """A personal access token (`flb_…`) or, when one is configured, an OIDC access token."""
 
-    def __init__(self, tokens: PersonalTokens, oidc: Verifier | None = None) -> None:
+    def __init__(self, tokens: Verifier, oidc: Verifier | None = None) -> None:
         self.tokens = tokens
         self.oidc = oidc
 

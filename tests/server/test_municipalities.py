@@ -1,0 +1,289 @@
+"""Several municipalities on one server, each in its own PostgreSQL schema with its own keys.
+
+Given two municipalities, Aarhus and Odense, listed in one file and each initialised with
+`forloeb init --municipality`, served by one server: when a user of either works through
+the remote CLI, then what they write lands in their own schema only; a course, a citizen,
+a user or a token of the other municipality is refused exactly as something that does
+not exist, and neither municipality's master key opens the other's data.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+from click.testing import CliRunner
+from psycopg import sql
+
+from cli.bootstrap import open_service, open_storage
+from cli.config import UserEntry, create_config
+from cli.main import forloeb
+from cli.municipalities import load_municipalities
+from cli.remote import run_remote
+from server.app import create_app
+from server.run import Listen, uvicorn_config
+from server.tenants import Tenants, open_tenants
+from server.tokens import PersonalTokens, digest, token_table
+from storage.keks import KekFolder, under_kek
+from storage.keys import KeyRow, aes_cipher
+from storage.secrets import MasterKey, MasterKeyProblem
+from storage.store import EVENTS_TABLE, StoreConfig
+from storage.tokens import TOKENS_TABLE, TokenRow
+from tests.postgres.pgtools import PgServer
+from workflows.access import Role
+
+SCHEMAS = {"aarhus": "kommune_751", "odense": "kommune_461"}
+USERS = {
+    "aarhus": {
+        "root": UserEntry(role=Role.ADMIN),
+        "lars": UserEntry(role=Role.CASEWORKER),
+    },
+    "odense": {
+        "ole": UserEntry(role=Role.ADMIN),
+        "lis": UserEntry(role=Role.CASEWORKER),
+    },
+}
+ADMIN = {"aarhus": "root", "odense": "ole"}
+
+
+def refer(cpr: str, caseworker: str) -> list[str]:
+    return ["refer", "--cpr", cpr, "--programme", "pva", "--referring-caseworker", caseworker,
+            "--occurred-on", "2019-01-02", "--format", "json"]  # fmt: skip
+
+
+@dataclass
+class Deployment:
+    """The database, the municipalities file and the running server."""
+
+    url: str
+    folder: Path
+    file: Path
+    tenants: Tenants
+    server_url: str
+
+    def token(self, municipality: str, user: str) -> str:
+        served = self.tenants.served[municipality]
+        return PersonalTokens(token_table(served.service.storage)).create(user, date(2099, 1, 1))[1]
+
+    def run(self, municipality: str, user: str, *argv: str) -> tuple[int, str, str]:
+        """`forloeb ARGV` through the remote CLI with a token of `user` made in `municipality`."""
+        return self.run_with(self.token(municipality, user), *argv)
+
+    def run_with(self, token: str, *argv: str) -> tuple[int, str, str]:
+        mp = pytest.MonkeyPatch()
+        mp.setenv("FORLOEB_TOKEN", token)
+        try:
+            return run_remote(self.server_url, list(argv))
+        finally:
+            mp.undo()
+
+    def store(self, municipality: str) -> StoreConfig:
+        return self.tenants.served[municipality].store
+
+    def rows(self, municipality: str, table: str) -> int:
+        statement = sql.SQL("SELECT count(*) FROM {}").format(
+            sql.Identifier(SCHEMAS[municipality], table)
+        )
+        with psycopg.connect(**self.store(municipality).postgres.connect_kwargs()) as conn:
+            row = conn.execute(statement).fetchone()
+        return int(row[0]) if row else 0
+
+
+def write_municipalities(folder: Path, url: str) -> Path:
+    """Two municipalities, each with its own users file, master key and KEK folder."""
+    lines = [f'database_url = "{url}"', ""]
+    for name, schema in SCHEMAS.items():
+        (folder / name).mkdir()
+        create_config(folder / name / "forloeb.toml", USERS[name])
+        MasterKey.generate().write(folder / name / "master.key")
+        lines += [f"[municipalities.{name}]", f'schema = "{schema}"',
+                  f'users = "{name}/forloeb.toml"', f'master_key_file = "{name}/master.key"',
+                  f'kek_dir = "{name}/keks"', ""]  # fmt: skip
+    path = folder / "municipalities.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def init_municipality(file: Path, name: str, url: str) -> str:
+    result = CliRunner().invoke(
+        forloeb,
+        ["--as", ADMIN[name], "init", "--municipality", name, "--municipalities", str(file),
+         "--database-url", url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    folder = tmp_path_factory.mktemp("municipalities")
+    database = pg_server.create_database("forloeb_mun")
+    url = pg_server.url_for(database)
+    file = write_municipalities(folder, url)
+    for name in SCHEMAS:
+        init_municipality(file, name, url)
+    tenants = open_tenants(load_municipalities(file))
+    server = uvicorn.Server(uvicorn_config(create_app(tenants), Listen("127.0.0.1", 0)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Deployment(url, folder, file, tenants, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        tenants.close()
+        pg_server.drop_database(database)
+
+
+def test_init_creates_the_municipalitys_schema_with_its_own_key(deployment: Deployment) -> None:
+    again = init_municipality(deployment.file, "odense", deployment.url)
+
+    assert "?schema=kommune_461: already initialised, nothing to create" in again
+    with pytest.raises(MasterKeyProblem, match="not the key this store was set up with"):
+        other_key = replace(deployment.store("odense"), master_key_file=deployment.folder
+                            / "aarhus" / "master.key")  # fmt: skip
+        open_service(other_key).close()
+
+
+def test_each_municipality_writes_into_its_own_schema_only(deployment: Deployment) -> None:
+    before = {name: deployment.rows(name, EVENTS_TABLE) for name in SCHEMAS}
+
+    code, _, err = deployment.run("aarhus", "lars", *refer("020290-1111", "lars"))
+
+    assert (code, err) == (0, "")
+    after = {name: deployment.rows(name, EVENTS_TABLE) for name in SCHEMAS}
+    assert after["aarhus"] > before["aarhus"]
+    assert after["odense"] == before["odense"]
+    code, _, err = deployment.run("odense", "lis", *refer("030390-2222", "lis"))
+    assert (code, err) == (0, "")
+    assert deployment.rows("aarhus", EVENTS_TABLE) == after["aarhus"]
+    assert deployment.rows("odense", EVENTS_TABLE) > after["odense"]
+
+
+def test_a_token_is_kept_in_its_municipalitys_schema(deployment: Deployment) -> None:
+    admin = deployment.token("odense", "ole")
+    before = {name: deployment.rows(name, TOKENS_TABLE) for name in SCHEMAS}
+
+    code, out, _ = deployment.run_with(admin, "tokens", "create", "lis",
+                                       "--expires", "2099-01-01", "--format", "json")  # fmt: skip
+
+    assert code == 0
+    assert json.loads(out)["user"] == "lis"
+    assert deployment.rows("odense", TOKENS_TABLE) == before["odense"] + 1
+    assert deployment.rows("aarhus", TOKENS_TABLE) == before["aarhus"]
+    assert deployment.run_with(json.loads(out)["token"], "courses")[0] == 0
+
+
+def test_a_course_of_another_municipality_is_refused_as_if_there_were_none(
+    deployment: Deployment,
+) -> None:
+    _, out, _ = deployment.run("odense", "lis", *refer("040490-3333", "lis"))
+    course = json.loads(out)["course_id"]
+    admin = deployment.token("aarhus", "root")
+    argvs = (["show", "{}"], ["session", "{}"],
+             ["exit", "{}", "--unplanned", "--reason", "moved_municipality"])  # fmt: skip
+
+    for theirs, nobodys in ((course, str(uuid.uuid4())), (course[:8], "00000000"),
+                            ("040490-3333", "111111-1118")):  # fmt: skip
+        for argv in argvs:
+            across = deployment.run_with(admin, *(a.format(theirs) for a in argv))
+            nowhere = deployment.run_with(admin, *(a.format(nobodys) for a in argv))
+
+            assert across[0] == nowhere[0] == 1
+            assert across[2].replace(theirs, "REF") == nowhere[2].replace(nobodys, "REF")
+            assert len(across[2].splitlines()) == 1
+
+
+def test_a_citizen_of_another_municipality_is_refused_as_if_there_were_none(
+    deployment: Deployment,
+) -> None:
+    deployment.run("odense", "lis", *refer("050590-4444", "lis"))
+
+    across = deployment.run("aarhus", "root", "audit", "050590-4444")
+    nowhere = deployment.run("aarhus", "root", "audit", "060690-5555")
+
+    assert across[0] == nowhere[0] != 0
+    assert across[2].replace("050590-4444", "CPR") == nowhere[2].replace("060690-5555", "CPR")
+
+
+def test_an_admin_cannot_make_tokens_for_or_act_as_a_user_of_another_municipality(
+    deployment: Deployment,
+) -> None:
+    admin = deployment.token("aarhus", "root")
+    tokens = {name: deployment.rows(name, TOKENS_TABLE) for name in SCHEMAS}
+    for argv in (["tokens", "create", "{}", "--expires", "2099-01-01"],
+                 ["--as", "{}", *refer("070790-6666", "{}")]):  # fmt: skip
+        across = deployment.run_with(admin, *(a.format("lis") for a in argv))
+        nowhere = deployment.run_with(admin, *(a.format("nemo") for a in argv))
+
+        assert across[0] == nowhere[0] == 1
+        assert across[2].replace("lis", "X") == nowhere[2].replace("nemo", "X")
+    assert {name: deployment.rows(name, TOKENS_TABLE) for name in SCHEMAS} == tokens
+
+
+def test_a_token_in_one_municipality_naming_a_user_of_another_is_refused(
+    deployment: Deployment,
+) -> None:
+    token = "flb_" + uuid.uuid4().hex  # planted in Aarhus's schema for Odense's lis
+    hashed = digest(token)
+    row = TokenRow(hashed[:12], hashed, "lis", "2026-01-01T00:00:00+00:00",
+                   "2099-01-01T23:59:59+00:00", False)  # fmt: skip
+    token_table(deployment.tenants.served["aarhus"].service.storage).insert(row)
+    events = {name: deployment.rows(name, EVENTS_TABLE) for name in SCHEMAS}
+
+    code, out, err = deployment.run_with(token, *refer("080890-7777", "lis"))
+
+    assert (code, out) == (1, "")
+    assert err == "error: as lis: not a user of aarhus\n"
+    assert {name: deployment.rows(name, EVENTS_TABLE) for name in SCHEMAS} == events
+
+
+def test_a_token_of_nobody_on_the_server_is_refused(deployment: Deployment) -> None:
+    code, _, err = deployment.run_with("flb_" + uuid.uuid4().hex, "courses")
+
+    url = deployment.server_url
+    assert (code, err) == (1, f"error: not logged in to {url}: run forloeb login --server {url}\n")
+
+
+def test_one_municipalitys_keys_cannot_unwrap_the_others_citizen_keys(
+    deployment: Deployment,
+) -> None:
+    deployment.run("aarhus", "lars", *refer("090990-8888", "lars"))
+    storage = open_storage(deployment.store("aarhus"))
+    try:
+        rows = storage.keyring.store.all_rows()
+    finally:
+        storage.close()
+
+    assert rows
+    assert all(unwraps(deployment.store("aarhus"), row) for row in rows)
+    assert not any(unwraps(deployment.store("odense"), row) for row in rows)
+
+
+def unwraps(store: StoreConfig, row: KeyRow) -> bool:
+    """Whether the store's master key and KEK unwrap the row's citizen key, wrapped as the
+    keyring wraps it (`storage.keys.Keyring`)."""
+    assert store.kek_dir is not None
+    kek = None if row.kek is None else KekFolder(store.kek_dir).secret(row.kek)
+    cipher = aes_cipher(under_kek(store.master_key().derive("citizen-keys"), kek))
+    try:
+        cipher.decrypt(row.wrapped)
+    except ValueError:
+        return False
+    return True
