@@ -101,8 +101,12 @@ def open_tenants(
         for opened in served.values():
             opened.close()
         raise
+    return Tenants(served, authenticator_for(served, oidc), lock, auth_config)
+
+
+def authenticator_for(served: Mapping[str, Served], oidc: Verifier | None) -> BearerAuthenticator:
+    """One authenticator for the municipalities' personal access tokens and the provider's."""
     tokens = MunicipalTokens(
         {name: PersonalTokens(token_table(one.service.storage)) for name, one in served.items()}
     )
-    authenticator = BearerAuthenticator(EitherVerifier(tokens, oidc), FailedAttemptLimiter())
-    return Tenants(served, authenticator, lock, auth_config)
+    return BearerAuthenticator(EitherVerifier(tokens, oidc), FailedAttemptLimiter())

@@ -10,14 +10,21 @@ not exist, and neither municipality's master key opens the other's data.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -30,8 +37,9 @@ from cli.main import forloeb
 from cli.municipalities import load_municipalities
 from cli.remote import run_remote
 from server.app import create_app
+from server.oidc import OidcSettings, OidcVerifier
 from server.run import Listen, uvicorn_config
-from server.tenants import Tenants, open_tenants
+from server.tenants import Tenants, authenticator_for, open_tenants
 from server.tokens import PersonalTokens, digest, token_table
 from storage.keks import KekFolder, under_kek
 from storage.keys import KeyRow, aes_cipher
@@ -39,6 +47,7 @@ from storage.secrets import MasterKey, MasterKeyProblem
 from storage.store import EVENTS_TABLE, StoreConfig
 from storage.tokens import TOKENS_TABLE, TokenRow
 from tests.postgres.pgtools import PgServer
+from tests.server.provider import AUDIENCE, ODENSE_SERVICE_CLIENT, service_token
 from workflows.access import Role
 
 SCHEMAS = {"aarhus": "kommune_751", "odense": "kommune_461"}
@@ -46,6 +55,7 @@ USERS = {
     "aarhus": {
         "root": UserEntry(role=Role.ADMIN),
         "lars": UserEntry(role=Role.CASEWORKER),
+        "anna": UserEntry(role=Role.CASEWORKER),
     },
     "odense": {
         "ole": UserEntry(role=Role.ADMIN),
@@ -79,12 +89,7 @@ class Deployment:
         return self.run_with(self.token(municipality, user), *argv)
 
     def run_with(self, token: str, *argv: str) -> tuple[int, str, str]:
-        mp = pytest.MonkeyPatch()
-        mp.setenv("FORLOEB_TOKEN", token)
-        try:
-            return run_remote(self.server_url, list(argv))
-        finally:
-            mp.undo()
+        return run_remote_with(self.server_url, token, *argv)
 
     def store(self, municipality: str) -> StoreConfig:
         return self.tenants.served[municipality].store
@@ -134,6 +139,17 @@ def deployment(
     for name in SCHEMAS:
         init_municipality(file, name, url)
     tenants = open_tenants(load_municipalities(file))
+    try:
+        with serving(tenants) as server_url:
+            yield Deployment(url, folder, file, tenants, server_url)
+    finally:
+        tenants.close()
+        pg_server.drop_database(database)
+
+
+@contextmanager
+def serving(tenants: Tenants) -> Iterator[str]:
+    """The municipalities served on loopback until the block ends; the server's URL."""
     server = uvicorn.Server(uvicorn_config(create_app(tenants), Listen("127.0.0.1", 0)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -141,14 +157,11 @@ def deployment(
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
         time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Deployment(url, folder, file, tenants, f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(10)
-        tenants.close()
-        pg_server.drop_database(database)
 
 
 def test_init_creates_the_municipalitys_schema_with_its_own_key(deployment: Deployment) -> None:
@@ -287,3 +300,100 @@ def unwraps(store: StoreConfig, row: KeyRow) -> bool:
     except ValueError:
         return False
     return True
+
+
+def with_provider(deployment: Deployment, issuer: str, claim: str | None) -> Tenants:
+    """The deployment's municipalities, also accepting the provider's tokens (`claim`: the
+    one naming the municipality)."""
+    settings = OidcSettings(issuer=issuer, audience=AUDIENCE, municipality_claim=claim)
+    served = deployment.tenants.served
+    return replace(
+        deployment.tenants, authenticator=authenticator_for(served, OidcVerifier(settings))
+    )
+
+
+def test_a_providers_token_is_refused_in_a_municipality_its_claim_does_not_name(
+    deployment: Deployment, issuer: str
+) -> None:
+    aarhus, odense = service_token(issuer), service_token(issuer, client=ODENSE_SERVICE_CLIENT)
+    events = {name: deployment.rows(name, EVENTS_TABLE) for name in SCHEMAS}
+
+    with serving(with_provider(deployment, issuer, "municipality")) as url:
+        written = run_remote_with(url, aarhus, *refer("101090-1212", "anna"))
+        refused = run_remote_with(url, odense, *refer("111190-1313", "anna"))
+
+    assert written[0] == 0
+    assert refused == (1, "", "error: as anna: not a user of odense\n")
+    assert deployment.rows("aarhus", EVENTS_TABLE) > events["aarhus"]
+    assert deployment.rows("odense", EVENTS_TABLE) == events["odense"]
+
+
+def test_without_a_municipality_claim_the_providers_user_decides(
+    deployment: Deployment, issuer: str
+) -> None:
+    odense = service_token(issuer, client=ODENSE_SERVICE_CLIENT)
+
+    with serving(with_provider(deployment, issuer, None)) as url:
+        code, _, err = run_remote_with(url, odense, "courses")
+    with serving(with_provider(deployment, issuer, "kommune")) as url:
+        lacking = httpx.post(f"{url}/cli", json={"argv": ["courses"]},
+                             headers={"Authorization": f"Bearer {odense}"})  # fmt: skip
+
+    assert (code, err) == (0, "")  # anna is Aarhus's: the claim is not asked for
+    assert lacking.status_code == 401
+    assert lacking.json() == {"error": "not logged in: token lacks the kommune claim", "exit": 1}
+
+
+def run_remote_with(url: str, token: str, *argv: str) -> tuple[int, str, str]:
+    """`forloeb ARGV` through the remote CLI to `url`, with `token`."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FORLOEB_TOKEN", token)
+    try:
+        return run_remote(url, list(argv))
+    finally:
+        mp.undo()
+
+
+@pytest.mark.subprocess
+def test_forloeb_server_serves_the_municipalities_the_file_lists(deployment: Deployment) -> None:
+    script = str(Path(sys.executable).with_name("forloeb"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = deployment.token("odense", "lis")
+    deployment.run_with(token, *refer("121290-1414", "lis"))
+    server = subprocess.Popen(
+        [script, "server", "--municipalities", str(deployment.file), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        remote = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
+        remote |= {"FORLOEB_SERVER_URL": f"http://127.0.0.1:{port}", "FORLOEB_TOKEN": token}
+        listed = subprocess.run([script, "courses", "--format", "json"], env=remote,
+                                capture_output=True, text=True, check=False)  # fmt: skip
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, started = server.communicate(timeout=30)
+
+    assert listed.returncode == 0, listed.stderr
+    odense = json.loads(deployment.run_with(token, "courses", "--format", "json")[1])
+    aarhus = json.loads(deployment.run("aarhus", "root", "courses", "--format", "json")[1])
+    assert json.loads(listed.stdout) == odense != aarhus
+    assert f"forloeb server on http://127.0.0.1:{port} (aarhus (postgresql://" in started
+    assert "?schema=kommune_461)" in started
+
+
+def test_a_wrong_municipalities_file_stops_the_server_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "municipalities.toml"
+    path.write_text("[municipalities.aarhus]\nschema = 'k1'\n", encoding="utf-8")
+
+    result = CliRunner().invoke(forloeb, ["server", "--municipalities", str(path)])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        f"error: municipalities: {path}: municipalities.aarhus.users: Field required\n"
+    )
