@@ -45,6 +45,12 @@ if TYPE_CHECKING:
     help="the provider's public client `forloeb login` uses (device flow)",
 )
 @click.option(
+    "--oidc-user-claim",
+    default="preferred_username",
+    show_default=True,
+    help="the provider's claim whose value is the forloeb user's login",
+)
+@click.option(
     "--oidc-municipality-claim",
     metavar="CLAIM",
     help="with --municipalities: the provider's claim naming the user's municipality",
@@ -66,6 +72,7 @@ def server_command(
     oidc_issuer: str | None,
     oidc_audience: str,
     oidc_client_id: str,
+    oidc_user_claim: str,
     oidc_municipality_claim: str | None,
     municipalities: Path | None,
     openapi: bool,
@@ -97,6 +104,7 @@ def server_command(
         settings = OidcSettings(
             issuer=oidc_issuer,
             audience=oidc_audience,
+            user_claim=oidc_user_claim,
             municipality_claim=oidc_municipality_claim if municipalities else None,
         )
         oidc = OidcVerifier(settings)
