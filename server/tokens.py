@@ -38,6 +38,15 @@ def token_table(storage: Infrastructure) -> TokenTable:
     return TokenTable(datastore, storage.backend.dialect)
 
 
+def open_token_table(storage: Infrastructure) -> TokenTable:
+    """The token table, made first where this opening of the store makes tables (SQLite;
+    on PostgreSQL `forloeb init` made it, and the application role may not)."""
+    table = token_table(storage)
+    if storage.backend.creates_tables(storage.factory):
+        table.create_table()
+    return table
+
+
 class PersonalTokens:
     """Create, check, list and revoke personal access tokens."""
 

@@ -397,3 +397,58 @@ def test_a_wrong_municipalities_file_stops_the_server_with_one_line(tmp_path: Pa
     assert result.output == (
         f"error: municipalities: {path}: municipalities.aarhus.users: Field required\n"
     )
+
+
+def test_each_municipality_served_by_its_own_least_privileged_role(
+    pg_server: PgServer, tmp_path: Path
+) -> None:
+    database = pg_server.create_database("forloeb_roles")
+    roles = {name: pg_server.create_role(f"forloeb_{name}") for name in SCHEMAS}
+    try:
+        owner_url = pg_server.url_for(database)
+        file = write_municipalities(tmp_path, owner_url)
+        entries = {
+            name: f'database_url = "{pg_server.url_for(database, user=r, password=p)}"\n'
+            for name, (r, p) in roles.items()
+        }
+        text = file.read_text()
+        for name in SCHEMAS:
+            text = text.replace(
+                f"[municipalities.{name}]\n", f"[municipalities.{name}]\n" + entries[name]
+            )
+        file.write_text(text)
+        for name, (role, _) in roles.items():
+            result = CliRunner().invoke(
+                forloeb,
+                ["--as", ADMIN[name], "init", "--municipality", name, "--municipalities",
+                 str(file), "--database-url", owner_url, "--grant-to", role],
+            )  # fmt: skip
+            assert result.exit_code == 0, result.output
+
+        tenants = open_tenants(load_municipalities(file))  # as the two application roles
+        try:
+            with serving(tenants) as url:
+                token = PersonalTokens(
+                    token_table(tenants.served["odense"].service.storage)
+                ).create("lis", date(2099, 1, 1))[1]
+                code, _, err = run_remote_with(url, token, *refer("131290-1515", "lis"))
+        finally:
+            tenants.close()
+        aarhus_role, aarhus_password = roles["aarhus"]
+        aarhus = pg_server.url_for(database, user=aarhus_role, password=aarhus_password)
+        connect = StoreConfig(database_url=aarhus).postgres.connect_kwargs()
+        with (
+            psycopg.connect(**connect) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(
+                    sql.Identifier(SCHEMAS["odense"], EVENTS_TABLE)
+                )
+            )
+    finally:
+        pg_server.drop_database(database)
+        for role, _ in roles.values():
+            pg_server.drop_role(role)
+
+    assert (code, err) == (0, "")
