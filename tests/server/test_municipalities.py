@@ -9,6 +9,7 @@ not exist, and neither municipality's master key opens the other's data.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
@@ -53,16 +54,17 @@ from workflows.access import Role
 SCHEMAS = {"aarhus": "kommune_751", "odense": "kommune_461"}
 USERS = {
     "aarhus": {
-        "root": UserEntry(role=Role.ADMIN),
+        "aase": UserEntry(role=Role.ADMIN),
         "lars": UserEntry(role=Role.CASEWORKER),
         "anna": UserEntry(role=Role.CASEWORKER),
     },
     "odense": {
         "ole": UserEntry(role=Role.ADMIN),
         "lis": UserEntry(role=Role.CASEWORKER),
+        getpass.getuser(): UserEntry(role=Role.CASEWORKER),  # a Unix-socket peer
     },
 }
-ADMIN = {"aarhus": "root", "odense": "ole"}
+ADMIN = {"aarhus": "aase", "odense": "ole"}
 
 
 def refer(cpr: str, caseworker: str) -> list[str]:
@@ -148,9 +150,10 @@ def deployment(
 
 
 @contextmanager
-def serving(tenants: Tenants) -> Iterator[str]:
-    """The municipalities served on loopback until the block ends; the server's URL."""
-    server = uvicorn.Server(uvicorn_config(create_app(tenants), Listen("127.0.0.1", 0)))
+def serving(tenants: Tenants, listen: Listen | None = None) -> Iterator[str]:
+    """The municipalities served on loopback (or `listen`) until the block ends; the URL."""
+    listen = listen or Listen("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn_config(create_app(tenants), listen))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -158,7 +161,10 @@ def serving(tenants: Tenants) -> Iterator[str]:
         assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        if listen.unix_socket is not None:
+            yield f"unix:{listen.unix_socket}"
+        else:
+            yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(10)
@@ -208,7 +214,7 @@ def test_a_course_of_another_municipality_is_refused_as_if_there_were_none(
 ) -> None:
     _, out, _ = deployment.run("odense", "lis", *refer("040490-3333", "lis"))
     course = json.loads(out)["course_id"]
-    admin = deployment.token("aarhus", "root")
+    admin = deployment.token("aarhus", "aase")
     argvs = (["show", "{}"], ["session", "{}"],
              ["exit", "{}", "--unplanned", "--reason", "moved_municipality"])  # fmt: skip
 
@@ -228,8 +234,8 @@ def test_a_citizen_of_another_municipality_is_refused_as_if_there_were_none(
 ) -> None:
     deployment.run("odense", "lis", *refer("050590-4444", "lis"))
 
-    across = deployment.run("aarhus", "root", "audit", "050590-4444")
-    nowhere = deployment.run("aarhus", "root", "audit", "060690-5555")
+    across = deployment.run("aarhus", "aase", "audit", "050590-4444")
+    nowhere = deployment.run("aarhus", "aase", "audit", "060690-5555")
 
     assert across[0] == nowhere[0] != 0
     assert across[2].replace("050590-4444", "CPR") == nowhere[2].replace("060690-5555", "CPR")
@@ -238,7 +244,7 @@ def test_a_citizen_of_another_municipality_is_refused_as_if_there_were_none(
 def test_an_admin_cannot_make_tokens_for_or_act_as_a_user_of_another_municipality(
     deployment: Deployment,
 ) -> None:
-    admin = deployment.token("aarhus", "root")
+    admin = deployment.token("aarhus", "aase")
     tokens = {name: deployment.rows(name, TOKENS_TABLE) for name in SCHEMAS}
     for argv in (["tokens", "create", "{}", "--expires", "2099-01-01"],
                  ["--as", "{}", *refer("070790-6666", "{}")]):  # fmt: skip
@@ -381,7 +387,7 @@ def test_forloeb_server_serves_the_municipalities_the_file_lists(deployment: Dep
 
     assert listed.returncode == 0, listed.stderr
     odense = json.loads(deployment.run_with(token, "courses", "--format", "json")[1])
-    aarhus = json.loads(deployment.run("aarhus", "root", "courses", "--format", "json")[1])
+    aarhus = json.loads(deployment.run("aarhus", "aase", "courses", "--format", "json")[1])
     assert json.loads(listed.stdout) == odense != aarhus
     assert f"forloeb server on http://127.0.0.1:{port} (aarhus (postgresql://" in started
     assert "?schema=kommune_461)" in started
@@ -452,3 +458,17 @@ def test_each_municipality_served_by_its_own_least_privileged_role(
             pg_server.drop_role(role)
 
     assert (code, err) == (0, "")
+
+
+def test_a_unix_socket_peer_works_in_the_municipality_that_names_them(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORLOEB_TOKEN", raising=False)
+    events = {name: deployment.rows(name, EVENTS_TABLE) for name in SCHEMAS}
+
+    with serving(deployment.tenants, Listen(unix_socket=tmp_path / "forloeb.sock")) as url:
+        code, _, err = run_remote(url, refer("141290-1616", getpass.getuser()))
+
+    assert (code, err) == (0, "")
+    assert deployment.rows("odense", EVENTS_TABLE) > events["odense"]
+    assert deployment.rows("aarhus", EVENTS_TABLE) == events["aarhus"]
