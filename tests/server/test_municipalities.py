@@ -472,3 +472,23 @@ def test_a_unix_socket_peer_works_in_the_municipality_that_names_them(
     assert (code, err) == (0, "")
     assert deployment.rows("odense", EVENTS_TABLE) > events["odense"]
     assert deployment.rows("aarhus", EVENTS_TABLE) == events["aarhus"]
+
+
+def test_the_typed_reads_and_import_lines_are_routed_and_refused_alike(
+    deployment: Deployment,
+) -> None:
+    _, out, _ = deployment.run("odense", "lis", *refer("151290-1717", "lis"))
+    theirs, nobodys = json.loads(out)["course_id"], str(uuid.uuid4())
+    headers = {"Authorization": f"Bearer {deployment.token('aarhus', 'aase')}"}
+    url = deployment.server_url
+
+    for ref in (theirs, nobodys):
+        shown = httpx.get(f"{url}/courses/{ref}", headers=headers)
+        line = httpx.post(f"{url}/commands", json={"command": "session", "course": ref},
+                          headers=headers)  # fmt: skip
+
+        assert shown.status_code == line.status_code == 404
+        assert shown.json()["error"].replace(ref, "ID") == "course: no course ID"
+        assert line.json()["error"].replace(ref, "ID") == "course: no course ID"
+    listed = httpx.get(f"{url}/courses", headers=headers).json()
+    assert theirs[:8] not in json.dumps(listed)  # its short id neither
