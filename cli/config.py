@@ -275,7 +275,10 @@ def write_config(path: Path, text: str) -> None:
     make_folders(path.parent)
     existing = path.stat() if path.exists() else None
     mode = existing.st_mode & 0o777 if existing else FILE_MODE
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as e:  # a server's file is not the service's to change (EACCES, EROFS)
+        raise CourseError(f"config: cannot write {path}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

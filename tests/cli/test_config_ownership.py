@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from cli.config import UserEntry, create_config, load_config, save_users
+from cli.main import forloeb
 from workflows.access import Role
 
 
@@ -41,3 +43,25 @@ def test_a_rewritten_configuration_keeps_its_mode(tmp_path: Path) -> None:
 
     assert path.stat().st_mode & 0o777 == 0o640
     assert path.stat().st_uid == os.geteuid()
+
+
+def test_a_configuration_the_writer_may_not_change_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "forloeb.toml"
+    create_config(path, {"anna": UserEntry(role=Role.ADMIN)})
+    before = path.read_text()
+
+    def refused(*_: object, **__: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr("cli.config.tempfile.mkstemp", refused)  # as ProtectSystem=strict does
+    result = CliRunner().invoke(
+        forloeb, ["--as", "anna", "users", "add", "kim", "--role", "consultant"],
+        env={"FORLOEB_CONFIG": str(path)},
+    )  # fmt: skip
+
+    assert (result.exit_code, result.output) == (
+        1, f"error: config: cannot write {path}: Read-only file system\n"
+    )  # fmt: skip
+    assert path.read_text() == before
