@@ -19,6 +19,7 @@ DELETE or TRUNCATE on the events.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -61,20 +62,41 @@ def open_schema(store: StoreConfig) -> None:
     metavar="ROLE",
     help="PostgreSQL: give this application role SELECT, INSERT on the events (no UPDATE/DELETE)",
 )
+@click.option(
+    "--municipality",
+    metavar="NAME",
+    help="a municipality of a shared server: its schema, its own keys and users file, as "
+    "--municipalities lists them (--database-url: the owner role's, without the schema)",
+)
+@click.option(
+    "--municipalities",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="FORLOEB_MUNICIPALITIES",
+    help="the server's list of municipalities (see `forloeb server --municipalities`)",
+)
 @click.pass_context
 def init_command(
-    ctx: click.Context, db: str | None, database_url: str | None, grant_to: str | None
+    ctx: click.Context,
+    db: str | None,
+    database_url: str | None,
+    grant_to: str | None,
+    municipality: str | None,
+    municipalities: Path | None,
 ) -> None:
     """Create or upgrade the store's tables; safe to run again (run as the owner role).
 
     Creates the configuration file, with you as admin, if there is none.
     """
-    store = _chosen_store(ctx, db, database_url)
     login = _acting_login(ctx)
-    path = config_path(store)
-    config = _authorised_config(path, login)
-    if config is not None and config.master_key_file is not None:
-        store = replace(store, master_key_file=config.master_key_file)
+    if municipality is not None:
+        store, path = _municipality_store(ctx, municipality, municipalities, db, database_url)
+        config = _authorised_config(path, login)
+    else:
+        store = _chosen_store(ctx, db, database_url)
+        path = config_path(store)
+        config = _authorised_config(path, login)
+        if config is not None and config.master_key_file is not None:
+            store = replace(store, master_key_file=config.master_key_file)
     lines = init_store(store, grant_to).lines()
     if config is None:
         create_config(path, {login: UserEntry(role=Role.ADMIN)})
@@ -100,6 +122,27 @@ def _authorised_config(path: Path, login: str) -> Config | None:
     directory = config.directory
     authorise_action(directory, directory.user(login), INIT)
     return config
+
+
+def _municipality_store(
+    ctx: click.Context,
+    name: str,
+    municipalities: Path | None,
+    db: str | None,
+    database_url: str | None,
+) -> tuple[StoreConfig, Path]:
+    """The municipality's store (reached as the given owner URL, if any) and users file."""
+    from cli.context import AppContext
+    from cli.municipalities import municipality_store
+
+    if municipalities is None:
+        raise click.UsageError("--municipality needs --municipalities FILE")
+    if db is not None:
+        raise click.UsageError("--municipality is a PostgreSQL schema: give --database-url")
+    app = ctx.find_object(AppContext)
+    given = database_url or (app.database_url if app is not None else None)
+    owner_url = given or os.environ.get("FORLOEB_DATABASE_URL")
+    return municipality_store(municipalities, name, owner_url)
 
 
 def _chosen_store(ctx: click.Context, db: str | None, database_url: str | None) -> StoreConfig:

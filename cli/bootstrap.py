@@ -104,11 +104,22 @@ def create_schema(store: StoreConfig) -> None:
         views = Views(storage)
         try:
             views.create_tables()  # views otherwise open (and make their tables) when used
+            create_token_table(storage)
             storage.keyring.stamp_unauthenticated()  # key rows from before they carried a MAC
         finally:
             views.close()
     finally:
         storage.close()
+
+
+def create_token_table(storage: Infrastructure) -> None:
+    """The personal access tokens' table (`storage.tokens`), made by `init` so that the
+    server, as an application role that may not create tables, finds it there."""
+    from storage.tokens import TokenTable
+
+    datastore = getattr(storage.factory, "datastore", None)  # none: the in-memory store
+    if datastore is not None:
+        TokenTable(datastore, storage.backend.dialect).create_table()
 
 
 def reopen(service: CourseService) -> CourseService:

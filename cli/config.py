@@ -18,6 +18,7 @@ themselves admin: keep it writable by the administrators only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import tomllib
@@ -268,15 +269,24 @@ def save_users(config: Config, users: dict[str, UserEntry]) -> None:
 
 def write_config(path: Path, text: str) -> None:
     """Write the file whole: a temporary file beside it, then renamed over it (a new
-    file is owner-only; an existing one keeps its mode)."""
+    file is owner-only; an existing one keeps its mode, and its owner and group where
+    the writer may give them: root editing a server's file leaves the service able to
+    read it)."""
     make_folders(path.parent)
-    mode = path.stat().st_mode & 0o777 if path.exists() else FILE_MODE
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    existing = path.stat() if path.exists() else None
+    mode = existing.st_mode & 0o777 if existing else FILE_MODE
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as e:  # a server's file is not the service's to change (EACCES, EROFS)
+        raise CourseError(f"config: cannot write {path}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        if existing is not None:
+            with contextlib.suppress(PermissionError):
+                os.chown(temporary, existing.st_uid, existing.st_gid)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:

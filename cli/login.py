@@ -121,7 +121,8 @@ def _pasted_token() -> str:
 
 @click.command("login")
 @click.option("--server", required=True, metavar="URL", callback=_server_url,
-              help="the shared forloeb server, https://…")  # fmt: skip
+              envvar="FORLOEB_SERVER_URL",
+              help="the shared forloeb server, https://… (FORLOEB_SERVER_URL)")  # fmt: skip
 @click.option("--token-stdin", is_flag=True,
               help="keep the token given on standard input (a personal access token)")  # fmt: skip
 @click.option("--issuer", metavar="URL", help="the OpenID provider, if the server does not say")
@@ -178,6 +179,7 @@ def _device_flow_token(
 
 @click.command("logout")
 @click.option("--server", required=True, metavar="URL", callback=_server_url,
+              envvar="FORLOEB_SERVER_URL",
               help="the shared forloeb server whose token to forget")  # fmt: skip
 def logout_command(server: str) -> None:
     """Forget the token kept for a shared forloeb server."""

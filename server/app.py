@@ -35,10 +35,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from server.bearer import BearerAuthenticator, Refused
+from server.oidc import Identity
 
 if TYPE_CHECKING:
     from cli.config import Config
     from projections.catalog import Views
+    from server.tenants import Tenants
     from storage.store import StoreConfig
     from workflows.service import CourseService
 
@@ -98,6 +100,10 @@ class Served:
     lock: threading.Lock
     auth_config: dict[str, str] | None = None
     """What `GET /auth/config` tells `forloeb login`: the OpenID provider and client."""
+
+    def route(self, identity: Identity) -> Served:
+        """The store serving `identity`: this one, the only one (see `server.tenants`)."""
+        return self
 
     def close(self) -> None:
         self.views.close()
@@ -184,14 +190,16 @@ def one_line(stderr: str) -> str:
     return line.removeprefix("error: ")
 
 
-def authenticate(served: Served, request: Request) -> str:
-    """The forloeb user the request speaks for: the Unix socket's peer, else its token."""
+def authenticate(served: Served | Tenants, request: Request) -> tuple[Served, str]:
+    """The forloeb user the request speaks for (the Unix socket's peer, else its token's),
+    and the store serving them (their municipality's, on a server of several)."""
     peer = request.scope.get(PEER_USER)
     if isinstance(peer, str):
-        return peer
+        return served.route(Identity(user=peer, subject=f"peer:{peer}")), peer
     client = request.client.host if request.client else "unknown"
     try:
-        return served.authenticator.authenticate(request.headers.get("authorization"), client).user
+        identity = served.authenticator.authenticate(request.headers.get("authorization"), client)
+        return served.route(identity), identity.user
     except Refused as refusal:
         headers: dict[str, str] = {}
         if refusal.www_authenticate:
@@ -218,7 +226,7 @@ def command_schemas() -> dict[str, Any]:
     return defs
 
 
-def create_app(served: Served) -> FastAPI:
+def create_app(served: Served | Tenants) -> FastAPI:
     """The application serving `served`."""
     api = FastAPI(
         title="forloeb",
@@ -239,8 +247,8 @@ def create_app(served: Served) -> FastAPI:
 
     @api.post("/cli", response_model=CliReply, summary="Run one command line as the CLI does.")
     def cli(request: Request, body: CliRequest) -> JSONResponse:
-        principal = authenticate(served, request)
-        reply, status = run_cli(served, body.argv, principal, body.columns, body.stdin or "")
+        here, principal = authenticate(served, request)
+        reply, status = run_cli(here, body.argv, principal, body.columns, body.stdin or "")
         return JSONResponse(reply.model_dump(), status_code=status)
 
     @api.post(
@@ -264,8 +272,7 @@ def create_app(served: Served) -> FastAPI:
         },
     )
     def commands(request: Request, line: dict[str, Any] = Body(...)) -> Any:  # noqa: B008
-        principal = authenticate(served, request)
-        return execute_line(served, principal, line)
+        return execute_line(*authenticate(served, request), line)
 
     @api.get("/auth/config", summary="Which OpenID provider `forloeb login` uses (no login).")
     def auth_config() -> Any:
@@ -275,28 +282,28 @@ def create_app(served: Served) -> FastAPI:
 
     @api.get("/courses", summary="The course list (as `forloeb courses --format json`).")
     def courses(request: Request) -> Any:
-        return json_read(served, authenticate(served, request), ["courses"])
+        return json_read(*authenticate(served, request), ["courses"])
 
     @api.get("/courses/{ref}", summary="One course (as `forloeb show REF --format json`).")
     def show(request: Request, ref: str) -> Any:
-        return json_read(served, authenticate(served, request), ["show", ref])
+        return json_read(*authenticate(served, request), ["show", ref])
 
     @api.get("/caseload", summary="Caseloads (as `forloeb caseload --format json`).")
     def caseload(request: Request) -> Any:
-        return json_read(served, authenticate(served, request), ["caseload"])
+        return json_read(*authenticate(served, request), ["caseload"])
 
     @api.get("/due", summary="What is due (as `forloeb due --format json`).")
     def due(request: Request) -> Any:
-        return json_read(served, authenticate(served, request), ["due"])
+        return json_read(*authenticate(served, request), ["due"])
 
     @api.get("/outcomes", summary="Outcomes (as `forloeb outcomes --format json`).")
     def outcomes(request: Request) -> Any:
-        return json_read(served, authenticate(served, request), ["outcomes"])
+        return json_read(*authenticate(served, request), ["outcomes"])
 
     @api.get("/audit/{cpr}", summary="A citizen's audit (as `forloeb audit CPR --format json`).")
     def audit(request: Request, cpr: str, purpose: str | None = None) -> Any:
         argv = ["audit", cpr, *(["--purpose", purpose] if purpose else [])]
-        return json_read(served, authenticate(served, request), argv)
+        return json_read(*authenticate(served, request), argv)
 
     original = api.openapi
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.context import app_context
+
+if TYPE_CHECKING:
+    from server.app import Served
+    from server.tenants import Tenants
 
 
 @click.command("server")
@@ -39,6 +44,24 @@ from cli.context import app_context
     show_default=True,
     help="the provider's public client `forloeb login` uses (device flow)",
 )
+@click.option(
+    "--oidc-user-claim",
+    default="preferred_username",
+    show_default=True,
+    help="the provider's claim whose value is the forloeb user's login",
+)
+@click.option(
+    "--oidc-municipality-claim",
+    metavar="CLAIM",
+    help="with --municipalities: the provider's claim naming the user's municipality",
+)
+@click.option(
+    "--municipalities",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="FORLOEB_MUNICIPALITIES",
+    help="serve the municipalities this file lists, each in its own schema with its own keys "
+    "and users (docs/operations.md)",
+)
 @click.option("--openapi", is_flag=True, help="print the OpenAPI document and stop")
 def server_command(
     host: str,
@@ -49,6 +72,9 @@ def server_command(
     oidc_issuer: str | None,
     oidc_audience: str,
     oidc_client_id: str,
+    oidc_user_claim: str,
+    oidc_municipality_claim: str | None,
+    municipalities: Path | None,
     openapi: bool,
 ) -> None:
     """Serve every command to remote CLIs over HTTPS (or loopback HTTP, or a Unix socket)."""
@@ -67,27 +93,45 @@ def server_command(
         listen.check()
     except TransportRefused as refusal:
         raise click.UsageError(str(refusal)) from None
+    if oidc_municipality_claim and municipalities is None:
+        raise click.UsageError("--oidc-municipality-claim goes with --municipalities")
     app = app_context()
     oidc = None
     auth_config = None
     if oidc_issuer:
         from server.oidc import OidcSettings, OidcVerifier
 
-        oidc = OidcVerifier(OidcSettings(issuer=oidc_issuer, audience=oidc_audience))
+        settings = OidcSettings(
+            issuer=oidc_issuer,
+            audience=oidc_audience,
+            user_claim=oidc_user_claim,
+            municipality_claim=oidc_municipality_claim if municipalities else None,
+        )
+        oidc = OidcVerifier(settings)
         auth_config = {
             "issuer": oidc_issuer,
             "client_id": oidc_client_id,
             "audience": oidc_audience,
             "scope": "openid",
         }
-    served = open_served(app.store, app.config, oidc, auth_config)
+    served: Served | Tenants
+    if municipalities is not None:
+        from cli.municipalities import load_municipalities
+        from server.tenants import open_tenants
+
+        listed = load_municipalities(municipalities, app.database_url)
+        served = open_tenants(listed, oidc, auth_config)
+        serving = ", ".join(f"{m.name} ({m.store.describe()})" for m in listed)
+    else:
+        served = open_served(app.store, app.config, oidc, auth_config)
+        serving = app.store.backend.describe()
     try:
         where = (
             f"unix:{unix_socket}"
             if unix_socket
             else (f"{'https' if certificate else 'http'}://{host}:{port}")
         )
-        click.echo(f"forloeb server on {where} ({app.store.backend.describe()})", err=True)
+        click.echo(f"forloeb server on {where} ({serving})", err=True)
         uvicorn.Server(uvicorn_config(create_app(served), listen)).run()
     finally:
         served.close()

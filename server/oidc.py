@@ -90,6 +90,12 @@ class OidcSettings(BaseModel):
     user_claim: str = Field(
         default="preferred_username", min_length=1, description="the claim naming the user"
     )
+    municipality_claim: str | None = Field(
+        default=None,
+        min_length=1,
+        description="on a server of several municipalities: the claim naming the user's "
+        "municipality, which must be the one the user belongs to (None: the login decides)",
+    )
     clock_skew_seconds: int = Field(default=60, ge=0, le=600)
     jwks_cache_seconds: int = Field(default=600, ge=0)
     jwks_min_refetch_seconds: float = Field(default=10.0, ge=0)
@@ -147,6 +153,9 @@ class Identity:
 
     user: str
     subject: str
+    municipality: str | None = None
+    """The municipality the token was issued in (a personal access token's schema, the
+    provider's municipality claim); None: it does not say."""
 
 
 class ProviderKeys:
@@ -314,7 +323,11 @@ class OidcVerifier:
         user = claims.get(self.settings.user_claim)
         if not isinstance(user, str) or not user.strip():
             raise InvalidToken(f"token lacks the {self.settings.user_claim} claim")
-        return Identity(user=user, subject=str(claims["sub"]))
+        named = self.settings.municipality_claim
+        municipality = claims.get(named) if named else None
+        if named and (not isinstance(municipality, str) or not municipality.strip()):
+            raise InvalidToken(f"token lacks the {named} claim")
+        return Identity(user=user, subject=str(claims["sub"]), municipality=municipality)
 
 
 _CLAIM_REASONS = {

@@ -17,7 +17,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from server.app import PEER_USER, Served
 from server.bearer import BearerAuthenticator
 from server.ratelimit import FailedAttemptLimiter
-from server.tokens import EitherVerifier, PersonalTokens, Verifier, token_table
+from server.tokens import EitherVerifier, PersonalTokens, Verifier, open_token_table
 
 if TYPE_CHECKING:
     from cli.config import Config
@@ -88,8 +88,7 @@ def open_served(
     service = open_user_service(store, config.directory, find)
     views = open_views(store, service)
     holder["views"] = views
-    table = token_table(service.storage)
-    table.create_table()
+    table = open_token_table(service.storage)
     authenticator = BearerAuthenticator(
         EitherVerifier(PersonalTokens(table), oidc), FailedAttemptLimiter()
     )

@@ -38,6 +38,15 @@ def token_table(storage: Infrastructure) -> TokenTable:
     return TokenTable(datastore, storage.backend.dialect)
 
 
+def open_token_table(storage: Infrastructure) -> TokenTable:
+    """The token table, made first where this opening of the store makes tables (SQLite;
+    on PostgreSQL `forloeb init` made it, and the application role may not)."""
+    table = token_table(storage)
+    if storage.backend.creates_tables(storage.factory):
+        table.create_table()
+    return table
+
+
 class PersonalTokens:
     """Create, check, list and revoke personal access tokens."""
 
@@ -88,7 +97,7 @@ class PersonalTokens:
 class EitherVerifier:
     """A personal access token (`flb_…`) or, when one is configured, an OIDC access token."""
 
-    def __init__(self, tokens: PersonalTokens, oidc: Verifier | None = None) -> None:
+    def __init__(self, tokens: Verifier, oidc: Verifier | None = None) -> None:
         self.tokens = tokens
         self.oidc = oidc
 

@@ -19,13 +19,11 @@ if TYPE_CHECKING:
 
 
 def _tokens() -> tuple[AppContext, PersonalTokens]:
-    from server.tokens import PersonalTokens, token_table
+    from server.tokens import PersonalTokens, open_token_table
 
     app = app_context()
     app.require(USERS)
-    table_ = token_table(app.service.storage)
-    table_.create_table()
-    return app, PersonalTokens(table_)
+    return app, PersonalTokens(open_token_table(app.service.storage))
 
 
 def token_dict(row: TokenRow) -> dict[str, Any]:

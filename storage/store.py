@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from domain.errors import CourseError
 from storage.backend import APPLICATION_NAME, EVENTS_TABLE, SQLITE_EVENTS_TABLE, Backend
+from storage.keks import KEK_DIR_ENV
 from storage.secrets import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MasterKey, MasterKeyProblem
 
 if TYPE_CHECKING:
@@ -61,6 +62,12 @@ class StoreConfig:
     """Where the master key is (from the configuration file); see `master_key`."""
     in_memory: bool = False
     """The library's in-memory store (tests, library use): nothing is kept."""
+    own_keys: bool = False
+    """A municipality's store on a shared server (`cli.municipalities`): its master key is
+    `master_key_file` and its KEK folder `kek_dir`, never FORLOEB_MASTER_KEY or
+    FORLOEB_KEK_DIR, which belong to no one municipality."""
+    kek_dir: Path | None = None
+    """The store's own KEK folder (with `own_keys`); see `storage.keks`."""
 
     @classmethod
     def from_options(cls, db: str | None, database_url: str | None) -> StoreConfig:
@@ -128,6 +135,8 @@ class StoreConfig:
         plus the master key the service encrypts personal data under."""
         env = self.backend.library_env(create_tables=self.create_tables)
         env[MASTER_KEY_ENV] = self.master_key().text()
+        if self.own_keys:  # "" (no KEK folder) hides the process's FORLOEB_KEK_DIR
+            env[KEK_DIR_ENV] = str(self.kek_dir) if self.kek_dir is not None else ""
         return env
 
     def master_key(self) -> MasterKey:
@@ -142,6 +151,10 @@ class StoreConfig:
         """
         from storage.key_home import beside_warning, home_master_key, in_folder_of, warn
 
+        if self.own_keys:
+            if self.master_key_file is None:
+                raise MasterKeyProblem(f"master key: none given for {self.describe()}")
+            return MasterKey.from_file(self.master_key_file)
         text = os.environ.get(MASTER_KEY_ENV)
         if text:
             return MasterKey.from_text(text, MASTER_KEY_ENV)

@@ -12,8 +12,10 @@
 //   resourceIndicators feature, accessTokenFormat 'jwt'); the resource SHORT_AUDIENCE
 //   issues the same tokens with a one-second lifetime, for expiry tests.
 // - Clients: `forloeb-cli` (public; device authorization grant) and
-//   `forloeb-test-service` (secret SERVICE_SECRET; client credentials grant, its tokens
-//   carry the forloeb user named in its `forloeb_user` metadata).
+//   `forloeb-test-service` and `forloeb-test-service-odense` (secret SERVICE_SECRET;
+//   client credentials grant, their tokens carry the forloeb user named in their
+//   `forloeb_user` metadata and, as the claim `municipality`, their
+//   `forloeb_municipality`: aarhus and odense).
 // - Accounts: ACCOUNTS maps an opaque subject to a preferred_username, the claim forloeb
 //   maps to its user by default.
 // - Test-only interaction policy: the provider's own device pages (/device) take the user
@@ -82,9 +84,19 @@ function configuration() {
         response_types: [],
         redirect_uris: [],
         forloeb_user: 'anna',
+        forloeb_municipality: 'aarhus',
+      },
+      {
+        client_id: 'forloeb-test-service-odense',
+        client_secret: SERVICE_SECRET,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        forloeb_user: 'anna',
+        forloeb_municipality: 'odense',
       },
     ],
-    extraClientMetadata: { properties: ['forloeb_user'] },
+    extraClientMetadata: { properties: ['forloeb_user', 'forloeb_municipality'] },
     jwks: signingKeys(options.keys),
     cookies: { keys: [randomBytes(32).toString('hex')] },
     scopes: ['openid', 'forloeb'],
@@ -112,7 +124,8 @@ function configuration() {
     async extraTokenClaims(ctx, token) {
       if (token.accountId) return { preferred_username: ACCOUNTS[token.accountId] };
       const client = await ctx.oidc.provider.Client.find(token.clientId);
-      return { preferred_username: client?.metadata().forloeb_user };
+      const metadata = client?.metadata();
+      return { preferred_username: metadata?.forloeb_user, municipality: metadata?.forloeb_municipality };
     },
   };
 }

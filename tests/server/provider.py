@@ -29,6 +29,9 @@ SHORT_AUDIENCE = "https://forloeb.test/api-short-lived"
 DEVICE_CLIENT = "forloeb-cli"
 SERVICE_CLIENT = "forloeb-test-service"
 SERVICE_SECRET = "forloeb-test-service-secret"
+ODENSE_SERVICE_CLIENT = "forloeb-test-service-odense"
+"""Another service client for `anna`: its tokens' `municipality` claim is odense (the
+first client's is aarhus)."""
 ANNA_SUBJECT = "sub-7f3a9c"
 """The account the provider signs in on its device pages; preferred_username `anna`."""
 REQUIRE_VARIABLE = "FORLOEB_REQUIRE_OIDC"
@@ -94,12 +97,12 @@ def start_provider(
     return RunningProvider(match.group(1), process, keys)
 
 
-def service_token(issuer: str, resource: str = AUDIENCE) -> str:
-    """An access token the provider issues to the test service (client credentials)."""
+def service_token(issuer: str, resource: str = AUDIENCE, client: str = SERVICE_CLIENT) -> str:
+    """An access token the provider issues to a test service (client credentials)."""
     response = httpx.post(
         f"{issuer}/token",
         data={"grant_type": "client_credentials", "scope": "forloeb", "resource": resource},
-        auth=(SERVICE_CLIENT, SERVICE_SECRET),
+        auth=(client, SERVICE_SECRET),
     )
     response.raise_for_status()
     token: str = response.json()["access_token"]

@@ -53,6 +53,20 @@ def test_login_keeps_a_pasted_token_in_an_owner_only_file(owner_only_file: Path)
     assert TokenStore().require(SERVER) == "tok-123"
 
 
+def test_login_and_logout_take_the_server_from_forloeb_server_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FORLOEB_SERVER_URL", SERVER)
+
+    kept = forloeb_cli("login", "--token-stdin", input="tok-456\n")
+    forgotten = forloeb_cli("logout")
+
+    assert kept.exit_code == 0, kept.output
+    assert kept.stdout.startswith(f"logged in to {SERVER}; ")
+    assert forgotten.exit_code == 0, forgotten.output
+    assert TokenStore().load(SERVER) is None
+
+
 def test_logout_forgets_the_token_and_says_so_when_there_was_none() -> None:
     forloeb_cli("login", "--server", SERVER, "--token-stdin", input="tok-123\n")
 
