@@ -64,6 +64,7 @@ def test_workflow_draws_the_programmes_machine(run_json: Callable[..., Any]) -> 
     assert backbone - {m["trigger"] for m in drop_in["moves"]} == {
         "start_praktik", "end_praktik", "measure", "measure_follow_up",
     }  # fmt: skip
+    assert "praktik" not in drop_in["states"]  # no move of the programme leads there
 
 
 def test_a_course_runs_its_programmes_workflow(run: Run, run_json: Callable[..., Any]) -> None:
