@@ -177,9 +177,10 @@ def outcomes_command(
 ) -> None:
     """The evaluators' outcome tables for a programme's cohort (every VIVE midterm table:
     2.1, 4.1-4.7, 5.1-5.4, 6.1-6.6; goals; follow-up)."""
-    from projections.outcomes_tables import build_report, table_names
+    from cli.programme_outcomes import outcome_report
+    from programmes.outcome_tables import all_table_names
 
-    known = table_names()
+    known = all_table_names()
     for name in chosen:
         if name not in known:
             raise click.BadParameter(
@@ -187,7 +188,11 @@ def outcomes_command(
             )
     app_context().require(OUTCOMES)
     about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
-    tables = build_report(courses, follow_up_forms=follow_up_forms).shown(suppress_below)
+    report = outcome_report(
+        about["programme"], courses, about["as_of"], known_at,
+        follow_up_forms=follow_up_forms, chosen=chosen,
+    )  # fmt: skip
+    tables = report.shown(suppress_below)
     if chosen:
         wanted = {name for choice in chosen for name in known[choice]}
         tables = [shown for shown in tables if shown["name"] in wanted]

@@ -34,8 +34,9 @@ OPH_COHORTS = (date(2007, 8, 1), date(2008, 8, 1), date(2009, 8, 1))
 MB_PARTICIPANTS, MB_COMPLETED = 109, 82
 MB_FOLLOW_UP = {"employed": 35, "not_employed": 10, "no_response": 37}
 DROP_IN_CITIZENS = 561
-DROP_IN_MEETINGS = ((date(2014, 10, 1), 100, 32), (date(2015, 10, 1), 100, 14))
-"""(first day, meetings, no-shows) before and after the model settled in."""
+DROP_IN_MEETINGS = ((date(2014, 9, 15), 100, 32), (date(2015, 7, 1), 100, 14))
+"""(first day, meetings, no-shows) before and after the model settled in: one meeting a day,
+in the second half of 2014 and of 2015 (the report gives 1-1½ years to full operation)."""
 FAXE_CASES = 100
 FAXE_PROFILES = {
     "maaske_egnede": 50,
@@ -150,7 +151,7 @@ def mb(rng: random.Random, seed: int) -> Iterator[Citizen]:
 
 def vaerestedsmodel(rng: random.Random, seed: int) -> Iterator[Citizen]:
     meetings = [
-        (first + timedelta(days=n * 2), n < no_shows)
+        (first + timedelta(days=n), n < no_shows)
         for first, total, no_shows in DROP_IN_MEETINGS
         for n in range(total)
     ]
