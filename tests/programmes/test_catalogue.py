@@ -97,6 +97,14 @@ BAD = [
         MINIMAL + '[[cohorts]]\nname = "a"\nstart = 2010-01-01\nend = 2009-01-01\n',
         "cohorts.0",
     ),
+    (
+        "unknown outcome table",
+        MINIMAL.replace(
+            'entry_routes = ["self_referral"]',
+            'entry_routes = ["self_referral"]\noutcome_tables = ["vive-9.9"]',
+        ),
+        "outcome_tables: unknown table vive-9.9 (known: vive, ",
+    ),
 ]
 
 
@@ -118,3 +126,21 @@ def test_a_definition_must_carry_the_name_of_its_file(tmp_path: Path) -> None:
     with pytest.raises(ProgrammeFileError, match="name: andet differs from the file name"):
         load(tmp_path)
     assert path.exists()
+
+
+def test_the_outcome_table_slugs_a_definition_may_name_are_the_tables_there_are() -> None:
+    from programmes.outcome_tables import slugs
+    from programmes.table_slugs import OUTCOME_TABLE_SLUGS
+
+    assert tuple(slugs()) == OUTCOME_TABLE_SLUGS
+
+
+def test_each_shipped_definition_names_the_tables_of_its_report() -> None:
+    tables = {name: shipped().require(name).definition.outcome_tables for name in SHIPPED}
+    assert tables == {
+        "faxe-m3": ("profiles",),
+        "mb": ("completion", "outcome-kinds", "follow-up"),
+        "oph": ("completion", "outcome-kinds"),
+        "paa-vej-til-arbejde": ("vive", "goals", "follow-up"),
+        "vaerestedsmodel": ("contacts", "no-shows"),
+    }
