@@ -23,7 +23,7 @@ from projections.outcomes_tables import (
     follow_up_table,
     table_names,
 )
-from projections.programme_tables import BUILDERS, ProgrammeFacts
+from projections.programme_tables import BACKBONE_JOB_KINDS, BUILDERS, ProgrammeFacts
 from projections.suppression import Group
 from projections.vive_tables import VIVE_TABLE_NAMES
 
@@ -116,4 +116,10 @@ def programme_facts(
     """What the programme tables read beside the courses, for this programme."""
     if definition is None:
         return ProgrammeFacts(milestones)
-    return ProgrammeFacts(milestones, definition.cohorts)
+    added = definition.outcomes
+    return ProgrammeFacts(
+        milestones,
+        definition.cohorts,
+        job_kinds=(*BACKBONE_JOB_KINDS, *((c.code, c.title) for c in added.job_kinds)),
+        exit_reasons=added.exit_reason_codes(),
+    )

@@ -281,7 +281,7 @@ class MilestonesProjection(ViewProjection[MilestonesView]):
         )
 
     def job(self, c: Any, e: JobStarted, _: int) -> None:
-        self.add(c, e, JOB, job_kind(e.kind.value, e.ordinary_hours), e.ordinary_hours)
+        self.add(c, e, JOB, job_kind(str(e.kind), e.ordinary_hours), e.ordinary_hours)
 
     def education(self, c: Any, e: EducationStarted, _: int) -> None:
         self.add(c, e, EDUCATION, None, None)

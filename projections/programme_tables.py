@@ -28,7 +28,7 @@ from datetime import date
 from statistics import mean
 
 from domain.programme import Cohort
-from domain.values import ContactKind, CourseState, JobKind, MatchGroup
+from domain.values import ContactKind, CourseState, JobKind, MatchGroup, UnplannedExitReason
 from projections.milestones import COMPLETED, JOB, REDUCED_HOURS, CourseMilestones
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import BLANK, Cell, OutcomeTable, Tally, half_up
@@ -66,6 +66,8 @@ class ProgrammeFacts:
     cohorts: tuple[Cohort, ...] = ()
     job_kinds: tuple[tuple[str, str], ...] = BACKBONE_JOB_KINDS
     exits: tuple[tuple[str, str], ...] = BACKBONE_EXITS
+    exit_reasons: tuple[str, ...] = tuple(reason.value for reason in UnplannedExitReason)
+    """The unplanned-exit reasons listed (any other found is listed after them)."""
 
     def of(self, course: CourseOutcome) -> CourseMilestones:
         """The course's milestones (none recorded: an empty record)."""
@@ -113,8 +115,14 @@ def completion_table(
         ("ended otherwise (planned exit)", lambda c: c.state is CourseState.EXITED_PLANNED),
         ("still in the programme", lambda c: c.is_open),
     )
+    early = "left early (unplanned exit)"
+    reasons = list(facts.exit_reasons)
+    reasons += sorted({c.exit_reason for c in courses if c.exit_reason} - set(reasons))
     rows: dict[str, list[Cell]] = {"participants": []}
-    rows.update({label: [] for label, _ in labels})
+    for label, _ in labels:
+        rows[label] = []
+        if label == early:
+            rows.update({f"  {reason}": [] for reason in reasons})
     for name, members in groups.items():
         base = f"completion {name} participants"
         rows["participants"] += [tally.count(base, len(members)), BLANK]
@@ -126,6 +134,8 @@ def completion_table(
             key = f"completion {name} {label}"
             parts.append(key)
             rows[label] += [tally.count(key, len(chosen)), tally.share(key, base)]
+            if label == early:
+                _by_reason(tally, rows, key, base, chosen, reasons)
         tally.partition(base, tuple(parts))
     return OutcomeTable(
         "completion",
@@ -133,6 +143,24 @@ def completion_table(
         _pairs(groups),
         tuple((label, tuple(cells)) for label, cells in rows.items()),
     )
+
+
+def _by_reason(
+    tally: Tally,
+    rows: dict[str, list[Cell]],
+    key: str,
+    base: str,
+    left: Sequence[CourseOutcome],
+    reasons: Sequence[str],
+) -> None:
+    """The courses that left early, by their exit reason, as rows under `key`."""
+    parts = []
+    for reason in reasons:
+        part = f"{key}: {reason}"
+        parts.append(part)
+        n = sum(c.exit_reason == reason for c in left)
+        rows[f"  {reason}"] += [tally.count(part, n), tally.share(part, base)]
+    tally.partition(key, tuple(parts))
 
 
 # outcome_kinds -------------------------------------------------------------------

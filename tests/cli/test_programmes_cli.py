@@ -86,6 +86,24 @@ def test_a_move_the_programme_does_without_is_refused_saying_so(
     assert event_names(run_json, course) == ["Referred", "Accepted", "BaselineCompleted"]
 
 
+def test_a_job_kind_the_programme_adds_is_taken_and_another_is_refused_in_one_line(
+    run: Run, run_json: Callable[..., Any]
+) -> None:
+    course = refer(run_json, "oph")
+    run_json("accept", course, "--consultant", "mette", "--occurred-on", "2019-01-03")
+    refused = run("job", "start", course, "--employer", "Netto", "--hours-per-week", "37",
+                  "--kind", "bestyrer", "--occurred-on", "2019-02-01")  # fmt: skip
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == (
+        "error: kind: bestyrer is not one of oph's "
+        "(ordinary, flexjob, wage_subsidy, apprenticeship)"
+    )
+    run_json("job", "start", course, "--employer", "Tømreren", "--hours-per-week", "37",
+             "--kind", "apprenticeship", "--occurred-on", "2019-02-01")  # fmt: skip
+    assert event_names(run_json, course)[-1] == "JobStarted"
+    assert "job kinds added: apprenticeship" in run("programmes", "show", "oph").stdout
+
+
 def local_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The `programmes/` folder beside a copy of the tests' configuration file."""
     config = tmp_path / "config" / "forloeb.toml"

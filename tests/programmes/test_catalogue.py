@@ -98,6 +98,27 @@ BAD = [
         "cohorts.0",
     ),
     (
+        "a backbone job kind added again",
+        MINIMAL + '[[outcomes.job_kinds]]\ncode = "flexjob"\ntitle = "fleksjob"\n',
+        "outcomes.job_kinds: flexjob is a job kind of every programme",
+    ),
+    (
+        "a backbone exit reason added again",
+        MINIMAL + '[[outcomes.exit_reasons]]\ncode = "other"\ntitle = "andet"\n',
+        "outcomes.exit_reasons: other is an exit reason of every programme",
+    ),
+    (
+        "an added code named twice",
+        MINIMAL + '[[outcomes.job_kinds]]\ncode = "laere"\ntitle = "a"\n'
+        '[[outcomes.job_kinds]]\ncode = "laere"\ntitle = "b"\n',
+        "outcomes.job_kinds: laere named twice",
+    ),
+    (
+        "an added code that is not a code",
+        MINIMAL + '[[outcomes.exit_reasons]]\ncode = "Flyttet væk"\ntitle = "a"\n',
+        "outcomes.exit_reasons.0.code",
+    ),
+    (
         "unknown outcome table",
         MINIMAL.replace(
             'entry_routes = ["self_referral"]',
@@ -144,3 +165,14 @@ def test_each_shipped_definition_names_the_tables_of_its_report() -> None:
         "paa-vej-til-arbejde": ("vive", "goals", "follow-up"),
         "vaerestedsmodel": ("contacts", "no-shows"),
     }
+
+
+def test_a_definition_adds_job_kinds_and_exit_reasons_after_the_backbones(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        '[[outcomes.job_kinds]]\ncode = "apprenticeship"\ntitle = "læreplads"\n'
+        '[[outcomes.exit_reasons]]\ncode = "prison"\ntitle = "afsoner dom"\n'
+    )
+    write(tmp_path, "eget", text.replace("{name}", "eget"))
+    outcomes = load(tmp_path).require("eget").definition.outcomes
+    assert outcomes.job_kind_codes() == ("ordinary", "flexjob", "wage_subsidy", "apprenticeship")
+    assert outcomes.exit_reason_codes()[-2:] == ("other", "prison")
