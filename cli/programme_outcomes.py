@@ -37,5 +37,10 @@ def outcome_report(
 
     definition = catalogue().get(programme)
     return programme_report(
-        definition, courses, milestones, follow_up_forms=follow_up_forms, chosen=chosen
+        definition,
+        courses,
+        milestones,
+        follow_up_forms=follow_up_forms,
+        chosen=chosen,
+        as_of=as_of,
     )

@@ -11,6 +11,7 @@ shows the VIVE report, as before definitions existed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 
 from domain.programme import ProgrammeDefinition
 from projections.milestones import CourseMilestones
@@ -75,6 +76,7 @@ def programme_report(
     *,
     follow_up_forms: bool = False,
     chosen: Sequence[str] = (),
+    as_of: date | None = None,
 ) -> Report:
     """The programme's tables for a cohort's courses, with the counts behind them (one
     report, so suppression sees them all). `milestones` is read only when a programme
@@ -98,7 +100,7 @@ def programme_report(
         counts.update(report.counts)
         groups.extend(report.groups)
     if any(name in BUILDERS for name in names):
-        facts = programme_facts(definition, milestones())
+        facts = programme_facts(definition, milestones(), as_of)
         for name in names:
             if name in BUILDERS:
                 built[name] = BUILDERS[name](tally, courses, facts)
@@ -111,15 +113,18 @@ def programme_report(
 
 
 def programme_facts(
-    definition: ProgrammeDefinition | None, milestones: Mapping[str, CourseMilestones]
+    definition: ProgrammeDefinition | None,
+    milestones: Mapping[str, CourseMilestones],
+    as_of: date | None = None,
 ) -> ProgrammeFacts:
     """What the programme tables read beside the courses, for this programme."""
     if definition is None:
-        return ProgrammeFacts(milestones)
+        return ProgrammeFacts(milestones, as_of=as_of)
     added = definition.outcomes
     return ProgrammeFacts(
         milestones,
         definition.cohorts,
         job_kinds=(*BACKBONE_JOB_KINDS, *((c.code, c.title) for c in added.job_kinds)),
         exit_reasons=added.exit_reason_codes(),
+        as_of=as_of,
     )

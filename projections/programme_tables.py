@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from statistics import mean
+from statistics import mean, median
 
 from domain.programme import Cohort
 from domain.values import ContactKind, CourseState, JobKind, MatchGroup, UnplannedExitReason
@@ -68,6 +68,8 @@ class ProgrammeFacts:
     exits: tuple[tuple[str, str], ...] = BACKBONE_EXITS
     exit_reasons: tuple[str, ...] = tuple(reason.value for reason in UnplannedExitReason)
     """The unplanned-exit reasons listed (any other found is listed after them)."""
+    as_of: date | None = None
+    """The day time in the match group is counted to (None: not counted)."""
 
     def of(self, course: CourseOutcome) -> CourseMilestones:
         """The course's milestones (none recorded: an empty record)."""
@@ -376,6 +378,13 @@ def profiles_table(
         )
     )
     tally.complement(rematched, base)
+    days = [
+        d for c in segmented if (d := days_in_match_group(facts.of(c), facts.as_of)) is not None
+    ]
+    rows.append((
+        "median days in the match group now",
+        (tally.figure(median(days) if days else None, base), BLANK),
+    ))  # fmt: skip
     ever = {
         "profile": _ever(segmented, facts, lambda s: s[1]),
         "focus": _ever(segmented, facts, lambda s: () if s[2] is None else (s[2],)),
@@ -394,6 +403,16 @@ def profiles_table(
 
 
 Segment = tuple[str | None, tuple[str, ...], str | None, date]
+
+
+def days_in_match_group(course: CourseMilestones, as_of: date | None) -> int | None:
+    """Days from the course's entry into the match group it is in now, to `as_of`."""
+    since: date | None = None
+    current: str | None = None
+    for group, _, _, day in course.segments:
+        if group is not None and group != current:
+            current, since = group, day
+    return None if since is None or as_of is None else (as_of - since).days
 
 
 def _ever(

@@ -11,6 +11,7 @@ for suppression holds.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -201,6 +202,7 @@ def test_profiles_count_each_course_once_per_profile_several_at_once() -> None:
             (None, ("fysisk_syge",), "pension", D(2016, 1, 1)),
         ]),
     })  # fmt: skip
+    facts = replace(facts, as_of=D(2016, 4, 1))
     tally = Tally()
 
     table = profiles_table(tally, courses, facts)
@@ -213,6 +215,7 @@ def test_profiles_count_each_course_once_per_profile_several_at_once() -> None:
     assert table.value("profile: misbrugere", "n") == 2
     assert table.value("profile: fysisk_syge", "% of segmented") == 67
     assert table.value("focus: pension", "n") == 2
+    assert table.value("median days in the match group now", "n") == 61  # 31 (c1), 91 (c2)
     sums_hold(tally)
 
 
