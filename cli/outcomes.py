@@ -160,8 +160,8 @@ def describe(cohort: Cohort, as_of: date, known_at: datetime | None) -> dict[str
     "chosen",
     multiple=True,
     metavar="NAME",
-    help="only this table: a VIVE number (4.1, 6.5, …) or a name (status, goals, …); "
-    "repeat for more (default: all)",
+    help="only this table: a VIVE number (4.1, 6.5, …) or a name (status, goals, completion, "
+    "contacts, …); repeat for more (default: the programme's outcome_tables)",
 )
 def outcomes_command(
     programme: str | None,
