@@ -224,3 +224,29 @@ def test_a_course_still_open_is_neither_completed_nor_gone() -> None:
     report = programme_report(OPH, [open_course], lambda: {})
     assert report.table("completion").value("still in the programme", "hold-1 n") == 1
     assert report.table("outcome_kinds").value("completed the programme", "n") == 0
+
+
+def test_milestones_from_before_entry_routes_and_recorded_times_are_rebuilt_from_the_log(
+    clinic: Clinic, views: Views
+) -> None:
+    courses = oph_history(clinic)
+    views.catch_up()
+    view = views.view("milestones")
+    assert isinstance(view, MilestonesView)
+    old = [c for c in view.declared_columns("milestone_courses") if c != "entry_route"]
+    view.may_create_tables = True  # as for `forloeb init`, which upgrades the views
+    try:
+        with view.transaction(commit=True) as c:  # the table as the previous version made it
+            c.execute(f"DROP TABLE {view.table('milestone_courses')}")
+            c.execute(
+                f"CREATE TABLE {view.table('milestone_courses')} ({' TEXT, '.join(old)} TEXT)"
+            )
+
+        assert view.reset_if_outdated()  # what opening the views as the owner does
+        views.catch_up()
+        found = view.course_milestones("oph", D(2011, 1, 1))
+    finally:
+        view.reset_if_outdated()  # never leave a shared test database outdated
+
+    assert {found[c].entry_route for c in courses.values()} == {"caseworker_referral"}
+    assert found[courses["flexjob"]].has("completed")
