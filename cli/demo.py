@@ -179,7 +179,7 @@ def demo_command(size: int, seed: int, programme: str) -> None:
 
         report = import_lines(app.service, generate_programme(programme, seed), app.actor)
         click.echo("\n".join(summary(f"demo cohort {programme} (seed {seed})", report)))
-        click.echo(f"see: forloeb programmes outcomes {programme}")
+        click.echo(f"see: forloeb outcomes --programme {programme}")
         return
     with referral_progress(size, shown) as count:
         lines = counting_referrals(generate(size=size, seed=seed), count)

@@ -30,10 +30,13 @@ run --as teamlead due --as-of "$as_of"
 # The evaluator sees the outcome tables (pseudonymised, no CPR numbers, no free text).
 run --as evaluator outcomes --programme "$programme" --as-of "$as_of"
 # The municipality runs other programmes side by side; each has a definition and a demo
-# cohort of its own (forloeb demo --programme NAME), counted by programmes outcomes.
+# cohort of its own (forloeb demo --programme NAME), and outcome tables of its own.
 run --as evaluator programmes list
-printf '\nOther programmes: forloeb demo --programme oph|mb|vaerestedsmodel|faxe-m3, then\n'
-printf 'forloeb programmes outcomes NAME (see the README, "A second programme").\n'
+printf '\nOther programmes: OPH, MB, the drop-in-centre model and Faxe match group 3 each\n'
+printf 'have a demo cohort shaped on their report: forloeb --db OTHER.sqlite demo --programme\n'
+printf 'oph|mb|vaerestedsmodel|faxe-m3, then forloeb --db OTHER.sqlite outcomes --programme NAME\n'
+printf 'shows its tables (completion, outcome kinds, follow-up with the worst case, contacts and\n'
+printf 'no-shows, profile shares; see the README, "A second programme").\n'
 courses=$("$forloeb" --as auditor courses --state exited_planned --format json)
 course=$(printf '%s\n' "$courses" | sed -n '/"course_id"/{s/.*: "\(.*\)".*/\1/p;q;}')
 consultant=$(printf '%s\n' "$courses" | sed -n '/"consultant"/{s/.*: "\(.*\)".*/\1/p;q;}')

@@ -47,14 +47,19 @@ def outcome_tables(
 ) -> list[dict[str, Any]]:
     """The outcome tables of a pull (only those `options["tables"]` names, if any),
     suppressed below `below`."""
-    from projections.outcomes_tables import build_report, table_names
+    from cli.programme_outcomes import outcome_report
+    from programmes.outcome_tables import all_table_names
 
-    known = table_names()
+    known = all_table_names()
     follow_up = bool(options.get("follow_up_forms"))
-    tables = build_report(pulled.courses, follow_up_forms=follow_up).shown(below)
     chosen = options.get("tables") or []
+    assert isinstance(chosen, list)
+    report = outcome_report(
+        pulled.cohort.programme, pulled.courses, pulled.as_of, pulled.known_at,
+        follow_up_forms=follow_up, chosen=[str(name) for name in chosen],
+    )  # fmt: skip
+    tables = report.shown(below)
     if chosen:
-        assert isinstance(chosen, list)
         wanted = {name for choice in chosen for name in known[choice]}
         tables = [shown for shown in tables if shown["name"] in wanted]
     return tables
@@ -86,8 +91,8 @@ def _refuse_options_before_a_subcommand(context: click.Context) -> None:
     "chosen",
     multiple=True,
     metavar="NAME",
-    help="only this table: a VIVE number (4.1, 6.5, …) or a name (status, goals, …); "
-    "repeat for more (default: all)",
+    help="only this table: a VIVE number (4.1, 6.5, …) or a name (status, goals, completion, "
+    "contacts, …); repeat for more (default: the programme's outcome_tables)",
 )
 @click.pass_context
 def outcomes_command(
@@ -114,10 +119,10 @@ def outcomes_command(
     if context.invoked_subcommand is not None:
         _refuse_options_before_a_subcommand(context)
         return
-    from projections.outcomes_tables import table_names
+    from programmes.outcome_tables import all_table_names
     from projections.pull import OutcomesPull
 
-    known = table_names()
+    known = all_table_names()
     for name in chosen:
         if name not in known:
             raise click.BadParameter(

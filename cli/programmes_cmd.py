@@ -75,6 +75,10 @@ def show_command(name: str, output_format: str) -> None:
         f"{cadence.target_caseload}"
     )
     out.print(f"outcome tables: {', '.join(definition.outcome_tables) or 'none'}")
+    added = definition.outcomes
+    for what, codes in (("job kinds", added.job_kinds), ("exit reasons", added.exit_reasons)):
+        if codes:
+            out.print(f"{what} added: " + ", ".join(f"{c.code}: {c.title}" for c in codes))
     if definition.instruments:
         rows = [[i.name, i.version, i.title] for i in definition.instruments]
         out.print(table("instruments", ["instrument", "version", "what"], rows))

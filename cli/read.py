@@ -138,7 +138,7 @@ def workflow_command(
         return
     rows = diagram.rows(moves)
     if output_format == "json":
-        document = {"states": diagram.states(), "moves": [row.as_dict() for row in rows]}
+        document = {"states": diagram.states(moves), "moves": [row.as_dict() for row in rows]}
         emit_json({"programme": programme, **document} if programme else document)
         return
     cells = [
@@ -146,4 +146,4 @@ def workflow_command(
         for row in rows
     ]
     columns = ["command", "from", "to", "event", "guard"]
-    console().print(table("states: " + " → ".join(diagram.states()), columns, cells))
+    console().print(table("states: " + " → ".join(diagram.states(moves)), columns, cells))

@@ -3,16 +3,29 @@ published figures (programme reference §2–§4).
 
 `generate_programme(name, seed)` yields import lines in date order, like `demo.generate`:
 - oph: 72 referred in three cohorts (hold), 53 complete: 37 in work, 8 in education,
-  8 onto disability pension; the other 19 leave early. The note gives no split of the
-  jobs; "mainly flexjobs" is drawn as 22 flexjobs, 12 ordinary and 3 wage-subsidy jobs.
+  8 onto disability pension; the other 19 leave early.
 - mb: 109 referred 2004–2007, 82 complete a year of praktik and further education and
   leave into work; the follow-up finds 35 employed, 10 not, 37 no answer.
 - vaerestedsmodel: 561 citizens registered (outreach, self-referral, referral), each with
-  registered contacts rated 1–5; of 100 caseworker meetings before and 100 after the
-  model settled in, 32 and then 14 are no-shows (Odense's figures).
+  registered contacts rated 1–5; of 100 caseworker meetings in the model's first half-year
+  and 100 a year later, 32 and then 14 are no-shows (Odense's 32 % and 14 %).
 - faxe-m3: about 100 reviewed M3 cases with profiles, several at once: 50 maybe-suitable,
   30 physically ill, 20 substance users, 15 diffusely mentally ill, 10 diagnosed.
 Only `random.Random(seed)` decides dates and draws; the counts are fixed.
+
+Assumptions, not published (the seed reports were checked for each; they give none):
+- OPH's jobs: the note says only that the work is "mainly flexjobs", that some work on
+  fully ordinary terms and that several are in apprenticeships; the demo's 22 flexjobs,
+  12 ordinary and 3 wage-subsidy jobs (OPH_JOBS) are invented to fit "mainly". The three
+  cohorts' dates are not given either: the demo refers 24 in each project year.
+- OPH's and MB's early leavers: the reasons are drawn; no report gives them.
+- The drop-in-centre model: the number of contacts per citizen (1–4), their kind, place
+  and rating (2–5) are drawn; the report's counts of forms and contacts (Tabel 1.1) are
+  missing from the transcript. The no-show figures are percentages only; 100 meetings
+  in each period is the demo's choice, as is the even split of entry routes.
+- Faxe: which cases hold which profiles is drawn; the shares add up to 125 %, so profiles
+  overlap (the case review's 45 % beside the heading's 50 % for the maybe-suitable: the
+  demo uses 50).
 """
 
 from __future__ import annotations
@@ -29,13 +42,17 @@ CASEWORKERS = ("cw-1", "cw-2", "cw-3", "cw-4")
 """Logins of the demo staff (present in a reference-size demo configuration)."""
 
 OPH_JOBS = {"flexjob": 22, "ordinary": 12, "wage_subsidy": 3}
+"""Assumed (the note says "mainly flexjobs" and gives no split of the 37 in work)."""
 OPH_EDUCATION, OPH_PENSION, OPH_PARTICIPANTS = 8, 8, 72
 OPH_COHORTS = (date(2007, 8, 1), date(2008, 8, 1), date(2009, 8, 1))
 MB_PARTICIPANTS, MB_COMPLETED = 109, 82
 MB_FOLLOW_UP = {"employed": 35, "not_employed": 10, "no_response": 37}
 DROP_IN_CITIZENS = 561
-DROP_IN_MEETINGS = ((date(2014, 10, 1), 100, 32), (date(2015, 10, 1), 100, 14))
-"""(first day, meetings, no-shows) before and after the model settled in."""
+DROP_IN_CONTACTS = (1, 4)
+"""Assumed: contacts per citizen, drawn between these (the report's counts are missing)."""
+DROP_IN_MEETINGS = ((date(2014, 9, 15), 100, 32), (date(2015, 7, 1), 100, 14))
+"""(first day, meetings, no-shows) before and after the model settled in: one meeting a day,
+in the second half of 2014 and of 2015 (the report gives 1-1½ years to full operation)."""
 FAXE_CASES = 100
 FAXE_PROFILES = {
     "maaske_egnede": 50,
@@ -150,7 +167,7 @@ def mb(rng: random.Random, seed: int) -> Iterator[Citizen]:
 
 def vaerestedsmodel(rng: random.Random, seed: int) -> Iterator[Citizen]:
     meetings = [
-        (first + timedelta(days=n * 2), n < no_shows)
+        (first + timedelta(days=n), n < no_shows)
         for first, total, no_shows in DROP_IN_MEETINGS
         for n in range(total)
     ]
@@ -160,7 +177,7 @@ def vaerestedsmodel(rng: random.Random, seed: int) -> Iterator[Citizen]:
         start = date(2014, 9, 1) + timedelta(days=rng.randint(0, 25))
         who = citizen.refer(start, "vaerestedsmodel", rng.choice(routes))
         day = start + timedelta(days=8)
-        for n in range(rng.randint(1, 4)):
+        for n in range(rng.randint(*DROP_IN_CONTACTS)):
             citizen.add(day + timedelta(days=n * 14), "contact", who,
                         contact_kind=rng.choice(("outreach", "conversation", "accompanied")),
                         place=rng.choice(("Cafe Noa", "Vaerestedet Lyset", "Bydelshuset")),

@@ -27,10 +27,12 @@ from domain.values import (
     ContactKind,
     ContactRating,
     CourseState,
+    ExitReasonCode,
     FollowUpOutcome,
     FreeText,
     HoursPerWeek,
     JobKind,
+    JobKindCode,
     Label,
     MatchGroup,
     MeasurementAnswers,
@@ -41,7 +43,6 @@ from domain.values import (
     PraktikOutcome,
     Programme,
     SessionKind,
-    UnplannedExitReason,
 )
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ class RejectedAtVisitation(CourseEvent):
     new_state = CourseState.EXITED_UNPLANNED
     retractable = True
     personal = frozenset({"detail"})
-    reason: UnplannedExitReason
+    reason: ExitReasonCode
     detail: FreeText = ""
 
 
@@ -351,7 +352,7 @@ class JobStarted(CourseEvent):
     employer: Name | None = None
     hours_per_week: HoursPerWeek
     ordinary_hours: bool = True
-    kind: JobKind = JobKind.ORDINARY
+    kind: JobKindCode = JobKind.ORDINARY
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -429,7 +430,7 @@ class ExitedUnplanned(CourseEvent):
     new_state = CourseState.EXITED_UNPLANNED
     retractable = True
     personal = frozenset({"detail"})
-    reason: UnplannedExitReason
+    reason: ExitReasonCode
     detail: FreeText = ""
 
 

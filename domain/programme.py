@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from domain.values import Frozen, Programme
+from domain.values import Frozen, JobKind, Label, Programme, UnplannedExitReason
 
 Slug = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 """A short machine name: lower-case ASCII letters, digits, dots, dashes and underscores."""
@@ -59,6 +59,33 @@ class Moves(Frozen):
     """False: no start measurement; the baseline completes the day the citizen is accepted."""
 
 
+class Code(Frozen):
+    """A code a programme adds to a backbone list, with what it means."""
+
+    code: Label
+    title: Title
+
+
+class Outcomes(Frozen):
+    """Outcomes and exit reasons the programme counts beyond the backbone's."""
+
+    job_kinds: tuple[Code, ...] = ()
+    """Kinds of job beyond ordinary work, flexjob and wage subsidy (e.g. apprenticeship)."""
+    exit_reasons: tuple[Code, ...] = ()
+    """Reasons for an unplanned exit beyond the backbone's."""
+
+    def job_kind_codes(self) -> tuple[str, ...]:
+        """The backbone's job kinds, then the programme's."""
+        return (*(kind.value for kind in JobKind), *(c.code for c in self.job_kinds))
+
+    def exit_reason_codes(self) -> tuple[str, ...]:
+        """The backbone's unplanned-exit reasons, then the programme's."""
+        return (
+            *(reason.value for reason in UnplannedExitReason),
+            *(c.code for c in self.exit_reasons),
+        )
+
+
 class Cadence(Frozen):
     """The programme's rhythm and caseload target."""
 
@@ -94,6 +121,7 @@ class ProgrammeDefinition(Frozen):
     instruments: tuple[Instrument, ...] = ()
     roles: dict[Slug, RoleGrant] = Field(min_length=1)
     moves: Moves = Field(default_factory=Moves)
+    outcomes: Outcomes = Field(default_factory=Outcomes)
     cadence: Cadence = Field(default_factory=Cadence)
     cohorts: tuple[Cohort, ...] = ()
     outcome_tables: tuple[Slug, ...] = ()
@@ -105,6 +133,8 @@ class ProgrammeDefinition(Frozen):
             ("instruments", [instrument.name for instrument in self.instruments]),
             ("cohorts", [cohort.name for cohort in self.cohorts]),
             ("moves.leave_out", list(self.moves.leave_out)),
+            ("outcomes.job_kinds", [c.code for c in self.outcomes.job_kinds]),
+            ("outcomes.exit_reasons", [c.code for c in self.outcomes.exit_reasons]),
         ):
             twice = sorted({name for name in names if names.count(name) > 1})
             if twice:

@@ -223,6 +223,23 @@ ContactRating = Annotated[int, Field(ge=1, le=5)]
 Label = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 """A short code from a programme's own list: a profile, a focus, a team role."""
 
+def _member_if_known(vocabulary: type[StrEnum]) -> AfterValidator:
+    """A code as the vocabulary's member when it is one (else as the code itself)."""
+
+    def known(value: str) -> str:
+        return vocabulary(value) if value in vocabulary._value2member_map_ else value
+
+    return AfterValidator(known)
+
+
+JobKindCode = Annotated[Label, _member_if_known(JobKind)]
+"""A job's kind: the backbone's (read as `JobKind`), or one a programme's definition adds
+(e.g. apprenticeship); the definition's are checked where a command is decided."""
+
+ExitReasonCode = Annotated[Label, _member_if_known(UnplannedExitReason)]
+"""Why a course ended early: the backbone's reasons (read as `UnplannedExitReason`), or one a
+programme's definition adds."""
+
 
 class FollowUpOutcome(StrEnum):
     """A register or survey follow-up after exit."""

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from domain.errors import CourseError, InvalidInput
 from domain.programme import ProgrammeDefinition
+from programmes.table_slugs import problems as outcome_table_problems
 from workflows.machine import Workflow, definition_problems
 
 SUFFIX = ".toml"
@@ -57,7 +58,7 @@ def parse(text: str, origin: str, stem: str) -> ProgrammeDefinition:
         raise ProgrammeFileError(
             f"{origin}: name: {definition.name} differs from the file name {stem}{SUFFIX}"
         )
-    problems = definition_problems(definition)
+    problems = definition_problems(definition) + outcome_table_problems(definition)
     if problems:
         raise ProgrammeFileError(f"{origin}: {problems[0]}")
     return definition

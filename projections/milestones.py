@@ -6,7 +6,9 @@ start, a planned exit (after job, after education, onto disability pension) and
 the programme's completion; and one row per course with its programme and
 referral date. Corrections are honoured: a retracted milestone is gone, a new
 date or kind replaces the old. Additive beside the outcomes view: it reads the
-same events and counts what that view does not tell apart.
+same events and counts what that view does not tell apart. Each row keeps when it
+was recorded, so a table asked `known_at` a moment leaves out what came later
+(corrections are applied as known now: a row holds its latest reading).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from domain.events import (
@@ -30,6 +32,7 @@ from domain.events import (
 )
 from domain.values import JobKind
 from projections.base import Handler, View, ViewProjection, ViewSpec, iso, key
+from projections.outcomes_facts import recorded_at
 
 JOB = "job"
 EDUCATION = "education"
@@ -50,6 +53,34 @@ COUNTED: tuple[tuple[str, str, str | None], ...] = (
     ("planned exit onto disability pension", EXIT, "disability_pension"),
 )
 """The rows of the milestone table: label, milestone, kind (None: any kind)."""
+
+
+@dataclass
+class CourseMilestones:
+    """What one course reached, and its contacts and segmentation, in date order."""
+
+    entry_route: str
+    reached: list[tuple[str, str | None, date]] = field(default_factory=list)
+    """(milestone, kind, date) of each milestone."""
+    contacts: list[tuple[str, int | None, date]] = field(default_factory=list)
+    """(kind of contact, the citizen's rating, date) of each contact."""
+    segments: list[tuple[str | None, tuple[str, ...], str | None, date]] = field(
+        default_factory=list
+    )
+    """(match group, profiles, focus, date) of each segmentation."""
+
+    def last(self, milestone: str) -> tuple[str | None, date] | None:
+        """The kind and date of the course's latest milestone of this sort, if any."""
+        found = [(kind, day) for m, kind, day in self.reached if m == milestone]
+        return found[-1] if found else None
+
+    def has(self, milestone: str) -> bool:
+        """Whether the course reached the milestone."""
+        return any(m == milestone for m, _, _ in self.reached)
+
+
+LATEST = "9999-12-31T23:59:59.999999"
+"""`known_at` meaning everything recorded so far."""
 
 
 @dataclass(frozen=True)
@@ -73,22 +104,23 @@ class MilestonesView(View):
     name = "milestones"
     tables: ClassVar[dict[str, str]] = {
         "milestone_courses": (
-            "course_id TEXT PRIMARY KEY, programme TEXT NOT NULL, referred_on TEXT NOT NULL"
+            "course_id TEXT PRIMARY KEY, programme TEXT NOT NULL, referred_on TEXT NOT NULL, "
+            "entry_route TEXT NOT NULL"
         ),
         "milestones": (
             "course_id TEXT NOT NULL, version INTEGER NOT NULL, milestone TEXT NOT NULL, "
             "kind TEXT, ordinary_hours INTEGER, occurred_on TEXT NOT NULL, "
-            "PRIMARY KEY (course_id, version)"
+            "recorded_at TEXT NOT NULL, PRIMARY KEY (course_id, version)"
         ),
         "contacts": (
             "course_id TEXT NOT NULL, version INTEGER NOT NULL, contact_kind TEXT NOT NULL, "
             "place TEXT NOT NULL, rating INTEGER, actor TEXT NOT NULL, occurred_on TEXT NOT NULL, "
-            "PRIMARY KEY (course_id, version)"
+            "recorded_at TEXT NOT NULL, PRIMARY KEY (course_id, version)"
         ),
         "segments": (
             "course_id TEXT NOT NULL, version INTEGER NOT NULL, match_group TEXT, "
             "profiles TEXT NOT NULL, focus TEXT, occurred_on TEXT NOT NULL, "
-            "PRIMARY KEY (course_id, version)"
+            "recorded_at TEXT NOT NULL, PRIMARY KEY (course_id, version)"
         ),
     }
     indexes: ClassVar[dict[str, str]] = {
@@ -103,6 +135,42 @@ class MilestonesView(View):
             (programme,),
         )
         return [(row["course_id"], row["referred_on"]) for row in rows]
+
+    def course_milestones(
+        self, programme: str, as_of: date, known_at: datetime | None = None
+    ) -> dict[str, CourseMilestones]:
+        """Course id -> what the course reached, its contacts and its segmentation, that had
+        happened by `as_of` and been recorded by `known_at` (default: now), in date order."""
+        known = LATEST if known_at is None else recorded_at(known_at)
+        found = {
+            row["course_id"]: CourseMilestones(row["entry_route"])
+            for row in self.rows(
+                "SELECT course_id, entry_route FROM {milestone_courses} WHERE programme=?",
+                (programme,),
+            )
+        }
+        for table, columns in (
+            ("milestones", "milestone, kind"),
+            ("contacts", "contact_kind, rating"),
+            ("segments", "match_group, profiles, focus"),
+        ):
+            rows = self.rows(
+                f"SELECT t.course_id, {columns}, t.occurred_on FROM {{{table}}} t "
+                "JOIN {milestone_courses} c ON c.course_id = t.course_id "
+                "WHERE c.programme=? AND t.occurred_on <= ? AND t.recorded_at <= ? "
+                "ORDER BY t.course_id, t.occurred_on, t.version",
+                (programme, iso(as_of), known),
+            )
+            for row in rows:
+                course, day = found[row["course_id"]], date.fromisoformat(row["occurred_on"])
+                if table == "milestones":
+                    course.reached.append((row["milestone"], row["kind"], day))
+                elif table == "contacts":
+                    course.contacts.append((row["contact_kind"], row["rating"], day))
+                else:
+                    profiles = tuple(json.loads(row["profiles"]))
+                    course.segments.append((row["match_group"], profiles, row["focus"], day))
+        return found
 
     def reached(self, programme: str) -> dict[str, set[tuple[str, str | None]]]:
         """Course id -> the (milestone, kind) pairs it reached, for the programme's courses."""
@@ -191,26 +259,29 @@ class MilestonesProjection(ViewProjection[MilestonesView]):
         self.execute(
             c,
             "INSERT INTO {milestones} (course_id, version, milestone, kind, ordinary_hours, "
-            "occurred_on) VALUES (?, ?, ?, ?, ?, ?)",
+            "occurred_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             key(e.originator_id),
             e.originator_version,
             milestone,
             kind,
             None if hours is None else int(hours),
             iso(e.occurred_on),
+            recorded_at(e.timestamp),
         )
 
     def referred(self, c: Any, e: Referred, _: int) -> None:
         self.execute(
             c,
-            "INSERT INTO {milestone_courses} (course_id, programme, referred_on) VALUES (?, ?, ?)",
+            "INSERT INTO {milestone_courses} (course_id, programme, referred_on, entry_route) "
+            "VALUES (?, ?, ?, ?)",
             key(e.originator_id),
             e.programme,
             iso(e.occurred_on),
+            e.entry_route.value,
         )
 
     def job(self, c: Any, e: JobStarted, _: int) -> None:
-        self.add(c, e, JOB, job_kind(e.kind.value, e.ordinary_hours), e.ordinary_hours)
+        self.add(c, e, JOB, job_kind(str(e.kind), e.ordinary_hours), e.ordinary_hours)
 
     def education(self, c: Any, e: EducationStarted, _: int) -> None:
         self.add(c, e, EDUCATION, None, None)
@@ -225,7 +296,7 @@ class MilestonesProjection(ViewProjection[MilestonesView]):
         self.execute(
             c,
             "INSERT INTO {contacts} (course_id, version, contact_kind, place, rating, actor, "
-            "occurred_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "occurred_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             key(e.originator_id),
             e.originator_version,
             e.contact_kind.value,
@@ -233,19 +304,21 @@ class MilestonesProjection(ViewProjection[MilestonesView]):
             e.rating,
             e.actor,
             iso(e.occurred_on),
+            recorded_at(e.timestamp),
         )
 
     def segment(self, c: Any, e: SegmentRecorded, _: int) -> None:
         self.execute(
             c,
             "INSERT INTO {segments} (course_id, version, match_group, profiles, focus, "
-            "occurred_on) VALUES (?, ?, ?, ?, ?, ?)",
+            "occurred_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             key(e.originator_id),
             e.originator_version,
             None if e.match_group is None else e.match_group.value,
             json.dumps(e.profiles),
             e.focus,
             iso(e.occurred_on),
+            recorded_at(e.timestamp),
         )
 
     def corrected(self, c: Any, e: Corrected, _: int) -> None:
@@ -265,13 +338,14 @@ class MilestonesProjection(ViewProjection[MilestonesView]):
                 self.execute(
                     c, "UPDATE {milestone_courses} SET referred_on=? WHERE course_id=?", day, course
                 )
-            self.execute(
-                c,
-                "UPDATE {milestones} SET occurred_on=? WHERE course_id=? AND version=?",
-                day,
-                course,
-                target,
-            )
+            for table in ("milestones", "contacts", "segments"):
+                self.execute(
+                    c,
+                    f"UPDATE {{{table}}} SET occurred_on=? WHERE course_id=? AND version=?",
+                    day,
+                    course,
+                    target,
+                )
         if e.target_event == JobStarted.__name__ and {"kind", "ordinary_hours"} & set(e.changes):
             c.execute(
                 self.view.sql(

@@ -80,6 +80,8 @@ class CourseOutcome:
     jobs: list[Job] = field(default_factory=list)
     education_starts: list[date] = field(default_factory=list)
     meetings_held: list[date] = field(default_factory=list)
+    meetings_missed: list[date] = field(default_factory=list)
+    """Network meetings the citizen did not show up to."""
     follow_up: str | None = None
     follow_up_on: date | None = None
     moves: list[tuple[date, CourseState]] = field(default_factory=list)
@@ -109,6 +111,8 @@ class CourseOutcome:
             self._measured(fact, day)
         elif kind == "NetworkMeetingHeld" and fact["outcome"] == MeetingOutcome.HELD.value:
             self.meetings_held.append(day)
+        elif kind == "NetworkMeetingHeld":
+            self.meetings_missed.append(day)
         elif kind == "FollowUpRecorded":
             self.follow_up, self.follow_up_on = fact["outcome"], day
 

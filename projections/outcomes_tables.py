@@ -74,6 +74,7 @@ def status_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable
         rows.append((f"  after {after}", _n_pct(tally, key, value, BASE)))
     rows.append(("unplanned exit", _n_pct(tally, "unplanned exit", len(unplanned), BASE)))
     reasons = [reason.value for reason in UnplannedExitReason]
+    reasons += sorted({c.exit_reason for c in unplanned if c.exit_reason} - set(reasons))
     for reason in reasons:
         value = sum(c.exit_reason == reason for c in unplanned)
         rows.append((f"  {reason}", _n_pct(tally, f"unplanned: {reason}", value, BASE)))

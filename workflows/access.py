@@ -1,6 +1,6 @@
 """Who may do what: users, their roles, and the one policy every command passes.
 
-Six roles, each with the least it needs:
+Seven roles, each with the least it needs:
 
 - consultant: every course command, only on the courses assigned to them (the
   course's consultant is their name); reads those courses and their own caseload.
@@ -15,6 +15,11 @@ Six roles, each with the least it needs:
 - evaluator: pseudonymised outcomes, exports and the report without its caseload
   part; never a CPR number or free text.
 - admin: everything, including users, erasure, import and the views.
+- partner: a worker outside the jobcenter (a drop-in centre's support-and-contact
+  person, an outreach addiction worker, a social centre worker). Reads (`show`) the
+  courses on whose team they are, and records there what their role in the
+  programme's definition covers; refers a citizen where a partner role of the
+  programme may refer. Nothing else: no lists, caseloads or aggregates.
 
 What each role may read, and of which courses, is one table: READ_MATRIX
 (read command -> role -> Scope); the README's data protection section shows it
@@ -38,7 +43,8 @@ from domain.course import Course
 from domain.errors import CourseError
 from domain.programme import ProgrammeDefinition
 from domain.values import CourseState
-from workflows.commands import COMMANDS_BY_NAME, Command, CourseCommand, Reassign
+from workflows.commands import COMMANDS_BY_NAME, Command, CourseCommand, Reassign, Refer
+from workflows.machine import REFER
 
 
 class Role(StrEnum):
@@ -50,6 +56,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     EVALUATOR = "evaluator"
     ADMIN = "admin"
+    PARTNER = "partner"
 
     @property
     def label(self) -> str:
@@ -131,6 +138,7 @@ class Scope(StrEnum):
     TEAM = "team"
     REFERRED_OR_VISITATION = "referred or in visitation"
     PSEUDONYMISED = "pseudonymised"
+    ON_TEAM = "on its team"
     NONE = "none"
 
     @property
@@ -145,6 +153,7 @@ SCOPE_DESCRIPTIONS: Mapping[Scope, str] = {
     Scope.TEAM: "the courses of their team's consultants",
     Scope.REFERRED_OR_VISITATION: "the courses they referred and those in visitation",
     Scope.PSEUDONYMISED: "pseudonymised aggregates only: no CPR number, name or free text",
+    Scope.ON_TEAM: "the courses on whose team they are",
     Scope.NONE: "nothing: refused",
 }
 
@@ -156,21 +165,21 @@ def _row(*scopes: Scope) -> Mapping[Role, Scope]:
 
 
 _ALL, _OWN, _TEAM, _PSEUDO, _NO = Scope.ALL, Scope.OWN, Scope.TEAM, Scope.PSEUDONYMISED, Scope.NONE
-_REFERRED = Scope.REFERRED_OR_VISITATION
+_REFERRED, _ON_TEAM = Scope.REFERRED_OR_VISITATION, Scope.ON_TEAM
 READ_MATRIX: Mapping[str, Mapping[Role, Scope]] = {
-    #                    consultant caseworker team lead auditor evaluator admin
-    SHOW:            _row(_OWN,     _REFERRED, _TEAM,    _ALL,   _NO,      _ALL),
-    COURSES:         _row(_OWN,     _REFERRED, _TEAM,    _ALL,   _NO,      _ALL),
-    CASELOAD:        _row(_OWN,     _NO,       _TEAM,    _NO,    _NO,      _ALL),
-    DUE:             _row(_OWN,     _NO,       _TEAM,    _NO,    _NO,      _ALL),
-    AUDIT:           _row(_NO,      _NO,       _NO,      _ALL,   _NO,      _ALL),
-    CITIZEN_EXPORT:  _row(_NO,      _NO,       _NO,      _NO,    _NO,      _ALL),
-    OUTCOMES:        _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO),
-    EXPORT:          _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO),
-    REPORT:          _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO),
-    ANALYSIS:        _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO),
-    REPORT_CASELOAD: _row(_NO,      _NO,       _NO,      _NO,    _NO,      _ALL),
-    VERIFY:          _row(_NO,      _NO,       _NO,      _ALL,   _NO,      _ALL),
+    #                    consultant caseworker team lead auditor evaluator admin    partner
+    SHOW:            _row(_OWN,     _REFERRED, _TEAM,    _ALL,   _NO,      _ALL,    _ON_TEAM),
+    COURSES:         _row(_OWN,     _REFERRED, _TEAM,    _ALL,   _NO,      _ALL,    _NO),
+    CASELOAD:        _row(_OWN,     _NO,       _TEAM,    _NO,    _NO,      _ALL,    _NO),
+    DUE:             _row(_OWN,     _NO,       _TEAM,    _NO,    _NO,      _ALL,    _NO),
+    AUDIT:           _row(_NO,      _NO,       _NO,      _ALL,   _NO,      _ALL,    _NO),
+    CITIZEN_EXPORT:  _row(_NO,      _NO,       _NO,      _NO,    _NO,      _ALL,    _NO),
+    OUTCOMES:        _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO, _NO),
+    EXPORT:          _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO, _NO),
+    REPORT:          _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO, _NO),
+    ANALYSIS:        _row(_NO,      _NO,       _NO,      _NO,    _PSEUDO,  _PSEUDO, _NO),
+    REPORT_CASELOAD: _row(_NO,      _NO,       _NO,      _NO,    _NO,      _ALL,    _NO),
+    VERIFY:          _row(_NO,      _NO,       _NO,      _ALL,   _NO,      _ALL,    _NO),
 }  # fmt: skip
 """Every read command, and for each role the scope it reads there (none: refused).
 `report.caseload` is the report's caseload and overdue sections (consultants' names
@@ -183,8 +192,10 @@ OTHER_PERMISSIONS: Mapping[Role, frozenset[str]] = {
     Role.AUDITOR: frozenset({WORKFLOW, PROJECTIONS_STATUS, PROJECTIONS_VERIFY}),
     Role.EVALUATOR: frozenset({WORKFLOW}),
     Role.ADMIN: ALL_ACTIONS - READ_MATRIX.keys(),
+    Role.PARTNER: frozenset({WORKFLOW, "refer", *COURSE_COMMANDS}),
 }
-"""What each role may do besides the reads of the matrix: writes and administration."""
+"""What each role may do besides the reads of the matrix: writes and administration. A
+partner's writes are narrowed, per course, to what their team role covers."""
 
 PERMISSIONS: Mapping[Role, frozenset[str]] = {
     role: OTHER_PERMISSIONS[role]
@@ -203,6 +214,10 @@ ROLE_SUMMARY: Mapping[Role, str] = {
     Role.AUDITOR: "auditors read histories and verify the log; they write nothing",
     Role.EVALUATOR: "evaluators see pseudonymised outcomes, exports and reports only",
     Role.ADMIN: "admins may do everything",
+    Role.PARTNER: (
+        "partners read and record, on the courses whose team they are on, what their role "
+        "in the programme covers"
+    ),
 }
 AT_VISITATION = frozenset({"accept", "reject"})
 """What a caseworker may do to an existing course, and only while it is in visitation."""
@@ -256,6 +271,8 @@ class Directory:
             return course.state is CourseState.VISITATION or bool(
                 {user.login, user.name} & course.referred_by
             )
+        if scope is Scope.ON_TEAM:
+            return user.name in course.team
         return False  # pseudonymised aggregates and none: no one course
 
     def reads(self, user: User, action: str, course: CourseFacts) -> bool:
@@ -276,11 +293,13 @@ class CourseFacts:
     state: CourseState | None = None
     referred_by: frozenset[str] = frozenset()
     """The referring caseworker's name and the login the referral was recorded for."""
+    team: frozenset[str] = frozenset()
+    """The names of the course's team members."""
 
     @classmethod
     def of(cls, course: Course) -> CourseFacts:
         """The facts of a course aggregate."""
-        return cls(course.consultant, course.state, course.referred_by)
+        return cls(course.consultant, course.state, course.referred_by, frozenset(course.team))
 
 
 def scope_of(user: User, action: str) -> Scope:
@@ -383,6 +402,9 @@ def authorise_command(
     if command.actor is not None and command.actor != user.login:
         _on_behalf(directory, user, command.actor)
     check_role(user, command.name)
+    if user.role is Role.PARTNER:
+        _partners_part(user, command, course, definition_of)
+        return
     if user.role is Role.ADMIN or course is None:
         return
     if user.role is Role.CONSULTANT:
@@ -437,6 +459,35 @@ def _team_role_covers(
             f"as {user.describe()}: on course {short(course)} you are {role}, which may "
             f"record {covers}; not {command.name}"
         )
+
+
+def _partners_part(
+    user: User, command: Command, course: Course | None, definition_of: DefinitionOf | None
+) -> None:
+    """A partner refers where a partner role of the programme may, and writes to a course
+    only as its team member, what that role covers."""
+    if isinstance(command, Refer):
+        programme = command.programme
+        definition = definition_of(programme) if definition_of is not None else None
+        referring = [
+            role
+            for role, grant in (definition.roles.items() if definition is not None else ())
+            if grant.partner and REFER in grant.may
+        ]
+        if not referring:
+            raise NotAllowed(
+                f"as {user.describe()}: no partner role of {programme} may refer; "
+                "a caseworker refers"
+            )
+        return
+    if course is None:  # the role's check before the course is read
+        return
+    if user.name not in course.team:
+        raise NotAllowed(
+            f"as {user.describe()}: you are not on the team of course {short(course)}; "
+            "its consultant adds you with `forloeb team add`"
+        )
+    _team_role_covers(user, command, course, definition_of)
 
 
 def _at_visitation(user: User, command: Command, course: Course) -> None:

@@ -24,11 +24,13 @@ from domain.values import (
     ContactRating,
     Cpr,
     ExitOnto,
+    ExitReasonCode,
     FollowUpOutcome,
     FreeText,
     HealthLevel,
     HoursPerWeek,
     JobKind,
+    JobKindCode,
     Label,
     LimitDegree,
     MatchGroup,
@@ -136,8 +138,9 @@ class Reject(CourseCommand):
 
     name = "reject"
     trigger = "reject"
-    reason: UnplannedExitReason = Field(
-        default=UnplannedExitReason.NOT_TARGET_GROUP, description="why"
+    reason: ExitReasonCode = Field(
+        default=UnplannedExitReason.NOT_TARGET_GROUP,
+        description="why: one of the backbone's reasons or one the programme adds",
     )
     detail: FreeText = Field(default="", description="free-text detail")
 
@@ -310,9 +313,10 @@ class JobStart(CourseCommand):
     employer: Name = Field(description="the employer")
     hours_per_week: HoursPerWeek = Field(description="hours per week")
     ordinary_hours: bool = Field(default=True, description="ordinary (unsubsidised) hours")
-    kind: JobKind = Field(
+    kind: JobKindCode = Field(
         default=JobKind.ORDINARY,
-        description="ordinary, flexjob (fleksjob) or wage_subsidy (løntilskud)",
+        description="ordinary, flexjob (fleksjob), wage_subsidy (løntilskud), or a kind the "
+        "programme adds (see programmes show)",
     )
 
 
@@ -359,16 +363,18 @@ class Exit(CourseCommand):
         default=None,
         description="planned exit onto disability_pension (from any working state)",
     )
-    reason: UnplannedExitReason | None = Field(
-        default=None, validate_default=True, description="why (unplanned)"
+    reason: ExitReasonCode | None = Field(
+        default=None,
+        validate_default=True,
+        description="why (unplanned): one of the backbone's reasons or one the programme adds",
     )
     detail: FreeText = Field(default="", description="free-text detail")
 
     @field_validator("reason")
     @classmethod
     def _reason_fits_kind(
-        cls, reason: UnplannedExitReason | None, info: ValidationInfo
-    ) -> UnplannedExitReason | None:
+        cls, reason: str | None, info: ValidationInfo
+    ) -> str | None:
         planned = info.data.get("planned")
         if planned and reason is not None:
             raise ValueError("only unplanned exits have a reason")

@@ -13,8 +13,15 @@ from typing import Any
 
 from domain.course import Course
 from domain.errors import CourseError, InvalidInput
-from domain.events import Corrected, CourseEvent
-from workflows.commands import Correct, CourseCommand, Exit, Refer, TeamAdd
+from domain.events import (
+    Corrected,
+    CourseEvent,
+    ExitedUnplanned,
+    JobStarted,
+    RejectedAtVisitation,
+)
+from domain.programme import Outcomes
+from workflows.commands import Correct, CourseCommand, Exit, JobStart, Refer, Reject, TeamAdd
 from workflows.machine import Workflow, move_of
 
 EventAt = Callable[[int], CourseEvent]
@@ -36,6 +43,7 @@ def decide(
     before = course.version
     move = workflow.decide(course, command.trigger_name())
     check_team_role(workflow, command)
+    check_programme_codes(workflow, command, event_at)
     common: dict[str, Any] = {
         "actor": command.actor or actor,
         "recorded_by": actor,
@@ -88,6 +96,28 @@ def check_team_role(workflow: Workflow, command: CourseCommand) -> None:
         raise InvalidInput(
             "role", f"{definition.name} has no role {command.role} (its roles: {roles})"
         )
+
+
+def check_programme_codes(workflow: Workflow, command: CourseCommand, event_at: EventAt) -> None:
+    """Refuse a job kind or an exit reason that is neither the backbone's nor one the
+    programme's definition adds (a correction's new kind or reason too)."""
+    outcomes = workflow.definition.outcomes if workflow.definition else Outcomes()
+    name = workflow.definition.name if workflow.definition else "the backbone workflow"
+    values: list[tuple[str, object, tuple[str, ...]]] = []
+    kinds, reasons = outcomes.job_kind_codes(), outcomes.exit_reason_codes()
+    if isinstance(command, JobStart):
+        values.append(("kind", command.kind, kinds))
+    elif isinstance(command, Exit | Reject) and command.reason is not None:
+        values.append(("reason", command.reason, reasons))
+    elif isinstance(command, Correct) and {"kind", "reason"} & set(command.changes):
+        target = type(event_at(command.version))
+        if target is JobStarted and "kind" in command.changes:
+            values.append(("kind", command.changes["kind"], kinds))
+        if target in (ExitedUnplanned, RejectedAtVisitation) and "reason" in command.changes:
+            values.append(("reason", command.changes["reason"], reasons))
+    for field, value, known in values:
+        if str(value) not in known:
+            raise InvalidInput(field, f"{value} is not one of {name}'s ({', '.join(known)})")
 
 
 def make_automatic_moves(course: Course, workflow: Workflow, common: dict[str, Any]) -> None:

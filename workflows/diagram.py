@@ -3,11 +3,14 @@
 `rows()` lists the moves with the command that asks for each; `mermaid()` and
 `dot()` render the same definition through transitions' GraphMachine (the dot
 text comes from the graphviz package's `.source`, so no `dot` binary is needed).
+A programme's moves are drawn over the states its courses can reach from the
+entry (visitation) under those moves only: a state no move of the programme leads
+to, and the moves from it, are left out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from transitions.extensions import GraphMachine
@@ -56,13 +59,36 @@ def _row(move: Move) -> WorkflowRow:
 
 
 def rows(moves: tuple[Move, ...] = MOVES) -> list[WorkflowRow]:
-    """Every move of the workflow (or of a programme's `moves`), in table order."""
-    return [_row(move) for move in moves]
+    """Every move of the workflow (or of a programme's `moves`) from a reachable state, in
+    table order, its sources the reachable ones."""
+    return [_row(move) for move in reachable_moves(moves)]
 
 
-def states() -> list[str]:
-    """The course states, in lifecycle order."""
-    return [state.value for state in CourseState]
+def reachable(moves: tuple[Move, ...] = MOVES) -> frozenset[CourseState]:
+    """The states a course can reach from the entry (visitation) under these moves."""
+    found = {CourseState.VISITATION}
+    frontier = [CourseState.VISITATION]
+    while frontier:
+        state = frontier.pop()
+        for move in moves:
+            if state in move.sources and move.dest is not None and move.dest not in found:
+                found.add(move.dest)
+                frontier.append(move.dest)
+    return frozenset(found)
+
+
+def reachable_moves(moves: tuple[Move, ...] = MOVES) -> tuple[Move, ...]:
+    """The moves with their sources cut to the reachable states (a move from none is gone)."""
+    kept = reachable(moves)
+    cut = (replace(move, sources=tuple(s for s in move.sources if s in kept)) for move in moves)
+    return tuple(move for move in cut if move.sources)
+
+
+def states(moves: tuple[Move, ...] = MOVES) -> list[str]:
+    """The course states reachable under the moves (all, for the backbone), in lifecycle
+    order."""
+    kept = reachable(moves)
+    return [state.value for state in CourseState if state in kept]
 
 
 def _plain_table(
@@ -70,7 +96,7 @@ def _plain_table(
 ) -> list[dict[str, Any]]:
     """The transitions table with states as plain strings, as the diagram engines need."""
     plain = []
-    for transition in transitions_table(moves):
+    for transition in transitions_table(reachable_moves(moves)):
         dest = transition["dest"]
         if state_changes_only and dest is None:
             continue
@@ -97,7 +123,7 @@ def _graph(
     model = _Model()
     GraphMachine(
         model=model,
-        states=states(),
+        states=states(moves),
         transitions=_plain_table(state_changes_only, moves),
         initial=CourseState.VISITATION.value,
         auto_transitions=False,

@@ -48,7 +48,7 @@ from domain.events import (
     TreatmentPlanStarted,
 )
 from domain.programme import ProgrammeDefinition
-from domain.values import EXITED_STATES, OPEN_STATES, CourseState
+from domain.values import EXITED_STATES, OPEN_STATES, CourseState, JobKind, UnplannedExitReason
 
 S = CourseState
 WORKING: tuple[CourseState, ...] = (S.BASELINE, S.ACTIVE, S.PRAKTIK, S.JOB, S.EDUCATION)
@@ -158,6 +158,15 @@ def definition_problems(definition: ProgrammeDefinition) -> list[str]:
             problems.append(f"moves.leave_out: unknown move {trigger}")
         elif trigger in BACKBONE:
             problems.append(f"moves.leave_out: {trigger} is part of every programme")
+    backbone_kinds = {kind.value for kind in JobKind} | {"ordinary_reduced_hours"}
+    for added in definition.outcomes.job_kinds:
+        if added.code in backbone_kinds:
+            problems.append(f"outcomes.job_kinds: {added.code} is a job kind of every programme")
+    for added in definition.outcomes.exit_reasons:
+        if added.code in {reason.value for reason in UnplannedExitReason}:
+            problems.append(
+                f"outcomes.exit_reasons: {added.code} is an exit reason of every programme"
+            )
     kept = set(MOVES_BY_TRIGGER) - set(definition.moves.leave_out)
     for role, grant in definition.roles.items():
         for trigger in grant.may:

@@ -31,7 +31,9 @@ EXPECTED: dict[Role, set[str]] = {
     Role.AUDITOR: READS | {"audit", "verify", "projections.status", "projections.verify"},
     Role.EVALUATOR: {"outcomes", "analysis", "export", "report", "workflow"},
     Role.ADMIN: set(ALL_ACTIONS),
+    Role.PARTNER: {"show", "workflow", "refer"} | set(COURSE_COMMANDS),
 }
+"""A partner's course commands are narrowed per course to their team role (test_course_team)."""
 NEVER_BUT_ADMIN = {"users", "citizen.erase", "citizen.export", "import", "init", "demo",
                    "projections.rebuild", "projections.run"}  # fmt: skip
 
@@ -101,3 +103,14 @@ def test_a_caseworker_reads_a_course_they_referred_or_one_in_visitation() -> Non
 def test_an_unknown_login_is_refused_with_how_to_add_it() -> None:
     with pytest.raises(NotAllowed, match=r"as zoe: unknown user; .*forloeb users add zoe"):
         Directory().user("zoe")
+
+
+def test_a_partner_reads_a_course_only_while_on_its_team() -> None:
+    pia = User("pia", Role.PARTNER)
+    directory = Directory.of([pia])
+    on_team = CourseFacts("kim", CourseState.ACTIVE, team=frozenset({"pia"}))
+    elsewhere = CourseFacts("kim", CourseState.ACTIVE, team=frozenset({"nils"}))
+
+    assert directory.reads(pia, "show", on_team)
+    assert not directory.reads(pia, "show", elsewhere)
+    assert not directory.sees(pia, "kim")

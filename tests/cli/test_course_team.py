@@ -97,3 +97,53 @@ def test_contacts_and_segments_are_counted_per_programme(staffed: Staffed) -> No
         "match group now": {"M2": 1}, "rematched": 1, "median days in match group now": 30,
         "profiles ever": {"maaske_egnede": 1, "misbrug": 1}, "focus ever": {"helbred": 1},
     }  # fmt: skip
+
+
+def add_partner(staffed: Staffed) -> None:
+    """pia: a drop-in centre's support-and-contact person, a user of the partner role."""
+    assert staffed.run("root", "users", "add", "pia", "--role", "partner").exit_code == 0
+
+
+def test_a_partner_reads_and_records_only_on_the_courses_whose_team_they_are_on(
+    staffed: Staffed,
+) -> None:
+    add_partner(staffed)
+    course = drop_in_course(staffed)
+    assert "you may not read it: a partner reads the courses on whose team they are" in (
+        staffed.refused("pia", "show", course)
+    )
+    assert "you are not on the team of course" in staffed.refused(
+        "pia", "session", course, "--occurred-on", "2019-02-03"
+    )
+
+    staffed.must("kim", "team", "add", course, "--member", "pia",
+                 "--role", "support_contact_person", "--occurred-on", "2019-02-03")  # fmt: skip
+    assert staffed.must("pia", "show", course)["course_id"] == course
+    staffed.must("pia", "contact", course, "--contact-kind", "conversation", "--place",
+                 "Cafe Noa", "--rating", "5", "--occurred-on", "2019-02-04")  # fmt: skip
+    refused = staffed.refused("pia", "exit", course, "--unplanned", "--reason", "other",
+                              "--occurred-on", "2019-02-05")  # fmt: skip
+    assert "you are support_contact_person, which may record refer, contact" in refused
+    for read in (("courses",), ("caseload",), ("outcomes", "--programme", "vaerestedsmodel")):
+        assert f"may not {read[0]}" in staffed.refused("pia", *read)
+
+    staffed.must("kim", "team", "remove", course, "--member", "pia", "--occurred-on",
+                 "2019-02-07")  # fmt: skip
+    assert "you may not read it" in staffed.refused("pia", "show", course)
+
+
+def test_a_partner_refers_where_a_partner_role_of_the_programme_may(staffed: Staffed) -> None:
+    add_partner(staffed)
+    referred = staffed.must(
+        "pia", "refer", "--cpr", "070790-7890", "--programme", "vaerestedsmodel",
+        "--referring-caseworker", "pia", "--entry-route", "outreach", "--occurred-on",
+        "2019-02-01",
+    )  # fmt: skip
+    assert referred["state"] == "visitation"
+    refused = staffed.refused(
+        "pia", "refer", "--cpr", "080890-8901", "--programme", "oph",
+        "--referring-caseworker", "pia", "--occurred-on", "2019-02-01",
+    )  # fmt: skip
+    assert refused == (
+        "error: as pia (partner): no partner role of oph may refer; a caseworker refers"
+    )

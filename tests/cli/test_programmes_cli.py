@@ -64,6 +64,7 @@ def test_workflow_draws_the_programmes_machine(run_json: Callable[..., Any]) -> 
     assert backbone - {m["trigger"] for m in drop_in["moves"]} == {
         "start_praktik", "end_praktik", "measure", "measure_follow_up",
     }  # fmt: skip
+    assert "praktik" not in drop_in["states"]  # no move of the programme leads there
 
 
 def test_a_course_runs_its_programmes_workflow(run: Run, run_json: Callable[..., Any]) -> None:
@@ -83,6 +84,24 @@ def test_a_move_the_programme_does_without_is_refused_saying_so(
     assert result.exit_code == 1
     assert "not a move of the programme vaerestedsmodel" in result.stderr
     assert event_names(run_json, course) == ["Referred", "Accepted", "BaselineCompleted"]
+
+
+def test_a_job_kind_the_programme_adds_is_taken_and_another_is_refused_in_one_line(
+    run: Run, run_json: Callable[..., Any]
+) -> None:
+    course = refer(run_json, "oph")
+    run_json("accept", course, "--consultant", "mette", "--occurred-on", "2019-01-03")
+    refused = run("job", "start", course, "--employer", "Netto", "--hours-per-week", "37",
+                  "--kind", "bestyrer", "--occurred-on", "2019-02-01")  # fmt: skip
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == (
+        "error: kind: bestyrer is not one of oph's "
+        "(ordinary, flexjob, wage_subsidy, apprenticeship)"
+    )
+    run_json("job", "start", course, "--employer", "Tømreren", "--hours-per-week", "37",
+             "--kind", "apprenticeship", "--occurred-on", "2019-02-01")  # fmt: skip
+    assert event_names(run_json, course)[-1] == "JobStarted"
+    assert "job kinds added: apprenticeship" in run("programmes", "show", "oph").stdout
 
 
 def local_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

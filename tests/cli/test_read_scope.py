@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.config import UserEntry
 from storage.store import StoreConfig
 from workflows.access import READ_MATRIX, Role, Scope, needs_purpose, read_matrix_table
 
@@ -31,16 +32,20 @@ ACTING = {
     Role.AUDITOR: "aud",
     Role.EVALUATOR: "eva",
     Role.ADMIN: "root",
+    Role.PARTNER: "pia",
 }
-"""Who acts for each role: tove referred one course, lars the others."""
+"""Who acts for each role: tove referred one course, lars the others; pia, a drop-in
+centre's support-and-contact person, is on the team of kim's course only."""
 CONSULTANT_OF = {"kim": "kim", "bo": "Bo Jensen", "waiting": None, "toves": "kim"}
 STATE_OF = {"kim": "active", "bo": "baseline", "waiting": "visitation", "toves": "baseline"}
 TEAM_OF = {"kim": "nord", "nils": "nord", "Bo Jensen": "syd"}
+ON_TEAM_OF = {"kim": {"pia"}, "bo": set(), "waiting": set(), "toves": set()}
+PARTNER = UserEntry(role=Role.PARTNER)
 
 
 def in_scope(scope: Scope, login: str, course: str) -> bool:
     """Whether the user with this login may read this course of the store, under `scope`."""
-    user = USERS[login]
+    user = {**USERS, "pia": PARTNER}[login]
     consultant = CONSULTANT_OF[course]
     if scope is Scope.ALL:
         return True
@@ -50,12 +55,18 @@ def in_scope(scope: Scope, login: str, course: str) -> bool:
         return consultant is not None and TEAM_OF[consultant] == user.team
     if scope is Scope.REFERRED_OR_VISITATION:
         return STATE_OF[course] == "visitation" or REFERRED_BY[course] == login
+    if scope is Scope.ON_TEAM:
+        return login in ON_TEAM_OF[course]
     return False
 
 
 @pytest.fixture
 def staffed(store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staffed:
-    return staffed_store(store, tmp_path, monkeypatch)
+    staffed = staffed_store(store, tmp_path, monkeypatch)
+    assert staffed.run("root", "users", "add", "pia", "--role", "partner").exit_code == 0
+    staffed.must("kim", "team", "add", staffed.courses["kim"], "--member", "pia",
+                 "--role", "support_contact_person", "--occurred-on", "2019-01-21")  # fmt: skip
+    return staffed
 
 
 Check = Callable[[Staffed, Role, Scope, Path], None]

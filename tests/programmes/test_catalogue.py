@@ -97,6 +97,35 @@ BAD = [
         MINIMAL + '[[cohorts]]\nname = "a"\nstart = 2010-01-01\nend = 2009-01-01\n',
         "cohorts.0",
     ),
+    (
+        "a backbone job kind added again",
+        MINIMAL + '[[outcomes.job_kinds]]\ncode = "flexjob"\ntitle = "fleksjob"\n',
+        "outcomes.job_kinds: flexjob is a job kind of every programme",
+    ),
+    (
+        "a backbone exit reason added again",
+        MINIMAL + '[[outcomes.exit_reasons]]\ncode = "other"\ntitle = "andet"\n',
+        "outcomes.exit_reasons: other is an exit reason of every programme",
+    ),
+    (
+        "an added code named twice",
+        MINIMAL + '[[outcomes.job_kinds]]\ncode = "laere"\ntitle = "a"\n'
+        '[[outcomes.job_kinds]]\ncode = "laere"\ntitle = "b"\n',
+        "outcomes.job_kinds: laere named twice",
+    ),
+    (
+        "an added code that is not a code",
+        MINIMAL + '[[outcomes.exit_reasons]]\ncode = "Flyttet væk"\ntitle = "a"\n',
+        "outcomes.exit_reasons.0.code",
+    ),
+    (
+        "unknown outcome table",
+        MINIMAL.replace(
+            'entry_routes = ["self_referral"]',
+            'entry_routes = ["self_referral"]\noutcome_tables = ["vive-9.9"]',
+        ),
+        "outcome_tables: unknown table vive-9.9 (known: vive, ",
+    ),
 ]
 
 
@@ -118,3 +147,32 @@ def test_a_definition_must_carry_the_name_of_its_file(tmp_path: Path) -> None:
     with pytest.raises(ProgrammeFileError, match="name: andet differs from the file name"):
         load(tmp_path)
     assert path.exists()
+
+
+def test_the_outcome_table_slugs_a_definition_may_name_are_the_tables_there_are() -> None:
+    from programmes.outcome_tables import slugs
+    from programmes.table_slugs import OUTCOME_TABLE_SLUGS
+
+    assert tuple(slugs()) == OUTCOME_TABLE_SLUGS
+
+
+def test_each_shipped_definition_names_the_tables_of_its_report() -> None:
+    tables = {name: shipped().require(name).definition.outcome_tables for name in SHIPPED}
+    assert tables == {
+        "faxe-m3": ("profiles",),
+        "mb": ("completion", "outcome-kinds", "follow-up"),
+        "oph": ("completion", "outcome-kinds"),
+        "paa-vej-til-arbejde": ("vive", "goals", "follow-up"),
+        "vaerestedsmodel": ("contacts", "no-shows"),
+    }
+
+
+def test_a_definition_adds_job_kinds_and_exit_reasons_after_the_backbones(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        '[[outcomes.job_kinds]]\ncode = "apprenticeship"\ntitle = "læreplads"\n'
+        '[[outcomes.exit_reasons]]\ncode = "prison"\ntitle = "afsoner dom"\n'
+    )
+    write(tmp_path, "eget", text.replace("{name}", "eget"))
+    outcomes = load(tmp_path).require("eget").definition.outcomes
+    assert outcomes.job_kind_codes() == ("ordinary", "flexjob", "wage_subsidy", "apprenticeship")
+    assert outcomes.exit_reason_codes()[-2:] == ("other", "prison")

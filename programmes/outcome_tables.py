@@ -1,0 +1,130 @@
+"""Which outcome tables a programme shows: its definition's `outcome_tables`, as tables.
+
+A definition names its tables by slug: `vive` (every table of VIVE's midterm
+report, as `forloeb outcomes` has always shown them), `vive-5.1` (one VIVE table
+by its number), `goals`, `follow-up`, `follow-up-forms`, and the tables of the
+other programmes (`completion`, `outcome-kinds`, `contacts`, `no-shows`,
+`profiles`; `projections.programme_tables`). A programme without a definition
+shows the VIVE report, as before definitions existed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+
+from domain.programme import ProgrammeDefinition
+from projections.milestones import CourseMilestones
+from projections.outcomes_course import CourseOutcome
+from projections.outcomes_report import OutcomeTable, Report, Tally
+from projections.outcomes_tables import (
+    VIVE_NUMBERS,
+    build_report,
+    follow_up_forms_table,
+    follow_up_table,
+    table_names,
+)
+from projections.programme_tables import BACKBONE_JOB_KINDS, BUILDERS, ProgrammeFacts
+from projections.suppression import Group
+from projections.vive_tables import VIVE_TABLE_NAMES
+
+VIVE = "vive"
+REPORT_TABLES: tuple[str, ...] = (*VIVE_NUMBERS, *VIVE_TABLE_NAMES, "goals", "follow_up")
+"""The tables `build_report` makes, by name (`follow_up_forms` only when asked)."""
+STANDALONE: dict[str, Callable[[Tally, Sequence[CourseOutcome]], OutcomeTable]] = {
+    "follow_up": follow_up_table,
+    "follow_up_forms": follow_up_forms_table,
+}
+"""Tables of the VIVE report that need none of its other tables."""
+
+
+def slugs() -> dict[str, tuple[str, ...]]:
+    """Each slug a definition may name -> the tables it means, in report order."""
+    known: dict[str, tuple[str, ...]] = {VIVE: (*VIVE_NUMBERS, *VIVE_TABLE_NAMES)}
+    for key, names in table_names().items():
+        slug = f"vive-{key}" if key[0].isdigit() else key.replace("_", "-")
+        known[slug] = names
+    known.update({name.replace("_", "-"): (name,) for name in BUILDERS})
+    return known
+
+
+def all_table_names() -> dict[str, tuple[str, ...]]:
+    """What `outcomes --table` accepts: the VIVE report's names and numbers, and the
+    programme tables' names."""
+    return {**table_names(), **{name: (name,) for name in BUILDERS}}
+
+
+def wanted(definition: ProgrammeDefinition | None, chosen: Sequence[str] = ()) -> list[str]:
+    """The tables to build, in order: those chosen (`--table` names, in report order), else
+    the definition's (in its order), else the VIVE report's."""
+    if chosen:
+        names = all_table_names()
+        asked = {name for choice in chosen for name in names[choice]}
+        found = [name for name in (*REPORT_TABLES, "follow_up_forms", *BUILDERS) if name in asked]
+    elif definition is None or not definition.outcome_tables:
+        found = list(REPORT_TABLES)
+    else:
+        known = slugs()
+        found = [name for slug in definition.outcome_tables for name in known[slug]]
+    return list(dict.fromkeys(found))
+
+
+def programme_report(
+    definition: ProgrammeDefinition | None,
+    courses: Sequence[CourseOutcome],
+    milestones: Callable[[], Mapping[str, CourseMilestones]],
+    *,
+    follow_up_forms: bool = False,
+    chosen: Sequence[str] = (),
+    as_of: date | None = None,
+) -> Report:
+    """The programme's tables for a cohort's courses, with the counts behind them (one
+    report, so suppression sees them all). `milestones` is read only when a programme
+    table needs it."""
+    names = wanted(definition, chosen)
+    if follow_up_forms and "follow_up_forms" not in names:
+        names.append("follow_up_forms")
+    if (
+        not chosen
+        and set(names) <= {*REPORT_TABLES, "follow_up_forms"}
+        and (set(REPORT_TABLES) <= set(names))
+    ):
+        return build_report(courses, follow_up_forms=follow_up_forms)
+    tally = Tally()
+    built: dict[str, OutcomeTable] = {}
+    counts: dict[str, int] = {}
+    groups: list[Group] = []
+    if any(name in REPORT_TABLES and name not in STANDALONE for name in names):
+        report = build_report(courses, follow_up_forms=follow_up_forms)
+        built.update({table.name: table for table in report.tables})
+        counts.update(report.counts)
+        groups.extend(report.groups)
+    if any(name in BUILDERS for name in names):
+        facts = programme_facts(definition, milestones(), as_of)
+        for name in names:
+            if name in BUILDERS:
+                built[name] = BUILDERS[name](tally, courses, facts)
+    for name in names:
+        if name in STANDALONE and name not in built:
+            built[name] = STANDALONE[name](tally, courses)
+    counts.update(tally.counts)
+    groups.extend(tally.groups)
+    return Report(tuple(built[name] for name in names), counts, tuple(groups))
+
+
+def programme_facts(
+    definition: ProgrammeDefinition | None,
+    milestones: Mapping[str, CourseMilestones],
+    as_of: date | None = None,
+) -> ProgrammeFacts:
+    """What the programme tables read beside the courses, for this programme."""
+    if definition is None:
+        return ProgrammeFacts(milestones, as_of=as_of)
+    added = definition.outcomes
+    return ProgrammeFacts(
+        milestones,
+        definition.cohorts,
+        job_kinds=(*BACKBONE_JOB_KINDS, *((c.code, c.title) for c in added.job_kinds)),
+        exit_reasons=added.exit_reason_codes(),
+        as_of=as_of,
+    )
