@@ -25,11 +25,16 @@ from cli.main import forloeb
 Tables = dict[str, dict[str, Any]]
 
 
-def cell(tables: Tables, table: str, row: str, column: str) -> Any:
-    """One cell of a shown table, by row label and column heading."""
+def cell_object(tables: Tables, table: str, row: str, column: str) -> Any:
+    """One cell of a pulled table (value and suppression flag), by row label and column."""
     shown = tables[table]
     rows = {r["label"].strip(): r["cells"] for r in shown["rows"]}
     return rows[row][shown["columns"].index(column)]
+
+
+def cell(tables: Tables, table: str, row: str, column: str) -> Any:
+    """One cell's value (None where suppressed), by row label and column heading."""
+    return cell_object(tables, table, row, column)["value"]
 
 
 @pytest.fixture(scope="module")
@@ -192,5 +197,8 @@ def test_a_named_table_of_another_programme_can_be_asked_for(pulled: Any) -> Non
 
 def test_small_cells_of_the_programme_tables_are_suppressed(pulled: Any) -> None:
     tables = pulled("oph", "--suppress-below", "10")
-    assert cell(tables, "outcome_kinds", "in education", "n") == "<10"
+    assert cell_object(tables, "outcome_kinds", "in education", "n") == {
+        "value": None,
+        "suppressed": "small",
+    }
     assert cell(tables, "outcome_kinds", "in work", "n") == 37
