@@ -72,8 +72,10 @@ class Tally:
     groups: list[Group] = field(default_factory=list)
 
     def count(self, key: str, value: int) -> Cell:
-        """Name a count and return the cell showing it."""
-        self.counts[key] = value
+        """Name a count and return the cell showing it; a count already named (the same
+        number in another table of the pull) must have the same value."""
+        if self.counts.setdefault(key, value) != value:
+            raise ValueError(f"count {key!r}: {value} differs from {self.counts[key]} named before")
         return Cell(value, (key,), key)
 
     def share(self, key: str, base: str) -> Cell:
@@ -106,6 +108,18 @@ class Report:
     def table(self, name: str) -> OutcomeTable:
         """One table by name."""
         return next(table for table in self.tables if table.name == name)
+
+    def merged(self, *others: Report) -> Report:
+        """This report's tables followed by the others', suppressed as one pull: a count
+        of the same name in two reports is one count (it must have one value)."""
+        counts = dict(self.counts)
+        for other in others:
+            for key, value in other.counts.items():
+                if counts.setdefault(key, value) != value:
+                    raise ValueError(f"count {key!r}: {value} here, {counts[key]} elsewhere")
+        tables = (*self.tables, *(t for other in others for t in other.tables))
+        groups = tuple(dict.fromkeys([*self.groups, *(g for o in others for g in o.groups)]))
+        return Report(tables, counts, groups)
 
     def shown(self, below: int | None = None) -> list[dict[str, Any]]:
         """The tables as published: plain values, or with cells under `below` suppressed."""
