@@ -12,6 +12,7 @@ published tables round them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -121,9 +122,24 @@ class Report:
         groups = tuple(dict.fromkeys([*self.groups, *(g for o in others for g in o.groups)]))
         return Report(tables, counts, groups)
 
+    def only(self, names: Collection[str]) -> Report:
+        """The report with only the tables named (the counts and sums behind them kept)."""
+        return Report(tuple(t for t in self.tables if t.name in names), self.counts, self.groups)
+
+    def published(self) -> set[str]:
+        """The counts some table shows."""
+        return {
+            cell.count
+            for table in self.tables
+            for _, cells in table.rows
+            for cell in cells
+            if cell.count is not None
+        }
+
     def shown(self, below: int | None = None) -> list[dict[str, Any]]:
         """The tables as published: plain values, or with cells under `below` suppressed."""
-        hidden = {} if below is None else suppress(self.counts, self.groups, below)
+        unpublished = self.counts.keys() - self.published()
+        hidden = {} if below is None else suppress(self.counts, self.groups, below, unpublished)
         return [
             {
                 "name": table.name,

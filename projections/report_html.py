@@ -77,7 +77,8 @@ class ReportPage:
     def pull(self) -> Report:
         """Every table of the page as one report, so one suppression covers them all."""
         operations = () if self.operations is None else (self.operations,)
-        return self.outcomes.merged(*operations, *self.analyses)
+        shown = {name for section in page_sections(self) for name in section.tables}
+        return self.outcomes.merged(*operations, *self.analyses).only(shown)
 
     def shown(self) -> Tables:
         """Every table as published (suppressed under `suppress_below`), by name."""

@@ -31,7 +31,6 @@ MEANINGS: dict[str, str] = {
     "measurement": "#117733",
     "network meeting": "#AA4499",
     "praktik end": "#F0E442",
-    "not yet reached": "#000000",
 }
 """Each meaning's colour (hex, as matplotlib writes it into the SVG)."""
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -76,19 +76,29 @@ MAX_STEPS = 1_000_000
 """A bound on the reader's narrowing steps (ranges without an upper end can narrow slowly)."""
 
 
-def suppress(counts: Mapping[str, int], groups: Sequence[Group], below: int) -> dict[str, Hidden]:
-    """The cells to hide so that no count under `below` is published or can be worked out."""
+def suppress(
+    counts: Mapping[str, int],
+    groups: Sequence[Group],
+    below: int,
+    unpublished: Collection[str] = (),
+) -> dict[str, Hidden]:
+    """The cells to hide so that no count under `below` is published or can be worked out.
+
+    `unpublished` counts are in no table shown (a remainder, a table left out of this
+    report): the reader does not know them unless the sums give them, and a small one
+    is protected like any other. Of them, only the small ones are in the answer."""
     if below < MIN_THRESHOLD:
         raise ValueError(f"suppress below: must be at least {MIN_THRESHOLD}, not {below}")
     reader = Reader(counts, groups, below)
     small = [key for key, value in counts.items() if value < below]
-    marked = _protect(reader, dict.fromkeys(small, Hidden.PRIMARY), Hidden.SECONDARY)
-    if marked is not None:
-        return marked
-    unmarked = _protect(reader, dict.fromkeys(small, Hidden.WITHHELD), Hidden.WITHHELD)
-    if unmarked is not None:
-        return unmarked
-    return dict.fromkeys(counts, Hidden.WITHHELD)  # pragma: no cover (all hidden pins nothing)
+    unknown = {key: Hidden.WITHHELD for key in unpublished if counts[key] >= below}
+    found = _protect(reader, {**dict.fromkeys(small, Hidden.PRIMARY), **unknown}, Hidden.SECONDARY)
+    if found is None:
+        withheld = dict.fromkeys([*small, *unknown], Hidden.WITHHELD)
+        found = _protect(reader, withheld, Hidden.WITHHELD)
+    if found is None:  # pragma: no cover (all hidden pins nothing)
+        found = dict.fromkeys(counts, Hidden.WITHHELD)
+    return {key: why for key, why in found.items() if key not in unknown}
 
 
 def _protect(
