@@ -60,14 +60,19 @@ TABLES: dict[str, Shown] = {
     "by_team": table(
         "by_team",
         BREAKDOWN_COLUMNS,
-        {"nord": [30, 25, 10, 8, 7, 9, 6], "syd": [20, 18, 9, 5, 4, 6, 5],
-         "total": [50, 43, 19, 13, 11, 15, 11]},  # fmt: skip
+        {
+            "nord": [30, 25, 10, 8, 7, 9, 6],
+            "syd": [20, 18, 9, 5, 4, 6, 5],
+            "total": [50, 43, 19, 13, 11, 15, 11],
+        },
     ),
     "time_in_state": table(
         "time_in_state",
         ["ended", "ongoing", "Q1", "median", "Q3"],
-        {s: [10, 5, 10.0, 20.0, 30.0] for s in ("visitation", "baseline", "active", "praktik",
-                                                "job", "education")},  # fmt: skip
+        {
+            s: [10, 5, 10.0, 20.0, 30.0]
+            for s in ("visitation", "baseline", "active", "praktik", "job", "education")
+        },
     ),
     "km_praktik": life_table("km_praktik", 1),
     "km_job": life_table("km_job", 1),
@@ -75,10 +80,21 @@ TABLES: dict[str, Shown] = {
     "km_unplanned_exit": life_table("km_unplanned_exit", 1),
     "competing": table(
         "competing",
-        ["at risk", "job", "education", "unplanned exit", "censored",
-         "% job", "95 % CI", "% education", "95 % CI", "% unplanned exit", "95 % CI"],
+        [
+            "at risk",
+            "job",
+            "education",
+            "unplanned exit",
+            "censored",
+            "% job",
+            "95 % CI",
+            "% education",
+            "95 % CI",
+            "% unplanned exit",
+            "95 % CI",
+        ],
         COMPETING_ROWS,
-    ),  # fmt: skip
+    ),
     "way_into_work": table(
         "way_into_work",
         ["via praktik", "direct", "first jobs", "% via praktik"],
@@ -87,9 +103,15 @@ TABLES: dict[str, Shown] = {
     "status": table(
         "status",
         ["n", "%"],
-        {"referred": [50, None], "exited before baseline": [5, None],
-         "awaiting baseline": [5, None], "with baseline": [40, 100], "ongoing": [20, 50],
-         "planned exit": [10, 25], "unplanned exit": [10, 25]},  # fmt: skip
+        {
+            "referred": [50, None],
+            "exited before baseline": [5, None],
+            "awaiting baseline": [5, None],
+            "with baseline": [40, 100],
+            "ongoing": [20, 50],
+            "planned exit": [10, 25],
+            "unplanned exit": [10, 25],
+        },
     ),
 }
 
