@@ -136,7 +136,7 @@ def _complement(
     for cells in reader.neighbourhood(key, hidden):
         shown = sorted((cell for cell in cells if cell not in hidden), key=reader.order)
         for cell in shown[:CANDIDATES_TRIED]:
-            if key not in reader.disclosed({**hidden, cell: extra_as}):
+            if not reader.pins(key, {**hidden, cell: extra_as}):
                 return cell
         if shown:
             return shown[0]
@@ -147,7 +147,7 @@ def _prune(reader: Reader, hidden: dict[str, Hidden], extras: list[str]) -> dict
     """Show again each extra cell (the largest first) that no small cell needs hidden."""
     for key in sorted(extras, key=reader.order, reverse=True):
         trial = {cell: why for cell, why in hidden.items() if cell != key}
-        if not reader.disclosed(trial):
+        if not reader.disclosed_near(key, trial):
             hidden = trial
     return hidden
 
@@ -192,12 +192,50 @@ class Reader:
         below = self.below
         return {k for k in hidden if self.counts[k] < below and ranges[k][0] == ranges[k][1]}
 
-    def ranges(self, hidden: Mapping[str, Hidden]) -> dict[str, Interval]:
-        """Every cell's range: published cells exact, hidden ones narrowed by the sums."""
+    def pins(self, key: str, hidden: Mapping[str, Hidden]) -> bool:
+        """Whether the reader works out `key` exactly: only the sums tied to it through
+        hidden cells can tell anything about it, so only they are read."""
+        return key in self.disclosed_near(key, hidden)
+
+    def disclosed_near(self, key: str, hidden: Mapping[str, Hidden]) -> set[str]:
+        """The hidden cells under N worked out exactly among those tied to `key` (hidden
+        or not) through hidden cells: all a change at `key` can disclose."""
+        component = self.component(key, {**hidden, key: Hidden.WITHHELD})
+        cells = {cell for index in component for cell in self.groups[index].cells}
+        ranges = self.ranges(hidden, cells, component)
+        small = (c for c in cells if c in hidden and self.counts[c] < self.below)
+        return {c for c in small if ranges[c][0] == ranges[c][1]}
+
+    def component(self, key: str, hidden: Mapping[str, Hidden]) -> list[int]:
+        """The groups reached from `key` through hidden cells."""
+        seen = dict.fromkeys(self.of[key])
+        waiting = [c for i in seen for c in self.groups[i].cells if c in hidden]
+        visited = set(waiting)
+        while waiting:
+            for index in self.of[waiting.pop()]:
+                if index not in seen:
+                    seen[index] = None
+                    cells = self.groups[index].cells
+                    fresh = [c for c in cells if c in hidden and c not in visited]
+                    visited.update(fresh)
+                    waiting += fresh
+        return list(seen)
+
+    def ranges(
+        self,
+        hidden: Mapping[str, Hidden],
+        cells: Iterable[str] | None = None,
+        groups: Iterable[int] | None = None,
+    ) -> dict[str, Interval]:
+        """The cells' ranges (every cell's by default): published cells exact, hidden ones
+        narrowed by the sums (those given, else every one holding a hidden cell)."""
+        below, counts = self.below, self.counts
         ranges: dict[str, Interval] = {
-            key: _initial(value, hidden.get(key), self.below) for key, value in self.counts.items()
+            key: _initial(counts[key], hidden.get(key), below) for key in (cells or counts)
         }
-        waiting = list(dict.fromkeys(i for key in hidden for i in self.of[key]))
+        if groups is None:
+            groups = (i for key in hidden for i in self.of[key])
+        waiting = list(dict.fromkeys(groups))
         queued = set(waiting)
         for _ in range(MAX_STEPS):
             if not waiting:
