@@ -46,7 +46,7 @@ def _rows(table: Shown) -> list[tuple[str, list[Any]]]:
 
 def trends(tables: Tables) -> str:
     """Referrals, baselines, exits and jobs per quarter: a line per measure; a quarter
-    whose count is hidden is a gap, with its mark written at the axis."""
+    whose count is hidden is a gap in its line (the table beside it gives the mark)."""
     table = tables["trends"]
     quarters = [c for c in table["columns"] if c != "total"]
     figure, axes = new_figure(height=3.6)
