@@ -160,15 +160,15 @@ def trends_command(
     run_analysis("analysis trends", cohort, {}, output_format, suppress_below)
 
 
-def groupings(courses: Sequence[CourseOutcome]) -> dict[str, GroupOf]:
+def groupings(courses: Sequence[CourseOutcome], named: bool | None = None) -> dict[str, GroupOf]:
     """The breakdowns: by consultant (named, or numbered for those who may not see
-    caseloads), by team (the consultant's team in the configuration, if any has one), by
-    benefit type."""
+    caseloads, or when `named` is False), by team (the consultant's team in the
+    configuration, if any has one), by benefit type."""
     from projections.breakdowns import by_benefit_type, by_consultant
 
     context = app_context()
     directory = context.directory
-    named = context.may(REPORT_CASELOAD)
+    named = context.may(REPORT_CASELOAD) and named is not False
     numbers = consultant_numbers(courses)
 
     def consultant(course: CourseOutcome) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from projections.breakdowns import BREAKDOWN_MEASURES, GroupOf, breakdown
+from projections.breakdowns import BREAKDOWN_MEASURES, NONE, GroupOf, breakdown
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import BLANK, Cell, OutcomeTable, Report, Tally, half_up
 from projections.paths import quarter_label, time_in_state, variants, way_into_work
@@ -243,39 +243,75 @@ def paths_report(courses: Sequence[CourseOutcome], as_of: date) -> Report:
 
 
 def trends_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
-    """Referrals, baselines, exits by kind and jobs per quarter, with totals."""
+    """Referrals, baselines, exits by kind and jobs per quarter, with totals (the referrals'
+    and baselines' totals are the counts the status table and breakdowns name alike)."""
     span, counts = trends(courses)
     labels = [quarter_label(q) for q in span]
     rows: Rows = []
     for measure in TREND_MEASURES:
         keys = [f"{measure} {label}" for label in labels]
         cells = [tally.count(key, n) for key, n in zip(keys, counts[measure], strict=True)]
-        total = f"{measure} total"
+        total = SAME_TOTAL.get(measure, f"{measure} total")
         cells.append(tally.count(total, sum(counts[measure])))
         tally.partition(total, tuple(keys))
         rows.append((measure, tuple(cells)))
     return OutcomeTable("trends", "Per quarter", (*labels, "total"), tuple(rows))
 
 
+SAME_TOTAL = {"referrals": "referred", "baselines": "with baseline"}
+"""Trend totals that count what the status table counts (every course referred, every
+baseline taken), so one name: a total hidden in one table is hidden in the other."""
+
+
 def breakdown_table(
     tally: Tally, courses: Sequence[CourseOutcome], name: str, group_of: GroupOf
 ) -> OutcomeTable:
-    """Status and outcomes per group (consultant, team, benefit type), with a total row."""
+    """Status and outcomes per group (consultant, team, benefit type), with a total row.
+
+    The total row's counts are named as the status table names them (`referred`,
+    `with baseline`, ...): every breakdown of the pull shares them."""
     found = breakdown(courses, group_of)
     rows: Rows = []
     for group, counts in found.items():
-        keys = {measure: f"{name} {group}: {measure}" for measure in BREAKDOWN_MEASURES}
+        keys = group_keys(name, group)
         rows.append((group, tuple(tally.count(keys[m], counts[m]) for m in BREAKDOWN_MEASURES)))
         _relate(tally, keys)
-    totals = {measure: f"{name} total: {measure}" for measure in BREAKDOWN_MEASURES}
+    totals = {measure: measure for measure in BREAKDOWN_MEASURES}
     for measure, key in totals.items():
         tally.count(key, sum(counts[measure] for counts in found.values()))
-        tally.partition(key, tuple(f"{name} {group}: {measure}" for group in found))
+        tally.partition(key, tuple(group_keys(name, group)[measure] for group in found))
     _relate(tally, totals)
     rows.append(("total", tuple(Cell(tally.counts[k], (k,), k) for k in totals.values())))
     return OutcomeTable(
         f"by_{name.replace(' ', '_')}", f"By {name}", BREAKDOWN_MEASURES, tuple(rows)
     )
+
+
+def group_keys(name: str, group: str) -> dict[str, str]:
+    """The names of one group's counts in the breakdown `name`."""
+    return {measure: f"{name} {group}: {measure}" for measure in BREAKDOWN_MEASURES}
+
+
+def nest(
+    tally: Tally, courses: Sequence[CourseOutcome], breakdowns: dict[str, GroupOf]
+) -> None:
+    """Where each group of one breakdown falls wholly in one group of another (every
+    consultant in one team), the coarser group's counts are sums of the finer ones':
+    name those sums, so a cell hidden in one breakdown is not given away by the other."""
+    for fine, fine_of in breakdowns.items():
+        for coarse, coarse_of in breakdowns.items():
+            owner: dict[str, set[str]] = {}
+            for course in courses:
+                owner.setdefault(fine_of(course) or NONE, set()).add(coarse_of(course) or NONE)
+            if fine == coarse or any(len(owners) > 1 for owners in owner.values()):
+                continue
+            members: dict[str, list[str]] = {}
+            for group, (coarse_group,) in owner.items():
+                members.setdefault(coarse_group, []).append(group)
+            for coarse_group, groups in members.items():
+                for measure in BREAKDOWN_MEASURES:
+                    parts = tuple(group_keys(fine, group)[measure] for group in groups)
+                    tally.partition(group_keys(coarse, coarse_group)[measure], parts)
 
 
 def _relate(tally: Tally, keys: dict[str, str]) -> None:
@@ -292,4 +328,5 @@ def trends_report(courses: Sequence[CourseOutcome], breakdowns: dict[str, GroupO
     tally = Tally()
     tables = [trends_table(tally, courses)]
     tables += [breakdown_table(tally, courses, name, of) for name, of in breakdowns.items()]
+    nest(tally, courses, breakdowns)
     return Report(tuple(tables), dict(tally.counts), tuple(tally.groups))

@@ -12,6 +12,7 @@ published tables round them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -72,8 +73,10 @@ class Tally:
     groups: list[Group] = field(default_factory=list)
 
     def count(self, key: str, value: int) -> Cell:
-        """Name a count and return the cell showing it."""
-        self.counts[key] = value
+        """Name a count and return the cell showing it; a count already named (the same
+        number in another table of the pull) must have the same value."""
+        if self.counts.setdefault(key, value) != value:
+            raise ValueError(f"count {key!r}: {value} differs from {self.counts[key]} named before")
         return Cell(value, (key,), key)
 
     def share(self, key: str, base: str) -> Cell:
@@ -107,9 +110,36 @@ class Report:
         """One table by name."""
         return next(table for table in self.tables if table.name == name)
 
+    def merged(self, *others: Report) -> Report:
+        """This report's tables followed by the others', suppressed as one pull: a count
+        of the same name in two reports is one count (it must have one value)."""
+        counts = dict(self.counts)
+        for other in others:
+            for key, value in other.counts.items():
+                if counts.setdefault(key, value) != value:
+                    raise ValueError(f"count {key!r}: {value} here, {counts[key]} elsewhere")
+        tables = (*self.tables, *(t for other in others for t in other.tables))
+        groups = tuple(dict.fromkeys([*self.groups, *(g for o in others for g in o.groups)]))
+        return Report(tables, counts, groups)
+
+    def only(self, names: Collection[str]) -> Report:
+        """The report with only the tables named (the counts and sums behind them kept)."""
+        return Report(tuple(t for t in self.tables if t.name in names), self.counts, self.groups)
+
+    def published(self) -> set[str]:
+        """The counts some table shows."""
+        return {
+            cell.count
+            for table in self.tables
+            for _, cells in table.rows
+            for cell in cells
+            if cell.count is not None
+        }
+
     def shown(self, below: int | None = None) -> list[dict[str, Any]]:
         """The tables as published: plain values, or with cells under `below` suppressed."""
-        hidden = {} if below is None else suppress(self.counts, self.groups, below)
+        unpublished = self.counts.keys() - self.published()
+        hidden = {} if below is None else suppress(self.counts, self.groups, below, unpublished)
         return [
             {
                 "name": table.name,

@@ -20,6 +20,8 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from projections.report_palette import SUPPRESSED_GREY, TARGET_COLOUR, colours
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -27,10 +29,7 @@ if TYPE_CHECKING:
 Shown = dict[str, Any]
 """A table as `Report.shown` gives it: name, title, columns, rows of label and cells."""
 
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442")
-"""Okabe-Ito colours: told apart with the common colour-vision deficiencies."""
 GREY = "#666666"
-TARGET_COLOUR = "#B00020"
 WIDTH, HEIGHT = 6.4, 3.6
 """Default figure size in inches."""
 
@@ -107,16 +106,16 @@ def svg_uri(figure: Figure) -> str:
 
 def bars(axes: Axes, labels: Sequence[str], series: Mapping[str, Sequence[Any]], *,
          unit: str = "") -> None:  # fmt: skip
-    """Grouped bars, one group per label and one bar per series; a hidden value's bar is
-    not drawn, and its mark ("<N" or "x") is written where it would stand."""
+    """Grouped bars, one group per label and one bar per series (each in its meaning's
+    colour, `projections.report_palette`); a hidden value's bar is not drawn, and its
+    mark ("<N" or "x") is written where it would stand."""
     width = 0.8 / max(len(series), 1)
     positions = range(len(labels))
+    painted = colours(list(series))
     for s, (name, values) in enumerate(series.items()):
         offsets = [p - 0.4 + width * (s + 0.5) for p in positions]
         heights = [number(v) or 0.0 for v in values]
-        drawn = axes.bar(
-            offsets, heights, width * 0.92, label=name, color=PALETTE[s % len(PALETTE)]
-        )
+        drawn = axes.bar(offsets, heights, width * 0.92, label=name, color=painted[s])
         texts = [mark(v) + (unit if number(v) is not None else "") for v in values]
         axes.bar_label(drawn, labels=texts, padding=2, fontsize=8, color="#222222")
     axes.set_xticks(list(positions), [plain(label) for label in labels])
@@ -140,7 +139,6 @@ def target_line(axes: Axes, value: float, label: str, *, horizontal: bool = Fals
 
 SUPPRESSED = "suppressed"
 """Legend entry of the grey segment standing for a bar's suppressed parts together."""
-SUPPRESSED_GREY = "#BBBBBB"
 
 
 def stacked(

@@ -7,12 +7,9 @@ drawn (see that module).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from projections.report_charts import (
-    PALETTE,
-    TARGET_COLOUR,
     Shown,
     bars,
     column,
@@ -25,6 +22,7 @@ from projections.report_charts import (
     target_line,
 )
 from projections.report_operations import ALL
+from projections.report_palette import TARGET_COLOUR, colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -57,11 +55,11 @@ def status_funnel(tables: Tables) -> str:
         {k: n[k] for k in ("with baseline", "exited before baseline", "awaiting baseline")},
         {k: n[k] for k in ("ongoing", "planned exit", "unplanned exit")},
     ]
-    colours = dict(zip(FUNNEL_PARTS, PALETTE, strict=False))
+    painted = dict(zip(FUNNEL_PARTS, colours(FUNNEL_PARTS), strict=True))
     figure, axes = new_figure(height=2.8)
     labels = [f"{name} ({_text(n[name])})" for name in ("referred", "with baseline")]
     totals = [n["referred"], n["with baseline"]]
-    stacked(axes, labels, stacks, colours, totals=totals, xlabel="citizens")
+    stacked(axes, labels, stacks, painted, totals=totals, xlabel="citizens")
     return svg_uri(figure)
 
 
@@ -163,7 +161,7 @@ def caseload(tables: Tables, target: int) -> str:
     """Open courses per consultant, stacked by state, against the target caseload."""
     table = tables["caseload"]
     states = [c for c in table["columns"] if c not in ("open courses", "target", "over target")]
-    figure, axes, totals = _per_consultant(table, states, PALETTE, "open courses")
+    figure, axes, totals = _per_consultant(table, states, "open courses")
     target_line(axes, target, f"target {target}", horizontal=True)
     axes.set_xlim(0, max([target + 5.0, *(number(t) or 0.0 for t in totals)]) * 1.1)
     return svg_uri(figure)
@@ -173,12 +171,12 @@ def overdue(tables: Tables) -> str:
     """Due or overdue items per consultant, stacked by kind."""
     table = tables["overdue"]
     kinds = [c for c in table["columns"] if c != "total"]
-    figure, _, _ = _per_consultant(table, kinds, PALETTE[2:], "total")
+    figure, _, _ = _per_consultant(table, kinds, "total")
     return svg_uri(figure)
 
 
 def _per_consultant(
-    table: Shown, parts: list[str], colours: Sequence[str], total: str
+    table: Shown, parts: list[str], total: str
 ) -> tuple[Figure, Axes, list[Any]]:
     """A stacked bar per consultant (the total row left out) of the columns `parts`."""
     columns: list[str] = table["columns"]
@@ -190,7 +188,7 @@ def _per_consultant(
         axes,
         [r["label"] for r in people],
         stacks,
-        dict(zip(parts, colours, strict=False)),
+        dict(zip(parts, colours(parts), strict=True)),
         totals=totals,
         xlabel=XLABELS[table["name"]],
     )

@@ -23,12 +23,21 @@ from typing import Any
 
 from projections.outcomes_report import SECONDARY_MARK, Report
 from projections.report_charts import Shown, column, mark
+from projections.report_methods import methods_html
 from projections.report_style import CSS
 
 Tables = dict[str, Shown]
 Chart = Callable[[Tables], str]
 SHORT_TABLE = 20
 """Tables of at most this many rows are kept on one printed page."""
+
+
+TEAM_LEAD, EVALUATOR = "team-lead", "evaluator"
+VARIANTS = (TEAM_LEAD, EVALUATOR)
+"""Who a report is for: a team lead (operations, caseload, trends, breakdowns by named
+consultant; no health detail) or an evaluator (every VIVE table, time to event, paths,
+breakdowns, the methods; no workloads)."""
+BOTH = frozenset(VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -41,11 +50,13 @@ class Section:
     chart: Chart
     tables: tuple[str, ...]
     alt: str
+    variants: frozenset[str] = BOTH
+    """The variants of the report that have this section."""
 
 
 @dataclass(frozen=True)
 class ReportPage:
-    """What the page is of, and the two reports it shows."""
+    """What the page is of, and the reports it shows (suppressed together, as one pull)."""
 
     programme: str
     as_of: date
@@ -57,17 +68,31 @@ class ReportPage:
     suppress_below: int | None = None
     target_caseload: int = 25
     generated: datetime | None = None
+    analyses: tuple[Report, ...] = ()
+    """Trends and breakdowns, and for evaluators paths and time to event."""
+    variant: str = EVALUATOR
+    title: str = ""
+    """The programme's name as its definition gives it (the slug when it has none)."""
+
+    def pull(self) -> Report:
+        """Every table of the page as one report, so one suppression covers them all."""
+        operations = () if self.operations is None else (self.operations,)
+        shown = {name for section in page_sections(self) for name in section.tables}
+        return self.outcomes.merged(*operations, *self.analyses).only(shown)
 
     def shown(self) -> Tables:
         """Every table as published (suppressed under `suppress_below`), by name."""
-        below = self.suppress_below
-        operations = [] if self.operations is None else self.operations.shown(below)
-        tables = [*self.outcomes.shown(below), *operations]
-        return {table["name"]: table for table in tables}
+        return {table["name"]: table for table in self.pull().shown(self.suppress_below)}
+
+    @property
+    def name(self) -> str:
+        """The programme's name as printed."""
+        return self.title or self.programme
 
 
 def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]:
     """The report's sections in order (charts imported lazily with matplotlib)."""
+    from projections import report_analysis_figures as ana
     from projections import report_figures as fig
     from projections import report_vive as vive
 
@@ -77,6 +102,7 @@ def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]
         else " Counted from everything recorded so far: the known-at time applies to the "
         "outcome tables only."
     )
+    lead, evaluator = frozenset({TEAM_LEAD}), frozenset({EVALUATOR})
 
     return (
         Section("status", "Course status", "Everyone referred, whether a baseline "
@@ -87,35 +113,67 @@ def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]
                 "programme's goals (work ≥ 20 %, education ≥ 15 %).",
                 fig.outcome_shares, ("goals", "outcomes", "job_path", "follow_up"),
                 "Bars: outcome shares with target lines"),
-        Section("health", "Self-rated health", "The same citizens at the start (point 1) and "
-                "after about 6 months (point 3): share answering each level.",
-                fig.health, ("mental_health", "physical_health"),
-                "Grouped bars: health levels at point 1 and point 3"),
-        Section("who5", "WHO-5 well-being", "Mean index (raw score × 4) and each item's mean "
-                "score at point 1 and point 3, same citizens; the table gives every score's count.",
-                fig.who5, ("who5",), "Bars: WHO-5 mean index and item means"),
+        Section("caseload", "Caseload per consultant", f"Open courses as of the date, by state, "
+                f"against the target of {target_caseload} per consultant (all open courses of "
+                "the programme, whatever their cohort)." + recorded,
+                lambda tables: fig.caseload(tables, target_caseload), ("caseload",),
+                "Stacked bars: open courses per consultant with the target", lead),
+        Section("overdue", "Due and overdue", "Measurements and network meetings more than 91 "
+                "days after the last one, and praktik past their planned end, as of the date."
+                + recorded,
+                fig.overdue, ("overdue", "overdue_age"),
+                "Stacked bars: items due or overdue per consultant", lead),
+        Section("trends", "Trends per quarter", "Referrals, baselines, exits by kind and "
+                "ordinary jobs started, in the quarter each happened.", ana.trends, ("trends",),
+                "Lines: counts per quarter"),
+        *(
+            Section(f"by-{name}", f"By {name}", f"Status and outcomes of the cohort's courses "
+                    f"by {name}{' (as of the date)' if name == 'consultant' else ''}; all "
+                    "but referred are of those with a baseline.",
+                    ana.breakdown(f"by_{name.replace(' ', '_')}"),
+                    (f"by_{name.replace(' ', '_')}",), f"Bars: status and outcomes by {name}")
+            for name in ("consultant", "team", "benefit type")
+        ),
         Section("forms", "Forms per measurement point", "Citizen and staff forms recorded at "
                 "each point (about every 3 months).", fig.forms, ("forms",),
                 "Grouped bars: forms per measurement point"),
         Section("network", "Network meetings", "Staff form: network meeting in the last 3 "
                 "months? The answer against meetings actually recorded in the 91 days before.",
                 fig.network, ("network",), "Grouped bars: staff answer against recorded"),
+        Section("health", "Self-rated health", "The same citizens at the start (point 1) and "
+                "after about 6 months (point 3): share answering each level.",
+                fig.health, ("mental_health", "physical_health"),
+                "Grouped bars: health levels at point 1 and point 3", evaluator),
+        Section("who5", "WHO-5 well-being", "Mean index (raw score × 4) and each item's mean "
+                "score at point 1 and point 3, same citizens; the table gives every score's count.",
+                fig.who5, ("who5",), "Bars: WHO-5 mean index and item means", evaluator),
         *(
             Section(f"vive-{n}", f"VIVE table {n}", intro,
                     vive.cross_chart if n == "4.5" else vive.distribution_chart(n), (n,),
-                    f"Bars: the percentages of table {n}")
+                    f"Bars: the percentages of table {n}", evaluator)
             for n, intro in vive.INTROS.items()
         ),
-        Section("caseload", "Caseload per consultant", f"Open courses as of the date, by state, "
-                f"against the target of {target_caseload} per consultant (all open courses of "
-                "the programme, whatever their cohort)." + recorded,
-                lambda tables: fig.caseload(tables, target_caseload), ("caseload",),
-                "Stacked bars: open courses per consultant with the target"),
-        Section("overdue", "Due and overdue", "Measurements and network meetings more than 91 "
-                "days after the last one, and praktik past their planned end, as of the date."
-                + recorded,
-                fig.overdue, ("overdue", "overdue_age"),
-                "Stacked bars: items due or overdue per consultant"),
+        Section("time-to-event", "Time to first praktik, job, education and unplanned exit",
+                "Days from the referral, Kaplan–Meier: the share not yet reached at the end of "
+                "each interval, with its 95 % interval (shaded) and the numbers at risk.",
+                ana.survival, ("medians", "km_praktik", "km_job", "km_education",
+                               "km_unplanned_exit"),
+                "Step curves: % not yet reached, with 95 % bands", evaluator),
+        Section("competing", "First outcome, competing risks", "Job, education and unplanned "
+                "exit compete: whichever comes first ends the course's time (Aalen–Johansen "
+                "cumulative incidence, 95 % intervals shaded).", ana.incidence, ("competing",),
+                "Step curves: cumulative incidence of each first outcome", evaluator),
+        Section("time-in-state", "Time in each state", "Days spent in each state, of the stays "
+                "ended by the date; stays still under way are counted beside them.",
+                ana.time_in_state, ("time_in_state",),
+                "Bars: quartiles and median of days in each state", evaluator),
+        Section("paths", "The most common paths", "The courses' paths through the states so "
+                "far, the most common first.", ana.paths, ("paths",),
+                "Bars: courses per path", evaluator),
+        Section("way-into-work", "The way into work", "Each course's first ordinary job, in "
+                "the quarter it started: after a praktik in the course, or directly.",
+                ana.way_into_work, ("way_into_work",),
+                "Bars: first jobs per quarter, via praktik or direct", evaluator),
     )  # fmt: skip
 
 
@@ -130,13 +188,14 @@ def render_page(page: ReportPage) -> str:
         "<main>",
         *(
             _section(s, tables, page.suppress_below)
-            for s in sections(page.target_caseload, page.known_at)
+            for s in page_sections(page)
             if all(name in tables for name in s.tables)
         ),
+        methods_html(page.variant, page.suppress_below),
         "</main>",
         _footer(page),
     ]
-    title = f"{page.programme}: course report as of {page.as_of}"
+    title = f"{page.name}: {VARIANT_TITLES[page.variant]} as of {page.as_of}"
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -146,9 +205,19 @@ def render_page(page: ReportPage) -> str:
     )
 
 
+VARIANT_TITLES = {TEAM_LEAD: "team lead's report", EVALUATOR: "evaluator's report"}
+
+
+def page_sections(page: ReportPage) -> list[Section]:
+    """The sections of the page's variant."""
+    found = sections(page.target_caseload, page.known_at)
+    return [section for section in found if page.variant in section.variants]
+
+
 def _header(page: ReportPage, tables: Tables) -> str:
+    slug = "" if page.name == page.programme else f" ({page.programme})"
     facts = [
-        ("programme", page.programme),
+        ("programme", page.name + slug),
         ("cohort", page.cohort),
         ("as of", str(page.as_of)),
         ("known at", page.known_at),
@@ -162,7 +231,7 @@ def _header(page: ReportPage, tables: Tables) -> str:
             "one away; suppressed values are left out of the charts too.</p>"
         )
     return (
-        f"<header>\n<h1>{escape(page.programme)} — course report</h1>\n"
+        f"<header>\n<h1>{escape(page.name)} — {VARIANT_TITLES[page.variant]}</h1>\n"
         f'<p class="meta">{meta}</p>\n{notice}\n{_cards(page, tables)}\n</header>'
     )
 

@@ -163,6 +163,19 @@ def test_with_suppression_no_count_under_the_threshold_is_published(demo: Demo) 
         assert all(c["value"] is None for c in counts if c["suppressed"]), command
 
 
+def test_one_suppression_pass_keeps_rows_and_tables_consistent(demo: Demo) -> None:
+    """The referral quarters have one small cell (none in 2019Q2): it and one partner are
+    hidden, not the whole row; a total two tables show is hidden in both or neither."""
+    report = tables(demo.json("eva", "analysis", "trends", *WHEN, "--suppress-below", "5"))
+
+    referrals = report["trends"]["referrals"]
+    assert sum(not isinstance(cell, int) for cell in referrals) == 2
+    totals = {name: report[name]["total"] for name in ("by_consultant", "by_team")}
+    assert totals["by_consultant"] == totals["by_team"]
+    assert report["trends"]["referrals"][-1] == totals["by_team"][0]  # referred
+    assert report["trends"]["baselines"][-1] == totals["by_team"][1]  # with baseline
+
+
 def test_a_report_known_at_before_the_import_has_no_courses(demo: Demo) -> None:
     report = tables(demo.json("eva", "analysis", "trends", *WHEN, "--known-at", "2019-01-01"))
 

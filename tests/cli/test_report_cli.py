@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +57,25 @@ def test_report_writes_one_html_file(run: Run, referred: str, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert f"written to {out}" in result.stdout
     html = out.read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>") and "<title>pva: course report as of 2019-04-15"
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<title>pva: team lead&#x27;s report as of 2019-04-15</title>" in html  # no definition
     assert '<table id="table-status"' in html and '<table id="table-caseload"' in html
     assert "mette" in html  # the consultant's caseload row
+
+
+def test_an_evaluator_s_variant_leaves_the_workloads_out(
+    run: Run, referred: str, tmp_path: Path
+) -> None:
+    in_work(run, referred)
+    out = tmp_path / "report.html"
+
+    result = run("report", *PVA, "--as-of", "2019-04-15", "--for", "evaluator", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert "evaluator report on pva" in result.stdout
+    html = out.read_text(encoding="utf-8")
+    assert '<table id="table-caseload"' not in html and "mette" not in html
+    assert '<table id="table-km_job"' in html and '<table id="table-paths"' in html
 
 
 def test_report_suppresses_and_says_so(run: Run, referred: str, tmp_path: Path) -> None:
@@ -156,29 +172,86 @@ def chromium(browser: str, page: Path, tmp_path: Path, *action: str) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+TEAMS = {"consultant-1": "nord", "consultant-2": "nord", "consultant-3": "syd",
+         "consultant-4": "syd"}  # fmt: skip
+TEAM_LEAD_TABLES = {
+    "status", "goals", "outcomes", "job_path", "follow_up", "caseload", "overdue",
+    "overdue_age", "trends", "by_consultant", "by_team", "by_benefit_type", "forms", "network",
+}  # fmt: skip
+"""The team lead's tables: no health answer, no VIVE distribution, no time to event."""
+
+
+class DemoReports:
+    """The demo cohort's store with an evaluator (eva), an admin (root) and the demo's
+    consultants in two teams; each variant's report file, and the tables the same store
+    gives through `outcomes` and `analysis` (JSON), as the same user."""
+
+    def __init__(self, folder: Path) -> None:
+        self.db, self.config = folder / "forloeb.sqlite", folder / "forloeb.toml"
+        self.folder = folder
+        self.when = ["--programme", PROGRAMME, "--as-of", str(AS_OF)]
+
+    def run(self, user: str, *args: str) -> Any:
+        runner = CliRunner(env={"FORLOEB_CONFIG": str(self.config)})
+        return runner.invoke(forloeb, ["--db", str(self.db), "--as", user, *args])
+
+    def report(self, user: str, variant: str) -> Path:
+        out = self.folder / f"{variant}.html"
+        written = self.run(user, "report", *self.when, "--for", variant, "--out", str(out))
+        assert written.exit_code == 0, written.output
+        return out
+
+    def tables(self, user: str, *command: str) -> list[dict[str, Any]]:
+        result = self.run(user, *command, *self.when, "--format", "json")
+        assert result.exit_code == 0, result.output
+        pulled = json.loads(result.stdout)
+        return [  # the cells as people read them, as the report shows them
+            {
+                **t,
+                "rows": [{**r, "cells": [shown(pulled, c) for c in r["cells"]]} for r in t["rows"]],
+            }
+            for t in pulled["tables"]
+        ]
+
+
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
-    """The demo cohort's report file, and its tables as `outcomes` gives them (JSON)."""
+def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> DemoReports:
+    from cli.config import UserEntry, create_config
+    from workflows.access import Role
+
     folder = tmp_path_factory.mktemp("report")
-    db = folder / "forloeb.sqlite"
-    service = open_service(StoreConfig(sqlite_path=db))
+    demo = DemoReports(folder)
+    service = open_service(StoreConfig(sqlite_path=demo.db))
     try:
         assert import_lines(service, generate(), "demo-import").refused == []
     finally:
         service.close()
-    out = folder / "report.html"
-    common = ["--db", str(db), "--as", "evaluator"]
-    when = ["--programme", PROGRAMME, "--as-of", str(AS_OF)]
-    runner = CliRunner()
-    written = runner.invoke(forloeb, [*common, "report", *when, "--out", str(out)])
-    assert written.exit_code == 0, written.output
-    tables = runner.invoke(forloeb, [*common, "outcomes", *when, "--format", "json"])
-    assert tables.exit_code == 0, tables.output
-    pulled = json.loads(tables.stdout)
-    yield out, [  # the cells as people read them, as the report shows them
-        {**t, "rows": [{**r, "cells": [shown(pulled, c) for c in r["cells"]]} for r in t["rows"]]}
-        for t in pulled["tables"]
-    ]
+    users = {
+        "eva": UserEntry(role=Role.EVALUATOR),
+        "root": UserEntry(role=Role.ADMIN),
+        **{name: UserEntry(role=Role.CONSULTANT, team=team) for name, team in TEAMS.items()},
+    }
+    create_config(demo.config, users)
+    return demo
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_reports: DemoReports) -> tuple[Path, Any]:
+    """The evaluator's report file, and its outcome tables as `outcomes` gives them."""
+    return demo_reports.report("eva", "evaluator"), demo_reports.tables("eva", "outcomes")
+
+
+def test_a_team_lead_s_report_needs_the_caseload_read_right(
+    demo_reports: DemoReports, tmp_path: Path
+) -> None:
+    out = tmp_path / "lead.html"
+
+    result = demo_reports.run("eva", "report", *demo_reports.when, "--for", "team-lead",
+                              "--out", str(out))  # fmt: skip
+
+    assert result.exit_code != 0
+    assert "may not report caseload" in result.output and "Traceback" not in result.output
+    assert not out.exists()
 
 
 def test_the_report_is_not_blank_on_screen(
@@ -234,26 +307,74 @@ def wrapped_row_at(window: list[str], words: list[str], values: list[str]) -> bo
     return False
 
 
-def test_every_table_row_is_in_the_printed_report(
-    browser: str, pdftotext: str, demo_report: tuple[Path, Any], tmp_path: Path
-) -> None:
-    page, outcome_tables = demo_report
-    pdf = tmp_path / "report.pdf"
-
-    chromium(browser, page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
-
-    lines = pdf_lines(pdftotext, pdf)
-    html = page.read_text(encoding="utf-8")
+def missing_rows(lines: list[str], tables: list[dict[str, Any]]) -> list[Any]:
+    """The rows of the tables not found in the printed text, label and numbers."""
     missing = []
-    for table in outcome_tables:
-        assert f'<table id="table-{table["name"]}"' in html
+    for table in tables:
         for row in table["rows"]:
             label = row["label"].strip().replace("_", " ")
             values = [mark(v) for v in row["cells"] if v is not None]
             if not row_in(lines, label, values):
                 missing.append((table["name"], label, values))
-    assert missing == []
+    return missing
+
+
+def printed(browser: str, pdftotext: str, page: Path, tmp_path: Path) -> list[str]:
+    pdf = tmp_path / f"{page.stem}.pdf"
+    chromium(browser, page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    return pdf_lines(pdftotext, pdf)
+
+
+def table_ids(page: Path) -> set[str]:
+    return set(re.findall(r'<table id="table-([^"]+)"', page.read_text(encoding="utf-8")))
+
+
+def test_every_table_row_is_in_the_printed_evaluator_s_report(
+    browser: str, pdftotext: str, demo_reports: DemoReports, tmp_path: Path
+) -> None:
+    page = demo_reports.report("eva", "evaluator")
+    tables = [
+        *demo_reports.tables("eva", "outcomes"),
+        *demo_reports.tables("eva", "analysis", "trends"),
+        *demo_reports.tables("eva", "analysis", "paths"),
+        *demo_reports.tables("eva", "analysis", "time-to-event"),
+    ]
+
+    lines = printed(browser, pdftotext, page, tmp_path)
+
+    assert table_ids(page) == {table["name"] for table in tables}
+    assert len(tables) == 35  # every outcome and analysis table
+    assert missing_rows(lines, tables) == []
+    text = "\n".join(lines)
+    assert "På vej til arbejde — evaluator's report" in text
+    assert "Methods and suppression" in text and "consultant 1" in text  # numbered
+
+
+def test_every_table_row_is_in_the_printed_team_lead_s_report(
+    browser: str, pdftotext: str, demo_reports: DemoReports, tmp_path: Path
+) -> None:
+    page = demo_reports.report("root", "team-lead")
+    tables = [
+        table
+        for table in [
+            *demo_reports.tables("root", "outcomes"),
+            *demo_reports.tables("root", "analysis", "trends"),
+        ]
+        if table["name"] in TEAM_LEAD_TABLES
+    ]
+
+    lines = printed(browser, pdftotext, page, tmp_path)
+
+    assert table_ids(page) == TEAM_LEAD_TABLES
+    assert missing_rows(lines, tables) == []
     for label, values in (("consultant-3", ["26", "23", "1", "2", "0", "25", "1"]),
                           ("all consultants", ["77", "68", "5", "3", "1", "100"]),
-                          ("all due items", ["15"])):  # fmt: skip
-        assert row_in(lines, label, values), label
+                          ("all due items", ["15"]),
+                          ("nord", None), ("syd", None)):  # fmt: skip
+        if values is None:
+            assert any(line.split()[:1] == [label] for line in lines), label
+        else:
+            assert row_in(lines, label, values), label
+    text = "\n".join(lines)
+    assert "På vej til arbejde — team lead's report" in text
+    assert "WHO-5" not in text and "Kaplan" not in text

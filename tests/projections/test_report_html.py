@@ -24,22 +24,29 @@ from cli.importer import import_lines
 from demo import AS_OF, PROGRAMME, generate
 from domain.values import CourseState
 from projections import report_figures
+from projections.analysis_tables import paths_report, time_to_event_report, trends_report
+from projections.breakdowns import by_benefit_type, by_consultant
 from projections.caseload import ConsultantLoad, CourseLoad, DueItem, DueKind
 from projections.catalog import open_views
 from projections.outcomes import Cohort, OutcomesView
+from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import Report
 from projections.outcomes_tables import build_report
 from projections.report_charts import bars, mark, new_figure
-from projections.report_html import ReportPage, render_page
+from projections.report_html import EVALUATOR, TEAM_LEAD, VARIANTS, ReportPage, render_page
 from projections.report_operations import ALL, operations_report
 from storage.store import StoreConfig
 
 BELOW = 5
 
 
+Reports = tuple[Report, Report, list[CourseOutcome]]
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Report, Report]]:
-    """The demo cohort's outcome report and its caseload report, as of the data pull."""
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
+    """The demo cohort's outcome report, its caseload report and its courses, as of the
+    data pull."""
     store = StoreConfig(sqlite_path=tmp_path_factory.mktemp("report") / "forloeb.sqlite")
     service = open_service(store)
     try:
@@ -48,23 +55,40 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Report, Rep
             views.catch_up()
             view = views.view("outcomes")
             assert isinstance(view, OutcomesView)
-            outcomes = build_report(view.courses(Cohort(PROGRAMME), AS_OF))
+            courses = view.courses(Cohort(PROGRAMME), AS_OF)
             loads = views.caseload.caseload(AS_OF, programme=PROGRAMME)
             due = views.caseload.due(AS_OF, programme=PROGRAMME)
-            yield outcomes, operations_report(loads, due)
+            yield build_report(courses), operations_report(loads, due), courses
     finally:
         service.close()
 
 
-def page_of(reports: tuple[Report, Report], below: int | None = None) -> ReportPage:
-    outcomes, operations = reports
-    return ReportPage(PROGRAMME, AS_OF, outcomes, operations, suppress_below=below)
+BREAKDOWNS = {"consultant": by_consultant, "benefit type": by_benefit_type}
+
+
+def page_of(
+    reports: Reports, below: int | None = None, variant: str = TEAM_LEAD
+) -> ReportPage:
+    """A variant's page as `forloeb report` makes it: workloads for a team lead; paths and
+    time to event for an evaluator."""
+    outcomes, operations, courses = reports
+    analyses = (trends_report(courses, BREAKDOWNS),)
+    if variant == EVALUATOR:
+        analyses += (paths_report(courses, AS_OF), time_to_event_report(courses, "referral", AS_OF))
+    return ReportPage(
+        PROGRAMME, AS_OF, outcomes, operations if variant == TEAM_LEAD else None,
+        suppress_below=below, analyses=analyses, variant=variant,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def pages(demo: tuple[Report, Report]) -> dict[int | None, str]:
-    """The demo cohort's page, plain and with counts under 5 suppressed (rendered once)."""
-    return {below: render_page(page_of(demo, below)) for below in (None, BELOW)}
+def pages(demo: Reports) -> dict[tuple[str, int | None], str]:
+    """Each variant's page, plain and with counts under 5 suppressed (rendered once)."""
+    return {
+        (variant, below): render_page(page_of(demo, below, variant))
+        for variant in VARIANTS
+        for below in (None, BELOW)
+    }
 
 
 # The caseload tables ---------------------------------------------------------------
@@ -192,21 +216,47 @@ def chart_svgs(html: str) -> list[str]:
     return [base64.b64decode(uri).decode("utf-8") for uri in uris]
 
 
-@pytest.mark.parametrize("below", [None, BELOW])
-def test_every_table_is_on_the_page_with_every_number(
-    demo: tuple[Report, Report], pages: dict[int | None, str], below: int | None
-) -> None:
-    tables = parsed_tables(pages[below])
+TEAM_LEAD_TABLES = {
+    "status", "goals", "outcomes", "job_path", "follow_up", "caseload", "overdue",
+    "overdue_age", "trends", "by_consultant", "by_benefit_type", "forms", "network",
+}  # fmt: skip
+EVALUATOR_TABLES = (TEAM_LEAD_TABLES - {"caseload", "overdue", "overdue_age"}) | {
+    "mental_health", "physical_health", "who5", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6",
+    "4.7", "5.2", "5.3", "6.2", "6.3", "6.4", "medians", "km_praktik", "km_job",
+    "km_education", "km_unplanned_exit", "competing", "time_in_state", "paths",
+    "way_into_work",
+}  # fmt: skip
 
-    shown = page_of(demo, below).shown()
-    assert len(shown) == 25  # 13, and the 12 VIVE distribution tables
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("below", [None, BELOW])
+def test_every_table_of_the_variant_is_on_its_page_with_every_number(
+    demo: Reports, pages: dict[tuple[str, int | None], str], variant: str, below: int | None
+) -> None:
+    tables = parsed_tables(pages[variant, below])
+
+    shown = page_of(demo, below, variant).shown()
+    assert set(shown) == {TEAM_LEAD: TEAM_LEAD_TABLES, EVALUATOR: EVALUATOR_TABLES}[variant]
+    assert set(tables) == {f"table-{name}" for name in shown}
     for name, table in shown.items():
         assert tables[f"table-{name}"] == expected_rows(table), name
 
 
+def test_a_team_lead_s_page_has_no_health_answers(
+    pages: dict[tuple[str, int | None], str],
+) -> None:
+    html = pages[TEAM_LEAD, None]
+
+    assert "WHO-5" not in html and "psykisk" not in html and "Self-rated health" not in html
+    assert "Caseload per consultant" in html and "Methods and suppression" in html
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("below", [None, BELOW])
-def test_the_page_is_self_contained(pages: dict[int | None, str], below: int | None) -> None:
-    html = pages[below]
+def test_the_page_is_self_contained(
+    pages: dict[tuple[str, int | None], str], variant: str, below: int | None
+) -> None:
+    html = pages[variant, below]
 
     assert not re.search(r"https?://", html)
     assert not re.search(r"<(script|link|iframe|object|embed)\b", html, re.IGNORECASE)
@@ -214,13 +264,16 @@ def test_the_page_is_self_contained(pages: dict[int | None, str], below: int | N
     sources = re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', html)
     assert sources and all(s.startswith("data:image/svg+xml;base64,") for s in sources)
     svgs = chart_svgs(html)
-    assert len(svgs) == 20  # 8, and one per VIVE distribution table
+    assert len(svgs) == {TEAM_LEAD: 9, EVALUATOR: 26}[variant]  # a chart per section
     for svg in svgs:
         assert not re.search(r'href="(?!#)', svg)  # only references inside the SVG itself
         assert "url(http" not in svg and "<image" not in svg
 
 
-def test_no_cpr_number_course_id_or_free_text_on_the_page(pages: dict[int | None, str]) -> None:
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_cpr_number_course_id_or_free_text_on_the_page(
+    pages: dict[tuple[str, int | None], str], variant: str
+) -> None:
     private = {"cpr", "course", "employer", "institution", "programme_of_study", "note", "detail"}
     secrets = {
         value
@@ -230,7 +283,7 @@ def test_no_cpr_number_course_id_or_free_text_on_the_page(pages: dict[int | None
     }
     secrets |= {cpr.replace("-", "") for cpr in secrets if re.fullmatch(r"\d{6}-\d{4}", cpr)}
 
-    html = pages[None]
+    html = pages[variant, None]
 
     found = [s for s in secrets if s in html]
     assert found == []
@@ -239,11 +292,11 @@ def test_no_cpr_number_course_id_or_free_text_on_the_page(pages: dict[int | None
 
 
 def test_the_charts_are_deterministic(
-    demo: tuple[Report, Report], pages: dict[int | None, str]
+    demo: Reports, pages: dict[tuple[str, int | None], str]
 ) -> None:
-    again = render_page(page_of(demo))
+    again = render_page(page_of(demo, None, EVALUATOR))
 
-    assert chart_svgs(again) == chart_svgs(pages[None])
+    assert chart_svgs(again) == chart_svgs(pages[EVALUATOR, None])
 
 
 # Suppression in the charts ---------------------------------------------------------------
@@ -276,7 +329,7 @@ def segment_sizes(figure: Any) -> list[tuple[float, str]]:
 
 
 def test_suppressed_counts_are_not_drawn(
-    demo: tuple[Report, Report], drawn: dict[str, Any]
+    demo: Reports, drawn: dict[str, Any]
 ) -> None:
     tables = page_of(demo, BELOW).shown()
 
@@ -292,7 +345,7 @@ def test_suppressed_counts_are_not_drawn(
 
 
 def test_a_hidden_share_is_marked_not_drawn(
-    demo: tuple[Report, Report], drawn: dict[str, Any]
+    demo: Reports, drawn: dict[str, Any]
 ) -> None:
     tables = page_of(demo, BELOW).shown()
 
