@@ -13,6 +13,7 @@ from uuid import UUID
 import click
 
 if TYPE_CHECKING:  # rich is imported when something is drawn, not on every command
+    from pydantic import BaseModel
     from rich.console import Console
     from rich.table import Table
 
@@ -71,6 +72,23 @@ def to_json(data: Any) -> str:
 def emit_json(data: Any) -> None:
     """Print data as JSON on stdout."""
     click.echo(to_json(data))
+
+
+def emit_model(model: BaseModel) -> None:
+    """Print a read command's output model as JSON on stdout (cli.read_models)."""
+    emit_json(model.model_dump(mode="json"))
+
+
+LOCAL_ZONE = "Danish time"
+"""How the tables for people name the zone their times are in (Europe/Copenhagen)."""
+
+
+def local_minute(moment: datetime) -> str:
+    """A recorded moment to the minute in Danish time, as the tables for people show it
+    (JSON has it in UTC, to the microsecond)."""
+    from domain.course import LOCAL_TIME
+
+    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
