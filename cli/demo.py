@@ -198,6 +198,6 @@ def demo_command(size: int, seed: int, programme: str) -> None:
     course_id = UUID(example["course_id"])
     app.service.record_read(course_id, actor=app.actor, what="show", purpose="demo")
     app.caught_up_views()
-    shown = course_report(app.service, course_id)
-    out.print(render_course(shown, details_texts(app.service, course_id)))
+    example_report = course_report(app.service, course_id)
+    out.print(render_course(example_report, details_texts(app.service, course_id)))
 

@@ -34,7 +34,7 @@ def token_dict(row: TokenRow) -> dict[str, Any]:
         "id": row.token_id,
         "user": row.user,
         "created_at": row.created,
-        "expires_on": row.expires,
+        "expires_at": row.expires,
         "revoked": row.revoked,
     }
 
@@ -75,7 +75,7 @@ def list_command(output_format: str) -> None:
 
         emit_model(TokenList.model_validate({"tokens": rows}))
         return
-    cells = [[r["id"], r["user"], r["created_at"], r["expires_on"], "yes" if r["revoked"] else "no"]
+    cells = [[r["id"], r["user"], r["created_at"], r["expires_at"], "yes" if r["revoked"] else "no"]
              for r in rows]  # fmt: skip
     console().print(
         table(f"{len(rows)} tokens", ["id", "user", "created", "expires", "revoked"], cells)

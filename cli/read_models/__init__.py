@@ -16,6 +16,24 @@ from cli.read_models.checks import ProjectionsStatus, ProjectionsVerify, VerifyR
 from cli.read_models.courses import CourseList, CourseReport
 from cli.read_models.programmes import ProgrammeList, ProgrammeReport, Workflow
 
+__all__ = [
+    "READ_MODELS",
+    "AuditReport",
+    "CaseloadReport",
+    "CitizenExport",
+    "CourseList",
+    "CourseReport",
+    "DueReport",
+    "ProgrammeList",
+    "ProgrammeReport",
+    "ProjectionsStatus",
+    "ProjectionsVerify",
+    "TokenList",
+    "UserList",
+    "VerifyReport",
+    "Workflow",
+]
+
 READ_MODELS: dict[str, type[BaseModel]] = {
     "audit": AuditReport,
     "caseload": CaseloadReport,

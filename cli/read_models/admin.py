@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from pydantic import Field
 
 from cli.read_models.common import ReadModel, UtcTimestamp
 from workflows.access import Role
@@ -29,7 +29,7 @@ class TokenRow(ReadModel):
     id: str
     user: str
     created_at: UtcTimestamp
-    expires_on: date
+    expires_at: UtcTimestamp = Field(description="the end of its last valid day, in UTC")
     revoked: bool
 
 
