@@ -30,7 +30,7 @@ from cli.history import history_entry
 from cli.read_models.audit import AuditCourse, AuditReport
 from cli.read_models.common import Erasure, HistoryEntry, ReadRecord, utc
 from cli.render import LOCAL_ZONE, console, emit_model, format_option, local_minute, short_id, table
-from cli.show import _compact, attribution
+from cli.show import attribution, compact_items
 from domain.citizen import Citizen, CitizenErased, RecordRead
 from domain.errors import CourseNotFound, InvalidInput
 from domain.validation import first_error
@@ -154,7 +154,7 @@ def audit_report(
 
 def correction_text(details: dict[str, Any]) -> str:
     """What a correction changed (or that it retracts), and why."""
-    changes = ", ".join(_compact(details.get("changes") or {}))
+    changes = ", ".join(compact_items(details.get("changes") or {}))
     what = "retracted" if details.get("retracted") else changes or "no changes"
     return f"{what}; reason: {details.get('reason', '')}"
 
@@ -166,10 +166,10 @@ def details_text(entry: HistoryEntry, by_version: dict[tuple[UUID, int], History
         line = f"corrects #{entry.corrects} {details.get('target_event', '')}: "
         line += correction_text(details)
         other = {k: v for k, v in details.items() if k not in _CORRECTION_FIELDS}
-        extra = ", ".join(_compact(other))
+        extra = ", ".join(compact_items(other))
         text = Text(line + (f" ({extra})" if extra else ""))
     else:
-        text = Text(", ".join(_compact(_answers_inline(details))))
+        text = Text(", ".join(compact_items(_answers_inline(details))))
     for version in entry.corrected_by:
         correction = by_version[(entry.course_id, version)]
         word = "retracted" if correction.details.get("retracted") else "corrected"

@@ -32,12 +32,12 @@ _PROVENANCE = {"originator_id", "originator_version", "originator_topic", "times
 _COMMON = {"actor", "recorded_by", "occurred_on", "command_id", "cpr"}
 
 
-def _compact(value: Any, prefix: str = "") -> list[str]:
+def compact_items(value: Any, prefix: str = "") -> list[str]:
     """Dotted `key=value` items for the non-empty leaves of a payload."""
     if isinstance(value, dict):
         items: list[str] = []
         for key, child in value.items():
-            items += _compact(child, f"{prefix}{key}.")
+            items += compact_items(child, f"{prefix}{key}.")
         return items
     if value in (None, "", [], {}):
         return []
@@ -65,7 +65,7 @@ def _measurement_details(event: MeasurementRecorded) -> str:
 
 def _correction_details(event: Corrected) -> str:
     what = "retracts" if event.retracted else "corrects"
-    changes = ", ".join(_compact(event.changes))
+    changes = ", ".join(compact_items(event.changes))
     head = f"{what} #{event.target_version} {event.target_event}"
     if changes:
         head = f"{head}: {changes}"
@@ -79,7 +79,7 @@ def event_details(event: CourseEvent) -> str:
     if isinstance(event, Corrected):
         return _correction_details(event)
     payload = event.model_dump(mode="json", exclude=_PROVENANCE | _COMMON)
-    return ", ".join(_compact(payload))
+    return ", ".join(compact_items(payload))
 
 
 def course_report(service: CourseService, course_id: UUID) -> CourseReport:

@@ -316,7 +316,9 @@ def create_app(served: Served) -> FastAPI:
         return json_read(served, authenticate(served, request), ["caseload"])
 
     @api.get(
-        "/due", response_model=read.DueReport, summary="What is due (as `forloeb due --format json`)."
+        "/due",
+        response_model=read.DueReport,
+        summary="What is due (as `forloeb due --format json`).",
     )
     def due(request: Request) -> Any:
         return json_read(served, authenticate(served, request), ["due"])

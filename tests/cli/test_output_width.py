@@ -96,7 +96,8 @@ def test_show_at_80_columns_wraps_at_word_boundaries_only(course: tuple[Path, st
 
     assert widest(shown) <= 80
     words = set(shown.split())
-    texts = [*shown_details(db, course_id)] + [
+    texts = [
+        *shown_details(db, course_id),
         ", ".join(report["allowed_next"]),
         f"{report['state']} since {report['state_since']} (referred {report['referred_on']})",
     ]

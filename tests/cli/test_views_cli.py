@@ -190,7 +190,9 @@ def test_one_consultants_courses_with_masked_cpr_and_next_due(
     first, second = mette["courses"]  # most urgent deadline first
     assert first["course_id"] == clinic_history["praktik"]
     assert first["cpr_masked"] == "020290-xxxx"
-    assert (first["state"], first["state_since"], first["days_in_state"]) == ("praktik", "2019-02-01", 73)
+    assert (first["state"], first["state_since"], first["days_in_state"]) == (
+        "praktik", "2019-02-01", 73,
+    )  # fmt: skip
     assert first["next_due"] == {
         "kind": "praktik_end", "due_on": "2019-03-31", "days_overdue": 15,
         "detail": "planned end 2019-03-31",
