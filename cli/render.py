@@ -104,13 +104,6 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     return grid
 
 
-def masked_cpr(cpr: str | None) -> str:
-    """A CPR as every view but the audit shows it: DDMMYY-xxxx ("erased" once it is)."""
-    if not cpr:
-        return "erased"
-    return f"{cpr[:6]}-xxxx"
-
-
 def short_id(course_id: UUID | str) -> str:
     """The first 8 characters of a course id (enough to refer to it)."""
     return str(course_id)[:8]

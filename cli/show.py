@@ -20,7 +20,6 @@ from cli.render import (
     emit_model,
     format_option,
     local_minute,
-    masked_cpr,
     table,
 )
 from domain.events import Corrected, CourseEvent, MeasurementRecorded
@@ -42,7 +41,7 @@ def compact_items(value: Any, prefix: str = "") -> list[str]:
     if value in (None, "", [], {}):
         return []
     if prefix.rstrip(".").rsplit(".", 1)[-1] == "cpr" and isinstance(value, str):
-        value = masked_cpr(value)  # a correction of the CPR shows it masked, like the course
+        value = mask_cpr(value) or "erased"  # a correction of the CPR shows it masked
     shown = ",".join(str(v) for v in value) if isinstance(value, list) else value
     return [f"{prefix.rstrip('.')}={shown}"]
 
