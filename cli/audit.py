@@ -218,9 +218,8 @@ def render_audit(report: AuditReport) -> Group:
         f"entries     {len(entries)}, of which {corrections} corrections"
     )
     several = len(report.courses) > 1
-    recorded = f"recorded ({LOCAL_ZONE})"
-    columns = [*(["course"] if several else []), "#", "occurred", recorded, "actor", "event"]
-    grid = table("audit trail, in recorded order", columns, [])
+    columns = [*(["course"] if several else []), "#", "occurred", "recorded", "actor", "event"]
+    grid = table(f"audit trail, in recorded order (recorded: {LOCAL_ZONE})", columns, [])
     for column in grid.columns:
         column.no_wrap = column.header in ("course", "#", "occurred")
     grid.add_column("details", ratio=1, overflow="fold")

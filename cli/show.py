@@ -134,7 +134,8 @@ def marks(entry: HistoryEntry, history: list[HistoryEntry]) -> list[str]:
     ]
 
 
-HISTORY_COLUMNS = ["#", "occurred", f"recorded ({LOCAL_ZONE})", "actor", "event", "details"]
+HISTORY_COLUMNS = ["#", "occurred", "recorded", "actor", "event", "details"]
+HISTORY_TITLE = f"history (recorded: {LOCAL_ZONE})"
 
 
 def render_course(report: CourseReport, details: dict[int, str]) -> Group:
@@ -205,9 +206,9 @@ class History:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.narrowest_table() <= options.max_width:
-            yield table("history", HISTORY_COLUMNS, self.rows)
+            yield table(HISTORY_TITLE, HISTORY_COLUMNS, self.rows)
             return
-        yield Text("history")
+        yield Text(HISTORY_TITLE)
         width = max(options.max_width - 4, 20)
         for seq, occurred, recorded, actor, event, details in self.rows:
             yield Text(f"#{seq}  {occurred}  {event}  by {actor}, recorded {recorded}")
