@@ -150,3 +150,11 @@ def test_a_verified_course_names_itself_and_has_no_log_head(run: Run, course: st
     assert (verified["course_id"], verified["log_head"], verified["sealed"]) == (
         course, None, None
     )
+
+
+def test_verify_with_seal_says_what_it_sealed(run: Run, course: str) -> None:
+    report = READ_MODELS["verify"].model_validate_json(
+        read_json(run, ("verify", "--seal")), strict=True
+    )
+
+    assert report.model_dump()["sealed"] == {"events": 0, "aggregates": 0, "skipped": []}
