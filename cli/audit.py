@@ -26,10 +26,12 @@ from rich.console import Group
 from rich.text import Text
 
 from cli.context import app_context
-from cli.render import console, emit_json, format_option, short_id, table
-from cli.show import _compact, attribution
+from cli.history import history_entry
+from cli.read_models.audit import AuditCourse, AuditReport
+from cli.read_models.common import Erasure, HistoryEntry, ReadRecord, utc
+from cli.render import LOCAL_ZONE, console, emit_model, format_option, local_minute, short_id, table
+from cli.show import attribution, compact_items
 from domain.citizen import Citizen, CitizenErased, RecordRead
-from domain.course import LOCAL_TIME
 from domain.errors import CourseNotFound, InvalidInput
 from domain.validation import first_error
 from domain.values import Cpr, FreeText, format_cpr
@@ -77,29 +79,37 @@ def citizen_record(ref: str) -> CitizenRecord:
     return CitizenRecord(index.id, course.cpr, index)
 
 
-def citizen_events_dict(events: list[Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CitizenEvents:
     """Who looked at the record, and the erasure, from the citizen index's events."""
+
+    reads: list[ReadRecord]
+    erasure: Erasure | None
+
+
+def citizen_events(events: list[Any]) -> CitizenEvents:
+    """The reads and the erasure among the citizen index's events."""
     reads = []
     erasure = None
     for event in events:
         if isinstance(event, RecordRead):
             reads.append(
-                {
-                    "at": event.timestamp.astimezone(LOCAL_TIME).isoformat(),
-                    "actor": event.actor,
-                    "what": event.what,
-                    "course_id": None if event.course_id is None else str(event.course_id),
-                    "purpose": _purpose(event),
-                }
+                ReadRecord(
+                    recorded_at=utc(event.timestamp),
+                    actor=event.actor,
+                    what=event.what,
+                    course_id=event.course_id,
+                    purpose=_purpose(event),
+                )
             )
         elif isinstance(event, CitizenErased):
-            erasure = {
-                "erased_on": event.erased_on.isoformat(),
-                "actor": event.actor,
-                "reason": ERASED if event.reason is None else event.reason,
-                "recorded_at": event.timestamp.astimezone(LOCAL_TIME).isoformat(),
-            }
-    return {"reads": reads, "erasure": erasure}
+            erasure = Erasure(
+                erased_on=event.erased_on,
+                actor=event.actor,
+                reason=ERASED if event.reason is None else event.reason,
+                recorded_at=utc(event.timestamp),
+            )
+    return CitizenEvents(reads, erasure)
 
 
 ERASED = "(erased)"
@@ -124,66 +134,49 @@ def checked_purpose(purpose: str) -> str:
     return checked
 
 
-def entry_dict(entry: AuditEntry) -> dict[str, Any]:
-    """An audit entry as plain values, every detail kept."""
-    return {
-        "course_id": str(entry.course_id),
-        "version": entry.version,
-        "occurred_on": entry.occurred_on.isoformat(),
-        "recorded_at": entry.recorded_at.astimezone(LOCAL_TIME).isoformat(),
-        "actor": entry.actor,
-        "recorded_by": entry.recorded_by,
-        "event": entry.event,
-        "details": entry.details,
-        "corrects": entry.corrects,
-        "corrected_by": list(entry.corrected_by),
-        "retracted": entry.retracted,
-    }
-
-
 def audit_report(
-    cpr: str | None, entries: list[AuditEntry], citizen: dict[str, Any] | None = None
-) -> dict[str, Any]:
+    cpr: str | None, entries: list[AuditEntry], citizen: CitizenEvents | None = None
+) -> AuditReport:
     """The citizen, their courses, every entry in recorded order, the reads and erasure."""
-    courses: dict[str, str] = {}
+    courses: dict[UUID, str] = {}
     for entry in entries:
         if entry.event == "Referred":
-            courses[str(entry.course_id)] = str(entry.details.get("programme", ""))
-    citizen = citizen or {"reads": [], "erasure": None}
-    return {
-        "cpr": None if cpr is None else format_cpr(cpr),
-        "courses": [{"course_id": c, "programme": p} for c, p in courses.items()],
-        "entries": [entry_dict(entry) for entry in entries],
-        "erasure": citizen["erasure"],
-        "reads": citizen["reads"],
-    }
+            courses[entry.course_id] = str(entry.details.get("programme", ""))
+    citizen = citizen or CitizenEvents([], None)
+    return AuditReport(
+        cpr=None if cpr is None else format_cpr(cpr),
+        courses=[AuditCourse(course_id=c, programme=p) for c, p in courses.items()],
+        history=[history_entry(entry, masked=False) for entry in entries],
+        reads=citizen.reads,
+        erasure=citizen.erasure,
+    )
 
 
 def correction_text(details: dict[str, Any]) -> str:
     """What a correction changed (or that it retracts), and why."""
-    changes = ", ".join(_compact(details.get("changes") or {}))
+    changes = ", ".join(compact_items(details.get("changes") or {}))
     what = "retracted" if details.get("retracted") else changes or "no changes"
     return f"{what}; reason: {details.get('reason', '')}"
 
 
-def details_text(entry: dict[str, Any], by_version: dict[tuple[str, int], dict[str, Any]]) -> Text:
+def details_text(entry: HistoryEntry, by_version: dict[tuple[UUID, int], HistoryEntry]) -> Text:
     """An entry's details in one cell; a corrected entry shows its corrections under it."""
-    details = entry["details"]
-    if entry["corrects"] is not None:
-        line = f"corrects #{entry['corrects']} {details.get('target_event', '')}: "
+    details = entry.details
+    if entry.corrects is not None:
+        line = f"corrects #{entry.corrects} {details.get('target_event', '')}: "
         line += correction_text(details)
         other = {k: v for k, v in details.items() if k not in _CORRECTION_FIELDS}
-        extra = ", ".join(_compact(other))
+        extra = ", ".join(compact_items(other))
         text = Text(line + (f" ({extra})" if extra else ""))
     else:
-        text = Text(", ".join(_compact(_answers_inline(details))))
-    for version in entry["corrected_by"]:
-        correction = by_version[(entry["course_id"], version)]
-        word = "retracted" if correction["details"].get("retracted") else "corrected"
+        text = Text(", ".join(compact_items(_answers_inline(details))))
+    for version in entry.corrected_by:
+        correction = by_version[(entry.course_id, version)]
+        word = "retracted" if correction.details.get("retracted") else "corrected"
         text.append(
             f"\n↳ {word} by #{version} "
-            f"({correction['actor']}, {_recorded(correction)}): "
-            f"{correction_text(correction['details'])}",
+            f"({correction.actor}, {local_minute(correction.recorded_at)}): "
+            f"{correction_text(correction.details)}",
             style="bold",
         )
     return text
@@ -200,60 +193,54 @@ def _answers_inline(details: dict[str, Any]) -> dict[str, Any]:
     return {**kept, **answers}
 
 
-def _recorded(entry: dict[str, Any]) -> str:
-    """The recorded time to the minute, Danish time (JSON has it to the microsecond)."""
-    return str(entry["recorded_at"]).replace("T", " ")[:16]
-
-
-def render_audit(report: dict[str, Any]) -> Group:
-    """The history for people: who the citizen is, their courses, then every entry."""
-    entries = report["entries"]
-    by_version = {(e["course_id"], e["version"]): e for e in entries}
-    courses = ", ".join(f"{short_id(c['course_id'])} ({c['programme']})" for c in report["courses"])
-    corrections = sum(1 for e in entries if e["corrects"] is not None)
-    erasure = report.get("erasure")
+def render_audit(report: AuditReport) -> Group:
+    """The history for people: who the citizen is, their courses, then every entry; times
+    in Danish time, as the column headers say."""
+    entries = report.history
+    by_version = {(e.course_id, e.version): e for e in entries}
+    courses = ", ".join(f"{short_id(c.course_id)} ({c.programme})" for c in report.courses)
+    corrections = sum(1 for e in entries if e.corrects is not None)
+    erasure = report.erasure
     who = (
-        f"{report['cpr']}  (shown in full: audit view)"
-        if report["cpr"] is not None
+        f"{report.cpr}  (shown in full: audit view)"
+        if report.cpr is not None
         else "(erased: personal data can no longer be read)"
     )
     head = Text(
         f"citizen     {who}\n"
         + (
-            f"erased      on {erasure['erased_on']} by {erasure['actor']}, "
-            f"reason: {erasure['reason']}\n"
+            f"erased      on {erasure.erased_on} by {erasure.actor}, "
+            f"reason: {erasure.reason}\n"
             if erasure
             else ""
         )
         + f"courses     {courses or '–'}\n"
         f"entries     {len(entries)}, of which {corrections} corrections"
     )
-    several = len(report["courses"]) > 1
+    several = len(report.courses) > 1
     columns = [*(["course"] if several else []), "#", "occurred", "recorded", "actor", "event"]
-    grid = table("audit trail, in recorded order", columns, [])
+    grid = table(f"audit trail, in recorded order (recorded: {LOCAL_ZONE})", columns, [])
     for column in grid.columns:
         column.no_wrap = column.header in ("course", "#", "occurred")
     grid.add_column("details", ratio=1, overflow="fold")
     for entry in entries:
         grid.add_row(
-            *([Text(short_id(entry["course_id"]))] if several else []),
-            Text(str(entry["version"])),
-            Text(entry["occurred_on"]),
-            Text(_recorded(entry)),
-            Text(attribution(entry)),
-            Text(entry["event"], style="strike" if entry["retracted"] else ""),
+            *([Text(short_id(entry.course_id))] if several else []),
+            Text(str(entry.version)),
+            Text(entry.occurred_on.isoformat()),
+            Text(local_minute(entry.recorded_at)),
+            Text(attribution(entry.actor, entry.recorded_by)),
+            Text(entry.type, style="strike" if entry.retracted else ""),
             details_text(entry, by_version),
         )
-    return Group(head, grid, reads_table(report.get("reads", [])))
+    return Group(head, grid, reads_table(report.reads))
 
 
-def reads_table(reads: list[dict[str, Any]]) -> Any:
-    """Who looked at the record: when, who, what, why."""
-    rows = [
-        [str(r["at"]).replace("T", " ")[:16], r["actor"], r["what"], r["purpose"] or "–"]
-        for r in reads
-    ]
-    return table("who looked at this record", ["when", "who", "what", "purpose"], rows)
+def reads_table(reads: list[ReadRecord]) -> Any:
+    """Who looked at the record: when (Danish time, as the audit trail), who, what, why."""
+    rows = [[local_minute(r.recorded_at), r.actor, r.what, r.purpose or "–"] for r in reads]
+    columns = [f"when ({LOCAL_ZONE})", "who", "what", "purpose"]
+    return table("who looked at this record", columns, rows)
 
 
 @click.command("audit")
@@ -277,9 +264,9 @@ def audit_command(ref: str, purpose: str, output_format: str) -> None:
     entries = app.caught_up_views("audit").audit.history(subject=record.subject)
     if not entries:
         raise CourseNotFound("citizen: no course was ever recorded for this citizen")
-    citizen = citizen_events_dict(app.service.citizen_events(record.subject))
+    citizen = citizen_events(app.service.citizen_events(record.subject))
     report = audit_report(record.cpr, entries, citizen)
     if output_format == "json":
-        emit_json(report)
+        emit_model(report)
     else:
         console().print(render_audit(report))

@@ -22,7 +22,9 @@ import click
 from cli.context import AppContext, app_context
 from cli.filters import known_consultant, known_programme
 from cli.outcomes import DATE
-from cli.render import console, emit_json, format_option, masked_cpr, short_id, table
+from cli.read_models import caseload as models
+from cli.read_models.common import mask_cpr
+from cli.render import console, emit_model, format_option, short_id, table
 from workflows.access import CASELOAD, DUE, NotAllowed
 from workflows.commands import today
 
@@ -56,23 +58,23 @@ def _day(as_of: datetime | None) -> date:
     return as_of.date() if as_of is not None else today()
 
 
-def due_dict(item: DueItem, cprs: dict[str, str]) -> dict[str, Any]:
-    """A due item as plain values, CPR masked."""
-    return {
-        "course_id": str(item.course_id),
-        "cpr": cprs.get(str(item.course_id)),
-        "consultant": item.consultant,
-        "programme": item.programme,
-        "kind": item.kind,
-        "due_on": item.due_on.isoformat(),
-        "days_overdue": item.days_overdue,
-        "detail": item.detail,
-    }
+def due_item(item: DueItem, cprs: dict[str, str | None]) -> models.DueItem:
+    """A due item as `due` shows it, CPR masked."""
+    return models.DueItem(
+        course_id=item.course_id,
+        cpr_masked=cprs.get(str(item.course_id)),
+        consultant=item.consultant,
+        programme=item.programme,
+        kind=item.kind,
+        due_on=item.due_on,
+        days_overdue=item.days_overdue,
+        detail=item.detail,
+    )
 
 
-def masked_cprs(views: Views) -> dict[str, str]:
-    """Every course's citizen, masked, by course id."""
-    return {str(row.course_id): masked_cpr(row.born) for row in views.course_list.list_courses()}
+def masked_cprs(views: Views) -> dict[str, str | None]:
+    """Every course's citizen, masked (None once erased), by course id."""
+    return {str(row.course_id): mask_cpr(row.born) for row in views.course_list.list_courses()}
 
 
 def in_scope(
@@ -100,50 +102,51 @@ def next_due(items: list[DueItem]) -> dict[str, DueItem]:
     return first
 
 
-def load_dict(load: ConsultantLoad, due: list[DueItem], cprs: dict[str, str]) -> dict[str, Any]:
-    """One consultant's caseload as plain values: counts, time in state, overdue, courses."""
+def consultant_load(
+    load: ConsultantLoad, due: list[DueItem], cprs: dict[str, str | None]
+) -> models.ConsultantLoad:
+    """One consultant's caseload: counts, time in state, overdue, courses (most urgent
+    deadline first)."""
     mine = [i for i in due if i.consultant == load.consultant]
     overdue = [i for i in mine if i.days_overdue >= 0]
     nexts = next_due(mine)
     days = [c.days_in_state for c in load.courses]
-    courses: list[dict[str, Any]] = [
-        {
-            "course_id": str(c.course_id),
-            "cpr": cprs.get(str(c.course_id)),
-            "programme": c.programme,
-            "state": c.state.value,
-            "since": c.since.isoformat(),
-            "days_in_state": c.days_in_state,
-            "next_due": _next(nexts.get(str(c.course_id))),
-        }
+    courses = [
+        models.CaseloadCourse(
+            course_id=c.course_id,
+            cpr_masked=cprs.get(str(c.course_id)),
+            programme=c.programme,
+            state=c.state,
+            state_since=c.since,
+            days_in_state=c.days_in_state,
+            next_due=_next(nexts.get(str(c.course_id))),
+        )
         for c in load.courses
     ]
-    courses.sort(key=lambda c: (c["next_due"]["due_on"] if c["next_due"] else "9", c["since"]))
-    return {
-        "consultant": load.consultant,
-        "open_courses": load.open_courses,
-        "target": load.target,
-        "over_capacity": load.over_capacity,
-        "by_state": {state.value: n for state, n in load.by_state.items()},
-        "days_in_state": {
-            "median": median(days) if days else None,
-            "longest": max(days, default=None),
-        },
-        "overdue": {kind: sum(1 for i in overdue if i.kind == kind) for kind in DUE_KINDS}
-        | {"total": len(overdue)},
-        "courses": courses,
-    }
+    courses.sort(key=lambda c: (c.next_due.due_on if c.next_due else date.max, c.state_since))
+    by_kind = {kind: sum(1 for i in overdue if i.kind == kind) for kind in DUE_KINDS}
+    return models.ConsultantLoad(
+        consultant=load.consultant,
+        open_courses=load.open_courses,
+        target=load.target,
+        over_capacity=load.over_capacity,
+        by_state=[
+            models.StateCount(state=state, courses=n) for state, n in load.by_state.items()
+        ],
+        days_in_state=models.DaysInState(
+            median=median(days) if days else None, longest=max(days, default=None)
+        ),
+        overdue=models.Overdue(**by_kind, total=len(overdue)),
+        courses=courses,
+    )
 
 
-def _next(item: DueItem | None) -> dict[str, Any] | None:
+def _next(item: DueItem | None) -> models.NextDue | None:
     if item is None:
         return None
-    return {
-        "kind": item.kind,
-        "due_on": item.due_on.isoformat(),
-        "days_overdue": item.days_overdue,
-        "detail": item.detail,
-    }
+    return models.NextDue(
+        kind=item.kind, due_on=item.due_on, days_overdue=item.days_overdue, detail=item.detail
+    )
 
 
 def when(days_overdue: int) -> str:
@@ -155,39 +158,40 @@ def when(days_overdue: int) -> str:
     return f"in {-days_overdue} d"
 
 
-def _load_text(load: dict[str, Any]) -> str:
-    mark = " OVER" if load["over_capacity"] else ""
-    return f"{load['open_courses']}/{load['target']}{mark}"
+def _load_text(load: models.ConsultantLoad) -> str:
+    mark = " OVER" if load.over_capacity else ""
+    return f"{load.open_courses}/{load.target}{mark}"
 
 
-def _states_text(by_state: dict[str, int]) -> str:
-    return ", ".join(f"{state} {n}" for state, n in by_state.items())
+def _states_text(by_state: list[models.StateCount]) -> str:
+    return ", ".join(f"{count.state.value} {count.courses}" for count in by_state)
 
 
-def _overdue_text(overdue: dict[str, int]) -> str:
+def _overdue_text(overdue: models.Overdue) -> str:
     words = {"measurement": "measurement", "network_meeting": "meeting", "praktik_end": "praktik"}
-    parts = [f"{overdue[kind]} {words[kind]}" for kind in DUE_KINDS if overdue[kind]]
+    counts = overdue.model_dump()
+    parts = [f"{counts[kind]} {words[kind]}" for kind in DUE_KINDS if counts[kind]]
     return ", ".join(parts) or "none"
 
 
-def print_overview(report: dict[str, Any]) -> None:
+def print_overview(report: models.CaseloadReport) -> None:
     """Every consultant's caseload, one row each."""
-    loads = report["consultants"]
+    loads = report.consultants
     cells = [
         [
-            load["consultant"],
+            load.consultant,
             _load_text(load),
-            _states_text(load["by_state"]),
-            f"{load['days_in_state']['median']:g} / {load['days_in_state']['longest']}",
-            _overdue_text(load["overdue"]),
+            _states_text(load.by_state),
+            f"{load.days_in_state.median:g} / {load.days_in_state.longest}",
+            _overdue_text(load.overdue),
         ]
         for load in loads
     ]
-    total = sum(load["open_courses"] for load in loads)
-    over = sum(1 for load in loads if load["over_capacity"])
+    total = sum(load.open_courses for load in loads)
+    over = sum(1 for load in loads if load.over_capacity)
     title = (
-        f"caseload as of {report['as_of']}: {total} open courses, {len(loads)} consultants, "
-        f"{over} over the target of {report['target']}"
+        f"caseload as of {report.as_of}: {total} open courses, {len(loads)} consultants, "
+        f"{over} over the target of {report.target}"
     )
     columns = ["consultant", "load", "open courses by state", "days in state med/max", "overdue"]
     grid = table(title, columns, cells)
@@ -196,31 +200,31 @@ def print_overview(report: dict[str, Any]) -> None:
     console().print(grid)
 
 
-def print_courses(report: dict[str, Any], consultant: str) -> None:
+def print_courses(report: models.CaseloadReport, consultant: str) -> None:
     """One consultant's open courses, most urgent deadline first."""
     out = console()
-    if not report["consultants"]:
-        out.print(f"{consultant} holds no open courses as of {report['as_of']}")
+    if not report.consultants:
+        out.print(f"{consultant} holds no open courses as of {report.as_of}")
         return
-    [load] = report["consultants"]
-    state = "OVER the target" if load["over_capacity"] else "within the target"
+    [load] = report.consultants
+    state = "OVER the target" if load.over_capacity else "within the target"
     title = (
-        f"{consultant}: {load['open_courses']} open courses as of {report['as_of']} "
-        f"(target {load['target']}, {state}); overdue: {load['overdue']['total']}"
+        f"{consultant}: {load.open_courses} open courses as of {report.as_of} "
+        f"(target {load.target}, {state}); overdue: {load.overdue.total}"
     )
     columns = ["course", "citizen", "state", "since", "days in state", "next due", "when"]
     cells = []
-    for course in load["courses"]:
-        upcoming = course["next_due"]
+    for course in load.courses:
+        upcoming = course.next_due
         cells.append(
             [
-                short_id(course["course_id"]),
-                course["cpr"],
-                course["state"],
-                course["since"],
-                course["days_in_state"],
-                f"{KIND_LABELS[upcoming['kind']]} {upcoming['due_on']}" if upcoming else None,
-                when(upcoming["days_overdue"]) if upcoming else None,
+                short_id(course.course_id),
+                course.cpr_masked or "erased",
+                course.state.value,
+                course.state_since,
+                course.days_in_state,
+                f"{KIND_LABELS[upcoming.kind]} {upcoming.due_on}" if upcoming else None,
+                when(upcoming.days_overdue) if upcoming else None,
             ]
         )
     out.print(table(title, columns, cells))
@@ -252,14 +256,14 @@ def caseload_command(
         day, consultant, programme, within_days=LOOK_AHEAD_DAYS, settings=settings
     )
     cprs = masked_cprs(views)
-    report = {
-        "as_of": day.isoformat(),
-        "programme": programme,
-        "target": settings.get(programme or "", DEFAULT_SETTINGS).target_caseload,
-        "consultants": [load_dict(load, due, cprs) for load in loads],
-    }
+    report = models.CaseloadReport(
+        as_of=day,
+        programme=programme,
+        target=settings.get(programme or "", DEFAULT_SETTINGS).target_caseload,
+        consultants=[consultant_load(load, due, cprs) for load in loads],
+    )
     if output_format == "json":
-        emit_json(report)
+        emit_model(report)
     elif consultant is not None:
         print_courses(report, consultant)
     else:
@@ -301,20 +305,20 @@ def due_command(
         if app.sees(item.consultant, DUE)
     ]
     cprs = masked_cprs(views)
-    rows = [due_dict(item, cprs) for item in items]
+    rows = [due_item(item, cprs) for item in items]
     if output_format == "json":
-        emit_json({"as_of": day.isoformat(), "within_days": within_days, "items": rows})
+        emit_model(models.DueReport(as_of=day, within_days=within_days, items=rows))
         return
     columns = ["due on", "when", "what", "detail", "course", "citizen", "consultant"]
     cells = [
         [
-            r["due_on"],
-            when(r["days_overdue"]),
-            KIND_LABELS[r["kind"]],
-            r["detail"],
-            short_id(r["course_id"]),
-            r["cpr"],
-            r["consultant"],
+            r.due_on,
+            when(r.days_overdue),
+            KIND_LABELS[r.kind],
+            r.detail,
+            short_id(r.course_id),
+            r.cpr_masked or "erased",
+            r.consultant,
         ]
         for r in rows
     ]

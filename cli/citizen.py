@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -24,11 +24,12 @@ from pydantic import TypeAdapter, ValidationError
 from cli.audit import (
     audit_report,
     checked_purpose,
-    citizen_events_dict,
+    citizen_events,
     citizen_record,
     looks_like_cpr,
 )
 from cli.context import AppContext, app_context
+from cli.read_models.audit import CitizenExport, ExportedCitizen, ExportedCourse
 from cli.render import console
 from domain.course import LOCAL_TIME, local_date
 from domain.errors import CourseError, InvalidInput
@@ -71,38 +72,39 @@ def export_command(cpr: str, out: Path, purpose: str | None) -> None:
         subject=record.subject, actor=app.actor, what="citizen-export", purpose=purpose
     )
     document = citizen_document(app, record.subject, record.cpr)
-    write_private_json(out, document)
+    write_private_json(out, document.model_dump(mode="json"))
     console().print(
-        f"wrote {out}: {len(document['courses'])} course(s), "
-        f"{sum(len(c['events']) for c in document['courses'])} event(s)"
+        f"wrote {out}: {len(document.courses)} course(s), "
+        f"{sum(len(c.history) for c in document.courses)} event(s)"
     )
 
 
-def citizen_document(app: AppContext, subject: Any, cpr: str | None) -> dict[str, Any]:
+def citizen_document(app: AppContext, subject: UUID, cpr: str | None) -> CitizenExport:
     """The export: the citizen, each course with its state and every event, and the reads."""
     service = app.service
     entries = app.caught_up_views("audit").audit.history(subject=subject)
-    report = audit_report(cpr, entries, citizen_events_dict(service.citizen_events(subject)))
+    report = audit_report(cpr, entries, citizen_events(service.citizen_events(subject)))
     courses = []
-    for summary in report["courses"]:
-        course = service.get_course(UUID(summary["course_id"]))
+    for summary in report.courses:
+        course = service.get_course(summary.course_id)
         courses.append(
-            {
-                **summary,
-                "state": course.state.value,
-                "consultant": course.consultant,
-                "referred_on": course.referred_on.isoformat(),
-                "events": [e for e in report["entries"] if e["course_id"] == summary["course_id"]],
-            }
+            ExportedCourse(
+                course_id=summary.course_id,
+                programme=summary.programme,
+                state=course.state,
+                consultant=course.consultant,
+                referred_on=course.referred_on,
+                history=[e for e in report.history if e.course_id == summary.course_id],
+            )
         )
-    return {
-        "exported_at": datetime.now(LOCAL_TIME).isoformat(),
-        "exported_by": app.actor,
-        "citizen": {"cpr": report["cpr"], "subject": str(subject)},
-        "courses": courses,
-        "reads": report["reads"],
-        "erasure": report["erasure"],
-    }
+    return CitizenExport(
+        exported_at=datetime.now(UTC),
+        exported_by=app.actor,
+        citizen=ExportedCitizen(cpr=report.cpr, subject=subject),
+        courses=courses,
+        reads=report.reads,
+        erasure=report.erasure,
+    )
 
 
 def check_new_file(out: Path) -> None:

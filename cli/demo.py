@@ -24,9 +24,9 @@ from cli.config import UserEntry, create_config
 from cli.context import AppContext, app_context, valid_login
 from cli.import_file import summary
 from cli.importer import import_lines
-from cli.read import row_dict
+from cli.read import course_row
 from cli.render import console, table
-from cli.show import course_report, render_course
+from cli.show import course_report, details_texts, render_course
 from domain.errors import CourseError, InvalidInput
 from domain.values import CourseState
 from workflows.access import DEMO, Role
@@ -187,7 +187,7 @@ def demo_command(size: int, seed: int, programme: str) -> None:
     with spinner("updating the views", shown):
         views = app.caught_up_views()
     click.echo("\n".join(summary(f"demo cohort (size {size}, seed {seed})", report)))
-    rows = [row_dict(row) for row in views.course_list.list_courses()]
+    rows = [course_row(row).model_dump(mode="json") for row in views.course_list.list_courses()]
     if not rows:
         return
     by_state = Counter(r["state"] for r in rows)
@@ -198,5 +198,6 @@ def demo_command(size: int, seed: int, programme: str) -> None:
     course_id = UUID(example["course_id"])
     app.service.record_read(course_id, actor=app.actor, what="show", purpose="demo")
     app.caught_up_views()
-    out.print(render_course(course_report(app.service, course_id)))
+    example_report = course_report(app.service, course_id)
+    out.print(render_course(example_report, details_texts(app.service, course_id)))
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.context import app_context
-from cli.render import console, emit_json, format_option, table
+from cli.render import console, emit_json, emit_model, format_option, table
 
 if TYPE_CHECKING:
+    from cli.read_models.programmes import ProgrammeSummary
     from programmes.catalogue import Catalogue, Entry
 
 
@@ -32,7 +33,9 @@ def list_command(output_format: str) -> None:
     """List the defined programmes and where each definition comes from."""
     entries = [catalogue().require(name) for name in catalogue().names()]
     if output_format == "json":
-        emit_json([summary(entry) for entry in entries])
+        from cli.read_models.programmes import ProgrammeList
+
+        emit_model(ProgrammeList(programmes=[summary(entry) for entry in entries]))
         return
     cells = [
         [
@@ -58,7 +61,9 @@ def show_command(name: str, output_format: str) -> None:
     entry = catalogue().require(name)
     definition = entry.definition
     if output_format == "json":
-        emit_json({**definition.model_dump(mode="json"), "definition": entry.origin})
+        from cli.read_models.programmes import ProgrammeReport
+
+        emit_model(ProgrammeReport(definition=definition, origin=entry.origin))
         return
     kept = {move.trigger for move in programme_moves(definition)}
     out = console()
@@ -93,16 +98,18 @@ def show_command(name: str, output_format: str) -> None:
     out.print(f"definition: {entry.origin}")
 
 
-def summary(entry: Entry) -> dict[str, object]:
+def summary(entry: Entry) -> ProgrammeSummary:
     """One programme as a line of `programmes list --format json`."""
+    from cli.read_models.programmes import ProgrammeSummary
+
     definition = entry.definition
-    return {
-        "name": definition.name,
-        "title": definition.title,
-        "entry_routes": list(definition.entry_routes),
-        "cohorts": [cohort.name for cohort in definition.cohorts],
-        "definition": entry.origin,
-    }
+    return ProgrammeSummary(
+        name=definition.name,
+        title=definition.title,
+        entry_routes=[str(route) for route in definition.entry_routes],
+        cohorts=[cohort.name for cohort in definition.cohorts],
+        origin=entry.origin,
+    )
 
 
 @programmes_group.command("outcomes")

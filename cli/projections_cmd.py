@@ -40,7 +40,7 @@ from rich.text import Text
 
 from cli.context import app_context
 from cli.errors import EXIT_INTERRUPTED
-from cli.render import console, emit_json, format_option, table
+from cli.render import console, emit_model, format_option, table
 from domain.errors import InvalidInput
 from workflows.access import (
     PROJECTIONS_REBUILD,
@@ -82,10 +82,12 @@ def status_command(output_format: str) -> None:
     app = app_context()
     app.require(PROJECTIONS_STATUS)
     rows = [status_dict(s) for s in app.views.status()]
-    if output_format == "json":
-        emit_json(rows)
-        return
     head = rows[0]["head"] if rows else 0
+    if output_format == "json":
+        from cli.read_models.checks import ProjectionsStatus
+
+        emit_model(ProjectionsStatus.model_validate({"head": head, "views": rows}))
+        return
     cells = [[r["view"], r["position"], r["behind"], _state(r)] for r in rows]
     title = f"views; head of the log: {head}"
     console().print(table(title, ["view", "position", "behind", "state"], cells))
@@ -148,22 +150,17 @@ def verify_command(name: str | None, output_format: str) -> None:
     views = app.views
     result = verify_views(views, _views_named(views, name))
     if output_format == "json":
-        emit_json(
-            {
-                "views": result.views,
-                "rows": result.rows,
-                "differences": [
-                    {
-                        "view": d.view,
-                        "table": d.table,
-                        "key": d.key,
-                        "column": d.column,
-                        "stored": d.stored,
-                        "rebuilt": d.rebuilt,
-                    }
-                    for d in result.differences
-                ],
-            }
+        from cli.read_models.checks import Difference, ProjectionsVerify
+
+        differences = [
+            Difference(
+                view=d.view, table=d.table, key=d.key, column=d.column,
+                stored=d.stored, rebuilt=d.rebuilt,
+            )
+            for d in result.differences
+        ]  # fmt: skip
+        emit_model(
+            ProjectionsVerify(views=result.views, rows=result.rows, differences=differences)
         )
     else:
         for difference in result.differences:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import click
@@ -10,7 +10,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from cli.context import AppContext, app_context
 from cli.filters import known_consultant, known_programme
-from cli.render import console, emit_json, format_option, masked_cpr, short_id, table
+from cli.read_models import courses as read_models
+from cli.read_models.common import mask_cpr
+from cli.render import console, emit_model, format_option, short_id, table
 from domain.errors import InvalidInput
 from domain.validation import first_error
 from domain.values import CourseState, Cpr
@@ -18,7 +20,9 @@ from workflows import diagram
 from workflows.access import COURSES, CourseFacts
 
 if TYPE_CHECKING:
+    from cli.read_models.programmes import Workflow
     from projections.course_list import CourseRow
+    from workflows.diagram import WorkflowRow
 
 
 def facts_of(row: CourseRow) -> CourseFacts:
@@ -26,18 +30,18 @@ def facts_of(row: CourseRow) -> CourseFacts:
     return CourseFacts(row.consultant, CourseState(row.state), row.referred_by)
 
 
-def row_dict(row: CourseRow) -> dict[str, Any]:
-    """A course-list row as plain values, CPR masked."""
-    return {
-        "course_id": str(row.course_id),
-        "cpr": masked_cpr(row.born),
-        "programme": row.programme,
-        "state": CourseState(row.state).value,
-        "state_since": row.state_since.isoformat(),
-        "consultant": row.consultant,
-        "referred_on": row.referred_on.isoformat(),
-        "version": row.version,
-    }
+def course_row(row: CourseRow) -> read_models.CourseRow:
+    """A course-list row as `courses` shows it, CPR masked."""
+    return read_models.CourseRow(
+        course_id=row.course_id,
+        cpr_masked=mask_cpr(row.born),
+        programme=row.programme,
+        state=CourseState(row.state),
+        state_since=row.state_since,
+        consultant=row.consultant,
+        referred_on=row.referred_on,
+        version=row.version,
+    )
 
 
 def _subject_of(app: AppContext, cpr: str | None) -> UUID | None:
@@ -78,21 +82,21 @@ def courses_command(
     found = views.course_list.list_courses(
         subject=_subject_of(app, cpr), consultant=consultant, state=state, programme=programme
     )
-    visible = [row_dict(row) for row in found if app.reads(COURSES, facts_of(row))]
-    rows = sorted(visible, key=lambda r: (r["referred_on"], r["course_id"]))
+    visible = [course_row(row) for row in found if app.reads(COURSES, facts_of(row))]
+    rows = sorted(visible, key=lambda r: (r.referred_on, str(r.course_id)))
     if output_format == "json":
-        emit_json(rows)
+        emit_model(read_models.CourseList(courses=rows))
         return
     columns = ["course", "citizen", "programme", "state", "since", "consultant", "referred"]
     cells = [
         [
-            short_id(r["course_id"]),
-            r["cpr"],
-            r["programme"],
-            r["state"],
-            r["state_since"],
-            r["consultant"],
-            r["referred_on"],
+            short_id(r.course_id),
+            r.cpr_masked or "erased",
+            r.programme,
+            r.state.value,
+            r.state_since,
+            r.consultant,
+            r.referred_on,
         ]
         for r in rows
     ]
@@ -138,8 +142,7 @@ def workflow_command(
         return
     rows = diagram.rows(moves)
     if output_format == "json":
-        document = {"states": diagram.states(moves), "moves": [row.as_dict() for row in rows]}
-        emit_json({"programme": programme, **document} if programme else document)
+        emit_model(workflow_model(programme, diagram.states(moves), rows))
         return
     cells = [
         [row.command, ", ".join(row.sources), row.dest or "(stays)", row.event, row.guard]
@@ -147,3 +150,25 @@ def workflow_command(
     ]
     columns = ["command", "from", "to", "event", "guard"]
     console().print(table("states: " + " → ".join(diagram.states(moves)), columns, cells))
+
+
+def workflow_model(programme: str | None, states: list[str], rows: list[WorkflowRow]) -> Workflow:
+    """`workflow --format json`: the states its courses can reach, in lifecycle order, and
+    every move."""
+    from cli.read_models.programmes import Move, Workflow
+
+    moves = [
+        Move(
+            command=row.command,
+            trigger=row.trigger,
+            from_states=[CourseState(source) for source in row.sources],
+            to_state=None if row.dest is None else CourseState(row.dest),
+            event=row.event,
+            guard=row.guard,
+            automatic=row.automatic,
+        )
+        for row in rows
+    ]
+    return Workflow(
+        programme=programme, states=[CourseState(state) for state in states], moves=moves
+    )

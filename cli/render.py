@@ -13,6 +13,7 @@ from uuid import UUID
 import click
 
 if TYPE_CHECKING:  # rich is imported when something is drawn, not on every command
+    from pydantic import BaseModel
     from rich.console import Console
     from rich.table import Table
 
@@ -73,6 +74,23 @@ def emit_json(data: Any) -> None:
     click.echo(to_json(data))
 
 
+def emit_model(model: BaseModel) -> None:
+    """Print a read command's output model as JSON on stdout (cli.read_models)."""
+    emit_json(model.model_dump(mode="json"))
+
+
+LOCAL_ZONE = "Danish time"
+"""How the tables for people name the zone their times are in (Europe/Copenhagen)."""
+
+
+def local_minute(moment: datetime) -> str:
+    """A recorded moment to the minute in Danish time, as the tables for people show it
+    (JSON has it in UTC, to the microsecond)."""
+    from domain.course import LOCAL_TIME
+
+    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
     """A rich table of plain cells, never read as markup (None shows as a dash)."""
     from rich.table import Table
@@ -84,13 +102,6 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     for row in rows:
         grid.add_row(*(Text("–" if cell is None else str(cell)) for cell in row))
     return grid
-
-
-def masked_cpr(cpr: str | None) -> str:
-    """A CPR as every view but the audit shows it: DDMMYY-xxxx ("erased" once it is)."""
-    if not cpr:
-        return "erased"
-    return f"{cpr[:6]}-xxxx"
 
 
 def short_id(course_id: UUID | str) -> str:

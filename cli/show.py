@@ -11,8 +11,17 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.text import Text
 
 from cli.context import app_context
-from cli.render import console, emit_json, format_option, masked_cpr, table
-from domain.course import LOCAL_TIME, Course
+from cli.history import history_entry
+from cli.read_models.common import HistoryEntry, mask_cpr
+from cli.read_models.courses import CourseReport, Measured
+from cli.render import (
+    LOCAL_ZONE,
+    console,
+    emit_model,
+    format_option,
+    local_minute,
+    table,
+)
 from domain.events import Corrected, CourseEvent, MeasurementRecorded
 from workflows.access import SHOW
 from workflows.commands import command_for
@@ -22,17 +31,17 @@ _PROVENANCE = {"originator_id", "originator_version", "originator_topic", "times
 _COMMON = {"actor", "recorded_by", "occurred_on", "command_id", "cpr"}
 
 
-def _compact(value: Any, prefix: str = "") -> list[str]:
+def compact_items(value: Any, prefix: str = "") -> list[str]:
     """Dotted `key=value` items for the non-empty leaves of a payload."""
     if isinstance(value, dict):
         items: list[str] = []
         for key, child in value.items():
-            items += _compact(child, f"{prefix}{key}.")
+            items += compact_items(child, f"{prefix}{key}.")
         return items
     if value in (None, "", [], {}):
         return []
     if prefix.rstrip(".").rsplit(".", 1)[-1] == "cpr" and isinstance(value, str):
-        value = masked_cpr(value)  # a correction of the CPR shows it masked, like the course
+        value = mask_cpr(value) or "erased"  # a correction of the CPR shows it masked
     shown = ",".join(str(v) for v in value) if isinstance(value, list) else value
     return [f"{prefix.rstrip('.')}={shown}"]
 
@@ -55,7 +64,7 @@ def _measurement_details(event: MeasurementRecorded) -> str:
 
 def _correction_details(event: Corrected) -> str:
     what = "retracts" if event.retracted else "corrects"
-    changes = ", ".join(_compact(event.changes))
+    changes = ", ".join(compact_items(event.changes))
     head = f"{what} #{event.target_version} {event.target_event}"
     if changes:
         head = f"{head}: {changes}"
@@ -69,112 +78,95 @@ def event_details(event: CourseEvent) -> str:
     if isinstance(event, Corrected):
         return _correction_details(event)
     payload = event.model_dump(mode="json", exclude=_PROVENANCE | _COMMON)
-    return ", ".join(_compact(payload))
+    return ", ".join(compact_items(payload))
 
 
-def _corrections(events: list[CourseEvent]) -> dict[int, list[str]]:
-    marks: dict[int, list[str]] = {}
-    for event in events:
-        if isinstance(event, Corrected):
-            word = "retracted" if event.retracted else "corrected"
-            marks.setdefault(event.target_version, []).append(
-                f"{word} by #{event.originator_version}"
-            )
-    return marks
+def course_report(service: CourseService, course_id: UUID) -> CourseReport:
+    """Everything `show` prints about a course (the CPR masked)."""
+    from projections.audit import entries_of
+
+    course = service.get_course(course_id)
+    slots = sorted(course.measurements.items(), key=lambda item: item[1])
+    return CourseReport(
+        course_id=course.id,
+        cpr_masked=mask_cpr(course.cpr),
+        programme=course.programme,
+        state=course.state,
+        state_since=course.state_since,
+        referred_on=course.referred_on,
+        consultant=course.consultant,
+        measurements=[
+            Measured(point=point, form=form.value)
+            for v, (point, form) in slots
+            if v not in course.follow_ups
+        ],
+        follow_up_measurements=[
+            Measured(point=point, form=form.value)
+            for v, (point, form) in slots
+            if v in course.follow_ups
+        ],
+        version=course.version,
+        allowed_next=[command_for(trigger) for trigger in service.allowed_moves(course)],
+        history=[
+            history_entry(entry, masked=True)
+            for entry in entries_of(service.course_events(course_id))
+        ],
+    )
 
 
-def history(events: list[CourseEvent]) -> list[dict[str, Any]]:
-    """The event history as plain rows, corrections marked beside what they correct."""
-    marks = _corrections(events)
+def details_texts(service: CourseService, course_id: UUID) -> dict[int, str]:
+    """Each event's key facts in one short line, by version (for people)."""
+    return {e.originator_version: event_details(e) for e in service.course_events(course_id)}
+
+
+def attribution(actor: str, recorded_by: str) -> str:
+    """Who recorded an event: `kim`, or `root for kim` when root recorded it for kim."""
+    if recorded_by == actor:
+        return actor
+    return f"{recorded_by} for {actor}"
+
+
+def marks(entry: HistoryEntry, history: list[HistoryEntry]) -> list[str]:
+    """`corrected by #N` or `retracted by #N` for each correction of the entry."""
+    retracts = {e.version: bool(e.details.get("retracted")) for e in history if e.corrects}
     return [
-        {
-            "seq": event.originator_version,
-            "occurred_on": event.occurred_on.isoformat(),
-            "recorded": event.timestamp.astimezone(LOCAL_TIME).isoformat(timespec="seconds"),
-            "actor": event.actor,
-            "recorded_by": event.recorded_by,
-            "event": type(event).__name__,
-            "details": event_details(event),
-            "marks": marks.get(event.originator_version, []),
-        }
-        for event in events
+        f"{'retracted' if retracts.get(v) else 'corrected'} by #{v}" for v in entry.corrected_by
     ]
 
 
-def attribution(row: dict[str, Any]) -> str:
-    """Who recorded an event: `kim`, or `root for kim` when root recorded it for kim."""
-    if row["recorded_by"] == row["actor"]:
-        return str(row["actor"])
-    return f"{row['recorded_by']} for {row['actor']}"
-
-
-def course_facts(course: Course) -> dict[str, Any]:
-    """The course's current facts, CPR masked."""
-    return {
-        "course_id": str(course.id),
-        "cpr": masked_cpr(course.cpr),
-        "programme": course.programme,
-        "state": course.state.value,
-        "state_since": course.state_since.isoformat(),
-        "referred_on": course.referred_on.isoformat(),
-        "consultant": course.consultant,
-        "measurements": [
-            {"point": point, "form": form.value}
-            for point, form in sorted(
-                slot for v, slot in course.measurements.items() if v not in course.follow_ups
-            )
-        ],
-        "follow_up_measurements": [
-            {"point": point, "form": form.value}
-            for point, form in sorted(
-                slot for v, slot in course.measurements.items() if v in course.follow_ups
-            )
-        ],
-        "version": course.version,
-    }
-
-
-def course_report(service: CourseService, course_id: UUID) -> dict[str, Any]:
-    """Everything `show` prints about a course."""
-    course = service.get_course(course_id)
-    return {
-        **course_facts(course),
-        "allowed_next": [
-            command_for(trigger) for trigger in service.allowed_moves(course)
-        ],
-        "history": history(service.course_events(course_id)),
-    }
-
-
 HISTORY_COLUMNS = ["#", "occurred", "recorded", "actor", "event", "details"]
+HISTORY_TITLE = f"history (recorded: {LOCAL_ZONE})"
 
 
-def render_course(report: dict[str, Any]) -> Group:
-    """The course report for people: facts, next moves, history."""
-    measured = ", ".join(f"{m['point']} {m['form']}" for m in report["measurements"]) or "none"
-    followed = ", ".join(f"{m['point']} {m['form']}" for m in report["follow_up_measurements"])
+def render_course(report: CourseReport, details: dict[int, str]) -> Group:
+    """The course report for people: facts, next moves, history (each event's `details`
+    line by version)."""
+    measured = ", ".join(f"{m.point} {m.form}" for m in report.measurements) or "none"
+    followed = ", ".join(f"{m.point} {m.form}" for m in report.follow_up_measurements)
     if followed:
         measured += f"; after exit {followed}"
     facts = {
-        "course": report["course_id"],
-        "citizen": report["cpr"],
-        "programme": report["programme"],
-        "state": f"{report['state']} since {report['state_since']}"
-        f" (referred {report['referred_on']})",
-        "consultant": report["consultant"] or "–",
+        "course": str(report.course_id),
+        "citizen": report.cpr_masked or "erased",
+        "programme": report.programme,
+        "state": f"{report.state.value} since {report.state_since}"
+        f" (referred {report.referred_on})",
+        "consultant": report.consultant or "–",
         "measured": measured,
-        "next": ", ".join(report["allowed_next"]) or "nothing (course closed)",
+        "next": ", ".join(report.allowed_next) or "nothing (course closed)",
     }
     rows = [
         [
-            str(row["seq"]),
-            row["occurred_on"],
-            row["recorded"].replace("T", " ")[:16],
-            attribution(row),
-            row["event"],
-            " ".join([*(f"[{m}]" for m in row["marks"]), row["details"]]).strip(),
+            str(entry.version),
+            entry.occurred_on.isoformat(),
+            local_minute(entry.recorded_at),
+            attribution(entry.actor, entry.recorded_by),
+            entry.type,
+            " ".join(
+                [*(f"[{m}]" for m in marks(entry, report.history)), details[entry.version]]
+            ).strip(),
         ]
-        for row in report["history"]
+        for entry in report.history
     ]
     return Group(Facts(facts), History(rows))
 
@@ -214,9 +206,9 @@ class History:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.narrowest_table() <= options.max_width:
-            yield table("history", HISTORY_COLUMNS, self.rows)
+            yield table(HISTORY_TITLE, HISTORY_COLUMNS, self.rows)
             return
-        yield Text("history")
+        yield Text(HISTORY_TITLE)
         width = max(options.max_width - 4, 20)
         for seq, occurred, recorded, actor, event, details in self.rows:
             yield Text(f"#{seq}  {occurred}  {event}  by {actor}, recorded {recorded}")
@@ -247,6 +239,6 @@ def show_command(course: str, purpose: str | None, output_format: str) -> None:
     app.caught_up_views("course_list")  # the read is a write too: as a write, the list
     report = course_report(app.service, course_id)
     if output_format == "json":
-        emit_json(report)
+        emit_model(report)
     else:
-        console().print(render_course(report))
+        console().print(render_course(report, details_texts(app.service, course_id)))

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from cli.config import ConfigFile, UserEntry, save_users
 from cli.context import AppContext, app_context, valid_login
-from cli.render import console, emit_json, format_option, table
+from cli.render import console, emit_model, format_option, table
 from domain.errors import InvalidInput
 from domain.validation import first_error
 from workflows.access import USERS, NotAllowed, Role
@@ -51,7 +51,9 @@ def list_command(output_format: str) -> None:
     app = _admin_context()
     rows = user_rows(app.config.content)
     if output_format == "json":
-        emit_json(rows)
+        from cli.read_models.admin import UserList
+
+        emit_model(UserList.model_validate({"users": rows}))
         return
     cells = [[r["login"], r["role"], r["name"], r["team"]] for r in rows]
     title = f"{len(rows)} users in {app.config.path}"

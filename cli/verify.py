@@ -93,7 +93,7 @@ def verify_command(
     if output_format == "json":
         found = list(findings)
         check_found(verifier, originator)
-        emit(verifier, found, sealed, walk)
+        emit(verifier, found, sealed, walk, originator)
         count = len(found)
     else:
         count = 0
@@ -179,23 +179,25 @@ def emit(
     findings: list[Finding],
     sealed: dict[str, Any] | None,
     walk: LogWalk | None = None,
+    course_id: UUID | None = None,
 ) -> None:
-    """The result as JSON."""
-    from cli.render import emit_json
+    """The result as JSON (`cli.read_models.checks.VerifyReport`)."""
+    from cli.read_models.checks import VerifyReport
+    from cli.render import emit_model
 
-    result: dict[str, Any] = {
+    head = None if walk is None else walk.head
+    log_head = (
+        None
+        if head is None
+        else {"start": head.start, "position": head.position, "digest": head.digest.hex()}
+    )
+    report = {
+        "course_id": course_id,
         "events": verifier.events,
         "aggregates": verifier.aggregates,
         "findings": [finding_dict(f) for f in findings],
         "summary": summary(verifier, len(findings)),
+        "sealed": sealed,
+        "log_head": log_head,
     }
-    if sealed is not None:
-        result["sealed"] = sealed
-    if walk is not None:
-        head = walk.head
-        result["log_head"] = (
-            None
-            if head is None
-            else {"start": head.start, "position": head.position, "digest": head.digest.hex()}
-        )
-    emit_json(result)
+    emit_model(VerifyReport.model_validate(report))

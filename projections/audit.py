@@ -85,13 +85,18 @@ class AuditView(View):
             event for row in self.rows(query, (param,)) for event in self._read(row["course_id"])
         ]
         events.sort(key=lambda e: (e.timestamp, str(e.originator_id), e.originator_version))
-        return _linked([_entry(event) for event in events])
+        return entries_of(events)
 
     def _read(self, course_id: str) -> list[CourseEvent]:
         """One course's events, from the log."""
         if self.log is None:
             raise RuntimeError("the audit view reads the log; open it through the catalog")
         return [e for e in self.log.get(UUID(course_id)) if isinstance(e, CourseEvent)]
+
+
+def entries_of(events: list[CourseEvent]) -> list[AuditEntry]:
+    """The events as entries, in the order given, each correction linked to its target."""
+    return _linked([_entry(event) for event in events])
 
 
 def _entry(event: CourseEvent) -> AuditEntry:

@@ -11,8 +11,10 @@ master key); each request is run as the user it authenticated as:
 - `POST /commands` takes one import line ({"command": "refer", ...}) and executes it
   through the same path as `forloeb refer …`; refusals are an HTTP status and
   `{"error": one line, "exit": the CLI's exit code}`.
-- `GET /courses`, `/courses/{ref}`, `/caseload`, `/due`, `/outcomes`, `/audit/{cpr}`:
-  what the CLI's `--format json` prints.
+- `GET /courses`, `/courses/{ref}`, `/caseload`, `/due`, `/outcomes`, `/audit/{cpr}`,
+  `/workflow`, `/programmes`, `/programmes/{name}`, `/projections/status`, `/users`,
+  `/tokens`: what the CLI's `--format json` prints, typed by the same models
+  (`cli.read_models`), which the OpenAPI document's components hold.
 
 Commands run one at a time under a lock, each after the previous one's writes, so a
 client always reads its own writes.
@@ -226,8 +228,25 @@ def command_schemas() -> dict[str, Any]:
     return defs
 
 
+def read_schemas() -> dict[str, Any]:
+    """The JSON schemas of every read command's output (`cli.read_models`), for the
+    OpenAPI document's components: also those of the reads served only through /cli."""
+    from pydantic.json_schema import models_json_schema
+
+    from cli.read_models import READ_MODELS
+
+    _, schema = models_json_schema(
+        [(model, "serialization") for model in READ_MODELS.values()],
+        ref_template="#/components/schemas/{model}",
+    )
+    defs: dict[str, Any] = schema.get("$defs", {})
+    return defs
+
+
 def create_app(served: Served | Tenants) -> FastAPI:
     """The application serving `served`."""
+    from cli import read_models as read
+
     api = FastAPI(
         title="forloeb",
         summary="Citizen courses (borgerforløb): every forloeb command and read, shared.",
@@ -280,19 +299,35 @@ def create_app(served: Served | Tenants) -> FastAPI:
             raise ServerRefusal(404, "this server accepts no OpenID provider's tokens", 1)
         return served.auth_config
 
-    @api.get("/courses", summary="The course list (as `forloeb courses --format json`).")
+    @api.get(
+        "/courses",
+        response_model=read.CourseList,
+        summary="The course list (as `forloeb courses --format json`).",
+    )
     def courses(request: Request) -> Any:
         return json_read(*authenticate(served, request), ["courses"])
 
-    @api.get("/courses/{ref}", summary="One course (as `forloeb show REF --format json`).")
+    @api.get(
+        "/courses/{ref}",
+        response_model=read.CourseReport,
+        summary="One course (as `forloeb show REF --format json`).",
+    )
     def show(request: Request, ref: str) -> Any:
         return json_read(*authenticate(served, request), ["show", ref])
 
-    @api.get("/caseload", summary="Caseloads (as `forloeb caseload --format json`).")
+    @api.get(
+        "/caseload",
+        response_model=read.CaseloadReport,
+        summary="Caseloads (as `forloeb caseload --format json`).",
+    )
     def caseload(request: Request) -> Any:
         return json_read(*authenticate(served, request), ["caseload"])
 
-    @api.get("/due", summary="What is due (as `forloeb due --format json`).")
+    @api.get(
+        "/due",
+        response_model=read.DueReport,
+        summary="What is due (as `forloeb due --format json`).",
+    )
     def due(request: Request) -> Any:
         return json_read(*authenticate(served, request), ["due"])
 
@@ -300,19 +335,72 @@ def create_app(served: Served | Tenants) -> FastAPI:
     def outcomes(request: Request) -> Any:
         return json_read(*authenticate(served, request), ["outcomes"])
 
-    @api.get("/audit/{cpr}", summary="A citizen's audit (as `forloeb audit CPR --format json`).")
+    @api.get(
+        "/audit/{cpr}",
+        response_model=read.AuditReport,
+        summary="A citizen's audit (as `forloeb audit CPR --format json`).",
+    )
     def audit(request: Request, cpr: str, purpose: str | None = None) -> Any:
         argv = ["audit", cpr, *(["--purpose", purpose] if purpose else [])]
         return json_read(*authenticate(served, request), argv)
+
+    @api.get(
+        "/workflow",
+        response_model=read.Workflow,
+        summary="States and moves (as `forloeb workflow --format json`).",
+    )
+    def workflow(request: Request, programme: str | None = None) -> Any:
+        argv = ["workflow", *(["--programme", programme] if programme else [])]
+        return json_read(*authenticate(served, request), argv)
+
+    @api.get(
+        "/programmes",
+        response_model=read.ProgrammeList,
+        summary="The programmes (as `forloeb programmes list --format json`).",
+    )
+    def programmes(request: Request) -> Any:
+        return json_read(*authenticate(served, request), ["programmes", "list"])
+
+    @api.get(
+        "/programmes/{name}",
+        response_model=read.ProgrammeReport,
+        summary="One programme (as `forloeb programmes show NAME --format json`).",
+    )
+    def programme(request: Request, name: str) -> Any:
+        return json_read(*authenticate(served, request), ["programmes", "show", name])
+
+    @api.get(
+        "/projections/status",
+        response_model=read.ProjectionsStatus,
+        summary="The views' positions (as `forloeb projections status --format json`).",
+    )
+    def projections_status(request: Request) -> Any:
+        return json_read(*authenticate(served, request), ["projections", "status"])
+
+    @api.get(
+        "/users",
+        response_model=read.UserList,
+        summary="The users (as `forloeb users list --format json`).",
+    )
+    def users(request: Request) -> Any:
+        return json_read(*authenticate(served, request), ["users", "list"])
+
+    @api.get(
+        "/tokens",
+        response_model=read.TokenList,
+        summary="The access tokens (as `forloeb tokens list --format json`).",
+    )
+    def tokens(request: Request) -> Any:
+        return json_read(*authenticate(served, request), ["tokens", "list"])
 
     original = api.openapi
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
             document = original()
-            document.setdefault("components", {}).setdefault("schemas", {}).update(
-                command_schemas()
-            )
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(command_schemas())
+            schemas.update(read_schemas())
             api.openapi_schema = document
         return api.openapi_schema
 

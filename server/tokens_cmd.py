@@ -9,7 +9,7 @@ import click
 
 from cli.context import AppContext, app_context, valid_login
 from cli.options import DATE
-from cli.render import console, emit_json, format_option, table
+from cli.render import console, emit_json, emit_model, format_option, table
 from domain.errors import CourseNotFound, InvalidInput
 from workflows.access import USERS
 
@@ -31,8 +31,8 @@ def token_dict(row: TokenRow) -> dict[str, Any]:
     return {
         "id": row.token_id,
         "user": row.user,
-        "created": row.created,
-        "expires": row.expires,
+        "created_at": row.created,
+        "expires_at": row.expires,
         "revoked": row.revoked,
     }
 
@@ -69,9 +69,11 @@ def list_command(output_format: str) -> None:
     _, tokens = _tokens()
     rows = [token_dict(row) for row in tokens.list()]
     if output_format == "json":
-        emit_json(rows)
+        from cli.read_models.admin import TokenList
+
+        emit_model(TokenList.model_validate({"tokens": rows}))
         return
-    cells = [[r["id"], r["user"], r["created"], r["expires"], "yes" if r["revoked"] else "no"]
+    cells = [[r["id"], r["user"], r["created_at"], r["expires_at"], "yes" if r["revoked"] else "no"]
              for r in rows]  # fmt: skip
     console().print(
         table(f"{len(rows)} tokens", ["id", "user", "created", "expires", "revoked"], cells)

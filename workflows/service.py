@@ -8,6 +8,7 @@ decision still holds there; otherwise it is refused and nothing is written.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -400,7 +401,18 @@ class CourseService(Application[UUID]):
                     citizen.id, lambda c: c.erase(actor=actor, erased_on=on, reason=reason)
                 )
         self.keyring.erase(citizen.id, cpr)
+        self._forget_cached(citizen.courses)
         return citizen
+
+    def _forget_cached(self, course_ids: Iterable[UUID]) -> None:
+        """Drop courses from the aggregate cache, where they are held decrypted (a
+        long-running server would otherwise show an erased citizen's CPR)."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for course_id in course_ids:
+            with contextlib.suppress(KeyError):
+                cache.get(course_id, evict=True)
 
     def _check_is_citizen(self, citizen: Citizen, cpr: str) -> None:
         """Refuse to erase a citizen whose courses, decrypted, carry another CPR (a key

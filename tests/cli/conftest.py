@@ -135,4 +135,4 @@ def referred(run_json: Callable[..., Any]) -> str:
 
 def event_names(run_json: Callable[..., Any], course: str) -> list[str]:
     """The names of the course's events, in order (read through `show --format json`)."""
-    return [row["event"] for row in run_json("show", course)["history"]]
+    return [row["type"] for row in run_json("show", course)["history"]]

@@ -38,7 +38,7 @@ def test_an_admin_recording_for_a_consultant_stores_both(staffed: Staffed) -> No
 
     shown = staffed.must("kim", "show", course)["history"][-1]
     audited = staffed.must("aud", "audit", CPRS["kim"], "--purpose", "complaint 2019-7")
-    entry = audited["entries"][-1]
+    entry = audited["history"][-1]
     table = staffed.run("kim", "show", course, "--format", "table").stdout
     audit_table = staffed.run("aud", "audit", course, "--purpose", "complaint").stdout
 

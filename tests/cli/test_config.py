@@ -191,7 +191,7 @@ def test_a_programme_s_rhythm_and_target_come_from_the_configuration(folder: Pat
     forloeb_in(folder, "refer", "--cpr", "020290-1234", "--programme", "pva",
                "--referring-caseworker", "sb", "--occurred-on", "2024-01-02")
     other = forloeb_in(folder, "courses", "--state", "visitation", "--format", "json")
-    second = json.loads(other.stdout)[0]["course_id"]
+    second = json.loads(other.stdout)["courses"][0]["course_id"]
     forloeb_in(folder, "accept", second, "--consultant", "kim", "--occurred-on", "2024-01-09")
 
     due = json.loads(forloeb_in(folder, "due", "--as-of", "2024-03-01", "--format",

@@ -121,7 +121,8 @@ def test_a_retraction_is_marked_and_drops_the_measurement(
     assert result.exit_code == 0, result.output
     report = run_json("show", referred)
     assert report["measurements"] == []
-    assert report["history"][2]["marks"] == ["retracted by #4"]
+    measured = report["history"][2]
+    assert (measured["retracted"], measured["corrected_by"]) == (True, [4])
 
 
 def test_an_unplanned_exit_needs_a_reason_and_records_it(
@@ -131,8 +132,8 @@ def test_an_unplanned_exit_needs_a_reason_and_records_it(
 
     assert result.exit_code == 0, result.output
     history = run_json("show", referred)["history"]
-    assert history[-1]["event"] == "ExitedUnplanned"
-    assert "reason=moved_municipality" in history[-1]["details"]
+    assert history[-1]["type"] == "ExitedUnplanned"
+    assert history[-1]["details"]["reason"] == "moved_municipality"
 
 
 def test_the_actor_is_the_global_user_unless_the_command_names_one(

@@ -39,7 +39,7 @@ def test_demo_loads_the_cohort_and_shows_states_and_one_history(
     assert "6 lines, 6 applied, 0 skipped (already applied), 0 refused" in result.stdout
     assert "4 courses by state" in result.stdout
     assert "history" in result.stdout
-    states = sorted(row["state"] for row in run_json("courses"))
+    states = sorted(row["state"] for row in run_json("courses")["courses"])
     assert states == ["baseline", "baseline", "visitation", "visitation"]
 
 
@@ -52,7 +52,7 @@ def test_the_real_demo_cohort_loads_without_refusals_and_only_once(
     assert first.exit_code == 0, first.output
     assert " 0 refused" in first.stdout.splitlines()[0]
     assert " 0 applied, " in second.stdout.splitlines()[0]
-    assert len(run_json("courses")) == 8
+    assert len(run_json("courses")["courses"]) == 8
 
 
 def demo_process(tmp_path: Path, size: int, **streams: Any) -> subprocess.Popen[bytes]:

@@ -36,7 +36,8 @@ def test_a_measurement_after_exit_is_a_follow_up_and_show_marks_it(
     shown = run_json("show", referred)
     assert shown["measurements"] == [{"point": 1, "form": "citizen"}, {"point": 1, "form": "staff"}]
     assert shown["follow_up_measurements"] == [{"point": 2, "form": "citizen"}]
-    assert shown["history"][-1]["details"].startswith("point 2 citizen form (follow-up after exit)")
+    last = shown["history"][-1]["details"]
+    assert (last["point"], last["answers"]["form"], last["follow_up"]) == (2, "citizen", True)
     text = run("show", referred).output
     assert "measured    1 citizen, 1 staff; after exit 2 citizen" in text
 

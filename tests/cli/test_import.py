@@ -174,7 +174,7 @@ def test_a_line_may_name_a_course_referred_earlier_in_the_same_file_by_cpr(
     report = run_json("import", str(file))
 
     assert report == {"lines": 3, "applied": 3, "skipped": 0, "refused": []}
-    assert [row["state"] for row in run_json("courses", "--citizen", "020290-2345")] == [
+    assert [row["state"] for row in run_json("courses", "--citizen", "020290-2345")["courses"]] == [
         "baseline"
     ]
 

@@ -58,6 +58,21 @@ def course(tmp_path: Path) -> tuple[Path, str]:
     return db, course_id
 
 
+def shown_details(db: Path, course_id: str) -> list[str]:
+    """The details lines `show` prints for people, one per event."""
+    from uuid import UUID
+
+    from cli.bootstrap import open_service
+    from cli.show import details_texts
+    from storage.store import StoreConfig
+
+    service = open_service(StoreConfig(sqlite_path=db))
+    try:
+        return list(details_texts(service, UUID(course_id)).values())
+    finally:
+        service.close()
+
+
 def widest(text: str) -> int:
     return max(len(line) for line in text.splitlines())
 
@@ -81,7 +96,8 @@ def test_show_at_80_columns_wraps_at_word_boundaries_only(course: tuple[Path, st
 
     assert widest(shown) <= 80
     words = set(shown.split())
-    texts = [row["details"] for row in report["history"]] + [
+    texts = [
+        *shown_details(db, course_id),
         ", ".join(report["allowed_next"]),
         f"{report['state']} since {report['state_since']} (referred {report['referred_on']})",
     ]

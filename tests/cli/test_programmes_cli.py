@@ -36,16 +36,17 @@ def refer(run_json: Callable[..., Any], programme: str) -> str:
 
 
 def test_programmes_list_names_the_shipped_programmes(run_json: Callable[..., Any]) -> None:
-    listed = run_json("programmes", "list")
+    listed = run_json("programmes", "list")["programmes"]
     assert [p["name"] for p in listed] == [
         "faxe-m3", "mb", "oph", "paa-vej-til-arbejde", "vaerestedsmodel",
     ]  # fmt: skip
-    assert {p["definition"] for p in listed} == {"shipped"}
+    assert {p["origin"] for p in listed} == {"shipped"}
 
 
 def test_programmes_show_gives_the_definition(run: Run, run_json: Callable[..., Any]) -> None:
     shown = run_json("programmes", "show", "oph")
-    assert [c["name"] for c in shown["cohorts"]] == ["hold-1", "hold-2", "hold-3"]
+    assert shown["origin"] == "shipped"
+    assert [c["name"] for c in shown["definition"]["cohorts"]] == ["hold-1", "hold-2", "hold-3"]
     text = run("programmes", "show", "vaerestedsmodel").stdout
     assert "outreach_addiction_worker" in text
     assert "moves left out: measure, measure_follow_up, start_praktik, end_praktik" in text
@@ -120,7 +121,7 @@ def test_a_municipalitys_own_programme_is_listed_and_run(
 ) -> None:
     folder = local_folder(tmp_path, monkeypatch)
     (folder / "eget-forloeb.toml").write_text(LOCAL, encoding="utf-8")
-    listed = {p["name"]: p["definition"] for p in run_json("programmes", "list")}
+    listed = {p["name"]: p["origin"] for p in run_json("programmes", "list")["programmes"]}
     assert listed["eget-forloeb"] == str(folder / "eget-forloeb.toml")
     course = refer(run_json, "eget-forloeb")
     run_json("accept", course, "--consultant", "mette", "--occurred-on", "2019-01-03")

@@ -97,7 +97,7 @@ def check_courses(staffed: Staffed, role: Role, scope: Scope, _: Path) -> None:
     if scope is Scope.NONE:
         assert "may not courses" in _refused(staffed, login, "courses")
         return
-    listed = {row["course_id"] for row in staffed.must(login, "courses")}
+    listed = {row["course_id"] for row in staffed.must(login, "courses")["courses"]}
     expected = {cid for course, cid in staffed.courses.items() if in_scope(scope, login, course)}
     assert listed == expected
 
@@ -137,7 +137,7 @@ def check_audit(staffed: Staffed, role: Role, scope: Scope, _: Path) -> None:
         assert "may not audit" in _refused(staffed, login, *args)
         return
     assert scope is Scope.ALL
-    assert staffed.must(login, *args)["entries"]
+    assert staffed.must(login, *args)["history"]
 
 
 def check_citizen_export(staffed: Staffed, role: Role, scope: Scope, tmp_path: Path) -> None:
@@ -254,7 +254,7 @@ def test_a_caseworker_reads_what_they_referred_and_what_is_in_visitation_only(
     kims = staffed.courses["kim"]
 
     line = staffed.refused("tove", "show", kims)
-    listed = {row["course_id"] for row in staffed.must("tove", "courses")}
+    listed = {row["course_id"] for row in staffed.must("tove", "courses")["courses"]}
 
     assert line == (
         f"error: as tove (caseworker): course {kims[:8]}… is assigned to kim, in state "

@@ -127,7 +127,9 @@ def test_caseload_counts_are_the_views(
     assert [c["consultant"] for c in report["consultants"]] == [x.consultant for x in loads]
     for shown, load in zip(report["consultants"], loads, strict=True):
         assert shown["open_courses"] == load.open_courses
-        assert shown["by_state"] == {s.value: n for s, n in load.by_state.items()}
+        assert shown["by_state"] == [
+            {"state": s.value, "courses": n} for s, n in load.by_state.items()
+        ]
         assert shown["over_capacity"] is load.over_capacity is False
         assert shown["overdue"]["total"] == sum(1 for i in due if i.consultant == load.consultant)
     assert set(report) == {"as_of", "programme", "target", "consultants"}
@@ -135,7 +137,8 @@ def test_caseload_counts_are_the_views(
                                              "over_capacity", "by_state", "days_in_state",
                                              "overdue", "courses"}  # fmt: skip
     mette = report["consultants"][1]
-    assert mette["by_state"] == {"active": 1, "praktik": 1}
+    assert mette["by_state"] == [{"state": "active", "courses": 1},
+                                 {"state": "praktik", "courses": 1}]  # fmt: skip
     assert mette["overdue"]["praktik_end"] == 1
     assert mette["days_in_state"] == {"median": 79, "longest": 85}
 
@@ -186,8 +189,10 @@ def test_one_consultants_courses_with_masked_cpr_and_next_due(
 
     first, second = mette["courses"]  # most urgent deadline first
     assert first["course_id"] == clinic_history["praktik"]
-    assert first["cpr"] == "020290-xxxx"
-    assert (first["state"], first["since"], first["days_in_state"]) == ("praktik", "2019-02-01", 73)
+    assert first["cpr_masked"] == "020290-xxxx"
+    assert (first["state"], first["state_since"], first["days_in_state"]) == (
+        "praktik", "2019-02-01", 73,
+    )  # fmt: skip
     assert first["next_due"] == {
         "kind": "praktik_end", "due_on": "2019-03-31", "days_overdue": 15,
         "detail": "planned end 2019-03-31",
@@ -254,7 +259,7 @@ def test_due_lists_the_most_overdue_first(
     ]
     praktik_end = next(i for i in items if i["kind"] == "praktik_end")
     assert praktik_end == {
-        "course_id": clinic_history["praktik"], "cpr": "020290-xxxx", "consultant": "mette",
+        "course_id": clinic_history["praktik"], "cpr_masked": "020290-xxxx", "consultant": "mette",
         "programme": "pva", "kind": "praktik_end", "due_on": "2019-03-31", "days_overdue": 15,
         "detail": "planned end 2019-03-31",
     }  # fmt: skip
@@ -302,9 +307,9 @@ def test_audit_as_json_for_machine_checking(
 
     assert report["cpr"] == "010190-1234"
     assert report["courses"] == [{"course_id": clinic_history["measured"], "programme": "pva"}]
-    entries = report["entries"]
+    entries = report["history"]
     assert [e["version"] for e in entries] == [1, 2, 3, 4, 5, 6]
-    assert [e["event"] for e in entries] == ["Referred", "Accepted", "MeasurementRecorded",
+    assert [e["type"] for e in entries] == ["Referred", "Accepted", "MeasurementRecorded",
                                              "MeasurementRecorded", "BaselineCompleted",
                                              "Corrected"]  # fmt: skip
     original, correction = entries[2], entries[5]
@@ -319,7 +324,7 @@ def test_audit_as_json_for_machine_checking(
         "recorded_at",
         "actor",
         "recorded_by",
-        "event",
+        "type",
         "details",
         "corrects",
         "corrected_by",
@@ -337,11 +342,11 @@ def test_a_retracted_entry_stays_in_the_audit_trail_marked_as_retracted(
         ("correct", referred, "--version", "2", "--retract", "--reason", "wrong citizen"),
     )
 
-    entries = run_json("audit", CPR, "--purpose", "test")["entries"]
+    entries = run_json("audit", CPR, "--purpose", "test")["history"]
     text = run("audit", CPR, "--purpose", "test").stdout
 
     session = entries[1]
-    assert (session["event"], session["retracted"], session["corrected_by"]) == (
+    assert (session["type"], session["retracted"], session["corrected_by"]) == (
         "SessionHeld", True, [3],
     )  # fmt: skip
     assert session["details"]["note"] == "never happened"
@@ -361,7 +366,7 @@ def test_audit_covers_all_the_citizens_courses_whichever_is_named(
 
     assert {**by_cpr, "reads": None} == {**by_old_course, "reads": None}  # each read is logged
     assert [c["course_id"] for c in by_cpr["courses"]] == [referred, again]
-    assert [(e["course_id"], e["event"]) for e in by_cpr["entries"]] == [
+    assert [(e["course_id"], e["type"]) for e in by_cpr["history"]] == [
         (referred, "Referred"), (referred, "ExitedUnplanned"), (again, "Referred"),
     ]  # fmt: skip
 
@@ -386,13 +391,13 @@ def test_a_write_catches_up_the_course_list_and_a_read_the_views_it_reads(
 ) -> None:
     record(run, ("accept", referred, "--consultant", "mette"))
 
-    after_the_write = run_json("projections", "status")
+    after_the_write = run_json("projections", "status")["views"]
     assert run("caseload").exit_code == 0
-    after_caseload = run_json("projections", "status")
+    after_caseload = run_json("projections", "status")["views"]
     assert run("outcomes", "--programme", "pva").exit_code == 0
-    after_outcomes = run_json("projections", "status")
+    after_outcomes = run_json("projections", "status")["views"]
     assert run("audit", CPR, "--purpose", "test").exit_code == 0  # records the read, too
-    after_audit = run_json("projections", "status")
+    after_audit = run_json("projections", "status")["views"]
 
     with views_on(db_path) as views:
         head = views.head()
@@ -410,15 +415,15 @@ def test_status_shows_views_behind_until_the_worker_catches_up(
     run: Run, run_json: Callable[..., Any], referred: str, db_path: Path
 ) -> None:
     assert run("projections", "run", "--once").exit_code == 0  # every view caught up
-    position = run_json("projections", "status")[0]["position"]
+    position = run_json("projections", "status")["views"][0]["position"]
     with service_on(db_path) as clinic:
         clinic.start("0202905678", "mette", date(2019, 1, 2), date(2019, 1, 3))
     with views_on(db_path) as views:
         head = views.head()
 
-    behind = run_json("projections", "status")
+    behind = run_json("projections", "status")["views"]
     caught_up = run("projections", "run", "--once")
-    after = run_json("projections", "status")
+    after = run_json("projections", "status")["views"]
 
     assert {(s["position"], s["behind"]) for s in behind} == {(position, head - position)}
     assert "behind" in run("projections", "status").stdout
@@ -468,7 +473,7 @@ def test_an_interrupted_rebuild_continues_where_it_stopped(
     monkeypatch.setattr(cli.projections_cmd, "progress_bar", ctrl_c_after_two_batches)
     interrupted = run("projections", "rebuild")
     monkeypatch.undo()
-    status = json.loads(run("projections", "status", "--format", "json").stdout)
+    status = json.loads(run("projections", "status", "--format", "json").stdout)["views"]
     continued = run("projections", "rebuild")
 
     assert interrupted.exit_code == 130

@@ -83,7 +83,7 @@ def projection_status(store: StoreConfig, tmp_path: Path) -> list[dict[str, Any]
     """`forloeb projections status --format json`, parsed."""
     shown = forloeb(store, tmp_path, "projections", "status", "--format", "json")
     assert shown.returncode == 0, shown.stderr
-    rows: list[dict[str, Any]] = json.loads(shown.stdout)
+    rows: list[dict[str, Any]] = json.loads(shown.stdout)["views"]
     return rows
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from cli.show import compact_items
 from tests.hostile.conftest import USER, HostileStore
 from tests.hostile.corpus import COURSE_IDS, DANGLING, Case, load_cases, placeholder_values
 
@@ -115,8 +116,8 @@ def check_accepted(
     assert shown.exit_code == 0, shown.output
     history = json.loads(shown.stdout)["history"]
     new_rows = history[-len(expected.history) :]
-    assert [row["event"] for row in new_rows] == list(expected.history)
-    details = "\n".join(row["details"] for row in new_rows)
+    assert [row["type"] for row in new_rows] == list(expected.history)
+    details = "\n".join(item for row in new_rows for item in compact_items(row["details"]))
     for text in expected.roundtrip:
         assert text in details, f"{text!r} not verbatim in {details!r}"
 
@@ -143,7 +144,7 @@ def test_the_session_store_holds_a_course_in_every_state_the_corpus_names(
 ) -> None:
     listed = hostile_store.run(["courses", "--format", "json"])
 
-    states = {row["course_id"]: row["state"] for row in json.loads(listed.stdout)}
+    states = {row["course_id"]: row["state"] for row in json.loads(listed.stdout)["courses"]}
     assert {states[course_id] for course_id in COURSE_IDS.values()} == {
         state for state in COURSE_IDS if state != "scratch"
     }

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cli.audit import citizen_events_dict
+from cli.audit import citizen_events
 from domain.citizen import RecordRead
 from projections.catalog import Views, open_views
 from storage.persistence import PydanticMapper
@@ -35,8 +35,8 @@ def test_a_purpose_never_reaches_the_store_in_clear(service: CourseService) -> N
     assert PURPOSE.encode() not in b"".join(stored_states(service))
     subject = service.get_course(course).subject
     assert subject is not None
-    reads = citizen_events_dict(service.citizen_events(subject))["reads"]
-    assert [(r["actor"], r["what"], r["purpose"]) for r in reads] == [("rita", "audit", PURPOSE)]
+    reads = citizen_events(service.citizen_events(subject)).reads
+    assert [(r.actor, r.what, r.purpose) for r in reads] == [("rita", "audit", PURPOSE)]
 
 
 def test_erasure_takes_the_purpose_and_the_reason_but_not_the_reads(
@@ -51,12 +51,13 @@ def test_erasure_takes_the_purpose_and_the_reason_but_not_the_reads(
     erase(service, views, store)
 
     assert REASON.encode() not in b"".join(stored_states(service))
-    report = citizen_events_dict(service.citizen_events(subject))
-    reads = [(r["actor"], r["what"], r["purpose"]) for r in report["reads"]]
+    report = citizen_events(service.citizen_events(subject))
+    reads = [(r.actor, r.what, r.purpose) for r in report.reads]
     assert reads == [("rita", "audit", "(erased)"), ("rk-anna", "show", None)]
-    assert report["erasure"]["reason"] == "(erased)"
-    assert report["erasure"]["actor"] == "admin-ole"
-    assert report["erasure"]["erased_on"] == TODAY.isoformat()
+    assert report.erasure is not None
+    assert report.erasure.reason == "(erased)"
+    assert report.erasure.actor == "admin-ole"
+    assert report.erasure.erased_on == TODAY
 
 
 def test_a_read_after_erasure_is_recorded_without_its_purpose(
@@ -70,8 +71,8 @@ def test_a_read_after_erasure_is_recorded_without_its_purpose(
     service.record_read(subject=subject, actor="rita", what="audit", purpose=PURPOSE)
 
     assert PURPOSE.encode() not in b"".join(stored_states(service))
-    reads = citizen_events_dict(service.citizen_events(subject))["reads"]
-    assert [(r["actor"], r["purpose"]) for r in reads] == [("rita", "(erased)")]
+    reads = citizen_events(service.citizen_events(subject)).reads
+    assert [(r.actor, r.purpose) for r in reads] == [("rita", "(erased)")]
 
 
 def test_a_purpose_stored_in_clear_before_sealing_stays_readable(
@@ -92,5 +93,5 @@ def test_a_purpose_stored_in_clear_before_sealing_stays_readable(
     plain = PydanticMapper(transcoder=service.storage.mapper.transcoder)  # as stored before
     service.recorder.insert_events([plain.to_stored_event(old)])
 
-    reads = citizen_events_dict(service.citizen_events(subject))["reads"]
-    assert [(r["actor"], r["purpose"]) for r in reads] == [("rita", "kontrol")]
+    reads = citizen_events(service.citizen_events(subject)).reads
+    assert [(r.actor, r.purpose) for r in reads] == [("rita", "kontrol")]

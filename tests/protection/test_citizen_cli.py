@@ -52,7 +52,7 @@ def test_every_look_at_the_record_is_recorded_and_listed_in_the_audit(
         ("ole", "citizen-export", "aktindsigt"),
         ("rita", "audit", "klagesag 2026-14"),
     ]
-    assert all(r["at"] for r in report["reads"])
+    assert all(r["recorded_at"].endswith("+00:00") for r in report["reads"])
 
 
 def test_the_audit_shows_the_cpr_in_full_and_asks_for_a_purpose(run: Run, course: str) -> None:
@@ -79,10 +79,10 @@ def test_the_citizen_export_holds_everything_recorded_about_them(
     assert document["citizen"]["cpr"] == CPR
     assert [c["course_id"] for c in document["courses"]] == [course, second["course_id"]]
     first = document["courses"][0]
-    assert [e["event"] for e in first["events"]] == [
+    assert [e["type"] for e in first["history"]] == [
         "Referred", "Accepted", "SessionHeld", "ExitedUnplanned",
     ]
-    assert first["events"][0]["details"]["note"] == NOTE
+    assert first["history"][0]["details"]["note"] == NOTE
     assert first["state"] == "exited_unplanned"
     assert out.stat().st_mode & 0o777 == 0o600
 
@@ -123,7 +123,7 @@ def test_erasure_then_the_audit_by_course_shows_who_erased_and_when(
     assert report["cpr"] is None
     assert report["erasure"]["actor"] == "ole"
     assert report["erasure"]["reason"] == "(erased)"  # sealed under the destroyed key
-    assert [e["event"] for e in report["entries"]] == [
+    assert [e["type"] for e in report["history"]] == [
         "Referred", "Accepted", "SessionHeld", "ExitedUnplanned",
     ]
     assert NOTE not in json.dumps(report)

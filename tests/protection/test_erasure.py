@@ -179,6 +179,17 @@ def test_the_erased_citizen_is_gone_from_every_lookup_and_takes_no_more_events(
         erase(service, views, store)  # nothing left to find by the CPR
 
 
+def test_the_service_that_erased_holds_the_cpr_no_longer_in_memory(
+    store: StoreConfig, service: CourseService, views: Views
+) -> None:
+    course = closed_course(service)
+    assert service.get_course(course).cpr is not None  # read once: now in the cache
+
+    erase(service, views, store)
+
+    assert service.get_course(course).cpr is None  # as a long-running server reads it
+
+
 def test_a_citizen_referred_again_after_erasure_starts_afresh(
     store: StoreConfig, service: CourseService, views: Views
 ) -> None:

@@ -111,7 +111,7 @@ def test_a_write_with_a_token_is_recorded_by_the_tokens_user(server: LiveServer)
     course = json.loads(out)["course_id"]
     shown = remote(server, server.token("root"), "show", course, "--format", "json")[1]
     first = json.loads(shown)["history"][0]
-    assert (first["event"], first["actor"], first["recorded_by"]) == ("Referred", "lars", "lars")
+    assert (first["type"], first["actor"], first["recorded_by"]) == ("Referred", "lars", "lars")
 
 
 def test_no_token_is_one_line_naming_forloeb_login(server: LiveServer) -> None:
@@ -142,7 +142,7 @@ def test_a_revoked_token_is_refused_from_then_on(server: LiveServer) -> None:
     assert remote(server, token, "courses")[0] == 0
     admin = server.token("root")
     _, out, _ = remote(server, admin, "tokens", "list", "--format", "json")
-    token_id = next(row["id"] for row in json.loads(out) if row["user"] == "lars")
+    token_id = next(row["id"] for row in json.loads(out)["tokens"] if row["user"] == "lars")
 
     assert remote(server, admin, "tokens", "revoke", token_id)[:2] == (
         0,

@@ -73,7 +73,8 @@ def test_https_with_the_cas_certificate_and_refused_without(
         assert server.url.startswith("https://localhost:")
 
         monkeypatch.setenv("FORLOEB_CA_FILE", str(ca_file))
-        assert run_remote(server.url, ["courses", "--format", "json"]) == (0, "[]\n", "")
+        listed = run_remote(server.url, ["courses", "--format", "json"])
+        assert listed == (0, '{\n  "courses": []\n}\n', "")
 
         monkeypatch.delenv("FORLOEB_CA_FILE")
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
