@@ -19,7 +19,6 @@ themselves admin: keep it writable by the administrators only.
 from __future__ import annotations
 
 import os
-import tempfile
 import tomllib
 from datetime import timedelta
 from functools import cached_property
@@ -271,6 +270,8 @@ def write_config(path: Path, text: str) -> None:
     file is owner-only; an existing one keeps its mode)."""
     make_folders(path.parent)
     mode = path.stat().st_mode & 0o777 if path.exists() else FILE_MODE
+    import tempfile  # only when the file is written: not on every command's start
+
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -196,6 +196,9 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
 
 def main() -> None:
     """Console-script entry point."""
+    from cli.startup import defer_garbage_collection
+
+    defer_garbage_collection()  # resumed once an in-process command is loaded
     server, argv = split_server(sys.argv[1:])
     if server and not LOCAL_COMMANDS.intersection(argv[:1]) and "server" not in argv:
         code, out, err = run_remote(server, argv)

@@ -235,3 +235,100 @@ def test_the_console_script_leaves_at_once_with_its_output_and_exit_code() -> No
     assert listed.stdout.rstrip().endswith("transitions table).")  # all of it, flushed
     assert unknown.returncode == 2
     assert "No such command 'nope'" in unknown.stderr
+
+
+def _modules_of_a_run(argv: list[str], env: dict[str, str]) -> set[str]:
+    """The modules a fresh `forloeb ARGV` process (in-process mode) has imported at its end."""
+    probe = (
+        "import sys, json\n"
+        "from cli.main import forloeb\n"
+        f"code = forloeb.main({argv!r}, standalone_mode=False)\n"
+        "assert code == 0, code\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
+        check=True,
+    )  # fmt: skip
+    found: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return set(found)
+
+
+def test_a_write_with_the_master_key_file_at_home_does_not_load_the_os_keyring(
+    tmp_path: Path,
+) -> None:
+    """Given the user's master key in their configuration folder, a write reads it there
+    and never imports `keyring` (which loads every backend it knows)."""
+    from storage.secrets import MasterKey
+
+    config_home = tmp_path / "config"
+    (config_home / "forloeb").mkdir(parents=True)
+    MasterKey.generate().write(config_home / "forloeb" / "master.key")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
+    env |= {
+        "XDG_CONFIG_HOME": str(config_home),
+        "FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"),
+        "FORLOEB_SERVER": "off",
+    }
+    store = str(tmp_path / "store" / "forloeb.sqlite")
+    _modules_of_a_run(["init", "--db", store, "--as", "anna"], env)
+
+    imported = _modules_of_a_run(
+        ["--db", store, "--as", "anna", "refer", "--cpr", "0101901234", "--programme", "pva",
+         "--referring-caseworker", "bo", "--occurred-on", "2019-01-02"],
+        env,
+    )  # fmt: skip
+
+    assert "storage.keys" in imported  # the write did open the store
+    assert not {name for name in imported if name.split(".")[0] == "keyring"}
+
+
+def test_a_write_builds_only_the_command_model_it_uses() -> None:
+    code = (
+        "from cli.main import load_command\n"
+        "load_command('session')\n"
+        "from workflows.commands import COMMANDS_BY_NAME, Session\n"
+        "Session.model_validate({'course': 'abcd', 'note': 'x'})\n"
+        "built = sorted(n for n, c in COMMANDS_BY_NAME.items() if c.__pydantic_complete__)\n"
+        "print(built)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+
+    assert done.stdout.split("\n")[-2] == "['session']"
+
+
+def test_the_command_line_collects_no_garbage_while_a_command_loads_then_collects_again() -> None:
+    """The console script defers the cyclic garbage collector while it imports the
+    command, then freezes what was loaded and collects as usual while the command runs."""
+    code = (
+        "import gc\n"
+        "from cli.startup import defer_garbage_collection\n"
+        "defer_garbage_collection()\n"
+        "from cli.main import forloeb\n"
+        "during = gc.isenabled()\n"
+        "forloeb.main(['workflow', '--help'], standalone_mode=False)\n"
+        "print(during, gc.isenabled(), gc.get_freeze_count() > 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+
+    assert done.stdout.splitlines()[-1] == "False True True"
+
+
+def test_a_process_that_had_turned_collection_off_keeps_it_off() -> None:
+    code = (
+        "import gc\n"
+        "gc.disable()\n"
+        "from cli.startup import defer_garbage_collection, resume_garbage_collection\n"
+        "defer_garbage_collection()\n"
+        "resume_garbage_collection()\n"
+        "print(gc.isenabled())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+
+    assert done.stdout.strip() == "False"
