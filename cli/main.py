@@ -22,12 +22,7 @@ from cli.completion import complete_values
 from cli.context import AppContext
 from cli.errors import EXIT_BAD_INPUT, handle
 from cli.global_options import accept_global_options, group_options
-from cli.startup import (
-    defer_garbage_collection,
-    exit_at_once,
-    resume_garbage_collection,
-    skip_pydantic_plugin_scan,
-)
+from cli.startup import defer_garbage_collection, exit_at_once, skip_pydantic_plugin_scan
 
 WRITE = "cli.write"
 """The target of the write commands, generated from the command vocabulary (`cli.write`)."""
@@ -212,9 +207,7 @@ class ForloebGroup(click.Group):
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         if cmd_name in COMMANDS:
-            command = load_command(cmd_name)
-            resume_garbage_collection()  # loaded: what runs now may make garbage
-            return command
+            return load_command(cmd_name)
         return None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -198,7 +198,7 @@ def main() -> None:
     """Console-script entry point."""
     from cli.startup import defer_garbage_collection
 
-    defer_garbage_collection()  # resumed once an in-process command is loaded
+    defer_garbage_collection()  # for the command's first half second
     server, argv = split_server(sys.argv[1:])
     if server and not LOCAL_COMMANDS.intersection(argv[:1]) and "server" not in argv:
         code, out, err = run_remote(server, argv)

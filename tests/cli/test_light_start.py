@@ -299,23 +299,32 @@ def test_a_write_builds_only_the_command_model_it_uses() -> None:
     assert done.stdout.split("\n")[-2] == "['session']"
 
 
-def test_the_command_line_collects_no_garbage_while_a_command_loads_then_collects_again() -> None:
-    """The console script defers the cyclic garbage collector while it imports the
-    command, then freezes what was loaded and collects as usual while the command runs."""
+def _collection_after(delay: float, wait: float) -> str:
+    """gc.isenabled() after a command ran, then after `wait` seconds more, and whether
+    anything was frozen, with collection deferred for `delay` seconds."""
     code = (
-        "import gc\n"
-        "from cli.startup import defer_garbage_collection\n"
-        "defer_garbage_collection()\n"
+        "import gc, time\n"
+        "import cli.startup\n"
+        f"cli.startup.RESUME_AFTER_SECONDS = {delay}\n"
+        "cli.startup.defer_garbage_collection()\n"
         "from cli.main import forloeb\n"
-        "during = gc.isenabled()\n"
         "forloeb.main(['workflow', '--help'], standalone_mode=False)\n"
-        "print(during, gc.isenabled(), gc.get_freeze_count() > 0)"
+        "ran = gc.isenabled()\n"
+        f"time.sleep({wait})\n"
+        "print(ran, gc.isenabled(), gc.get_freeze_count() > 0)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
+    return done.stdout.splitlines()[-1]
 
-    assert done.stdout.splitlines()[-1] == "False True True"
+
+def test_the_command_line_collects_no_garbage_while_a_short_command_runs() -> None:
+    assert _collection_after(delay=60, wait=0) == "False False False"
+
+
+def test_a_command_still_running_later_collects_as_usual_what_was_loaded_frozen() -> None:
+    assert _collection_after(delay=0.01, wait=0.5) == "True True True"
 
 
 def test_a_process_that_had_turned_collection_off_keeps_it_off() -> None:
