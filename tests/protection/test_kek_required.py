@@ -57,6 +57,21 @@ def kek_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def own_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreConfig]:
+    """A store of its own, each kind: `init` runs on it (not on the worker's database,
+    which later tests expect as they left it)."""
+    if request.param == "sqlite":
+        yield StoreConfig(sqlite_path=tmp_path / "forloeb.sqlite")
+        return
+    pg_server: PgServer = request.getfixturevalue("pg_server")
+    name = pg_server.create_database("forloeb_kek")
+    try:
+        yield pg_server.store(name)
+    finally:
+        pg_server.drop_database(name)
+
+
 def key_row_keks(service: CourseService) -> list[int | None]:
     return sorted(
         (row.kek for row in service.keyring.store.all_rows()), key=lambda k: (k is None, k)
@@ -180,16 +195,21 @@ def test_init_with_a_kek_folder_makes_keks_required_on_postgres(
 
 
 def test_a_store_with_keys_under_the_master_key_alone_is_named_then_migrated(
-    store: StoreConfig, config: Path, kek_dir: Path
+    own_store: StoreConfig, config: Path, kek_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given citizen keys written before KEKs, `init` and `verify` name them; when the
     keys are rotated, they are under a KEK and `verify` is clean."""
-    old = legacy_service(store)
-    try:
-        closed_course(old, CPR)
-        assert key_row_keks(old) == [None]
-    finally:
-        old.close()
+    store = own_store
+    with monkeypatch.context() as before_keks:
+        before_keks.delenv(KEK_DIR_ENV)
+        if store.is_postgres:
+            create_schema(store)  # as `init` made it before KEKs were required
+        old = legacy_service(store)
+        try:
+            closed_course(old, CPR)
+            assert key_row_keks(old) == [None]
+        finally:
+            old.close()
 
     initialised = cli(store, "init")
     checked = cli(store, "verify", "--all")
