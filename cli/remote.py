@@ -196,9 +196,6 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
 
 def main() -> None:
     """Console-script entry point."""
-    from cli.startup import defer_garbage_collection
-
-    defer_garbage_collection()  # for the command's first half second
     server, argv = split_server(sys.argv[1:])
     if server and not LOCAL_COMMANDS.intersection(argv[:1]) and "server" not in argv:
         code, out, err = run_remote(server, argv)
@@ -207,6 +204,9 @@ def main() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code & 0xFF)
+    from cli.startup import defer_garbage_collection
+
+    defer_garbage_collection()  # for the in-process command's first half second
     from cli.main import main as in_process
 
     in_process()

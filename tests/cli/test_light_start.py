@@ -341,3 +341,26 @@ def test_a_process_that_had_turned_collection_off_keeps_it_off() -> None:
     )
 
     assert done.stdout.strip() == "False"
+
+
+def test_a_remote_command_leaves_the_garbage_collector_alone() -> None:
+    """Deferring collection (a timer thread) is for in-process commands: the remote
+    client sends the command and leaves, within its 100 ms."""
+    code = (
+        "import gc, os, sys\n"
+        "import cli.remote as remote\n"
+        "remote.run_remote = lambda server, argv: (0, '', '')\n"
+        "real_exit = os._exit\n"
+        "def leave(code):\n"
+        "    print(gc.isenabled(), 'cli.startup' in sys.modules, 'threading' in sys.modules)\n"
+        "    sys.stdout.flush()\n"
+        "    real_exit(code)\n"
+        "os._exit = leave\n"
+        "sys.argv = ['forloeb', '--server', 'http://127.0.0.1:9', 'courses']\n"
+        "remote.main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+
+    assert done.stdout.strip() == "True False False"
