@@ -28,6 +28,9 @@ def main(argv: list[str]) -> None:
         phases[name] = now - clock
         clock = now
 
+    from cli.startup import defer_garbage_collection
+
+    defer_garbage_collection()  # as the console script does first
     import cli.main  # noqa: F401  (what the console script imports first)
     from cli.startup import skip_pydantic_plugin_scan
 

@@ -108,15 +108,25 @@ def bench_config() -> Path:
 
 def child_env() -> dict[str, str]:
     """The environment for child processes: this one, with the repository importable,
-    the bench user configured and one master key for every store of the run."""
+    the bench user configured and one master key and KEK folder for every store of the
+    run."""
     env = dict(os.environ)
     env.setdefault("FORLOEB_CONFIG", str(bench_config()))
     env.setdefault("FORLOEB_MASTER_KEY", run_master_key())
+    env.setdefault("FORLOEB_KEK_DIR", str(run_kek_folder()))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.pop("PYTHONPROFILEIMPORTTIME", None)
     for name in ("FORLOEB_SERVER_URL", "FORLOEB_TOKEN"):  # a leg chooses remote itself
         env.pop(name, None)
     return env
+
+
+@cache
+def run_kek_folder() -> Path:
+    """The key-encryption keys of this run's stores (removed at the end)."""
+    folder = Path(tempfile.mkdtemp(prefix="forloeb-bench-keks-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 @cache

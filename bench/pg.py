@@ -64,7 +64,7 @@ class PostgresStores:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         self.created.append(name)
         store = StoreConfig(database_url=with_database(self.url, name))
-        open_schema(store)
+        open_schema(store, [])
         return store
 
     def cli_args(self, store: StoreConfig) -> list[str]:

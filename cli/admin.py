@@ -27,25 +27,49 @@ from pathlib import Path
 import click
 
 from cli.config import Config, UserEntry, config_path, create_config, load_config
+from domain.errors import InvalidInput
 from storage.backend import InitReport, init_refused
-from storage.store import StoreConfig, check_reachable
+from storage.keks import KEK_DIR_ENV
+from storage.store import StoreConfig, StoreUnavailable, check_reachable, check_ready
 from workflows.access import INIT, Role, authorise_action
 
 
 def init_store(store: StoreConfig, grant_to: str | None = None) -> InitReport:
-    """Create the store's missing tables (as the owner role) and optionally grant access."""
+    """Create the store's missing tables (as the owner role) and optionally grant access;
+    a new PostgreSQL store only with a KEK folder (FORLOEB_KEK_DIR)."""
     check_reachable(store)
-    return store.backend.init(partial(open_schema, store), grant_to)
+    refuse_new_store_without_keks(store)
+    notes: list[str] = []
+    report = store.backend.init(partial(open_schema, store, notes), grant_to)
+    report.notes.extend(notes)
+    return report
 
 
-def open_schema(store: StoreConfig) -> None:
-    """Open everything that owns tables through the store's init config, then close it."""
+def refuse_new_store_without_keks(store: StoreConfig) -> None:
+    """A new PostgreSQL store gets key-encryption keys outside the database, or is not
+    made: its WAL and backups would otherwise keep erased citizens' keys usable. (A SQLite
+    store without FORLOEB_KEK_DIR keeps its KEKs in the user's configuration folder.)"""
+    if not store.is_postgres or os.environ.get(KEK_DIR_ENV):
+        return
+    try:
+        check_ready(store)
+    except StoreUnavailable:
+        raise InvalidInput(
+            KEK_DIR_ENV,
+            "not set; a new PostgreSQL store needs a folder outside the database for its "
+            "key-encryption keys (see docs/operations.md); nothing was created",
+        ) from None
+
+
+def open_schema(store: StoreConfig, notes: list[str]) -> None:
+    """Open everything that owns tables through the store's init config, then close it;
+    what it says about the store's key-encryption keys goes to `notes`."""
     from eventsourcing.persistence import PersistenceError
 
     from cli.bootstrap import create_schema
 
     try:
-        create_schema(store)
+        notes.extend(create_schema(store))
     except PersistenceError as e:
         raise init_refused(store.backend, e) from None
 

@@ -92,15 +92,19 @@ def open_views(store: StoreConfig, service: CourseService | None = None) -> View
     return open_catalog(store, app=service)
 
 
-def create_schema(store: StoreConfig) -> None:
+def create_schema(store: StoreConfig) -> list[str]:
     """Open everything that owns tables through the store's init settings, then close it:
     the event store's tables (eventsourcing, CREATE_TABLE=yes), the keys', the views'; the
-    master key's fingerprint is recorded, so every later command can refuse another key."""
+    master key's fingerprint is recorded, so every later command can refuse another key,
+    and key-encryption keys are made required (`storage.kek_status.init_notes`, whose
+    notes are returned)."""
     from projections.catalog import Views
+    from storage.kek_status import init_notes
 
     storage = open_storage(store.for_init(), checked=False)
     try:
         storage.keyring.check_master_key()  # the store is bound to its master key from now
+        notes = init_notes(storage.keyring, store.folder)
         views = Views(storage)
         try:
             views.create_tables()  # views otherwise open (and make their tables) when used
@@ -110,6 +114,7 @@ def create_schema(store: StoreConfig) -> None:
             views.close()
     finally:
         storage.close()
+    return notes
 
 
 def create_token_table(storage: Infrastructure) -> None:

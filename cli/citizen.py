@@ -35,6 +35,8 @@ from domain.course import LOCAL_TIME, local_date
 from domain.errors import CourseError, InvalidInput
 from domain.validation import first_error
 from domain.values import Cpr
+from storage.kek_status import rotation_due
+from storage.keks import parse_period
 
 if TYPE_CHECKING:
     from domain.citizen import Citizen
@@ -206,16 +208,31 @@ def compact_store(store: StoreConfig) -> None:
 
 
 @citizen_group.command("rotate-keys")
-def rotate_keys_command() -> None:
+@click.option(
+    "--if-older-than",
+    "period",
+    metavar="PERIOD",
+    help="rotate only if the current KEK is at least this old (12h, 30d, 4w), or keys are "
+    "under none: safe to run from a timer",
+)
+def rotate_keys_command(period: str | None) -> None:
     """Re-wrap every citizen's key under a new key-encryption key and destroy the older ones
     (admin, as the owner role): erased citizens' keys left in WAL or backups become useless.
 
-    Needs FORLOEB_KEK_DIR (the KEK folder, outside the database); docs/operations.md
-    says when to run it (after erasures, before old WAL and backups age out).
+    The KEK folder is FORLOEB_KEK_DIR (outside the database; a SQLite store's default is
+    in the user's configuration folder); docs/operations.md says when to run it (after
+    erasures, and on a schedule, e.g. daily with --if-older-than 30d).
     """
+    due_after = None if period is None else parse_period(period, "if-older-than")
     app = app_context()
     app.require("init")
     service = app.service
+    if due_after is not None:
+        why = rotation_due(service.keyring, due_after, datetime.now(UTC))
+        if why is None:
+            console().print(f"the current KEK is younger than {period}: nothing rotated")
+            return
+        console().print(f"rotating: {why}")
     report = service.keyring.rotate(lambda subject: citizen_cpr(service, subject))
     destroyed = ", ".join(str(n) for n in report.destroyed) or "none"
     console().print(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import tomllib
 from datetime import timedelta
 from functools import cached_property
@@ -275,6 +274,8 @@ def write_config(path: Path, text: str) -> None:
     make_folders(path.parent)
     existing = path.stat() if path.exists() else None
     mode = existing.st_mode & 0o777 if existing else FILE_MODE
+    import tempfile  # only when the file is written: not on every command's start
+
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as e:  # a server's file is not the service's to change (EACCES, EROFS)

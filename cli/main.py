@@ -22,7 +22,7 @@ from cli.completion import complete_values
 from cli.context import AppContext
 from cli.errors import EXIT_BAD_INPUT, handle
 from cli.global_options import accept_global_options, group_options
-from cli.startup import exit_at_once, skip_pydantic_plugin_scan
+from cli.startup import defer_garbage_collection, exit_at_once, skip_pydantic_plugin_scan
 
 WRITE = "cli.write"
 """The target of the write commands, generated from the command vocabulary (`cli.write`)."""
@@ -285,5 +285,6 @@ def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | 
 
 def main() -> None:
     """Console-script entry point."""
+    defer_garbage_collection()
     skip_pydantic_plugin_scan()
     exit_at_once(forloeb.main(prog_name="forloeb", standalone_mode=False))

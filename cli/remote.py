@@ -204,6 +204,9 @@ def main() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code & 0xFF)
+    from cli.startup import defer_garbage_collection
+
+    defer_garbage_collection()  # for the in-process command's first half second
     from cli.main import main as in_process
 
     in_process()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
+import threading
 import types
 from typing import NoReturn
 
@@ -29,6 +31,42 @@ def skip_pydantic_plugin_scan() -> None:
     loader = types.ModuleType("pydantic.plugin._loader", "No pydantic plugins (forloeb).")
     loader.get_plugins = tuple  # type: ignore[attr-defined]
     sys.modules[loader.__name__] = loader
+
+
+RESUME_AFTER_SECONDS = 0.5
+"""How long a command runs before the cyclic garbage collector runs again."""
+
+
+def defer_garbage_collection() -> None:
+    """Collect no cyclic garbage during the command's first half second.
+
+    Loading and running a short command creates objects by the hundred thousand
+    (modules, classes, pydantic models and schemas) and almost none of them is
+    garbage; the collector would walk them again and again, about a twentieth of
+    a short write's time. A command still running after RESUME_AFTER_SECONDS (an
+    import, the server) collects as usual from then on: a daemon timer calls
+    `resume_garbage_collection`.
+    """
+    global _deferred
+    if gc.isenabled():
+        gc.disable()
+        _deferred = True
+        timer = threading.Timer(RESUME_AFTER_SECONDS, resume_garbage_collection)
+        timer.daemon = True
+        timer.start()
+
+
+def resume_garbage_collection() -> None:
+    """Keep what is loaded by now out of later collections (`gc.freeze`) and collect
+    again; does nothing unless `defer_garbage_collection` deferred it."""
+    global _deferred
+    if _deferred:
+        _deferred = False
+        gc.freeze()
+        gc.enable()
+
+
+_deferred = False
 
 
 def exit_at_once(code: int) -> NoReturn:

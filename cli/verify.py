@@ -16,12 +16,17 @@ once, then verifies everything.
 cut off, and prints the log's head, `log head: POSITION:DIGEST`, for the
 operator to keep outside the database; `--against POSITION:DIGEST` then fails
 if the stored log does not extend a head kept so (a rollback of the head
-together with the events).
+together with the events). It also names what would leave an erased citizen
+recoverable from the WAL or a backup (`storage.kek_status`): no key-encryption
+key folder, citizen keys under the master key alone, a current KEK older than
+FORLOEB_KEK_MAX_AGE (default 30d).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +36,8 @@ from cli.context import AppContext, app_context
 from cli.errors import EXIT_REFUSED
 from domain.errors import CourseError, CourseNotFound, InvalidInput
 from storage.chain import Finding, Verifier
+from storage.kek_status import kek_findings
+from storage.keks import max_age
 from storage.keys import key_findings
 from storage.log_chain import Anchor, LogWalk
 
@@ -88,8 +95,10 @@ def verify_command(
     walk: LogWalk | None = None
     if originator is None:
         walk, log_found = recorder.log_findings(verifier.key, anchor)
-        keys_found = key_findings(app.service.keyring, recorder.events_table_name)
-        findings = itertools.chain(findings, log_found, keys_found)
+        keyring = app.service.keyring
+        keys_found = key_findings(keyring, recorder.events_table_name)
+        keks_found = kek_findings(keyring, max_age(os.environ), datetime.now(UTC))
+        findings = itertools.chain(findings, log_found, keys_found, keks_found)
     if output_format == "json":
         found = list(findings)
         check_found(verifier, originator)

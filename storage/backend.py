@@ -85,6 +85,8 @@ class InitReport:
     existing: list[str] = field(default_factory=list)
     granted: list[str] = field(default_factory=list)
     events: int = 0
+    notes: list[str] = field(default_factory=list)
+    """Lines about the store's keys (`storage.kek_status.init_notes`)."""
 
     def lines(self) -> list[str]:
         """The report as lines for the terminal."""
@@ -96,6 +98,7 @@ class InitReport:
         if self.existing:
             lines.append(f"  existing tables: {', '.join(self.existing)} ({self.events} events)")
         lines.extend(f"  granted {grant}" for grant in self.granted)
+        lines.extend(self.notes)
         return lines
 
 

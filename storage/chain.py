@@ -114,6 +114,8 @@ class FindingKind(StrEnum):
     HEAD_INVALID = "head signature invalid"
     HEAD_MISSING = "head missing"
     NOT_CHAINED = "not chained"
+    KEK = "erasure not final"
+    """Citizen keys not under a key-encryption key, or under one overdue for rotation."""
 
 
 @dataclass(frozen=True, slots=True)

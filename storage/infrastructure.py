@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -23,8 +23,8 @@ from eventsourcing.utils import Environment
 
 from storage.backend import Backend
 from storage.chained import ChainKeyHolder
-from storage.keks import KEK_DIR_ENV, KekFolder
-from storage.keys import Keyring
+from storage.keks import KEK_DIR_ENV, HomeKekFolder, KekFolder, home_kek_root
+from storage.keys import STORE_ID, Keyring, KeyStore, MemoryKeyStore
 from storage.persistence import OrjsonTranscoder, PydanticMapper
 from storage.secrets import MASTER_KEY_ENV, MasterKey, MasterKeyProblem
 
@@ -74,7 +74,7 @@ def open_storage(backend: Backend, env: Environment) -> Infrastructure:
         store = backend.key_store(factory)
         if backend.creates_tables(factory):
             store.create_tables()
-        keyring = Keyring(store, master, kek_folder_from(env))
+        keyring = Keyring(store, master, kek_folder_for(env, backend, store))
         mapper = PydanticMapper(transcoder=OrjsonTranscoder(), keyring=keyring, recorder=recorder)
         events: EventStore[UUID] = factory.event_store(mapper=mapper, recorder=recorder)
     except BaseException:
@@ -93,10 +93,24 @@ def open_storage(backend: Backend, env: Environment) -> Infrastructure:
     )
 
 
-def kek_folder_from(env: Mapping[str, str]) -> KekFolder | None:
-    """The KEK folder named in the environment (`storage.keks`), if any."""
+def kek_folder_for(
+    env: Mapping[str, str], backend: Backend, store: KeyStore | MemoryKeyStore
+) -> KekFolder | None:
+    """The store's KEK folder (`storage.keks`): the one FORLOEB_KEK_DIR names, else for a
+    store kept in a file, the store's own in the user's configuration folder; None for a
+    PostgreSQL store not given one (and the in-memory store)."""
     named = env.get(KEK_DIR_ENV)
-    return KekFolder(Path(named)) if named else None
+    if named:
+        return KekFolder(Path(named).expanduser())
+    if backend.folder is None:
+        return None
+
+    def store_id(claim: bool) -> str | None:
+        if claim:
+            return store.claim_meta(STORE_ID, str(uuid4()))
+        return store.meta_value(STORE_ID)
+
+    return HomeKekFolder(home_kek_root, store_id)
 
 
 def master_key_from(env: Mapping[str, str]) -> MasterKey:

@@ -9,6 +9,14 @@ backup. `forloeb citizen rotate-keys` makes them useless: it writes a new KEK,
 re-wraps every remaining citizen's key and lookup under it, and destroys the
 older KEK files, so nothing left anywhere (database, WAL, backups) can unwrap
 an erased citizen's key or confirm their CPR.
+
+KEKs are not optional. FORLOEB_KEK_DIR names the folder; without it a SQLite
+store keeps its KEKs in the user's own configuration folder, beside the master
+key (`$XDG_CONFIG_HOME/forloeb/keks/STORE-ID` on Linux: one folder per store,
+since a rotation destroys the store's older KEKs), never in the store's folder.
+A PostgreSQL store must be given FORLOEB_KEK_DIR: `forloeb init` refuses to
+create one without it. FORLOEB_KEK_MAX_AGE (default 30d) is how old the newest
+KEK may get before `forloeb verify --all` says to rotate.
 """
 
 from __future__ import annotations
@@ -19,22 +27,37 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from domain.errors import InvalidInput
 from storage.owner_only import open_new
 from storage.secrets import KEY_BYTES, MasterKeyProblem
 
 KEK_DIR_ENV = "FORLOEB_KEK_DIR"
 """The environment variable naming the folder that holds the KEK files."""
+KEK_MAX_AGE_ENV = "FORLOEB_KEK_MAX_AGE"
+"""How old the newest KEK may be before `verify` asks for a rotation (e.g. 30d)."""
+DEFAULT_MAX_AGE = "30d"
+HOME_FOLDER = "keks"
+"""The folder, in the user's configuration folder, that holds each store's KEK folder."""
 _NAME = re.compile(r"kek-(\d{6})\.key")
+_PERIOD = re.compile(r"(\d{1,5})([hdw])")
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
 class KekFolder:
     """The folder of KEK files; the highest numbered is current."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self._path = path
         self._cache: dict[int, bytes] = {}
+
+    @property
+    def path(self) -> Path:
+        """Where the KEK files are."""
+        return self._path
 
     def ids(self) -> list[int]:
         """The KEKs still there, oldest first."""
@@ -94,8 +117,73 @@ class KekFolder:
         except FileNotFoundError:
             return
 
+    def made_at(self, number: int) -> datetime | None:
+        """When a KEK was written (its file's modification time), None if it is gone."""
+        try:
+            return datetime.fromtimestamp(self._file(number).stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return None
+
+    def newest_age(self, now: datetime) -> tuple[int, timedelta] | None:
+        """The current KEK's number and age, None if there is none."""
+        ids = self.ids()
+        made = self.made_at(ids[-1]) if ids else None
+        return None if made is None else (ids[-1], now - made)
+
     def _file(self, number: int) -> Path:
         return self.path / f"kek-{number:06d}.key"
+
+
+class HomeKekFolder(KekFolder):
+    """A store's KEK folder in the user's configuration folder (`home()`, looked up when
+    first needed), named for the store's id (`store_id(claim)`: kept in the store, made
+    only when `claim`, that is when the store's first KEK is)."""
+
+    def __init__(self, home: Callable[[], Path], store_id: Callable[[bool], str | None]) -> None:
+        super().__init__(Path())
+        self._home = home
+        self._store_id = store_id
+        self._resolved: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        """The store's own folder under the home (an unused name until the store has an id)."""
+        return self._folder(claim=False) or self._home() / "(none yet)"
+
+    def ids(self) -> list[int]:
+        """The store's KEKs (none while the store has no id)."""
+        return super().ids() if self._folder(claim=False) is not None else []
+
+    def create(self) -> int:
+        """Write a new KEK in the store's folder, giving the store an id first if needed."""
+        self._folder(claim=True)
+        return super().create()
+
+    def _folder(self, *, claim: bool) -> Path | None:
+        if self._resolved is None:
+            found = self._store_id(claim)
+            self._resolved = None if found is None else self._home() / found
+        return self._resolved
+
+
+def home_kek_root() -> Path:
+    """The folder of every store's KEK folder: beside the user's master key (platformdirs)."""
+    from platformdirs import user_config_path
+
+    return user_config_path("forloeb", appauthor=False) / HOME_FOLDER
+
+
+def parse_period(text: str, field: str) -> timedelta:
+    """A period written as a number and h, d or w (`30d`); InvalidInput naming `field`."""
+    found = _PERIOD.fullmatch(text.strip())
+    if found is None or int(found.group(1)) == 0:
+        raise InvalidInput(field, f"{text!r} is not a period such as 12h, 30d or 4w")
+    return int(found.group(1)) * _UNITS[found.group(2)]
+
+
+def max_age(env: Mapping[str, str]) -> timedelta:
+    """How old the newest KEK may be (FORLOEB_KEK_MAX_AGE, default 30d)."""
+    return parse_period(env.get(KEK_MAX_AGE_ENV) or DEFAULT_MAX_AGE, KEK_MAX_AGE_ENV)
 
 
 def under_kek(purpose_key: bytes, kek: bytes | None) -> bytes:

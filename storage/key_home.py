@@ -4,8 +4,9 @@ Never beside the store: a copy of the store's folder (a backup, a laptop's
 disk) would then decrypt everything. The default is the OS keyring (the
 `keyring` package: Secret Service, macOS Keychain, Windows Credential Locker)
 where a usable backend is present, else an owner-only file in the user's
-configuration folder (`$XDG_CONFIG_HOME/forloeb/master.key` on Linux). The key
-is one per user: every store the user makes without naming a key uses it.
+configuration folder (`$XDG_CONFIG_HOME/forloeb/master.key` on Linux); once that
+file exists it is used, and the keyring is not consulted. The key is one per
+user: every store the user makes without naming a key uses it.
 
 A store made before this default keeps its key beside it (`forloeb.sqlite` →
 `forloeb.key`): it is still found there, with a warning to move it.
@@ -57,11 +58,16 @@ def usable_keyring() -> object | None:
 
 def home_master_key() -> tuple[MasterKey, str]:
     """The user's master key and where it is, made on first use: in the OS keyring if
-    usable, else in the configuration folder's owner-only file."""
+    usable, else in the configuration folder's owner-only file.
+
+    An existing key file is used without asking the keyring (a file is only made where
+    no keyring was usable, and importing `keyring` loads every backend it knows)."""
+    path = config_key_file()
+    if path.exists():
+        return MasterKey.from_file(path), str(path)
     backend = usable_keyring()
     if backend is not None:
         return _from_keyring(backend), f"the OS keyring ({KEYRING_SERVICE}/{KEYRING_ENTRY})"
-    path = config_key_file()
     if not path.exists():
         make_folders(path.parent)
         with contextlib.suppress(FileExistsError):  # another process made it first

@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 
 KEYS_TABLE = "citizen_keys"
 META_TABLE = "citizen_keys_meta"
+KEKS_REQUIRED = "keks_required"
+"""The key setting `forloeb init` writes when the store's keys must be under KEKs."""
+STORE_ID = "store_id"
+"""The key setting naming the store (its KEK folder in the user's configuration folder)."""
 
 
 ERASE_FUNCTION = "forloeb_erase_citizen_key"
@@ -160,20 +164,29 @@ class KeyStore:
 
     def fingerprint(self) -> str | None:
         """The fingerprint of the master key the store was first used with."""
-        with self.read() as c:
-            self.execute(c, "SELECT value FROM {meta} WHERE name = ?", ("fingerprint",))
-            row = c.fetchone()
-        return None if row is None else str(row["value"])
+        return self.meta_value("fingerprint")
 
     def claim_fingerprint(self, fingerprint: str) -> str:
         """Record the master key's fingerprint unless one is there; return the stored one."""
+        return self.claim_meta("fingerprint", fingerprint)
+
+    def meta_value(self, name: str) -> str | None:
+        """One of the store's key settings (the master key's fingerprint, the store's id,
+        whether KEKs are required), None if unset."""
+        with self.read() as c:
+            self.execute(c, "SELECT value FROM {meta} WHERE name = ?", (name,))
+            row = c.fetchone()
+        return None if row is None else str(row["value"])
+
+    def claim_meta(self, name: str, value: str) -> str:
+        """Record a setting unless it is there; return the stored value."""
         with self.transaction(commit=True) as c:
             self.execute(
                 c,
                 "INSERT INTO {meta} (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-                ("fingerprint", fingerprint),
+                (name, value),
             )
-        return self.fingerprint() or fingerprint
+        return self.meta_value(name) or value
 
     def find(self, lookup: str) -> KeyRow | None:
         """The key row for a CPR lookup value."""
@@ -339,6 +352,14 @@ class MemoryKeyStore:
         """Record the fingerprint unless one is there; return the stored one."""
         return self.meta.setdefault("fingerprint", fingerprint)
 
+    def meta_value(self, name: str) -> str | None:
+        """One of the store's key settings, None if unset."""
+        return self.meta.get(name)
+
+    def claim_meta(self, name: str, value: str) -> str:
+        """Record a setting unless it is there; return the stored value."""
+        return self.meta.setdefault(name, value)
+
     def find(self, lookup: str) -> KeyRow | None:
         """The key row for a lookup value."""
         return next((row for row in self.rows.values() if row.lookup == lookup), None)
@@ -445,11 +466,45 @@ class Keyring:
         self._checked = True
 
     def current_kek(self) -> int | None:
-        """The KEK new keys go under (None: no KEK folder is configured)."""
+        """The KEK new keys go under (None: no KEK folder is configured, on a store that
+        does not require one: a PostgreSQL store from before KEKs were required)."""
         if self._current is False:
-            self._current = None if self.keks is None else self._first_or_current(self.keks)
+            if self.keks is None:
+                self.refuse_without_keks()
+                self._current = None
+            else:
+                self._current = self._first_or_current(self.keks)
         assert self._current is not True
         return self._current
+
+    def requires_keks(self) -> bool:
+        """Whether the store's keys must be under KEKs: `init` said so, or some already are."""
+        return (
+            self.store.meta_value(KEKS_REQUIRED) is not None
+            or self.store.highest_kek() is not None
+        )
+
+    def refuse_without_keks(self) -> None:
+        """Refuse to write a key under the master key alone on a store that requires KEKs."""
+        if self.requires_keks():
+            raise MasterKeyProblem(
+                f"kek: this store keeps citizen keys under key-encryption keys, but no KEK "
+                f"folder is set; set {KEK_DIR_ENV} to the store's KEK folder"
+            )
+
+    def require_keks(self) -> int:
+        """Make KEKs required for this store from now on (`forloeb init`, as the owner) and
+        the first one if there is none; the current KEK's number."""
+        if self.keks is None:
+            raise MasterKeyProblem(f"kek: no KEK folder is set ({KEK_DIR_ENV})")
+        number = self.current_kek()
+        assert number is not None
+        self.store.claim_meta(KEKS_REQUIRED, "yes")
+        return number
+
+    def keys_without_kek(self) -> int:
+        """How many citizen keys are wrapped under the master key alone."""
+        return sum(1 for row in self.store.all_rows() if row.kek is None)
 
     def _first_or_current(self, keks: KekFolder) -> int:
         """The current KEK; the first is made only for a store with no key under one (an
@@ -473,7 +528,8 @@ class Keyring:
             raise MasterKeyProblem(
                 f"kek: key-encryption key {number} is not in the KEK folder "
                 f"({'none configured' if self.keks is None else self.keks.path}); "
-                "it was destroyed by a rotation, or the folder is not this store's"
+                "it was destroyed by a rotation, or the folder is not this store's "
+                f"(set {KEK_DIR_ENV} to the store's)"
             )
         return secret
 
@@ -613,6 +669,8 @@ class Keyring:
         rows = self.store.all_rows()
         for row in rows:
             self.check_row(row)
+        for number in {row.kek for row in rows}:
+            self._kek(number)  # every KEK in use is in the folder: else it is not the store's
         new = self.keks.create()
         self._current = new
         report = RotationReport(new)

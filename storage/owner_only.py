@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -89,6 +88,8 @@ def replace_file(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
     A reader never sees half a file, and a symbolic link at the path is
     replaced, not followed.
     """
+    import tempfile  # only when a file is replaced: not on every command's start
+
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, FILE_MODE)

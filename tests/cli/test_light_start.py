@@ -235,3 +235,132 @@ def test_the_console_script_leaves_at_once_with_its_output_and_exit_code() -> No
     assert listed.stdout.rstrip().endswith("transitions table).")  # all of it, flushed
     assert unknown.returncode == 2
     assert "No such command 'nope'" in unknown.stderr
+
+
+def _modules_of_a_run(argv: list[str], env: dict[str, str]) -> set[str]:
+    """The modules a fresh `forloeb ARGV` process (in-process mode) has imported at its end."""
+    probe = (
+        "import sys, json\n"
+        "from cli.main import forloeb\n"
+        f"code = forloeb.main({argv!r}, standalone_mode=False)\n"
+        "assert code == 0, code\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
+        check=True,
+    )  # fmt: skip
+    found: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return set(found)
+
+
+def test_a_write_with_the_master_key_file_at_home_does_not_load_the_os_keyring(
+    tmp_path: Path,
+) -> None:
+    """Given the user's master key in their configuration folder, a write reads it there
+    and never imports `keyring` (which loads every backend it knows)."""
+    from storage.secrets import MasterKey
+
+    config_home = tmp_path / "config"
+    (config_home / "forloeb").mkdir(parents=True)
+    MasterKey.generate().write(config_home / "forloeb" / "master.key")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
+    env |= {
+        "XDG_CONFIG_HOME": str(config_home),
+        "FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"),
+        "FORLOEB_SERVER": "off",
+    }
+    store = str(tmp_path / "store" / "forloeb.sqlite")
+    _modules_of_a_run(["init", "--db", store, "--as", "anna"], env)
+
+    imported = _modules_of_a_run(
+        ["--db", store, "--as", "anna", "refer", "--cpr", "0101901234", "--programme", "pva",
+         "--referring-caseworker", "bo", "--occurred-on", "2019-01-02"],
+        env,
+    )  # fmt: skip
+
+    assert "storage.keys" in imported  # the write did open the store
+    assert not {name for name in imported if name.split(".")[0] == "keyring"}
+
+
+def test_a_write_builds_only_the_command_model_it_uses() -> None:
+    code = (
+        "from cli.main import load_command\n"
+        "load_command('session')\n"
+        "from workflows.commands import COMMANDS_BY_NAME, Session\n"
+        "Session.model_validate({'course': 'abcd', 'note': 'x'})\n"
+        "built = sorted(n for n, c in COMMANDS_BY_NAME.items() if c.__pydantic_complete__)\n"
+        "print(built)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+
+    assert done.stdout.split("\n")[-2] == "['session']"
+
+
+def _collection_after(delay: float, wait: float) -> str:
+    """gc.isenabled() after a command ran, then after `wait` seconds more, and whether
+    anything was frozen, with collection deferred for `delay` seconds."""
+    code = (
+        "import gc, time\n"
+        "import cli.startup\n"
+        f"cli.startup.RESUME_AFTER_SECONDS = {delay}\n"
+        "cli.startup.defer_garbage_collection()\n"
+        "from cli.main import forloeb\n"
+        "forloeb.main(['workflow', '--help'], standalone_mode=False)\n"
+        "ran = gc.isenabled()\n"
+        f"time.sleep({wait})\n"
+        "print(ran, gc.isenabled(), gc.get_freeze_count() > 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return done.stdout.splitlines()[-1]
+
+
+def test_the_command_line_collects_no_garbage_while_a_short_command_runs() -> None:
+    assert _collection_after(delay=60, wait=0) == "False False False"
+
+
+def test_a_command_still_running_later_collects_as_usual_what_was_loaded_frozen() -> None:
+    assert _collection_after(delay=0.01, wait=0.5) == "True True True"
+
+
+def test_a_process_that_had_turned_collection_off_keeps_it_off() -> None:
+    code = (
+        "import gc\n"
+        "gc.disable()\n"
+        "from cli.startup import defer_garbage_collection, resume_garbage_collection\n"
+        "defer_garbage_collection()\n"
+        "resume_garbage_collection()\n"
+        "print(gc.isenabled())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+
+    assert done.stdout.strip() == "False"
+
+
+def test_a_remote_command_leaves_the_garbage_collector_alone() -> None:
+    """Deferring collection (a timer thread) is for in-process commands: the remote
+    client sends the command and leaves, within its 100 ms."""
+    code = (
+        "import gc, os, sys\n"
+        "import cli.remote as remote\n"
+        "remote.run_remote = lambda server, argv: (0, '', '')\n"
+        "real_exit = os._exit\n"
+        "def leave(code):\n"
+        "    print(gc.isenabled(), 'cli.startup' in sys.modules, 'threading' in sys.modules)\n"
+        "    sys.stdout.flush()\n"
+        "    real_exit(code)\n"
+        "os._exit = leave\n"
+        "sys.argv = ['forloeb', '--server', 'http://127.0.0.1:9', 'courses']\n"
+        "remote.main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+
+    assert done.stdout.strip() == "True False False"

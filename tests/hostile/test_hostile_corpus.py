@@ -176,6 +176,7 @@ def test_the_installed_command_answers_hostile_input_without_a_trace(
     values = prepare_files(case, tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
     env["FORLOEB_MASTER_KEY"] = os.environ["FORLOEB_MASTER_KEY"]  # the tests' key
+    env["FORLOEB_KEK_DIR"] = os.environ["FORLOEB_KEK_DIR"]  # and key-encryption keys
     env["FORLOEB_CONFIG"] = str(hostile_store.config)
     env["XDG_STATE_HOME"] = str(hostile_store.state_home)
     hostile_store.catch_up()

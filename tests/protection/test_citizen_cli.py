@@ -141,16 +141,19 @@ def test_erasure_is_for_admins_only(run: Run, course: str) -> None:
     assert audit_json(run, CPR)["erasure"] is None
 
 
-def test_rotate_keys_without_a_kek_folder_is_one_line_and_changes_nothing(
-    run: Run, course: str, monkeypatch: pytest.MonkeyPatch
+def test_rotate_keys_without_the_stores_kek_folder_is_one_line_and_changes_nothing(
+    run: Run, course: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """The store's keys are under KEK 1 in FORLOEB_KEK_DIR; run without it, the SQLite
+    store's default folder (the user's configuration folder) does not hold KEK 1."""
     monkeypatch.delenv("FORLOEB_KEK_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     result = run("citizen", "rotate-keys")
     assert result.exit_code == 1
-    assert "kek: no KEK folder is configured (FORLOEB_KEK_DIR); nothing was rotated" in (
-        result.output
-    )
-    assert "Traceback" not in result.output
+    assert result.output.startswith("error: kek: key-encryption key 1 is not in the KEK folder")
+    assert result.output.rstrip().endswith("(set FORLOEB_KEK_DIR to the store's)")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "config").exists()  # no KEK was made
 
 
 def test_rotate_keys_is_for_an_admin(run: Run, course: str) -> None:

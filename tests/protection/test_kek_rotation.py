@@ -131,10 +131,20 @@ def test_an_erased_key_left_elsewhere_is_useless_after_rotation(
     assert fresh.keyring.subject_of(CPR) is None
 
 
-def test_rotation_without_a_kek_folder_is_refused(service: CourseService) -> None:
-    closed_course(service, CPR)
-    with pytest.raises(MasterKeyProblem, match="no KEK folder is configured"):
-        rotate(service)
+@pytest.mark.postgres
+def test_rotation_without_a_kek_folder_is_refused(
+    pg_store: StoreConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a PostgreSQL store can be without one (a SQLite store's default is in the
+    user's configuration folder: tests/protection/test_kek_required.py)."""
+    monkeypatch.delenv(KEK_DIR_ENV)
+    service = open_service(pg_store)
+    try:
+        closed_course(service, CPR)
+        with pytest.raises(MasterKeyProblem, match="no KEK folder is configured"):
+            rotate(service)
+    finally:
+        service.close()
 
 
 def test_a_store_whose_kek_is_gone_says_so(kek_service: CourseService, kek_dir: Path) -> None:
