@@ -116,7 +116,8 @@ def exchange(server: str, path: str, body: bytes, token: str | None) -> tuple[in
             chunks.append(chunk)
     except OSError as error:
         if sent or isinstance(error, ConnectionResetError | BrokenPipeError):
-            raise LostReply(error.errno, error.strerror or str(error) or type(error).__name__)
+            reason = error.strerror or str(error) or type(error).__name__
+            raise LostReply(error.errno, reason) from error
         raise
     finally:
         sock.close()
@@ -207,10 +208,8 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
     try:
         status, raw = sent_again_if_lost(server, body, token)
     except LostReply as lost:
-        return 1, "", (
-            f"error: no reply from {server} ({lost.strerror}): the command may have been "
-            "recorded; see forloeb show\n"
-        )
+        line = f"no reply from {server} ({lost.strerror}): it may have been recorded; see show"
+        return 1, "", f"error: {line}\n"
     except OSError as error:  # a certificate refused too (also a ValueError)
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         return 1, "", f"error: cannot reach {server}: {reason}\n"
