@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import forloeb
+from storage.store import StoreConfig
 from tests.conftest import initialised
 
 Run = Callable[..., Result]
@@ -105,6 +106,36 @@ def run(
             return RemoteResult(*run_remote(server.url, ["--as", user, *args], input))
 
         yield remote  # type: ignore[misc]
+
+
+@pytest.fixture
+def staffed(
+    cli_mode: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Any]:
+    """The staffed store (tests/cli/staffed.py) in the test's mode; a module may narrow its
+    courses with a `staffed_courses` fixture."""
+    from tests.cli.staffed import CPRS, staff_config, staffed_store
+
+    courses = (
+        request.getfixturevalue("staffed_courses")
+        if "staffed_courses" in request.fixturenames
+        else tuple(CPRS)
+    )
+    if cli_mode == "sqlite":
+        yield staffed_store(StoreConfig(sqlite_path=tmp_path / "forloeb.sqlite"), tmp_path,
+                            monkeypatch, courses=courses)  # fmt: skip
+        return
+    pg_store = request.getfixturevalue("pg_store")
+    if cli_mode == "postgres":
+        yield staffed_store(pg_store, tmp_path, monkeypatch, courses=courses)
+        return
+    from tests.server.live import live_server
+
+    with live_server(pg_store, staff_config(tmp_path, monkeypatch)) as server:
+        yield staffed_store(pg_store, tmp_path, monkeypatch, server, courses)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import pytest
 
 from tests.cli.conftest import Run, event_names
 
+pytestmark = pytest.mark.all_modes
+
 LOCAL = """
 name = "eget-forloeb"
 title = "Eget forløb"
