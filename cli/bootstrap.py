@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from programmes.catalogue import Catalogue
+    from programmes.catalogue import Catalogue, FolderCatalogue
     from projections.catalog import Views
     from storage.infrastructure import Infrastructure
     from storage.store import StoreConfig
@@ -42,7 +42,7 @@ def open_service(
     course_finder: CourseFinder | None = None,
     env: Mapping[str, str] | None = None,
     programmes: Path | None = None,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue | FolderCatalogue | None = None,
 ) -> CourseService:
     """A course service on the store (no access policy unless `authorise` is given); each
     course runs its programme's workflow, from the shipped definitions and a municipality's
@@ -69,14 +69,17 @@ def open_user_service(
     directory: Directory,
     course_finder: Callable[[str], list[UUID]],
     programmes: Path | None = None,
+    *,
+    reread: bool = False,
 ) -> CourseService:
     """The course service as the command line uses it: every command asks the directory's
     access policy first; course id prefixes are looked up by `course_finder`; a
-    municipality's own programme definitions are read from the folder `programmes`."""
-    from programmes.catalogue import load
+    municipality's own programme definitions are read from the folder `programmes`
+    (`reread`: again whenever its files change, for a long-running server)."""
+    from programmes.catalogue import FolderCatalogue, load
     from workflows.access import authorise_command
 
-    catalogue = load(programmes)
+    catalogue = FolderCatalogue(programmes) if reread else load(programmes)
     return open_service(
         store,
         authorise=partial(authorise_command, directory, definition_of=catalogue.get),

@@ -84,8 +84,11 @@ def open_served(
         found: list[Any] = views.course_list.find_by_prefix(prefix)
         return found
 
+    from programmes.catalogue import LOCAL_FOLDER
+
     store.backend.check_exists()
-    service = open_user_service(store, config.directory, find)
+    programmes = config.path.parent / LOCAL_FOLDER  # as the embedded CLI reads them
+    service = open_user_service(store, config.directory, find, programmes, reread=True)
     views = open_views(store, service)
     holder["views"] = views
     table = token_table(service.storage)
