@@ -202,7 +202,8 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
         if stdin is None:
             argv, stdin = with_input(argv)
     except OSError as error:
-        return 2, "", f"error: file: cannot read {error.filename}: {error.strerror}\n"
+        where = error.filename or "standard input"
+        return 2, "", f"error: file: cannot read {where}: {error.strerror or error}\n"
     request = {"argv": argv, "columns": columns(), "stdin": stdin, "request_id": request_id()}
     body = json.dumps(request).encode()
     try:

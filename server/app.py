@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from storage.store import StoreConfig
     from workflows.service import CourseService
 
+LOG = logging.getLogger("forloeb.server")
 MAX_BODY_BYTES = 1_000_000
 """The largest request body the server reads (a bigger one gets 413)."""
 PEER_USER = "forloeb.peer_user"
@@ -112,6 +114,27 @@ class Served:
     lock: threading.Lock
     auth_config: dict[str, str] | None = None
     """What `GET /auth/config` tells `forloeb login`: the OpenID provider and client."""
+    config_stamp: tuple[int, int] | None = None
+    """The configuration file's (mtime, size) when `config` was read from it."""
+
+    def current_config(self) -> Config:
+        """The configuration as its file is now: users added or removed (by `forloeb users`
+        on this server, or an edit) count from the next request, as for a new CLI process.
+        A file that no longer loads is logged and the last good configuration kept."""
+        from cli.config import load_config
+
+        try:
+            found = self.config.path.stat()
+        except OSError:
+            return self.config
+        stamp = (found.st_mtime_ns, found.st_size)
+        if stamp != self.config_stamp:
+            self.config_stamp = stamp
+            try:
+                self.config = load_config(self.config.path)
+            except Exception as error:
+                LOG.warning("%s not reloaded, the last good one kept: %s", self.config.path, error)
+        return self.config
 
     def close(self) -> None:
         self.views.close()
@@ -180,6 +203,7 @@ def run_cli(
         _views=served.views,
     )
     with served.lock, captured(columns, stdin) as (out, err):
+        app._config = served.current_config()
         forloeb.last_error = None
         code = forloeb.main(argv, prog_name="forloeb", standalone_mode=False, obj=app)
         error = forloeb.last_error
@@ -359,6 +383,7 @@ def execute_line(served: Served, principal: str, line: dict[str, Any]) -> Any:
         _views=served.views,
     )
     with served.lock, captured(80) as (out, _):
+        app._config = served.current_config()
         try:
             if "actor" in line and isinstance(line["actor"], str):
                 app.actor = line["actor"]  # an admin's line on someone's behalf

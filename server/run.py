@@ -88,7 +88,9 @@ def open_served(
 
     store.backend.check_exists()
     programmes = config.path.parent / LOCAL_FOLDER  # as the embedded CLI reads them
-    service = open_user_service(store, config.directory, find, programmes, reread=True)
+    service = open_user_service(
+        store, lambda: holder["served"].config.directory, find, programmes, reread=True
+    )
     views = open_views(store, service)
     holder["views"] = views
     table = token_table(service.storage)
@@ -96,7 +98,9 @@ def open_served(
     authenticator = BearerAuthenticator(
         EitherVerifier(PersonalTokens(table), oidc), FailedAttemptLimiter()
     )
-    return Served(store, config, service, views, authenticator, threading.Lock(), auth_config)
+    served = Served(store, config, service, views, authenticator, threading.Lock(), auth_config)
+    holder["served"] = served
+    return served
 
 
 def peer_user(sock: socket.socket) -> str | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,39 +105,43 @@ def run(
             if user not in tokens:
                 tokens[user] = server.token(user)
             monkeypatch.setenv("FORLOEB_TOKEN", tokens[user])
+            monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # as CliRunner's, when no input
             return RemoteResult(*run_remote(server.url, ["--as", user, *args], input))
 
         yield remote  # type: ignore[misc]
 
 
 @pytest.fixture
+def staffed_courses() -> tuple[str, ...]:
+    """The staffed store's courses (tests/cli/staffed.py CPRS); a module may narrow them."""
+    from tests.cli.staffed import CPRS
+
+    return tuple(CPRS)
+
+
+@pytest.fixture
 def staffed(
     cli_mode: str,
+    staffed_courses: tuple[str, ...],
     request: pytest.FixtureRequest,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Any]:
-    """The staffed store (tests/cli/staffed.py) in the test's mode; a module may narrow its
-    courses with a `staffed_courses` fixture."""
-    from tests.cli.staffed import CPRS, staff_config, staffed_store
+    """The staffed store (tests/cli/staffed.py) in the test's mode, with `staffed_courses`."""
+    from tests.cli.staffed import staff_config, staffed_store
 
-    courses = (
-        request.getfixturevalue("staffed_courses")
-        if "staffed_courses" in request.fixturenames
-        else tuple(CPRS)
-    )
     if cli_mode == "sqlite":
         yield staffed_store(StoreConfig(sqlite_path=tmp_path / "forloeb.sqlite"), tmp_path,
-                            monkeypatch, courses=courses)  # fmt: skip
+                            monkeypatch, courses=staffed_courses)  # fmt: skip
         return
     pg_store = request.getfixturevalue("pg_store")
     if cli_mode == "postgres":
-        yield staffed_store(pg_store, tmp_path, monkeypatch, courses=courses)
+        yield staffed_store(pg_store, tmp_path, monkeypatch, courses=staffed_courses)
         return
     from tests.server.live import live_server
 
     with live_server(pg_store, staff_config(tmp_path, monkeypatch)) as server:
-        yield staffed_store(pg_store, tmp_path, monkeypatch, server, courses)
+        yield staffed_store(pg_store, tmp_path, monkeypatch, server, staffed_courses)
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ for kim ("toves"). lars referred kim's and Bo Jensen's too.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,7 @@ class Staffed:
         if user not in self.tokens:
             self.tokens[user] = server.token(user)
         self.monkeypatch.setenv("FORLOEB_TOKEN", self.tokens[user])
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # as CliRunner's, when no input
         return RemoteResult(*run_remote(server.url, ["--as", user, *args], input))
 
     def must(self, user: str, *args: str) -> Any:
