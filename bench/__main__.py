@@ -67,6 +67,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--commands", type=int, default=load.COMMANDS, help="load: commands per client"
     )
     parser.add_argument("--courses", type=int, default=load.COURSES, help="load: courses")
+    parser.add_argument(
+        "--servers", type=int, default=1, help="load: server processes on the one store"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 10k events, few runs")
     parser.add_argument(
         "--start",
@@ -265,7 +268,7 @@ def run_load(args: argparse.Namespace, figures: list[Figure], notes: dict[str, A
         store = factory.fresh("load")
         found = load.run(
             factory.kind, store, factory.cli_args(store), args.clients, args.commands,
-            args.courses,
+            args.courses, args.servers,
         )  # fmt: skip
         figures += found
         if not found[0].met:

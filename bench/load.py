@@ -29,7 +29,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -281,14 +281,16 @@ class Run:
 
 
 def run_clients(
-    url: str, token: str, courses: Sequence[str], clients: int, commands: int,
+    targets: Sequence[tuple[str, str]], courses: Sequence[str], clients: int, commands: int,
     prefix: str = "load",
 ) -> Run:  # fmt: skip
-    """`clients` threads started together, `commands` each; their results."""
+    """`clients` threads started together, `commands` each, client n on the server
+    `targets[n % len(targets)]` ((URL, token) pairs); their results."""
     start = threading.Barrier(clients + 1)
     results: list[list[Sent]] = [[] for _ in range(clients)]
 
     def client(number: int) -> None:
+        url, token = targets[number % len(targets)]
         results[number] = run_client(url, token, courses, number, commands, start, prefix)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -395,26 +397,36 @@ def check_exactly_once(sent: Sequence[Sent], logged: dict[str, list[tuple[str, i
 
 def run(
     kind: str, store: StoreConfig, store_args: list[str], clients: int, commands: int,
-    courses: int,
+    courses: int, servers: int = 1,
 ) -> list[Figure]:  # fmt: skip
-    """Benchmark 6 on a fresh store: the lone client, then the load, then the check."""
+    """Benchmark 6 on a fresh store: the lone client, then the load (spread over `servers`
+    server processes on the same store), then the check."""
     say(f"load: opening {courses} courses (in-process, not timed)")
     course_ids = open_courses(store, courses)
-    with served(store_args) as server:
+    with ExitStack() as stack:
+        running = [stack.enter_context(served(store_args)) for _ in range(servers)]
+        targets = [(server.url, server.token) for server in running]
         say(f"load: one client alone, {ALONE_COMMANDS} commands (the baseline)")
-        alone = run_clients(server.url, server.token, course_ids, 1, ALONE_COMMANDS, "alone")
-        say(f"load: {clients} clients x {commands} commands at once")
-        before = server.cpu_seconds(), machine_cpu_seconds(), own_cpu_seconds()
-        loaded = run_clients(server.url, server.token, course_ids, clients, commands)
-        after = server.cpu_seconds(), machine_cpu_seconds(), own_cpu_seconds()
-        busy = [(a - b) / loaded.seconds for a, b in zip(after, before, strict=True)]
+        alone = run_clients(targets[:1], course_ids, 1, ALONE_COMMANDS, "alone")
+        say(f"load: {clients} clients x {commands} commands at once, {servers} server(s)")
+
+        def cpu() -> tuple[float, float, float]:
+            own = sum(server.cpu_seconds() for server in running)
+            return own, machine_cpu_seconds(), own_cpu_seconds()
+
+        before = cpu()
+        loaded = run_clients(targets, course_ids, clients, commands)
+        busy = [(a - b) / loaded.seconds for a, b in zip(cpu(), before, strict=True)]
     say("load: counting the log's events by command marker")
     check = check_exactly_once(loaded.sent, events_by_marker(store, "load-"))
     check_alone = check_exactly_once(alone.sent, events_by_marker(store, "alone-"))
     bench = f"6 load [{kind}]"
     name = f"{clients} clients x {commands} commands on {courses} courses"
+    if servers > 1:
+        name += f", {servers} server processes"
     detail: dict[str, Any] = {
         "clients": clients,
+        "servers": servers,
         "commands": commands,
         "courses": courses,
         "seconds": loaded.seconds,
@@ -449,7 +461,8 @@ def describe(figure: Figure) -> list[str]:
     detail = figure.detail
     return [
         f"{figure.benchmark}: {detail['clients']} clients, {detail['seconds']:.1f} s wall; "
-        f"CPU seconds per second of the run: server process {detail['server_cpu_share']:.2f}, "
+        f"CPU seconds per second of the run: {detail['servers']} server process(es) "
+        f"{detail['server_cpu_share']:.2f}, "
         f"clients {detail['clients_cpu_share']:.2f}, whole machine "
         f"{detail['machine_cpu_share']:.2f} of {detail['cores']} cores (others' work included)",
         f"  {detail['check']}",

@@ -4,7 +4,9 @@ Given a `forloeb server` process on a PostgreSQL store with open courses, when
 several clients send write command lines at the same time (each request with its
 own request id, which the server records as the command id), then every command
 answered as accepted is in the log exactly once, at the versions its reply named, a
-refused one left nothing, and nothing is logged twice. When the server is killed
+refused one left nothing, and nothing is logged twice; also with two server processes
+on the one store, whose commands on a course conflict and are retried or refused by the
+store's optimistic concurrency. When the server is killed
 with SIGKILL under load, then a client finds it down in one line and exit 1; after a
 restart every command answered as accepted before the kill is in the log, the
 unanswered ones sent again with the same request id are applied at most once, and
@@ -18,6 +20,7 @@ import random
 import subprocess
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -49,12 +52,15 @@ def store_args(store: StoreConfig) -> list[str]:
     return ["--database-url", store.database_url]
 
 
+@pytest.mark.parametrize("servers", [1, 2], ids=["one server", "two servers on one store"])
 def test_clients_at_once_have_every_accepted_command_logged_exactly_once(
-    pg_store: StoreConfig,
+    pg_store: StoreConfig, servers: int
 ) -> None:
     courses = open_courses(pg_store, COURSES)
-    with served(store_args(pg_store)) as server:
-        run = run_clients(server.url, server.token, courses, CLIENTS, COMMANDS)
+    with ExitStack() as stack:
+        running = [stack.enter_context(served(store_args(pg_store))) for _ in range(servers)]
+        targets = [(server.url, server.token) for server in running]
+        run = run_clients(targets, courses, CLIENTS, COMMANDS)
 
     check = check_exactly_once(run.sent, events_by_marker(pg_store, "load-"))
 
