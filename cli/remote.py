@@ -181,13 +181,20 @@ def request_id() -> str:
 
 
 def sent_again_if_lost(server: str, body: bytes, token: str | None) -> tuple[int, bytes]:
-    """`exchange` on /cli, sending the same body again (RESENDS times) when a reply is lost."""
-    for _ in range(RESENDS):
+    """`exchange` on /cli, sending the same body again (RESENDS times) when a reply is lost;
+    still LostReply when a resend cannot even connect (the first may have been applied)."""
+    lost: LostReply | None = None
+    for _ in range(RESENDS + 1):
         try:
             return exchange(server, "/cli", body, token)
-        except LostReply:
-            continue
-    return exchange(server, "/cli", body, token)
+        except LostReply as error:
+            lost = error
+        except OSError:
+            if lost is None:
+                raise
+            break
+    assert lost is not None
+    raise lost
 
 
 def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[int, str, str]:

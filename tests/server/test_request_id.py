@@ -148,6 +148,32 @@ def test_a_request_whose_reply_was_lost_is_sent_again_and_applied_once(
     assert history(server, token, course) == [*before, "SessionHeld"]
 
 
+def test_a_reply_lost_as_the_server_goes_down_is_one_line_saying_it_may_be_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    def take_one_request_and_go_down() -> None:
+        client, _ = listener.accept()
+        with client:
+            read_request(client)
+            listener.close()  # down before the client sees its connection close
+
+    thread = threading.Thread(target=take_one_request_and_go_down, daemon=True)
+    thread.start()
+    monkeypatch.setenv("FORLOEB_TOKEN", "flb_anything")
+
+    code, out, err = run_remote(url, ["session", "abcd", "--note", "x"])
+    thread.join(5)
+
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: no reply from {url} (the connection closed before a reply): it may have "
+        "been recorded; see show\n"
+    )
+
+
 def test_a_client_whose_server_is_down_gets_one_line_and_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
