@@ -47,6 +47,9 @@ COURSES = 20
 ALONE_COMMANDS = 200
 """Commands the lone client sends for the baseline."""
 REQUEST_SECONDS = 120.0
+CONCURRENT = "at the same time"
+"""In the refusal of a command whose course another process changed meanwhile (after the
+service's retries): `ConcurrentChange`."""
 REFERRED_ON = date.today() - timedelta(days=90)
 ON = date.today() - timedelta(days=30)
 """Every load command is dated this day (after the courses became active)."""
@@ -110,8 +113,8 @@ def machine_cpu_seconds() -> float:
     """CPU seconds every core of the machine has spent busy so far (Linux /proc/stat)."""
     with open("/proc/stat", encoding="ascii") as stat:
         ticks = [int(t) for t in stat.readline().split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle, iowait
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    idle = ticks[3] + ticks[4]  # idle, iowait; steal (8th) is not time run here
+    return (sum(ticks[:7]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_seconds() -> float:
@@ -437,6 +440,7 @@ def run(
         "check": check.summary(),
         "check_alone": check_alone.summary(),
         "statuses": _statuses(loaded.sent),
+        "refused_as_concurrent": sum(CONCURRENT in s.line for s in loaded.sent),
     }
     met = check.ok and check_alone.ok and check.unanswered == 0
     return [
@@ -466,5 +470,7 @@ def describe(figure: Figure) -> list[str]:
         f"clients {detail['clients_cpu_share']:.2f}, whole machine "
         f"{detail['machine_cpu_share']:.2f} of {detail['cores']} cores (others' work included)",
         f"  {detail['check']}",
+        f"  refused because another server changed the course meanwhile (after retries): "
+        f"{detail['refused_as_concurrent']}",
         f"  baseline run: {detail['check_alone']}",
     ]
