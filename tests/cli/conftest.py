@@ -36,12 +36,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "all_modes: the `run` tests run embedded (SQLite, PostgreSQL) and remote"
     )
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): a test of an all_modes module run on SQLite alone"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`cli_mode` is every mode for a module marked all_modes, else SQLite alone."""
     if "cli_mode" in metafunc.fixturenames:
         every = metafunc.definition.get_closest_marker("all_modes") is not None
+        every = every and metafunc.definition.get_closest_marker("sqlite_only") is None
         modes = MODES if every else ("sqlite",)
         params = [
             pytest.param(mode, marks=pytest.mark.postgres) if mode != "sqlite" else mode
