@@ -20,7 +20,9 @@ bench --only load`): every append already takes the store's one append lock (the
 log-wide hash chain), a command is CPU work in this one process under the GIL, and
 `captured` redirects the process's stdout; running commands side by side would add
 version-conflict retries and interleaved output, and gain no more than the overlap of
-a few database round trips. A remote client's request id becomes the command id of a
+a few database round trips. More cores are used by more server processes on the one
+store (the store's optimistic concurrency and command ids keep every command exactly
+once; tested with two). A remote client's request id becomes the command id of a
 write that names none, so a request sent again after a lost reply is not applied twice.
 """
 
