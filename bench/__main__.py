@@ -8,9 +8,12 @@
 4. duckdb: the outcome tables by forloeb beside DuckDB SQL over the Parquet
    export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow);
 5. start: the in-process write as a whole process (goal <= 200 ms) and
-   `forloeb --help` (<= 120 ms), beside `python -c pass`, in-process.
+   `forloeb --help` (<= 120 ms), beside `python -c pass`, in-process;
+6. load: 50 clients x 200 commands on 20 courses through one server on PostgreSQL,
+   commands/s and p50/p95 latency beside one client alone, and every accepted
+   command counted in the log exactly once.
 With FORLOEB_BENCH_DATABASE_URL (or FORLOEB_TEST_DATABASE_URL) set, 1 and 2 run
-on PostgreSQL too. Prints a table; writes bench/results/<time>.json.
+on PostgreSQL too (6 runs only there). Prints a table; writes bench/results/<time>.json.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bench import (
     cli_start,
     duckdb_outcomes,
     import_throughput,
+    load,
     profile_import,
     projection_catchup,
 )
@@ -35,7 +39,7 @@ from bench.fixture import SQLiteStores, StoreFactory, pick_open_course, scratch_
 from bench.measure import Figure, child_env, say, table, write_json
 from bench.pg import PostgresStores, server_url
 
-BENCHMARKS = ("cli", "import", "views", "duckdb", "start")
+BENCHMARKS = ("cli", "import", "views", "duckdb", "start", "load")
 DEFAULT_BATCH = 500
 """cli.importer.BATCH_SIZE; the store imported with it is kept for benchmarks 1 and 3."""
 PROFILE_LINES = 6000
@@ -58,6 +62,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only", action="append", choices=BENCHMARKS, help="run only these (repeatable)"
     )
+    parser.add_argument("--clients", type=int, default=load.CLIENTS, help="load: clients")
+    parser.add_argument(
+        "--commands", type=int, default=load.COMMANDS, help="load: commands per client"
+    )
+    parser.add_argument("--courses", type=int, default=load.COURSES, help="load: courses")
+    parser.add_argument(
+        "--servers", type=int, default=1, help="load: server processes on the one store"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 10k events, few runs")
     parser.add_argument(
         "--start",
@@ -71,6 +83,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.quick:
         args.events, args.runs, args.rebuild_runs, args.import_runs = 10_000, 5, 1, 1
         args.duckdb_runs = 3
+        args.clients, args.commands = 10, 20
         args.batch_sizes = str(DEFAULT_BATCH)
     if args.start:
         args.only = ["start"]
@@ -214,11 +227,57 @@ def report(figures: list[Figure], notes: dict[str, Any]) -> str:
             parts.append("\n".join(projection_catchup.describe(figure)))
         if "duckdb_check" in figure.detail:
             parts.append("\n".join(duckdb_outcomes.describe(figure)))
-    if "duckdb_skipped" in notes:
-        parts.append(notes["duckdb_skipped"])
+        if "server_cpu_share" in figure.detail:
+            parts.append("\n".join(load.describe(figure)))
+    for skipped in ("duckdb_skipped", "load_skipped"):
+        if skipped in notes:
+            parts.append(notes[skipped])
     if "import_profile" in notes:
         parts.append("\n".join(profile_import.describe(notes["import_profile"])))
     return "\n\n".join(parts)
+
+
+def run_stores(
+    args: argparse.Namespace, root: Path, figures: list[Figure], notes: dict[str, Any]
+) -> None:
+    """Benchmarks 1-5 on each kind of store, loaded with the demo cohort."""
+    jsonl = root / "cohort.jsonl"
+    say(f"writing the demo cohort for ~{args.events:,} events to {jsonl}")
+    lines = write_jsonl(jsonl, args.events)
+    notes["jsonl_lines"] = lines
+    for factory in factories(args, root):
+        try:
+            figures += run_store(factory, args, jsonl, lines, notes)
+        except Exception as error:  # report what was measured, and what failed
+            notes[f"failed_{factory.kind}"] = f"{type(error).__name__}: {error}"
+            say(f"{factory.kind}: FAILED: {type(error).__name__}: {error}")
+        finally:
+            if factory.kind != "sqlite" or not args.keep:
+                factory.cleanup()
+
+
+def run_load(args: argparse.Namespace, figures: list[Figure], notes: dict[str, Any]) -> None:
+    """Benchmark 6 on a fresh PostgreSQL store (skipped without one)."""
+    url = server_url()
+    if not url or args.no_postgres:
+        notes["load_skipped"] = "6 load: skipped (it needs PostgreSQL: FORLOEB_BENCH_DATABASE_URL)"
+        say(notes["load_skipped"])
+        return
+    factory = PostgresStores(url)
+    try:
+        store = factory.fresh("load")
+        found = load.run(
+            factory.kind, store, factory.cli_args(store), args.clients, args.commands,
+            args.courses, args.servers,
+        )  # fmt: skip
+        figures += found
+        if not found[0].met:
+            notes["failed_load"] = found[0].detail["check"]
+    except Exception as error:  # report what was measured, and what failed
+        notes["failed_load"] = f"{type(error).__name__}: {error}"
+        say(f"load: FAILED: {notes['failed_load']}")
+    finally:
+        factory.cleanup()
 
 
 def main(argv: list[str]) -> int:
@@ -229,19 +288,10 @@ def main(argv: list[str]) -> int:
     figures: list[Figure] = []
     notes: dict[str, Any] = {}
     with scratch_dir(keep=args.keep) as root:
-        jsonl = root / "cohort.jsonl"
-        say(f"writing the demo cohort for ~{args.events:,} events to {jsonl}")
-        lines = write_jsonl(jsonl, args.events)
-        notes["jsonl_lines"] = lines
-        for factory in factories(args, root):
-            try:
-                figures += run_store(factory, args, jsonl, lines, notes)
-            except Exception as error:  # report what was measured, and what failed
-                notes[f"failed_{factory.kind}"] = f"{type(error).__name__}: {error}"
-                say(f"{factory.kind}: FAILED: {type(error).__name__}: {error}")
-            finally:
-                if factory.kind != "sqlite" or not args.keep:
-                    factory.cleanup()
+        if args.only - {"load"}:
+            run_stores(args, root, figures, notes)
+        if "load" in args.only:
+            run_load(args, figures, notes)
     meta = {
         "argv": argv,
         "events_requested": args.events,

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from programmes.catalogue import Catalogue
+    from domain.course import Course
+    from programmes.catalogue import Catalogue, FolderCatalogue
     from projections.catalog import Views
     from storage.infrastructure import Infrastructure
     from storage.store import StoreConfig
     from workflows.access import Directory
+    from workflows.commands import Command
     from workflows.service import Authorise, CourseFinder, CourseService
 
 
@@ -42,7 +44,7 @@ def open_service(
     course_finder: CourseFinder | None = None,
     env: Mapping[str, str] | None = None,
     programmes: Path | None = None,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue | FolderCatalogue | None = None,
 ) -> CourseService:
     """A course service on the store (no access policy unless `authorise` is given); each
     course runs its programme's workflow, from the shipped definitions and a municipality's
@@ -66,17 +68,30 @@ def open_service(
 
 def open_user_service(
     store: StoreConfig,
-    directory: Directory,
+    directory: Directory | Callable[[], Directory],
     course_finder: Callable[[str], list[UUID]],
     programmes: Path | None = None,
+    *,
+    reread: bool = False,
 ) -> CourseService:
     """The course service as the command line uses it: every command asks the directory's
     access policy first; course id prefixes are looked up by `course_finder`; a
-    municipality's own programme definitions are read from the folder `programmes`."""
-    from programmes.catalogue import load
+    municipality's own programme definitions are read from the folder `programmes`
+    (`reread`: again whenever its files change, for a long-running server, which also
+    gives `directory` as a function returning the users as they are now)."""
+    from programmes.catalogue import FolderCatalogue, load
     from workflows.access import authorise_command
 
-    catalogue = load(programmes)
+    catalogue = FolderCatalogue(programmes) if reread else load(programmes)
+    if callable(directory):
+        current = directory
+
+        def authorise(actor: str, command: Command, course: Course | None) -> None:
+            authorise_command(current(), actor, command, course, definition_of=catalogue.get)
+
+        return open_service(
+            store, authorise=authorise, course_finder=course_finder, catalogue=catalogue
+        )
     return open_service(
         store,
         authorise=partial(authorise_command, directory, definition_of=catalogue.get),

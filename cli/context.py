@@ -38,6 +38,9 @@ class AppContext:
     principal: str | None = None
     """On the shared server: the user the request authenticated as (then `--as` names
     someone else only for an admin acting on their behalf)."""
+    request_id: str | None = None
+    """On the shared server: the remote client's id for this request, the command id of a
+    write that names none, so a request sent again after a lost reply is not applied twice."""
     _store: StoreConfig | None = field(default=None, repr=False)
     _config: Config | None = field(default=None, repr=False)
     _user: User | None = field(default=None, repr=False)

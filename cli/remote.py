@@ -21,6 +21,12 @@ TOKEN_ENV = "FORLOEB_TOKEN"
 LOCAL_COMMANDS = frozenset({"login", "logout", "server"})
 """Commands that always run here (they talk to the server, or are it)."""
 TIMEOUT_SECONDS = 120.0
+RESENDS = 1
+"""How often a request whose reply was lost is sent again (with the same request id)."""
+
+
+class LostReply(OSError):
+    """The request was sent but no reply came back: it may or may not have been applied."""
 
 
 def split_server(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -89,6 +95,7 @@ def exchange(server: str, path: str, body: bytes, token: str | None) -> tuple[in
     status and the response body. The standard library's http.client would import the
     email package, as long again as the rest of the client."""
     sock, host = open_socket(server)
+    sent = False
     try:
         head = [
             f"POST {path} HTTP/1.1",
@@ -100,16 +107,24 @@ def exchange(server: str, path: str, body: bytes, token: str | None) -> tuple[in
         if token:
             head.append(f"Authorization: Bearer {token}")
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        sent = True
         chunks = []
         while True:
             chunk = sock.recv(65536)
             if not chunk:
                 break
             chunks.append(chunk)
+    except OSError as error:
+        if sent or isinstance(error, ConnectionResetError | BrokenPipeError):
+            reason = error.strerror or str(error) or type(error).__name__
+            raise LostReply(error.errno, reason) from error
+        raise
     finally:
         sock.close()
     raw = b"".join(chunks)
     header, _, content = raw.partition(b"\r\n\r\n")
+    if not raw.startswith(b"HTTP/") or b"\r\n\r\n" not in raw:
+        raise LostReply(0, "the connection closed before a reply")
     lines = header.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
     fields = {
@@ -160,6 +175,28 @@ def with_input(argv: list[str]) -> tuple[list[str], str | None]:
     return argv, None
 
 
+def request_id() -> str:
+    """A new request id: 128 random bits."""
+    return "req-" + os.urandom(16).hex()
+
+
+def sent_again_if_lost(server: str, body: bytes, token: str | None) -> tuple[int, bytes]:
+    """`exchange` on /cli, sending the same body again (RESENDS times) when a reply is lost;
+    still LostReply when a resend cannot even connect (the first may have been applied)."""
+    lost: LostReply | None = None
+    for _ in range(RESENDS + 1):
+        try:
+            return exchange(server, "/cli", body, token)
+        except LostReply as error:
+            lost = error
+        except OSError:
+            if lost is None:
+                raise
+            break
+    assert lost is not None
+    raise lost
+
+
 def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[int, str, str]:
     """Run the command line on the server (with `stdin` as its input, else what
     `with_input` finds): exit code, stdout, stderr."""
@@ -172,10 +209,15 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
         if stdin is None:
             argv, stdin = with_input(argv)
     except OSError as error:
-        return 2, "", f"error: file: cannot read {error.filename}: {error.strerror}\n"
-    body = json.dumps({"argv": argv, "columns": columns(), "stdin": stdin}).encode()
+        where = error.filename or "standard input"
+        return 2, "", f"error: file: cannot read {where}: {error.strerror or error}\n"
+    request = {"argv": argv, "columns": columns(), "stdin": stdin, "request_id": request_id()}
+    body = json.dumps(request).encode()
     try:
-        status, raw = exchange(server, "/cli", body, token)
+        status, raw = sent_again_if_lost(server, body, token)
+    except LostReply as lost:
+        line = f"no reply from {server} ({lost.strerror}): it may have been recorded; see show"
+        return 1, "", f"error: {line}\n"
     except OSError as error:  # a certificate refused too (also a ValueError)
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         return 1, "", f"error: cannot reach {server}: {reason}\n"

@@ -76,6 +76,8 @@ def run_write(app: AppContext, command: Command, output_format: str) -> None:
     known_assignee(app, command)
     if app.recorded_by != app.actor and command.actor is None:
         command = command.model_copy(update={"actor": app.actor})  # an admin on their behalf
+    if command.command_id is None and app.request_id is not None:
+        command = command.model_copy(update={"command_id": app.request_id})
     outcome = app.service.execute(command, app.recorded_by)
     app.caught_up_views(*WRITE_VIEWS)
     state = outcome.state.value

@@ -132,3 +132,39 @@ def load(local_folder: Path | None = None) -> Catalogue:
     if local_folder is None or not local_folder.is_dir():
         return shipped()
     return Catalogue({**shipped().entries, **read(local_files(local_folder))})
+
+
+class FolderCatalogue:
+    """The catalogue with a municipality's folder read again whenever its definition files
+    change: a long-running server runs a definition added or edited after it started, as a
+    new command-line process would."""
+
+    def __init__(self, local_folder: Path | None) -> None:
+        self.local_folder = local_folder
+        self._seen: tuple[tuple[str, int, int], ...] | None = None
+        self._catalogue = shipped()
+
+    def _files(self) -> tuple[tuple[str, int, int], ...]:
+        if self.local_folder is None or not self.local_folder.is_dir():
+            return ()
+        found = []
+        for path in sorted(self.local_folder.glob(f"*{SUFFIX}")):
+            stat = path.stat()
+            found.append((path.name, stat.st_mtime_ns, stat.st_size))
+        return tuple(found)
+
+    def current(self) -> Catalogue:
+        """The catalogue as the folder holds it now."""
+        files = self._files()
+        if files != self._seen:
+            self._catalogue = load(self.local_folder)
+            self._seen = files
+        return self._catalogue
+
+    def workflow(self, name: str | None) -> Workflow:
+        """The programme's workflow, from the definitions as they are now."""
+        return self.current().workflow(name)
+
+    def get(self, name: str) -> ProgrammeDefinition | None:
+        """The programme's definition as it is now, None when it has none."""
+        return self.current().get(name)

@@ -84,15 +84,22 @@ def open_served(
         found: list[Any] = views.course_list.find_by_prefix(prefix)
         return found
 
+    from programmes.catalogue import LOCAL_FOLDER
+
     store.backend.check_exists()
-    service = open_user_service(store, config.directory, find)
+    programmes = config.path.parent / LOCAL_FOLDER  # as the embedded CLI reads them
+    service = open_user_service(
+        store, lambda: holder["served"].config.directory, find, programmes, reread=True
+    )
     views = open_views(store, service)
     holder["views"] = views
     table = open_token_table(service.storage)
     authenticator = BearerAuthenticator(
         EitherVerifier(PersonalTokens(table), oidc), FailedAttemptLimiter()
     )
-    return Served(store, config, service, views, authenticator, threading.Lock(), auth_config)
+    served = Served(store, config, service, views, authenticator, threading.Lock(), auth_config)
+    holder["served"] = served
+    return served
 
 
 def peer_user(sock: socket.socket) -> str | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import forloeb
+from storage.store import StoreConfig
 from tests.conftest import initialised
 
 Run = Callable[..., Result]
@@ -33,12 +36,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "all_modes: the `run` tests run embedded (SQLite, PostgreSQL) and remote"
     )
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): a test of an all_modes module run on SQLite alone"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`cli_mode` is every mode for a module marked all_modes, else SQLite alone."""
     if "cli_mode" in metafunc.fixturenames:
         every = metafunc.definition.get_closest_marker("all_modes") is not None
+        every = every and metafunc.definition.get_closest_marker("sqlite_only") is None
         modes = MODES if every else ("sqlite",)
         params = [
             pytest.param(mode, marks=pytest.mark.postgres) if mode != "sqlite" else mode
@@ -102,9 +109,43 @@ def run(
             if user not in tokens:
                 tokens[user] = server.token(user)
             monkeypatch.setenv("FORLOEB_TOKEN", tokens[user])
+            monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # as CliRunner's, when no input
             return RemoteResult(*run_remote(server.url, ["--as", user, *args], input))
 
         yield remote  # type: ignore[misc]
+
+
+@pytest.fixture
+def staffed_courses() -> tuple[str, ...]:
+    """The staffed store's courses (tests/cli/staffed.py CPRS); a module may narrow them."""
+    from tests.cli.staffed import CPRS
+
+    return tuple(CPRS)
+
+
+@pytest.fixture
+def staffed(
+    cli_mode: str,
+    staffed_courses: tuple[str, ...],
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Any]:
+    """The staffed store (tests/cli/staffed.py) in the test's mode, with `staffed_courses`."""
+    from tests.cli.staffed import staff_config, staffed_store
+
+    if cli_mode == "sqlite":
+        yield staffed_store(StoreConfig(sqlite_path=tmp_path / "forloeb.sqlite"), tmp_path,
+                            monkeypatch, courses=staffed_courses)  # fmt: skip
+        return
+    pg_store = request.getfixturevalue("pg_store")
+    if cli_mode == "postgres":
+        yield staffed_store(pg_store, tmp_path, monkeypatch, courses=staffed_courses)
+        return
+    from tests.server.live import live_server
+
+    with live_server(pg_store, staff_config(tmp_path, monkeypatch)) as server:
+        yield staffed_store(pg_store, tmp_path, monkeypatch, server, staffed_courses)
 
 
 @pytest.fixture

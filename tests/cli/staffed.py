@@ -1,7 +1,8 @@
-"""A staffed store: one user per role, three courses, `forloeb` run as any of them.
+"""A staffed store: one user per role, four courses, `forloeb` run as any of them.
 
-The store is whichever the `store` fixture gives (SQLite, then PostgreSQL), so a
-test of access or attribution built on it runs on both.
+The `staffed` fixture (tests/cli/conftest.py) makes it in every mode of `cli_mode`:
+embedded on SQLite, embedded on PostgreSQL, and through a `forloeb server` on
+PostgreSQL, where each user runs the remote CLI with a token of their own.
 
 Courses: kim's (active), Bo Jensen's (baseline), one referred by lars and still in
 visitation ("waiting"), and one referred by the other caseworker, tove, accepted
@@ -10,7 +11,9 @@ for kim ("toves"). lars referred kim's and Bo Jensen's too.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,9 @@ from cli.bootstrap import open_service
 from cli.config import UserEntry, create_config
 from cli.main import forloeb
 from storage.store import StoreConfig
+from tests.cli.conftest import RemoteResult
 from tests.conftest import initialised
+from tests.server.live import LiveServer
 from workflows.access import Role
 
 USERS = {
@@ -52,19 +57,43 @@ def store_args(store: StoreConfig) -> list[str]:
 
 
 class Staffed:
-    """The store, its configuration, and `forloeb` run as one of the users."""
+    """The store, its configuration, and `forloeb` run as one of the users (on the server,
+    when one is given, with the user's own token)."""
 
-    def __init__(self, store: StoreConfig, config: Path) -> None:
+    def __init__(
+        self,
+        store: StoreConfig,
+        config: Path,
+        server: LiveServer | None = None,
+        monkeypatch: pytest.MonkeyPatch | None = None,
+    ) -> None:
         self.store = store
         self.config = config
         self.runner = CliRunner()
         self.courses: dict[str, str] = {}
+        self.server = server
+        self.monkeypatch = monkeypatch
+        self.tokens: dict[str, str] = {}
 
     def run(self, user: str, *args: str, input: str | None = None) -> Result:
         """`forloeb --as USER ARGS…` on the store."""
+        if self.server is not None:
+            return self._remote(self.server, user, *args, input=input)  # type: ignore[return-value]
         return self.runner.invoke(
             forloeb, [*store_args(self.store), "--as", user, *args], input=input
         )
+
+    def _remote(
+        self, server: LiveServer, user: str, *args: str, input: str | None = None
+    ) -> RemoteResult:
+        from cli.remote import run_remote
+
+        assert self.monkeypatch is not None
+        if user not in self.tokens:
+            self.tokens[user] = server.token(user)
+        self.monkeypatch.setenv("FORLOEB_TOKEN", self.tokens[user])
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # as CliRunner's, when no input
+        return RemoteResult(*run_remote(server.url, ["--as", user, *args], input))
 
     def must(self, user: str, *args: str) -> Any:
         """Run a command that must succeed; its JSON output."""
@@ -92,19 +121,34 @@ class Staffed:
         return lines[0]
 
 
-def staffed_store(
-    store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Staffed:
-    """The four courses on a fresh store, with USERS as the configuration."""
+def staff_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """USERS as the configuration of every command the test runs."""
     config = tmp_path / "forloeb.toml"
     create_config(config, USERS)
     monkeypatch.setenv("FORLOEB_CONFIG", str(config))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FORLOEB_DATABASE_URL", raising=False)
+    return config
+
+
+def staffed_store(
+    store: StoreConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    server: LiveServer | None = None,
+    courses: tuple[str, ...] = tuple(CPRS),
+) -> Staffed:
+    """The `courses` (all four by default) on a fresh store, with USERS as the
+    configuration (already written when a server is given: it serves that)."""
+    config = tmp_path / "forloeb.toml"
+    if server is None:
+        staff_config(tmp_path, monkeypatch)
     if store.sqlite_path is not None:
         initialised(store.sqlite_path)
-    staffed = Staffed(store, config)
+    staffed = Staffed(store, config, server, monkeypatch)
     for course, cpr in CPRS.items():
+        if course not in courses:
+            continue
         caseworker = REFERRED_BY[course]
         outcome = staffed.must(
             caseworker, "refer", "--cpr", cpr, "--programme", "pva",
@@ -112,6 +156,8 @@ def staffed_store(
         )  # fmt: skip
         staffed.courses[course] = outcome["course_id"]
     for course, consultant in (("kim", "kim"), ("bo", "Bo Jensen"), ("toves", "kim")):
+        if course not in courses:
+            continue
         staffed.must(REFERRED_BY[course], "accept", staffed.courses[course],
                      "--consultant", consultant, "--occurred-on", "2019-01-10")  # fmt: skip
     for form, answers in (("citizen", ("--who5", "1,2,3,4,5")), ("staff", ("--diagnosis", "no"))):

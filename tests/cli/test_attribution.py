@@ -1,6 +1,6 @@
 """Attribution: every event says who recorded it and, when different, on whose behalf.
 
-Given the staffed store (tests/cli/staffed.py), on SQLite and on PostgreSQL: a
+Given the staffed store (tests/cli/staffed.py), in every mode (SQLite, PostgreSQL, remote): a
 write stores the acting user as `recorded_by` beside the `actor`; only an admin
 records for someone else, and only for a configured user; `show` and `audit`
 name both when they differ. An event stored before `recorded_by` existed reads
@@ -14,14 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.store import StoreConfig
+from .staffed import CPRS, Staffed
 
-from .staffed import CPRS, Staffed, staffed_store
-
-
-@pytest.fixture
-def staffed(store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staffed:
-    return staffed_store(store, tmp_path, monkeypatch)
+pytestmark = pytest.mark.all_modes
 
 
 def test_a_write_is_recorded_by_the_acting_user_for_themselves(staffed: Staffed) -> None:

@@ -129,6 +129,7 @@ def test_an_ambiguous_or_invalid_date_is_refused_with_the_reason(text: str, reas
         parse_date(text)
 
 
+@pytest.mark.all_modes
 def test_a_write_takes_a_day_first_date(
     run: Run, run_json: Callable[..., Any], referred: str
 ) -> None:
@@ -138,6 +139,7 @@ def test_a_write_takes_a_day_first_date(
     assert run_json("show", referred)["history"][-1]["occurred_on"] == "2019-04-15"
 
 
+@pytest.mark.all_modes
 def test_a_read_takes_a_day_first_date(run: Run, referred: str) -> None:
     iso = run("due", "--as-of", "2019-06-01", "--format", "json")
     day_first = run("due", "--as-of", "01-06-2019", "--format", "json")
@@ -146,6 +148,7 @@ def test_a_read_takes_a_day_first_date(run: Run, referred: str) -> None:
     assert day_first.output == iso.output
 
 
+@pytest.mark.all_modes
 def test_a_bad_date_is_one_line_naming_the_option_and_nothing_is_written(
     run: Run, run_json: Callable[..., Any], referred: str
 ) -> None:

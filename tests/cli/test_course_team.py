@@ -10,20 +10,11 @@ segmentation are recorded facts with dates, counted per programme.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from cli.bootstrap import create_schema
-from storage.store import StoreConfig
-from tests.cli.staffed import Staffed, staffed_store
+from tests.cli.staffed import Staffed
 
-
-@pytest.fixture
-def staffed(store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staffed:
-    if store.database_url is None:  # the SQLite file as `forloeb init` leaves it
-        create_schema(store)
-    return staffed_store(store, tmp_path, monkeypatch)
+pytestmark = pytest.mark.all_modes
 
 
 def drop_in_course(staffed: Staffed, route: str = "outreach") -> str:

@@ -7,7 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import CPR, Run
+
+pytestmark = pytest.mark.all_modes
 
 
 def exited_after_baseline(run_json: Callable[..., Any], course: str) -> None:

@@ -183,6 +183,7 @@ READS: dict[str, tuple[tuple[str, ...], Callable[[Any], bool]]] = {
 }
 
 
+@pytest.mark.all_modes
 @pytest.mark.parametrize("read", sorted(READS))
 def test_a_read_command_run_next_shows_the_write(
     read: str, run: Run, run_json: Callable[..., Any], referred: str
@@ -204,6 +205,7 @@ def test_a_read_command_run_next_shows_the_write(
     assert shows_the_write(found), found
 
 
+@pytest.mark.all_modes
 def test_the_outcome_tables_run_next_show_the_write(
     run: Run, run_json: Callable[..., Any], referred: str
 ) -> None:

@@ -12,6 +12,8 @@ import pytest
 
 from tests.cli.conftest import Run, event_names
 
+pytestmark = pytest.mark.all_modes
+
 LOCAL = """
 name = "eget-forloeb"
 title = "Eget forløb"
@@ -105,8 +107,10 @@ def test_a_job_kind_the_programme_adds_is_taken_and_another_is_refused_in_one_li
     assert "job kinds added: apprenticeship" in run("programmes", "show", "oph").stdout
 
 
+@pytest.fixture
 def local_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The `programmes/` folder beside a copy of the tests' configuration file."""
+    """The `programmes/` folder beside a copy of the tests' configuration file (asked for
+    before `run`, so that in remote mode the server serves that configuration)."""
     config = tmp_path / "config" / "forloeb.toml"
     config.parent.mkdir()
     shutil.copy(os.environ["FORLOEB_CONFIG"], config)
@@ -117,9 +121,9 @@ def local_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_municipalitys_own_programme_is_listed_and_run(
-    run: Run, run_json: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local_folder: Path, run: Run, run_json: Callable[..., Any]
 ) -> None:
-    folder = local_folder(tmp_path, monkeypatch)
+    folder = local_folder  # written while a server runs: it reads the folder again
     (folder / "eget-forloeb.toml").write_text(LOCAL, encoding="utf-8")
     listed = {p["name"]: p["origin"] for p in run_json("programmes", "list")["programmes"]}
     assert listed["eget-forloeb"] == str(folder / "eget-forloeb.toml")
@@ -131,10 +135,8 @@ def test_a_municipalitys_own_programme_is_listed_and_run(
     assert "not a move of the programme eget-forloeb" in refused.stderr
 
 
-def test_a_bad_local_definition_is_one_error_line(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    folder = local_folder(tmp_path, monkeypatch)
+def test_a_bad_local_definition_is_one_error_line(local_folder: Path, run: Run) -> None:
+    folder = local_folder
     (folder / "eget-forloeb.toml").write_text(LOCAL.replace('"session"', '"fly"'), "utf-8")
     result = run("programmes", "list")
     assert result.exit_code == 1, result.output
@@ -144,11 +146,11 @@ def test_a_bad_local_definition_is_one_error_line(
 
 
 def test_a_programmes_cadence_is_its_caseload_target_unless_configured(
-    run_json: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local_folder: Path, run_json: Callable[..., Any]
 ) -> None:
     from cli.config import load_config
 
-    folder = local_folder(tmp_path, monkeypatch)
+    folder = local_folder
     (folder / "eget-forloeb.toml").write_text(
         LOCAL + "[cadence]\ntarget_caseload = 12\nmeasurement_interval_days = 60\n", "utf-8"
     )

@@ -2,7 +2,7 @@
 
 The matrix is the policy's own data (`workflows.access.READ_MATRIX`: read
 command -> role -> scope). This test enumerates it on the staffed store
-(tests/cli/staffed.py), on SQLite and on PostgreSQL: for each role and read
+(tests/cli/staffed.py), in every mode (SQLite, PostgreSQL, remote): for each role and read
 command, each course in scope is shown and each course out of scope is refused
 (one line, exit 1, nothing written). What each scope means is spelled out here
 independently (`in_scope`), from the store's facts. The README's data protection
@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from cli.config import UserEntry
-from storage.store import StoreConfig
 from workflows.access import READ_MATRIX, Role, Scope, needs_purpose, read_matrix_table
 
-from .staffed import CPRS, REFERRED_BY, USERS, Staffed, staffed_store
+from .staffed import CPRS, REFERRED_BY, USERS, Staffed
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -60,9 +59,13 @@ def in_scope(scope: Scope, login: str, course: str) -> bool:
     return False
 
 
+pytestmark = pytest.mark.all_modes
+
+
 @pytest.fixture
-def staffed(store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staffed:
-    staffed = staffed_store(store, tmp_path, monkeypatch)
+def staffed(staffed: Staffed) -> Staffed:
+    """The staffed store, with pia, a drop-in centre's support-and-contact person, on
+    the team of kim's course."""
     assert staffed.run("root", "users", "add", "pia", "--role", "partner").exit_code == 0
     staffed.must("kim", "team", "add", staffed.courses["kim"], "--member", "pia",
                  "--role", "support_contact_person", "--occurred-on", "2019-01-21")  # fmt: skip

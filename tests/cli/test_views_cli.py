@@ -143,6 +143,7 @@ def test_caseload_counts_are_the_views(
     assert mette["days_in_state"] == {"median": 79, "longest": 85}
 
 
+@pytest.mark.all_modes
 def test_caseload_table_shows_each_consultant_against_the_target(
     run: Run, clinic_history: dict[str, str]
 ) -> None:
@@ -166,6 +167,7 @@ def accepted_lines(citizens: int, consultant: str) -> Iterator[dict[str, str]]:
                "occurred_on": "2019-01-03"}  # fmt: skip
 
 
+@pytest.mark.all_modes
 def test_a_consultant_over_the_target_is_marked(
     run: Run, run_json: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -181,6 +183,7 @@ def test_a_consultant_over_the_target_is_marked(
     assert "1 over the target of 25" in table
 
 
+@pytest.mark.all_modes
 def test_one_consultants_courses_with_masked_cpr_and_next_due(
     run: Run, run_json: Callable[..., Any], clinic_history: dict[str, str]
 ) -> None:
@@ -206,6 +209,7 @@ def test_one_consultants_courses_with_masked_cpr_and_next_due(
     assert "praktik end 2019-03-31" in table and "15 d overdue" in table
 
 
+@pytest.mark.all_modes
 def test_a_consultant_with_no_courses_is_said_so(run: Run, clinic_history: dict[str, str]) -> None:
     result = run("caseload", "--consultant", "anna", *AS_OF)  # a user, holding nothing
 
@@ -213,6 +217,7 @@ def test_a_consultant_with_no_courses_is_said_so(run: Run, clinic_history: dict[
     assert "anna holds no open courses as of 2019-04-15" in result.stdout
 
 
+@pytest.mark.all_modes
 @pytest.mark.parametrize("command", ["caseload", "due"])
 def test_a_consultant_nobody_knows_is_an_error_not_an_empty_list(
     run: Run, clinic_history: dict[str, str], command: str
@@ -225,6 +230,7 @@ def test_a_consultant_nobody_knows_is_an_error_not_an_empty_list(
     assert "mette" in result.stderr  # holds courses; listed among the known
 
 
+@pytest.mark.all_modes
 @pytest.mark.parametrize("command", ["caseload", "due"])
 def test_a_programme_nobody_was_referred_to_is_an_error_not_an_empty_list(
     run: Run, clinic_history: dict[str, str], command: str
@@ -235,6 +241,7 @@ def test_a_programme_nobody_was_referred_to_is_an_error_not_an_empty_list(
     assert result.stderr.startswith("error: programme: no course was referred to 'nope' (known: ")
 
 
+@pytest.mark.all_modes
 def test_caseload_as_of_before_anyone_was_accepted_is_empty(
     run_json: Callable[..., Any], clinic_history: dict[str, str]
 ) -> None:
@@ -268,6 +275,7 @@ def test_due_lists_the_most_overdue_first(
     assert "15 d overdue" in table and "praktik end" in table
 
 
+@pytest.mark.all_modes
 def test_due_within_days_adds_what_comes_next(
     run_json: Callable[..., Any], clinic_history: dict[str, str]
 ) -> None:
@@ -284,6 +292,7 @@ def test_due_within_days_adds_what_comes_next(
 # audit ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.all_modes
 def test_audit_shows_the_full_cpr_and_the_correction_beside_what_it_corrects(
     run: Run, clinic_history: dict[str, str]
 ) -> None:
@@ -300,6 +309,7 @@ def test_audit_shows_the_full_cpr_and_the_correction_beside_what_it_corrects(
     assert "reason:" in text[corrected_at:correction_at]  # the correction's reason, beside it
 
 
+@pytest.mark.all_modes
 def test_audit_as_json_for_machine_checking(
     run_json: Callable[..., Any], clinic_history: dict[str, str]
 ) -> None:
@@ -333,6 +343,7 @@ def test_audit_as_json_for_machine_checking(
     assert original["occurred_on"] == "2019-01-20" and original["actor"] == "anna"
 
 
+@pytest.mark.all_modes
 def test_a_retracted_entry_stays_in_the_audit_trail_marked_as_retracted(
     run: Run, run_json: Callable[..., Any], referred: str
 ) -> None:
@@ -354,6 +365,7 @@ def test_a_retracted_entry_stays_in_the_audit_trail_marked_as_retracted(
     assert "corrects #2 SessionHeld: retracted; reason: wrong citizen" in text
 
 
+@pytest.mark.all_modes
 def test_audit_covers_all_the_citizens_courses_whichever_is_named(
     run: Run, run_json: Callable[..., Any], referred: str
 ) -> None:
@@ -371,6 +383,7 @@ def test_audit_covers_all_the_citizens_courses_whichever_is_named(
     ]  # fmt: skip
 
 
+@pytest.mark.all_modes
 def test_audit_of_an_unknown_citizen_is_refused(run: Run, referred: str) -> None:
     unknown = run("audit", "050505-0505", "--purpose", "test")
     invalid = run("audit", "320190-1234", "--purpose", "test")
@@ -447,6 +460,7 @@ def test_a_rebuild_gives_the_same_views(
     assert snapshot(db_path) == before
 
 
+@pytest.mark.all_modes
 def test_rebuilding_an_unknown_view_names_the_known_ones(run: Run, referred: str) -> None:
     result = run("projections", "rebuild", "nope")
 

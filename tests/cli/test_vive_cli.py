@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Run
+
+pytestmark = pytest.mark.all_modes
 
 PVA = ("--programme", "pva")
 
