@@ -82,6 +82,13 @@ class KekFolder:
             os.fsync(f.fileno())
         return number
 
+    def first(self) -> int:
+        """Write KEK 1, or take the one another process wrote meanwhile; its number."""
+        try:
+            return self.create()
+        except FileExistsError:
+            return self.ids()[-1]
+
     def secret(self, number: int) -> bytes | None:
         """A KEK's bytes, or None if it was destroyed."""
         if number in self._cache:

@@ -518,7 +518,7 @@ class Keyring:
                 f"kek: the KEK folder {keks.path} holds no key-encryption key, but citizen "
                 f"keys are wrapped under KEK {highest}; is it the store's folder?"
             )
-        return keks.create()
+        return keks.first()
 
     def _kek(self, number: int | None) -> bytes | None:
         if number is None:

@@ -44,8 +44,9 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="forloeb-test-config-")
 """No test reads or writes the OS keyring or the configuration folder of whoever runs them:
 a store given no master key keeps it there (tests about that set their own)."""
-os.environ.setdefault("FORLOEB_KEK_DIR", tempfile.mkdtemp(prefix="forloeb-test-keks-"))
-"""Every test store's key-encryption keys, as a deployment names them (a PostgreSQL store
+os.environ["FORLOEB_KEK_DIR"] = tempfile.mkdtemp(prefix="forloeb-test-keks-")
+"""Every test store's key-encryption keys, one folder per test process (an xdist worker
+must not share the controller's), as a deployment names them (a PostgreSQL store
 needs it; tests of the default folder, or of rotation, set their own)."""
 
 

@@ -30,8 +30,8 @@ def saved(run_json: Callable[..., Any], path: Path, *args: str) -> dict[str, Any
 def version_of(run_json: Callable[..., Any], course: str, event: str) -> int:
     """The version (sequence number) of the course's first event of this type."""
     for row in run_json("show", course)["history"]:
-        if row["event"] == event:
-            return int(row.get("version", row.get("seq")))
+        if row["type"] == event:
+            return int(row["version"])
     raise AssertionError(f"no {event}")
 
 
