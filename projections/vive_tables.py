@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from domain import instruments as ins
 from projections.outcomes_counting import Builder, Counts
@@ -85,8 +86,10 @@ def self_rated(point: int, measure: str) -> Answer:
     return answer
 
 
+@cache
 def has_forms(form: str, *points: int) -> Callable[[CourseOutcome], bool]:
-    """Courses with a baseline and the form at every one of the points."""
+    """Courses with a baseline and the form at every one of the points (one test per
+    form and points, so columns sharing a population are tested once per course)."""
     return lambda c: c.has_baseline and all((p, form) in c.forms for p in points)
 
 
@@ -106,15 +109,23 @@ def distribution(name: str, title: str, blocks: Sequence[Block]) -> Builder:
         for block in blocks
         for column in block.columns
     ]
+    answer_keys: dict[tuple[str, str], str] = {}
 
     def keys(course: CourseOutcome) -> Iterator[str]:
+        members: dict[Callable[[CourseOutcome], bool], bool] = {}
         for key, column in columns:
-            if column.population(course):
+            member = members.get(column.population)
+            if member is None:
+                member = members[column.population] = column.population(course)
+            if member:
                 yield f"{key} forms"
                 answer = column.answer(course)
                 if answer is not None:
                     yield f"{key} answered"
-                    yield f"{key} = {answer}"
+                    found = answer_keys.get((key, answer))
+                    if found is None:
+                        found = answer_keys[(key, answer)] = f"{key} = {answer}"
+                    yield found
 
     def table(tally: Tally, counts: Counts) -> OutcomeTable:
         return distribution_table(tally, counts, name, title, blocks)
