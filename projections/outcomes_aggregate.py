@@ -267,9 +267,7 @@ def kept_counts(
             return None
         if period == (None, None):
             c.execute(
-                view.sql(
-                    "SELECT key, n FROM {outcomes_counts} WHERE programme = ? AND cohort = ?"
-                ),
+                view.sql("SELECT key, n FROM {outcomes_counts} WHERE programme = ? AND cohort = ?"),
                 (programme, by),
             )
         else:
