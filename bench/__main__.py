@@ -6,7 +6,10 @@
 3. views: catch-up after one command (<= 10 ms), full rebuild against a bare
    read+decode loop (ratio >= 0.6), rebuild peak memory (<= 300 MB);
 4. duckdb: the outcome tables by forloeb beside DuckDB SQL over the Parquet
-   export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow);
+   export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow),
+   at --events and on the kept store of --large-courses (300k courses, about
+   10M events: built once, hours, then kept; `--no-large` skips it), whose
+   views' first build is also measured (events/s, peak memory);
 5. start: the in-process write as a whole process (goal <= 200 ms) and
    `forloeb --help` (<= 120 ms), beside `python -c pass`, in-process.
 With FORLOEB_BENCH_DATABASE_URL (or FORLOEB_TEST_DATABASE_URL) set, 1 and 2 run
@@ -28,6 +31,7 @@ from bench import (
     cli_start,
     duckdb_outcomes,
     import_throughput,
+    large_store,
     profile_import,
     projection_catchup,
 )
@@ -66,11 +70,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--no-profile", action="store_true", help="skip the import profile")
+    parser.add_argument(
+        "--large-courses",
+        type=int,
+        default=large_store.COURSES,
+        help="courses in the kept large store (benchmarks 3 and 4)",
+    )
+    parser.add_argument(
+        "--no-large", action="store_true", help="skip the large store (a quick run)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores")
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.runs, args.rebuild_runs, args.import_runs = 10_000, 5, 1, 1
         args.duckdb_runs = 3
+        args.no_large = True
         args.batch_sizes = str(DEFAULT_BATCH)
     if args.start:
         args.only = ["start"]
@@ -134,6 +148,24 @@ def run_store(
         notes["import_profile"] = profile_import.profile_import(
             factory, jsonl, DEFAULT_BATCH, max_lines=min(lines, PROFILE_LINES)
         )
+    return figures
+
+
+def run_large(args: argparse.Namespace, notes: dict[str, Any]) -> list[Figure]:
+    """Benchmarks 3 (the views' first build) and 4 on the kept large store."""
+    from storage.store import StoreConfig
+
+    path = large_store.large_store(args.large_courses)
+    kind = f"sqlite {args.large_courses // 1000}k courses"
+    figures: list[Figure] = []
+    if "views" in args.only:
+        figures += projection_catchup.first_build_figures(kind, ["--db", str(path)])
+    if "duckdb" in args.only and duckdb_outcomes.skip_line() is None:
+        try:
+            figures += duckdb_outcomes.run(kind, StoreConfig(sqlite_path=path), args.duckdb_runs)
+        except Exception as error:  # a disagreement is reported, the other figures kept
+            notes["failed_duckdb_large"] = f"{type(error).__name__}: {error}"
+            say(f"duckdb (large): FAILED: {notes['failed_duckdb_large']}")
     return figures
 
 
@@ -224,6 +256,7 @@ def report(figures: list[Figure], notes: dict[str, Any]) -> str:
 def main(argv: list[str]) -> int:
     """Run the benchmarks, print the report, write the JSON."""
     args = parse_args(argv)
+    os.environ["FORLOEB_MASTER_KEY"] = large_store.cached_master_key()  # the kept stores' key
     os.environ.update(child_env())  # the bench user and one master key, here and in children
     started = time.time()
     figures: list[Figure] = []
@@ -242,6 +275,12 @@ def main(argv: list[str]) -> int:
             finally:
                 if factory.kind != "sqlite" or not args.keep:
                     factory.cleanup()
+        if not args.no_large and {"views", "duckdb"} & args.only:
+            try:
+                figures += run_large(args, notes)
+            except Exception as error:  # report what was measured, and what failed
+                notes["failed_large"] = f"{type(error).__name__}: {error}"
+                say(f"large store: FAILED: {type(error).__name__}: {error}")
     meta = {
         "argv": argv,
         "events_requested": args.events,

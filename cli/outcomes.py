@@ -104,6 +104,20 @@ def read_courses(
 ) -> tuple[dict[str, Any], list[CourseOutcome], OutcomesView]:
     """The cohort's courses from the caught-up view, and a description of what was asked
     (its programme the one named, or the store's only one)."""
+    view, cohort, day, known = asked(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
+    courses = view.courses(cohort, day, known)
+    return describe(cohort, day, known), courses, view
+
+
+def asked(
+    programme: str | None,
+    cohort_from: datetime | None,
+    cohort_to: datetime | None,
+    cohort_by: str,
+    as_of: datetime | None,
+    known_at: str | None,
+) -> tuple[OutcomesView, Cohort, date, datetime | None]:
+    """The caught-up outcomes view, and the cohort, as-of date and known-at moment asked."""
     from projections.outcomes import Cohort
 
     by = cast("CohortBy", cohort_by)  # click has checked it is one of the two
@@ -111,9 +125,7 @@ def read_courses(
     view = cast("OutcomesView", app_context().caught_up_views("outcomes").view("outcomes"))
     chosen = chosen_programme(programme, view.programmes())
     cohort = Cohort(chosen, _day(cohort_from), _day(cohort_to), by)
-    day = _day(as_of) or today()
-    courses = view.courses(cohort, day, known)
-    return describe(cohort, day, known), courses, view
+    return view, cohort, _day(as_of) or today(), known
 
 
 def check_out_folder(out: Path) -> None:
@@ -177,7 +189,7 @@ def outcomes_command(
 ) -> None:
     """The evaluators' outcome tables for a programme's cohort (every VIVE midterm table:
     2.1, 4.1-4.7, 5.1-5.4, 6.1-6.6; goals; follow-up)."""
-    from projections.outcomes_tables import build_report, table_names
+    from projections.outcomes_tables import table_names
 
     known = table_names()
     for name in chosen:
@@ -186,8 +198,10 @@ def outcomes_command(
                 f"unknown table {name!r} (known: {', '.join(known)})", param_hint="--table"
             )
     app_context().require(OUTCOMES)
-    about, courses, _ = read_courses(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
-    tables = build_report(courses, follow_up_forms=follow_up_forms).shown(suppress_below)
+    view, cohort, day, moment = asked(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
+    about = describe(cohort, day, moment)
+    report = view.report(cohort, day, moment, follow_up_forms=follow_up_forms)
+    tables = report.shown(suppress_below)
     if chosen:
         wanted = {name for choice in chosen for name in known[choice]}
         tables = [shown for shown in tables if shown["name"] in wanted]
