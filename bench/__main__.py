@@ -203,6 +203,8 @@ def side_by_side(figures: list[Figure]) -> str | None:
         if base[0] in "12":
             ratio = "" if f.ratio is None else f" (x{f.ratio:.2f})"
             rows.setdefault((base, f.name), {})[kind.rstrip("]")] = _value(f) + ratio
+    if not rows:
+        return None
     width = max(len(f"{b}: {n}") for b, n in rows)
     lines = ["side by side (median, ratio to the same-run baseline)"]
     lines.append((f"  {'':<{width}}  " + "  ".join(f"{k:<28}" for k in kinds)).rstrip())

@@ -109,19 +109,20 @@ def distribution(name: str, title: str, blocks: Sequence[Block]) -> Builder:
         for block in blocks
         for column in block.columns
     ]
+    named = [(key, f"{key} forms", f"{key} answered", column) for key, column in columns]
     answer_keys: dict[tuple[str, str], str] = {}
 
     def keys(course: CourseOutcome) -> Iterator[str]:
         members: dict[Callable[[CourseOutcome], bool], bool] = {}
-        for key, column in columns:
+        for key, forms, answered, column in named:
             member = members.get(column.population)
             if member is None:
                 member = members[column.population] = column.population(course)
             if member:
-                yield f"{key} forms"
+                yield forms
                 answer = column.answer(course)
                 if answer is not None:
-                    yield f"{key} answered"
+                    yield answered
                     found = answer_keys.get((key, answer))
                     if found is None:
                         found = answer_keys[(key, answer)] = f"{key} = {answer}"
