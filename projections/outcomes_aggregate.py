@@ -92,6 +92,7 @@ def settle(view: View, c: Any) -> int:
     """Fold every marked course as counted and as now, add the differences to the sums,
     clear the marks; how many courses were settled."""
     after, settled = "", 0
+    delta: dict[Group, Counter[str]] = {}  # summed over every chunk, written once
     while True:
         c.execute(view.sql(_MARKED), (after, SETTLE_CHUNK))
         marked = list(c.fetchall())
@@ -100,7 +101,6 @@ def settle(view: View, c: Any) -> int:
         after = marked[-1]["pid"]
         pids = [row["pid"] for row in marked]
         facts = _facts(view, c, pids)
-        delta: dict[Group, Counter[str]] = {}
         counted = []
         for row in marked:
             rows = facts.get(row["pid"], [])
@@ -109,10 +109,10 @@ def settle(view: View, c: Any) -> int:
                 _count(delta, view, row["programme"], _effective(rows, was), -1)
             _count(delta, view, row["programme"], _effective(rows, None), +1)
             counted.append((row["pid"], max((_written(r) for r in rows), default=0)))
-        _apply(view, c, delta)
         c.executemany(view.sql(_COUNTED), counted)
         settled += len(marked)
     if settled:
+        _apply(view, c, delta)
         c.execute(view.sql("DELETE FROM {outcomes_dirty}"))
     return settled
 
