@@ -173,9 +173,11 @@ def _count(
 
 def _months_of(course: CourseOutcome) -> tuple[str | None, str | None]:
     """The course's months of referral and of baseline (None: not yet)."""
-    return tuple(  # type: ignore[return-value]
-        None if day is None else f"{day:%Y-%m}" for day in (course.referred_on, course.baseline_on)
-    )
+    return _month(course.referred_on), _month(course.baseline_on)
+
+
+def _month(day: date | None) -> str | None:
+    return None if day is None else f"{day:%Y-%m}"
 
 
 def cohorts_of(referral: str | None, baseline: str | None) -> Iterator[str]:
