@@ -30,7 +30,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_CONFIG) $(DEMO_DB:.sqlite=.key) forloeb.toml .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,10 @@
 3. views: catch-up after one command (<= 10 ms), full rebuild against a bare
    read+decode loop (ratio >= 0.6), rebuild peak memory (<= 300 MB);
 4. duckdb: the outcome tables by forloeb beside DuckDB SQL over the Parquet
-   export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow);
+   export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow),
+   at --events and on the kept store of --large-courses (300k courses, about
+   10M events: built once, hours, then kept; `--no-large` skips it), whose
+   views' first build is also measured (events/s, peak memory);
 5. start: the in-process write as a whole process (goal <= 200 ms) and
    `forloeb --help` (<= 120 ms), beside `python -c pass`, in-process;
 6. load: 50 clients x 200 commands on 20 courses through one server on PostgreSQL,
@@ -31,6 +34,7 @@ from bench import (
     cli_start,
     duckdb_outcomes,
     import_throughput,
+    large_store,
     load,
     profile_import,
     projection_catchup,
@@ -78,12 +82,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--no-profile", action="store_true", help="skip the import profile")
+    parser.add_argument(
+        "--large-courses",
+        type=int,
+        default=large_store.COURSES,
+        help="courses in the kept large store (benchmarks 3 and 4)",
+    )
+    parser.add_argument(
+        "--no-large", action="store_true", help="skip the large store (a quick run)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores")
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.runs, args.rebuild_runs, args.import_runs = 10_000, 5, 1, 1
         args.duckdb_runs = 3
         args.clients, args.commands = 10, 20
+        args.no_large = True
         args.batch_sizes = str(DEFAULT_BATCH)
     if args.start:
         args.only = ["start"]
@@ -150,6 +164,24 @@ def run_store(
     return figures
 
 
+def run_large(args: argparse.Namespace, notes: dict[str, Any]) -> list[Figure]:
+    """Benchmarks 3 (the views' first build) and 4 on the kept large store."""
+    from storage.store import StoreConfig
+
+    path = large_store.large_store(args.large_courses)
+    kind = f"sqlite {args.large_courses // 1000}k courses"
+    figures: list[Figure] = []
+    if "views" in args.only:
+        figures += projection_catchup.first_build_figures(kind, ["--db", str(path)])
+    if "duckdb" in args.only and duckdb_outcomes.skip_line() is None:
+        try:
+            figures += duckdb_outcomes.run(kind, StoreConfig(sqlite_path=path), args.duckdb_runs)
+        except Exception as error:  # a disagreement is reported, the other figures kept
+            notes["failed_duckdb_large"] = f"{type(error).__name__}: {error}"
+            say(f"duckdb (large): FAILED: {notes['failed_duckdb_large']}")
+    return figures
+
+
 def _open_course(store: Any) -> dict[str, Any]:
     """An open course to write to; views are caught up first (not timed)."""
     from bench.fixture import open_service
@@ -184,6 +216,8 @@ def side_by_side(figures: list[Figure]) -> str | None:
         if base[0] in "12":
             ratio = "" if f.ratio is None else f" (x{f.ratio:.2f})"
             rows.setdefault((base, f.name), {})[kind.rstrip("]")] = _value(f) + ratio
+    if not rows:
+        return None
     width = max(len(f"{b}: {n}") for b, n in rows)
     lines = ["side by side (median, ratio to the same-run baseline)"]
     lines.append((f"  {'':<{width}}  " + "  ".join(f"{k:<28}" for k in kinds)).rstrip())
@@ -283,6 +317,7 @@ def run_load(args: argparse.Namespace, figures: list[Figure], notes: dict[str, A
 def main(argv: list[str]) -> int:
     """Run the benchmarks, print the report, write the JSON."""
     args = parse_args(argv)
+    os.environ["FORLOEB_MASTER_KEY"] = large_store.cached_master_key()  # the kept stores' key
     os.environ.update(child_env())  # the bench user and one master key, here and in children
     started = time.time()
     figures: list[Figure] = []
@@ -292,6 +327,12 @@ def main(argv: list[str]) -> int:
             run_stores(args, root, figures, notes)
         if "load" in args.only:
             run_load(args, figures, notes)
+        if not args.no_large and {"views", "duckdb"} & args.only:
+            try:
+                figures += run_large(args, notes)
+            except Exception as error:  # report what was measured, and what failed
+                notes["failed_large"] = f"{type(error).__name__}: {error}"
+                say(f"large store: FAILED: {type(error).__name__}: {error}")
     meta = {
         "argv": argv,
         "events_requested": args.events,

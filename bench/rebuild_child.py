@@ -1,12 +1,13 @@
 """Child process: rebuild every view, or only read and decode the log, printed as JSON.
 
-`python -m bench.rebuild_child rebuild|decode|breakdown STORE-OPTIONS...`
+`python -m bench.rebuild_child rebuild|decode|breakdown|status STORE-OPTIONS...`
 opens the store, then either rebuilds all views (`Views.rebuild()`) or runs
 the bare library loop that reads and decodes the same events. It reports the
 seconds, the events, and the process's peak resident memory before and after
 (own process, so the figure is the rebuild's alone plus the interpreter).
 `breakdown` rebuilds with a clock around reading, decoding and each view's
 projection (wrappers, no profiler), to show where a rebuild's time goes.
+`status` only says whether any view is behind the head.
 """
 
 from __future__ import annotations
@@ -76,6 +77,16 @@ def instrument(service: Any) -> dict[str, float]:
     return spent
 
 
+def instrument_settling(spent: dict[str, float]) -> None:
+    """Clock each projection's `settle` (the views must be open, their classes imported)."""
+    from projections.base import ViewProjection
+
+    for cls in ViewProjection.__subclasses__():
+        if "settle" in vars(cls):  # work kept back to the batch reaching the head
+            name = f"settle: {cls.__name__}"
+            cls.settle = clocked(spent, name, cls.settle)  # type: ignore[method-assign]
+
+
 def main(argv: list[str]) -> None:
     """Open the store, run the requested pass once, print its figures."""
     mode, store_args = argv[0], argv[1:]
@@ -88,6 +99,10 @@ def main(argv: list[str]) -> None:
     service = open_service(store)
     spent = instrument(service) if mode == "breakdown" else {}
     views = open_views(store, app=service)
+    if mode == "breakdown":
+        for name in views.names:
+            views.view(name)
+        instrument_settling(spent)
     rss_before = peak_rss_mb()
     if mode in ("rebuild", "breakdown"):
         started = time.perf_counter()
@@ -95,6 +110,13 @@ def main(argv: list[str]) -> None:
         seconds = time.perf_counter() - started
     elif mode == "decode":
         events, seconds = bare_decode_throughput(service, Views.batch_size)
+    elif mode == "status":  # whether any view is behind the head, nothing built
+        statuses = views.status()
+        behind = any(s.behind or s.rebuilding for s in statuses)
+        print(json.dumps({"mode": mode, "behind": behind, "head": views.head()}))
+        views.close()
+        service.close()
+        return
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     result = {

@@ -209,8 +209,7 @@ def render_audit(report: AuditReport) -> Group:
     head = Text(
         f"citizen     {who}\n"
         + (
-            f"erased      on {erasure.erased_on} by {erasure.actor}, "
-            f"reason: {erasure.reason}\n"
+            f"erased      on {erasure.erased_on} by {erasure.actor}, reason: {erasure.reason}\n"
             if erasure
             else ""
         )

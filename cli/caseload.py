@@ -77,9 +77,7 @@ def masked_cprs(views: Views) -> dict[str, str | None]:
     return {str(row.course_id): mask_cpr(row.born) for row in views.course_list.list_courses()}
 
 
-def in_scope(
-    app: AppContext, action: str, consultant: str | None, programme: str | None
-) -> None:
+def in_scope(app: AppContext, action: str, consultant: str | None, programme: str | None) -> None:
     """Refuse unless the user may see caseloads at all, and this consultant's if named;
     a consultant or programme nobody knows is bad input."""
     app.require(action)
@@ -130,9 +128,7 @@ def consultant_load(
         open_courses=load.open_courses,
         target=load.target,
         over_capacity=load.over_capacity,
-        by_state=[
-            models.StateCount(state=state, courses=n) for state, n in load.by_state.items()
-        ],
+        by_state=[models.StateCount(state=state, courses=n) for state, n in load.by_state.items()],
         days_in_state=models.DaysInState(
             median=median(days) if days else None, longest=max(days, default=None)
         ),

@@ -157,8 +157,13 @@ def _example(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @click.command("demo")
-@click.option("--size", default=REFERENCE_SIZE, show_default=True, type=click.IntRange(1, 100_000),
-              help="citizens referred")
+@click.option(
+    "--size",
+    default=REFERENCE_SIZE,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="citizens referred",
+)
 @click.option("--seed", default=2019, show_default=True, type=int, help="random seed")
 @click.option(
     "--programme",
@@ -200,4 +205,3 @@ def demo_command(size: int, seed: int, programme: str) -> None:
     app.caught_up_views()
     example_report = course_report(app.service, course_id)
     out.print(render_course(example_report, details_texts(app.service, course_id)))
-

@@ -64,7 +64,6 @@ def referred_to(programme: str) -> str:
     return f"no course was referred to {programme!r}"
 
 
-
 def known_assignee(app: AppContext, command: Command) -> None:
     """A course is given (accept, reassign) only to a user the configuration knows, who can
     then see it. An import may name consultants who have since left: it records history."""

@@ -157,9 +157,7 @@ def _batches(parsed: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
 
 def _record(report: ImportReport, number: int, result: Outcome | CourseError) -> None:
     if isinstance(result, CourseError):
-        report.refused.append(
-            Refusal(number, mask_cprs(reason(result)), refusal_fields(result))
-        )
+        report.refused.append(Refusal(number, mask_cprs(reason(result)), refusal_fields(result)))
     elif result.skipped:
         report.skipped += 1
     else:

@@ -48,16 +48,25 @@ def outcome_tables(
     """The outcome tables of a pull (only those `options["tables"]` names, if any),
     suppressed below `below`."""
     from cli.programme_outcomes import outcome_report
-    from programmes.outcome_tables import all_table_names
+    from cli.programmes_cmd import catalogue
+    from programmes.outcome_tables import all_table_names, is_the_vive_report
 
     known = all_table_names()
     follow_up = bool(options.get("follow_up_forms"))
     chosen = options.get("tables") or []
     assert isinstance(chosen, list)
-    report = outcome_report(
-        pulled.cohort.programme, pulled.courses, pulled.as_of, pulled.known_at,
-        follow_up_forms=follow_up, chosen=[str(name) for name in chosen],
-    )  # fmt: skip
+    if pulled.given is None and is_the_vive_report(
+        catalogue().get(pulled.cohort.programme), [str(c) for c in chosen],
+        follow_up_forms=follow_up,
+    ):  # fmt: skip
+        report = pulled.view.report(
+            pulled.cohort, pulled.as_of, pulled.known_at, follow_up_forms=follow_up
+        )
+    else:
+        report = outcome_report(
+            pulled.cohort.programme, pulled.courses, pulled.as_of, pulled.known_at,
+            follow_up_forms=follow_up, chosen=[str(name) for name in chosen],
+        )  # fmt: skip
     tables = report.shown(below)
     if chosen:
         wanted = {name for choice in chosen for name in known[choice]}

@@ -105,7 +105,7 @@ def compare(before: Pull, after: Pull) -> PullDiff:
     build = tables_of(old)
 
     def unsuppressed(courses: Sequence[CourseOutcome]) -> list[PulledTable]:
-        return pulled_tables(build(replace(then, courses=list(courses)), None), None)
+        return pulled_tables(build(replace(then, given=list(courses)), None), None)
 
     moved = attribute(unsuppressed, then.courses, changed)
     courses = {cell: [pseudonym(c, key) for c in ids] for cell, ids in moved.items()}

@@ -159,9 +159,7 @@ def verify_command(name: str | None, output_format: str) -> None:
             )
             for d in result.differences
         ]  # fmt: skip
-        emit_model(
-            ProjectionsVerify(views=result.views, rows=result.rows, differences=differences)
-        )
+        emit_model(ProjectionsVerify(views=result.views, rows=result.rows, differences=differences))
     else:
         for difference in result.differences:
             click.echo(difference.line())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -144,8 +145,17 @@ class Pulled:
     known_at: datetime
     """A real moment (UTC): the one asked for, or when the pull started."""
     log_position: int
-    courses: list[CourseOutcome]
     view: OutcomesView
+    given: list[CourseOutcome] | None = None
+    """Courses put in place of the cohort's (to see what each changes), else None."""
+
+    @cached_property
+    def courses(self) -> list[CourseOutcome]:
+        """The courses given, else the cohort's as of the date, as recorded by the moment
+        (read when first asked: tables the view's kept sums answer need none of them)."""
+        if self.given is not None:
+            return self.given
+        return self.view.courses(self.cohort, self.as_of, self.known_at)
 
     def about(self) -> dict[str, Any]:
         """What the pull is of: programme, cohort, and both kinds of time."""
@@ -205,8 +215,7 @@ def read_cohort(
     view = cast("OutcomesView", app_context().caught_up_views("outcomes").view("outcomes"))
     position = view.position()
     cohort = choose(view.programmes())
-    courses = view.courses(cohort, as_of, moment)
-    return Pulled(cohort, as_of, moment.astimezone(UTC), position, courses, view)
+    return Pulled(cohort, as_of, moment.astimezone(UTC), position, view)
 
 
 def read_courses(

@@ -149,8 +149,7 @@ def render_course(report: CourseReport, details: dict[int, str]) -> Group:
         "course": str(report.course_id),
         "citizen": report.cpr_masked or "erased",
         "programme": report.programme,
-        "state": f"{report.state.value} since {report.state_since}"
-        f" (referred {report.referred_on})",
+        "state": f"{report.state.value} since {report.state_since} (referred {report.referred_on})",
         "consultant": report.consultant or "–",
         "measured": measured,
         "next": ", ".join(report.allowed_next) or "nothing (course closed)",
@@ -212,8 +211,9 @@ class History:
         width = max(options.max_width - 4, 20)
         for seq, occurred, recorded, actor, event, details in self.rows:
             yield Text(f"#{seq}  {occurred}  {event}  by {actor}, recorded {recorded}")
-            for line in textwrap.wrap(details, width, break_long_words=False,
-                                      break_on_hyphens=False):
+            for line in textwrap.wrap(
+                details, width, break_long_words=False, break_on_hyphens=False
+            ):
                 yield Text(f"    {line}")
 
 

@@ -21,7 +21,7 @@ from workflows.commands import COMMANDS_BY_NAME, Command, command_for
 def command_class(name: object) -> type[Command]:
     """The command class for a command name, e.g. "praktik start"."""
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput("command", "missing; give the command's name, e.g. \"accept\"")
+        raise InvalidInput("command", 'missing; give the command\'s name, e.g. "accept"')
     cls = COMMANDS_BY_NAME.get(" ".join(name.split()))
     if cls is None:
         known = ", ".join(sorted(COMMANDS_BY_NAME))

@@ -15,12 +15,14 @@ from datetime import date
 
 from domain.programme import ProgrammeDefinition
 from projections.milestones import CourseMilestones
+from projections.outcomes_counting import Builder, count_keys
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import OutcomeTable, Report, Tally
 from projections.outcomes_tables import (
+    FOLLOW_UP_FORMS,
     VIVE_NUMBERS,
     build_report,
-    follow_up_forms_table,
+    follow_up_keys,
     follow_up_table,
     table_names,
 )
@@ -31,9 +33,9 @@ from projections.vive_tables import VIVE_TABLE_NAMES
 VIVE = "vive"
 REPORT_TABLES: tuple[str, ...] = (*VIVE_NUMBERS, *VIVE_TABLE_NAMES, "goals", "follow_up")
 """The tables `build_report` makes, by name (`follow_up_forms` only when asked)."""
-STANDALONE: dict[str, Callable[[Tally, Sequence[CourseOutcome]], OutcomeTable]] = {
-    "follow_up": follow_up_table,
-    "follow_up_forms": follow_up_forms_table,
+STANDALONE: dict[str, Builder] = {
+    "follow_up": Builder(follow_up_keys, follow_up_table),
+    "follow_up_forms": FOLLOW_UP_FORMS,
 }
 """Tables of the VIVE report that need none of its other tables."""
 
@@ -69,6 +71,20 @@ def wanted(definition: ProgrammeDefinition | None, chosen: Sequence[str] = ()) -
     return list(dict.fromkeys(found))
 
 
+def is_the_vive_report(
+    definition: ProgrammeDefinition | None,
+    chosen: Sequence[str] = (),
+    *,
+    follow_up_forms: bool = False,
+) -> bool:
+    """Whether the tables asked are exactly the VIVE report's (`build_report`), which the
+    outcomes view can answer from its kept sums."""
+    names = set(wanted(definition, chosen)) | ({"follow_up_forms"} if follow_up_forms else set())
+    return (
+        not chosen and names <= {*REPORT_TABLES, "follow_up_forms"} and set(REPORT_TABLES) <= names
+    )
+
+
 def programme_report(
     definition: ProgrammeDefinition | None,
     courses: Sequence[CourseOutcome],
@@ -84,11 +100,7 @@ def programme_report(
     names = wanted(definition, chosen)
     if follow_up_forms and "follow_up_forms" not in names:
         names.append("follow_up_forms")
-    if (
-        not chosen
-        and set(names) <= {*REPORT_TABLES, "follow_up_forms"}
-        and (set(REPORT_TABLES) <= set(names))
-    ):
+    if is_the_vive_report(definition, chosen, follow_up_forms=follow_up_forms):
         return build_report(courses, follow_up_forms=follow_up_forms)
     tally = Tally()
     built: dict[str, OutcomeTable] = {}
@@ -106,7 +118,8 @@ def programme_report(
                 built[name] = BUILDERS[name](tally, courses, facts)
     for name in names:
         if name in STANDALONE and name not in built:
-            built[name] = STANDALONE[name](tally, courses)
+            builder = STANDALONE[name]
+            built[name] = builder.table(tally, count_keys(courses, [builder]))
     counts.update(tally.counts)
     groups.extend(tally.groups)
     return Report(tuple(built[name] for name in names), counts, tuple(groups))

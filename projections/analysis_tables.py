@@ -292,9 +292,7 @@ def group_keys(name: str, group: str) -> dict[str, str]:
     return {measure: f"{name} {group}: {measure}" for measure in BREAKDOWN_MEASURES}
 
 
-def nest(
-    tally: Tally, courses: Sequence[CourseOutcome], breakdowns: dict[str, GroupOf]
-) -> None:
+def nest(tally: Tally, courses: Sequence[CourseOutcome], breakdowns: dict[str, GroupOf]) -> None:
     """Where each group of one breakdown falls wholly in one group of another (every
     consultant in one team), the coarser group's counts are sums of the finer ones':
     name those sums, so a cell hidden in one breakdown is not given away by the other."""

@@ -295,6 +295,7 @@ class ViewProjection(Projection[TView], ABC, Generic[TView]):
         with self.view.transaction(commit=True) as c:
             self.view.track(c, tracking)
             self.project(c, [(domain_event, tracking.notification_id)])
+            self.settle(c)
 
     def project(self, c: Any, events: Sequence[Positioned]) -> None:
         """Write a batch of events to the view in the cursor's transaction."""
@@ -320,6 +321,10 @@ class ViewProjection(Projection[TView], ABC, Generic[TView]):
 
     def begin(self) -> None:
         """Start collecting a batch's rows (override with `flush`)."""
+
+    def settle(self, c: Any) -> None:
+        """The batch just projected reached the head of the log: finish any work kept back
+        until then (in the same transaction)."""
 
     def flush(self, c: Any) -> None:
         """Write the rows collected for the batch."""

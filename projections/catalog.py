@@ -291,7 +291,8 @@ class Views:
             last, count, events = batch
             behind = [e for e in entries if positions[id(e)] < last]
             try:
-                self._write(behind, positions, events, Tracking(self.storage.name, last))
+                tracking = Tracking(self.storage.name, last)
+                self._write(behind, positions, events, tracking, final=last >= head)
             except IntegrityError:
                 # Another process moved these views on meanwhile: continue from there.
                 # If none moved, the conflict is in a view's own rows: a real error.
@@ -348,8 +349,11 @@ class Views:
         positions: dict[int, int],
         events: list[Positioned],
         tracking: Tracking,
+        *,
+        final: bool = False,
     ) -> None:
-        """One transaction: each view's new position first (the lock), then its changes."""
+        """One transaction: each view's new position first (the lock), then its changes;
+        the `final` batch (reaching the head) also lets each view settle."""
         if not behind:
             return
         for entry in behind:
@@ -366,6 +370,8 @@ class Views:
                         else [(event, n) for event, n in events if n > position]
                     )
                     entry.projection.project(c, fresh)
+                    if final:
+                        entry.projection.settle(c)
         except BaseException:
             for entry in behind:
                 entry.projection.finish(None)

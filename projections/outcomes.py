@@ -13,7 +13,9 @@ So a table can be asked for twice over in time:
   that moment count, and of each fact the latest such revision is in force.
 
 The tables themselves are built in `projections.outcomes_tables` from the
-courses folded here (`projections.outcomes_course`).
+courses folded here (`projections.outcomes_course`); for now (the usual
+question) they are laid out from sums the view keeps per programme and month
+(`projections.outcomes_aggregate`), without folding any course.
 
 The facts hold health data (forms, WHO-5, exit reasons), so nothing in the
 view's tables identifies the course they belong to: facts and courses are keyed
@@ -28,9 +30,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from domain.events import Corrected, CourseEvent, Referred
+from projections import outcomes_aggregate as aggregate
 from projections.base import Handler, View, ViewProjection, ViewSpec, iso, key
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_facts import (
@@ -43,10 +46,16 @@ from projections.outcomes_facts import (
     recorded_at,
 )
 
+if TYPE_CHECKING:
+    from projections.outcomes_report import Report
+
 CohortBy = Literal["referral", "baseline"]
 
 _BORN = FACT_COLUMNS.index("born")
 """Where the birth date stands in a fact's values: sealed in the table, like identity."""
+_OCCURRED = 6 + FACT_COLUMNS.index("occurred_on")
+"""Where the date stands in a fact row as written (after pid, version, revision, recorded_at,
+kind, retracted)."""
 
 _FACT_TABLE = (
     "pid TEXT NOT NULL, version INTEGER NOT NULL, revision INTEGER NOT NULL, "
@@ -102,6 +111,7 @@ class OutcomesView(View):
             "pid TEXT PRIMARY KEY, programme TEXT NOT NULL, identity TEXT NOT NULL"
         ),
         "outcomes_facts": _FACT_TABLE,
+        **aggregate.TABLES,
     }
     indexes: ClassVar[dict[str, str]] = {
         "outcomes_courses_programme": "outcomes_courses (programme)",
@@ -126,6 +136,31 @@ class OutcomesView(View):
             if course is not None and cohort.includes(course):
                 courses.append(course)
         return sorted(courses, key=lambda course: course.course_id)
+
+    def report(
+        self,
+        cohort: Cohort,
+        as_of: date,
+        known_at: datetime | None = None,
+        *,
+        follow_up_forms: bool = False,
+    ) -> Report:
+        """The cohort's outcome tables as of the date, as recorded by `known_at` (default:
+        now): from the kept sums where they can say, else from the courses."""
+        from projections.outcomes_tables import build_report, report_from_counts
+
+        known = LATEST if known_at is None else recorded_at(known_at)
+        period = (cohort.first, cohort.last)
+        counts = aggregate.kept_counts(self, cohort.programme, cohort.by, period, as_of, known)
+        if counts is None:
+            courses = self.courses(cohort, as_of, known_at)
+            return build_report(courses, follow_up_forms=follow_up_forms)
+        return report_from_counts(counts, follow_up_forms=follow_up_forms)
+
+    def outdated(self, c: Any) -> bool:
+        """Outdated as any view, or holding facts of which no course was ever counted nor
+        marked to be (a view from before the kept sums: only a rebuild fills them)."""
+        return super().outdated(c) or aggregate.never_counted(self, c)
 
     def ddl(self, *, indexes: bool = True) -> list[str]:
         """The view's tables, and the pseudonym secret's table, which a rebuild keeps."""
@@ -190,6 +225,15 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
     def flush(self, c: Any) -> None:
         self.execute_many(c, "INSERT INTO {outcomes_courses} VALUES (?, ?, ?)", self._courses)
         self.execute_many(c, _INSERT_FACT, self._facts)
+        if self._facts:  # the courses to settle in the kept sums, and the latest times
+            touched = sorted({(fact[0],) for fact in self._facts})
+            self.execute_many(c, aggregate.MARK, touched)
+            occurred = max(fact[_OCCURRED] for fact in self._facts)
+            recorded = max(fact[3] for fact in self._facts)
+            self.execute(c, aggregate.EXTEND, occurred, recorded)
+
+    def settle(self, c: Any) -> None:
+        aggregate.settle(self.view, c)
 
     def referred(self, c: Any, e: Referred, position: int) -> None:
         course_id = key(e.originator_id)

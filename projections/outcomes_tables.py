@@ -1,7 +1,8 @@
 """The evaluators' tables, computed from a cohort's courses as of a date.
 
-Each builder takes the folded courses (`CourseOutcome`) and adds one table to
-a `Tally`, naming every count it shows and saying which counts sum to which.
+Each table is a `Builder` (`projections.outcomes_counting`): the keys one
+course adds to it, and the table laid out on a `Tally` from their sums over
+the cohort, naming every count it shows and saying which counts sum to which.
 The table names follow the VIVE midterm report of "På vej til arbejde":
 status (5.1), forms (2.1), outcomes and job path (6.1), network meetings
 (5.4), self-rated health (6.5), WHO-5 (6.6); then goal attainment and the
@@ -10,10 +11,18 @@ follow-up after exit (the MB evaluation's style).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from statistics import mean
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
 
 from domain.values import WHO5_ITEMS, FollowUpOutcome, HealthLevel, UnplannedExitReason
+from projections.outcomes_counting import (
+    HELPER,
+    Builder,
+    Counts,
+    count_keys,
+    exact_mean,
+    histogram,
+)
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import BLANK, Cell, OutcomeTable, Report, Tally, half_up
 from projections.vive_tables import VIVE_BUILDERS, VIVE_TABLE_NAMES
@@ -35,9 +44,14 @@ Rows = list[tuple[str, tuple[Cell, ...]]]
 def build_report(courses: Sequence[CourseOutcome], *, follow_up_forms: bool = False) -> Report:
     """Every table for the courses given (a cohort as of a date); with `follow_up_forms`,
     also the forms taken after exit (which the in-course tables never count)."""
+    return report_from_counts(count_keys(courses, ALL_BUILDERS), follow_up_forms=follow_up_forms)
+
+
+def report_from_counts(counts: Counts, *, follow_up_forms: bool = False) -> Report:
+    """Every table, laid out from the sums of the cohort's keys (`count_keys`)."""
     tally = Tally()
-    builders = [*BUILDERS, follow_up_forms_table] if follow_up_forms else BUILDERS
-    tables = [builder(tally, courses) for builder in builders]
+    builders = [*BUILDERS, FOLLOW_UP_FORMS] if follow_up_forms else BUILDERS
+    tables = [builder.table(tally, counts) for builder in builders]
     return Report(tuple(tables), dict(tally.counts), tuple(tally.groups))
 
 
@@ -51,33 +65,48 @@ def _n_pct(tally: Tally, key: str, value: int, base: str) -> tuple[Cell, Cell]:
     return tally.count(key, value), tally.share(key, base)
 
 
+def _counted(tally: Tally, counts: Counts, key: str, base: str | None = None) -> tuple[Cell, Cell]:
+    """The count of `key` from the sums, and its percentage of `base` (blank without)."""
+    value = counts.get(key, 0)
+    return _n(tally, key, value) if base is None else _n_pct(tally, key, value, base)
+
+
 # Table 5.1 --------------------------------------------------------------------
 
 
-def status_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def status_keys(c: CourseOutcome) -> Iterator[str]:
+    """Referred; then before or with a baseline, and with a baseline how it stands."""
+    yield "referred"
+    if not c.has_baseline:
+        yield "awaiting baseline" if c.is_open else "exited before baseline"
+        return
+    yield BASE
+    if c.is_open:
+        yield "ongoing"
+    if c.exit_after is not None:
+        yield "planned exit"
+        yield f"planned exit after {c.exit_after}"
+    if c.exit_reason is not None:
+        yield "unplanned exit"
+        yield f"unplanned: {c.exit_reason}"
+
+
+def status_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """Referred, left before baseline, with baseline; of those ongoing, planned, unplanned."""
-    base = [c for c in courses if c.has_baseline]
-    planned = [c for c in base if c.exit_after is not None]
-    unplanned = [c for c in base if c.exit_reason is not None]
-    before = [c for c in courses if not c.has_baseline]
     rows: Rows = [
-        ("referred", _n(tally, "referred", len(courses))),
-        ("exited before baseline", _n(tally, "exited before baseline", _closed(before))),
-        ("awaiting baseline", _n(tally, "awaiting baseline", len(before) - _closed(before))),
-        (BASE, _n_pct(tally, BASE, len(base), BASE)),
-        ("ongoing", _n_pct(tally, "ongoing", len(base) - _closed(base), BASE)),
-        ("planned exit", _n_pct(tally, "planned exit", len(planned), BASE)),
+        (label, _counted(tally, counts, label, BASE if label in (BASE, "ongoing") else None))
+        for label in ("referred", "exited before baseline", "awaiting baseline", BASE, "ongoing")
     ]
+    rows.append(("planned exit", _counted(tally, counts, "planned exit", BASE)))
     for after in ("job", "education"):
-        key = f"planned exit after {after}"
-        value = sum(c.exit_after == after for c in planned)
-        rows.append((f"  after {after}", _n_pct(tally, key, value, BASE)))
-    rows.append(("unplanned exit", _n_pct(tally, "unplanned exit", len(unplanned), BASE)))
+        cells = _counted(tally, counts, f"planned exit after {after}", BASE)
+        rows.append((f"  after {after}", cells))
+    rows.append(("unplanned exit", _counted(tally, counts, "unplanned exit", BASE)))
     reasons = [reason.value for reason in UnplannedExitReason]
-    reasons += sorted({c.exit_reason for c in unplanned if c.exit_reason} - set(reasons))
+    added = {key.removeprefix("unplanned: ") for key in counts if key.startswith("unplanned: ")}
+    reasons += sorted(added - set(reasons))  # a programme's own reasons
     for reason in reasons:
-        value = sum(c.exit_reason == reason for c in unplanned)
-        rows.append((f"  {reason}", _n_pct(tally, f"unplanned: {reason}", value, BASE)))
+        rows.append((f"  {reason}", _counted(tally, counts, f"unplanned: {reason}", BASE)))
     tally.partition("referred", ("exited before baseline", "awaiting baseline", BASE))
     tally.partition(BASE, ("ongoing", "planned exit", "unplanned exit"))
     tally.partition("planned exit", ("planned exit after job", "planned exit after education"))
@@ -87,12 +116,10 @@ def status_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable
     )
 
 
-def _closed(courses: Sequence[CourseOutcome]) -> int:
-    """How many of the courses have ended."""
-    return sum(not c.is_open for c in courses)
-
-
 # Table 2.1 --------------------------------------------------------------------
+
+POINT = f"{HELPER}point "
+FOLLOW_UP_POINT = f"{HELPER}follow-up point "
 
 
 def last_point(courses: Sequence[CourseOutcome]) -> int:
@@ -100,13 +127,25 @@ def last_point(courses: Sequence[CourseOutcome]) -> int:
     return max((point for c in courses for point, _ in c.forms), default=1)
 
 
-def forms_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def counted_last_point(counts: Counts) -> int:
+    """`last_point` of the cohort, from its sums."""
+    return max((int(point) for point, _ in histogram(counts, POINT)), default=1)
+
+
+def forms_keys(c: CourseOutcome) -> Iterator[str]:
+    """Each form the course has, and each point it has one at."""
+    for point, form in c.forms:
+        yield f"{form} forms at {point}"
+        yield f"{POINT}{point}"
+
+
+def forms_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """Citizen and staff forms recorded at each measurement point."""
-    points = range(1, last_point(courses) + 1)
+    points = range(1, counted_last_point(counts) + 1)
     rows: Rows = []
     for form in (CITIZEN, STAFF):
         cells = tuple(
-            tally.count(f"{form} forms at {p}", sum((p, form) in c.forms for c in courses))
+            tally.count(f"{form} forms at {p}", counts.get(f"{form} forms at {p}", 0))
             for p in points
         )
         rows.append((f"{form} forms", cells))
@@ -116,18 +155,23 @@ def forms_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     )
 
 
-def follow_up_forms_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def follow_up_forms_keys(c: CourseOutcome) -> Iterator[str]:
+    """Each form the course has after its exit, and each follow-up point it has one at."""
+    for point, form in c.follow_up_forms:
+        yield f"{form} follow-up forms at {point}"
+        yield f"{FOLLOW_UP_POINT}{point}"
+
+
+def follow_up_forms_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """Citizen and staff forms taken after exit, at each follow-up point."""
-    taken = {point for c in courses for point, _ in c.follow_up_forms}
+    taken = {int(point) for point, _ in histogram(counts, FOLLOW_UP_POINT)}
     points = range(min(taken, default=2), max(taken, default=1) + 1)
     rows: Rows = []
     for form in (CITIZEN, STAFF):
         cells = tuple(
-            tally.count(f"{form} follow-up forms at {p}", sum(
-                (p, form) in c.follow_up_forms for c in courses
-            ))
-            for p in points
-        )  # fmt: skip
+            tally.count(key, counts.get(key, 0))
+            for key in (f"{form} follow-up forms at {p}" for p in points)
+        )
         rows.append((f"{form} forms", cells))
     columns = tuple(f"point {p}" for p in points)
     return OutcomeTable(
@@ -137,18 +181,28 @@ def follow_up_forms_table(tally: Tally, courses: Sequence[CourseOutcome]) -> Out
 
 # Table 6.1 --------------------------------------------------------------------
 
+JOB = "job with ordinary hours"
+EVER = (JOB, "started education", "started praktik")
+HOURS = f"{HELPER}job hours "
 
-def outcomes_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+
+def outcomes_keys(c: CourseOutcome) -> Iterator[str]:
+    """With a baseline: ever in ordinary work, ever in education, ever in praktik."""
+    if not c.has_baseline:
+        return
+    if c.jobs:
+        yield JOB
+    if c.education_starts:
+        yield "started education"
+    if c.praktik_starts:
+        yield "started praktik"
+
+
+def outcomes_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """Ever in ordinary work, ever started education, ever started praktik."""
-    base = [c for c in courses if c.has_baseline]
-    ever: dict[str, Callable[[CourseOutcome], bool]] = {
-        "job with ordinary hours": lambda c: bool(c.jobs),
-        "started education": lambda c: bool(c.education_starts),
-        "started praktik": lambda c: bool(c.praktik_starts),
-    }
-    rows: Rows = [(BASE, _n_pct(tally, BASE, len(base), BASE))]
-    for label, test in ever.items():
-        rows.append((label, _n_pct(tally, label, sum(test(c) for c in base), BASE)))
+    rows: Rows = [(BASE, _counted(tally, counts, BASE, BASE))]
+    for label in EVER:
+        rows.append((label, _counted(tally, counts, label, BASE)))
         tally.complement(label, BASE)
     return OutcomeTable(
         "outcomes", "Outcomes among those with a baseline (VIVE table 6.1)",
@@ -156,29 +210,32 @@ def outcomes_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTab
     )  # fmt: skip
 
 
-def job_path_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def job_path_keys(c: CourseOutcome) -> Iterator[str]:
+    """With a baseline and a job: the way into it, whether still supported, its hours."""
+    job = c.first_job
+    if not c.has_baseline or job is None:
+        return
+    yield "job: praktik before the job" if job.after_praktik else "job: direct job search"
+    yield "job: still supported" if c.is_open else "job: exited"
+    yield f"{HOURS}{job.hours!r}"
+
+
+def job_path_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """How those in work got there, and whether they still have support."""
-    working = [c for c in courses if c.has_baseline and c.first_job is not None]
-    job = "job with ordinary hours"
-    counts = {
-        "praktik before the job": sum(c.jobs[0].after_praktik for c in working),
-        "direct job search": sum(not c.jobs[0].after_praktik for c in working),
-        "still supported": sum(c.is_open for c in working),
-        "exited": sum(not c.is_open for c in working),
-    }
-    rows: Rows = [("in job", (Cell(len(working), (job,), job), BLANK))]
-    for label, value in counts.items():
-        rows.append((f"  {label}", _n_pct(tally, f"job: {label}", value, job)))
-    tally.partition(job, ("job: praktik before the job", "job: direct job search"))
-    tally.partition(job, ("job: still supported", "job: exited"))
-    hours = [c.jobs[0].hours for c in working]
+    rows: Rows = [("in job", (Cell(counts.get(JOB, 0), (JOB,), JOB), BLANK))]
+    for label in ("praktik before the job", "direct job search", "still supported", "exited"):
+        rows.append((f"  {label}", _counted(tally, counts, f"job: {label}", JOB)))
+    tally.partition(JOB, ("job: praktik before the job", "job: direct job search"))
+    tally.partition(JOB, ("job: still supported", "job: exited"))
+    hours = [(float(value), n) for value, n in histogram(counts, HOURS)]
+    average = exact_mean(((Fraction(h), n) for h, n in hours), ints=False)
     figures = {
-        "min": min(hours, default=None),
-        "mean": half_up(mean(hours)) if hours else None,
-        "max": max(hours, default=None),
+        "min": min((h for h, _ in hours), default=None),
+        "mean": None if average is None else half_up(average),
+        "max": max((h for h, _ in hours), default=None),
     }
     for name, figure in figures.items():
-        rows.append((f"hours per week, {name}", (tally.figure(_number(figure), job), BLANK)))
+        rows.append((f"hours per week, {name}", (tally.figure(_number(figure), JOB), BLANK)))
     return OutcomeTable(
         "job_path", "Way into work (VIVE table 6.1)", ("n", "% of in job"), tuple(rows)
     )
@@ -192,9 +249,22 @@ def _number(value: float | None) -> int | float | None:
 # Table 5.4 --------------------------------------------------------------------
 
 
-def network_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def network_keys(c: CourseOutcome) -> Iterator[str]:
+    """At each point with a staff form answering it: the answer, and whether a meeting was
+    recorded in the 91 days before."""
+    for (point, form), found in c.forms.items():
+        if form != STAFF or found.network is None:
+            continue
+        yield f"network answers at {point}"
+        if found.network == "yes":
+            yield f"network yes at {point}"
+        if c.meeting_held_before(found.on):
+            yield f"meeting before {point}"
+
+
+def network_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """Network meeting in the last 3 months: the staff form's answer beside what was recorded."""
-    points = range(1, last_point(courses) + 1)
+    points = range(1, counted_last_point(counts) + 1)
     labels = (
         "staff forms answering (n)",
         "answered yes",
@@ -204,14 +274,12 @@ def network_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTabl
     )
     columns: list[tuple[Cell, ...]] = []
     for p in points:
-        forms = [(c, c.form(p, STAFF)) for c in courses]
-        answers = [(c, f) for c, f in forms if f is not None and f.network is not None]
         n, yes, held = f"network answers at {p}", f"network yes at {p}", f"meeting before {p}"
         columns.append(
             (
-                tally.count(n, len(answers)),
-                *_n_pct(tally, yes, sum(f.network == "yes" for _, f in answers), n),
-                *_n_pct(tally, held, sum(c.meeting_held_before(f.on) for c, f in answers), n),
+                tally.count(n, counts.get(n, 0)),
+                *_counted(tally, counts, yes, n),
+                *_counted(tally, counts, held, n),
             )
         )
         tally.complement(yes, n)
@@ -224,30 +292,49 @@ def network_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTabl
 
 # Tables 6.5 and 6.6 -----------------------------------------------------------
 
+PANEL = "both citizen forms"
+WHO5_INDEX = f"{HELPER}WHO-5 index "
+
 
 def panel(courses: Sequence[CourseOutcome]) -> list[CourseOutcome]:
     """Citizens with a citizen form at both compared points."""
-    return [c for c in courses if all((p, CITIZEN) in c.forms for p in COMPARED_POINTS)]
+    return [c for c in courses if in_panel(c)]
+
+
+def in_panel(course: CourseOutcome) -> bool:
+    """Whether the citizen has a citizen form at both compared points."""
+    return all((p, CITIZEN) in course.forms for p in COMPARED_POINTS)
 
 
 def _compared_columns() -> tuple[str, ...]:
     return tuple(heading for p in COMPARED_POINTS for heading in (f"point {p}", f"point {p} %"))
 
 
-def health_table(tally: Tally, courses: Sequence[CourseOutcome], measure: str) -> OutcomeTable:
+def health_keys(c: CourseOutcome) -> Iterator[str]:
+    """In the panel: the self-rated mental and physical health at the compared points."""
+    if not in_panel(c):
+        return
+    yield PANEL
+    for p in COMPARED_POINTS:
+        form = c.forms[(p, CITIZEN)]
+        for measure in ("mental", "physical"):
+            answer = getattr(form, measure)
+            if answer is not None:
+                yield f"{measure} answered at {p}"
+                yield f"{measure} {answer} at {p}"
+
+
+def health_table(tally: Tally, counts: Counts, measure: str) -> OutcomeTable:
     """Self-rated mental or physical health at the compared points, same citizens."""
-    both = panel(courses)
     levels = [level.value for level in HealthLevel]
     rows: dict[str, list[Cell]] = {"citizens with both forms": [], "answered (n)": []}
     rows.update({level: [] for level in levels})
     for p in COMPARED_POINTS:
-        answers = [getattr(c.forms[(p, CITIZEN)], measure) for c in both]
         n = f"{measure} answered at {p}"
-        rows["citizens with both forms"] += [tally.count("both citizen forms", len(both)), BLANK]
-        rows["answered (n)"] += [tally.count(n, sum(a is not None for a in answers)), BLANK]
+        rows["citizens with both forms"] += [tally.count(PANEL, counts.get(PANEL, 0)), BLANK]
+        rows["answered (n)"] += [tally.count(n, counts.get(n, 0)), BLANK]
         for level in levels:
-            key = f"{measure} {level} at {p}"
-            rows[level] += _n_pct(tally, key, answers.count(level), n)
+            rows[level] += _counted(tally, counts, f"{measure} {level} at {p}", n)
         tally.partition(n, tuple(f"{measure} {level} at {p}" for level in levels))
     title = f"Self-rated {measure} health, point {COMPARED_POINTS[0]} vs {COMPARED_POINTS[1]}"
     return OutcomeTable(
@@ -258,35 +345,48 @@ def health_table(tally: Tally, courses: Sequence[CourseOutcome], measure: str) -
     )
 
 
-def mental_health_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def mental_health_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """Self-rated mental health (table 6.5)."""
-    return health_table(tally, courses, "mental")
+    return health_table(tally, counts, "mental")
 
 
-def physical_health_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def physical_health_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """Self-rated physical health (table 6.5)."""
-    return health_table(tally, courses, "physical")
+    return health_table(tally, counts, "physical")
 
 
-def who5_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def who5_keys(c: CourseOutcome) -> Iterator[str]:
+    """In the panel, with every WHO-5 item answered: each item's score and the index."""
+    if not in_panel(c):
+        return
+    for p in COMPARED_POINTS:
+        items = c.forms[(p, CITIZEN)].who5
+        if items is None:
+            continue
+        yield f"WHO-5 answered at {p}"
+        yield f"{WHO5_INDEX}{4 * sum(items)} at {p}"
+        for item, score in zip(WHO5_ITEMS, items, strict=True):
+            yield f"WHO-5 {item}={score} at {p}"
+
+
+def who5_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """WHO-5 items and mean index at the compared points, same citizens."""
-    both = panel(courses)
     rows: dict[str, list[Cell]] = {"answered (n)": [], "mean index (0-100)": []}
     for p in COMPARED_POINTS:
-        forms = [c.forms[(p, CITIZEN)] for c in both]
-        scored = [f.who5 for f in forms if f.who5 is not None]
         n = f"WHO-5 answered at {p}"
-        rows["answered (n)"] += [tally.count(n, len(scored)), BLANK]
-        indexes = [4 * sum(items) for items in scored]
-        average = half_up(mean(indexes)) if indexes else None
-        rows["mean index (0-100)"] += [tally.figure(average, n), BLANK]
-        for i, item in enumerate(WHO5_ITEMS):
+        rows["answered (n)"] += [tally.count(n, counts.get(n, 0)), BLANK]
+        indexes = histogram(counts, WHO5_INDEX, f" at {p}")
+        average = exact_mean(((Fraction(int(i)), times) for i, times in indexes), ints=True)
+        rows["mean index (0-100)"] += [
+            tally.figure(None if average is None else half_up(average), n),
+            BLANK,
+        ]
+        for item in WHO5_ITEMS:
             keys = []
             for score in range(6):
                 key = f"WHO-5 {item}={score} at {p}"
                 keys.append(key)
-                value = sum(items[i] == score for items in scored)
-                rows.setdefault(f"{item} = {score}", []).extend(_n_pct(tally, key, value, n))
+                rows.setdefault(f"{item} = {score}", []).extend(_counted(tally, counts, key, n))
             tally.partition(n, tuple(keys))
     title = f"WHO-5 well-being, point {COMPARED_POINTS[0]} vs {COMPARED_POINTS[1]}"
     return OutcomeTable(
@@ -300,11 +400,16 @@ def who5_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
 # Goals and follow-up -----------------------------------------------------------
 
 
-def goals_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def no_keys(c: CourseOutcome) -> Iterator[str]:
+    """A table made of other tables' counts adds none of its own."""
+    return iter(())
+
+
+def goals_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """The programme's goals against what was reached (uses the outcome counts)."""
     rows: Rows = []
     for label, key, target in (
-        ("ordinary work", "job with ordinary hours", JOB_TARGET),
+        ("ordinary work", JOB, JOB_TARGET),
         ("education", "started education", EDUCATION_TARGET),
     ):
         reached, base = tally.counts[key], tally.counts[BASE]
@@ -322,44 +427,60 @@ def goals_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     )
 
 
-def follow_up_table(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+COMPLETERS, ANSWERED, SILENT = "completers", "follow-up answered", "follow-up not answered"
+
+
+def follow_up_keys(c: CourseOutcome) -> Iterator[str]:
+    """After a planned exit: whether the follow-up was answered, and its outcome."""
+    if c.exit_after is None:
+        return
+    yield COMPLETERS
+    if c.follow_up in (None, FollowUpOutcome.NO_RESPONSE.value):
+        yield SILENT
+    else:
+        yield ANSWERED
+        yield f"follow-up {c.follow_up}"
+
+
+def follow_up_table(tally: Tally, counts: Counts) -> OutcomeTable:
     """After a planned exit: who answered the follow-up, and how many were in work."""
-    completers = [c for c in courses if c.exit_after is not None]
-    answers = [c.follow_up for c in completers]
-    responding = [a for a in answers if a not in (None, FollowUpOutcome.NO_RESPONSE.value)]
-    done, answered, silent = "completers", "follow-up answered", "follow-up not answered"
     rows: Rows = [
-        ("completed (planned exit)", _n(tally, done, len(completers))),
-        ("answered the follow-up", _n_pct(tally, answered, len(responding), done)),
-        ("did not answer", _n_pct(tally, silent, len(completers) - len(responding), done)),
+        ("completed (planned exit)", _counted(tally, counts, COMPLETERS)),
+        ("answered the follow-up", _counted(tally, counts, ANSWERED, COMPLETERS)),
+        ("did not answer", _counted(tally, counts, SILENT, COMPLETERS)),
     ]
     found = [outcome.value for outcome in FollowUpOutcome if outcome.value != "no_response"]
     for outcome in found:
-        cells = _n_pct(tally, f"follow-up {outcome}", responding.count(outcome), answered)
+        cells = _counted(tally, counts, f"follow-up {outcome}", ANSWERED)
         rows.append((f"  {outcome}, of those answering", cells))
     employed = "follow-up employed"
-    worst_case = _n_pct(tally, employed, tally.counts[employed], done)
+    worst_case = _n_pct(tally, employed, tally.counts[employed], COMPLETERS)
     rows.append(("employed, worst case (of all completers)", worst_case))
-    tally.partition(done, (answered, silent))
-    tally.partition(answered, tuple(f"follow-up {outcome}" for outcome in found))
+    tally.partition(COMPLETERS, (ANSWERED, SILENT))
+    tally.partition(ANSWERED, tuple(f"follow-up {outcome}" for outcome in found))
     return OutcomeTable("follow_up", "Follow-up after a planned exit", ("n", "%"), tuple(rows))
 
 
-BUILDERS: tuple[Callable[[Tally, Sequence[CourseOutcome]], OutcomeTable], ...] = (
-    status_table,
-    forms_table,
-    outcomes_table,
-    job_path_table,
-    network_table,
-    mental_health_table,
-    physical_health_table,
-    who5_table,
+BUILDERS: tuple[Builder, ...] = (
+    Builder(status_keys, status_table),
+    Builder(forms_keys, forms_table),
+    Builder(outcomes_keys, outcomes_table),
+    Builder(job_path_keys, job_path_table),
+    Builder(network_keys, network_table),
+    Builder(health_keys, mental_health_table),
+    Builder(no_keys, physical_health_table),
+    Builder(who5_keys, who5_table),
     *VIVE_BUILDERS,
-    goals_table,
-    follow_up_table,
+    Builder(no_keys, goals_table),
+    Builder(follow_up_keys, follow_up_table),
 )
 """The tables of a report, in order."""
 
+FOLLOW_UP_FORMS = Builder(follow_up_forms_keys, follow_up_forms_table)
+"""The forms taken after exit: a table only on request, its keys always counted."""
+
+ALL_BUILDERS: tuple[Builder, ...] = (*BUILDERS, FOLLOW_UP_FORMS)
+"""Every table whose keys a course adds (what the outcomes view keeps sums of)."""
 VIVE_NUMBERS: dict[str, str] = {
     "status": "5.1",
     "forms": "2.1",

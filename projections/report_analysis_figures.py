@@ -95,9 +95,7 @@ def _days(table: Shown) -> list[tuple[int, int]]:
     return found
 
 
-def _curves(
-    axes: Axes, table: Shown, name: str, value_at: int, start: float, label: str
-) -> None:
+def _curves(axes: Axes, table: Shown, name: str, value_at: int, start: float, label: str) -> None:
     """One step curve, with its 95 % band, from a life table's rows."""
     days = _days(table)
     xs = [0.0, *(float(last + 1) for _, last in days)]

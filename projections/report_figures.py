@@ -175,9 +175,7 @@ def overdue(tables: Tables) -> str:
     return svg_uri(figure)
 
 
-def _per_consultant(
-    table: Shown, parts: list[str], total: str
-) -> tuple[Figure, Axes, list[Any]]:
+def _per_consultant(table: Shown, parts: list[str], total: str) -> tuple[Figure, Axes, list[Any]]:
     """A stacked bar per consultant (the total row left out) of the columns `parts`."""
     columns: list[str] = table["columns"]
     people = [r for r in table["rows"] if r["label"] != ALL]

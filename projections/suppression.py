@@ -183,7 +183,9 @@ class Reader:
             for cell in dict.fromkeys(group.cells):
                 self.of[cell].append(index)
         self.order: Callable[[str], tuple[int, int, str]] = lambda cell: (
-            counts[cell], len(self.of[cell]), cell
+            counts[cell],
+            len(self.of[cell]),
+            cell,
         )
 
     def disclosed(self, hidden: Mapping[str, Hidden]) -> set[str]:

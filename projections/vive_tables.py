@@ -29,10 +29,12 @@ Blocks (a question, or a group of citizens) are stacked under the same columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from domain import instruments as ins
+from projections.outcomes_counting import Builder, Counts
 from projections.outcomes_course import CourseOutcome, Form
 from projections.outcomes_report import Cell, OutcomeTable, Tally
 
@@ -84,8 +86,10 @@ def self_rated(point: int, measure: str) -> Answer:
     return answer
 
 
+@cache
 def has_forms(form: str, *points: int) -> Callable[[CourseOutcome], bool]:
-    """Courses with a baseline and the form at every one of the points."""
+    """Courses with a baseline and the form at every one of the points (one test per
+    form and points, so columns sharing a population are tested once per course)."""
     return lambda c: c.has_baseline and all((p, form) in c.forms for p in points)
 
 
@@ -94,14 +98,47 @@ def categories(scale: ins.Scale) -> tuple[tuple[str, str], ...]:
     return tuple((option.code, option.label) for option in scale.options)
 
 
-def distribution_table(
-    tally: Tally, courses: Sequence[CourseOutcome], name: str, title: str, blocks: Sequence[Block]
-) -> OutcomeTable:
+def distribution(name: str, title: str, blocks: Sequence[Block]) -> Builder:
     """Blocks stacked under the same columns: per block its forms, how many answered, and
     each answer category with its count and % of those answering."""
     headings = tuple(column.heading for column in blocks[0].columns)
     if any(tuple(c.heading for c in block.columns) != headings for block in blocks):
         raise ValueError(f"table {name}: every block must have the columns {headings}")
+    columns = [
+        (f"{name} {block.title} {column.heading}", column)
+        for block in blocks
+        for column in block.columns
+    ]
+    named = [(key, f"{key} forms", f"{key} answered", column) for key, column in columns]
+    answer_keys: dict[tuple[str, str], str] = {}
+
+    def keys(course: CourseOutcome) -> Iterator[str]:
+        members: dict[Callable[[CourseOutcome], bool], bool] = {}
+        for key, forms, answered, column in named:
+            member = members.get(column.population)
+            if member is None:
+                member = members[column.population] = column.population(course)
+            if member:
+                yield forms
+                answer = column.answer(course)
+                if answer is not None:
+                    yield answered
+                    found = answer_keys.get((key, answer))
+                    if found is None:
+                        found = answer_keys[(key, answer)] = f"{key} = {answer}"
+                    yield found
+
+    def table(tally: Tally, counts: Counts) -> OutcomeTable:
+        return distribution_table(tally, counts, name, title, blocks)
+
+    return Builder(keys, table)
+
+
+def distribution_table(
+    tally: Tally, counts: Counts, name: str, title: str, blocks: Sequence[Block]
+) -> OutcomeTable:
+    """The table of `distribution`, laid out from the sums of its keys."""
+    headings = tuple(column.heading for column in blocks[0].columns)
     rows: list[tuple[str, tuple[Cell, ...]]] = []
     for block in blocks:
         forms_row, answered_row = f"{block.title}: forms (n)", f"{block.title}: answered"
@@ -109,17 +146,15 @@ def distribution_table(
         block_rows.update({f"{block.title}: {label}": [] for _, label in block.categories})
         for column in block.columns:
             key = f"{name} {block.title} {column.heading}"
-            answers = [column.answer(c) for c in courses if column.population(c)]
-            given = [a for a in answers if a is not None]
             n, answered = f"{key} forms", f"{key} answered"
-            block_rows[forms_row] += [tally.count(n, len(answers)), Cell(None)]
-            block_rows[answered_row] += [tally.count(answered, len(given)), Cell(None)]
+            block_rows[forms_row] += [tally.count(n, counts.get(n, 0)), Cell(None)]
+            block_rows[answered_row] += [tally.count(answered, counts.get(answered, 0)), Cell(None)]
             parts = []
             for code, label in block.categories:
                 part = f"{key} = {code}"
                 parts.append(part)
                 block_rows[f"{block.title}: {label}"] += [
-                    tally.count(part, given.count(code)),
+                    tally.count(part, counts.get(part, 0)),
                     tally.share(part, answered),
                 ]
             tally.partition(answered, tuple(parts))
@@ -150,12 +185,10 @@ def age_band(course: CourseOutcome) -> str | None:
     return next(label for label, low, high in AGE_BANDS if low <= age <= high)
 
 
-def table_4_1(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_4_1() -> Builder:
     """Sex, age and nationality of the citizens with a baseline."""
     staff_1 = has_forms(STAFF, 1)
-    return distribution_table(
-        tally,
-        courses,
+    return distribution(
         "4.1",
         "Køn, alder og nationalitet (VIVE tabel 4.1)",
         (
@@ -185,11 +218,9 @@ def _start(form: str, instrument: str, key: str, versions: Sequence[int]) -> Col
     return Column("point 1", has_forms(form, 1), item(1, form, instrument, key, versions))
 
 
-def table_4_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_4_2() -> Builder:
     """Mental health at the start: the citizen's self-rating and the consultant's view."""
-    return distribution_table(
-        tally,
-        courses,
+    return distribution(
         "4.2",
         "Psykisk helbred ved opstart (VIVE tabel 4.2)",
         (
@@ -207,11 +238,9 @@ def table_4_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     )
 
 
-def table_4_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_4_3() -> Builder:
     """Psychiatric diagnosis and prescribed medication at the start."""
-    return distribution_table(
-        tally,
-        courses,
+    return distribution(
         "4.3",
         "Psykiatrisk diagnose (VIVE tabel 4.3)",
         (
@@ -229,11 +258,9 @@ def table_4_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     )
 
 
-def table_4_4(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_4_4() -> Builder:
     """Physical health at the start: the citizen's self-rating and the consultant's view."""
-    return distribution_table(
-        tally,
-        courses,
+    return distribution(
         "4.4",
         "Fysisk helbred ved opstart (VIVE tabel 4.4)",
         (
@@ -251,7 +278,7 @@ def table_4_4(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
     )
 
 
-def table_4_6(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_4_6() -> Builder:
     """Misuse of alcohol, cannabis and hard drugs at the start."""
     blocks = tuple(
         Block(label, categories(ins.SUBSTANCE), (_start(STAFF, "staff_assessment", key, SHARED),))
@@ -261,12 +288,10 @@ def table_4_6(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
             ("hard_drugs", "Hårde stoffer"),
         )
     )
-    return distribution_table(
-        tally, courses, "4.6", "Misbrugsproblemer ved opstart (VIVE tabel 4.6)", blocks
-    )
+    return distribution("4.6", "Misbrugsproblemer ved opstart (VIVE tabel 4.6)", blocks)
 
 
-def table_4_7(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_4_7() -> Builder:
     """Self-reliance at the start: everyday functions, own economy, the support system."""
     blocks = tuple(
         Block(label, categories(ins.ABLE), (_start(STAFF, "staff_assessment", key, CURRENT),))
@@ -276,22 +301,30 @@ def table_4_7(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
             ("support_system", "Behandlings- og støttesystem"),
         )
     )
-    return distribution_table(tally, courses, "4.7", "Selvhjulpenhed (VIVE tabel 4.7)", blocks)
+    return distribution("4.7", "Selvhjulpenhed (VIVE tabel 4.7)", blocks)
 
 
 # Table 4.5 -----------------------------------------------------------------------
 
 
-def table_4_5(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_4_5() -> Builder:
     """Self-rated mental (rows) by physical (columns) health at the start, % of all."""
+    return Builder(_keys_4_5, _table_4_5)
+
+
+def _keys_4_5(course: CourseOutcome) -> Iterator[str]:
+    form = course.form(1, CITIZEN) if course.has_baseline else None
+    if form is not None and form.mental is not None and form.physical is not None:
+        yield "4.5 both answered"
+        yield f"4.5 {form.mental} x {form.physical}"
+        yield f"4.5 {form.mental}"
+        yield f"4.5 physical {form.physical}"
+
+
+def _table_4_5(tally: Tally, counts: Counts) -> OutcomeTable:
     levels = categories(ins.SELF_RATED)
-    pairs = []
-    for c in courses:
-        form = c.form(1, CITIZEN) if c.has_baseline else None
-        if form is not None and form.mental is not None and form.physical is not None:
-            pairs.append((form.mental, form.physical))
     n = "4.5 both answered"
-    tally.count(n, len(pairs))
+    tally.count(n, counts.get(n, 0))
     headings = (
         *(h for _, label in levels for h in (label, f"{label} %")),
         "Total",
@@ -304,18 +337,17 @@ def table_4_5(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
         for physical, _ in levels:
             key = f"4.5 {mental} x {physical}"
             parts.append(key)
-            cells += [tally.count(key, pairs.count((mental, physical))), tally.share(key, n)]
+            cells += [tally.count(key, counts.get(key, 0)), tally.share(key, n)]
         total = f"4.5 {mental}"
-        count = sum(m == mental for m, _ in pairs)
-        cells += [tally.count(total, count), tally.share(total, n)]
+        cells += [tally.count(total, counts.get(total, 0)), tally.share(total, n)]
         tally.partition(total, tuple(parts))
         rows.append((f"psykisk: {mental_label}", tuple(cells)))
     margin: list[Cell] = []
     for physical, _ in levels:
         key = f"4.5 physical {physical}"
-        margin += [tally.count(key, sum(p == physical for _, p in pairs)), tally.share(key, n)]
+        margin += [tally.count(key, counts.get(key, 0)), tally.share(key, n)]
         tally.partition(key, tuple(f"4.5 {m} x {physical}" for m, _ in levels))
-    margin += [tally.count(n, len(pairs)), tally.share(n, n)]
+    margin += [tally.count(n, counts.get(n, 0)), tally.share(n, n)]
     rows.append(("Total (n)", tuple(margin)))
     tally.partition(n, tuple(f"4.5 {m}" for m, _ in levels))
     title = "Psykisk (rækker) mod fysisk (kolonner) selvvurderet helbred (VIVE tabel 4.5)"
@@ -353,27 +385,30 @@ def _by(
 
 
 def _health_by(
-    tally: Tally,
-    courses: Sequence[CourseOutcome],
     name: str,
     title: str,
     groups: Sequence[tuple[str, Callable[[CourseOutcome], bool]]],
-) -> OutcomeTable:
+) -> Builder:
     everyone = (*groups, ("Total", lambda c: True))
     blocks = (
         Block("Psykisk helbred", categories(ins.SELF_RATED), _by(everyone, "mental")),
         Block("Fysisk helbred", categories(ins.SELF_RATED), _by(everyone, "physical")),
     )
-    table = distribution_table(tally, courses, name, title, blocks)
-    for block in blocks:  # the groups split the total: say so, for suppression
-        key = f"{name} {block.title}"
-        for cell in ("forms", "answered", *(f"= {code}" for code, _ in block.categories)):
-            parts = tuple(f"{key} {heading} {cell}" for heading, _ in groups)
-            tally.partition(f"{key} Total {cell}", parts)
-    return table
+    counted = distribution(name, title, blocks)
+
+    def table(tally: Tally, counts: Counts) -> OutcomeTable:
+        laid_out = counted.table(tally, counts)
+        for block in blocks:  # the groups split the total: say so, for suppression
+            key = f"{name} {block.title}"
+            for cell in ("forms", "answered", *(f"= {code}" for code, _ in block.categories)):
+                parts = tuple(f"{key} {heading} {cell}" for heading, _ in groups)
+                tally.partition(f"{key} Total {cell}", parts)
+        return laid_out
+
+    return Builder(counted.keys, table)
 
 
-def table_5_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_5_2() -> Builder:
     """Self-rated health at the start by the course's status."""
     groups = (
         ("igangværende", lambda c: _status(c) == "ongoing"),
@@ -381,23 +416,23 @@ def table_5_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
         ("uplanlagt afsluttet", lambda c: _status(c) == "unplanned"),
     )
     title = "Selvvurderet helbred ved opstart efter status (VIVE tabel 5.2)"
-    return _health_by(tally, courses, "5.2", title, groups)
+    return _health_by("5.2", title, groups)
 
 
-def table_6_2(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_6_2() -> Builder:
     """Self-rated health at the start by whether the citizen got an ordinary job."""
     groups = (
         ("ikke i beskæftigelse", lambda c: not c.jobs),
         ("i beskæftigelse", lambda c: bool(c.jobs)),
     )
     title = "Selvvurderet helbred ved opstart efter beskæftigelse (VIVE tabel 6.2)"
-    return _health_by(tally, courses, "6.2", title, groups)
+    return _health_by("6.2", title, groups)
 
 
 # Table 5.3 -----------------------------------------------------------------------
 
 
-def table_5_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_5_3() -> Builder:
     """How often individual sessions are held, at points 1, 2 and 3."""
     columns = tuple(
         Column(
@@ -407,9 +442,7 @@ def table_5_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
         )
         for p in (1, 2, 3)
     )
-    return distribution_table(
-        tally,
-        courses,
+    return distribution(
         "5.3",
         "Hyppighed af individuelle samtaler (VIVE tabel 5.3)",
         (Block("Hyppighed", categories(ins.FREQUENCY), columns),),
@@ -419,9 +452,7 @@ def table_5_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
 # Tables 6.3, 6.4 -------------------------------------------------------------------
 
 
-def _bip_table(
-    tally: Tally, courses: Sequence[CourseOutcome], name: str, title: str, bip: ins.Instrument
-) -> OutcomeTable:
+def _bip_table(name: str, title: str, bip: ins.Instrument) -> Builder:
     both = has_forms(bip.form, 1, 3)
     blocks = tuple(
         Block(
@@ -434,34 +465,34 @@ def _bip_table(
         )
         for n, question in enumerate(bip.items, 1)
     )
-    return distribution_table(tally, courses, name, title, blocks)
+    return distribution(name, title, blocks)
 
 
-def table_6_3(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_6_3() -> Builder:
     """The staff's BIP indicators at points 1 and 3, same citizens."""
     title = "BIP-indikatorer, medarbejderrettede spørgsmål (VIVE tabel 6.3)"
-    return _bip_table(tally, courses, "6.3", title, ins.BIP_STAFF_V2)
+    return _bip_table("6.3", title, ins.BIP_STAFF_V2)
 
 
-def table_6_4(tally: Tally, courses: Sequence[CourseOutcome]) -> OutcomeTable:
+def table_6_4() -> Builder:
     """The citizen's BIP indicators at points 1 and 3, same citizens."""
     title = "BIP-indikatorer, borgerrettede spørgsmål (VIVE tabel 6.4)"
-    return _bip_table(tally, courses, "6.4", title, ins.BIP_CITIZEN_V2)
+    return _bip_table("6.4", title, ins.BIP_CITIZEN_V2)
 
 
-VIVE_BUILDERS: tuple[Callable[[Tally, Sequence[CourseOutcome]], OutcomeTable], ...] = (
-    table_4_1,
-    table_4_2,
-    table_4_3,
-    table_4_4,
-    table_4_5,
-    table_4_6,
-    table_4_7,
-    table_5_2,
-    table_5_3,
-    table_6_2,
-    table_6_3,
-    table_6_4,
+VIVE_BUILDERS: tuple[Builder, ...] = (
+    table_4_1(),
+    table_4_2(),
+    table_4_3(),
+    table_4_4(),
+    table_4_5(),
+    table_4_6(),
+    table_4_7(),
+    table_5_2(),
+    table_5_3(),
+    table_6_2(),
+    table_6_3(),
+    table_6_4(),
 )
 """VIVE's distribution tables, in the report's order."""
 
