@@ -37,7 +37,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -275,6 +275,46 @@ def command_schemas() -> dict[str, Any]:
     return defs
 
 
+READ_TITLES = {
+    "courses": "The course list",
+    "caseload": "Caseloads",
+    "due": "What is due",
+    "outcomes": "Outcomes",
+    "programmes": "The programmes",
+    "projections_status": "The views' positions",
+    "users": "The users",
+    "tokens": "The access tokens",
+}
+"""The reads that take no parameter, by route name: what each answers."""
+
+
+def plain_reads() -> list[tuple[str, type[BaseModel], str, list[str]]]:
+    """Each read that takes no parameter: path, response model, route name, command."""
+    from cli import read_models as read
+    from projections.pull import OutcomesPull
+
+    return [
+        ("/courses", read.CourseList, "courses", ["courses"]),
+        ("/caseload", read.CaseloadReport, "caseload", ["caseload"]),
+        ("/due", read.DueReport, "due", ["due"]),
+        ("/outcomes", OutcomesPull, "outcomes", ["outcomes"]),
+        ("/programmes", read.ProgrammeList, "programmes", ["programmes", "list"]),
+        ("/projections/status", read.ProjectionsStatus, "projections_status",
+         ["projections", "status"]),
+        ("/users", read.UserList, "users", ["users", "list"]),
+        ("/tokens", read.TokenList, "tokens", ["tokens", "list"]),
+    ]  # fmt: skip
+
+
+def plain_read(served: Served | Tenants, argv: list[str]) -> Callable[[Request], Any]:
+    """The endpoint answering `forloeb ARGV --format json` as the authenticated user."""
+
+    def answer(request: Request) -> Any:
+        return json_read(*authenticate(served, request), argv)
+
+    return answer
+
+
 def read_schemas() -> dict[str, Any]:
     """The JSON schemas of every read command's output (`cli.read_models`), for the
     OpenAPI document's components: also those of the reads served only through /cli."""
@@ -349,14 +389,6 @@ def create_app(served: Served | Tenants) -> FastAPI:
         return served.auth_config
 
     @api.get(
-        "/courses",
-        response_model=read.CourseList,
-        summary="The course list (as `forloeb courses --format json`).",
-    )
-    def courses(request: Request) -> Any:
-        return json_read(*authenticate(served, request), ["courses"])
-
-    @api.get(
         "/courses/{ref}",
         response_model=read.CourseReport,
         summary="One course (as `forloeb show REF --format json`).",
@@ -364,25 +396,15 @@ def create_app(served: Served | Tenants) -> FastAPI:
     def show(request: Request, ref: str) -> Any:
         return json_read(*authenticate(served, request), ["show", ref])
 
-    @api.get(
-        "/caseload",
-        response_model=read.CaseloadReport,
-        summary="Caseloads (as `forloeb caseload --format json`).",
-    )
-    def caseload(request: Request) -> Any:
-        return json_read(*authenticate(served, request), ["caseload"])
-
-    @api.get(
-        "/due",
-        response_model=read.DueReport,
-        summary="What is due (as `forloeb due --format json`).",
-    )
-    def due(request: Request) -> Any:
-        return json_read(*authenticate(served, request), ["due"])
-
-    @api.get("/outcomes", summary="Outcomes (as `forloeb outcomes --format json`).")
-    def outcomes(request: Request) -> Any:
-        return json_read(*authenticate(served, request), ["outcomes"])
+    for path, model, name, argv in plain_reads():
+        api.add_api_route(
+            path,
+            plain_read(served, argv),
+            methods=["GET"],
+            response_model=model,
+            name=name,
+            summary=f"{READ_TITLES[name]} (as `forloeb {' '.join(argv)} --format json`).",
+        )
 
     @api.get(
         "/audit/{cpr}",
@@ -403,44 +425,12 @@ def create_app(served: Served | Tenants) -> FastAPI:
         return json_read(*authenticate(served, request), argv)
 
     @api.get(
-        "/programmes",
-        response_model=read.ProgrammeList,
-        summary="The programmes (as `forloeb programmes list --format json`).",
-    )
-    def programmes(request: Request) -> Any:
-        return json_read(*authenticate(served, request), ["programmes", "list"])
-
-    @api.get(
         "/programmes/{name}",
         response_model=read.ProgrammeReport,
         summary="One programme (as `forloeb programmes show NAME --format json`).",
     )
     def programme(request: Request, name: str) -> Any:
         return json_read(*authenticate(served, request), ["programmes", "show", name])
-
-    @api.get(
-        "/projections/status",
-        response_model=read.ProjectionsStatus,
-        summary="The views' positions (as `forloeb projections status --format json`).",
-    )
-    def projections_status(request: Request) -> Any:
-        return json_read(*authenticate(served, request), ["projections", "status"])
-
-    @api.get(
-        "/users",
-        response_model=read.UserList,
-        summary="The users (as `forloeb users list --format json`).",
-    )
-    def users(request: Request) -> Any:
-        return json_read(*authenticate(served, request), ["users", "list"])
-
-    @api.get(
-        "/tokens",
-        response_model=read.TokenList,
-        summary="The access tokens (as `forloeb tokens list --format json`).",
-    )
-    def tokens(request: Request) -> Any:
-        return json_read(*authenticate(served, request), ["tokens", "list"])
 
     original = api.openapi
 
