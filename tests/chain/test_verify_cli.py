@@ -172,6 +172,7 @@ def test_the_installed_command_exits_1_on_tampering(
     env.update(
         FORLOEB_CONFIG=os.environ["FORLOEB_CONFIG"],
         FORLOEB_MASTER_KEY=os.environ["FORLOEB_MASTER_KEY"],
+        FORLOEB_KEK_DIR=os.environ["FORLOEB_KEK_DIR"],
         XDG_STATE_HOME=str(tmp_path / "state"),
     )
     result = subprocess.run(

@@ -55,7 +55,7 @@ def test_a_configuration_the_writer_may_not_change_is_refused_in_one_line(
     def refused(*_: object, **__: object) -> None:
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr("cli.config.tempfile.mkstemp", refused)  # as ProtectSystem=strict does
+    monkeypatch.setattr("tempfile.mkstemp", refused)  # as ProtectSystem=strict does
     result = CliRunner().invoke(
         forloeb, ["--as", "anna", "users", "add", "kim", "--role", "consultant"],
         env={"FORLOEB_CONFIG": str(path)},

@@ -21,6 +21,7 @@ def environment(db: Path, tmp_path: Path, user: str = "anna") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_")}
     env["FORLOEB_CONFIG"] = os.environ["FORLOEB_CONFIG"]  # the tests' users
     env["FORLOEB_MASTER_KEY"] = os.environ["FORLOEB_MASTER_KEY"]  # the key `initialised` used
+    env["FORLOEB_KEK_DIR"] = os.environ["FORLOEB_KEK_DIR"]  # and its KEK folder
     return {**env, "FORLOEB_DB": str(db), "FORLOEB_USER": user,
             "XDG_STATE_HOME": str(tmp_path / "state")}
 

@@ -28,6 +28,7 @@ def forloeb(db: Path, *args: str, columns: int | None = None) -> subprocess.Comp
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORLOEB_") and k != "COLUMNS"}
     env |= {"FORLOEB_CONFIG": os.environ["FORLOEB_CONFIG"],
             "FORLOEB_MASTER_KEY": os.environ["FORLOEB_MASTER_KEY"],
+            "FORLOEB_KEK_DIR": os.environ["FORLOEB_KEK_DIR"],
             "FORLOEB_DB": str(db), "FORLOEB_USER": "anna",
             "XDG_STATE_HOME": str(db.parent / "state")}  # fmt: skip
     if columns is not None:

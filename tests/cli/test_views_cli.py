@@ -542,6 +542,7 @@ def test_the_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env |= {"FORLOEB_DB": str(initialised(tmp_path / "w.sqlite")), "FORLOEB_USER": "anna",
             "FORLOEB_CONFIG": os.environ["FORLOEB_CONFIG"],
             "FORLOEB_MASTER_KEY": os.environ["FORLOEB_MASTER_KEY"],
+            "FORLOEB_KEK_DIR": os.environ["FORLOEB_KEK_DIR"],
             "XDG_STATE_HOME": str(tmp_path / "state")}  # fmt: skip
     worker = subprocess.Popen(
         [str(forloeb), "projections", "run", "--interval", "0.1"],
