@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.context import app_context
-from cli.render import console, emit_json, emit_model, format_option, table
+from cli.render import console, emit_model, format_option, table
 
 if TYPE_CHECKING:
+    from cli.read_models.outcomes_programme import Milestones, ProgrammeOutcomes
     from cli.read_models.programmes import ProgrammeSummary
     from programmes.catalogue import Catalogue, Entry
+    from projections.milestones import MilestoneCounts
+
+
+ALL, OUTSIDE = "all", "outside the cohorts"
+"""The groups `programmes outcomes` counts besides the cohorts (the table's columns)."""
 
 
 def catalogue() -> Catalogue:
@@ -138,29 +144,20 @@ def outcomes_command(name: str, as_of: datetime, output_format: str) -> None:
     if definition is not None and definition.cohorts:
         for cohort in definition.cohorts:
             groups[cohort.name] = []
-        groups["outside the cohorts"] = []
+        groups[OUTSIDE] = []
         for course_id, referred_on in courses:
             cohort_name = definition.cohort_of(date.fromisoformat(referred_on))
-            groups[cohort_name or "outside the cohorts"].append(course_id)
-        if not groups["outside the cohorts"]:
-            del groups["outside the cohorts"]
-    groups["all"] = [course_id for course_id, _ in courses]
+            groups[cohort_name or OUTSIDE].append(course_id)
+        if not groups[OUTSIDE]:
+            del groups[OUTSIDE]
+    groups[ALL] = [course_id for course_id, _ in courses]
     counted = {group: count(ids, reached) for group, ids in groups.items()}
     contacts, segments = view.contacts(name), view.segments(name, as_of.date())
     if output_format == "json":
-        emit_json(
-            {
-                "programme": name,
-                "groups": {
-                    group: {"referred": c.referred, **c.counts} for group, c in counted.items()
-                },
-                "contacts": contacts,
-                "segments": segments,
-            }
-        )
+        emit_model(outcomes_model(name, as_of.date(), counted, contacts, segments))
         return
     rows = [["referred", *(c.referred for c in counted.values())]]
-    rows += [[label, *(c.counts[label] for c in counted.values())] for label, _, _ in COUNTED]
+    rows += [[label, *(c.counts[label] for c in counted.values())] for label, *_ in COUNTED]
     out = console()
     out.print(table(f"{name}: milestones reached", ["", *counted], rows))
     if contacts["contacts"]:
@@ -174,3 +171,68 @@ def outcomes_command(name: str, as_of: datetime, output_format: str) -> None:
         flat.append(["rematched", segments["rematched"]])
         flat.append(["median days in match group now", segments["median days in match group now"]])
         out.print(table("segmentation (courses)", ["", "n"], flat))
+
+
+def outcomes_model(
+    name: str,
+    as_of: date,
+    counted: dict[str, MilestoneCounts],
+    contacts: dict[str, Any],
+    segments: dict[str, Any],
+) -> ProgrammeOutcomes:
+    """`programmes outcomes --format json`: the counted groups, contacts and segments."""
+    from cli.read_models.outcomes_programme import (
+        CohortMilestones,
+        Contacts,
+        ContactsByKind,
+        FocusCount,
+        MatchGroupCount,
+        ProfileCount,
+        ProgrammeOutcomes,
+        Segments,
+    )
+    from domain.values import ContactKind, MatchGroup
+
+    kinds = [
+        ContactsByKind(kind=ContactKind(kind), contacts=n)
+        for kind, n in contacts.items()
+        if kind in set(ContactKind)
+    ]
+    return ProgrammeOutcomes(
+        programme=name,
+        as_of=as_of,
+        cohorts=[
+            CohortMilestones(cohort=group, **milestones(c).model_dump())
+            for group, c in counted.items()
+            if group not in (ALL, OUTSIDE)
+        ],
+        outside_cohorts=milestones(counted[OUTSIDE]) if OUTSIDE in counted else None,
+        all_courses=milestones(counted[ALL]),
+        contacts=Contacts(
+            contacts=contacts["contacts"],
+            kinds=kinds,
+            rated=contacts["rated"],
+            mean_rating=contacts["mean rating"],
+        ),
+        segments=Segments(
+            match_group_now=[
+                MatchGroupCount(match_group=MatchGroup(group), courses=n)
+                for group, n in segments["match group now"].items()
+            ],
+            rematched=segments["rematched"],
+            median_days_in_match_group_now=segments["median days in match group now"],
+            profiles_ever=[
+                ProfileCount(profile=p, courses=n) for p, n in segments["profiles ever"].items()
+            ],
+            focus_ever=[FocusCount(focus=f, courses=n) for f, n in segments["focus ever"].items()],
+        ),
+    )
+
+
+def milestones(counted: MilestoneCounts) -> Milestones:
+    """One group's counts under the JSON keys of its rows."""
+    from cli.read_models.outcomes_programme import Milestones
+    from projections.milestones import COUNTED
+
+    by_key = {key: counted.counts[label] for label, key, _, _ in COUNTED}
+    return Milestones(referred=counted.referred, **by_key)

@@ -41,18 +41,23 @@ COMPLETED = "completed"
 REDUCED_HOURS = "ordinary_reduced_hours"
 """An ordinary job below ordinary hours (the old `--not-ordinary-hours`)."""
 
-COUNTED: tuple[tuple[str, str, str | None], ...] = (
-    ("completed the programme", COMPLETED, None),
-    ("job, ordinary hours", JOB, JobKind.ORDINARY.value),
-    ("job, ordinary, reduced hours", JOB, REDUCED_HOURS),
-    ("flexjob (fleksjob)", JOB, JobKind.FLEXJOB.value),
-    ("wage-subsidy job (løntilskud)", JOB, JobKind.WAGE_SUBSIDY.value),
-    ("education started", EDUCATION, None),
-    ("planned exit after job", EXIT, "job"),
-    ("planned exit after education", EXIT, "education"),
-    ("planned exit onto disability pension", EXIT, "disability_pension"),
+COUNTED: tuple[tuple[str, str, str, str | None], ...] = (
+    ("completed the programme", "completed_programme", COMPLETED, None),
+    ("job, ordinary hours", "job_ordinary_hours", JOB, JobKind.ORDINARY.value),
+    ("job, ordinary, reduced hours", "job_ordinary_reduced_hours", JOB, REDUCED_HOURS),
+    ("flexjob (fleksjob)", "flexjob", JOB, JobKind.FLEXJOB.value),
+    ("wage-subsidy job (løntilskud)", "wage_subsidy_job", JOB, JobKind.WAGE_SUBSIDY.value),
+    ("education started", "education_started", EDUCATION, None),
+    ("planned exit after job", "planned_exit_after_job", EXIT, "job"),
+    ("planned exit after education", "planned_exit_after_education", EXIT, "education"),
+    (
+        "planned exit onto disability pension",
+        "planned_exit_onto_disability_pension",
+        EXIT,
+        "disability_pension",
+    ),
 )
-"""The rows of the milestone table: label, milestone, kind (None: any kind)."""
+"""The rows of the milestone table: label, key (in JSON), milestone, kind (None: any kind)."""
 
 
 @dataclass
@@ -89,6 +94,7 @@ class MilestoneCounts:
 
     referred: int
     counts: dict[str, int]
+    """By the row's label in COUNTED."""
 
 
 def job_kind(kind: str, ordinary_hours: bool) -> str:
@@ -244,7 +250,7 @@ def count(
 ) -> MilestoneCounts:
     """The milestone counts of a group of courses."""
     counts = {}
-    for label, milestone, kind in COUNTED:
+    for label, _, milestone, kind in COUNTED:
         counts[label] = sum(
             any(m == milestone and (kind is None or k == kind) for m, k in reached.get(c, ()))
             for c in course_ids

@@ -14,6 +14,7 @@ from cli.read_models.audit import AuditReport, CitizenExport
 from cli.read_models.caseload import CaseloadReport, DueReport
 from cli.read_models.checks import ProjectionsStatus, ProjectionsVerify, VerifyReport
 from cli.read_models.courses import CourseList, CourseReport
+from cli.read_models.outcomes_programme import ProgrammeOutcomes
 from cli.read_models.programmes import ProgrammeList, ProgrammeReport, Workflow
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "CourseReport",
     "DueReport",
     "ProgrammeList",
+    "ProgrammeOutcomes",
     "ProgrammeReport",
     "ProjectionsStatus",
     "ProjectionsVerify",
@@ -41,6 +43,7 @@ READ_MODELS: dict[str, type[BaseModel]] = {
     "courses": CourseList,
     "due": DueReport,
     "programmes-list": ProgrammeList,
+    "programmes-outcomes": ProgrammeOutcomes,
     "programmes-show": ProgrammeReport,
     "projections-status": ProjectionsStatus,
     "projections-verify": ProjectionsVerify,

@@ -79,14 +79,18 @@ def test_contacts_and_segments_are_counted_per_programme(staffed: Staffed) -> No
 
     counted = staffed.must("root", "programmes", "outcomes", "vaerestedsmodel",
                            "--as-of", "2019-04-02")  # fmt: skip
-    group = counted["groups"]["all"]
-    assert group["referred"] == 1
+    assert counted["all_courses"]["referred"] == 1
     assert counted["contacts"] == {
-        "contacts": 3, "outreach": 1, "conversation": 2, "rated": 2, "mean rating": 3.0,
+        "contacts": 3,
+        "kinds": [{"kind": "outreach", "contacts": 1}, {"kind": "conversation", "contacts": 2}],
+        "rated": 2, "mean_rating": 3.0,
     }  # fmt: skip
     assert counted["segments"] == {
-        "match group now": {"M2": 1}, "rematched": 1, "median days in match group now": 30,
-        "profiles ever": {"maaske_egnede": 1, "misbrug": 1}, "focus ever": {"helbred": 1},
+        "match_group_now": [{"match_group": "M2", "courses": 1}], "rematched": 1,
+        "median_days_in_match_group_now": 30,
+        "profiles_ever": [{"profile": "maaske_egnede", "courses": 1},
+                          {"profile": "misbrug", "courses": 1}],
+        "focus_ever": [{"focus": "helbred", "courses": 1}],
     }  # fmt: skip
 
 

@@ -29,6 +29,7 @@ READS: dict[str, tuple[str, ...]] = {
     "courses": ("courses",),
     "due": ("due", "--as-of", "2019-06-01", "--within", "90"),
     "programmes-list": ("programmes", "list"),
+    "programmes-outcomes": ("programmes", "outcomes", "pva", "--as-of", "2019-06-01"),
     "programmes-show": ("programmes", "show", "paa-vej-til-arbejde"),
     "projections-status": ("projections", "status"),
     "projections-verify": ("projections", "verify"),
