@@ -194,9 +194,9 @@ def outcomes_model(
     from domain.values import ContactKind, MatchGroup
 
     kinds = [
-        ContactsByKind(kind=ContactKind(kind), contacts=n)
-        for kind, n in contacts.items()
-        if kind in set(ContactKind)
+        ContactsByKind(kind=kind, contacts=contacts[kind])
+        for kind in ContactKind
+        if kind.value in contacts
     ]
     return ProgrammeOutcomes(
         programme=name,

@@ -43,7 +43,7 @@ class Contacts(ReadModel):
     """The programme's contacts: how many, by kind, how many rated, the mean rating."""
 
     contacts: int = Field(ge=0)
-    kinds: list[ContactsByKind] = Field(description="in the order first met")
+    kinds: list[ContactsByKind] = Field(description="in the order of ContactKind")
     rated: int = Field(ge=0, description="the contacts the citizen gave a rating")
     mean_rating: float | None = Field(description="to two decimals; null: none rated")
 

@@ -82,7 +82,7 @@ def test_contacts_and_segments_are_counted_per_programme(staffed: Staffed) -> No
     assert counted["all_courses"]["referred"] == 1
     assert counted["contacts"] == {
         "contacts": 3,
-        "kinds": [{"kind": "outreach", "contacts": 1}, {"kind": "conversation", "contacts": 2}],
+        "kinds": [{"kind": "conversation", "contacts": 2}, {"kind": "outreach", "contacts": 1}],
         "rated": 2, "mean_rating": 3.0,
     }  # fmt: skip
     assert counted["segments"] == {
