@@ -2,8 +2,11 @@
 
 Seven roles, each with the least it needs:
 
-- consultant: every course command, only on the courses assigned to them (the
-  course's consultant is their name); reads those courses and their own caseload.
+- consultant: every course command, on the courses assigned to them (the course's
+  consultant is their name); reads those courses and their own caseload. On a course
+  on whose team they are (a job consultant, a second caseworker) they read it (`show`)
+  and record what their role in the programme's definition covers; its lists,
+  caseload and due items stay its own consultant's.
 - caseworker: refers citizens, accepts or rejects them while the course is in
   visitation; reads the courses they referred and those in visitation, CPR masked.
 - team lead: reassigns the courses of their team's consultants (to a consultant
@@ -139,6 +142,7 @@ class Scope(StrEnum):
     REFERRED_OR_VISITATION = "referred or in visitation"
     PSEUDONYMISED = "pseudonymised"
     ON_TEAM = "on its team"
+    OWN_OR_ON_TEAM = "own or on its team"
     NONE = "none"
 
     @property
@@ -154,6 +158,7 @@ SCOPE_DESCRIPTIONS: Mapping[Scope, str] = {
     Scope.REFERRED_OR_VISITATION: "the courses they referred and those in visitation",
     Scope.PSEUDONYMISED: "pseudonymised aggregates only: no CPR number, name or free text",
     Scope.ON_TEAM: "the courses on whose team they are",
+    Scope.OWN_OR_ON_TEAM: "the courses assigned to them and those on whose team they are",
     Scope.NONE: "nothing: refused",
 }
 
@@ -165,10 +170,10 @@ def _row(*scopes: Scope) -> Mapping[Role, Scope]:
 
 
 _ALL, _OWN, _TEAM, _PSEUDO, _NO = Scope.ALL, Scope.OWN, Scope.TEAM, Scope.PSEUDONYMISED, Scope.NONE
-_REFERRED, _ON_TEAM = Scope.REFERRED_OR_VISITATION, Scope.ON_TEAM
+_REFERRED, _ON_TEAM, _MINE = Scope.REFERRED_OR_VISITATION, Scope.ON_TEAM, Scope.OWN_OR_ON_TEAM
 READ_MATRIX: Mapping[str, Mapping[Role, Scope]] = {
     #                    consultant caseworker team lead auditor evaluator admin    partner
-    SHOW:            _row(_OWN,     _REFERRED, _TEAM,    _ALL,   _NO,      _ALL,    _ON_TEAM),
+    SHOW:            _row(_MINE,    _REFERRED, _TEAM,    _ALL,   _NO,      _ALL,    _ON_TEAM),
     COURSES:         _row(_OWN,     _REFERRED, _TEAM,    _ALL,   _NO,      _ALL,    _NO),
     CASELOAD:        _row(_OWN,     _NO,       _TEAM,    _NO,    _NO,      _ALL,    _NO),
     DUE:             _row(_OWN,     _NO,       _TEAM,    _NO,    _NO,      _ALL,    _NO),
@@ -273,6 +278,8 @@ class Directory:
             )
         if scope is Scope.ON_TEAM:
             return user.name in course.team
+        if scope is Scope.OWN_OR_ON_TEAM:
+            return self.holds(user, Scope.OWN, course) or self.holds(user, Scope.ON_TEAM, course)
         return False  # pseudonymised aggregates and none: no one course
 
     def reads(self, user: User, action: str, course: CourseFacts) -> bool:

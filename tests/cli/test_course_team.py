@@ -2,10 +2,11 @@
 command line on a staffed store (SQLite and PostgreSQL).
 
 Given a drop-in-centre course held by kim, when nils (a consultant outside it) joins its
-team as the programme's outreach addiction worker, then he may record what that role
-covers (a contact, a session) and is refused the rest, naming his role; before joining he
-is refused as before. Referral routes are checked against the programme; contacts and
-segmentation are recorded facts with dates, counted per programme.
+team as the programme's outreach addiction worker, then he may read it (`show`) and record
+what that role covers (a contact, a session) and is refused the rest, naming his role;
+before joining and after leaving he is refused as before. Referral routes are checked
+against the programme; contacts and segmentation are recorded facts with dates, counted
+per programme.
 """
 
 from __future__ import annotations
@@ -45,6 +46,28 @@ def test_a_team_member_records_what_their_role_covers(staffed: Staffed) -> None:
                  "2019-02-07")  # fmt: skip
     refused = staffed.refused("nils", "session", course, "--occurred-on", "2019-02-08")
     assert "only its consultant may write to it" in refused
+
+
+def test_a_consultant_on_the_team_reads_the_course_until_removed(staffed: Staffed) -> None:
+    course = drop_in_course(staffed)
+    refused = staffed.refused("nils", "show", course)
+    assert refused == (
+        f"error: as nils (consultant): course {course[:8]}… is assigned to kim, in state "
+        "active; you may not read it: a consultant reads the courses assigned to them "
+        "and those on whose team they are"
+    )
+
+    staffed.must("kim", "team", "add", course, "--member", "nils",
+                 "--role", "outreach_addiction_worker", "--occurred-on", "2019-02-03")  # fmt: skip
+    shown = staffed.must("nils", "show", course)
+    assert shown["course_id"] == course
+    assert "you may not read it" in staffed.refused("bo", "show", course)  # not on the team
+    listed = {row["course_id"] for row in staffed.must("nils", "courses")["courses"]}
+    assert course not in listed  # the lists stay the course's own consultant's
+
+    staffed.must("kim", "team", "remove", course, "--member", "nils", "--occurred-on",
+                 "2019-02-04")  # fmt: skip
+    assert "you may not read it" in staffed.refused("nils", "show", course)
 
 
 def test_a_team_role_the_programme_lacks_is_refused(staffed: Staffed) -> None:

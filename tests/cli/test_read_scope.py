@@ -34,11 +34,12 @@ ACTING = {
     Role.PARTNER: "pia",
 }
 """Who acts for each role: tove referred one course, lars the others; pia, a drop-in
-centre's support-and-contact person, is on the team of kim's course only."""
+centre's support-and-contact person, is on the team of kim's course only; kim is on the
+team of Bo Jensen's course, as its job consultant."""
 CONSULTANT_OF = {"kim": "kim", "bo": "Bo Jensen", "waiting": None, "toves": "kim"}
 STATE_OF = {"kim": "active", "bo": "baseline", "waiting": "visitation", "toves": "baseline"}
 TEAM_OF = {"kim": "nord", "nils": "nord", "Bo Jensen": "syd"}
-ON_TEAM_OF = {"kim": {"pia"}, "bo": set(), "waiting": set(), "toves": set()}
+ON_TEAM_OF = {"kim": {"pia"}, "bo": {"kim"}, "waiting": set(), "toves": set()}
 PARTNER = UserEntry(role=Role.PARTNER)
 
 
@@ -56,6 +57,8 @@ def in_scope(scope: Scope, login: str, course: str) -> bool:
         return STATE_OF[course] == "visitation" or REFERRED_BY[course] == login
     if scope is Scope.ON_TEAM:
         return login in ON_TEAM_OF[course]
+    if scope is Scope.OWN_OR_ON_TEAM:
+        return in_scope(Scope.OWN, login, course) or in_scope(Scope.ON_TEAM, login, course)
     return False
 
 
@@ -65,10 +68,12 @@ pytestmark = pytest.mark.all_modes
 @pytest.fixture
 def staffed(staffed: Staffed) -> Staffed:
     """The staffed store, with pia, a drop-in centre's support-and-contact person, on
-    the team of kim's course."""
+    the team of kim's course, and kim on the team of Bo Jensen's course."""
     assert staffed.run("root", "users", "add", "pia", "--role", "partner").exit_code == 0
     staffed.must("kim", "team", "add", staffed.courses["kim"], "--member", "pia",
                  "--role", "support_contact_person", "--occurred-on", "2019-01-21")  # fmt: skip
+    staffed.must("bo", "team", "add", staffed.courses["bo"], "--member", "kim",
+                 "--role", "job_consultant", "--occurred-on", "2019-01-21")  # fmt: skip
     return staffed
 
 
