@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,7 @@ from cli.main import forloeb
 from cli.remote_out import NEW_FILE, OutOption, destination
 from storage.store import StoreConfig
 from tests.server.live import LiveServer
+from tests.server.test_remote_client import HEAVY
 from tests.server.test_server_app import REFER, config, post, remote, server, store
 
 __all__ = ["config", "server", "store"]  # the fixtures, shared with the server's suite
@@ -83,7 +86,8 @@ def test_a_remote_export_writes_the_embedded_files_on_the_client(
     assert sorted(mine) == sorted(theirs) == ["courses.csv", "datapackage.json", "spells.csv"]
     assert mine["courses.csv"] == theirs["courses.csv"] and b"pva" in mine["courses.csv"]
     assert mine["spells.csv"] == theirs["spells.csv"]
-    assert json.loads(mine["datapackage.json"]).keys() == json.loads(theirs["datapackage.json"]).keys()
+    package, embedded_package = (json.loads(f["datapackage.json"]) for f in (mine, theirs))
+    assert package["resources"] == embedded_package["resources"]
     assert {oct(p.stat().st_mode & 0o777) for p in here.iterdir()} == {"0o600"}
     assert oct(here.stat().st_mode & 0o777) == "0o700"
     assert list(server_tmp.iterdir()) == []
@@ -95,8 +99,9 @@ def test_a_remote_report_writes_the_page_on_the_client(
     pytest.importorskip("matplotlib")
     page = tmp_path / "report.html"
 
-    code, out, err = remote(server, referred, "report", "--programme", "pva",
-                            "--as-of", "2019-04-15", "--for", "evaluator", "--out", str(page))  # fmt: skip
+    argv = ("report", "--programme", "pva", "--as-of", "2019-04-15", "--for", "evaluator")
+
+    code, out, err = remote(server, referred, *argv, "--out", str(page))
 
     assert (code, err) == (0, "")
     assert out == f"evaluator report on pva as of 2019-04-15 written to {page}\n"
@@ -169,3 +174,17 @@ def test_out_given_twice_is_refused_by_the_server_in_one_line(
 def test_the_client_refuses_a_returned_name_that_would_leave_out(name: str) -> None:
     with pytest.raises(ValueError, match="the server sent a file named"):
         destination(OutOption(1, "/tmp/x.json", NEW_FILE), name)
+
+
+def test_the_client_checks_and_writes_out_files_without_the_heavy_modules(tmp_path: Path) -> None:
+    out = tmp_path / "page.html"
+    code = (
+        "import sys, cli.remote as r\n"
+        f"option, refused = r.checked_out(['report', '--out', {str(out)!r}])\n"
+        "r.written(option, [{'path': '', 'content': 'aGk='}], '', '')\n"
+        f"print(refused, sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert done.stdout.strip() == "None []"
+    assert out.read_bytes() == b"hi"
