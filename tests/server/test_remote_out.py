@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from cli.main import forloeb
 from cli.remote_out import NEW_FILE, OutOption, destination
+from server import out_files
 from storage.store import StoreConfig
 from tests.server.live import LiveServer
 from tests.server.test_remote_client import HEAVY
@@ -188,3 +189,24 @@ def test_the_client_checks_and_writes_out_files_without_the_heavy_modules(tmp_pa
 
     assert done.stdout.strip() == "None []"
     assert out.read_bytes() == b"hi"
+
+
+def test_a_folder_named_as_the_report_file_is_refused_as_embedded(
+    server: LiveServer, referred: str, store: StoreConfig, config: Path, tmp_path: Path
+) -> None:
+    code, out, err = remote(server, referred, "report", "--out", str(tmp_path))
+
+    assert (code, out, err) == (2, "", embedded(store, config, "report", "--out", str(tmp_path))[1])
+
+
+def test_files_beyond_the_replys_limit_are_refused_and_nothing_is_written(
+    server: LiveServer, referred: str, tmp_path: Path, server_tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(out_files, "MAX_OUT_BYTES", 100)
+
+    code, out, err = remote(server, referred, *EXPORT, str(tmp_path / "cohort"))
+
+    assert (code, out) == (1, "")
+    assert err == "error: out: the files written exceed the 100 bytes a reply may carry\n"
+    assert not (tmp_path / "cohort").exists() and list(server_tmp.iterdir()) == []
