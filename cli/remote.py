@@ -211,6 +211,9 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
     except OSError as error:
         where = error.filename or "standard input"
         return 2, "", f"error: file: cannot read {where}: {error.strerror or error}\n"
+    out, refused = checked_out(argv)
+    if refused:
+        return 2, "", f"error: {refused}\n"
     request = {"argv": argv, "columns": columns(), "stdin": stdin, "request_id": request_id()}
     body = json.dumps(request).encode()
     try:
@@ -228,12 +231,45 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
     except ValueError:
         reply = None
     if isinstance(reply, dict) and {"exit", "stdout", "stderr"} <= reply.keys():
-        return int(reply["exit"]), str(reply["stdout"]), str(reply["stderr"])
+        code, printed, errors = int(reply["exit"]), str(reply["stdout"]), str(reply["stderr"])
+        if out is not None and code == 0:
+            return written(out, reply.get("files") or [], printed, errors)
+        return code, printed, errors
     if status == 401:
         return 1, "", not_logged_in
     if isinstance(reply, dict) and "error" in reply:
         return int(reply.get("exit", 1)), "", f"error: {reply['error']}\n"
     return 1, "", f"error: {server} answered HTTP {status}\n"
+
+
+def checked_out(argv: list[str]) -> tuple[Any, str | None]:
+    """The command line's `--out` (None without one, `cli.remote_out` imported only with
+    one) and why the embedded command would refuse it here, or None."""
+    if not any(arg == "--out" or arg.startswith("--out=") for arg in argv):
+        return None, None
+    from cli import remote_out
+
+    try:
+        out = remote_out.find_out(argv)
+    except remote_out.BadOut as error:
+        return None, str(error)
+    return out, remote_out.refusal(out) if out is not None else None
+
+
+def written(out: Any, files: list[Any], stdout: str, stderr: str) -> tuple[int, str, str]:
+    """Write the files the server sent back where `--out` names: the command's result, or
+    exit 1 with one line when they cannot be written."""
+    from cli.remote_out import write_files
+
+    try:
+        write_files(out, files)
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        where = error.filename or out.value
+        return 1, stdout, f"{stderr}error: out: cannot write {where}: {reason}\n"
+    except (ValueError, KeyError, TypeError) as error:  # a reply not shaped as CliReply's
+        return 1, stdout, f"{stderr}error: out: the server's files were not readable: {error}\n"
+    return 0, stdout, stderr
 
 
 def main() -> None:

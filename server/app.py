@@ -47,6 +47,7 @@ from pydantic import BaseModel, Field
 
 from server.bearer import BearerAuthenticator, Refused
 from server.oidc import Identity
+from server.out_files import OutFile, TooLarge, private_out
 
 if TYPE_CHECKING:
     from cli.config import Config
@@ -86,6 +87,11 @@ class CliReply(BaseModel):
     exit: int
     stdout: str
     stderr: str
+    files: list[OutFile] = Field(
+        default_factory=list,
+        description="the files a command wrote under `--out`, which ran in a private "
+        "temporary folder on the server: the client writes them where `--out` names",
+    )
 
 
 class ErrorReply(BaseModel):
@@ -201,7 +207,9 @@ def run_cli(
     """Run `forloeb ARGV` as `principal` on the served store: its reply and HTTP status
     (`request_id`: the command id of a write that names none)."""
     from cli.context import AppContext
+    from cli.errors import EXIT_BAD_INPUT
     from cli.main import forloeb
+    from cli.remote_out import BadOut
 
     app = AppContext(
         actor=principal,
@@ -212,16 +220,26 @@ def run_cli(
         _service=served.service,
         _views=served.views,
     )
-    with served.lock, captured(columns, stdin) as (out, err):
-        app._config = served.current_config()
-        forloeb.last_error = None
-        code = forloeb.main(argv, prog_name="forloeb", standalone_mode=False, obj=app)
-        error = forloeb.last_error
-        forloeb.last_error = None
-    code = code if isinstance(code, int) else 0
-    return CliReply(exit=code, stdout=out.getvalue(), stderr=err.getvalue()), status_for(
-        error, code
-    )
+    try:
+        with private_out(argv) as redirected:
+            with served.lock, captured(columns, stdin) as (out, err):
+                app._config = served.current_config()
+                forloeb.last_error = None
+                code = forloeb.main(
+                    redirected.argv, prog_name="forloeb", standalone_mode=False, obj=app
+                )
+                error = forloeb.last_error
+                forloeb.last_error = None
+            code = code if isinstance(code, int) else 0
+            if code == 0:
+                redirected.collect()
+    except BadOut as refused:
+        return CliReply(exit=EXIT_BAD_INPUT, stdout="", stderr=f"error: {refused}\n"), 400
+    except TooLarge as too_large:
+        return CliReply(exit=1, stdout="", stderr=f"error: {too_large}\n"), 413
+    stdout, stderr = redirected.as_given(out.getvalue()), redirected.as_given(err.getvalue())
+    reply = CliReply(exit=code, stdout=stdout, stderr=stderr, files=redirected.files)
+    return reply, status_for(error, code)
 
 
 def json_read(served: Served, principal: str, argv: list[str]) -> Any:

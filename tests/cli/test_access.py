@@ -182,10 +182,6 @@ def test_an_evaluator_sees_outcomes_but_no_course_or_caseload(store: Store) -> N
         assert "as eva (evaluator): may not" in store.refused("eva", *args)
 
 
-@pytest.mark.sqlite_only(
-    "rendering two reports takes 40-50 s a mode, and `--out` writes on the server's disk "
-    "(the test's server shares this one's): remote, the page is not where the client is"
-)
 def test_an_evaluators_report_leaves_out_the_caseload(store: Store, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     theirs, admins = tmp_path / "eva.html", tmp_path / "root.html"
