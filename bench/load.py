@@ -235,7 +235,7 @@ def send(client: httpx.Client, argv: Sequence[str], marker: str) -> Sent:
         return Sent(marker, tuple(argv), seconds, "refused", line=line)
     outcome = json.loads(reply["stdout"])
     status = "skipped" if outcome["skipped"] else "accepted"
-    versions = tuple(event["seq"] for event in outcome["events"])
+    versions = tuple(event["version"] for event in outcome["events"])
     return Sent(marker, tuple(argv), seconds, status, outcome["course_id"], versions)
 
 

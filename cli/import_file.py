@@ -17,7 +17,7 @@ from rich.progress import Progress
 
 from cli.context import app_context
 from cli.importer import ImportReport, import_lines
-from cli.render import emit_json, format_option
+from cli.render import emit_model, format_option
 from domain.errors import InvalidInput
 from workflows.access import IMPORT
 
@@ -132,7 +132,7 @@ def import_command(file: str, output_format: str) -> None:
     if report.lines and not report.json_lines:
         raise InvalidInput("file", f"{file} is not JSONL: no line is a JSON object")
     if output_format == "json":
-        emit_json(report.as_dict())
+        emit_model(report.reply())
     else:
         click.echo("\n".join(summary(file, report)))
     if report.refused:

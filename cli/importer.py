@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from cli.errors import mask_cprs
@@ -20,6 +20,9 @@ from cli.vocabulary import command_from_line, reason, refusal_fields
 from domain.errors import CourseError
 from workflows.commands import Command, CourseCommand, Refer
 from workflows.service import CourseService, Outcome
+
+if TYPE_CHECKING:
+    from cli.read_models.write_reply import ImportReply
 
 BATCH_SIZE = 500
 
@@ -52,17 +55,23 @@ class ImportReport:
         """Non-blank lines read."""
         return self.applied + self.skipped + len(self.refused)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The report as plain JSON-ready values."""
-        return {
-            "lines": self.lines,
-            "applied": self.applied,
-            "skipped": self.skipped,
-            "refused": [
-                {"line": r.line, "reason": r.reason, **({"refused_move": r.move} if r.move else {})}
+    def reply(self) -> ImportReply:
+        """The report as `import --format json` prints it."""
+        from cli.read_models.write_reply import ImportRefusal, ImportReply, RefusedMove
+
+        return ImportReply(
+            lines=self.lines,
+            applied=self.applied,
+            skipped=self.skipped,
+            refused=[
+                ImportRefusal(
+                    line=r.line,
+                    reason=r.reason,
+                    refused_move=RefusedMove.model_validate(r.move) if r.move else None,
+                )
                 for r in self.refused
             ],
-        }
+        )
 
 
 def parse_line(line: Line) -> Mapping[str, Any]:

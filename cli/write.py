@@ -8,17 +8,20 @@ course list caught up.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.context import AppContext, app_context
 from cli.filters import known_assignee
 from cli.options import FieldOption, command_options
-from cli.render import emit_json, format_param, short_id
+from cli.render import emit_model, format_param, short_id
 from cli.vocabulary import build_command
 from workflows.commands import COMMANDS_BY_NAME, Command, CourseCommand
 from workflows.service import Outcome
+
+if TYPE_CHECKING:
+    from cli.read_models.write_reply import WriteReply
 
 COURSE_HELP = (
     "COURSE is a course id, a unique id prefix (4+ characters), "
@@ -46,17 +49,19 @@ def outcome_line(outcome: Outcome, state: str, command: Command) -> str:
     return f"{head}: recorded {recorded}; state {state}"
 
 
-def outcome_dict(outcome: Outcome, state: str) -> dict[str, Any]:
-    """What a write did, as plain JSON-ready values."""
-    return {
-        "course_id": str(outcome.course_id),
-        "skipped": outcome.skipped,
-        "events": [
-            {"seq": version, "event": event}
+def write_reply(outcome: Outcome, state: str) -> WriteReply:
+    """What a write did, as its JSON reply's model (imported here: text needs none)."""
+    from cli.read_models.write_reply import RecordedEvent, WriteReply
+
+    return WriteReply(
+        course_id=outcome.course_id,
+        skipped=outcome.skipped,
+        events=[
+            RecordedEvent(version=version, type=event)
             for version, event in zip(outcome.versions, outcome.events, strict=True)
         ],
-        "state": state,
-    }
+        state=state,
+    )
 
 
 WRITE_VIEWS = ("course_list",)
@@ -82,7 +87,7 @@ def run_write(app: AppContext, command: Command, output_format: str) -> None:
     app.caught_up_views(*WRITE_VIEWS)
     state = outcome.state.value
     if output_format == "json":
-        emit_json(outcome_dict(outcome, state))
+        emit_model(write_reply(outcome, state))
     else:
         click.echo(outcome_line(outcome, state, command))
 

@@ -335,13 +335,15 @@ def plain_read(served: Served | Tenants, argv: list[str]) -> Callable[[Request],
 
 def read_schemas() -> dict[str, Any]:
     """The JSON schemas of every read command's output (`cli.read_models`), for the
-    OpenAPI document's components: also those of the reads served only through /cli."""
+    OpenAPI document's components: also those of the reads served only through /cli, and
+    the write replies."""
     from pydantic.json_schema import models_json_schema
 
     from cli.read_models import READ_MODELS
+    from cli.read_models.write_reply import WRITE_MODELS
 
     _, schema = models_json_schema(
-        [(model, "serialization") for model in READ_MODELS.values()],
+        [(model, "serialization") for model in (READ_MODELS | WRITE_MODELS).values()],
         ref_template="#/components/schemas/{model}",
     )
     defs: dict[str, Any] = schema.get("$defs", {})
@@ -351,6 +353,7 @@ def read_schemas() -> dict[str, Any]:
 def create_app(served: Served | Tenants) -> FastAPI:
     """The application serving `served`."""
     from cli import read_models as read
+    from cli.read_models.write_reply import WriteReply
 
     api = FastAPI(
         title="forloeb",
@@ -379,6 +382,7 @@ def create_app(served: Served | Tenants) -> FastAPI:
 
     @api.post(
         "/commands",
+        response_model=WriteReply,
         summary='Execute one import line ({"command": NAME, field: value, ...}).',
         openapi_extra={
             "requestBody": {

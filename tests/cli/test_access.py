@@ -38,7 +38,7 @@ def store(staffed: Staffed) -> Staffed:
 def test_a_consultant_writes_to_the_courses_assigned_to_them(store: Store) -> None:
     outcome = store.must("kim", "session", store.courses["kim"], "--note", "first talk")
 
-    assert outcome["events"][0]["event"] == "SessionHeld"
+    assert outcome["events"][0]["type"] == "SessionHeld"
 
 
 def test_a_consultant_is_refused_on_another_consultants_course(store: Store) -> None:
@@ -108,7 +108,7 @@ def test_a_caseworker_reads_masked_course_data_but_writes_no_course_events(store
 def test_a_team_lead_reassigns_within_the_team(store: Store) -> None:
     outcome = store.must("lea", "reassign", store.courses["kim"], "--consultant", "nils")
 
-    assert outcome["events"][0]["event"] == "ConsultantReassigned"
+    assert outcome["events"][0]["type"] == "ConsultantReassigned"
 
 
 def test_a_team_lead_is_refused_other_teams_and_moves_out_of_the_team(store: Store) -> None:
@@ -205,7 +205,7 @@ def test_only_an_admin_records_on_behalf_of_another_user(store: Store) -> None:
     outcome = store.must("root", "session", store.courses["kim"], "--actor", "kim")
 
     assert "only an admin records a command on behalf of another user (actor nils)" in line
-    assert outcome["events"][0]["event"] == "SessionHeld"
+    assert outcome["events"][0]["type"] == "SessionHeld"
 
 
 def test_an_unknown_user_is_refused_before_anything_is_read(store: Store) -> None:

@@ -77,7 +77,7 @@ def test_json_output_gives_the_outcome_with_sequence_numbers_and_state(
     assert outcome == {
         "course_id": referred,
         "skipped": False,
-        "events": [{"seq": 2, "event": "Accepted"}],
+        "events": [{"version": 2, "type": "Accepted"}],
         "state": "baseline",
     }
 

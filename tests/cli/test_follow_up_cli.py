@@ -35,7 +35,7 @@ def test_a_measurement_after_exit_is_a_follow_up_and_show_marks_it(
     assert "cannot measure a course in state exited_unplanned" in plain.output
     assert "measure --follow-up" in plain.output
     assert (outcome["events"], outcome["state"]) == (
-        [{"seq": 7, "event": "MeasurementRecorded"}], "exited_unplanned",
+        [{"version": 7, "type": "MeasurementRecorded"}], "exited_unplanned",
     )  # fmt: skip
     shown = run_json("show", referred)
     assert shown["measurements"] == [{"point": 1, "form": "citizen"}, {"point": 1, "form": "staff"}]

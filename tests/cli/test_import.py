@@ -99,7 +99,7 @@ def test_refused_and_malformed_lines_are_reported_and_do_not_stop_the_others(
     assert refused[4] == "consultant: Input should be a valid string"
     assert refused[5] == "line: must be a JSON object, not list"
     assert refused[7].startswith("cannot praktik start a course in state visitation")
-    [move] = [entry["refused_move"] for entry in report["refused"] if "refused_move" in entry]
+    [move] = [entry["refused_move"] for entry in report["refused"] if entry["refused_move"]]
     assert move == {
         "move": "praktik start", "state": "visitation", "why": None,
         "allowed": ["accept", "reject", "session", "meeting", "contact", "segment", "team add",
