@@ -78,6 +78,7 @@ def test_an_import_line_for_an_unknown_actor_is_refused_and_the_rest_applied(
         "line": 1,
         "reason": "as root (admin): actor ghost is not a configured user; "
                   "a command is recorded only for someone `forloeb users list` shows",
+        "refused_move": None,
     }])  # fmt: skip
     history = staffed.must("root", "show", course)["history"]
     assert len(history) == before + 1

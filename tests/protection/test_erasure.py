@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -22,9 +21,11 @@ from projections.outcomes_tables import build_report
 from storage.store import StoreConfig
 from tests.protection.test_sealing import CPR, EMPLOYER, NOTE, OTHER_CPR, course_with_personal_data
 from workflows import commands as cmd
+from workflows.commands import today
 from workflows.service import CourseService
 
-TODAY = date.today()
+TODAY = today()
+"""Today in Danish time, as commands date what they record (UTC's date differs late at night)."""
 PARTICIPANT = "Mor Til Borgeren MARKER-51aa"
 
 
