@@ -56,10 +56,11 @@ def clocked(spent: dict[str, float], name: str, function: Callable[..., Any]) ->
 def instrument(service: Any) -> dict[str, float]:
     """Clock reading, decoding and every view's `project` (class-wide); the totals."""
     from projections.base import ViewProjection
+    from storage import view_reading
 
     spent: dict[str, float] = defaultdict(float)
-    service.recorder.select_notifications = clocked(
-        spent, "read notifications (recorder)", service.recorder.select_notifications
+    view_reading.select_for_views = clocked(
+        spent, "read notifications (recorder)", view_reading.select_for_views
     )
     service.mapper.to_domain_event = clocked(
         spent, "decode events (mapper)", service.mapper.to_domain_event

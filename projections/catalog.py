@@ -23,7 +23,7 @@ from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, cast
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from projections.base import (
     REBUILDING,
@@ -35,6 +35,7 @@ from projections.base import (
     header_class,
 )
 from projections.view_secrets import VIEW_KEY_PURPOSE, ViewSecrets
+from storage import view_reading
 
 if TYPE_CHECKING:
     from projections.audit import AuditView
@@ -324,8 +325,8 @@ class Views:
         An event some view reads in full is decoded; one the views read only the
         header of becomes that `Header`; any other is skipped.
         """
-        notifications = self.storage.recorder.select_notifications(
-            start=after, limit=self.batch_size, stop=head, inclusive_of_start=False
+        notifications = view_reading.select_for_views(
+            self.storage.recorder, after, self.batch_size, head, reading.full
         )
         if not notifications:
             return None
@@ -333,15 +334,14 @@ class Views:
         full, headers = reading.full, reading.headers
         events: list[Positioned] = []
         append = events.append
-        for n in notifications:
-            topic = n.topic
+        for n, originator_id, version, topic, state in notifications:
             if topic in full:
-                append((decode(n), n.id))
+                append((decode(StoredEvent(originator_id, version, topic, state)), n))
             else:
                 header = headers.get(topic)
                 if header is not None:
-                    append((header(n.originator_id, n.originator_version), n.id))
-        return notifications[-1].id, len(notifications), events
+                    append((header(originator_id, version), n))
+        return notifications[-1][0], len(notifications), events
 
     def _write(
         self,

@@ -11,6 +11,9 @@ their own with `synchronous=NORMAL` (and a larger page cache): in WAL mode a com
 only the last commits before a power cut may be lost, and a lost commit of a
 view loses its tracking position with it, so those events are simply
 processed again. The event store's connections keep their full durability.
+Like the event store's, they let the WAL grow to `WAL_AUTOCHECKPOINT_PAGES`
+before a commit copies it back: a rebuild's batch writes thousands of pages,
+and under SQLite's default of 1,000 nearly every batch's commit checkpointed.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from storage.pools import PragmaConnectionPool
+from storage.pools import WAL_AUTOCHECKPOINT_PAGES, PragmaConnectionPool
 from storage.sqlite import SQLITE
 
 VIEW_CACHE_KIB = 65536
@@ -36,7 +39,11 @@ def views_datastore(events: SQLiteDatastore) -> SQLiteDatastore:
     datastore = SQLiteDatastore(pool.db_name, lock_timeout=pool.lock_timeout)
     datastore.pool.close()
     datastore.pool = PragmaConnectionPool(
-        pragmas=["synchronous=NORMAL", f"cache_size=-{VIEW_CACHE_KIB}"],
+        pragmas=[
+            "synchronous=NORMAL",
+            f"cache_size=-{VIEW_CACHE_KIB}",
+            f"wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}",
+        ],
         db_name=pool.db_name,
         lock_timeout=pool.lock_timeout,
     )

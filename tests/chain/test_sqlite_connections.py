@@ -39,7 +39,10 @@ def test_the_views_connections_trade_the_last_commits_for_speed(sqlite_store: St
             synchronous = c.fetchone()[0]
             c.execute("PRAGMA cache_size")
             cache_size = c.fetchone()[0]
+            c.execute("PRAGMA wal_autocheckpoint")
+            autocheckpoint = c.fetchone()[0]
         assert (synchronous, cache_size) == (1, -VIEW_CACHE_KIB)  # NORMAL, in KiB
+        assert autocheckpoint == WAL_AUTOCHECKPOINT_PAGES  # a rebuild's batch: one checkpoint
         assert pragma(service, "synchronous") == 2  # the event store keeps FULL
     finally:
         service.close()
