@@ -293,34 +293,23 @@ def command_schemas() -> dict[str, Any]:
     return defs
 
 
-READ_TITLES = {
-    "courses": "The course list",
-    "caseload": "Caseloads",
-    "due": "What is due",
-    "outcomes": "Outcomes",
-    "programmes": "The programmes",
-    "projections_status": "The views' positions",
-    "users": "The users",
-    "tokens": "The access tokens",
-}
-"""The reads that take no parameter, by route name: what each answers."""
-
-
-def plain_reads() -> list[tuple[str, type[BaseModel], str, list[str]]]:
-    """Each read that takes no parameter: path, response model, route name, command."""
+def plain_reads() -> list[tuple[str, type[BaseModel], str, str, list[str]]]:
+    """Each read that takes no parameter: path, response model, route name, what it
+    answers, and the command it runs."""
     from cli import read_models as read
     from projections.pull import OutcomesPull
 
     return [
-        ("/courses", read.CourseList, "courses", ["courses"]),
-        ("/caseload", read.CaseloadReport, "caseload", ["caseload"]),
-        ("/due", read.DueReport, "due", ["due"]),
-        ("/outcomes", OutcomesPull, "outcomes", ["outcomes"]),
-        ("/programmes", read.ProgrammeList, "programmes", ["programmes", "list"]),
+        ("/courses", read.CourseList, "courses", "The course list", ["courses"]),
+        ("/caseload", read.CaseloadReport, "caseload", "Caseloads", ["caseload"]),
+        ("/due", read.DueReport, "due", "What is due", ["due"]),
+        ("/outcomes", OutcomesPull, "outcomes", "Outcomes", ["outcomes"]),
+        ("/programmes", read.ProgrammeList, "programmes", "The programmes",
+         ["programmes", "list"]),
         ("/projections/status", read.ProjectionsStatus, "projections_status",
-         ["projections", "status"]),
-        ("/users", read.UserList, "users", ["users", "list"]),
-        ("/tokens", read.TokenList, "tokens", ["tokens", "list"]),
+         "The views' positions", ["projections", "status"]),
+        ("/users", read.UserList, "users", "The users", ["users", "list"]),
+        ("/tokens", read.TokenList, "tokens", "The access tokens", ["tokens", "list"]),
     ]  # fmt: skip
 
 
@@ -418,14 +407,14 @@ def create_app(served: Served | Tenants) -> FastAPI:
     def show(request: Request, ref: str) -> Any:
         return json_read(*authenticate(served, request), ["show", ref])
 
-    for path, model, name, argv in plain_reads():
+    for path, model, name, title, argv in plain_reads():
         api.add_api_route(
             path,
             plain_read(served, argv),
             methods=["GET"],
             response_model=model,
             name=name,
-            summary=f"{READ_TITLES[name]} (as `forloeb {' '.join(argv)} --format json`).",
+            summary=f"{title} (as `forloeb {' '.join(argv)} --format json`).",
         )
 
     @api.get(

@@ -10,18 +10,9 @@ must really differ, so the list is exactly the cells that cannot match.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from cli.bootstrap import open_service
-from cli.importer import import_lines
-from demo import AS_OF, PROGRAMME, generate
-from projections.catalog import open_views
-from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_report import Report
-from projections.outcomes_tables import build_report
-from storage.store import StoreConfig
 
 Column = tuple[str, str, int, str, tuple[int, ...]]
 """(block, column heading, printed n, the row n is compared with, printed percentages)."""
@@ -169,21 +160,10 @@ EXCEPTIONS_6_5_6_6: dict[tuple[str, str, str, int], str] = {}
 NAMES_BY_ROW = {"4.5": ("excellent", "very_good", "good", "less_good", "poor")}
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
-    """The report of the whole demo cohort as of the data pull, 15 April 2019."""
-    store = StoreConfig(sqlite_path=tmp_path_factory.mktemp("vive") / "forloeb.sqlite")
-    service = open_service(store)
-    try:
-        imported = import_lines(service, generate(), "demo-import")
-        assert imported.refused == []
-        with open_views(store, app=service) as views:
-            views.catch_up()
-            view = views.view("outcomes")
-            assert isinstance(view, OutcomesView)
-            yield build_report(view.courses(Cohort(PROGRAMME), AS_OF))
-    finally:
-        service.close()
+@pytest.fixture
+def report(demo_report: Report) -> Report:
+    """The report of the whole demo cohort as of the data pull (tests/projections/conftest)."""
+    return demo_report
 
 
 def computed(report: Report, name: str, column: Column) -> tuple[dict[str, object], list[object]]:
