@@ -118,12 +118,19 @@ def summary(entry: Entry) -> ProgrammeSummary:
     )
 
 
+def danish_today() -> date:
+    """Today's Danish date, as the commands record it."""
+    from workflows.commands import today
+
+    return today()
+
+
 @programmes_group.command("outcomes")
 @click.argument("name")
 @click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),
-    default=lambda: date.today().isoformat(),
+    default=lambda: danish_today().isoformat(),
     help="the day time in match group is counted to (YYYY-MM-DD), default today",
 )
 @format_option

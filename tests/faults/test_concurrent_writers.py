@@ -28,7 +28,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -45,6 +45,7 @@ from workflows.commands import (
     CourseCommand,
     Measure,
     Refer,
+    today,
 )
 from workflows.service import CourseService
 
@@ -60,9 +61,9 @@ from .writers import (
 WRITERS = 8
 COMMANDS_PER_WRITER = 500
 COURSES = 20
-REFERRED_ON = date.today() - timedelta(days=60)
+REFERRED_ON = today() - timedelta(days=60)
 """The shared courses are referred (and reach active) on this day ..."""
-ON = date.today() - timedelta(days=30)
+ON = today() - timedelta(days=30)
 """... and every writer's command is dated this day, so a replay decides the same."""
 WRITER_TIMEOUT = 600
 

@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,11 +24,11 @@ from psycopg import sql
 from cli.admin import init_store
 from cli.bootstrap import open_service
 from storage.store import EVENTS_TABLE, StoreConfig
-from workflows.commands import Accept, Command, Exit, JobStart, Measure, Refer, Session
+from workflows.commands import Accept, Command, Exit, JobStart, Measure, Refer, Session, today
 
 from .pgtools import PgServer, unavailable
 
-EARLY = date.today() - timedelta(days=60)
+EARLY = today() - timedelta(days=60)
 
 
 def client_tool(name: str) -> str:

@@ -22,7 +22,7 @@ from cli.admin import init_store
 from cli.bootstrap import open_service
 from storage.backend import InitRefused
 from storage.store import EVENTS_TABLE, StoreConfig
-from workflows.commands import Accept, Refer, Session
+from workflows.commands import Accept, Refer, Session, today
 from workflows.service import CourseService
 
 from .pgtools import PgServer
@@ -253,7 +253,6 @@ def test_the_erase_function_refuses_a_citizen_whose_erasure_is_not_in_the_log(
 def test_the_application_role_erases_a_citizen_through_the_function(
     deployment: Deployment,
 ) -> None:
-    from datetime import date
 
     from workflows.commands import Exit
 
@@ -265,7 +264,7 @@ def test_the_application_role_erases_a_citizen_through_the_function(
             Exit(course=str(referred.course_id), planned=False, reason="not_motivated"), "rk"
         )
         citizen = service.erase_citizen(
-            cpr.replace("-", ""), actor="admin", reason="slettefrist", on=date.today()
+            cpr.replace("-", ""), actor="admin", reason="slettefrist", on=today()
         )
         assert service.keyring.store.row(citizen.id) is None
     finally:

@@ -13,7 +13,7 @@ import multiprocessing
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import psycopg
@@ -22,7 +22,7 @@ from psycopg import sql
 
 from cli.bootstrap import open_service
 from storage.store import EVENTS_TABLE, StoreConfig
-from workflows.commands import Accept, Measure, Refer
+from workflows.commands import Accept, Measure, Refer, today
 
 from .writers import Result, run_writer
 
@@ -35,7 +35,7 @@ REFUSALS = {"ConcurrentChange", "MoveRefused", "CourseError"}
 def open_active_courses(store: StoreConfig, count: int) -> list[UUID]:
     """`count` courses past their baseline, in state active."""
     service = open_service(store)
-    early = date.today() - timedelta(days=30)
+    early = today() - timedelta(days=30)
     try:
         course_ids = []
         for n in range(count):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from workflows.commands import (
     PraktikEnd,
     PraktikStart,
     Session,
+    today,
 )
 from workflows.service import CourseService
 
@@ -68,7 +69,7 @@ def command_for(rng: random.Random, course: str, command_id: str) -> Command:
     if roll < 0.60:
         return Meeting(participants=["rk", "sb"], **common)
     if roll < 0.75:
-        end = date.today() + timedelta(days=30)
+        end = today() + timedelta(days=30)
         return PraktikStart(employer="Føtex", hours_per_week=10, planned_end=end, **common)
     if roll < 0.90:
         return PraktikEnd(**common)

@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from storage.secrets import MasterKey, MasterKeyProblem
 from storage.store import StoreConfig
 from tests.protection.test_erasure import closed_course
 from tests.protection.test_sealing import CPR, OTHER_CPR
+from workflows.commands import today
 from workflows.service import CourseService
 
 
@@ -49,7 +49,7 @@ def kek_service(store: StoreConfig, kek_dir: Path) -> Iterator[CourseService]:
 
 
 def erase(service: CourseService, cpr: str) -> None:
-    service.erase_citizen(cpr, actor="admin-ole", reason="slettefrist udløbet", on=date.today())
+    service.erase_citizen(cpr, actor="admin-ole", reason="slettefrist udløbet", on=today())
 
 
 def rotate(service: CourseService) -> None:

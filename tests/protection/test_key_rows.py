@@ -7,7 +7,6 @@ Every test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +19,7 @@ from storage.store import StoreConfig
 from tests.chain.tables import StoredTables
 from tests.protection.test_erasure import closed_course
 from tests.protection.test_sealing import CPR, OTHER_CPR
+from workflows.commands import today
 from workflows.service import CourseService
 
 
@@ -66,7 +66,7 @@ def found(service: CourseService) -> list[tuple[FindingKind, str, str]]:
 
 
 def erase(service: CourseService, cpr: str) -> None:
-    service.erase_citizen(cpr, actor="admin-ole", reason="slettefrist udløbet", on=date.today())
+    service.erase_citizen(cpr, actor="admin-ole", reason="slettefrist udløbet", on=today())
 
 
 def test_a_clean_key_table_has_no_findings(service: CourseService) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import date, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -15,13 +15,14 @@ from storage.persistence import SEALED
 from storage.secrets import MasterKey, MasterKeyProblem
 from storage.store import StoreConfig
 from workflows import commands as cmd
+from workflows.commands import today
 from workflows.service import CourseService
 
 CPR = "0101901234"
 OTHER_CPR = "0202905678"
 NOTE = "Borgeren fortalte om sin angst MARKER-7f3a"
 EMPLOYER = "Bageriet Solsikken MARKER-e81c"
-EARLY = date.today() - timedelta(days=30)
+EARLY = today() - timedelta(days=30)
 
 
 def course_with_personal_data(service: CourseService, cpr: str = CPR) -> UUID:
