@@ -54,8 +54,9 @@ class PersonalTokens:
         self.table = table
         self._now = now
 
-    def create(self, user: str, expires: date) -> tuple[TokenRow, str]:
-        """A new token for `user`, valid through `expires`: its row and the token itself."""
+    def create(self, user: str, expires: date, by: str | None = None) -> tuple[TokenRow, str]:
+        """A new token for `user`, valid through `expires`, created by the admin `by`: its row
+        and the token itself."""
         created = self._now.now(UTC)
         if expires < created.date():
             raise ValueError(f"expires: {expires.isoformat()} is in the past")
@@ -68,6 +69,7 @@ class PersonalTokens:
             created=created.isoformat(timespec="seconds"),
             expires=datetime.combine(expires, time.max, UTC).isoformat(timespec="seconds"),
             revoked=False,
+            created_by=by,
         )
         self.table.insert(row)
         return row, token
@@ -89,9 +91,9 @@ class PersonalTokens:
         """Every token's row (never the token)."""
         return self.table.all()
 
-    def revoke(self, token_id: str) -> bool:
-        """Revoke the token with this id; whether there was one."""
-        return self.table.revoke(token_id)
+    def revoke(self, token_id: str, by: str) -> bool:
+        """Revoke the token with this id, by the admin `by`; whether there was one."""
+        return self.table.revoke(token_id, by, self._now.now(UTC).isoformat(timespec="seconds"))
 
 
 class EitherVerifier:

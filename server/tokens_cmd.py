@@ -34,6 +34,9 @@ def token_dict(row: TokenRow) -> dict[str, Any]:
         "created_at": row.created,
         "expires_at": row.expires,
         "revoked": row.revoked,
+        "created_by": row.created_by,
+        "revoked_by": row.revoked_by,
+        "revoked_at": row.revoked_at,
     }
 
 
@@ -53,7 +56,7 @@ def create_command(user: str, expires: date, output_format: str) -> None:
     app.directory.user(login)  # refused unless the configuration knows the user
     if expires < date.today():
         raise InvalidInput("expires", f"{expires.isoformat()} is in the past")
-    row, token = tokens.create(login, expires)
+    row, token = tokens.create(login, expires, by=app.recorded_by)
     if output_format == "json":
         emit_json({**token_dict(row), "token": token})
         return
@@ -65,7 +68,8 @@ def create_command(user: str, expires: date, output_format: str) -> None:
 @tokens_group.command("list")
 @format_option
 def list_command(output_format: str) -> None:
-    """List the tokens: id, user, created, expires, revoked (never the token)."""
+    """List the tokens: id, user, created (by whom), expires, revoked (by whom); never the
+    token."""
     _, tokens = _tokens()
     rows = [token_dict(row) for row in tokens.list()]
     if output_format == "json":
@@ -73,18 +77,24 @@ def list_command(output_format: str) -> None:
 
         emit_model(TokenList.model_validate({"tokens": rows}))
         return
-    cells = [[r["id"], r["user"], r["created_at"], r["expires_at"], "yes" if r["revoked"] else "no"]
+    cells = [[r["id"], r["user"], _when_by(r["created_at"], r["created_by"]), r["expires_at"],
+              _when_by(r["revoked_at"], r["revoked_by"]) if r["revoked"] else "no"]
              for r in rows]  # fmt: skip
     console().print(
         table(f"{len(rows)} tokens", ["id", "user", "created", "expires", "revoked"], cells)
     )
 
 
+def _when_by(when: str | None, by: str | None) -> str:
+    """`when by whom`, as far as the row knows (rows from before kept neither)."""
+    return " by ".join(part for part in (when or "yes", by) if part)
+
+
 @tokens_group.command("revoke")
 @click.argument("token_id", metavar="ID")
 def revoke_command(token_id: str) -> None:
     """Revoke the token with this id (from `tokens list`); it is refused from then on."""
-    _, tokens = _tokens()
-    if not tokens.revoke(token_id):
+    app, tokens = _tokens()
+    if not tokens.revoke(token_id, by=app.recorded_by):
         raise CourseNotFound(f"id: no token {token_id}")
     click.echo(f"revoked token {token_id}")

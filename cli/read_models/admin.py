@@ -31,6 +31,11 @@ class TokenRow(ReadModel):
     created_at: UtcTimestamp
     expires_at: UtcTimestamp = Field(description="the end of its last valid day, in UTC")
     revoked: bool
+    created_by: str | None = Field(
+        description="the admin who created it (null on tokens from before this was kept)"
+    )
+    revoked_by: str | None = Field(description="the admin who revoked it, null if not revoked")
+    revoked_at: UtcTimestamp | None = Field(description="when it was revoked, null if not")
 
 
 class TokenList(ReadModel):

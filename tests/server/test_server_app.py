@@ -149,6 +149,9 @@ def test_a_revoked_token_is_refused_from_then_on(server: LiveServer) -> None:
         f"revoked token {token_id}\n",
     )
     assert remote(server, token, "courses")[0] == 1
+    _, out, _ = remote(server, admin, "tokens", "list", "--format", "json")
+    revoked = next(row for row in json.loads(out)["tokens"] if row["id"] == token_id)
+    assert (revoked["revoked"], revoked["revoked_by"]) == (True, "root")
 
 
 def test_tokens_are_for_admins_and_shown_once_stored_as_hashes(server: LiveServer) -> None:
@@ -161,6 +164,7 @@ def test_tokens_are_for_admins_and_shown_once_stored_as_hashes(server: LiveServe
     created = json.loads(out)
     listed = remote(server, server.token("root"), "tokens", "list", "--format", "json")[1]
     assert created["token"].startswith("flb_")
+    assert created["created_by"] == "root"
     assert created["token"] not in listed
     assert remote(server, created["token"], "courses")[0] == 0
 
