@@ -87,7 +87,11 @@ def show_command(name: str, output_format: str) -> None:
     )
     out.print(f"outcome tables: {', '.join(definition.outcome_tables) or 'none'}")
     added = definition.outcomes
-    for what, codes in (("job kinds", added.job_kinds), ("exit reasons", added.exit_reasons)):
+    for what, codes in (
+        ("job kinds", added.job_kinds),
+        ("exit reasons", added.exit_reasons),
+        ("planned-exit destinations", added.exit_destinations),
+    ):
         if codes:
             out.print(f"{what} added: " + ", ".join(f"{c.code}: {c.title}" for c in codes))
     if definition.instruments:
