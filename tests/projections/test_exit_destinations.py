@@ -14,6 +14,7 @@ through the service and through import lines alike.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,10 +22,12 @@ from uuid import UUID
 
 import pytest
 
-from cli.bootstrap import open_service
+from cli.bootstrap import create_schema, open_service
 from cli.importer import import_lines
 from domain.errors import InvalidInput
-from programmes.catalogue import parse
+from domain.events import ExitedPlanned
+from domain.values import ExitOnto
+from programmes.catalogue import parse, shipped
 from programmes.outcome_tables import programme_report
 from projections.catalog import Views, open_views
 from projections.milestones import MilestonesView
@@ -32,11 +35,23 @@ from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import Report
 from projections.outcomes_tables import build_report
+from storage.keks import KEK_DIR_ENV
+from storage.secrets import MASTER_KEY_ENV
 from storage.store import StoreConfig
 from tests.projections.history import ACTOR, Clinic
 from workflows import commands as cmd
 from workflows.service import CourseService
 
+FIXTURE = Path(__file__).parent / "fixtures" / "store_before_destinations"
+"""A store made by the code of main at 133d598 (before destinations could be added), with
+its own master key and KEK folder, by these commands:
+
+    refer 010180-1234 --programme oph (d15ab1ed), accept, complete,
+        exit --planned --onto disability_pension
+    refer 020280-1235 --programme oph (0b5e55ed), accept, job start, complete,
+        exit --planned
+"""
+PENSIONED = UUID("d15ab1ed-0e70-4a66-adf0-6a4f9c509443")
 D = date
 AS_OF = D(2020, 1, 1)
 OWN = "eget"
@@ -173,3 +188,39 @@ def test_import_lines_take_the_programmes_destination_and_refuse_anothers(
     assert service.get_course(UUID(theirs)).version == versions[theirs]
     courses, _, _ = pulled(views)
     assert [c.exit_after for c in courses] == ["revalidering"]
+
+
+def test_an_old_stores_disability_pension_exit_reads_and_counts_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(MASTER_KEY_ENV, raising=False)
+    shutil.copytree(FIXTURE, tmp_path / "old")
+    (tmp_path / "old" / "keks").chmod(0o700)
+    monkeypatch.setenv(KEK_DIR_ENV, str(tmp_path / "old" / "keks"))
+    store = StoreConfig(sqlite_path=tmp_path / "old" / "old.sqlite")
+    create_schema(store)  # `forloeb init`, the upgrade step
+    service = open_service(store)
+    try:
+        exited = service.course_events(PENSIONED)[-1]
+        assert isinstance(exited, ExitedPlanned)
+        assert exited.after is ExitOnto.DISABILITY_PENSION
+        with open_views(store, app=service) as views:
+            views.catch_up()
+            outcomes, milestones = views.view("outcomes"), views.view("milestones")
+            assert isinstance(outcomes, OutcomesView) and isinstance(milestones, MilestonesView)
+            courses = outcomes.courses(Cohort("oph"), AS_OF)
+            oph = shipped().require("oph").definition
+            report = programme_report(
+                oph, courses, lambda: milestones.course_milestones("oph", AS_OF)
+            )
+            status = build_report(courses).table("status")
+    finally:
+        service.close()
+    kinds = report.table("outcome_kinds")
+    assert kinds.value("completed the programme", "n") == 2
+    assert kinds.value("in work", "n") == 1
+    assert kinds.value("onto disability pension (førtidspension)", "n") == 1
+    assert report.table("completion").value("completed the programme", "all n") == 2
+    assert status.value("planned exit", "n") == 2
+    assert status.value("  after job", "n") == 1
+    assert status.value("  onto disability_pension", "n") == 1
