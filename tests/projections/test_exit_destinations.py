@@ -6,7 +6,8 @@ revalidation plans as a municipal authority task; no shipped programme's report 
 destination beyond job, education and disability pension), when its courses exit onto it,
 onto disability pension or after a job, then VIVE's status table (from the kept sums and
 from the courses), the completion table and the outcome kinds count each destination
-apart, by its title where the table has the definition. The same exit on a shipped
+apart, by its title where the table has the definition, and the export's codebook
+allows it. The same exit on a shipped
 programme's course is refused in one line naming the field and nothing is written,
 through the service and through import lines alike.
 """
@@ -26,10 +27,13 @@ from cli.bootstrap import create_schema, open_service
 from cli.importer import import_lines
 from domain.errors import InvalidInput
 from domain.events import ExitedPlanned
+from domain.programme import ProgrammeDefinition
 from domain.values import ExitOnto
 from programmes.catalogue import parse, shipped
 from programmes.outcome_tables import programme_report
 from projections.catalog import Views, open_views
+from projections.codebook import field_schema
+from projections.export import export_tables
 from projections.milestones import MilestonesView
 from projections.outcomes import Cohort, OutcomesView
 from projections.outcomes_course import CourseOutcome
@@ -102,10 +106,15 @@ def pulled(views: Views) -> tuple[list[CourseOutcome], OutcomesView, MilestonesV
     return outcomes.courses(Cohort(OWN), AS_OF), outcomes, milestones
 
 
+def parse_own() -> ProgrammeDefinition:
+    return parse(DEFINITION, f"{OWN}.toml", OWN)
+
+
 def own_report(courses: list[CourseOutcome], milestones: MilestonesView) -> Report:
     """The tables the municipality's definition names, for its courses."""
-    definition = parse(DEFINITION, f"{OWN}.toml", OWN)
-    return programme_report(definition, courses, lambda: milestones.course_milestones(OWN, AS_OF))
+    return programme_report(
+        parse_own(), courses, lambda: milestones.course_milestones(OWN, AS_OF)
+    )
 
 
 def test_each_destination_is_counted_apart(own: tuple[Clinic, Views]) -> None:
@@ -148,6 +157,11 @@ def test_each_destination_is_counted_apart(own: tuple[Clinic, Views]) -> None:
     assert kinds.value("onto revalidation (revalidering)", "n") == 1
     assert kinds.value("onto disability pension (førtidspension)", "n") == 0
     assert kinds.value("left otherwise", "n") == 0
+    [exported, _] = export_tables(courses, b"k", AS_OF, parse_own().outcomes)
+    [after] = [field_schema(c) for c in exported.columns if c.name == "exit_after"]
+    allowed = after["constraints"]["enum"]
+    assert allowed == ["job", "education", "disability_pension", "revalidering"]
+    assert {row["exit_after"] for row in exported.rows} - {None} <= set(allowed)
 
 
 def test_another_programmes_destination_is_refused_and_nothing_is_written(
