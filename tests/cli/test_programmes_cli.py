@@ -141,10 +141,11 @@ def test_a_destination_the_programme_adds_is_gone_onto_and_another_refused_in_on
     folder = local_folder
     (folder / "eget-forloeb.toml").write_text(
         LOCAL
-        + '[[outcomes.exit_destinations]]\ncode = "revalidering"\ntitle = "revalidering"\n',
+        + '[[outcomes.exit_destinations]]\ncode = "revalidering"\n'
+        + 'title = "onto revalidation (revalidering)"\n',
         "utf-8",
     )
-    assert "planned-exit destinations added: revalidering: revalidering" in run(
+    assert "planned-exit destinations added: revalidering: onto revalidation" in run(
         "programmes", "show", "eget-forloeb"
     ).stdout
     theirs = refer(run_json, "oph")
@@ -165,6 +166,13 @@ def test_a_destination_the_programme_adds_is_gone_onto_and_another_refused_in_on
     shown = run_json("show", mine)
     assert shown["state"] == "exited_planned"
     assert shown["history"][-1]["details"]["after"] == "revalidering"
+    counted = run_json("programmes", "outcomes", "eget-forloeb")["all_courses"]
+    assert counted["added"] == [{"milestone": "planned_exit", "code": "revalidering",
+                                 "label": "planned exit onto revalidation (revalidering)",
+                                 "courses": 1}]  # fmt: skip
+    assert "planned exit onto revalidation (revalidering)" in run(
+        "programmes", "outcomes", "eget-forloeb"
+    ).stdout
 
 
 def test_a_bad_local_definition_is_one_error_line(local_folder: Path, run: Run) -> None:
