@@ -55,6 +55,7 @@ def export_command(
     the CPR) under FORLOEB_PSEUDONYM_KEY, or under a secret kept in the store
     when that is not set. The files are readable by their owner only.
     """
+    from cli.programmes_cmd import catalogue
     from projections.export import (
         KEY_VARIABLE,
         check_folder,
@@ -77,7 +78,9 @@ def export_command(
             ) from None
     pulled = pull(programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
     key = pseudonym_key(os.environ, pulled.view.pseudonym_secret)
-    tables = export_tables(pulled.courses, key, pulled.as_of)
+    definition = catalogue().get(pulled.cohort.programme)
+    outcomes = definition.outcomes if definition else None
+    tables = export_tables(pulled.courses, key, pulled.as_of, outcomes)
     manifest = manifest_of(pulled, "export", None, {"format": file_format})
     written = write_export(out, tables, manifest, file_format)
     keyed_by = KEY_VARIABLE if os.environ.get(KEY_VARIABLE) else "the store's secret"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from cli.read_models.outcomes_programme import Milestones, ProgrammeOutcomes
     from cli.read_models.programmes import ProgrammeSummary
     from programmes.catalogue import Catalogue, Entry
-    from projections.milestones import MilestoneCounts
+    from projections.milestones import Counted, MilestoneCounts
 
 
 ALL, OUTSIDE = "all", "outside the cohorts"
@@ -87,7 +87,11 @@ def show_command(name: str, output_format: str) -> None:
     )
     out.print(f"outcome tables: {', '.join(definition.outcome_tables) or 'none'}")
     added = definition.outcomes
-    for what, codes in (("job kinds", added.job_kinds), ("exit reasons", added.exit_reasons)):
+    for what, codes in (
+        ("job kinds", added.job_kinds),
+        ("exit reasons", added.exit_reasons),
+        ("planned-exit destinations", added.exit_destinations),
+    ):
         if codes:
             out.print(f"{what} added: " + ", ".join(f"{c.code}: {c.title}" for c in codes))
     if definition.instruments:
@@ -137,7 +141,8 @@ def danish_today() -> date:
 def outcomes_command(name: str, as_of: datetime, output_format: str) -> None:
     """Count what the programme's courses reached, per cohort: completion, each kind of
     job, education, and planned exits (after job, education, onto disability pension)."""
-    from projections.milestones import COUNTED, MilestonesView, count
+    from domain.programme import Outcomes
+    from projections.milestones import COUNTED, MilestonesView, added_rows, count
     from workflows.access import OUTCOMES
 
     app = app_context()
@@ -158,13 +163,16 @@ def outcomes_command(name: str, as_of: datetime, output_format: str) -> None:
         if not groups[OUTSIDE]:
             del groups[OUTSIDE]
     groups[ALL] = [course_id for course_id, _ in courses]
-    counted = {group: count(ids, reached) for group, ids in groups.items()}
+    added = added_rows(definition.outcomes if definition else Outcomes())
+    counted = {group: count(ids, reached, (*COUNTED, *added)) for group, ids in groups.items()}
     contacts, segments = view.contacts(name), view.segments(name, as_of.date())
     if output_format == "json":
-        emit_model(outcomes_model(name, as_of.date(), counted, contacts, segments))
+        emit_model(outcomes_model(name, as_of.date(), counted, contacts, segments, added))
         return
     rows = [["referred", *(c.referred for c in counted.values())]]
-    rows += [[label, *(c.counts[label] for c in counted.values())] for label, *_ in COUNTED]
+    rows += [
+        [label, *(c.counts[label] for c in counted.values())] for label, *_ in (*COUNTED, *added)
+    ]
     out = console()
     out.print(table(f"{name}: milestones reached", ["", *counted], rows))
     if contacts["contacts"]:
@@ -186,8 +194,10 @@ def outcomes_model(
     counted: dict[str, MilestoneCounts],
     contacts: dict[str, Any],
     segments: dict[str, Any],
+    added: Counted = (),
 ) -> ProgrammeOutcomes:
-    """`programmes outcomes --format json`: the counted groups, contacts and segments."""
+    """`programmes outcomes --format json`: the counted groups (with the rows the
+    programme's definition `added`), contacts and segments."""
     from cli.read_models.outcomes_programme import (
         CohortMilestones,
         Contacts,
@@ -209,12 +219,12 @@ def outcomes_model(
         programme=name,
         as_of=as_of,
         cohorts=[
-            CohortMilestones(cohort=group, **milestones(c).model_dump())
+            CohortMilestones(cohort=group, **milestones(c, added).model_dump())
             for group, c in counted.items()
             if group not in (ALL, OUTSIDE)
         ],
-        outside_cohorts=milestones(counted[OUTSIDE]) if OUTSIDE in counted else None,
-        all_courses=milestones(counted[ALL]),
+        outside_cohorts=milestones(counted[OUTSIDE], added) if OUTSIDE in counted else None,
+        all_courses=milestones(counted[ALL], added),
         contacts=Contacts(
             contacts=contacts["contacts"],
             kinds=kinds,
@@ -236,10 +246,20 @@ def outcomes_model(
     )
 
 
-def milestones(counted: MilestoneCounts) -> Milestones:
-    """One group's counts under the JSON keys of its rows."""
-    from cli.read_models.outcomes_programme import Milestones
-    from projections.milestones import COUNTED
+def milestones(counted: MilestoneCounts, added: Counted = ()) -> Milestones:
+    """One group's counts under the JSON keys of its rows, and those of the rows the
+    programme's definition `added`."""
+    from cli.read_models.outcomes_programme import AddedMilestone, Milestones
+    from projections.milestones import COUNTED, EXIT
 
     by_key = {key: counted.counts[label] for label, key, _, _ in COUNTED}
-    return Milestones(referred=counted.referred, **by_key)
+    own = [
+        AddedMilestone(
+            milestone="planned_exit" if milestone == EXIT else "job",
+            code=code,
+            label=label,
+            courses=counted.counts[label],
+        )
+        for label, code, milestone, _ in added
+    ]
+    return Milestones(referred=counted.referred, **by_key, added=own)

@@ -33,6 +33,9 @@ from domain.values import CourseState, MeasurementForm, cpr_birth_date, normalis
 
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 """Dates given by caseworkers are Danish calendar dates."""
+INTO_STATES = (CourseState.JOB, CourseState.EDUCATION)
+"""What a planned exit from the course's own state is after (any other `after` is a
+destination the exit goes onto, checked against the programme where it is decided)."""
 
 PROTECTED_FIELDS = frozenset(
     {
@@ -237,13 +240,14 @@ class Course(BaseAggregate[UUID]):
             raise CourseError(
                 f"course: the programme was already completed (event {self.completed_version})"
             )
-        elif isinstance(event, ExitedPlanned) and event.after not in (
-            self.state,
-            "disability_pension",
-        ):
+        elif isinstance(event, ExitedPlanned) and self.exits_from_elsewhere(event):
             raise InvalidInput("after", f"the course is in {self.state}, not {event.after}")
         elif isinstance(event, FollowUpRecorded) and event.occurred_on < self.state_since:
             raise InvalidInput("occurred_on", f"is before the exit on {self.state_since}")
+
+    def exits_from_elsewhere(self, event: ExitedPlanned) -> bool:
+        """Whether a planned exit is after a job or education the course is not in."""
+        return event.after in INTO_STATES and event.after != self.state
 
     def check_measurement(self, event: MeasurementRecorded) -> None:
         """Each form once per point; point 1 during baseline, later points after it;

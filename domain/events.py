@@ -27,6 +27,7 @@ from domain.values import (
     ContactKind,
     ContactRating,
     CourseState,
+    ExitOntoCode,
     ExitReasonCode,
     FollowUpOutcome,
     FreeText,
@@ -403,12 +404,13 @@ class ConsultantReassigned(CourseEvent):
 
 class ExitedPlanned(CourseEvent):
     """The course ended as planned: the citizen is in work or education, or onto
-    disability pension (førtidspension) from any working state."""
+    disability pension (førtidspension) or a destination the programme adds, from any
+    working state."""
 
     new_state = CourseState.EXITED_PLANNED
     retractable = True
     personal = frozenset({"note"})
-    after: Literal["job", "education", "disability_pension"]
+    after: Literal["job", "education"] | ExitOntoCode
     note: FreeText = ""
 
 

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from domain.values import Frozen, JobKind, Label, Programme, UnplannedExitReason
+from domain.values import ExitOnto, Frozen, JobKind, Label, Programme, UnplannedExitReason
 
 Slug = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 """A short machine name: lower-case ASCII letters, digits, dots, dashes and underscores."""
@@ -67,12 +67,16 @@ class Code(Frozen):
 
 
 class Outcomes(Frozen):
-    """Outcomes and exit reasons the programme counts beyond the backbone's."""
+    """Outcomes, exit reasons and planned-exit destinations the programme counts beyond
+    the backbone's."""
 
     job_kinds: tuple[Code, ...] = ()
     """Kinds of job beyond ordinary work, flexjob and wage subsidy (e.g. apprenticeship)."""
     exit_reasons: tuple[Code, ...] = ()
     """Reasons for an unplanned exit beyond the backbone's."""
+    exit_destinations: tuple[Code, ...] = ()
+    """Where a planned exit may go beyond the course's job or education and disability
+    pension (e.g. revalidation), from any working state past the baseline."""
 
     def job_kind_codes(self) -> tuple[str, ...]:
         """The backbone's job kinds, then the programme's."""
@@ -84,6 +88,11 @@ class Outcomes(Frozen):
             *(reason.value for reason in UnplannedExitReason),
             *(c.code for c in self.exit_reasons),
         )
+
+    def exit_destination_codes(self) -> tuple[str, ...]:
+        """The backbone's planned-exit destinations (disability pension), then the
+        programme's."""
+        return (*(onto.value for onto in ExitOnto), *(c.code for c in self.exit_destinations))
 
 
 class Cadence(Frozen):
@@ -135,6 +144,7 @@ class ProgrammeDefinition(Frozen):
             ("moves.leave_out", list(self.moves.leave_out)),
             ("outcomes.job_kinds", [c.code for c in self.outcomes.job_kinds]),
             ("outcomes.exit_reasons", [c.code for c in self.outcomes.exit_reasons]),
+            ("outcomes.exit_destinations", [c.code for c in self.outcomes.exit_destinations]),
         ):
             twice = sorted({name for name in names if names.count(name) > 1})
             if twice:

@@ -192,7 +192,8 @@ class JobKind(StrEnum):
 
 
 class ExitOnto(StrEnum):
-    """Where a planned exit goes other than the job or education the course is in."""
+    """Where a planned exit goes other than the job or education the course is in (the
+    backbone's; a programme's definition may add its own, see `ExitOntoCode`)."""
 
     DISABILITY_PENSION = "disability_pension"
     """Førtidspension: the programme ends with the citizen's pension granted."""
@@ -239,6 +240,10 @@ JobKindCode = Annotated[Label, _member_if_known(JobKind)]
 ExitReasonCode = Annotated[Label, _member_if_known(UnplannedExitReason)]
 """Why a course ended early: the backbone's reasons (read as `UnplannedExitReason`), or one a
 programme's definition adds."""
+
+ExitOntoCode = Annotated[Label, _member_if_known(ExitOnto)]
+"""Where a planned exit goes other than the course's job or education: the backbone's (read
+as `ExitOnto`), or a destination a programme's definition adds (e.g. revalidation)."""
 
 
 class FollowUpOutcome(StrEnum):

@@ -26,7 +26,12 @@ from projections.outcomes_tables import (
     follow_up_table,
     table_names,
 )
-from projections.programme_tables import BACKBONE_JOB_KINDS, BUILDERS, ProgrammeFacts
+from projections.programme_tables import (
+    BACKBONE_EXITS,
+    BACKBONE_JOB_KINDS,
+    BUILDERS,
+    ProgrammeFacts,
+)
 from projections.suppression import Group
 from projections.vive_tables import VIVE_TABLE_NAMES
 
@@ -138,6 +143,7 @@ def programme_facts(
         milestones,
         definition.cohorts,
         job_kinds=(*BACKBONE_JOB_KINDS, *((c.code, c.title) for c in added.job_kinds)),
+        exits=(*BACKBONE_EXITS, *((c.code, c.title) for c in added.exit_destinations)),
         exit_reasons=added.exit_reason_codes(),
         as_of=as_of,
     )

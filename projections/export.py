@@ -28,6 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from domain.programme import Outcomes
 from projections.export_columns import Column, columns_for, spell_columns
 from projections.manifest import Manifest
 from projections.outcomes_course import CourseOutcome
@@ -67,9 +68,15 @@ class ExportTable:
     primary_key: tuple[str, ...]
 
 
-def course_table(courses: Sequence[CourseOutcome], key: bytes, censored_on: date) -> ExportTable:
-    """One row per course, the citizen and the course as pseudonyms."""
-    columns = columns_for(courses, censored_on)
+def course_table(
+    courses: Sequence[CourseOutcome],
+    key: bytes,
+    censored_on: date,
+    outcomes: Outcomes | None = None,
+) -> ExportTable:
+    """One row per course, the citizen and the course as pseudonyms (`outcomes`: what the
+    programme adds to the backbone's exits)."""
+    columns = columns_for(courses, censored_on, outcomes)
     rows = []
     for course in courses:
         row = {column.name: column.value(course) for column in columns}
@@ -104,10 +111,17 @@ def spell_table(courses: Sequence[CourseOutcome], key: bytes, censored_on: date)
 
 
 def export_tables(
-    courses: Sequence[CourseOutcome], key: bytes, censored_on: date
+    courses: Sequence[CourseOutcome],
+    key: bytes,
+    censored_on: date,
+    outcomes: Outcomes | None = None,
 ) -> list[ExportTable]:
-    """The export's tables: courses and spells."""
-    return [course_table(courses, key, censored_on), spell_table(courses, key, censored_on)]
+    """The export's tables: courses and spells (`outcomes`: what the programme adds to the
+    backbone's exits, allowed values of the codebook)."""
+    return [
+        course_table(courses, key, censored_on, outcomes),
+        spell_table(courses, key, censored_on),
+    ]
 
 
 def check_folder(out: Path) -> None:

@@ -14,11 +14,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
+from domain.programme import Outcomes
 from domain.values import (
     CourseState,
     FollowUpOutcome,
     HealthLevel,
-    UnplannedExitReason,
     YesNoUnknown,
 )
 from projections.outcomes_course import CourseOutcome
@@ -27,7 +27,8 @@ from projections.spells import Spell
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date"]
 STATUSES = ("ongoing", "exited_planned", "exited_unplanned")
-EXIT_AFTER = ("job", "education", "disability_pension")
+EXIT_INTO = ("job", "education")
+"""What a planned exit from the course's own state is after (else: a destination)."""
 SPELL_ENDS = ("moved", "censored", "exit")
 """How a spell ended: the course moved to the next state; it was still in the state on
 the censoring date; or the state is an exit, where the course ends."""
@@ -66,8 +67,10 @@ def exit_kind(course: CourseOutcome) -> str:
     return course.state.value if course.state is not None else "ongoing"
 
 
-def course_columns(censored_on: date) -> tuple[Column, ...]:
-    """The columns every course row has (the pseudonyms are filled in by the export)."""
+def course_columns(censored_on: date, outcomes: Outcomes | None = None) -> tuple[Column, ...]:
+    """The columns every course row has (the pseudonyms are filled in by the export); the
+    exits' values are the backbone's and those the programme's `outcomes` add."""
+    added = outcomes or Outcomes()
     return (
         Column("pseudonym", "string", "the citizen: a keyed hash of their random subject id, "
                "the same in every course and export under the same key", lambda c: None,
@@ -86,9 +89,9 @@ def course_columns(censored_on: date) -> tuple[Column, ...]:
         Column("status", "string", "ongoing, or how the course ended", exit_kind, STATUSES,
                required=True),
         Column("exit_after", "string", "what a planned exit was into (missing: not a planned "
-               "exit)", lambda c: c.exit_after, EXIT_AFTER),
+               "exit)", lambda c: c.exit_after, (*EXIT_INTO, *added.exit_destination_codes())),
         Column("exit_reason", "string", "the reason of an unplanned exit (missing: not an "
-               "unplanned exit)", lambda c: c.exit_reason, values(UnplannedExitReason)),
+               "unplanned exit)", lambda c: c.exit_reason, added.exit_reason_codes()),
         Column("citizen_forms", "integer", "citizen forms taken during the course",
                lambda c: sum(form == CITIZEN for _, form in c.forms), required=True),
         Column("staff_forms", "integer", "staff forms taken during the course",
@@ -151,11 +154,13 @@ def point_columns(point: int) -> tuple[Column, ...]:
     )  # fmt: skip
 
 
-def columns_for(courses: Sequence[CourseOutcome], censored_on: date) -> tuple[Column, ...]:
+def columns_for(
+    courses: Sequence[CourseOutcome], censored_on: date, outcomes: Outcomes | None = None
+) -> tuple[Column, ...]:
     """Every column of an export of these courses (points up to the last one reached)."""
     points = range(1, last_point(courses) + 1)
     return (
-        *course_columns(censored_on),
+        *course_columns(censored_on, outcomes),
         *(column for p in points for column in point_columns(p)),
     )
 

@@ -30,6 +30,7 @@ from domain.events import (
     Referred,
     SegmentRecorded,
 )
+from domain.programme import Outcomes
 from domain.values import JobKind
 from projections.base import Handler, View, ViewProjection, ViewSpec, iso, key
 from projections.outcomes_facts import recorded_at
@@ -245,12 +246,27 @@ class MilestonesView(View):
         }
 
 
+Counted = tuple[tuple[str, str, str, str | None], ...]
+"""Rows of the milestone table, as in COUNTED."""
+
+
+def added_rows(outcomes: Outcomes) -> Counted:
+    """The rows a programme's definition adds to COUNTED: each job kind and each
+    planned-exit destination of its own, labelled with its title."""
+    return (
+        *((f"job, {c.title}", c.code, JOB, c.code) for c in outcomes.job_kinds),
+        *((f"planned exit {c.title}", c.code, EXIT, c.code) for c in outcomes.exit_destinations),
+    )
+
+
 def count(
-    course_ids: Sequence[str], reached: dict[str, set[tuple[str, str | None]]]
+    course_ids: Sequence[str],
+    reached: dict[str, set[tuple[str, str | None]]],
+    rows: Counted = COUNTED,
 ) -> MilestoneCounts:
-    """The milestone counts of a group of courses."""
+    """The milestone counts of a group of courses (by the label of each row)."""
     counts = {}
-    for label, _, milestone, kind in COUNTED:
+    for label, _, milestone, kind in rows:
         counts[label] = sum(
             any(m == milestone and (kind is None or k == kind) for m, k in reached.get(c, ()))
             for c in course_ids

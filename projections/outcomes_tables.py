@@ -73,6 +73,8 @@ def _counted(tally: Tally, counts: Counts, key: str, base: str | None = None) ->
 
 # Table 5.1 --------------------------------------------------------------------
 
+PLANNED_AFTER = "planned exit after "
+
 
 def status_keys(c: CourseOutcome) -> Iterator[str]:
     """Referred; then before or with a baseline, and with a baseline how it stands."""
@@ -85,10 +87,21 @@ def status_keys(c: CourseOutcome) -> Iterator[str]:
         yield "ongoing"
     if c.exit_after is not None:
         yield "planned exit"
-        yield f"planned exit after {c.exit_after}"
+        yield f"{PLANNED_AFTER}{c.exit_after}"
     if c.exit_reason is not None:
         yield "unplanned exit"
         yield f"unplanned: {c.exit_reason}"
+
+
+INTO = ("job", "education")
+"""What a planned exit from the course's own state is after; any other is a destination."""
+
+
+def planned_exits(counts: Counts) -> list[str]:
+    """After job, after education, then each destination found (onto disability pension,
+    or one a programme adds), by code."""
+    found = {key.removeprefix(PLANNED_AFTER) for key in counts if key.startswith(PLANNED_AFTER)}
+    return [*INTO, *sorted(found - set(INTO))]
 
 
 def status_table(tally: Tally, counts: Counts) -> OutcomeTable:
@@ -98,9 +111,10 @@ def status_table(tally: Tally, counts: Counts) -> OutcomeTable:
         for label in ("referred", "exited before baseline", "awaiting baseline", BASE, "ongoing")
     ]
     rows.append(("planned exit", _counted(tally, counts, "planned exit", BASE)))
-    for after in ("job", "education"):
+    afters = planned_exits(counts)
+    for after in afters:
         cells = _counted(tally, counts, f"planned exit after {after}", BASE)
-        rows.append((f"  after {after}", cells))
+        rows.append((f"  {'after' if after in INTO else 'onto'} {after}", cells))
     rows.append(("unplanned exit", _counted(tally, counts, "unplanned exit", BASE)))
     reasons = [reason.value for reason in UnplannedExitReason]
     added = {key.removeprefix("unplanned: ") for key in counts if key.startswith("unplanned: ")}
@@ -109,7 +123,7 @@ def status_table(tally: Tally, counts: Counts) -> OutcomeTable:
         rows.append((f"  {reason}", _counted(tally, counts, f"unplanned: {reason}", BASE)))
     tally.partition("referred", ("exited before baseline", "awaiting baseline", BASE))
     tally.partition(BASE, ("ongoing", "planned exit", "unplanned exit"))
-    tally.partition("planned exit", ("planned exit after job", "planned exit after education"))
+    tally.partition("planned exit", tuple(f"planned exit after {after}" for after in afters))
     tally.partition("unplanned exit", tuple(f"unplanned: {r}" for r in reasons))
     return OutcomeTable(
         "status", "Course status (VIVE table 5.1)", ("n", f"% of {BASE}"), tuple(rows)

@@ -77,6 +77,8 @@ class ProgrammeFacts:
 
 
 Builder = Callable[[Tally, Sequence[CourseOutcome], ProgrammeFacts], OutcomeTable]
+Codes = Sequence[tuple[str, str]]
+"""Codes with their titles, in the order a table lists them."""
 Rows = list[tuple[str, tuple[Cell, ...]]]
 
 
@@ -117,14 +119,18 @@ def completion_table(
         ("ended otherwise (planned exit)", lambda c: c.state is CourseState.EXITED_PLANNED),
         ("still in the programme", lambda c: c.is_open),
     )
-    early = "left early (unplanned exit)"
+    early, ended = "left early (unplanned exit)", "ended otherwise (planned exit)"
     reasons = list(facts.exit_reasons)
     reasons += sorted({c.exit_reason for c in courses if c.exit_reason} - set(reasons))
+    under: dict[str, tuple[Codes, Callable[[CourseOutcome], str | None]]] = {
+        early: ([(reason, reason) for reason in reasons], lambda c: c.exit_reason),
+        ended: (exits_found(facts, courses), exit_of),
+    }
     rows: dict[str, list[Cell]] = {"participants": []}
     for label, _ in labels:
         rows[label] = []
-        if label == early:
-            rows.update({f"  {reason}": [] for reason in reasons})
+        if label in under:
+            rows.update({f"  {title}": [] for _, title in under[label][0]})
     for name, members in groups.items():
         base = f"completion {name} participants"
         rows["participants"] += [tally.count(base, len(members)), BLANK]
@@ -136,8 +142,8 @@ def completion_table(
             key = f"completion {name} {label}"
             parts.append(key)
             rows[label] += [tally.count(key, len(chosen)), tally.share(key, base)]
-            if label == early:
-                _by_reason(tally, rows, key, base, chosen, reasons)
+            if label in under:
+                _split(tally, rows, key, base, chosen, *under[label])
         tally.partition(base, tuple(parts))
     return OutcomeTable(
         "completion",
@@ -147,22 +153,32 @@ def completion_table(
     )
 
 
-def _by_reason(
+def _split(
     tally: Tally,
     rows: dict[str, list[Cell]],
     key: str,
     base: str,
-    left: Sequence[CourseOutcome],
-    reasons: Sequence[str],
+    members: Sequence[CourseOutcome],
+    codes: Codes,
+    value: Callable[[CourseOutcome], str | None],
 ) -> None:
-    """The courses that left early, by their exit reason, as rows under `key`."""
+    """The courses counted under `key`, by a value (an exit reason, where a planned exit
+    went), as a row per code, labelled with its title."""
     parts = []
-    for reason in reasons:
-        part = f"{key}: {reason}"
+    for code, title in codes:
+        part = f"{key}: {code}"
         parts.append(part)
-        n = sum(c.exit_reason == reason for c in left)
-        rows[f"  {reason}"] += [tally.count(part, n), tally.share(part, base)]
+        n = sum(value(c) == code for c in members)
+        rows[f"  {title}"] += [tally.count(part, n), tally.share(part, base)]
     tally.partition(key, tuple(parts))
+
+
+def exits_found(facts: ProgrammeFacts, courses: Sequence[CourseOutcome]) -> Codes:
+    """Where planned exits go, with titles: the backbone's and the programme's, then any
+    other found among the courses (by its code)."""
+    known = [code for code, _ in facts.exits]
+    found = {after for c in courses if (after := exit_of(c)) is not None} - set(known)
+    return [*facts.exits, *((code, code) for code in sorted(found))]
 
 
 # outcome_kinds -------------------------------------------------------------------

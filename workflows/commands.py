@@ -23,7 +23,7 @@ from domain.values import (
     ContactKind,
     ContactRating,
     Cpr,
-    ExitOnto,
+    ExitOntoCode,
     ExitReasonCode,
     FollowUpOutcome,
     FreeText,
@@ -359,9 +359,10 @@ class Exit(CourseCommand):
 
     name = "exit"
     planned: bool = Field(description="planned exit (else unplanned)")
-    onto: ExitOnto | None = Field(
+    onto: ExitOntoCode | None = Field(
         default=None,
-        description="planned exit onto disability_pension (from any working state)",
+        description="planned exit onto disability_pension or a destination the programme "
+        "adds (see programmes show), from any working state",
     )
     reason: ExitReasonCode | None = Field(
         default=None,
@@ -386,12 +387,12 @@ class Exit(CourseCommand):
 
     def trigger_name(self) -> str:
         if self.planned:
-            return "exit_pension" if self.onto is ExitOnto.DISABILITY_PENSION else "exit_planned"
+            return "exit_planned" if self.onto is None else "exit_pension"
         return "exit_unplanned"
 
     def event_fields(self) -> dict[str, Any]:
         if self.planned:
-            return {"note": self.detail}
+            return {"note": self.detail} | ({} if self.onto is None else {"after": self.onto})
         return {"reason": self.reason, "detail": self.detail}
 
 

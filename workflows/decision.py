@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from domain.course import Course
+from domain.course import INTO_STATES, Course
 from domain.errors import CourseError, InvalidInput
 from domain.events import (
     Corrected,
     CourseEvent,
+    ExitedPlanned,
     ExitedUnplanned,
     JobStarted,
     RejectedAtVisitation,
@@ -65,7 +66,7 @@ def decide(
         )
     else:
         fields = command.event_fields()
-        if isinstance(command, Exit) and command.planned and "after" not in dict(move.fields):
+        if isinstance(command, Exit) and command.planned and "after" not in fields:
             fields["after"] = course.state.value
         course.record(move.event, **common, **fields, **dict(move.fields))
     make_automatic_moves(course, workflow, common)
@@ -99,22 +100,27 @@ def check_team_role(workflow: Workflow, command: CourseCommand) -> None:
 
 
 def check_programme_codes(workflow: Workflow, command: CourseCommand, event_at: EventAt) -> None:
-    """Refuse a job kind or an exit reason that is neither the backbone's nor one the
-    programme's definition adds (a correction's new kind or reason too)."""
+    """Refuse a job kind, an exit reason or a planned-exit destination that is neither the
+    backbone's nor one the programme's definition adds (a correction's new one too)."""
     outcomes = workflow.definition.outcomes if workflow.definition else Outcomes()
     name = workflow.definition.name if workflow.definition else "the backbone workflow"
     values: list[tuple[str, object, tuple[str, ...]]] = []
     kinds, reasons = outcomes.job_kind_codes(), outcomes.exit_reason_codes()
+    destinations = outcomes.exit_destination_codes()
     if isinstance(command, JobStart):
         values.append(("kind", command.kind, kinds))
     elif isinstance(command, Exit | Reject) and command.reason is not None:
         values.append(("reason", command.reason, reasons))
-    elif isinstance(command, Correct) and {"kind", "reason"} & set(command.changes):
+    elif isinstance(command, Exit) and command.onto is not None:
+        values.append(("onto", command.onto, destinations))
+    elif isinstance(command, Correct) and {"kind", "reason", "after"} & set(command.changes):
         target = type(event_at(command.version))
         if target is JobStarted and "kind" in command.changes:
             values.append(("kind", command.changes["kind"], kinds))
         if target in (ExitedUnplanned, RejectedAtVisitation) and "reason" in command.changes:
             values.append(("reason", command.changes["reason"], reasons))
+        if target is ExitedPlanned and "after" in command.changes:
+            values.append(("after", command.changes["after"], (*INTO_STATES, *destinations)))
     for field, value, known in values:
         if str(value) not in known:
             raise InvalidInput(field, f"{value} is not one of {name}'s ({', '.join(known)})")

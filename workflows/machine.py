@@ -17,7 +17,7 @@ from typing import Any
 
 from transitions import Machine
 
-from domain.course import Course
+from domain.course import INTO_STATES, Course
 from domain.errors import MoveRefused
 from domain.events import (
     Accepted,
@@ -48,7 +48,14 @@ from domain.events import (
     TreatmentPlanStarted,
 )
 from domain.programme import ProgrammeDefinition
-from domain.values import EXITED_STATES, OPEN_STATES, CourseState, JobKind, UnplannedExitReason
+from domain.values import (
+    EXITED_STATES,
+    OPEN_STATES,
+    CourseState,
+    ExitOnto,
+    JobKind,
+    UnplannedExitReason,
+)
 
 S = CourseState
 WORKING: tuple[CourseState, ...] = (S.BASELINE, S.ACTIVE, S.PRAKTIK, S.JOB, S.EDUCATION)
@@ -115,12 +122,8 @@ MOVES: tuple[Move, ...] = (
     Move("end_education", EducationEnded, (S.EDUCATION,)),
     Move("complete_programme", ProgrammeCompleted, (*WORKING, S.EXITED_PLANNED)),
     Move("exit_planned", ExitedPlanned, (S.JOB, S.EDUCATION)),
-    Move(
-        "exit_pension",
-        ExitedPlanned,
-        (S.ACTIVE, S.PRAKTIK, S.JOB, S.EDUCATION),
-        fields=(("after", "disability_pension"),),
-    ),
+    # Onto disability pension, or a destination the programme adds (`exit --onto`).
+    Move("exit_pension", ExitedPlanned, (S.ACTIVE, S.PRAKTIK, S.JOB, S.EDUCATION)),
     Move("exit_unplanned", ExitedUnplanned, OPEN_STATES),
     Move("follow_up", FollowUpRecorded, EXITED_STATES),
     Move("correct", Corrected, tuple(CourseState)),
@@ -166,6 +169,12 @@ def definition_problems(definition: ProgrammeDefinition) -> list[str]:
         if added.code in {reason.value for reason in UnplannedExitReason}:
             problems.append(
                 f"outcomes.exit_reasons: {added.code} is an exit reason of every programme"
+            )
+    for added in definition.outcomes.exit_destinations:
+        if added.code in {*(onto.value for onto in ExitOnto), *INTO_STATES}:
+            problems.append(
+                f"outcomes.exit_destinations: {added.code} is a planned-exit destination "
+                "of every programme"
             )
     kept = set(MOVES_BY_TRIGGER) - set(definition.moves.leave_out)
     for role, grant in definition.roles.items():

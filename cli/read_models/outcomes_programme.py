@@ -4,11 +4,24 @@ its contacts and segmentation."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import Field
 
 from cli.read_models.common import ReadModel
 from domain.values import ContactKind, MatchGroup
+
+
+class AddedMilestone(ReadModel):
+    """How many courses of a group reached a milestone the programme's definition adds."""
+
+    milestone: Literal["job", "planned_exit"] = Field(
+        description="a job of the programme's own kind, or a planned exit onto its own destination"
+    )
+    code: str = Field(description="the kind or destination's code in the definition")
+    label: str = Field(description="the row's label: its title in the definition, after "
+                       "'job, ' or 'planned exit '")
+    courses: int = Field(ge=0)
 
 
 class Milestones(ReadModel):
@@ -24,6 +37,11 @@ class Milestones(ReadModel):
     planned_exit_after_job: int = Field(ge=0)
     planned_exit_after_education: int = Field(ge=0)
     planned_exit_onto_disability_pension: int = Field(ge=0)
+    added: list[AddedMilestone] = Field(
+        default_factory=list,
+        description="the job kinds and planned-exit destinations the programme's definition "
+        "adds, in its order",
+    )
 
 
 class CohortMilestones(Milestones):

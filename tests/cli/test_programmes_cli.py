@@ -135,6 +135,46 @@ def test_a_municipalitys_own_programme_is_listed_and_run(
     assert "not a move of the programme eget-forloeb" in refused.stderr
 
 
+def test_a_destination_the_programme_adds_is_gone_onto_and_another_refused_in_one_line(
+    local_folder: Path, run: Run, run_json: Callable[..., Any]
+) -> None:
+    folder = local_folder
+    (folder / "eget-forloeb.toml").write_text(
+        LOCAL
+        + '[[outcomes.exit_destinations]]\ncode = "revalidering"\n'
+        + 'title = "onto revalidation (revalidering)"\n',
+        "utf-8",
+    )
+    assert "planned-exit destinations added: revalidering: onto revalidation" in run(
+        "programmes", "show", "eget-forloeb"
+    ).stdout
+    theirs = refer(run_json, "oph")
+    run_json("accept", theirs, "--consultant", "mette", "--occurred-on", "2019-01-03")
+    refused = run("exit", theirs, "--planned", "--onto", "revalidering",
+                  "--occurred-on", "2019-02-01")  # fmt: skip
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == (
+        "error: onto: revalidering is not one of oph's (disability_pension)"
+    )
+    assert event_names(run_json, theirs) == ["Referred", "Accepted", "BaselineCompleted"]
+    mine = run_json(
+        "refer", "--cpr", "020290-1234", "--programme", "eget-forloeb",
+        "--referring-caseworker", "bo", "--occurred-on", "2019-01-02",
+    )["course_id"]  # fmt: skip
+    run_json("accept", mine, "--consultant", "mette", "--occurred-on", "2019-01-03")
+    run_json("exit", mine, "--planned", "--onto", "revalidering", "--occurred-on", "2019-02-01")
+    shown = run_json("show", mine)
+    assert shown["state"] == "exited_planned"
+    assert shown["history"][-1]["details"]["after"] == "revalidering"
+    counted = run_json("programmes", "outcomes", "eget-forloeb")["all_courses"]
+    assert counted["added"] == [{"milestone": "planned_exit", "code": "revalidering",
+                                 "label": "planned exit onto revalidation (revalidering)",
+                                 "courses": 1}]  # fmt: skip
+    assert "planned exit onto revalidation (revalidering)" in run(
+        "programmes", "outcomes", "eget-forloeb"
+    ).stdout
+
+
 def test_a_bad_local_definition_is_one_error_line(local_folder: Path, run: Run) -> None:
     folder = local_folder
     (folder / "eget-forloeb.toml").write_text(LOCAL.replace('"session"', '"fly"'), "utf-8")

@@ -119,6 +119,33 @@ BAD = [
         "outcomes.exit_reasons.0.code",
     ),
     (
+        "the backbone's destination added again",
+        MINIMAL + '[[outcomes.exit_destinations]]\ncode = "disability_pension"\ntitle = "p"\n',
+        "outcomes.exit_destinations: disability_pension is a planned-exit destination of "
+        "every programme",
+    ),
+    (
+        "a job as a destination",
+        MINIMAL + '[[outcomes.exit_destinations]]\ncode = "job"\ntitle = "i arbejde"\n',
+        "outcomes.exit_destinations: job is a planned-exit destination of every programme",
+    ),
+    (
+        "a destination named twice",
+        MINIMAL + '[[outcomes.exit_destinations]]\ncode = "revalidering"\ntitle = "a"\n'
+        '[[outcomes.exit_destinations]]\ncode = "revalidering"\ntitle = "b"\n',
+        "outcomes.exit_destinations: revalidering named twice",
+    ),
+    (
+        "a destination that is not a code",
+        MINIMAL + '[[outcomes.exit_destinations]]\ncode = "Revalidering"\ntitle = "a"\n',
+        "outcomes.exit_destinations.0.code",
+    ),
+    (
+        "a destination without a title",
+        MINIMAL + '[[outcomes.exit_destinations]]\ncode = "revalidering"\n',
+        "outcomes.exit_destinations.0.title",
+    ),
+    (
         "unknown outcome table",
         MINIMAL.replace(
             'entry_routes = ["self_referral"]',
@@ -176,3 +203,17 @@ def test_a_definition_adds_job_kinds_and_exit_reasons_after_the_backbones(tmp_pa
     outcomes = load(tmp_path).require("eget").definition.outcomes
     assert outcomes.job_kind_codes() == ("ordinary", "flexjob", "wage_subsidy", "apprenticeship")
     assert outcomes.exit_reason_codes()[-2:] == ("other", "prison")
+
+
+def test_a_definition_adds_planned_exit_destinations_after_disability_pension(
+    tmp_path: Path,
+) -> None:
+    text = MINIMAL + (
+        '[[outcomes.exit_destinations]]\ncode = "revalidering"\ntitle = "revalidering"\n'
+    )
+    write(tmp_path, "eget", text.replace("{name}", "eget"))
+    outcomes = load(tmp_path).require("eget").definition.outcomes
+    assert outcomes.exit_destination_codes() == ("disability_pension", "revalidering")
+    assert shipped().require("oph").definition.outcomes.exit_destination_codes() == (
+        "disability_pension",
+    )
