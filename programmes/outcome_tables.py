@@ -26,7 +26,7 @@ from projections.outcomes_tables import (
     follow_up_table,
     table_names,
 )
-from projections.programme_tables import BACKBONE_JOB_KINDS, BUILDERS, ProgrammeFacts
+from projections.programme_tables import ALL, BACKBONE_JOB_KINDS, BUILDERS, ProgrammeFacts
 from projections.suppression import Group
 from projections.vive_tables import VIVE_TABLE_NAMES
 
@@ -38,6 +38,10 @@ STANDALONE: dict[str, Builder] = {
     "follow_up_forms": FOLLOW_UP_FORMS,
 }
 """Tables of the VIVE report that need none of its other tables."""
+EVERY_COURSE = (f"completion {ALL} participants", "contacts citizens", "profiles courses")
+"""Counts of the programme tables that count every course of the cohort, as `referred`
+(the status table's, the trends' and the breakdowns' total) does."""
+REFERRED = "referred"
 
 
 def slugs() -> dict[str, tuple[str, ...]]:
@@ -116,6 +120,7 @@ def programme_report(
         for name in names:
             if name in BUILDERS:
                 built[name] = BUILDERS[name](tally, courses, facts)
+        same_as_referred(tally, len(courses))
     for name in names:
         if name in STANDALONE and name not in built:
             builder = STANDALONE[name]
@@ -123,6 +128,16 @@ def programme_report(
     counts.update(tally.counts)
     groups.extend(tally.groups)
     return Report(tuple(built[name] for name in names), counts, tuple(groups))
+
+
+def same_as_referred(tally: Tally, courses: int) -> None:
+    """Tie the programme tables' counts of every course to `referred`: one count under
+    several names, so suppression hides them all or none, in whichever table of a pull."""
+    same = [key for key in EVERY_COURSE if key in tally.counts]
+    if same:
+        tally.count(REFERRED, courses)
+        for key in same:
+            tally.partition(REFERRED, (key,))
 
 
 def programme_facts(
