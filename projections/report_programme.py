@@ -59,7 +59,7 @@ def row_bars(
         drawn = axes.barh(range(len(rows)), values, 0.6, color=colours([n for n, _ in rows]))
         texts = [mark(v) + (unit if number(v) is not None else "") for _, v in rows]
         axes.bar_label(drawn, labels=texts, padding=2, fontsize=8, color="#222222")
-        axes.set_yticks(range(len(rows)), [plain(label) for label, _ in rows])
+        axes.set_yticks(range(len(rows)), [plain(label.replace("_", " ")) for label, _ in rows])
         axes.invert_yaxis()
         axes.margins(x=0.15)
         axes.set_xlabel(heading, fontsize=9)

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import forloeb
+from tests.cli.test_report_cli import missing_rows, printed, required, table_ids
 from tests.projections.test_report_html import expected_rows
 from tests.projections.test_report_html import parsed_tables as page_tables
 
@@ -37,6 +38,8 @@ OWN_TABLES = {
     "vaerestedsmodel": {"contacts", "no_shows"},
     "faxe-m3": {"profiles"},
 }
+OPERATIONS = {"caseload", "overdue", "overdue_age"}
+"""The team lead's tables from the caseload view, beside the outcome and analysis tables."""
 VIVE_ONLY = {"status", "goals", "outcomes", "job_path", "forms", "network", "who5", "4.1", "6.5"}
 
 
@@ -183,3 +186,32 @@ def test_a_suppressed_programme_report_hides_its_small_counts(demos: ProgrammeDe
     assert small  # the early leavers' reasons per cohort
     assert all(hidden[label][i] == "<5" for label, i in small)
     assert "Counts under 5 are shown as" in page
+
+
+# Looked at in a browser -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """Chromium's path (skipped without it, unless FORLOEB_REQUIRE_CHROMIUM=1)."""
+    return required("chromium")
+
+
+@pytest.fixture(scope="module")
+def pdftotext() -> str:
+    return required("pdftotext")
+
+
+@pytest.mark.parametrize("programme", ["oph", "faxe-m3"])
+def test_every_table_row_is_in_the_printed_programme_report(
+    browser: str, pdftotext: str, demos: ProgrammeDemos, programme: str, tmp_path: Path
+) -> None:
+    page = demos.page(programme, "team-lead")
+    tables = [*demos.tables(programme, "outcomes"), *demos.tables(programme, "analysis", "trends")]
+
+    lines = printed(browser, pdftotext, page, tmp_path)
+
+    assert {t["name"] for t in tables} | OPERATIONS == table_ids(page)
+    assert missing_rows(lines, tables) == []
+    text = " ".join(" ".join(lines).split())  # a long title wraps
+    assert f"{TITLES[programme]} — team lead's report" in text
