@@ -285,7 +285,9 @@ def _cards(page: ReportPage, tables: Tables) -> str:
             (mark(status["ongoing"]), "ongoing", False),
         ]
     else:
-        cards = [(mark(column(tables["trends"], "total")["referrals"]), "referred", False)]
+        cards = []
+        if "trends" in tables:
+            cards.append((mark(column(tables["trends"], "total")["referrals"]), "referred", False))
         cards += headline_cards(tables)
     for r in tables["goals"]["rows"] if "goals" in tables else []:
         n, pct, target, met = r["cells"]
