@@ -126,16 +126,18 @@ def pinned(
         for k in keys
     ]  # fmt: skip
     a_eq, a_ub = matrix(equal), matrix(at_most)
+    sums = {
+        "A_eq": a_eq or None, "b_eq": [0.0] * len(a_eq) or None,
+        "A_ub": a_ub or None, "b_ub": [0.0] * len(a_ub) or None,
+    }  # fmt: skip
     found = set()
     for cell in (k for k in keys if k in hidden and counts[k] < BELOW):
         objective = [0.0] * len(keys)
         objective[at[cell]] = 1.0
-        low = linprog(objective, A_ub=a_ub, b_ub=[0.0] * len(a_ub), A_eq=a_eq,
-                      b_eq=[0.0] * len(a_eq), bounds=bounds)  # fmt: skip
-        high = linprog([-c for c in objective], A_ub=a_ub, b_ub=[0.0] * len(a_ub), A_eq=a_eq,
-                       b_eq=[0.0] * len(a_eq), bounds=bounds)  # fmt: skip
-        assert low.status == 0 and high.status == 0, cell  # the published cells are consistent
-        if math.ceil(low.fun - 1e-9) == math.floor(-high.fun + 1e-9):
+        low = linprog(objective, bounds=bounds, **sums)
+        high = linprog([-c for c in objective], bounds=bounds, **sums)
+        assert low.status == 0 and high.status in (0, 3), cell  # consistent (3: unbounded)
+        if high.status == 0 and math.ceil(low.fun - 1e-9) == math.floor(-high.fun + 1e-9):
             found.add(cell)
     return found
 
