@@ -154,7 +154,8 @@ def trends_command(
     suppress_below: int | None,
 ) -> None:
     """Referrals, baselines, exits by kind and jobs per quarter; status and outcomes by
-    consultant, team and benefit type (consultants numbered unless you may see caseloads)."""
+    consultant, team and benefit type (consultants numbered unless you may see caseloads),
+    and by match group and profile as of the date when recorded."""
     cohort = (programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
     run_analysis("analysis trends", cohort, {}, output_format, suppress_below)
 

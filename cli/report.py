@@ -73,11 +73,13 @@ def report_command(
     """Write the visual report (charts beside their tables) as one self-contained HTML file.
 
     A team lead's: status, outcomes against the targets, caseload per
-    consultant, overdue items, trends, breakdowns by consultant and team,
-    forms and network meetings. An evaluator's: the same without workloads,
-    with consultants numbered, plus health, WHO-5, every VIVE table, time to
-    event, time in state, paths and the methods. No CPR numbers or free
-    text, so the file can be sent on; it is readable by its owner only.
+    consultant, overdue items, trends, breakdowns by consultant and team (and
+    match group and profile, when recorded), forms and network meetings. An
+    evaluator's: the same without workloads, with consultants numbered, plus
+    health, WHO-5, every VIVE table, time to event, time in state, paths and
+    the methods. Another programme than På vej til arbejde shows the tables
+    its definition names in place of VIVE's. No CPR numbers or free text, so
+    the file can be sent on; it is readable by its owner only.
     """
     app = app_context()
     app.require(REPORT)
