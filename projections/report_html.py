@@ -3,7 +3,9 @@
 Sections: the status funnel, outcomes against the programme's targets, health
 and WHO-5 (point 1 against point 3), forms per measurement point, network
 meetings (staff answer against meetings recorded), caseload per consultant
-against the target, and what is due or overdue. Every number drawn is also in
+against the target, and what is due or overdue; for a programme beside På vej
+til arbejde, the tables its definition names in place of VIVE's
+(`projections.report_programme`). Every number drawn is also in
 a table beside the chart, and both come from the same shown tables
 (`Report.shown`), so with suppression on a hidden cell is hidden in both.
 
@@ -246,8 +248,8 @@ def _method_notes(tables: Tables) -> tuple[str, ...]:
         )
     if "status" not in tables:
         notes.append(
-            "The outcome tables are those the programme's definition names "
-            "(`outcome_tables`), counted from events as `forloeb outcomes` counts them."
+            "The outcome tables are those the programme's definition names (its "
+            "outcome_tables), counted from events as forloeb outcomes counts them."
         )
     return tuple(notes)
 
