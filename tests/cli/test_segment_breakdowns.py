@@ -5,12 +5,15 @@ Given Faxe M3 courses segmented on dates (a rematch recorded with its match grou
 alone, new profiles recorded without a match group, a course never segmented), when
 `analysis trends` runs as of a date, then each course is under its match group as of
 that date, and under each of its profiles as of that date (the profile groups adding up
-to more than the total); a programme whose courses have no segmentation has neither
-breakdown.
+to more than the total); a back-dated segmentation counts as of its date, but only in
+pulls known after it was recorded; a programme whose courses have no segmentation has
+neither breakdown.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -96,3 +99,20 @@ def test_the_profile_breakdown_says_its_groups_overlap(segmented: Staffed) -> No
         "groups add up to more than the total)"
     )
     assert titles["by_match_group"] == "By match group (as of the date)"
+
+
+def test_a_back_dated_segmentation_counts_only_once_known(segmented: Staffed) -> None:
+    third = faxe_course(segmented, "080890-8901")
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    segment(segmented, third, "2019-02-20", "--match-group", "M1", "--profiles", "misbrugere")
+
+    known_before = segmented.must("eva", "analysis", "trends", "--programme", "faxe-m3",
+                                  "--as-of", "2019-04-01", "--known-at", before)  # fmt: skip
+    now = breakdowns(segmented, "faxe-m3", "2019-04-01")
+
+    groups = {t["name"]: {r["label"]: r["cells"][0]["value"] for r in t["rows"]}
+              for t in known_before["tables"]}  # fmt: skip
+    assert groups["by_match_group"]["(none)"] == 2 and "M1" not in groups["by_match_group"]
+    assert now["by_match_group"]["M1"] == 1 and now["by_match_group"]["(none)"] == 1
+    assert now["by_profile"]["misbrugere"] == 2
