@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
-from domain.programme import ProgrammeDefinition
+from domain.programme import Cohort, ProgrammeDefinition
 from projections.milestones import CourseMilestones
 from projections.outcomes_counting import Builder, count_keys
 from projections.outcomes_course import CourseOutcome
@@ -26,7 +26,13 @@ from projections.outcomes_tables import (
     follow_up_table,
     table_names,
 )
-from projections.programme_tables import ALL, BACKBONE_JOB_KINDS, BUILDERS, ProgrammeFacts
+from projections.programme_tables import (
+    ALL,
+    BACKBONE_JOB_KINDS,
+    BUILDERS,
+    ProgrammeFacts,
+    groups_of_cohorts,
+)
 from projections.suppression import Group
 from projections.vive_tables import VIVE_TABLE_NAMES
 
@@ -121,6 +127,7 @@ def programme_report(
             if name in BUILDERS:
                 built[name] = BUILDERS[name](tally, courses, facts)
         same_as_referred(tally, len(courses))
+        cohort_sums(tally, courses, facts.cohorts)
     for name in names:
         if name in STANDALONE and name not in built:
             builder = STANDALONE[name]
@@ -138,6 +145,33 @@ def same_as_referred(tally: Tally, courses: int) -> None:
         tally.count(REFERRED, courses)
         for key in same:
             tally.partition(REFERRED, (key,))
+
+
+COMPLETION_ALL = f"completion {ALL} "
+"""The start of the names of the completion table's counts of all courses."""
+
+
+def cohort_sums(tally: Tally, courses: Sequence[CourseOutcome], cohorts: Sequence[Cohort]) -> None:
+    """The completion table's counts of all courses are its cohorts' counts and those of
+    the courses in no cohort (a count of its own, protected like any other; left out when
+    every course is in a cohort, the sum then holding without it). Cohorts that share a
+    course make no such sum."""
+    if not cohorts or f"{COMPLETION_ALL}participants" not in tally.counts:
+        return
+    members = groups_of_cohorts(courses, cohorts)
+    held = [c.course_id for cohort in cohorts for c in members[cohort.name]]
+    if len(held) != len(set(held)):
+        return
+    covered = len(held) == len(courses)
+    for key in [k for k in tally.counts if k.startswith(COMPLETION_ALL)]:
+        suffix = key[len(COMPLETION_ALL) :]
+        parts = tuple(f"completion {cohort.name} {suffix}" for cohort in cohorts)
+        if covered:
+            tally.partition(key, parts)
+            continue
+        outside = f"completion (no cohort) {suffix}"
+        tally.count(outside, tally.counts[key] - sum(tally.counts[part] for part in parts))
+        tally.partition(key, (*parts, outside))
 
 
 def programme_facts(
