@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from datetime import date as D
 
 import pytest
 
 from cli.bootstrap import open_service
 from cli.importer import import_lines
 from demo.programmes import generate_programme
+from domain.values import CourseState
 from programmes.catalogue import load
 from programmes.outcome_tables import programme_report
 from projections.analysis_tables import paths_report, time_to_event_report, trends_report
@@ -25,9 +27,10 @@ from projections.breakdowns import by_benefit_type, by_consultant, by_match_grou
 from projections.catalog import open_views
 from projections.milestones import MilestonesView
 from projections.outcomes import Cohort, OutcomesView
+from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import Report
 from projections.report_html import EVALUATOR, ReportPage
-from projections.suppression import Hidden, suppress
+from projections.suppression import Group, Hidden, suppress
 from storage.store import StoreConfig
 from tests.projections.test_suppression_overlap import pinned
 
@@ -114,3 +117,35 @@ def test_the_programme_tables_count_of_every_course_is_the_breakdowns_total(
     for key in every:
         assert pulled.counts[key] == pulled.counts["referred"]
         assert any(g.total == "referred" and g.parts == (key,) for g in pulled.groups)
+
+
+def oph_course(n: int, referred_on: date) -> CourseOutcome:
+    return CourseOutcome(f"c{n}", "oph", f"s{n}", referred_on=referred_on,
+                         state=CourseState.ACTIVE)  # fmt: skip
+
+
+def test_the_all_column_is_its_cohorts_and_the_courses_in_none() -> None:
+    """OPH's holds run 2007-08 to 2010-05: one course in hold-1, one in hold-3, one
+    referred after the last hold."""
+    oph = load().require("oph").definition
+    courses = [oph_course(1, D(2007, 9, 1)), oph_course(2, D(2009, 9, 1)),
+               oph_course(3, D(2011, 1, 1))]  # fmt: skip
+
+    report = programme_report(oph, courses, lambda: {})
+
+    key = "completion {} still in the programme"
+    holds = tuple(key.format(hold) for hold in ("hold-1", "hold-2", "hold-3"))
+    outside = key.format("(no cohort)")
+    assert Group(key.format("all"), (*holds, outside)) in report.groups
+    assert report.counts[outside] == 1 and report.counts[key.format("all")] == 3
+
+
+def test_when_every_course_is_in_a_cohort_the_all_column_is_their_sum() -> None:
+    oph = load().require("oph").definition
+    courses = [oph_course(1, D(2007, 9, 1)), oph_course(2, D(2009, 9, 1))]
+
+    report = programme_report(oph, courses, lambda: {})
+
+    parts = tuple(f"completion {hold} participants" for hold in ("hold-1", "hold-2", "hold-3"))
+    assert Group("completion all participants", parts) in report.groups
+    assert not any("(no cohort)" in key for key in report.counts)
