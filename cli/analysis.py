@@ -20,7 +20,7 @@ from workflows.access import ANALYSIS, REPORT_CASELOAD
 
 if TYPE_CHECKING:
     from cli.pulls import Pulled
-    from projections.breakdowns import GroupOf
+    from projections.breakdowns import Grouping, Segment
     from projections.manifest import Command, OptionValue
     from projections.outcomes_course import CourseOutcome
     from projections.time_to_event import Origin
@@ -52,8 +52,7 @@ def trends_tables(pulled: Pulled, options: Options, below: int | None) -> list[d
     """The trends and breakdowns, suppressed below `below`."""
     from projections.analysis_tables import trends_report
 
-    courses = pulled.courses
-    return trends_report(courses, groupings(courses)).shown(below)
+    return trends_report(pulled.courses, groupings(pulled)).shown(below)
 
 
 TABLES: dict[str, Tables] = {
@@ -155,20 +154,23 @@ def trends_command(
     suppress_below: int | None,
 ) -> None:
     """Referrals, baselines, exits by kind and jobs per quarter; status and outcomes by
-    consultant, team and benefit type (consultants numbered unless you may see caseloads)."""
+    consultant, team and benefit type (consultants numbered unless you may see caseloads),
+    and by match group and profile as of the date when recorded."""
     cohort = (programme, cohort_from, cohort_to, cohort_by, as_of, known_at)
     run_analysis("analysis trends", cohort, {}, output_format, suppress_below)
 
 
-def groupings(courses: Sequence[CourseOutcome], named: bool | None = None) -> dict[str, GroupOf]:
+def groupings(pulled: Pulled, named: bool | None = None) -> dict[str, Grouping]:
     """The breakdowns: by consultant (named, or numbered for those who may not see
     caseloads, or when `named` is False), by team (the consultant's team in the
-    configuration, if any has one), by benefit type."""
-    from projections.breakdowns import by_benefit_type, by_consultant
+    configuration, if any has one), by benefit type, and by match group and by profile
+    as of the date (if any course has one)."""
+    from projections.breakdowns import by_benefit_type, by_consultant, by_match_group, by_profile
 
     context = app_context()
     directory = context.directory
     named = context.may(REPORT_CASELOAD) and named is not False
+    courses = pulled.courses
     numbers = consultant_numbers(courses)
 
     def consultant(course: CourseOutcome) -> str | None:
@@ -178,12 +180,28 @@ def groupings(courses: Sequence[CourseOutcome], named: bool | None = None) -> di
     def team(course: CourseOutcome) -> str | None:
         return directory.team_of(course.consultant)
 
-    teams = any(team(course) is not None for course in courses)
-    return {
-        "consultant": consultant,
-        **({"team": team} if teams else {}),
-        "benefit type": by_benefit_type,
-    }
+    segments = segmentations(pulled)
+    match_group, profile = by_match_group(segments), by_profile(segments)
+    found: dict[str, Grouping] = {"consultant": consultant}
+    if any(team(course) is not None for course in courses):
+        found["team"] = team
+    found["benefit type"] = by_benefit_type
+    if any(match_group(course) is not None for course in courses):
+        found["match group"] = match_group
+    if any(profile.groups_of(course) for course in courses):
+        found["profile"] = profile
+    return found
+
+
+def segmentations(pulled: Pulled) -> dict[str, list[Segment]]:
+    """Each course's segmentations (match group, profiles, focus) that had happened by the
+    pull's date and been recorded by its moment, in date order, by course id."""
+    from projections.milestones import MilestonesView
+
+    view = app_context().caught_up_views("milestones").view("milestones")
+    assert isinstance(view, MilestonesView)
+    found = view.course_milestones(pulled.cohort.programme, pulled.as_of, pulled.known_at)
+    return {course: milestones.segments for course, milestones in found.items()}
 
 
 def consultant_numbers(courses: Sequence[CourseOutcome]) -> dict[str, int]:

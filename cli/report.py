@@ -1,7 +1,10 @@
 """`forloeb report`: the visual report, one self-contained HTML file to open, print or send.
 
-The outcome tables come from the outcomes view exactly as `forloeb outcomes`
-reads them (same cohort options, both kinds of time), the trends, breakdowns,
+The outcome tables are those the programme's definition names, exactly as `forloeb
+outcomes` reads them (same cohort options, both kinds of time): VIVE's for På vej
+til arbejde (and a programme without a definition), the programme's own for the
+others (completion, outcome kinds, follow-up, contacts, no-shows, profiles); the
+trends, breakdowns,
 paths and time to event as `forloeb analysis` builds them; the caseload and
 due items from the caseload view as of the same date. All the tables of one
 report are suppressed together (one pull). Two variants: a team lead's
@@ -13,8 +16,7 @@ need matplotlib, imported only when the command runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +29,7 @@ from storage.owner_only import replace_file
 from workflows.access import REPORT, REPORT_CASELOAD
 
 if TYPE_CHECKING:
-    from projections.outcomes_course import CourseOutcome
+    from cli.pulls import Pulled
     from projections.outcomes_report import Report
 
 
@@ -71,11 +73,13 @@ def report_command(
     """Write the visual report (charts beside their tables) as one self-contained HTML file.
 
     A team lead's: status, outcomes against the targets, caseload per
-    consultant, overdue items, trends, breakdowns by consultant and team,
-    forms and network meetings. An evaluator's: the same without workloads,
-    with consultants numbered, plus health, WHO-5, every VIVE table, time to
-    event, time in state, paths and the methods. No CPR numbers or free
-    text, so the file can be sent on; it is readable by its owner only.
+    consultant, overdue items, trends, breakdowns by consultant and team (and
+    match group and profile, when recorded), forms and network meetings. An
+    evaluator's: the same without workloads, with consultants numbered, plus
+    health, WHO-5, every VIVE table, time to event, time in state, paths and
+    the methods. Another programme than På vej til arbejde shows the tables
+    its definition names in place of VIVE's. No CPR numbers or free text, so
+    the file can be sent on; it is readable by its owner only.
     """
     app = app_context()
     app.require(REPORT)
@@ -89,8 +93,8 @@ def report_command(
         raise click.ClickException(
             "the report's charts need matplotlib (pip install matplotlib)"
         ) from None
+    from cli.programme_outcomes import outcome_report
     from projections.caseload import DEFAULT_SETTINGS
-    from projections.outcomes_tables import build_report
     from projections.report_html import ReportPage, render_page
     from projections.report_operations import operations_report
 
@@ -108,7 +112,9 @@ def report_command(
     page = ReportPage(
         programme=programme,
         as_of=day,
-        outcomes=build_report(courses),
+        outcomes=outcome_report(
+            programme, courses, day, pulled.known_at, follow_up_forms=False, chosen=()
+        ),
         operations=operations,
         known_at=about["known_at"],
         cohort=_cohort_text(about["cohort"]),
@@ -117,7 +123,7 @@ def report_command(
             programme, DEFAULT_SETTINGS
         ).target_caseload,
         generated=datetime.now().astimezone(),
-        analyses=analyses(courses, day, variant),
+        analyses=analyses(pulled, variant),
         variant=variant,
         title=programme_title(programme),
     )
@@ -128,12 +134,13 @@ def report_command(
     click.echo(f"{variant} report on {programme} as of {day} written to {out}")
 
 
-def analyses(courses: Sequence[CourseOutcome], day: date, variant: str) -> tuple[Report, ...]:
+def analyses(pulled: Pulled, variant: str) -> tuple[Report, ...]:
     """Trends and breakdowns (consultants named for a team lead, numbered for an
     evaluator); for an evaluator also paths and time to event from the referral."""
     from projections.analysis_tables import paths_report, time_to_event_report, trends_report
 
-    trends = trends_report(courses, groupings(courses, named=variant == "team-lead"))
+    courses, day = pulled.courses, pulled.as_of
+    trends = trends_report(courses, groupings(pulled, named=variant == "team-lead"))
     if variant == "team-lead":
         return (trends,)
     return trends, paths_report(courses, day), time_to_event_report(courses, "referral", day)

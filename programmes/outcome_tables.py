@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
-from domain.programme import ProgrammeDefinition
+from domain.programme import Cohort, ProgrammeDefinition
 from projections.milestones import CourseMilestones
 from projections.outcomes_counting import Builder, count_keys
 from projections.outcomes_course import CourseOutcome
@@ -27,10 +27,12 @@ from projections.outcomes_tables import (
     table_names,
 )
 from projections.programme_tables import (
+    ALL,
     BACKBONE_EXITS,
     BACKBONE_JOB_KINDS,
     BUILDERS,
     ProgrammeFacts,
+    groups_of_cohorts,
 )
 from projections.suppression import Group
 from projections.vive_tables import VIVE_TABLE_NAMES
@@ -43,6 +45,10 @@ STANDALONE: dict[str, Builder] = {
     "follow_up_forms": FOLLOW_UP_FORMS,
 }
 """Tables of the VIVE report that need none of its other tables."""
+EVERY_COURSE = (f"completion {ALL} participants", "contacts citizens", "profiles courses")
+"""Counts of the programme tables that count every course of the cohort, as `referred`
+(the status table's, the trends' and the breakdowns' total) does."""
+REFERRED = "referred"
 
 
 def slugs() -> dict[str, tuple[str, ...]]:
@@ -121,6 +127,8 @@ def programme_report(
         for name in names:
             if name in BUILDERS:
                 built[name] = BUILDERS[name](tally, courses, facts)
+        same_as_referred(tally, len(courses))
+        cohort_sums(tally, courses, facts.cohorts)
     for name in names:
         if name in STANDALONE and name not in built:
             builder = STANDALONE[name]
@@ -128,6 +136,43 @@ def programme_report(
     counts.update(tally.counts)
     groups.extend(tally.groups)
     return Report(tuple(built[name] for name in names), counts, tuple(groups))
+
+
+def same_as_referred(tally: Tally, courses: int) -> None:
+    """Tie the programme tables' counts of every course to `referred`: one count under
+    several names, so suppression hides them all or none, in whichever table of a pull."""
+    same = [key for key in EVERY_COURSE if key in tally.counts]
+    if same:
+        tally.count(REFERRED, courses)
+        for key in same:
+            tally.partition(REFERRED, (key,))
+
+
+COMPLETION_ALL = f"completion {ALL} "
+"""The start of the names of the completion table's counts of all courses."""
+
+
+def cohort_sums(tally: Tally, courses: Sequence[CourseOutcome], cohorts: Sequence[Cohort]) -> None:
+    """The completion table's counts of all courses are its cohorts' counts and those of
+    the courses in no cohort (a count of its own, protected like any other; left out when
+    every course is in a cohort, the sum then holding without it). Cohorts that share a
+    course make no such sum."""
+    if not cohorts or f"{COMPLETION_ALL}participants" not in tally.counts:
+        return
+    members = groups_of_cohorts(courses, cohorts)
+    held = [c.course_id for cohort in cohorts for c in members[cohort.name]]
+    if len(held) != len(set(held)):
+        return
+    covered = len(held) == len(courses)
+    for key in [k for k in tally.counts if k.startswith(COMPLETION_ALL)]:
+        suffix = key[len(COMPLETION_ALL) :]
+        parts = tuple(f"completion {cohort.name} {suffix}" for cohort in cohorts)
+        if covered:
+            tally.partition(key, parts)
+            continue
+        outside = f"completion (no cohort) {suffix}"
+        tally.count(outside, tally.counts[key] - sum(tally.counts[part] for part in parts))
+        tally.partition(key, (*parts, outside))
 
 
 def programme_facts(

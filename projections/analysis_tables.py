@@ -14,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from projections.breakdowns import BREAKDOWN_MEASURES, NONE, GroupOf, breakdown
+from projections.breakdowns import (
+    BREAKDOWN_MEASURES,
+    NONE,
+    Grouping,
+    Overlapping,
+    breakdown,
+    totals,
+)
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_report import BLANK, Cell, OutcomeTable, Report, Tally, half_up
 from projections.paths import quarter_label, time_in_state, variants, way_into_work
@@ -264,27 +271,71 @@ baseline taken), so one name: a total hidden in one table is hidden in the other
 
 
 def breakdown_table(
-    tally: Tally, courses: Sequence[CourseOutcome], name: str, group_of: GroupOf
+    tally: Tally, courses: Sequence[CourseOutcome], name: str, grouping: Grouping
 ) -> OutcomeTable:
-    """Status and outcomes per group (consultant, team, benefit type), with a total row.
+    """Status and outcomes per group (consultant, team, benefit type, match group,
+    profile), with a total row.
 
     The total row's counts are named as the status table names them (`referred`,
-    `with baseline`, ...): every breakdown of the pull shares them."""
-    found = breakdown(courses, group_of)
+    `with baseline`, ...): every breakdown of the pull shares them. The groups of a
+    partition sum to them; overlapping groups do not (`overlap_sums`)."""
+    found = breakdown(courses, grouping)
     rows: Rows = []
     for group, counts in found.items():
         keys = group_keys(name, group)
         rows.append((group, tuple(tally.count(keys[m], counts[m]) for m in BREAKDOWN_MEASURES)))
         _relate(tally, keys)
-    totals = {measure: measure for measure in BREAKDOWN_MEASURES}
-    for measure, key in totals.items():
-        tally.count(key, sum(counts[measure] for counts in found.values()))
-        tally.partition(key, tuple(group_keys(name, group)[measure] for group in found))
-    _relate(tally, totals)
-    rows.append(("total", tuple(Cell(tally.counts[k], (k,), k) for k in totals.values())))
-    return OutcomeTable(
-        f"by_{name.replace(' ', '_')}", f"By {name}", BREAKDOWN_MEASURES, tuple(rows)
+    overall = totals(courses)
+    names = {measure: measure for measure in BREAKDOWN_MEASURES}
+    for measure, key in names.items():
+        tally.count(key, overall[measure])
+        if not isinstance(grouping, Overlapping):
+            tally.partition(key, tuple(group_keys(name, group)[measure] for group in found))
+    _relate(tally, names)
+    if isinstance(grouping, Overlapping):
+        overlap_sums(tally, name, found, overall)
+    rows.append(("total", tuple(Cell(tally.counts[k], (k,), k) for k in names.values())))
+    title = f"By {name}"
+    if isinstance(grouping, Overlapping):
+        title += (
+            f" (as of the date; a course counts under each of its {name}s, so the groups "
+            "add up to more than the total)"
+        )
+    elif name == "match group":
+        title += " (as of the date)"
+    return OutcomeTable(f"by_{name.replace(' ', '_')}", title, BREAKDOWN_MEASURES, tuple(rows))
+
+
+def overlap_sums(
+    tally: Tally, name: str, found: dict[str, dict[str, int]], overall: dict[str, int]
+) -> None:
+    """What a reader knows of overlapping groups, as sums over unshown counts, so
+    suppression protects against it: per group, the total is the group, the courses
+    without one (`NONE`) and the other courses with one (the group's complement); the
+    courses with some group and those without make the total; and the groups' sum is
+    the courses with some group plus the memberships beyond each one's first (the
+    overlap, at least 0). Each unshown row relates within itself as a shown one does."""
+    groups = [group for group in found if group != NONE]
+    none = group_keys(name, NONE)
+    some, summed, overlap = (
+        group_keys(name, f"({what})")
+        for what in ("some group", "sum of the groups", "counted more than once")
     )
+    rests = {group: group_keys(name, f"({group} not)") for group in groups}
+    for m in BREAKDOWN_MEASURES:
+        with_one = overall[m] - found[NONE][m]
+        total = sum(found[group][m] for group in groups)
+        tally.count(some[m], with_one)
+        tally.partition(m, (some[m], none[m]))
+        tally.count(summed[m], total)
+        tally.partition(summed[m], tuple(group_keys(name, group)[m] for group in groups))
+        tally.count(overlap[m], total - with_one)
+        tally.partition(summed[m], (some[m], overlap[m]))
+        for group, rest in rests.items():
+            tally.count(rest[m], with_one - found[group][m])
+            tally.partition(m, (group_keys(name, group)[m], none[m], rest[m]))
+    for keys in (some, summed, overlap, *rests.values()):
+        _relate(tally, keys)
 
 
 def group_keys(name: str, group: str) -> dict[str, str]:
@@ -292,12 +343,14 @@ def group_keys(name: str, group: str) -> dict[str, str]:
     return {measure: f"{name} {group}: {measure}" for measure in BREAKDOWN_MEASURES}
 
 
-def nest(tally: Tally, courses: Sequence[CourseOutcome], breakdowns: dict[str, GroupOf]) -> None:
+def nest(tally: Tally, courses: Sequence[CourseOutcome], breakdowns: dict[str, Grouping]) -> None:
     """Where each group of one breakdown falls wholly in one group of another (every
     consultant in one team), the coarser group's counts are sums of the finer ones':
-    name those sums, so a cell hidden in one breakdown is not given away by the other."""
-    for fine, fine_of in breakdowns.items():
-        for coarse, coarse_of in breakdowns.items():
+    name those sums, so a cell hidden in one breakdown is not given away by the other.
+    Overlapping breakdowns are not partitions, so nothing nests in or under them."""
+    partitions = {n: of for n, of in breakdowns.items() if not isinstance(of, Overlapping)}
+    for fine, fine_of in partitions.items():
+        for coarse, coarse_of in partitions.items():
             owner: dict[str, set[str]] = {}
             for course in courses:
                 owner.setdefault(fine_of(course) or NONE, set()).add(coarse_of(course) or NONE)
@@ -321,7 +374,7 @@ def _relate(tally: Tally, keys: dict[str, str]) -> None:
     tally.complement(keys["started education"], base)
 
 
-def trends_report(courses: Sequence[CourseOutcome], breakdowns: dict[str, GroupOf]) -> Report:
+def trends_report(courses: Sequence[CourseOutcome], breakdowns: dict[str, Grouping]) -> Report:
     """Counts per quarter, then one breakdown table per grouping given."""
     tally = Tally()
     tables = [trends_table(tally, courses)]

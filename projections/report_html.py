@@ -3,7 +3,9 @@
 Sections: the status funnel, outcomes against the programme's targets, health
 and WHO-5 (point 1 against point 3), forms per measurement point, network
 meetings (staff answer against meetings recorded), caseload per consultant
-against the target, and what is due or overdue. Every number drawn is also in
+against the target, and what is due or overdue; for a programme beside På vej
+til arbejde, the tables its definition names in place of VIVE's
+(`projections.report_programme`). Every number drawn is also in
 a table beside the chart, and both come from the same shown tables
 (`Report.shown`), so with suppression on a hidden cell is hidden in both.
 
@@ -24,6 +26,7 @@ from typing import Any
 from projections.outcomes_report import SECONDARY_MARK, Report
 from projections.report_charts import Shown, column, mark
 from projections.report_methods import methods_html
+from projections.report_programme import headline_cards, programme_sections
 from projections.report_style import CSS
 
 Tables = dict[str, Shown]
@@ -90,6 +93,15 @@ class ReportPage:
         return self.title or self.programme
 
 
+BREAKDOWN_NOTES = {
+    "consultant": " (as of the date)",
+    "match group": " (as of the date)",
+    "profile": " (as of the date; a course counts under each of its profiles, so the "
+    "groups add up to more than the total)",
+}
+"""What the section of a breakdown says of its groups, after its name."""
+
+
 def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]:
     """The report's sections in order (charts imported lazily with matplotlib)."""
     from projections import report_analysis_figures as ana
@@ -113,6 +125,7 @@ def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]
                 "programme's goals (work ≥ 20 %, education ≥ 15 %).",
                 fig.outcome_shares, ("goals", "outcomes", "job_path", "follow_up"),
                 "Bars: outcome shares with target lines"),
+        *programme_sections(BOTH),
         Section("caseload", "Caseload per consultant", f"Open courses as of the date, by state, "
                 f"against the target of {target_caseload} per consultant (all open courses of "
                 "the programme, whatever their cohort)." + recorded,
@@ -128,11 +141,11 @@ def sections(target_caseload: int, known_at: str = "now") -> tuple[Section, ...]
                 "Lines: counts per quarter"),
         *(
             Section(f"by-{name}", f"By {name}", f"Status and outcomes of the cohort's courses "
-                    f"by {name}{' (as of the date)' if name == 'consultant' else ''}; all "
+                    f"by {name}{BREAKDOWN_NOTES.get(name, '')}; all "
                     "but referred are of those with a baseline.",
                     ana.breakdown(f"by_{name.replace(' ', '_')}"),
                     (f"by_{name.replace(' ', '_')}",), f"Bars: status and outcomes by {name}")
-            for name in ("consultant", "team", "benefit type")
+            for name in ("consultant", "team", "benefit type", "match group", "profile")
         ),
         Section("forms", "Forms per measurement point", "Citizen and staff forms recorded at "
                 "each point (about every 3 months).", fig.forms, ("forms",),
@@ -186,14 +199,10 @@ def render_page(page: ReportPage) -> str:
     body = [
         _header(page, tables),
         "<main>",
-        *(
-            _section(s, tables, page.suppress_below)
-            for s in page_sections(page)
-            if all(name in tables for name in s.tables)
-        ),
-        methods_html(page.variant, page.suppress_below),
+        *(_section(s, tables, page.suppress_below) for s in shown_sections(page, tables)),
+        methods_html(page.variant, page.suppress_below, _method_notes(tables)),
         "</main>",
-        _footer(page),
+        _footer(page, tables),
     ]
     title = f"{page.name}: {VARIANT_TITLES[page.variant]} as of {page.as_of}"
     return (
@@ -212,6 +221,37 @@ def page_sections(page: ReportPage) -> list[Section]:
     """The sections of the page's variant."""
     found = sections(page.target_caseload, page.known_at)
     return [section for section in found if page.variant in section.variants]
+
+
+def shown_sections(page: ReportPage, tables: Tables) -> list[Section]:
+    """The variant's sections whose tables are all in the report, leaving out one whose
+    tables an earlier section shows already (MB's follow-up stands alone; VIVE's sits
+    with the outcomes)."""
+    found: list[Section] = []
+    placed: set[str] = set()
+    for section in page_sections(page):
+        if all(name in tables for name in section.tables) and not placed >= set(section.tables):
+            found.append(section)
+            placed.update(section.tables)
+    return found
+
+
+def _method_notes(tables: Tables) -> tuple[str, ...]:
+    """Methods notes on what only some reports have."""
+    notes = []
+    if "by_match_group" in tables or "by_profile" in tables:
+        notes.append(
+            "Match group and profiles are taken as of the date: the latest segmentation "
+            "naming a match group, and the latest naming profiles. By profile a course "
+            "counts under each of its profiles (none: under “(none)”), so those groups "
+            "add up to more than the total and are not its parts."
+        )
+    if "status" not in tables:
+        notes.append(
+            "The outcome tables are those the programme's definition names (its "
+            "outcome_tables), counted from events as forloeb outcomes counts them."
+        )
+    return tuple(notes)
 
 
 def _header(page: ReportPage, tables: Tables) -> str:
@@ -237,15 +277,21 @@ def _header(page: ReportPage, tables: Tables) -> str:
 
 
 def _cards(page: ReportPage, tables: Tables) -> str:
-    """Key figures at the top: the funnel's ends, the goals, the caseload."""
-    status = column(tables["status"], "n")
-    goals = tables["goals"]
-    cards = [
-        (mark(status["referred"]), "referred", False),
-        (mark(status["with baseline"]), "with a baseline", False),
-        (mark(status["ongoing"]), "ongoing", False),
-    ]
-    for r in goals["rows"]:
+    """Key figures at the top: the funnel's ends, the goals (or the programme tables' own
+    figures), the caseload."""
+    if "status" in tables:
+        status = column(tables["status"], "n")
+        cards = [
+            (mark(status["referred"]), "referred", False),
+            (mark(status["with baseline"]), "with a baseline", False),
+            (mark(status["ongoing"]), "ongoing", False),
+        ]
+    else:
+        cards = []
+        if "trends" in tables:
+            cards.append((mark(column(tables["trends"], "total")["referrals"]), "referred", False))
+        cards += headline_cards(tables)
+    for r in tables["goals"]["rows"] if "goals" in tables else []:
         n, pct, target, met = r["cells"]
         value = f"{mark(pct)} %" if isinstance(pct, int | float) else mark(pct)
         label = f"{r['label']} (target ≥ {mark(target)} %; n = {mark(n)})"
@@ -314,12 +360,17 @@ def _cell(value: Any, below: int | None) -> str:
     return f"<td>{text}</td>"
 
 
-def _footer(page: ReportPage) -> str:
+def _footer(page: ReportPage, tables: Tables) -> str:
     when = f" Generated {page.generated:%Y-%m-%d %H:%M %Z}." if page.generated else ""
+    follow = (
+        "follow the VIVE midterm evaluation of “På vej til arbejde” (tables 2.1, 4.1-4.7, "
+        "5.1-5.4, 6.1-6.6)"
+        if "status" in tables
+        else f"are those the definition of {page.name} names"
+    )
     return (
         "<footer>Percentages are whole numbers, rounded half up from the counts. Outcome tables "
-        "follow the VIVE midterm evaluation of “På vej til arbejde” (tables 2.1, 4.1-4.7, "
-        f"5.1-5.4, 6.1-6.6). No CPR numbers or free text are included.{escape(when)}</footer>"
+        f"{escape(follow)}. No CPR numbers or free text are included.{escape(when)}</footer>"
     )
 
 

@@ -53,9 +53,10 @@ def suppression_note(below: int | None) -> str:
     )
 
 
-def methods_html(variant: str, below: int | None) -> str:
-    """The methods section of the report for `variant` ("team-lead" or "evaluator")."""
-    notes = (*COMMON, *(EVALUATOR_NOTES if variant == "evaluator" else TEAM_LEAD_NOTES))
+def methods_html(variant: str, below: int | None, extra: tuple[str, ...] = ()) -> str:
+    """The methods section of the report for `variant` ("team-lead" or "evaluator"), with
+    the `extra` notes on what this report has beside the usual."""
+    notes = (*COMMON, *(EVALUATOR_NOTES if variant == "evaluator" else TEAM_LEAD_NOTES), *extra)
     paragraphs = "".join(f"<p>{escape(text)}</p>" for text in (*notes, suppression_note(below)))
     return (
         '<section id="methods" class="methods">\n<h2>Methods and suppression</h2>\n'

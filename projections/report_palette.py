@@ -31,6 +31,7 @@ MEANINGS: dict[str, str] = {
     "measurement": "#117733",
     "network meeting": "#AA4499",
     "praktik end": "#F0E442",
+    "completed": "#999933",
 }
 """Each meaning's colour (hex, as matplotlib writes it into the SVG)."""
 
@@ -54,6 +55,12 @@ ALIASES: dict[str, str] = {
     "via praktik": "praktik",
     "network_meeting": "network meeting",
     "praktik_end": "praktik end",
+    "completed the programme": "completed",
+    "still in the programme": "active",
+    "left early (unplanned exit)": "unplanned exit",
+    "ended otherwise (planned exit)": "planned exit",
+    "in work": "job",
+    "in education": "education",
 }
 """Other names of a meaning: table labels, columns and state values."""
 

@@ -16,6 +16,7 @@ import pytest
 
 from projections import report_analysis_figures as ana
 from projections import report_figures as fig
+from projections import report_programme as programme
 from projections.report_palette import MEANINGS, RAMP, colour, colours, meaning_of
 
 Shown = dict[str, Any]
@@ -113,6 +114,30 @@ TABLES: dict[str, Shown] = {
             "unplanned exit": [10, 25],
         },
     ),
+    "completion": table(
+        "completion",
+        ["hold-1 n", "hold-1 %", "all n", "all %"],
+        {
+            "participants": [24, None, 72, None],
+            "completed the programme": [18, 75, 53, 74],
+            "left early (unplanned exit)": [4, 17, 12, 17],
+            "  not_motivated": [4, 17, 12, 17],
+            "ended otherwise (planned exit)": [1, 4, 3, 4],
+            "still in the programme": [1, 4, 4, 6],
+        },
+    ),
+    "outcome_kinds": table(
+        "outcome_kinds",
+        ["n", "% of completers"],
+        {
+            "completed the programme": [53, None],
+            "in work": [37, 70],
+            "  flexjob (fleksjob)": [22, 42],
+            "in education": [8, 15],
+            "onto disability pension (førtidspension)": [8, 15],
+            "still in the programme": [0, 0],
+        },
+    ),
 }
 
 DRAWS: dict[str, tuple[Callable[[dict[str, Shown]], str], set[str]]] = {
@@ -126,6 +151,10 @@ DRAWS: dict[str, tuple[Callable[[dict[str, Shown]], str], set[str]]] = {
     "way into work": (ana.way_into_work, {"praktik", "job"}),
     "status": (fig.status_funnel, {"baseline", "active", "planned exit", "unplanned exit",
                                    "exited before baseline", "visitation"}),
+    "completion": (programme.completion, {"completed", "unplanned exit", "planned exit",
+                                          "active"}),
+    "outcome kinds": (next(s.chart for s in programme.programme_sections(frozenset({"x"}))
+                           if s.name == "outcome-kinds"), {"job", "education", "active"}),
 }  # fmt: skip
 """Each chart, and the meanings it draws."""
 
