@@ -62,8 +62,8 @@ def instrument(service: Any) -> dict[str, float]:
     view_reading.select_for_views = clocked(
         spent, "read notifications (recorder)", view_reading.select_for_views
     )
-    service.mapper.to_domain_event = clocked(
-        spent, "decode events (mapper)", service.mapper.to_domain_event
+    service.mapper.to_logged_event = clocked(
+        spent, "decode events (mapper)", service.mapper.to_logged_event
     )
     original = ViewProjection.project
 

@@ -322,7 +322,8 @@ class Views:
     def _read(self, after: int, head: int, reading: _Reading) -> _Batch | None:
         """The next batch after a position: its last id, its size, the events views read.
 
-        An event some view reads in full is decoded; one the views read only the
+        An event some view reads in full is decoded (without the domain's checks it
+        passed when written: `to_logged_event`); one the views read only the
         header of becomes that `Header`; any other is skipped.
         """
         notifications = view_reading.select_for_views(
@@ -330,7 +331,7 @@ class Views:
         )
         if not notifications:
             return None
-        decode = self.storage.mapper.to_domain_event
+        decode = self.storage.mapper.to_logged_event
         full, headers = reading.full, reading.headers
         events: list[Positioned] = []
         append = events.append
