@@ -12,7 +12,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+FROM_LOG = "from_log"
+"""Validation context key: the data are read back from the log. They were checked against
+the domain's rules when written, so those checks are not run again (types still are)."""
 
 _CPR_PATTERN = re.compile(r"^([0-9]{6})-?([0-9]{4})$")
 
@@ -421,9 +425,11 @@ class MeasurementAnswers(Frozen):
     background: Background | None = None
 
     @model_validator(mode="after")
-    def _fields_belong_to_form(self) -> MeasurementAnswers:
+    def _fields_belong_to_form(self, info: ValidationInfo) -> MeasurementAnswers:
         from domain import instruments
 
+        if self.instruments and info.context and info.context.get(FROM_LOG):
+            return self  # checked when written, under the instrument versions it names
         if self.form is MeasurementForm.CITIZEN:
             for field, what in (("staff", "staff assessment"), ("background", "background")):
                 if getattr(self, field) is not None:

@@ -34,6 +34,7 @@ from projections.base import (
     ViewSpec,
     header_class,
 )
+from projections.collector import collector_paused
 from projections.view_secrets import VIEW_KEY_PURPOSE, ViewSecrets
 from storage import view_reading
 
@@ -282,33 +283,36 @@ class Views:
         standing = self._standing(entries)
         positions = {key: s.position for key, s in standing.items()}
         start = cursor = min(positions.values(), default=head)
-        if head - start > self.batch_size // 10:
+        long = head - start > self.batch_size // 10
+        if long:
             self._load_keys()
-        processed = 0
-        while cursor < head:
-            batch = self._read(cursor, head, reading)
-            if batch is None:
-                break
-            last, count, events = batch
-            behind = [e for e in entries if positions[id(e)] < last]
-            try:
-                tracking = Tracking(self.storage.name, last)
-                self._write(behind, positions, events, tracking, final=last >= head)
-            except IntegrityError:
-                # Another process moved these views on meanwhile: continue from there.
-                # If none moved, the conflict is in a view's own rows: a real error.
-                moved = {key: s.position for key, s in self._standing(entries).items()}
-                if all(moved[id(e)] <= positions[id(e)] for e in behind):
-                    raise
-                positions = moved
-                cursor = min(positions.values())
-                continue
-            for entry in behind:
-                positions[id(entry)] = last
-            processed += count
-            cursor = last
-            if progress is not None:
-                progress(cursor - start, head - start)
+        with collector_paused(long) as batch_done:
+            processed = 0
+            while cursor < head:
+                batch = self._read(cursor, head, reading)
+                if batch is None:
+                    break
+                last, count, events = batch
+                behind = [e for e in entries if positions[id(e)] < last]
+                try:
+                    tracking = Tracking(self.storage.name, last)
+                    self._write(behind, positions, events, tracking, final=last >= head)
+                except IntegrityError:
+                    # Another process moved these views on meanwhile: continue from there.
+                    # If none moved, the conflict is in a view's own rows: a real error.
+                    moved = {key: s.position for key, s in self._standing(entries).items()}
+                    if all(moved[id(e)] <= positions[id(e)] for e in behind):
+                        raise
+                    positions = moved
+                    cursor = min(positions.values())
+                    continue
+                for entry in behind:
+                    positions[id(entry)] = last
+                processed += count
+                cursor = last
+                batch_done()
+                if progress is not None:
+                    progress(cursor - start, head - start)
         for entry in entries:
             if standing[id(entry)].rebuilding and positions[id(entry)] >= head:
                 entry.view.finish_rebuild()
@@ -322,7 +326,8 @@ class Views:
     def _read(self, after: int, head: int, reading: _Reading) -> _Batch | None:
         """The next batch after a position: its last id, its size, the events views read.
 
-        An event some view reads in full is decoded; one the views read only the
+        An event some view reads in full is decoded (without the domain's checks it
+        passed when written: `to_logged_event`); one the views read only the
         header of becomes that `Header`; any other is skipped.
         """
         notifications = view_reading.select_for_views(
@@ -330,7 +335,7 @@ class Views:
         )
         if not notifications:
             return None
-        decode = self.storage.mapper.to_domain_event
+        decode = self.storage.mapper.to_logged_event
         full, headers = reading.full, reading.headers
         events: list[Positioned] = []
         append = events.append

@@ -18,11 +18,13 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
 from domain.errors import CourseError
+from domain.values import FROM_LOG
 
 if TYPE_CHECKING:
     from storage.keys import Keyring
 
 _STORED_ELSEWHERE = {"originator_id", "originator_version"}
+_FROM_LOG: dict[str, Any] = {FROM_LOG: True}
 
 
 class OrjsonTranscoder(Transcoder):
@@ -91,6 +93,16 @@ class PydanticMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        return self._decoded(stored_event, None)
+
+    def to_logged_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        """The event as the views read it: validated into its class (types, upcasting),
+        without running again the domain's checks it passed when written (`FROM_LOG`)."""
+        return self._decoded(stored_event, _FROM_LOG)
+
+    def _decoded(
+        self, stored_event: StoredEvent, context: dict[str, Any] | None
+    ) -> DomainEventProtocol[UUID]:
         stored_state = stored_event.state
         if self.cipher:
             stored_state = self.cipher.decrypt(stored_state)
@@ -104,7 +116,7 @@ class PydanticMapper(Mapper[UUID]):
         upcast(cls, state)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        return cast(DomainEventProtocol[UUID], cls.model_validate(state))
+        return cast(DomainEventProtocol[UUID], cls.model_validate(state, context=context))
 
     # Sealing ------------------------------------------------------------------
 

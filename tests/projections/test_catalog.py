@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from datetime import date
 from typing import Any
@@ -238,3 +239,41 @@ def _crash_at_event(monkeypatch: pytest.MonkeyPatch, position: int) -> None:
             raise Crash(position)
 
     monkeypatch.setattr(ViewProjection, "project", project)
+
+
+def _collector_while_projecting(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether the cyclic collector was running at each batch a projection was given."""
+    seen: list[bool] = []
+    original = ViewProjection.project
+
+    def project(self: Any, c: Any, events: Any) -> None:
+        seen.append(gc.isenabled())
+        original(self, c, events)
+
+    monkeypatch.setattr(ViewProjection, "project", project)
+    return seen
+
+
+def test_a_long_catch_up_pauses_the_collector_and_leaves_it_running(
+    clinic: Clinic, views: Views, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy_history(clinic, citizens=2)
+    views.batch_size = 3  # the whole log is long for batches of 3
+    seen = _collector_while_projecting(monkeypatch)
+
+    views.rebuild()
+
+    assert seen and not any(seen)
+    assert gc.isenabled()
+
+
+def test_a_short_catch_up_leaves_the_collector_running(
+    clinic: Clinic, views: Views, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    course = clinic.refer("0909901234", D(2024, 1, 2))
+    views.catch_up()
+    clinic.do(cmd.Session, course, D(2024, 1, 3))
+    seen = _collector_while_projecting(monkeypatch)
+
+    assert views.catch_up() == 1
+    assert seen and all(seen)

@@ -260,3 +260,43 @@ def test_a_version_one_job_reads_as_ordinary_work_with_its_hours_as_recorded() -
         "employer": "Kommunen", "hours_per_week": 20, "ordinary_hours": False,
         "kind": "ordinary",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("cls", list(EXAMPLES), ids=lambda c: c.__name__)
+def test_the_views_read_every_event_as_the_checked_read_does(
+    mapper: PydanticMapper, cls: type[Any]
+) -> None:
+    stored = mapper.to_stored_event(example(cls))
+
+    assert mapper.to_logged_event(stored) == mapper.to_domain_event(stored)
+
+
+def _stored_measurement(mapper: PydanticMapper, **answers: Any) -> StoredEvent:
+    stored = mapper.to_stored_event(example(events.MeasurementRecorded))
+    state = mapper.transcoder.decode(stored.state)
+    state["answers"].update(answers)
+    return StoredEvent(
+        stored.originator_id, stored.originator_version, stored.topic,
+        mapper.transcoder.encode(state),
+    )  # fmt: skip
+
+
+def test_the_views_infer_the_versions_of_a_measurement_stored_without_them(
+    mapper: PydanticMapper,
+) -> None:
+    stored = _stored_measurement(mapper, instruments={})
+
+    logged = mapper.to_logged_event(stored)
+
+    assert logged.answers.instruments == {"bip_staff": 1, "staff_assessment": 1}
+    assert logged == mapper.to_domain_event(stored)
+
+
+def test_the_views_read_a_logged_measurement_the_rules_now_refuse(
+    mapper: PydanticMapper,
+) -> None:
+    stored = _stored_measurement(mapper, instruments={"bip_staff": 99, "staff_assessment": 1})
+
+    with pytest.raises(ValueError, match="bip_staff has no version 99"):
+        mapper.to_domain_event(stored)
+    assert mapper.to_logged_event(stored).answers.instruments["bip_staff"] == 99
