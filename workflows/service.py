@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -43,9 +43,12 @@ from domain.values import CourseState, normalise_cpr
 from storage.infrastructure import Infrastructure
 from storage.keys import RegisteredElsewhere
 from storage.secrets import MasterKey
-from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, Refer
+from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, is_refer
 from workflows.decision import check_entry_route, decide
 from workflows.machine import Workflow
+
+if TYPE_CHECKING:
+    from workflows.intake_commands import Refer
 
 WorkflowFor = Callable[[str], Workflow]
 """The workflow a programme runs, by the programme's name."""
@@ -192,7 +195,7 @@ class CourseService(Application[UUID]):
         Nothing is saved; the caller saves the cache's aggregates. A refused
         command raises before any event is triggered, so the cache stays clean.
         """
-        if isinstance(command, Refer):
+        if is_refer(command):
             if self.authorise is not None:
                 self.authorise(actor, command, None)
             return self._refer(command, actor, cache)
@@ -500,9 +503,7 @@ class CourseService(Application[UUID]):
             )
         return open_courses[0]
 
-    def execute_many(
-        self, commands: Iterable[Command], actor: str
-    ) -> list[Outcome | CourseError]:
+    def execute_many(self, commands: Iterable[Command], actor: str) -> list[Outcome | CourseError]:
         """Decide a batch on shared aggregates, save once; fall back one by one on conflict.
 
         Each command is decided on its own: a refused one is returned as its
@@ -581,4 +582,3 @@ def replay(aggregate: Any, events: Iterable[Any]) -> Any:
 def _looks_like_cpr(ref: str) -> bool:
     digits = ref.replace("-", "")
     return len(digits) == 10 and digits.isascii() and digits.isdigit()
-
