@@ -463,3 +463,31 @@ def test_a_command_run_in_a_process_that_goes_on_closes_the_sqlite_store(
 def test_only_stores_whose_commits_are_durable_without_a_close_are_left_to_the_exit() -> None:
     assert StoreConfig(sqlite_path=Path("x.sqlite")).backend.left_to_exit
     assert not StoreConfig(database_url="postgresql://h/db").backend.left_to_exit
+
+
+def test_a_write_reads_the_definition_of_its_course_s_programme_and_no_other(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "FORLOEB_SERVER_URL"}
+    env |= {"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"), "FORLOEB_SERVER": "off"}
+    store = str(tmp_path / "forloeb.sqlite")
+    _modules_of_a_run(["init", "--db", store, "--as", "anna"], env)
+    _modules_of_a_run(
+        ["--db", store, "--as", "anna", "refer", "--cpr", "0101901234", "--programme", "oph",
+         "--referring-caseworker", "bo", "--occurred-on", "2019-01-02"],
+        env,
+    )  # fmt: skip
+    probe = (
+        "from cli.main import forloeb\n"
+        f"code = forloeb.main(['--db', {store!r}, '--as', 'anna', 'accept', '0101901234', "
+        "'--consultant', 'anna', '--occurred-on', '2019-01-03'], standalone_mode=False)\n"
+        "assert code == 0, code\n"
+        "from programmes.catalogue import shipped\n"
+        "print(shipped().entries.parsed())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
+        check=True,
+    )  # fmt: skip
+
+    assert done.stdout.splitlines()[-1] == "['oph']"
