@@ -15,7 +15,6 @@ from collections import ChainMap
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import cast
 
@@ -27,6 +26,8 @@ from programmes.table_slugs import problems as outcome_table_problems
 from workflows.machine import Workflow, definition_problems
 
 SUFFIX = ".toml"
+SHIPPED_FOLDER = Path(__file__).with_name("definitions")
+"""The definitions shipped in the package (package data, installed as files)."""
 LOCAL_FOLDER = "programmes"
 """The folder beside the configuration file that holds a municipality's own definitions."""
 
@@ -68,8 +69,7 @@ def parse(text: str, origin: str, stem: str) -> ProgrammeDefinition:
 
 def shipped_files() -> Iterator[tuple[str, str, str]]:
     """(origin, stem, text) of each definition shipped in the package, by name."""
-    folder = resources.files("programmes") / "definitions"
-    for item in sorted(folder.iterdir(), key=lambda item: item.name):
+    for item in sorted(SHIPPED_FOLDER.iterdir(), key=lambda item: item.name):
         if item.name.endswith(SUFFIX):
             yield "shipped", item.name.removesuffix(SUFFIX), item.read_text(encoding="utf-8")
 
@@ -128,8 +128,7 @@ class ShippedEntries(Mapping[str, Entry]):
     looked up: a command reads the one its course runs (the tests check them all)."""
 
     def __init__(self) -> None:
-        self._folder = resources.files("programmes") / "definitions"
-        files = (item.name for item in self._folder.iterdir())
+        files = (item.name for item in SHIPPED_FOLDER.iterdir())
         self._names = sorted(name.removesuffix(SUFFIX) for name in files if name.endswith(SUFFIX))
         self._parsed: dict[str, Entry] = {}
 
@@ -137,7 +136,7 @@ class ShippedEntries(Mapping[str, Entry]):
         if name not in self._parsed:
             if name not in self._names:
                 raise KeyError(name)
-            text = (self._folder / f"{name}{SUFFIX}").read_text(encoding="utf-8")
+            text = (SHIPPED_FOLDER / f"{name}{SUFFIX}").read_text(encoding="utf-8")
             self._parsed[name] = Entry(parse(text, "shipped", name), "shipped")
         return self._parsed[name]
 

@@ -243,9 +243,12 @@ def test_the_console_script_leaves_at_once_with_its_output_and_exit_code() -> No
 
 
 def _modules_of_a_run(argv: list[str], env: dict[str, str]) -> set[str]:
-    """The modules a fresh `forloeb ARGV` process (in-process mode) has imported at its end."""
+    """The modules a fresh `forloeb ARGV` process (in-process mode) has imported at its end
+    (started as the console script starts it: no pydantic plugin search)."""
     probe = (
         "import sys, json\n"
+        "from cli.startup import skip_pydantic_plugin_scan\n"
+        "skip_pydantic_plugin_scan()\n"
         "from cli.main import forloeb\n"
         f"code = forloeb.main({argv!r}, standalone_mode=False)\n"
         "assert code == 0, code\n"
@@ -376,7 +379,8 @@ COMMAND_MODULES = {module for module, _ in HOMES.values()}
 
 def test_a_write_imports_only_the_module_of_its_own_command(tmp_path: Path) -> None:
     """Given a course, `forloeb session` imports the module that holds `Session` and none
-    of the other command modules (each builds its pydantic models as it is imported)."""
+    of the other command modules (each builds its pydantic models as it is imported), and
+    finds the shipped programme definitions without importlib.resources."""
     env = {k: v for k, v in os.environ.items() if k != "FORLOEB_SERVER_URL"}
     env |= {"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"), "FORLOEB_SERVER": "off"}
     store = str(tmp_path / "forloeb.sqlite")
@@ -397,6 +401,7 @@ def test_a_write_imports_only_the_module_of_its_own_command(tmp_path: Path) -> N
     )
 
     assert imported & COMMAND_MODULES == {"workflows.activity_commands"}
+    assert "importlib.resources" not in imported  # with tempfile, shutil, bz2, lzma, zipfile
 
 
 def test_the_command_table_names_each_class_where_it_is() -> None:
