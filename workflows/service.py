@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +29,6 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType
 
-from domain.citizen import Citizen, ReadKind
 from domain.course import Course
 from domain.errors import (
     AlreadyOpen,
@@ -48,6 +48,7 @@ from workflows.decision import check_entry_route, decide
 from workflows.machine import Workflow
 
 if TYPE_CHECKING:
+    from domain.citizen import Citizen, ReadKind
     from workflows.intake_commands import Refer
 
 WorkflowFor = Callable[[str], Workflow]
@@ -76,6 +77,13 @@ class Outcome:
     events: tuple[str, ...] = ()
     skipped: bool = False
     versions: tuple[int, ...] = ()
+
+
+def _our_aggregates() -> tuple[type[Course | Citizen], ...]:
+    """The aggregate classes `save` collects directly: the course, and the citizen index
+    once loaded (a command on a course alone never imports it)."""
+    citizen = sys.modules.get("domain.citizen")
+    return (Course,) if citizen is None else (Course, citizen.Citizen)
 
 
 class CourseService(Application[UUID]):
@@ -151,7 +159,7 @@ class CourseService(Application[UUID]):
         """
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         for obj in objs:
-            if isinstance(obj, (Course, Citizen)):
+            if isinstance(obj, _our_aggregates()):
                 processing_event.events.extend(obj.collect_events())
                 processing_event.aggregates[obj.id] = obj
             else:
@@ -271,6 +279,8 @@ class CourseService(Application[UUID]):
 
     def _citizen_for_referral(self, cpr: str, cache: dict[UUID, Any]) -> Citizen:
         """The citizen's index, or a new one (with a new key) for a citizen not yet known."""
+        from domain.citizen import Citizen
+
         subject = self.keyring.subject_of(cpr)
         if subject is None:
             return Citizen.register(self.keyring.register(cpr))
@@ -345,6 +355,8 @@ class CourseService(Application[UUID]):
 
     def citizen(self, subject: UUID) -> Citizen | None:
         """The citizen index of a subject id."""
+        from domain.citizen import Citizen
+
         try:
             citizen: Any = self.repository.get(subject, projector_func=replay)
         except AggregateNotFoundError:
@@ -393,6 +405,8 @@ class CourseService(Application[UUID]):
             raise CourseNotFound("cpr: no citizen with that CPR number (or already erased)")
         citizen = self.citizen(subject)
         if citizen is None:  # a key was stored, its referral never was (a crash between)
+            from domain.citizen import Citizen
+
             citizen = Citizen.register(subject)
             citizen.erase(actor=actor, erased_on=on, reason=reason)
             self.save(citizen)

@@ -379,8 +379,9 @@ COMMAND_MODULES = {module for module, _ in HOMES.values()}
 
 def test_a_write_imports_only_the_module_of_its_own_command(tmp_path: Path) -> None:
     """Given a course, `forloeb session` imports the module that holds `Session` and none
-    of the other command modules (each builds its pydantic models as it is imported), and
-    finds the shipped programme definitions without importlib.resources."""
+    of the other command modules (each builds its pydantic models as it is imported), nor
+    the citizen index it does not touch, and finds the shipped programme definitions
+    without importlib.resources."""
     env = {k: v for k, v in os.environ.items() if k != "FORLOEB_SERVER_URL"}
     env |= {"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"), "FORLOEB_SERVER": "off"}
     store = str(tmp_path / "forloeb.sqlite")
@@ -402,6 +403,7 @@ def test_a_write_imports_only_the_module_of_its_own_command(tmp_path: Path) -> N
 
     assert imported & COMMAND_MODULES == {"workflows.activity_commands"}
     assert "importlib.resources" not in imported  # with tempfile, shutil, bz2, lzma, zipfile
+    assert "domain.citizen" not in imported  # the citizen index: referrals, reads, erasure
 
 
 def test_the_command_table_names_each_class_where_it_is() -> None:
