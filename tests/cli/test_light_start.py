@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
+from uuid import uuid5
 
 import click
 import pytest
@@ -23,7 +24,7 @@ from projections.catalog import open_views, registered
 from storage.store import StoreConfig
 from tests.cli.conftest import Run
 from workflows import commands
-from workflows.commands import COMMANDS_BY_NAME, HOMES, Command
+from workflows.commands import COMMAND_NAMESPACE, COMMANDS_BY_NAME, HOMES, Command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -380,8 +381,8 @@ COMMAND_MODULES = {module for module, _ in HOMES.values()}
 def test_a_write_imports_only_the_module_of_its_own_command(tmp_path: Path) -> None:
     """Given a course, `forloeb session` imports the module that holds `Session` and none
     of the other command modules (each builds its pydantic models as it is imported), nor
-    the citizen index it does not touch, and finds the shipped programme definitions
-    without importlib.resources."""
+    the citizen index it does not touch (given the course's id, not the CPR), and finds
+    the shipped programme definitions without importlib.resources."""
     env = {k: v for k, v in os.environ.items() if k != "FORLOEB_SERVER_URL"}
     env |= {"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"), "FORLOEB_SERVER": "off"}
     store = str(tmp_path / "forloeb.sqlite")
@@ -391,14 +392,15 @@ def test_a_write_imports_only_the_module_of_its_own_command(tmp_path: Path) -> N
          "--referring-caseworker", "bo", "--occurred-on", "2019-01-02", "--command-id", "c1"],
         env,
     )  # fmt: skip
+    course = str(uuid5(COMMAND_NAMESPACE, "c1"))  # the course the referral's id opens
     _modules_of_a_run(
-        ["--db", store, "--as", "anna", "accept", "0101901234", "--consultant", "anna",
+        ["--db", store, "--as", "anna", "accept", course, "--consultant", "anna",
          "--occurred-on", "2019-01-03"],
         env,
     )  # fmt: skip
 
     imported = _modules_of_a_run(
-        ["--db", store, "--as", "anna", "session", "0101901234", "--note", "first talk"], env
+        ["--db", store, "--as", "anna", "session", course[:8], "--note", "first talk"], env
     )
 
     assert imported & COMMAND_MODULES == {"workflows.activity_commands"}
