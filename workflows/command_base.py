@@ -1,7 +1,8 @@
 """The base of every command: what a caseworker asks for, validated before anything is
 decided (the commands themselves: `workflows.commands`)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic then takes each field's type as
+# an object instead of evaluating its text, a sizeable share of building the models.
 
 from datetime import date, datetime
 from typing import Any, ClassVar

@@ -3,7 +3,8 @@
 Imported when one of them is first used (see `workflows.commands`).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic then takes each field's type as
+# an object instead of evaluating its text, a sizeable share of building the models.
 
 from datetime import date
 
