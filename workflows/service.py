@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
@@ -117,13 +118,17 @@ class CourseService(Application[UUID]):
         self.storage = storage
         super().__init__(storage.env)
         self.keyring = storage.keyring
-        self.workflow = Workflow()
-        """The backbone workflow: the one a programme without a definition runs."""
         self.workflow_for: WorkflowFor = workflow_for or (lambda _programme: self.workflow)
         self.course_finder = course_finder
         self.authorise = authorise
         self._batch_aggregates: dict[UUID, Any] = {}
         self._batch_head: int | None = -1
+
+    @cached_property
+    def workflow(self) -> Workflow:
+        """The backbone workflow: the one a programme without a definition runs (built when
+        first used; a programme's own comes from `workflow_for`)."""
+        return Workflow()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """The storage's environment (already the library's merge of defaults and more)."""
