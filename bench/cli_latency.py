@@ -50,7 +50,7 @@ from bench.measure import (
 
 GOAL_SECONDS = 0.100
 IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
-PACKAGES = ("domain", "storage", "workflows", "projections", "cli", "server")
+PACKAGES = ("domain", "storage", "workflows", "projections", "programmes", "cli", "demo", "server")
 SERVER_START_SECONDS = 120.0
 
 

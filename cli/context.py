@@ -196,7 +196,12 @@ class AppContext:
         return self.caught_up_views("course_list").course_list.find_by_prefix(prefix)
 
     def close(self) -> None:
-        """Close whatever was opened."""
+        """Close whatever was opened; in a process about to leave at once, leave the store
+        (and the views on its connection) to the exit where the store allows it."""
+        from cli.startup import exits_at_once
+
+        if exits_at_once() and self._store is not None and self._store.backend.left_to_exit:
+            return
         if self._views is not None:
             self._views.close()
             self._views = None

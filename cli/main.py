@@ -22,7 +22,12 @@ from cli.completion import complete_values
 from cli.context import AppContext
 from cli.errors import EXIT_BAD_INPUT, handle
 from cli.global_options import accept_global_options, group_options
-from cli.startup import defer_garbage_collection, exit_at_once, skip_pydantic_plugin_scan
+from cli.startup import (
+    defer_garbage_collection,
+    exit_at_once,
+    skip_pydantic_plugin_scan,
+    will_exit_at_once,
+)
 
 WRITE = "cli.write"
 """The target of the write commands, generated from the command vocabulary (`cli.write`)."""
@@ -164,12 +169,21 @@ def write_commands() -> dict[str, click.Command]:
     return dict(holder.commands)
 
 
+def write_command(name: str) -> click.Command:
+    """One write command (or group, e.g. `praktik`), generated from its own models alone."""
+    from cli.write import add_write_commands
+
+    holder = click.Group()
+    add_write_commands(holder, first_word=name)
+    return holder.commands[name]
+
+
 def load_command(name: str) -> click.Command:
     """The command `name` from its module, accepting the global options after its name and
     completing course ids, programmes and consultants."""
     target = COMMANDS[name][0]
     if target == WRITE:
-        command = write_commands()[name]
+        command = write_command(name)
     else:
         module, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module), attribute)
@@ -287,4 +301,5 @@ def main() -> None:
     """Console-script entry point."""
     defer_garbage_collection()
     skip_pydantic_plugin_scan()
+    will_exit_at_once()
     exit_at_once(forloeb.main(prog_name="forloeb", standalone_mode=False))

@@ -69,14 +69,29 @@ def resume_garbage_collection() -> None:
 _deferred = False
 
 
+_leaving_at_once = False
+
+
+def will_exit_at_once() -> None:
+    """Say that this process leaves with `exit_at_once` when its command is done."""
+    global _leaving_at_once
+    _leaving_at_once = True
+
+
+def exits_at_once() -> bool:
+    """Whether this process leaves with `exit_at_once` when its command is done (the
+    console script), so what the operating system releases need not be closed first."""
+    return _leaving_at_once
+
+
 def exit_at_once(code: int) -> NoReturn:
     """Leave the process with `code` as soon as the output is flushed.
 
     The interpreter's own exit frees every module and object one by one, a large
     share of a short command's time, for nothing: by now click has closed the
-    command's context, and with it the store and the views (committed writes are
-    in the database; nothing waits for a finaliser). The launcher leaves the
-    same way after a served command.
+    command's context, and with it the views and a store that needs closing
+    (committed writes are in the database; nothing waits for a finaliser). The
+    launcher leaves the same way after a served command.
     """
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`... | head`)

@@ -136,11 +136,14 @@ def _group_for(parent: click.Group, word: str) -> click.Group:
     return group
 
 
-def add_write_commands(root: click.Group) -> None:
-    """Attach every command of the vocabulary to the root group."""
-    for name, cls in COMMANDS_BY_NAME.items():
+def add_write_commands(root: click.Group, first_word: str | None = None) -> None:
+    """Attach the commands of the vocabulary to the root group: every one, or those whose
+    name starts with `first_word` (a write builds only its own command model)."""
+    for name in COMMANDS_BY_NAME:
         *groups, leaf = name.split()
+        if first_word is not None and name.split()[0] != first_word:
+            continue
         parent = root
         for word in groups:
             parent = _group_for(parent, word)
-        parent.add_command(write_command(cls, leaf))
+        parent.add_command(write_command(COMMANDS_BY_NAME[name], leaf))

@@ -12,7 +12,8 @@ destinations from there. `class_version` and `upcast_vN_vN+1` keep old stored
 payloads readable when an event's schema changes.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic then takes each field's type as
+# an object instead of evaluating its text, a sizeable share of building the models.
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -101,7 +102,7 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
         if self.command_id is not None:
             course.command_ids.add(self.command_id)
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         """Record this event's own facts on the course (override in subclasses)."""
 
     @classmethod
@@ -179,7 +180,7 @@ class Accepted(CourseEvent):
     retractable = True
     consultant: Name
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.consultant = self.consultant
         course.consultant_version = self.originator_version
 
@@ -253,7 +254,7 @@ class MeasurementRecorded(CourseEvent):
             state["answers"] = {"form": sealed["answers"]["form"]}
         return sealed
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.measurements[self.originator_version] = (self.point, self.form)
         if self.follow_up:
             course.follow_ups.add(self.originator_version)
@@ -293,7 +294,7 @@ class GroupCourseJoined(CourseEvent):
     retractable = True
     group_course: Name
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.group_courses[self.group_course] = False
 
 
@@ -303,7 +304,7 @@ class GroupCourseCompleted(CourseEvent):
     retractable = True
     group_course: Name
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.group_courses[self.group_course] = True
 
 
@@ -397,7 +398,7 @@ class ConsultantReassigned(CourseEvent):
     consultant: Name
     reason: FreeText = ""
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.consultant = self.consultant
         course.consultant_version = self.originator_version
 
@@ -422,7 +423,7 @@ class ProgrammeCompleted(CourseEvent):
     personal = frozenset({"note"})
     note: FreeText = ""
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.completed_version = self.originator_version
 
 
@@ -454,7 +455,7 @@ class TeamMemberAdded(CourseEvent):
     member: Name
     role: Label
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.team[self.member] = self.role
 
 
@@ -464,7 +465,7 @@ class TeamMemberLeft(CourseEvent):
     not_retractable_because = "add the member to the team again instead"
     member: Name
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.team.pop(self.member, None)
 
 
@@ -528,7 +529,7 @@ class Corrected(CourseEvent):
         state.setdefault("changes", {}).update(sealed.pop("changes", {}))
         state.update(sealed)
 
-    def apply_to(self, course: Course) -> None:
+    def apply_to(self, course: "Course") -> None:
         course.corrected_versions.add(self.target_version)
         if self.retracted:
             self.withdraw(course)
@@ -546,7 +547,7 @@ class Corrected(CourseEvent):
             form = MeasurementForm(self.changes.get("answers.form", key[1]))
             course.measurements[self.target_version] = (point, form)
 
-    def withdraw(self, course: Course) -> None:
+    def withdraw(self, course: "Course") -> None:
         """Take the retracted event's facts off the course; a state change is undone."""
         target = self.target_version
         course.retracted_versions.add(target)

@@ -8,7 +8,8 @@ that apply. The files are read by `programmes.catalogue`; this module only
 says what a valid definition is.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic then takes each field's type as
+# an object instead of evaluating its text, a sizeable share of building the models.
 
 from datetime import date
 from enum import StrEnum
@@ -113,7 +114,7 @@ class Cohort(Frozen):
     """The number the report gives, where it gives one."""
 
     @model_validator(mode="after")
-    def _ordered(self) -> Cohort:
+    def _ordered(self) -> "Cohort":
         if self.end < self.start:
             raise ValueError(f"cohort {self.name}: end {self.end} is before start {self.start}")
         return self
@@ -136,7 +137,7 @@ class ProgrammeDefinition(Frozen):
     outcome_tables: tuple[Slug, ...] = ()
 
     @model_validator(mode="after")
-    def _distinct(self) -> ProgrammeDefinition:
+    def _distinct(self) -> "ProgrammeDefinition":
         for what, names in (
             ("entry_routes", [str(route) for route in self.entry_routes]),
             ("instruments", [instrument.name for instrument in self.instruments]),

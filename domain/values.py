@@ -4,7 +4,8 @@ Every value validates itself with pydantic, so a bad value is refused where it
 enters the system, with the field named.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic then takes each field's type as
+# an object instead of evaluating its text, a sizeable share of building the models.
 
 import re
 import unicodedata
@@ -425,7 +426,7 @@ class MeasurementAnswers(Frozen):
     background: Background | None = None
 
     @model_validator(mode="after")
-    def _fields_belong_to_form(self, info: ValidationInfo) -> MeasurementAnswers:
+    def _fields_belong_to_form(self, info: ValidationInfo) -> "MeasurementAnswers":
         from domain import instruments
 
         if self.instruments and info.context and info.context.get(FROM_LOG):

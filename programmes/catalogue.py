@@ -11,11 +11,12 @@ the backbone workflow, as every course did before definitions existed.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections import ChainMap
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
+from typing import cast
 
 from pydantic import ValidationError
 
@@ -25,6 +26,8 @@ from programmes.table_slugs import problems as outcome_table_problems
 from workflows.machine import Workflow, definition_problems
 
 SUFFIX = ".toml"
+SHIPPED_FOLDER = Path(__file__).with_name("definitions")
+"""The definitions shipped in the package (package data, installed as files)."""
 LOCAL_FOLDER = "programmes"
 """The folder beside the configuration file that holds a municipality's own definitions."""
 
@@ -66,8 +69,7 @@ def parse(text: str, origin: str, stem: str) -> ProgrammeDefinition:
 
 def shipped_files() -> Iterator[tuple[str, str, str]]:
     """(origin, stem, text) of each definition shipped in the package, by name."""
-    folder = resources.files("programmes") / "definitions"
-    for item in sorted(folder.iterdir(), key=lambda item: item.name):
+    for item in sorted(SHIPPED_FOLDER.iterdir(), key=lambda item: item.name):
         if item.name.endswith(SUFFIX):
             yield "shipped", item.name.removesuffix(SUFFIX), item.read_text(encoding="utf-8")
 
@@ -121,17 +123,47 @@ def read(files: Iterable[tuple[str, str, str]]) -> dict[str, Entry]:
     return {stem: Entry(parse(text, origin, stem), origin) for origin, stem, text in files}
 
 
+class ShippedEntries(Mapping[str, Entry]):
+    """The definitions shipped in the package by name, each read and parsed when first
+    looked up: a command reads the one its course runs (the tests check them all)."""
+
+    def __init__(self) -> None:
+        files = (item.name for item in SHIPPED_FOLDER.iterdir())
+        self._names = sorted(name.removesuffix(SUFFIX) for name in files if name.endswith(SUFFIX))
+        self._parsed: dict[str, Entry] = {}
+
+    def __getitem__(self, name: str) -> Entry:
+        if name not in self._parsed:
+            if name not in self._names:
+                raise KeyError(name)
+            text = (SHIPPED_FOLDER / f"{name}{SUFFIX}").read_text(encoding="utf-8")
+            self._parsed[name] = Entry(parse(text, "shipped", name), "shipped")
+        return self._parsed[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def parsed(self) -> list[str]:
+        """The names read and parsed so far."""
+        return sorted(self._parsed)
+
+
 @cache
 def shipped() -> Catalogue:
     """The definitions shipped in the package."""
-    return Catalogue(read(shipped_files()))
+    return Catalogue(ShippedEntries())
 
 
 def load(local_folder: Path | None = None) -> Catalogue:
-    """The shipped definitions, with a municipality's own from `local_folder` over them."""
+    """The shipped definitions, with a municipality's own from `local_folder` over them
+    (read and checked at once: a fault in one is named before any command runs)."""
     if local_folder is None or not local_folder.is_dir():
         return shipped()
-    return Catalogue({**shipped().entries, **read(local_files(local_folder))})
+    under = cast("MutableMapping[str, Entry]", shipped().entries)  # ChainMap writes to none
+    return Catalogue(ChainMap(read(local_files(local_folder)), under))
 
 
 class FolderCatalogue:

@@ -162,3 +162,8 @@ class Backend(Protocol):
 
     def compact(self) -> None:
         """Leave no erased bytes in free pages or logs the store keeps."""
+
+    @property
+    def left_to_exit(self) -> bool:
+        """Whether a process that leaves at once may skip closing the store's connections
+        (the operating system releases them; every commit is already durable)."""

@@ -92,3 +92,8 @@ class MemoryBackend:
 
     def compact(self) -> None:
         """Nothing to compact."""
+
+    @property
+    def left_to_exit(self) -> bool:
+        """Yes: there is nothing to keep once the process is gone."""
+        return True

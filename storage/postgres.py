@@ -263,6 +263,11 @@ class PostgresBackend:
             raise init_refused(self, e) from None
         return report
 
+    @property
+    def left_to_exit(self) -> bool:
+        """No: the server would log every connection dropped without a goodbye."""
+        return False
+
     def compact(self) -> None:
         """Nothing: pg_dump never shows deleted rows; autovacuum reclaims them in the files
         (docs/operations.md)."""

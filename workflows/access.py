@@ -46,7 +46,14 @@ from domain.course import Course
 from domain.errors import CourseError
 from domain.programme import ProgrammeDefinition
 from domain.values import CourseState
-from workflows.commands import COMMANDS_BY_NAME, Command, CourseCommand, Reassign, Refer
+from workflows.commands import (
+    COMMANDS_BY_NAME,
+    COURSE_COMMAND_NAMES,
+    Command,
+    CourseCommand,
+    is_reassign,
+    is_refer,
+)
 from workflows.machine import REFER
 
 
@@ -120,9 +127,7 @@ PROJECTIONS_VERIFY = "projections.verify"
 READS_OF_ONE_CITIZEN = frozenset({SHOW, AUDIT, CITIZEN_EXPORT})
 """Reads of one citizen's record: recorded, and an auditor states a purpose for each."""
 
-COURSE_COMMANDS = frozenset(
-    name for name, cls in COMMANDS_BY_NAME.items() if issubclass(cls, CourseCommand)
-)
+COURSE_COMMANDS = frozenset(COURSE_COMMAND_NAMES)
 ALL_ACTIONS = frozenset(
     {
         SHOW, COURSES, CASELOAD, DUE, OUTCOMES, ANALYSIS, EXPORT, REPORT, REPORT_CASELOAD, WORKFLOW,
@@ -473,7 +478,7 @@ def _partners_part(
 ) -> None:
     """A partner refers where a partner role of the programme may, and writes to a course
     only as its team member, what that role covers."""
-    if isinstance(command, Refer):
+    if is_refer(command):
         programme = command.programme
         definition = definition_of(programme) if definition_of is not None else None
         referring = [
@@ -511,7 +516,7 @@ def _within_team(directory: Directory, user: User, command: Command, course: Cou
             f"as {user.describe()}: course {short(course)} is {_held_by(course)}, "
             "who is not in your team"
         )
-    if isinstance(command, Reassign) and directory.team_of(command.consultant) != user.team:
+    if is_reassign(command) and directory.team_of(command.consultant) != user.team:
         raise NotAllowed(
             f"as {user.describe()}: {command.consultant} is not a consultant in your team; "
             "reassign within the team"

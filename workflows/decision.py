@@ -9,7 +9,7 @@ events are left pending on the course for the caller to save.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.course import INTO_STATES, Course
 from domain.errors import CourseError, InvalidInput
@@ -22,8 +22,18 @@ from domain.events import (
     RejectedAtVisitation,
 )
 from domain.programme import Outcomes
-from workflows.commands import Correct, CourseCommand, Exit, JobStart, Refer, Reject, TeamAdd
+from workflows.commands import (
+    CourseCommand,
+    is_correct,
+    is_exit,
+    is_job_start,
+    is_reject,
+    is_team_add,
+)
 from workflows.machine import Workflow, move_of
+
+if TYPE_CHECKING:
+    from workflows.intake_commands import Refer
 
 EventAt = Callable[[int], CourseEvent]
 """The course's event with a sequence number (what a correction names)."""
@@ -52,7 +62,7 @@ def decide(
     }
     if command.command_id is not None:
         common["command_id"] = command.command_id
-    if isinstance(command, Correct):
+    if is_correct(command):
         target = event_at(command.version)
         if command.retract:  # the aggregate's checks first: they say why more plainly
             course.check_correction(target, command.changes, retracted=True)
@@ -66,7 +76,7 @@ def decide(
         )
     else:
         fields = command.event_fields()
-        if isinstance(command, Exit) and command.planned and "after" not in fields:
+        if is_exit(command) and command.planned and "after" not in fields:
             fields["after"] = course.state.value
         course.record(move.event, **common, **fields, **dict(move.fields))
     make_automatic_moves(course, workflow, common)
@@ -88,11 +98,7 @@ def check_entry_route(workflow: Workflow, command: Refer) -> None:
 def check_team_role(workflow: Workflow, command: CourseCommand) -> None:
     """Refuse a team member in a role the programme does not have."""
     definition = workflow.definition
-    if (
-        isinstance(command, TeamAdd)
-        and definition is not None
-        and command.role not in definition.roles
-    ):
+    if is_team_add(command) and definition is not None and command.role not in definition.roles:
         roles = ", ".join(definition.roles)
         raise InvalidInput(
             "role", f"{definition.name} has no role {command.role} (its roles: {roles})"
@@ -107,13 +113,13 @@ def check_programme_codes(workflow: Workflow, command: CourseCommand, event_at: 
     values: list[tuple[str, object, tuple[str, ...]]] = []
     kinds, reasons = outcomes.job_kind_codes(), outcomes.exit_reason_codes()
     destinations = outcomes.exit_destination_codes()
-    if isinstance(command, JobStart):
+    if is_job_start(command):
         values.append(("kind", command.kind, kinds))
-    elif isinstance(command, Exit | Reject) and command.reason is not None:
+    elif (is_exit(command) or is_reject(command)) and command.reason is not None:
         values.append(("reason", command.reason, reasons))
-    elif isinstance(command, Exit) and command.onto is not None:
+    elif is_exit(command) and command.onto is not None:
         values.append(("onto", command.onto, destinations))
-    elif isinstance(command, Correct) and {"kind", "reason", "after"} & set(command.changes):
+    elif is_correct(command) and {"kind", "reason", "after"} & set(command.changes):
         target = type(event_at(command.version))
         if target is JobStarted and "kind" in command.changes:
             values.append(("kind", command.changes["kind"], kinds))

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -28,7 +30,6 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType
 
-from domain.citizen import Citizen, ReadKind
 from domain.course import Course
 from domain.errors import (
     AlreadyOpen,
@@ -43,9 +44,13 @@ from domain.values import CourseState, normalise_cpr
 from storage.infrastructure import Infrastructure
 from storage.keys import RegisteredElsewhere
 from storage.secrets import MasterKey
-from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, Refer
+from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, is_refer
 from workflows.decision import check_entry_route, decide
 from workflows.machine import Workflow
+
+if TYPE_CHECKING:
+    from domain.citizen import Citizen, ReadKind
+    from workflows.intake_commands import Refer
 
 WorkflowFor = Callable[[str], Workflow]
 """The workflow a programme runs, by the programme's name."""
@@ -73,6 +78,13 @@ class Outcome:
     events: tuple[str, ...] = ()
     skipped: bool = False
     versions: tuple[int, ...] = ()
+
+
+def _our_aggregates() -> tuple[type[Course | Citizen], ...]:
+    """The aggregate classes `save` collects directly: the course, and the citizen index
+    once loaded (a command on a course alone never imports it)."""
+    citizen = sys.modules.get("domain.citizen")
+    return (Course,) if citizen is None else (Course, citizen.Citizen)
 
 
 class CourseService(Application[UUID]):
@@ -106,13 +118,17 @@ class CourseService(Application[UUID]):
         self.storage = storage
         super().__init__(storage.env)
         self.keyring = storage.keyring
-        self.workflow = Workflow()
-        """The backbone workflow: the one a programme without a definition runs."""
         self.workflow_for: WorkflowFor = workflow_for or (lambda _programme: self.workflow)
         self.course_finder = course_finder
         self.authorise = authorise
         self._batch_aggregates: dict[UUID, Any] = {}
         self._batch_head: int | None = -1
+
+    @cached_property
+    def workflow(self) -> Workflow:
+        """The backbone workflow: the one a programme without a definition runs (built when
+        first used; a programme's own comes from `workflow_for`)."""
+        return Workflow()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """The storage's environment (already the library's merge of defaults and more)."""
@@ -148,7 +164,7 @@ class CourseService(Application[UUID]):
         """
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         for obj in objs:
-            if isinstance(obj, (Course, Citizen)):
+            if isinstance(obj, _our_aggregates()):
                 processing_event.events.extend(obj.collect_events())
                 processing_event.aggregates[obj.id] = obj
             else:
@@ -192,7 +208,7 @@ class CourseService(Application[UUID]):
         Nothing is saved; the caller saves the cache's aggregates. A refused
         command raises before any event is triggered, so the cache stays clean.
         """
-        if isinstance(command, Refer):
+        if is_refer(command):
             if self.authorise is not None:
                 self.authorise(actor, command, None)
             return self._refer(command, actor, cache)
@@ -268,6 +284,8 @@ class CourseService(Application[UUID]):
 
     def _citizen_for_referral(self, cpr: str, cache: dict[UUID, Any]) -> Citizen:
         """The citizen's index, or a new one (with a new key) for a citizen not yet known."""
+        from domain.citizen import Citizen
+
         subject = self.keyring.subject_of(cpr)
         if subject is None:
             return Citizen.register(self.keyring.register(cpr))
@@ -342,6 +360,8 @@ class CourseService(Application[UUID]):
 
     def citizen(self, subject: UUID) -> Citizen | None:
         """The citizen index of a subject id."""
+        from domain.citizen import Citizen
+
         try:
             citizen: Any = self.repository.get(subject, projector_func=replay)
         except AggregateNotFoundError:
@@ -390,6 +410,8 @@ class CourseService(Application[UUID]):
             raise CourseNotFound("cpr: no citizen with that CPR number (or already erased)")
         citizen = self.citizen(subject)
         if citizen is None:  # a key was stored, its referral never was (a crash between)
+            from domain.citizen import Citizen
+
             citizen = Citizen.register(subject)
             citizen.erase(actor=actor, erased_on=on, reason=reason)
             self.save(citizen)
@@ -500,9 +522,7 @@ class CourseService(Application[UUID]):
             )
         return open_courses[0]
 
-    def execute_many(
-        self, commands: Iterable[Command], actor: str
-    ) -> list[Outcome | CourseError]:
+    def execute_many(self, commands: Iterable[Command], actor: str) -> list[Outcome | CourseError]:
         """Decide a batch on shared aggregates, save once; fall back one by one on conflict.
 
         Each command is decided on its own: a refused one is returned as its
@@ -581,4 +601,3 @@ def replay(aggregate: Any, events: Iterable[Any]) -> Any:
 def _looks_like_cpr(ref: str) -> bool:
     digits = ref.replace("-", "")
     return len(digits) == 10 and digits.isascii() and digits.isdigit()
-

@@ -4,6 +4,7 @@ only the course list, and every read command still shows every write."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
+from uuid import uuid5
 
 import click
 import pytest
@@ -21,6 +23,8 @@ from cli.main import COMMANDS, WRITE, load_command, write_commands
 from projections.catalog import open_views, registered
 from storage.store import StoreConfig
 from tests.cli.conftest import Run
+from workflows import commands
+from workflows.commands import COMMAND_NAMESPACE, COMMANDS_BY_NAME, HOMES, Command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -240,9 +244,12 @@ def test_the_console_script_leaves_at_once_with_its_output_and_exit_code() -> No
 
 
 def _modules_of_a_run(argv: list[str], env: dict[str, str]) -> set[str]:
-    """The modules a fresh `forloeb ARGV` process (in-process mode) has imported at its end."""
+    """The modules a fresh `forloeb ARGV` process (in-process mode) has imported at its end
+    (started as the console script starts it: no pydantic plugin search)."""
     probe = (
         "import sys, json\n"
+        "from cli.startup import skip_pydantic_plugin_scan\n"
+        "skip_pydantic_plugin_scan()\n"
         "from cli.main import forloeb\n"
         f"code = forloeb.main({argv!r}, standalone_mode=False)\n"
         "assert code == 0, code\n"
@@ -366,3 +373,130 @@ def test_a_remote_command_leaves_the_garbage_collector_alone() -> None:
     )
 
     assert done.stdout.strip() == "True False False"
+
+
+COMMAND_MODULES = {module for module, _ in HOMES.values()}
+
+
+def test_a_write_imports_only_the_module_of_its_own_command(tmp_path: Path) -> None:
+    """Given a course, `forloeb session` imports the module that holds `Session` and none
+    of the other command modules (each builds its pydantic models as it is imported), nor
+    the citizen index it does not touch (given the course's id, not the CPR), and finds
+    the shipped programme definitions without importlib.resources."""
+    env = {k: v for k, v in os.environ.items() if k != "FORLOEB_SERVER_URL"}
+    env |= {"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"), "FORLOEB_SERVER": "off"}
+    store = str(tmp_path / "forloeb.sqlite")
+    _modules_of_a_run(["init", "--db", store, "--as", "anna"], env)
+    _modules_of_a_run(
+        ["--db", store, "--as", "anna", "refer", "--cpr", "0101901234", "--programme", "pva",
+         "--referring-caseworker", "bo", "--occurred-on", "2019-01-02", "--command-id", "c1"],
+        env,
+    )  # fmt: skip
+    course = str(uuid5(COMMAND_NAMESPACE, "c1"))  # the course the referral's id opens
+    _modules_of_a_run(
+        ["--db", store, "--as", "anna", "accept", course, "--consultant", "anna",
+         "--occurred-on", "2019-01-03"],
+        env,
+    )  # fmt: skip
+
+    imported = _modules_of_a_run(
+        ["--db", store, "--as", "anna", "session", course[:8], "--note", "first talk"], env
+    )
+
+    assert imported & COMMAND_MODULES == {"workflows.activity_commands"}
+    assert "importlib.resources" not in imported  # with tempfile, shutil, bz2, lzma, zipfile
+    assert "domain.citizen" not in imported  # the citizen index: referrals, reads, erasure
+
+
+def test_the_command_table_names_each_class_where_it_is() -> None:
+    classes = {name: COMMANDS_BY_NAME[name] for name in HOMES}
+
+    for name, (module, class_name) in HOMES.items():
+        assert classes[name].name == name
+        assert (classes[name].__module__, classes[name].__name__) == (module, class_name)
+    defined = {
+        cls
+        for module in COMMAND_MODULES
+        for cls in vars(importlib.import_module(module)).values()
+        if isinstance(cls, type) and issubclass(cls, Command) and cls.__module__ == module
+    }
+    assert defined == set(classes.values())
+
+
+@pytest.mark.parametrize(
+    "class_name", ["Refer", "Reject", "JobStart", "Reassign", "TeamAdd", "Exit", "Correct"]
+)
+def test_a_type_check_without_the_import_agrees_with_isinstance(class_name: str) -> None:
+    guard = getattr(commands, f"is_{re.sub(r'(?<!^)(?=[A-Z])', '_', class_name).lower()}")
+    cls = getattr(commands, class_name)
+
+    for other in COMMANDS_BY_NAME.values():
+        instance = other.model_construct()
+        assert guard(instance) == isinstance(instance, cls), other.name
+
+
+def test_the_console_script_leaves_a_sqlite_store_to_the_exit_and_the_write_is_there(
+    tmp_path: Path,
+) -> None:
+    """An in-process command run by the console script does not close a SQLite store: the
+    write-ahead log stays (no checkpoint, no fsync of the file at the end); the next
+    process reads the write from it."""
+    env = {k: v for k, v in os.environ.items() if k != "FORLOEB_SERVER_URL"}
+    env |= {"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"), "FORLOEB_SERVER": "off"}
+    store = tmp_path / "forloeb.sqlite"
+    script = str(Path(sys.executable).with_name("forloeb"))
+    subprocess.run([script, "init", "--db", str(store), "--as", "anna"], env=env, check=True)
+
+    subprocess.run(
+        [script, "--db", str(store), "--as", "anna", "refer", "--cpr", "0101901234",
+         "--programme", "pva", "--referring-caseworker", "bo", "--occurred-on", "2019-01-02"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+
+    assert Path(f"{store}-wal").stat().st_size > 0
+    shown = subprocess.run(
+        [script, "--db", str(store), "--as", "anna", "courses", "--format", "json"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    assert [row["cpr_masked"] for row in json.loads(shown.stdout)["courses"]] == ["010190-xxxx"]
+
+
+def test_a_command_run_in_a_process_that_goes_on_closes_the_sqlite_store(
+    run: Run, referred: str, db_path: Path
+) -> None:
+    assert run("session", referred, "--note", "x").exit_code == 0
+
+    assert not Path(f"{db_path}-wal").exists()  # the last connection closed checkpointed it
+
+
+def test_only_stores_whose_commits_are_durable_without_a_close_are_left_to_the_exit() -> None:
+    assert StoreConfig(sqlite_path=Path("x.sqlite")).backend.left_to_exit
+    assert not StoreConfig(database_url="postgresql://h/db").backend.left_to_exit
+
+
+def test_a_write_reads_the_definition_of_its_course_s_programme_and_no_other(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "FORLOEB_SERVER_URL"}
+    env |= {"FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"), "FORLOEB_SERVER": "off"}
+    store = str(tmp_path / "forloeb.sqlite")
+    _modules_of_a_run(["init", "--db", store, "--as", "anna"], env)
+    _modules_of_a_run(
+        ["--db", store, "--as", "anna", "refer", "--cpr", "0101901234", "--programme", "oph",
+         "--referring-caseworker", "bo", "--occurred-on", "2019-01-02"],
+        env,
+    )  # fmt: skip
+    probe = (
+        "from cli.main import forloeb\n"
+        f"code = forloeb.main(['--db', {store!r}, '--as', 'anna', 'accept', '0101901234', "
+        "'--consultant', 'anna', '--occurred-on', '2019-01-03'], standalone_mode=False)\n"
+        "assert code == 0, code\n"
+        "from programmes.catalogue import shipped\n"
+        "print(shipped().entries.parsed())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
+        check=True,
+    )  # fmt: skip
+
+    assert done.stdout.splitlines()[-1] == "['oph']"

@@ -661,3 +661,21 @@ def test_a_refused_command_in_a_batch_writes_nothing(service: CourseService) -> 
 
     assert isinstance(result, InvalidInput)
     assert stored_count(service) == before
+
+
+def test_a_course_of_a_defined_programme_never_builds_the_backbone_workflow() -> None:
+    """Given the catalogue's workflows, a referral and a session on a defined programme's
+    course run that programme's workflow; the backbone's is built only when asked for."""
+    from workflows.commands import Refer, Session
+
+    service = open_service(StoreConfig(in_memory=True))
+    try:
+        opened = service.execute(
+            Refer(cpr="0101901234", programme="oph", referring_caseworker="bo"), "anna"
+        )
+        service.execute(Session(course=str(opened.course_id), note="x"), "anna")
+
+        assert "workflow" not in vars(service)
+        assert service.workflow.definition is None
+    finally:
+        service.close()
