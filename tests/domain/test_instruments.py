@@ -174,3 +174,10 @@ def test_version_one_staff_answers_that_mean_the_same_are_read_as_version_two() 
 
     assert _v1(same) == {"staff_assessment": 2}
     assert _v1(erased) == {}
+
+
+def test_the_newest_version_first_and_an_unknown_instrument_named() -> None:
+    assert [i.version for i in ins.newest_first("bip_citizen")] == [2, 1]
+    assert ins.latest("bip_citizen") is ins.newest_first("bip_citizen")[0]
+    with pytest.raises(ValueError, match="unknown instrument bip_nobody"):
+        ins.latest("bip_nobody")
