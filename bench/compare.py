@@ -93,9 +93,13 @@ def worse_by(unit: str, change: float) -> float:
     return -change if unit in HIGHER_IS_BETTER else change
 
 
+STORE_COUNT = re.compile(r"\d[\d,]*(?=[- ](?:event|course)s?\b)")
+"""A count of events or courses in a figure's name (it differs per generated store)."""
+
+
 def figure_key(figure: dict[str, Any]) -> tuple[str, str]:
     """(benchmark, name) with counts that differ per store replaced by N, and old names."""
-    name = re.sub(r"\d[\d,]*", "N", figure["name"])
+    name = STORE_COUNT.sub("N", figure["name"])
     name = name.replace(" (FORLOEB_SERVER=off)", "")  # the in-process default since
     return figure["benchmark"], ALIASES.get(name, name)
 
@@ -217,8 +221,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.compare", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("base", type=Path, help="worktree of the older code (with .venv)")
-    parser.add_argument("head", type=Path, help="worktree of the newer code (with .venv)")
+    parser.add_argument("base", type=Path, nargs="?", help="worktree of the older code (.venv)")
+    parser.add_argument("head", type=Path, nargs="?", help="worktree of the newer code (.venv)")
+    parser.add_argument(
+        "--again", type=Path, help="no runs: the table again from a compare-*.json's runs"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="runs on each side")
     parser.add_argument("--threshold", type=float, default=THRESHOLD, help="per cent")
     for side in ("base", "head"):
@@ -228,6 +235,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             help=f"more bench options for {side} only (e.g. --no-large, which older code lacks)",
         )
     args = parser.parse_args(argv)
+    if args.again is None and (args.base is None or args.head is None):
+        parser.error("name the BASE and HEAD worktrees (or --again FILE)")
     args.bench_args = bench_args
     return args
 
@@ -237,7 +246,10 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     runs: dict[str, list[dict[str, Any]]] = {"base": [], "head": []}
     paths: dict[str, list[str]] = {"base": [], "head": []}
-    for number, side in enumerate(order(args.rounds), start=1):
+    if args.again is not None:
+        paths = json.loads(args.again.read_text())["runs"]
+        runs = {side: [json.loads(Path(p).read_text()) for p in paths[side]] for side in paths}
+    for number, side in enumerate(order(0 if args.again else args.rounds), start=1):
         tree = args.base if side == "base" else args.head
         say(f"run {number}/{2 * args.rounds}: {side} ({tree})")
         extra = shlex.split(args.base_extra if side == "base" else args.head_extra)
@@ -248,6 +260,8 @@ def main(argv: list[str]) -> int:
     print(markdown(rows, args.threshold))
     for line in unmatched(runs["base"], runs["head"]):
         print(line)
+    if args.again is not None:
+        return 1 if any(r.regressed(args.threshold) for r in rows) else 0
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"compare-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     commits = {side: runs[side][0]["meta"].get("git") for side in runs}

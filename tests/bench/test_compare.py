@@ -93,6 +93,10 @@ def test_counts_that_differ_per_store_and_old_names_match_todays_figure() -> Non
     assert figure_key(old) == figure_key(new)
     assert figure_key(served) == figure_key(remote)
     assert figure_key(new)[1] == "session on a N-event course, in-process"
+    assert figure_key(figure("rebuild all views (20,168 events)", 1.0, "ev/s"))[1] == (
+        "rebuild all views (N events)"
+    )
+    assert figure_key(figure("batch 500 lines", 1.0, "ev/s"))[1] == "batch 500 lines"
 
 
 def test_a_figure_on_one_side_only_is_named_not_compared() -> None:
