@@ -536,25 +536,28 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def infer_versions(form: str, payload: Mapping[str, Any]) -> dict[str, int]:
-    """For answers that do not say: each answered instrument's newest version that accepts
-    them (else its newest, which then refuses them with its reason)."""
+    """For answers that do not say: each answered instrument's newest version that holds
+    them (ValueError with the newest version's reason where none does). The versions
+    returned hold the answers: `check` would pass them."""
     versions = {}
     for instrument_id in on_form(form):
         answered = answers_of(instrument_id, payload)
         if answered:
-            versions[instrument_id] = next(
-                (i.version for i in newest_first(instrument_id) if _accepts(i, answered)),
-                latest(instrument_id).version,
-            )
+            versions[instrument_id] = _newest_holding(instrument_id, answered)
     return versions
 
 
-def _accepts(version: Instrument, answers: Mapping[str, Any]) -> bool:
-    try:
-        version.check(answers)
-    except ValueError:
-        return False
-    return True
+def _newest_holding(instrument_id: str, answers: Mapping[str, Any]) -> int:
+    refusal: ValueError | None = None
+    for version in newest_first(instrument_id):
+        try:
+            version.check(answers)
+        except ValueError as error:
+            refusal = refusal or error
+            continue
+        return version.version
+    assert refusal is not None  # every instrument has a version
+    raise refusal
 
 
 def check(form: str, versions: Mapping[str, int], payload: Mapping[str, Any]) -> None:
