@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 DONT_KNOW = "dont_know"
@@ -40,7 +41,7 @@ class Scale:
     name: str
     options: tuple[Option, ...]
 
-    @property
+    @cached_property
     def codes(self) -> tuple[str, ...]:
         """The stored codes, in printed order."""
         return tuple(option.code for option in self.options)
@@ -79,7 +80,7 @@ class Instrument:
     title: str
     items: tuple[Item, ...]
 
-    @property
+    @cached_property
     def keys(self) -> tuple[str, ...]:
         """The item keys, in order."""
         return tuple(item.key for item in self.items)
@@ -446,9 +447,20 @@ INSTRUMENTS: tuple[Instrument, ...] = (
 BY_ID: dict[tuple[str, int], Instrument] = {(i.id, i.version): i for i in INSTRUMENTS}
 
 
+@cache
 def latest(instrument_id: str) -> Instrument:
-    """The newest version of an instrument."""
-    return max((i for i in INSTRUMENTS if i.id == instrument_id), key=lambda i: i.version)
+    """The newest version of an instrument (ValueError if forloeb has none)."""
+    versions = newest_first(instrument_id)
+    if not versions:
+        raise ValueError(f"unknown instrument {instrument_id}")
+    return versions[0]
+
+
+@cache
+def newest_first(instrument_id: str) -> tuple[Instrument, ...]:
+    """Every version of an instrument, the newest first."""
+    found = (i for i in INSTRUMENTS if i.id == instrument_id)
+    return tuple(sorted(found, key=lambda i: i.version, reverse=True))
 
 
 def instrument(instrument_id: str, version: int) -> Instrument:
@@ -464,6 +476,7 @@ def instrument(instrument_id: str, version: int) -> Instrument:
         raise ValueError(f"{instrument_id} has no version {version}") from None
 
 
+@cache
 def on_form(form: str) -> tuple[str, ...]:
     """The ids of the instruments asked on a form."""
     return tuple(dict.fromkeys(i.id for i in INSTRUMENTS if i.form == form))
@@ -523,25 +536,28 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def infer_versions(form: str, payload: Mapping[str, Any]) -> dict[str, int]:
-    """For answers that do not say: each answered instrument's newest version that accepts
-    them (else its newest, which then refuses them with its reason)."""
+    """For answers that do not say: each answered instrument's newest version that holds
+    them (ValueError with the newest version's reason where none does). The versions
+    returned hold the answers: `check` would pass them."""
     versions = {}
     for instrument_id in on_form(form):
         answered = answers_of(instrument_id, payload)
         if answered:
-            versions[instrument_id] = max(
-                (i.version for i in INSTRUMENTS if i.id == instrument_id and _accepts(i, answered)),
-                default=latest(instrument_id).version,
-            )
+            versions[instrument_id] = _newest_holding(instrument_id, answered)
     return versions
 
 
-def _accepts(version: Instrument, answers: Mapping[str, Any]) -> bool:
-    try:
-        version.check(answers)
-    except ValueError:
-        return False
-    return True
+def _newest_holding(instrument_id: str, answers: Mapping[str, Any]) -> int:
+    refusal: ValueError | None = None
+    for version in newest_first(instrument_id):
+        try:
+            version.check(answers)
+        except ValueError as error:
+            refusal = refusal or error
+            continue
+        return version.version
+    assert refusal is not None  # every instrument has a version
+    raise refusal
 
 
 def check(form: str, versions: Mapping[str, int], payload: Mapping[str, Any]) -> None:

@@ -24,6 +24,11 @@ Slug = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 
+BACKBONE_JOB_KINDS: tuple[str, ...] = tuple(kind.value for kind in JobKind)
+"""The backbone's job kinds, in order (read once: every command's check asks for them)."""
+BACKBONE_EXIT_REASONS: tuple[str, ...] = tuple(reason.value for reason in UnplannedExitReason)
+"""The backbone's unplanned-exit reasons, in order."""
+
 
 class EntryRoute(StrEnum):
     """How a citizen comes into a programme."""
@@ -81,14 +86,11 @@ class Outcomes(Frozen):
 
     def job_kind_codes(self) -> tuple[str, ...]:
         """The backbone's job kinds, then the programme's."""
-        return (*(kind.value for kind in JobKind), *(c.code for c in self.job_kinds))
+        return (*BACKBONE_JOB_KINDS, *(c.code for c in self.job_kinds))
 
     def exit_reason_codes(self) -> tuple[str, ...]:
         """The backbone's unplanned-exit reasons, then the programme's."""
-        return (
-            *(reason.value for reason in UnplannedExitReason),
-            *(c.code for c in self.exit_reasons),
-        )
+        return (*BACKBONE_EXIT_REASONS, *(c.code for c in self.exit_reasons))
 
     def exit_destination_codes(self) -> tuple[str, ...]:
         """The backbone's planned-exit destinations (disability pension), then the

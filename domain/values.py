@@ -448,8 +448,9 @@ class MeasurementAnswers(Frozen):
                 f"(known: {', '.join(instruments.latest(bip_id).keys)})"
             )
         payload = self.model_dump(mode="json", exclude={"instruments"})
-        if not self.instruments:
+        if self.instruments:
+            instruments.check(self.form.value, self.instruments, payload)
+        else:  # the versions inferred hold the answers (or the newest refused them)
             inferred = instruments.infer_versions(self.form.value, payload)
             object.__setattr__(self, "instruments", inferred)
-        instruments.check(self.form.value, self.instruments, payload)
         return self

@@ -174,3 +174,28 @@ def test_version_one_staff_answers_that_mean_the_same_are_read_as_version_two() 
 
     assert _v1(same) == {"staff_assessment": 2}
     assert _v1(erased) == {}
+
+
+def test_the_newest_version_first_and_an_unknown_instrument_named() -> None:
+    assert [i.version for i in ins.newest_first("bip_citizen")] == [2, 1]
+    assert ins.latest("bip_citizen") is ins.newest_first("bip_citizen")[0]
+    with pytest.raises(ValueError, match="unknown instrument bip_nobody"):
+        ins.latest("bip_nobody")
+
+
+def test_answers_no_version_holds_are_refused_with_the_newest_versions_reason() -> None:
+    payload = {"form": "citizen", "bip": {"job_idea": 3, "job_belief": 2}}
+
+    with pytest.raises(ValueError, match="bip_citizen version 2 has no item job_belief"):
+        ins.infer_versions("citizen", payload)
+    with pytest.raises(ValidationError, match="bip_citizen version 2 has no item job_belief"):
+        MeasurementAnswers.model_validate(payload)
+
+
+def test_the_versions_inferred_hold_the_answers() -> None:
+    payload = {"form": "staff", "staff": {"psychiatric_diagnosis": "yes"}, "bip": {}}
+
+    versions = ins.infer_versions("staff", payload)
+
+    assert versions == {"staff_assessment": 2}
+    ins.check("staff", versions, payload)
