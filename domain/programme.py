@@ -28,6 +28,8 @@ BACKBONE_JOB_KINDS: tuple[str, ...] = tuple(kind.value for kind in JobKind)
 """The backbone's job kinds, in order (read once: every command's check asks for them)."""
 BACKBONE_EXIT_REASONS: tuple[str, ...] = tuple(reason.value for reason in UnplannedExitReason)
 """The backbone's unplanned-exit reasons, in order."""
+BACKBONE_EXIT_DESTINATIONS: tuple[str, ...] = tuple(onto.value for onto in ExitOnto)
+"""The backbone's planned-exit destinations (disability pension)."""
 
 
 class EntryRoute(StrEnum):
@@ -95,7 +97,7 @@ class Outcomes(Frozen):
     def exit_destination_codes(self) -> tuple[str, ...]:
         """The backbone's planned-exit destinations (disability pension), then the
         programme's."""
-        return (*(onto.value for onto in ExitOnto), *(c.code for c in self.exit_destinations))
+        return (*BACKBONE_EXIT_DESTINATIONS, *(c.code for c in self.exit_destinations))
 
 
 class Cadence(Frozen):
