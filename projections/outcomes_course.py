@@ -8,11 +8,12 @@ state, its forms and the moves that count as outcomes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+
+import orjson
 
 from domain.values import CourseState, MeetingOutcome
 from projections.base import Row
@@ -141,7 +142,7 @@ class CourseOutcome:
             fact["physical"],
             who5,
             fact["network"],
-            json.loads(fact["items"]) if fact["items"] else {},
+            orjson.loads(fact["items"]) if fact["items"] else {},
         )
         kept = self.follow_up_forms if fact["follow_up"] else self.forms
         kept[(form.point, form.form)] = form
