@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 DONT_KNOW = "dont_know"
@@ -464,8 +465,9 @@ def instrument(instrument_id: str, version: int) -> Instrument:
         raise ValueError(f"{instrument_id} has no version {version}") from None
 
 
+@cache
 def on_form(form: str) -> tuple[str, ...]:
-    """The ids of the instruments asked on a form."""
+    """The ids of the instruments asked on a form (the definitions are constant: cached)."""
     return tuple(dict.fromkeys(i.id for i in INSTRUMENTS if i.form == form))
 
 

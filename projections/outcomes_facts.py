@@ -244,4 +244,8 @@ def _items(answers: dict[str, Any]) -> str | None:
         return None
     flat = flatten(answers, str(form))
     flat[VERSIONS] = answers.get("instruments") or {}
-    return json.dumps(flat, sort_keys=True, ensure_ascii=False)
+    return _ITEMS_ENCODER.encode(flat)
+
+
+_ITEMS_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""`json.dumps(..., sort_keys=True, ensure_ascii=False)` made once (dumps makes one a call)."""

@@ -90,7 +90,18 @@ def self_rated(point: int, measure: str) -> Answer:
 def has_forms(form: str, *points: int) -> Callable[[CourseOutcome], bool]:
     """Courses with a baseline and the form at every one of the points (one test per
     form and points, so columns sharing a population are tested once per course)."""
-    return lambda c: c.has_baseline and all((p, form) in c.forms for p in points)
+    needed = tuple((point, form) for point in points)
+
+    def member(course: CourseOutcome) -> bool:
+        if course.baseline_on is None:
+            return False
+        forms = course.forms
+        for found in needed:
+            if found not in forms:
+                return False
+        return True
+
+    return member
 
 
 def categories(scale: ins.Scale) -> tuple[tuple[str, str], ...]:
