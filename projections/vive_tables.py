@@ -120,24 +120,29 @@ def distribution(name: str, title: str, blocks: Sequence[Block]) -> Builder:
         for block in blocks
         for column in block.columns
     ]
-    named = [(key, f"{key} forms", f"{key} answered", column) for key, column in columns]
+    groups: dict[Callable[[CourseOutcome], bool], list[tuple[str, str, str, Answer]]] = {}
+    for key, column in columns:  # columns sharing a population: tested once per course
+        groups.setdefault(column.population, []).append(
+            (key, f"{key} forms", f"{key} answered", column.answer)
+        )
     answer_keys: dict[tuple[str, str], str] = {}
 
-    def keys(course: CourseOutcome) -> Iterator[str]:
-        members: dict[Callable[[CourseOutcome], bool], bool] = {}
-        for key, forms, answered, column in named:
-            member = members.get(column.population)
-            if member is None:
-                member = members[column.population] = column.population(course)
-            if member:
-                yield forms
-                answer = column.answer(course)
+    def keys(course: CourseOutcome) -> list[str]:
+        found: list[str] = []
+        add = found.append
+        for population, members in groups.items():
+            if not population(course):
+                continue
+            for key, forms, answered, answer_of in members:
+                add(forms)
+                answer = answer_of(course)
                 if answer is not None:
-                    yield answered
-                    found = answer_keys.get((key, answer))
-                    if found is None:
-                        found = answer_keys[(key, answer)] = f"{key} = {answer}"
-                    yield found
+                    add(answered)
+                    named = answer_keys.get((key, answer))
+                    if named is None:
+                        named = answer_keys[(key, answer)] = f"{key} = {answer}"
+                    add(named)
+        return found
 
     def table(tally: Tally, counts: Counts) -> OutcomeTable:
         return distribution_table(tally, counts, name, title, blocks)
