@@ -261,7 +261,9 @@ class CourseListProjection(ViewProjection[CourseListView]):
         }
 
     def versioned(self, c: Any, e: Header | CourseEvent, _: int) -> None:
-        self.row(c, key(e.originator_id))["version"] = e.originator_version
+        course_id = key(e.originator_id)
+        row = self.rows.get(course_id)  # most often already in the batch (one call less)
+        (self.row(c, course_id) if row is None else row)["version"] = e.originator_version
 
     def recorded(self, c: Any, e: CourseEvent, _: int) -> dict[str, Any]:
         row = self.row(c, key(e.originator_id))
