@@ -90,16 +90,10 @@ def self_rated(point: int, measure: str) -> Answer:
 def has_forms(form: str, *points: int) -> Callable[[CourseOutcome], bool]:
     """Courses with a baseline and the form at every one of the points (one test per
     form and points, so columns sharing a population are tested once per course)."""
-    needed = tuple((point, form) for point in points)
+    needed = frozenset((point, form) for point in points)
 
     def member(course: CourseOutcome) -> bool:
-        if course.baseline_on is None:
-            return False
-        forms = course.forms
-        for found in needed:
-            if found not in forms:
-                return False
-        return True
+        return course.baseline_on is not None and course.forms.keys() >= needed
 
     return member
 
