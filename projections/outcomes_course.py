@@ -23,6 +23,9 @@ NETWORK_WINDOW = timedelta(days=91)
 """'In the last 3 months', as the staff form asks it."""
 
 
+_NONE: Mapping[str, Any] = {}
+
+
 @dataclass(frozen=True)
 class Form:
     """One form at one measurement point, with the answers the tables use."""
@@ -39,9 +42,14 @@ class Form:
 
     def answer(self, instrument: str, item: str, versions: Collection[int]) -> str | None:
         """The answer to an item (as text), if the form asked one of these versions of it."""
-        if self.items.get(VERSIONS, {}).get(instrument) not in versions:
+        return self.named_answer(instrument, f"{instrument}.{item}", versions)
+
+    def named_answer(self, instrument: str, name: str, versions: Collection[int]) -> str | None:
+        """`answer`, given the item's flat name (`instrument.item`)."""
+        items = self.items
+        if items.get(VERSIONS, _NONE).get(instrument) not in versions:
             return None
-        value = self.items.get(f"{instrument}.{item}")
+        value = items.get(name)
         return None if value is None else str(value)
 
     @property

@@ -69,9 +69,11 @@ class Block:
 def item(point: int, form: str, instrument: str, key: str, versions: Sequence[int]) -> Answer:
     """The answer to an item on the form at a point."""
 
+    where, name = (point, form), f"{instrument}.{key}"
+
     def answer(course: CourseOutcome) -> str | None:
-        found: Form | None = course.form(point, form)
-        return None if found is None else found.answer(instrument, key, versions)
+        found: Form | None = course.forms.get(where)
+        return None if found is None else found.named_answer(instrument, name, versions)
 
     return answer
 
