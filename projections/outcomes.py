@@ -290,11 +290,13 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
         version: int | None = None,
     ) -> None:
         """Collect one revision of a fact, recorded when the event `e` was."""
-        pid = self.view.sealed.pseudonym(key(e.originator_id))
+        sealed = self.view.sealed
+        pid = sealed.pseudonym(key(e.originator_id))
         version = e.originator_version if version is None else version
-        stored = list(values)
-        if stored[_BORN] is not None:  # a birth date beside health data is sealed
-            stored[_BORN] = self.view.sealed.seal(stored[_BORN])
+        born = values[_BORN]
+        stored = (  # a birth date beside health data is sealed
+            values if born is None else (*values[:_BORN], sealed.seal(born), *values[_BORN + 1 :])
+        )
         self._facts.append(
             (pid, version, revision, recorded_at(e.timestamp), kind, int(retracted), *stored)
         )

@@ -141,7 +141,7 @@ class CourseOutcome:
 
     def _measured(self, fact: Row, day: date) -> None:
         items = tuple(fact[column] for column in WHO5_COLUMNS)
-        who5 = None if any(item is None for item in items) else tuple(int(i) for i in items)
+        who5 = None if None in items else tuple(map(int, items))
         form = Form(
             int(fact["point"]),
             fact["form"],
