@@ -86,13 +86,13 @@ def bare_save_throughput(
 def bare_decode_throughput(app: Application[Any], batch_size: int) -> tuple[int, float]:
     """Read and decode the whole log with the library; (events, seconds).
 
-    Decoded as the views decode (`mapper.to_logged_event`, where the store's mapper
-    has it), with the cyclic collector paused as over the views' rebuild, so the
-    loop is their floor like for like.
+    Decoded as the views decode (`mapper.to_logged_event`, forloeb's mapper), with
+    the cyclic collector paused as over the views' rebuild, so the loop is their
+    floor like for like.
     """
     recorder: Any = app.recorder
     mapper: Any = app.mapper
-    decode = getattr(mapper, "to_logged_event", mapper.to_domain_event)
+    decode = mapper.to_logged_event
     head = recorder.max_notification_id() or 0
     cursor = 0
     count = 0
