@@ -5,7 +5,8 @@
   reading and decoding that one new notification. Goal: <= 10 ms.
 - Full rebuild of all views (`views.rebuild()`) in events/s, in a child
   process, alternating with a child running the bare loop that only reads and
-  decodes the same log (`select_notifications` + `mapper.to_domain_event`).
+  decodes the same log (`select_notifications` + `mapper.to_logged_event`,
+  the collector paused as over the rebuild: like for like with the views).
   Goal: ratio >= 0.6.
 - Peak memory of the rebuild child (VmHWM, interpreter included).
   Goal: <= 300 MB.

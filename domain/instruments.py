@@ -478,7 +478,7 @@ def instrument(instrument_id: str, version: int) -> Instrument:
 
 @cache
 def on_form(form: str) -> tuple[str, ...]:
-    """The ids of the instruments asked on a form."""
+    """The ids of the instruments asked on a form (the definitions are constant: cached)."""
     return tuple(dict.fromkeys(i.id for i in INSTRUMENTS if i.form == form))
 
 
@@ -494,18 +494,24 @@ _NESTED: dict[str, tuple[str, ...]] = {
 }
 """Where each instrument's answers sit in the answers payload (() = at the top)."""
 _SUBSTANCES = ("alcohol", "cannabis", "hard_drugs")
+_SCALARS = frozenset({str, int, float, bool})
+"""Answer types known not to be mappings (the isinstance test against `Mapping` is slow)."""
 
 
 def answers_of(instrument_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """One instrument's answers (item key -> value) from an answers payload."""
     node: Any = payload
-    for name in _NESTED[instrument_id]:
-        node = node.get(name) if isinstance(node, Mapping) else None
-    if not isinstance(node, Mapping):
+    for name in _NESTED[instrument_id]:  # (a dict first: faster than testing for a Mapping)
+        node = node.get(name) if type(node) is dict or isinstance(node, Mapping) else None
+    if not (type(node) is dict or isinstance(node, Mapping)):
         return {}
     if instrument_id == "self_rated_health":
         return {k: node[k] for k in ("mental_health", "physical_health") if node.get(k) is not None}
-    found = {k: v for k, v in node.items() if v is not None and not isinstance(v, Mapping)}
+    found = {
+        k: v
+        for k, v in node.items()
+        if v is not None and (type(v) in _SCALARS or not isinstance(v, Mapping))
+    }
     if instrument_id == "staff_assessment":
         found.update({k: v for k, v in (node.get("substance_use") or {}).items() if v is not None})
     return found

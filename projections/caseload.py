@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
+from operator import itemgetter
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
@@ -285,6 +286,10 @@ _FACT_COLUMNS = (
 )
 
 
+_FACT_KEY = itemgetter(0, 1)
+"""A fact row's primary key: course id, version."""
+
+
 class CaseloadProjection(ViewProjection[CaseloadView]):
     """Records the dated facts the caseload and due lists are folded from."""
 
@@ -296,7 +301,7 @@ class CaseloadProjection(ViewProjection[CaseloadView]):
 
     def flush(self, c: Any) -> None:
         self.execute_many(c, "INSERT INTO {caseload_courses} VALUES (?, ?)", self.courses)
-        rows = list(self.facts.values())
+        rows = sorted(self.facts.values(), key=_FACT_KEY)  # the table is stored by its key
         self.execute_many(
             c, "INSERT INTO {caseload_facts} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )

@@ -30,6 +30,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from domain.events import Corrected, CourseEvent, Referred
@@ -203,6 +204,9 @@ _LATEST_REVISION = (
     "WHERE pid = ? AND version = ? ORDER BY revision DESC LIMIT 1"
 )
 
+_FACT_KEY = itemgetter(0, 1, 2)
+"""A fact row's primary key: pid, version, revision."""
+
 Fact = tuple[str, tuple[Any, ...]]
 """A fact's kind and its values in `FACT_COLUMNS` order."""
 
@@ -224,6 +228,7 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
 
     def flush(self, c: Any) -> None:
         self.execute_many(c, "INSERT INTO {outcomes_courses} VALUES (?, ?, ?)", self._courses)
+        self._facts.sort(key=_FACT_KEY)  # in key order: the table is stored by its key
         self.execute_many(c, _INSERT_FACT, self._facts)
         if self._facts:  # the courses to settle in the kept sums, and the latest times
             touched = sorted({(fact[0],) for fact in self._facts})
@@ -285,11 +290,13 @@ class OutcomesProjection(ViewProjection[OutcomesView]):
         version: int | None = None,
     ) -> None:
         """Collect one revision of a fact, recorded when the event `e` was."""
-        pid = self.view.sealed.pseudonym(key(e.originator_id))
+        sealed = self.view.sealed
+        pid = sealed.pseudonym(key(e.originator_id))
         version = e.originator_version if version is None else version
-        stored = list(values)
-        if stored[_BORN] is not None:  # a birth date beside health data is sealed
-            stored[_BORN] = self.view.sealed.seal(stored[_BORN])
+        born = values[_BORN]
+        stored = (  # a birth date beside health data is sealed
+            values if born is None else (*values[:_BORN], sealed.seal(born), *values[_BORN + 1 :])
+        )
         self._facts.append(
             (pid, version, revision, recorded_at(e.timestamp), kind, int(retracted), *stored)
         )

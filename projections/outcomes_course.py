@@ -8,11 +8,12 @@ state, its forms and the moves that count as outcomes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+
+import orjson
 
 from domain.values import CourseState, MeetingOutcome
 from projections.base import Row
@@ -20,6 +21,9 @@ from projections.outcomes_facts import VERSIONS, WHO5_COLUMNS
 
 NETWORK_WINDOW = timedelta(days=91)
 """'In the last 3 months', as the staff form asks it."""
+
+
+_NONE: Mapping[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,14 @@ class Form:
 
     def answer(self, instrument: str, item: str, versions: Collection[int]) -> str | None:
         """The answer to an item (as text), if the form asked one of these versions of it."""
-        if self.items.get(VERSIONS, {}).get(instrument) not in versions:
+        return self.named_answer(instrument, f"{instrument}.{item}", versions)
+
+    def named_answer(self, instrument: str, name: str, versions: Collection[int]) -> str | None:
+        """`answer`, given the item's flat name (`instrument.item`)."""
+        items = self.items
+        if items.get(VERSIONS, _NONE).get(instrument) not in versions:
             return None
-        value = self.items.get(f"{instrument}.{item}")
+        value = items.get(name)
         return None if value is None else str(value)
 
     @property
@@ -132,7 +141,7 @@ class CourseOutcome:
 
     def _measured(self, fact: Row, day: date) -> None:
         items = tuple(fact[column] for column in WHO5_COLUMNS)
-        who5 = None if any(item is None for item in items) else tuple(int(i) for i in items)
+        who5 = None if None in items else tuple(map(int, items))
         form = Form(
             int(fact["point"]),
             fact["form"],
@@ -141,7 +150,7 @@ class CourseOutcome:
             fact["physical"],
             who5,
             fact["network"],
-            json.loads(fact["items"]) if fact["items"] else {},
+            orjson.loads(fact["items"]) if fact["items"] else {},
         )
         kept = self.follow_up_forms if fact["follow_up"] else self.forms
         kept[(form.point, form.form)] = form

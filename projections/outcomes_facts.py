@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -103,11 +103,18 @@ VERSIONS = "versions"
 """The key of the instrument versions in a fact's `items`."""
 
 
+_NO_OFFSET = timedelta(0)
+
+
 def recorded_at(moment: datetime) -> str:
     """A moment as stored: UTC, fixed width, so text order is time order on both dialects."""
     if moment.tzinfo is None:
         raise ValueError("a recorded time must carry its time zone")
-    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    utc = (
+        moment
+        if moment.tzinfo is UTC or moment.utcoffset() == _NO_OFFSET
+        else moment.astimezone(UTC)
+    )
     if utc.year < 1000:  # isoformat pads the year to four digits, strftime does not
         return utc.strftime("%Y-%m-%dT%H:%M:%S.%f")
     return utc.isoformat(timespec="microseconds")[:26]
@@ -244,4 +251,8 @@ def _items(answers: dict[str, Any]) -> str | None:
         return None
     flat = flatten(answers, str(form))
     flat[VERSIONS] = answers.get("instruments") or {}
-    return json.dumps(flat, sort_keys=True, ensure_ascii=False)
+    return _ITEMS_ENCODER.encode(flat)
+
+
+_ITEMS_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""`json.dumps(..., sort_keys=True, ensure_ascii=False)` made once (dumps makes one a call)."""

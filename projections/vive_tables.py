@@ -69,9 +69,11 @@ class Block:
 def item(point: int, form: str, instrument: str, key: str, versions: Sequence[int]) -> Answer:
     """The answer to an item on the form at a point."""
 
+    where, name = (point, form), f"{instrument}.{key}"
+
     def answer(course: CourseOutcome) -> str | None:
-        found: Form | None = course.form(point, form)
-        return None if found is None else found.answer(instrument, key, versions)
+        found: Form | None = course.forms.get(where)
+        return None if found is None else found.named_answer(instrument, name, versions)
 
     return answer
 
@@ -90,7 +92,12 @@ def self_rated(point: int, measure: str) -> Answer:
 def has_forms(form: str, *points: int) -> Callable[[CourseOutcome], bool]:
     """Courses with a baseline and the form at every one of the points (one test per
     form and points, so columns sharing a population are tested once per course)."""
-    return lambda c: c.has_baseline and all((p, form) in c.forms for p in points)
+    needed = frozenset((point, form) for point in points)
+
+    def member(course: CourseOutcome) -> bool:
+        return course.baseline_on is not None and course.forms.keys() >= needed
+
+    return member
 
 
 def categories(scale: ins.Scale) -> tuple[tuple[str, str], ...]:
@@ -109,24 +116,29 @@ def distribution(name: str, title: str, blocks: Sequence[Block]) -> Builder:
         for block in blocks
         for column in block.columns
     ]
-    named = [(key, f"{key} forms", f"{key} answered", column) for key, column in columns]
+    groups: dict[Callable[[CourseOutcome], bool], list[tuple[str, str, str, Answer]]] = {}
+    for key, column in columns:  # columns sharing a population: tested once per course
+        groups.setdefault(column.population, []).append(
+            (key, f"{key} forms", f"{key} answered", column.answer)
+        )
     answer_keys: dict[tuple[str, str], str] = {}
 
-    def keys(course: CourseOutcome) -> Iterator[str]:
-        members: dict[Callable[[CourseOutcome], bool], bool] = {}
-        for key, forms, answered, column in named:
-            member = members.get(column.population)
-            if member is None:
-                member = members[column.population] = column.population(course)
-            if member:
-                yield forms
-                answer = column.answer(course)
+    def keys(course: CourseOutcome) -> list[str]:
+        found: list[str] = []
+        add = found.append
+        for population, members in groups.items():
+            if not population(course):
+                continue
+            for key, forms, answered, answer_of in members:
+                add(forms)
+                answer = answer_of(course)
                 if answer is not None:
-                    yield answered
-                    found = answer_keys.get((key, answer))
-                    if found is None:
-                        found = answer_keys[(key, answer)] = f"{key} = {answer}"
-                    yield found
+                    add(answered)
+                    named = answer_keys.get((key, answer))
+                    if named is None:
+                        named = answer_keys[(key, answer)] = f"{key} = {answer}"
+                    add(named)
+        return found
 
     def table(tally: Tally, counts: Counts) -> OutcomeTable:
         return distribution_table(tally, counts, name, title, blocks)
