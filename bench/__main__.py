@@ -92,6 +92,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--no-large", action="store_true", help="skip the large store (a quick run)"
     )
+    parser.add_argument(
+        "--large-only",
+        action="store_true",
+        help="only the kept large store's benchmarks (3 and 4 there; no --events store)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores")
     args = parser.parse_args(argv)
     if args.quick:
@@ -331,9 +336,9 @@ def main(argv: list[str]) -> int:
     figures: list[Figure] = []
     notes: dict[str, Any] = {}
     with scratch_dir(keep=args.keep) as root:
-        if args.only - {"load"}:
+        if args.only - {"load"} and not args.large_only:
             run_stores(args, root, figures, notes)
-        if "load" in args.only:
+        if "load" in args.only and not args.large_only:
             run_load(args, figures, notes)
         if not args.no_large and {"views", "duckdb"} & args.only:
             try:

@@ -1,18 +1,19 @@
 """The outcomes pull as a whole `forloeb outcomes` process: wall time and peak memory.
 
-The pull runs as its own process on a store whose views are built, and its
-peak resident memory is the kernel's account of that one child (`os.wait4`),
-so nothing of the benchmark's own process is counted.
+The pull runs as its own process on a store whose views are built: the
+`forloeb` console script's own `main`, started by a few lines that, at exit
+(the CLI leaves by `os._exit`, so that too),
+print the process's peak resident memory (Linux's VmHWM, which starts afresh
+at exec; `ru_maxrss` keeps the forked parent's high-water mark, so it would
+count the benchmark's own process).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench.measure import BENCH_USER, Figure, child_env
 
@@ -27,26 +28,44 @@ class Pull:
     peak_rss_mb: float
 
 
-def forloeb_script() -> str:
-    """The project's `forloeb` console script (beside this interpreter)."""
-    return str(Path(sys.executable).with_name("forloeb"))
+PEAK_MARK = "peak_rss_kib="
+RUN_MEASURED = f"""
+import atexit, os, sys
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("{PEAK_MARK}" + line.split()[1] + "\\n")
+            sys.stderr.flush()
+leave = os._exit
+def measured_exit(code):
+    peak()
+    leave(code)
+os._exit = measured_exit
+atexit.register(peak)
+from cli.remote import main
+sys.argv[0] = "forloeb"
+sys.exit(main())
+"""
+"""`forloeb ARGS` as the console script runs it, printing its peak RSS (KiB) at exit."""
 
 
 def pull(store_args: list[str], programme: str) -> Pull:
     """Run `forloeb outcomes --programme PROGRAMME --format json` once and account for it."""
-    argv = [forloeb_script(), *store_args, "--as", BENCH_USER, "outcomes"]
+    argv = [sys.executable, "-c", RUN_MEASURED, *store_args, "--as", BENCH_USER, "outcomes"]
     argv += ["--programme", programme, "--format", "json"]
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    _, status, usage = os.wait4(process.pid, 0)
+    _, errors = process.communicate()
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    errors = process.stderr.read().decode() if process.stderr else ""
+    text = errors.decode()
     if process.returncode != 0:
-        raise RuntimeError(f"forloeb outcomes exited {process.returncode}: {errors[-400:]}")
-    return Pull(seconds, usage.ru_maxrss / 1024)
+        raise RuntimeError(f"forloeb outcomes exited {process.returncode}: {text[-400:]}")
+    marks = [line for line in text.splitlines() if line.startswith(PEAK_MARK)]
+    if not marks:
+        raise RuntimeError("forloeb outcomes: no peak memory reported (not Linux?)")
+    return Pull(seconds, int(marks[-1].removeprefix(PEAK_MARK)) / 1024)
 
 
 def pull_figures(kind: str, store_args: list[str], programme: str, runs: int = 3) -> list[Figure]:

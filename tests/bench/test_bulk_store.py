@@ -71,3 +71,13 @@ def test_a_build_stopped_between_chunks_holds_the_chunks_done(tmp_path: Path) ->
     )  # fmt: skip
     assert (report.courses, report.chunks, report.stopped) == (CHUNK, 1, True)
     assert "no findings" in cli(tmp_path / "stopped.sqlite", "verify", "--all")
+
+
+def test_the_outcomes_pull_reports_its_own_peak_memory_not_the_parents(built: Path) -> None:
+    from bench.outcomes_memory import pull
+
+    ballast = bytearray(400 * 1024 * 1024)  # the parent's high-water mark: 400 MB more
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touched, so resident
+    measured = pull(["--db", str(built)], "paa-vej-til-arbejde")
+    assert 20 < measured.peak_rss_mb < 300
+    assert measured.seconds > 0
