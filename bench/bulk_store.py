@@ -77,20 +77,25 @@ def build_store(
     batch: int,
     progress: Progress | None = None,
     stop: Callable[[], bool] = lambda: False,
+    first_chunk: int = 0,
 ) -> BuildReport:
-    """Import `courses` citizens into the new SQLite store at `path`, chunk by chunk.
+    """Import `courses` citizens into the SQLite store at `path`, chunk by chunk.
 
     Needs FORLOEB_MASTER_KEY (and FORLOEB_KEK_DIR where the keys should live).
     `stop()` is asked between chunks; when it says so, the build ends there.
+    `first_chunk` continues a store that holds the chunks before it (a smaller
+    build with the same seed, chunk size and fitting); `courses` counts them too.
     """
     from bench.fixture import open_service
     from cli.importer import import_lines
     from storage.store import StoreConfig
 
     service = open_service(StoreConfig(sqlite_path=path))
-    report = BuildReport()
+    report = BuildReport(courses=first_chunk * chunk, chunks=first_chunk)
     try:
         for number, size in enumerate(chunk_sizes(courses, chunk)):
+            if number < first_chunk:
+                continue
             if stop():
                 report.stopped = True
                 break

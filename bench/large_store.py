@@ -18,7 +18,8 @@ published figures at this size). The build runs in its own process
 an interrupted build is never taken for a finished one. SIGTERM or SIGINT,
 or `--until HH:MM` (UTC), stops it after the chunk being imported: the store
 is then kept under the name of the courses it holds (a store of fewer
-courses, exactly as a build of that size makes it).
+courses, exactly as a build of that size makes it), and a later build of
+more courses continues the largest such store instead of starting afresh.
 
 `python -m bench.large_store [--courses N] [--until HH:MM]` builds (or finds)
 the store and prints its path.
@@ -158,6 +159,7 @@ def build(courses: int = COURSES, seed: int = SEED, until: datetime | None = Non
     building = path.with_name(path.stem + ".building.sqlite")
     for stale in building.parent.glob(building.name + "*"):
         stale.unlink()
+    first_chunk = _continue_from(courses, seed, digest, building)
     say(f"large store: building {courses:,} courses into {building} (once; it is kept)")
     stopping = _stop_on_signals(until)
     started = time.perf_counter()
@@ -179,6 +181,7 @@ def build(courses: int = COURSES, seed: int = SEED, until: datetime | None = Non
         batch=BATCH,
         progress=progress,
         stop=stopping,
+        first_chunk=first_chunk,
     )
     events = _event_count(building)
     say(
@@ -195,6 +198,27 @@ def build(courses: int = COURSES, seed: int = SEED, until: datetime | None = Non
         if source.exists():
             source.rename(Path(str(path) + part))
     return path
+
+
+def _continue_from(courses: int, seed: int, digest: str, building: Path) -> int:
+    """Move the largest kept store that a build of `courses` begins with (same seed,
+    chunking, fitting and sources; whole chunks, fewer courses) to `building`; the
+    chunks it holds (0: none, start afresh). Its views, if built, are rebuilt by the
+    next run, as for any new store."""
+    kept = [
+        size
+        for size in range(CHUNK, courses, CHUNK)
+        if store_path(size, seed, digest).exists()
+    ]
+    if not kept:
+        return 0
+    smaller = store_path(max(kept), seed, digest)
+    say(f"large store: continuing {smaller.name} ({max(kept):,} courses)")
+    for part in ("-wal", "-shm", ""):  # the file last: a kept name is a finished store
+        source = Path(str(smaller) + part)
+        if source.exists():
+            source.rename(Path(str(building) + part))
+    return max(kept) // CHUNK
 
 
 def _stop_on_signals(until: datetime | None) -> Callable[[], bool]:

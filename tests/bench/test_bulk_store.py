@@ -73,6 +73,26 @@ def test_a_build_stopped_between_chunks_holds_the_chunks_done(tmp_path: Path) ->
     assert "no findings" in cli(tmp_path / "stopped.sqlite", "verify", "--all")
 
 
+def test_a_stopped_build_continued_is_the_whole_build(tmp_path: Path, built: Path) -> None:
+    db = tmp_path / "continued.sqlite"
+    build_store(db, CHUNK, seed=7, chunk=CHUNK, fit_steps=50, batch=2000)
+    report = build_store(
+        db, COURSES, seed=7, chunk=CHUNK, fit_steps=50, batch=2000, first_chunk=1
+    )  # fmt: skip
+    assert (report.courses, report.chunks, report.refused_count) == (COURSES, 2, 0)
+    out = cli(db, "verify", "--all")
+    assert "no findings" in out
+    whole = cli(built, "verify", "--all")
+    assert counted(out) == counted(whole)  # the same events in as many aggregates
+
+
+def counted(verify_output: str) -> tuple[int, int]:
+    """The events and aggregates `verify --all` reports."""
+    found = re.search(r"verified (\d+) events in (\d+) aggregates", verify_output)
+    assert found is not None, verify_output
+    return int(found[1]), int(found[2])
+
+
 def test_the_outcomes_pull_reports_its_own_peak_memory_not_the_parents(built: Path) -> None:
     from bench.outcomes_memory import pull
 
