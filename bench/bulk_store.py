@@ -17,6 +17,11 @@ not kept up while building: they are built once, from the finished log.
 The store for `n` chunks is the first `n` chunks of any larger build (each
 chunk's seed is its number), so a build stopped between chunks (`stop()`)
 is a finished store of fewer courses.
+
+Two chunks may draw the same CPR: the second referral is then refused, as
+`forloeb import` refuses it (the citizen already has an open course), and
+so are that course's later lines; they are counted and reported, not fatal
+(at 169,000 citizens: 228 referrals, 7,152 lines).
 """
 
 from __future__ import annotations
