@@ -8,7 +8,7 @@
 4. duckdb: the outcome tables by forloeb beside DuckDB SQL over the Parquet
    export (and export + DuckDB), counts checked equal (needs duckdb, pyarrow),
    at --events and on the kept store of --large-courses (300k courses, about
-   10M events: built once, hours, then kept; `--no-large` skips it), whose
+   10M events: built once, then kept; `--no-large` skips it), whose
    views' first build is also measured (events/s, peak memory);
 5. start: the in-process write as a whole process (goal <= 200 ms) and
    `forloeb --help` (<= 120 ms), beside `python -c pass`, in-process;
@@ -36,6 +36,7 @@ from bench import (
     import_throughput,
     large_store,
     load,
+    outcomes_memory,
     profile_import,
     projection_catchup,
 )
@@ -90,6 +91,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--no-large", action="store_true", help="skip the large store (a quick run)"
+    )
+    parser.add_argument(
+        "--large-only",
+        action="store_true",
+        help="only the kept large store's benchmarks (3 and 4 there; no --events store)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores")
     args = parser.parse_args(argv)
@@ -165,20 +171,27 @@ def run_store(
 
 
 def run_large(args: argparse.Namespace, notes: dict[str, Any]) -> list[Figure]:
-    """Benchmarks 3 (the views' first build) and 4 on the kept large store."""
+    """Benchmarks 3 (the views' first build, the outcomes pull's memory) and 4 on the kept
+    large store."""
+    from demo import PROGRAMME
     from storage.store import StoreConfig
 
-    path = large_store.large_store(args.large_courses)
-    kind = f"sqlite {args.large_courses // 1000}k courses"
-    figures: list[Figure] = []
-    if "views" in args.only:
-        figures += projection_catchup.first_build_figures(kind, ["--db", str(path)])
-    if "duckdb" in args.only and duckdb_outcomes.skip_line() is None:
-        try:
-            figures += duckdb_outcomes.run(kind, StoreConfig(sqlite_path=path), args.duckdb_runs)
-        except Exception as error:  # a disagreement is reported, the other figures kept
-            notes["failed_duckdb_large"] = f"{type(error).__name__}: {error}"
-            say(f"duckdb (large): FAILED: {notes['failed_duckdb_large']}")
+    with large_store.kept_store_env():
+        path = large_store.large_store(args.large_courses)
+        kind = f"sqlite {args.large_courses // 1000}k courses"
+        figures: list[Figure] = []
+        if "views" in args.only:
+            figures += projection_catchup.first_build_figures(kind, ["--db", str(path)])
+        if "duckdb" in args.only and duckdb_outcomes.skip_line() is None:
+            try:
+                store = StoreConfig(sqlite_path=path)
+                figures += duckdb_outcomes.run(kind, store, args.duckdb_runs)
+            except Exception as error:  # a disagreement is reported, the other figures kept
+                notes["failed_duckdb_large"] = f"{type(error).__name__}: {error}"
+                say(f"duckdb (large): FAILED: {notes['failed_duckdb_large']}")
+        if "views" in args.only:
+            say(f"{kind}: forloeb outcomes as a process (peak memory)")
+            figures += outcomes_memory.pull_figures(kind, ["--db", str(path)], PROGRAMME)
     return figures
 
 
@@ -323,9 +336,9 @@ def main(argv: list[str]) -> int:
     figures: list[Figure] = []
     notes: dict[str, Any] = {}
     with scratch_dir(keep=args.keep) as root:
-        if args.only - {"load"}:
+        if args.only - {"load"} and not args.large_only:
             run_stores(args, root, figures, notes)
-        if "load" in args.only:
+        if "load" in args.only and not args.large_only:
             run_load(args, figures, notes)
         if not args.no_large and {"views", "duckdb"} & args.only:
             try:

@@ -1,57 +1,63 @@
 """The large benchmark store (300k courses, about 10M events): built once, then kept.
 
-Importing 10M events takes most of an hour on this machine, so the store is
-built once per version of what decides its contents and kept under
-`FORLOEB_BENCH_CACHE` (default `bench/results/stores/`, git-ignored). Its
-name carries the cohort size, the seed and a digest of the demo generator's
-and the domain's sources: change either and the next run builds a new store.
-The demo generator fits each cohort to the published tables, which takes
-time growing faster than its size (3,000 citizens: half a minute), so the
-large cohort is many demo cohorts of `CHUNK` citizens, each with its own seed
-(as many municipalities running the programme over the same years), their
-lines merged by date, and each fitted with `FIT_STEPS` search steps instead of
-the demo's 40,000 (the start self-ratings then fit tables 5.2 and 6.2 less
-closely; nothing is compared with the published figures at this size). The
-build runs in its own process (`python -m bench.large_store`), so that setting
-stays there. The build imports those lines straight through
-the importer (no JSONL file: it would be several GB), into a temporary name
-renamed when done, so an interrupted build is never taken for a finished one.
-A line refused (two cohorts may draw the same CPR) is counted and reported,
-not fatal. The stores of a run share one master key, kept beside them
-(`master.key`).
+The store is built once per version of what decides its contents and kept
+under `FORLOEB_BENCH_CACHE` (default `bench/results/stores/`, git-ignored),
+with its key-encryption keys beside it (`keks/`) and one master key for all
+kept stores (`master.key`). Its name carries the cohort size, the seed, the
+chunk size, the fitting steps and a digest of the sources that decide its
+events (the demo generator, the domain, the workflows, the storage, the
+programme definitions and the importer): change any of them and the next run
+builds a new store.
 
-`python -m bench.large_store [--courses N]` builds (or finds) the store and
-prints its path.
+The builder (`bench.bulk_store`) imports demo cohorts of `CHUNK` citizens one
+after another through the real import path; each chunk fits its start
+self-ratings with `FIT_STEPS` search steps instead of the demo's 40,000
+(they then fit tables 5.2 and 6.2 less closely; nothing is compared with the
+published figures at this size). The build runs in its own process
+(`python -m bench.large_store`), into a temporary name renamed when done, so
+an interrupted build is never taken for a finished one. SIGTERM or SIGINT,
+or `--until HH:MM` (UTC), stops it after the chunk being imported: the store
+is then kept under the name of the courses it holds (a store of fewer
+courses, exactly as a build of that size makes it), and a later build of
+more courses continues the largest such store instead of starting afresh.
+
+`python -m bench.large_store [--courses N] [--until HH:MM]` builds (or finds)
+the store and prints its path.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import heapq
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from bench.fixture import ACTOR, SEED
+from bench.bulk_store import BuildReport, build_store
+from bench.fixture import SEED
 from bench.measure import REPO_ROOT, RESULTS_DIR, say
 
 COURSES = 300_000
 """The national-scale store's cohort (about 10M events)."""
 CHUNK = 500
-"""Citizens per demo cohort merged into a large one."""
+"""Citizens per demo cohort, imported one after another."""
 FIT_STEPS = 2000
 """Search steps fitting each chunk's start self-ratings (the demo's own: 40,000)."""
-BATCH = 2000
+BATCH = 5000
 """Import batch (lines): fewer, larger transactions than the CLI's default."""
 CACHE_ENV = "FORLOEB_BENCH_CACHE"
 KEY_FILE = "master.key"
-DIGESTED = ("demo", "domain")
-"""The packages whose sources decide what the store holds."""
+KEK_FOLDER = "keks"
+DIGESTED = ("demo", "domain", "workflows", "storage", "programmes", "cli/importer.py")
+"""The sources that decide what the store holds (the views are rebuilt, not kept)."""
+LOG_EVERY = 20
+"""Chunks between progress lines."""
 
 
 def cache_dir() -> Path:
@@ -72,64 +78,121 @@ def cached_master_key() -> str:
     return path.read_text().strip()
 
 
+def kek_dir() -> Path:
+    """The kept stores' key-encryption keys (kept as long as the stores)."""
+    folder = cache_dir() / KEK_FOLDER
+    folder.mkdir(exist_ok=True, mode=0o700)
+    return folder
+
+
+@contextmanager
+def kept_store_env() -> Iterator[None]:
+    """The kept stores' master key and KEK folder in this process's environment, for the
+    duration (children started inside inherit them through `child_env`)."""
+    saved = {name: os.environ.get(name) for name in ("FORLOEB_MASTER_KEY", "FORLOEB_KEK_DIR")}
+    os.environ["FORLOEB_MASTER_KEY"] = cached_master_key()
+    os.environ["FORLOEB_KEK_DIR"] = str(kek_dir())
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _digested_files() -> Iterator[Path]:
+    for name in DIGESTED:
+        where = REPO_ROOT / name
+        if where.is_file():
+            yield where
+            continue
+        for source in sorted(where.rglob("*")):
+            if source.suffix in (".py", ".toml") and "__pycache__" not in source.parts:
+                yield source
+
+
 def generator_digest() -> str:
     """A short digest of the sources that decide the store's events."""
     digest = hashlib.sha256()
-    for package in DIGESTED:
-        for source in sorted((REPO_ROOT / package).rglob("*.py")):
-            digest.update(str(source.relative_to(REPO_ROOT)).encode())
-            digest.update(source.read_bytes())
+    for source in _digested_files():
+        digest.update(str(source.relative_to(REPO_ROOT)).encode())
+        digest.update(source.read_bytes())
     return digest.hexdigest()[:12]
 
 
-def store_path(courses: int, seed: int = SEED) -> Path:
+def store_path(courses: int, seed: int = SEED, digest: str | None = None) -> Path:
     """The kept store for this cohort size, seed and generator version."""
-    return (
-        cache_dir()
-        / f"demo-{courses}-seed{seed}-chunk{CHUNK}-fit{FIT_STEPS}-{generator_digest()}.sqlite"
-    )
-
-
-def cohort_lines(courses: int, seed: int = SEED) -> Iterator[dict[str, Any]]:
-    """Import lines for `courses` citizens: demo cohorts of `CHUNK`, merged by date."""
-    from demo import generate, vive_answers
-
-    vive_answers.SEARCH_STEPS = FIT_STEPS
-    if courses <= CHUNK:
-        return generate(size=courses, seed=seed)
-    sizes = [CHUNK] * (courses // CHUNK) + ([courses % CHUNK] if courses % CHUNK else [])
-    cohorts = [generate(size=n, seed=seed * 100_000 + i) for i, n in enumerate(sizes)]
-    return heapq.merge(*cohorts, key=lambda line: str(line["occurred_on"]))
+    version = digest or generator_digest()
+    return cache_dir() / f"demo-{courses}-seed{seed}-chunk{CHUNK}-fit{FIT_STEPS}-{version}.sqlite"
 
 
 def large_store(courses: int = COURSES, seed: int = SEED) -> Path:
-    """The kept store's path, importing it first (in a child process) if it is not there."""
+    """The kept store's path, building it first (in a child process) if it is not there.
+
+    Call inside `kept_store_env()`.
+    """
     path = store_path(courses, seed)
     if not path.exists():
         from bench.measure import child_env
 
-        env = {**child_env(), "FORLOEB_MASTER_KEY": cached_master_key()}
         argv = [sys.executable, "-m", "bench.large_store", "--courses", str(courses)]
-        subprocess.run([*argv, "--seed", str(seed)], env=env, check=True, stdout=subprocess.DEVNULL)
+        argv += ["--seed", str(seed)]
+        subprocess.run(argv, env=child_env(), check=True, stdout=subprocess.DEVNULL)
+    if not path.exists():
+        raise RuntimeError(f"the large store build stopped early; {path.name} is not there")
     return path
 
 
-def build(courses: int = COURSES, seed: int = SEED) -> Path:
-    """The kept store's path, importing it here first if it is not there yet.
+def build(courses: int = COURSES, seed: int = SEED, until: datetime | None = None) -> Path:
+    """The kept store's path, building it here first if it is not there yet.
 
-    Needs FORLOEB_MASTER_KEY set to `cached_master_key()`.
+    Call inside `kept_store_env()`. Stopped early (a signal, or `until`), the
+    store is kept under the size it reached, and that path is returned.
     """
-    path = store_path(courses, seed)
+    digest = generator_digest()
+    path = store_path(courses, seed, digest)
     if path.exists():
         say(f"large store: kept {path.name}")
         return path
     building = path.with_name(path.stem + ".building.sqlite")
     for stale in building.parent.glob(building.name + "*"):
         stale.unlink()
-    say(f"large store: importing {courses:,} courses into {building} (once; it is kept)")
+    first_chunk = _continue_from(courses, seed, digest, building)
+    say(f"large store: building {courses:,} courses into {building} (once; it is kept)")
+    stopping = _stop_on_signals(until)
     started = time.perf_counter()
-    events = _import(building, courses, seed)
-    say(f"large store: {events:,} events in {time.perf_counter() - started:,.0f} s")
+
+    def progress(report: BuildReport) -> None:
+        if report.chunks % LOG_EVERY == 0:
+            seconds = time.perf_counter() - started
+            say(
+                f"large store: {report.courses:,} courses, {report.lines:,} lines in "
+                f"{seconds:,.0f} s ({report.lines / seconds:,.0f} lines/s)"
+            )
+
+    report = build_store(
+        building,
+        courses,
+        seed=seed,
+        chunk=CHUNK,
+        fit_steps=FIT_STEPS,
+        batch=BATCH,
+        progress=progress,
+        stop=stopping,
+        first_chunk=first_chunk,
+    )
+    events = _event_count(building)
+    say(
+        f"large store: {report.courses:,} courses, {events:,} events in "
+        f"{time.perf_counter() - started:,.0f} s"
+        + (" (stopped early)" if report.stopped else "")
+    )
+    if report.refused_count:
+        say(f"large store: {report.refused_count} lines refused, first: {report.refused[0]}")
+    if report.stopped:
+        path = store_path(report.courses, seed, digest)
     for part in ("", "-wal", "-shm"):
         source = Path(str(building) + part)
         if source.exists():
@@ -137,36 +200,57 @@ def build(courses: int = COURSES, seed: int = SEED) -> Path:
     return path
 
 
-def _import(path: Path, courses: int, seed: int) -> int:
-    """Import the demo cohort of `courses` into a new SQLite store; the events it holds."""
+def _continue_from(courses: int, seed: int, digest: str, building: Path) -> int:
+    """Move the largest kept store that a build of `courses` begins with (same seed,
+    chunking, fitting and sources; whole chunks, fewer courses) to `building`; the
+    chunks it holds (0: none, start afresh). Its views, if built, are rebuilt by the
+    next run, as for any new store."""
+    kept = [
+        size
+        for size in range(CHUNK, courses, CHUNK)
+        if store_path(size, seed, digest).exists()
+    ]
+    if not kept:
+        return 0
+    smaller = store_path(max(kept), seed, digest)
+    say(f"large store: continuing {smaller.name} ({max(kept):,} courses)")
+    for part in ("-wal", "-shm", ""):  # the file last: a kept name is a finished store
+        source = Path(str(smaller) + part)
+        if source.exists():
+            source.rename(Path(str(building) + part))
+    return max(kept) // CHUNK
+
+
+def _stop_on_signals(until: datetime | None) -> Callable[[], bool]:
+    """A `stop()` for the builder: true after SIGTERM or SIGINT, or once `until` is past."""
+    signalled: list[int] = []
+
+    def note(signum: int, _frame: object) -> None:
+        say(f"large store: signal {signum}: stopping after this chunk")
+        signalled.append(signum)
+
+    signal.signal(signal.SIGTERM, note)
+    signal.signal(signal.SIGINT, note)
+    return lambda: bool(signalled) or (until is not None and datetime.now(UTC) >= until)
+
+
+def _event_count(path: Path) -> int:
     from bench.fixture import event_count, open_service
-    from cli.importer import import_lines
     from storage.store import StoreConfig
 
     service = open_service(StoreConfig(sqlite_path=path))
-    done = 0
-    started = time.perf_counter()
-
-    def progress(lines: int) -> None:
-        nonlocal done
-        done += lines
-        if done % (BATCH * 50) < lines:
-            rate = done / (time.perf_counter() - started)
-            say(f"large store: {done:,} lines ({rate:,.0f} lines/s)")
-
     try:
-        report = import_lines(
-            service, cohort_lines(courses, seed), ACTOR, batch_size=BATCH, after_batch=progress
-        )
-        if report.refused:
-            first = report.refused[0]
-            say(
-                f"large store: {len(report.refused)} of {report.lines:,} lines refused, "
-                f"first line {first.line}: {first.reason}"
-            )
         return event_count(service)
     finally:
         service.close()
+
+
+def _until(text: str) -> datetime:
+    """`HH:MM` (UTC) today, or tomorrow if that is past."""
+    hour, minute = (int(part) for part in text.split(":"))
+    now = datetime.now(UTC)
+    at = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at if at > now else at + timedelta(days=1)
 
 
 def main(argv: list[str]) -> None:
@@ -174,12 +258,13 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.large_store")
     parser.add_argument("--courses", type=int, default=COURSES)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--until", type=_until, help="stop after the chunk running at HH:MM UTC")
     args = parser.parse_args(argv)
     from bench.measure import child_env
 
-    os.environ["FORLOEB_MASTER_KEY"] = cached_master_key()
-    os.environ.update(child_env())
-    print(build(args.courses, args.seed))
+    with kept_store_env():
+        os.environ.update(child_env())
+        print(build(args.courses, args.seed, args.until))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from eventsourcing.utils import Environment
 
 from domain.errors import ConcurrentChange, CourseError
 from storage.backend import Dialect
+from storage.citizen_cipher import CitizenCipher
 from storage.keks import KEK_DIR_ENV, KekFolder, under_kek
 from storage.secrets import KEY_BYTES, MasterKey, MasterKeyProblem
 
@@ -257,6 +258,24 @@ class KeyStore:
             rows = c.fetchall()
         return [_key_row(row) for row in rows]
 
+    def each_row(self, page: int = 5000) -> Iterator[KeyRow]:
+        """Every key row, read `page` rows at a time (never all of them in memory at once:
+        a national store has hundreds of thousands)."""
+        after = ""
+        while True:
+            with self.read() as c:
+                self.execute(
+                    c,
+                    f"SELECT {_COLUMNS} FROM {{keys}} WHERE subject > ? ORDER BY subject "
+                    f"LIMIT {int(page)}",
+                    (after,),
+                )
+                rows = c.fetchall()
+            yield from (_key_row(row) for row in rows)
+            if len(rows) < page:
+                return
+            after = str(rows[-1]["subject"])
+
     def insert(self, rows: list[KeyRow]) -> dict[str, UUID]:
         """Insert key rows unless their lookup exists; return the subject each lookup now
         has (another writer's, where it won a race)."""
@@ -389,6 +408,10 @@ class MemoryKeyStore:
         """Every key row."""
         return list(self.rows.values())
 
+    def each_row(self, page: int = 5000) -> Iterator[KeyRow]:
+        """Every key row (as `KeyStore.each_row`)."""
+        return iter(list(self.rows.values()))
+
     def insert(self, rows: list[KeyRow]) -> dict[str, UUID]:
         """Insert rows whose lookup is new; return each lookup's subject."""
         winners: dict[str, UUID] = {}
@@ -437,7 +460,7 @@ class Keyring:
         self._wrappings: dict[int | None, AESCipher] = {}
         self._current: int | bool | None = False
         """The current KEK's number (None: no KEK folder); False until first asked."""
-        self._ciphers: dict[UUID, AESCipher | None] = {}
+        self._ciphers: dict[UUID, CitizenCipher | None] = {}
         self._staged: dict[str, tuple[UUID, bytes]] = {}
         self._erased: set[UUID] = set()
         self._all_loaded = False
@@ -576,7 +599,7 @@ class Keyring:
         key = AESCipher.random_bytes(KEY_BYTES)
         kek = self.current_kek()
         self._staged[self.lookup_value(cpr, kek)] = (subject, self._wrapping(kek).encrypt(key))
-        self._ciphers[subject] = aes_cipher(key)
+        self._ciphers[subject] = CitizenCipher(key)
         return subject
 
     def flush(self) -> None:
@@ -604,7 +627,7 @@ class Keyring:
             self._ciphers.pop(subject, None)
         self._staged = {}
 
-    def cipher(self, subject: UUID) -> AESCipher | None:
+    def cipher(self, subject: UUID) -> CitizenCipher | None:
         """The citizen's cipher, or None if their key is gone (erased)."""
         if subject in self._ciphers:
             return self._ciphers[subject]
@@ -626,7 +649,7 @@ class Keyring:
         if self._all_loaded:
             return
         self.check_master_key()
-        for row in self.store.all_rows():
+        for row in self.store.each_row():
             self.check_row(row)
             if row.subject not in self._ciphers:
                 self._ciphers[row.subject] = self._unwrap(row)
@@ -745,8 +768,8 @@ class Keyring:
             ) from None
         return key
 
-    def _unwrap(self, row: KeyRow) -> AESCipher:
-        return aes_cipher(self._unwrap_key(row))
+    def _unwrap(self, row: KeyRow) -> CitizenCipher:
+        return CitizenCipher(self._unwrap_key(row))
 
 
 @dataclass
