@@ -52,7 +52,8 @@ class PydanticMapper(Mapper[UUID]):
     payload whose key is gone reads back with its personal fields missing.
     """
 
-    max_remembered = 200_000
+    max_remembered = 50_000
+    """Courses whose subject is kept in memory (a miss reads the course's referral)."""
 
     def __init__(
         self,

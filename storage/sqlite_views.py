@@ -27,10 +27,11 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from storage.pools import WAL_AUTOCHECKPOINT_PAGES, PragmaConnectionPool
 from storage.sqlite import SQLITE
 
-VIEW_CACHE_KIB = 65536
+VIEW_CACHE_KIB = 24576
 """Page cache of a view connection (SQLite's default is 2 MiB): a rebuild inserts into
 fact tables keyed by course, all over their B-trees, and a cache that small makes most
-inserts a read from disk once the tables outgrow it. Pages are only taken as used."""
+inserts a read from disk once the tables outgrow it. Pages are only taken as used; the
+cache is part of a large rebuild's peak memory, so it is no larger than it must be."""
 
 
 def views_datastore(events: SQLiteDatastore) -> SQLiteDatastore:
