@@ -66,10 +66,9 @@ def chunk_seed(seed: int, number: int) -> int:
 def chunk_lines(size: int, seed: int, fit_steps: int) -> Iterator[dict[str, Any]]:
     """One chunk's import lines: a demo cohort of `size`, its start ratings fitted with
     `fit_steps` search steps."""
-    from demo import generate, vive_answers
+    from demo import generate
 
-    vive_answers.SEARCH_STEPS = fit_steps
-    return generate(size=size, seed=seed)
+    return generate(size=size, seed=seed, search_steps=fit_steps)
 
 
 def build_store(

@@ -24,11 +24,14 @@ from demo.dates import AS_OF, FIRST_DAY
 from demo.lines import course_id_for
 from demo.planning import plan_cohort
 from demo.shape import PROGRAMME, REFERENCE_SIZE
+from demo.vive_answers import SEARCH_STEPS
 
 __all__ = ["AS_OF", "FIRST_DAY", "PROGRAMME", "course_id_for", "generate"]
 
 
-def generate(size: int = REFERENCE_SIZE, seed: int = 2019) -> Iterator[dict[str, Any]]:
+def generate(
+    size: int = REFERENCE_SIZE, seed: int = 2019, search_steps: int = SEARCH_STEPS
+) -> Iterator[dict[str, Any]]:
     """Import lines for a synthetic cohort of `size` referred citizens, in date order.
 
     Citizens are planned up front (a few small values each); their lines are
@@ -38,7 +41,7 @@ def generate(size: int = REFERENCE_SIZE, seed: int = 2019) -> Iterator[dict[str,
     if size < 1:
         raise ValueError("size: must be at least 1")
     rng = random.Random(seed)
-    plans = sorted(plan_cohort(size, rng), key=lambda plan: plan.referred_on)
+    plans = sorted(plan_cohort(size, rng, search_steps), key=lambda plan: plan.referred_on)
     width = max(4, len(str(size)))
     pending: list[tuple[str, int, int, dict[str, Any]]] = []
     for number, plan in enumerate(plans, start=1):

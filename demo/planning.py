@@ -10,11 +10,18 @@ from demo.plan import Plan
 from demo.quotas import apportion, pool
 from demo.schedule import assign_points, exits_unplanned, schedule_course, schedule_early_exit
 from demo.shape import PATH_COUNTS, PATHS, PRE_BASELINE, UNPLANNED_REASONS
-from demo.vive_answers import assign_background, assign_panel, assign_staff, assign_start_health
+from demo.vive_answers import (
+    SEARCH_STEPS,
+    assign_background,
+    assign_panel,
+    assign_staff,
+    assign_start_health,
+)
 
 
-def plan_cohort(size: int, rng: random.Random) -> list[Plan]:
-    """The plans of every citizen in the cohort, in no particular order."""
+def plan_cohort(size: int, rng: random.Random, search_steps: int = SEARCH_STEPS) -> list[Plan]:
+    """The plans of every citizen in the cohort, in no particular order (`search_steps`:
+    how long the start ratings are fitted to the published tables)."""
     counts = apportion({**PRE_BASELINE, **PATH_COUNTS}, size)
     kinds = [kind for kind, count in counts.items() for _ in range(count)]
     rng.shuffle(kinds)
@@ -37,7 +44,7 @@ def plan_cohort(size: int, rng: random.Random) -> list[Plan]:
     assign_reassignments(courses, rng, people)
     assign_job_hours(courses, rng)
     assign_background(courses, rng, cprs)
-    assign_start_health(courses, rng)
+    assign_start_health(courses, rng, search_steps)
     assign_panel(courses, rng)
     assign_staff(courses, rng)
     return plans

@@ -136,7 +136,9 @@ def cpr_for(rng: random.Random, day: date, age: int, sex: str, taken: set[str]) 
 Pair = tuple[str | None, str]
 
 
-def assign_start_health(courses: Sequence[Plan], rng: random.Random) -> None:
+def assign_start_health(
+    courses: Sequence[Plan], rng: random.Random, search_steps: int = SEARCH_STEPS
+) -> None:
     """The start self-ratings: table 4.5's pairs, placed to fit tables 5.2, 6.2 and 6.5."""
     members: list[list[str]] = [
         [
@@ -160,7 +162,7 @@ def assign_start_health(courses: Sequence[Plan], rng: random.Random) -> None:
     best: tuple[int, list[Pair]] | None = None
     for _ in range(ATTEMPTS):  # a fresh start leaves a dead end behind
         rng.shuffle(pairs)
-        missed, placed = _search(rng, members, list(pairs), target)
+        missed, placed = _search(rng, members, list(pairs), target, search_steps)
         if best is None or missed < best[0]:
             best = (missed, placed)
         if missed == 0:
@@ -175,9 +177,10 @@ def _search(
     members: list[list[str]],
     pairs: list[Pair],
     target: dict[tuple[str, str, Any], int],
+    steps: int,
 ) -> tuple[int, list[Pair]]:
-    """Swap pairs while no group's counts get further from the target; how far they still
-    are (0: exactly), and the pairs in their places."""
+    """Swap pairs (at most `steps` times) while no group's counts get further from the
+    target; how far they still are (0: exactly), and the pairs in their places."""
     counts: Counter[tuple[str, str, Any]] = Counter()
 
     def keys(i: int) -> list[tuple[str, str, Any]]:
@@ -191,7 +194,7 @@ def _search(
         return sum(abs(counts[k] - target.get(k, 0)) for k in ks)
 
     total = cost(set(target) | set(counts))
-    for _ in range(SEARCH_STEPS):
+    for _ in range(steps):
         if total == 0:
             break
         i, j = rng.randrange(len(pairs)), rng.randrange(len(pairs))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bench.bulk_store import build_store, chunk_sizes
+from bench.bulk_store import build_store, chunk_lines, chunk_sizes
 from cli.main import forloeb
 from projections.catalog import open_views
 from storage.store import StoreConfig
@@ -39,6 +39,15 @@ def test_the_chunks_cover_the_courses() -> None:
     assert chunk_sizes(300, 150) == [150, 150]
     assert chunk_sizes(320, 150) == [150, 150, 20]
     assert chunk_sizes(100, 150) == [100]
+
+
+def test_a_chunks_shorter_fitting_leaves_the_demo_cohort_as_it_was() -> None:
+    from demo import generate
+
+    before = list(generate(size=60))
+    list(chunk_lines(60, seed=1, fit_steps=5))
+
+    assert list(generate(size=60)) == before
 
 
 def test_the_bulk_store_passes_the_chain_verification(built: Path) -> None:
