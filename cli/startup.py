@@ -58,12 +58,16 @@ def defer_garbage_collection() -> None:
 
 def resume_garbage_collection() -> None:
     """Keep what is loaded by now out of later collections (`gc.freeze`) and collect
-    again; does nothing unless `defer_garbage_collection` deferred it."""
+    again, or at the end of a long catch-up that paused the collector meanwhile
+    (`projections.collector`); does nothing unless `defer_garbage_collection`
+    deferred it."""
     global _deferred
     if _deferred:
         _deferred = False
         gc.freeze()
-        gc.enable()
+        collector = sys.modules.get("projections.collector")  # loaded: a catch-up may pause
+        if collector is None or not collector.resume_after_pause():
+            gc.enable()
 
 
 _deferred = False

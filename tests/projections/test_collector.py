@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from cli.startup import defer_garbage_collection, resume_garbage_collection
 from projections.collector import COLLECT_EVERY, collector_paused
 
 
@@ -57,4 +58,21 @@ def test_a_collector_paused_by_someone_else_stays_paused() -> None:
             pass
         assert not gc.isenabled()
     finally:
+        gc.enable()
+
+
+def test_a_long_catch_up_in_the_commands_first_half_second_stays_paused_to_its_end(
+    collections: list[int],
+) -> None:
+    defer_garbage_collection()  # as the console script does first
+    try:
+        with collector_paused(True) as batch_done:
+            resume_garbage_collection()  # the half second is over, mid catch-up
+            assert not gc.isenabled()
+            for _ in range(COLLECT_EVERY):
+                batch_done()
+            assert collections == [2]  # still collected every few batches
+        assert gc.isenabled()
+    finally:
+        resume_garbage_collection()
         gc.enable()
