@@ -64,6 +64,16 @@ class Dialect:
         """The statement with `?` placeholders in this dialect's style."""
         return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
 
+    def columns_query(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """A query of a table's column names, in order, one `name` per row."""
+        if self.schema is None:
+            return "SELECT name FROM pragma_table_info(?) ORDER BY cid", (name,)
+        statement = (
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position"
+        )
+        return self.placeholders(statement), (self.schema, name)
+
 
 class InitRefused(CourseError):
     """`forloeb init` could not create or grant something; the message says what."""

@@ -46,12 +46,8 @@ class PostgresView(PostgresTrackingRecorder):
         return self.dialect.placeholders(statement)
 
     def existing_columns(self, c: Any, name: str) -> list[str]:
-        c.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            (self.datastore.schema, name),
-        )
-        return [row["column_name"] for row in c.fetchall()]
+        c.execute(*self.dialect.columns_query(name))
+        return [row["name"] for row in c.fetchall()]
 
     def track(self, c: Any, tracking: Tracking) -> None:
         self._insert_tracking(c, tracking)

@@ -105,7 +105,7 @@ class SQLiteView(SQLiteTrackingRecorder):
         return SQLITE.placeholders(statement)
 
     def existing_columns(self, c: Any, name: str) -> list[str]:
-        c.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (name,))
+        c.execute(*SQLITE.columns_query(name))
         return [row["name"] for row in c.fetchall()]
 
     def track(self, c: Any, tracking: Tracking) -> None:

@@ -70,10 +70,9 @@ class TokenTable:
                     self._execute(c, f"ALTER TABLE {{tokens}} ADD COLUMN {column} TEXT")
 
     def _columns(self, c: Any) -> set[str]:
-        """The table's column names, from an empty select's description (the library's
-        SQLite cursor wraps the driver's, which has it; psycopg's has it itself)."""
-        self._execute(c, "SELECT * FROM {tokens} WHERE 1 = 0")
-        return {column[0] for column in getattr(c, "sqlite_cursor", c).description}
+        """The table's column names."""
+        c.execute(*self.dialect.columns_query(TOKENS_TABLE))
+        return {row["name"] for row in c.fetchall()}
 
     def insert(self, row: TokenRow) -> None:
         """Store a new token's row."""
