@@ -226,7 +226,7 @@ def trigger_commands() -> dict[str, str]:
     exit_name, measure = "exit", "measure"
     commands["exit_planned"] = f"{exit_name} --planned"
     commands["exit_unplanned"] = f"{exit_name} --unplanned"
-    commands["exit_pension"] = f"{exit_name} --planned --onto disability_pension"
+    commands["exit_pension"] = f"{exit_name} --planned --onto DESTINATION"
     commands["measure_follow_up"] = f"{measure} --follow-up"
     return commands
 
