@@ -445,8 +445,12 @@ class Keyring:
 
     With a KEK folder (`storage.keks`), new keys are wrapped and CPR lookups keyed
     under the master key and the current KEK; rows name the KEK they are under
-    (none: the master key alone, as before KEKs).
+    (none: the master key alone, as before KEKs). At most `max_kept` unwrapped keys
+    are kept (the staged ones always): reading a national store's whole log meets
+    hundreds of thousands of citizens.
     """
+
+    max_kept = 50_000
 
     def __init__(
         self, store: KeyStore | MemoryKeyStore, master: MasterKey, keks: KekFolder | None = None
@@ -589,7 +593,8 @@ class Keyring:
         if found is None:
             return None
         self.check_row(found)
-        self._ciphers.setdefault(found.subject, self._unwrap(found))
+        if found.subject not in self._ciphers:
+            self._keep(found.subject, self._unwrap(found))
         return found.subject
 
     def register(self, cpr: str) -> UUID:
@@ -599,7 +604,7 @@ class Keyring:
         key = AESCipher.random_bytes(KEY_BYTES)
         kek = self.current_kek()
         self._staged[self.lookup_value(cpr, kek)] = (subject, self._wrapping(kek).encrypt(key))
-        self._ciphers[subject] = CitizenCipher(key)
+        self._keep(subject, CitizenCipher(key))
         return subject
 
     def flush(self) -> None:
@@ -631,7 +636,7 @@ class Keyring:
         """The citizen's cipher, or None if their key is gone (erased)."""
         if subject in self._ciphers:
             return self._ciphers[subject]
-        if self._all_loaded:
+        if self._all_loaded or subject in self._erased:
             return None
         if self._checked:
             row = self.store.row(subject)
@@ -641,19 +646,33 @@ class Keyring:
         if row is not None:
             self.check_row(row, subject)
         cipher = None if row is None else self._unwrap(row)
-        self._ciphers[subject] = cipher
+        self._keep(subject, cipher)
         return cipher
 
     def load_all(self) -> None:
-        """Unwrap every key at once (before reading the whole log)."""
+        """Unwrap the store's keys at once (before reading the whole log): every key when
+        they fit in `max_kept`, so that a citizen met without one is known to have none;
+        otherwise the first `max_kept`, and the others are read when met."""
         if self._all_loaded:
             return
         self.check_master_key()
-        for row in self.store.each_row():
+        rows = self.store.each_row()
+        for row in rows:
+            if len(self._ciphers) >= self.max_kept:
+                return
             self.check_row(row)
             if row.subject not in self._ciphers:
                 self._ciphers[row.subject] = self._unwrap(row)
         self._all_loaded = True
+
+    def _keep(self, subject: UUID, cipher: CitizenCipher | None) -> None:
+        """Keep a subject's cipher (None: no key); at `max_kept`, forget all but the
+        staged ones first (read again from the store when next met)."""
+        if len(self._ciphers) >= self.max_kept:
+            staged = {staged_subject for staged_subject, _ in self._staged.values()}
+            self._ciphers = {s: c for s, c in self._ciphers.items() if s in staged}
+            self._all_loaded = False
+        self._ciphers[subject] = cipher
 
     def forget(self, subject: UUID) -> None:
         """Treat the citizen as erased from now on in this process."""
