@@ -80,6 +80,12 @@ class SQLiteBackend:
         self.check_usable()
         if not self.path.exists():
             raise MissingStore("db", f"no store at {self.path} (run forloeb init, or check --db)")
+        if self.path.stat().st_size == 0 and not _has_content(_wal(self.path)):
+            raise MissingStore(
+                "db",
+                f"{self.path} is empty (0 bytes), not a store forloeb init made: it was "
+                "truncated, or is a new file (run forloeb init, or check --db)",
+            )
 
     def check_reachable(self) -> None:
         """The store is reachable when its folder can be created."""
@@ -168,3 +174,16 @@ class SQLiteBackend:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             conn.close()
+
+
+def _wal(path: Path) -> Path:
+    """The store's write-ahead log beside it."""
+    return path.with_name(path.name + "-wal")
+
+
+def _has_content(path: Path) -> bool:
+    """Whether a file is there and not empty."""
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False

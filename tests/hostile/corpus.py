@@ -115,6 +115,11 @@ class Case:
         """Whether the case feeds a file to `forloeb import`."""
         return self.import_text is not None or self.import_bytes is not None
 
+    @property
+    def runs_import(self) -> bool:
+        """Whether the command is `forloeb import` (a file case may give it to `--db`)."""
+        return self.is_import and (not self.argv or self.argv[0] == "import")
+
     def command_line(self, values: Mapping[str, str]) -> list[str]:
         """The words after `forloeb`, placeholders filled in."""
         argv = self.argv or (("import", "{file}") if self.is_import else ())

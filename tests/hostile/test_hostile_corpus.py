@@ -64,7 +64,7 @@ def check_answer(case: Case, values: Mapping[str, str], code: int, out: str, err
     leaked = _CONTROL.search(out + err)
     assert leaked is None, f"control character {leaked.group()!r} reaches the terminal: {err!r}"
     assert code == case.exit, f"exit {code}, expected {case.exit}\nstdout: {out}\nstderr: {err}"
-    if case.is_import and code in (0, 1):
+    if case.runs_import and code in (0, 1):
         check_import_summary(case, fragment, out, err)
     elif code != 0:
         assert out == "", out
