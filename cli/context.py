@@ -215,12 +215,15 @@ def valid_login(login: str) -> str:
     from pydantic import TypeAdapter, ValidationError
 
     from domain.validation import first_error
-    from domain.values import Name
+    from domain.values import Name, single_script
 
     try:
         TypeAdapter(Name).validate_python(login)
+        single_script(login)
     except ValidationError as e:
         raise InvalidInput("actor", first_error(e)[1]) from None
+    except ValueError as e:
+        raise InvalidInput("actor", str(e)) from None
     return login
 
 
