@@ -164,6 +164,16 @@ class AppContext:
         views.catch_up(views=names or None)
         return views
 
+    def caught_up_after_write(self, *names: str) -> None:
+        """As `caught_up_views`, once a write is in the log: a view past the log's end is
+        then a warning on stderr (the write stands), not a refusal that would deny it."""
+        from projections.catalog import ViewAhead
+
+        try:
+            self.caught_up_views(*names)
+        except ViewAhead as e:
+            click.echo(f"warning: {e}", err=True)
+
     def require(
         self, action: str, course_id: UUID | None = None, *, purpose: str | None = None
     ) -> None:

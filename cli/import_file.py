@@ -128,7 +128,7 @@ def import_command(file: str, output_format: str) -> None:
     app.require(IMPORT)
     with import_file(file) as (lines, total), progress_bar(total) as advance:
         report = import_lines(app.service, lines, app.recorded_by, after_batch=advance)
-    app.caught_up_views()
+    app.caught_up_after_write()
     if report.lines and not report.json_lines:
         raise InvalidInput("file", f"{file} is not JSONL: no line is a JSON object")
     if output_format == "json":
