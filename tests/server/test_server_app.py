@@ -124,12 +124,18 @@ def test_no_token_is_one_line_naming_forloeb_login(server: LiveServer) -> None:
 def test_an_expired_token_is_refused(server: LiveServer) -> None:
     token = server.token("lars", expires=date.today())
     server.served.service.storage  # noqa: B018  (the same store the server checks)
+    from dataclasses import replace
+
     from server.tokens import digest, token_table
+    from storage.tokens import row_mac
 
     table = token_table(server.served.service.storage)
-    with table._cursor(commit=True) as c:  # the token's last day was yesterday
-        table._execute(c, "UPDATE {tokens} SET expires = ? WHERE digest = ?",
-                       ("2000-01-01T23:59:59+00:00", digest(token)))  # fmt: skip
+    row = table.find(digest(token))
+    assert row is not None
+    expired = replace(row, expires="2000-01-01T23:59:59+00:00")  # its last day is long past
+    with table._cursor(commit=True) as c:  # as the application would write it: with its MAC
+        table._execute(c, "UPDATE {tokens} SET expires = ?, mac = ? WHERE digest = ?",
+                       (expired.expires, row_mac(table._key, expired), digest(token)))  # fmt: skip
 
     assert remote(server, token, "courses")[0] == 1
     status, body = post(server.url, "/cli", b'{"argv": ["courses"]}', token)
