@@ -23,7 +23,14 @@ import pytest
 
 from cli.show import compact_items
 from tests.hostile.conftest import USER, HostileStore
-from tests.hostile.corpus import COURSE_IDS, DANGLING, Case, load_cases, placeholder_values
+from tests.hostile.corpus import (
+    COURSE_IDS,
+    DANGLING,
+    PIPE,
+    Case,
+    load_cases,
+    placeholder_values,
+)
 
 CASES = load_cases()
 FORLOEB = Path(sys.executable).parent / "forloeb"
@@ -54,6 +61,7 @@ def prepare_files(case: Case, folder: Path) -> dict[str, str]:
     if case.is_import:
         (folder / "input.jsonl").write_bytes(case.file_body(values))
     (folder / DANGLING).symlink_to(folder / "nowhere.json")
+    os.mkfifo(folder / PIPE)
     return values
 
 
