@@ -186,8 +186,10 @@ def config_path(store: StoreConfig) -> Path:
 def load_config(path: Path) -> Config:
     """The validated configuration; NoConfig (exit 1) if missing, InvalidInput (exit 2) if
     it is not valid TOML or an entry is wrong."""
+    from storage.text_files import read_text_file
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except FileNotFoundError:
         raise NoConfig(
             f"config: no configuration at {path}; run `forloeb init` to create one with "
@@ -196,6 +198,8 @@ def load_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or "not UTF-8 text"
         raise InvalidInput("config", f"cannot read {path}: {reason}") from None
+    except ValueError as e:
+        raise InvalidInput("config", f"{path} {e}") from None
     return Config(path, parse_config(text, path))
 
 

@@ -70,6 +70,8 @@ class SQLiteBackend:
                 raise InvalidInput("db", f"{path}: {parent} is a file, not a folder")
         if path.is_dir():
             raise InvalidInput("db", f"{path} is a folder, not a SQLite file")
+        if path.exists() and not path.is_file():
+            raise InvalidInput("db", f"{path} is a device, pipe or socket, not a SQLite file")
         if path.is_file() and path.stat().st_size > 0:
             with path.open("rb") as f:
                 if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
