@@ -331,3 +331,32 @@ def test_forloeb_server_refuses_plain_http_off_loopback_in_one_line() -> None:
         "error: refusing plain HTTP on 0.0.0.0: give --certificate and --key, "
         "or listen on loopback or a Unix socket\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["init", "--db", "{tmp}/elsewhere.sqlite"], "command: init runs on its own machine"),
+        (["init"], "command: init runs on its own machine"),
+        (["server", "--port", "0"], "command: server runs on its own machine"),
+        (["login", "--server", "http://127.0.0.1:9"], "command: login runs on its own machine"),
+        (["logout"], "command: logout runs on its own machine"),
+        (["projections", "run", "--interval", "1"], "once: the shared server runs projections"),
+    ],
+    ids=["init-elsewhere", "init", "server", "login", "logout", "projections-run"],
+)
+def test_commands_of_a_machine_of_their_own_are_refused_through_the_server(
+    server: LiveServer, tmp_path: Path, argv: list[str], line: str
+) -> None:
+    """A hand-made request once made a store anywhere on the server's disk (`init --db`),
+    or started a server or an endless loop inside the server, holding its lock."""
+    sent = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    status, body = post(server.url, "/cli", json.dumps({"argv": sent}).encode(),
+                        server.token("root"))  # fmt: skip
+
+    assert status == 422, body
+    assert body["exit"] == 2 and body["stderr"].startswith(f"error: {line}"), body
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert post(server.url, "/cli", b'{"argv": ["courses"]}', server.token("root"))[0] == 200
