@@ -112,6 +112,14 @@ class AppContext:
             self._user = self.directory.user(self.login)
         return self._user
 
+    def refuse_server_file(self, field: str, path: object) -> None:
+        """On the shared server a path in a request names a file on the server's own disk,
+        which no client may read through it (InvalidInput naming `field`); else nothing."""
+        if self.principal is not None:
+            raise InvalidInput(
+                field, f"{path}: the server reads no file of its own disk for a request"
+            )
+
     @property
     def recorded_by(self) -> str:
         """Who a write is recorded by: the authenticated principal on the server, else the

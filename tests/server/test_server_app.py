@@ -360,3 +360,32 @@ def test_commands_of_a_machine_of_their_own_are_refused_through_the_server(
     assert body["exit"] == 2 and body["stderr"].startswith(f"error: {line}"), body
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert post(server.url, "/cli", b'{"argv": ["courses"]}', server.token("root"))[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["import", "{tmp}/lines.jsonl"], "error: file: {tmp}/lines.jsonl: the server reads no"),
+        (["outcomes", "diff", "{tmp}/lines.jsonl"], "error: before: {tmp}/lines.jsonl: the server"),
+    ],
+    ids=["import", "outcomes-diff"],
+)
+def test_a_path_on_the_servers_own_disk_is_never_read_for_a_request(
+    server: LiveServer, tmp_path: Path, argv: list[str], line: str
+) -> None:
+    """The remote client sends a file's lines (`import -`); a hand-made request naming a
+    path had the server read its own files (an import applied, or an oracle of what is
+    there)."""
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text(json.dumps({"command": "refer", "cpr": "010190-1234", "programme": "pva",
+                                 "referring_caseworker": "lars"}) + "\n")  # fmt: skip
+    sent = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+
+    status, body = post(server.url, "/cli", json.dumps({"argv": sent}).encode(),
+                        server.token("root"))  # fmt: skip
+
+    assert status == 422, body
+    assert body["stderr"].startswith(line.replace("{tmp}", str(tmp_path))), body
+    courses = post(server.url, "/cli", b'{"argv": ["courses", "--format", "json"]}',
+                   server.token("root"))  # fmt: skip
+    assert courses[1]["exit"] == 0 and json.loads(courses[1]["stdout"])["courses"] == []
