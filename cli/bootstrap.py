@@ -118,7 +118,7 @@ def create_schema(store: StoreConfig) -> list[str]:
 
     storage = open_storage(store.for_init(), checked=False)
     try:
-        storage.keyring.check_master_key()  # the store is bound to its master key from now
+        storage.keyring.check_master_key(reclaim=True)  # bound to its master key from now
         notes = init_notes(storage.keyring, store.folder)
         views = Views(storage)
         try:

@@ -466,10 +466,12 @@ class Keyring:
         self._all_loaded = False
         self._checked = False
 
-    def check_master_key(self) -> None:
-        """Refuse a master key other than the one the store's keys are wrapped under."""
+    def check_master_key(self, *, reclaim: bool = False) -> None:
+        """Refuse a master key other than the one the store's keys are wrapped under;
+        `reclaim`: `forloeb init`, an admin's act, may record the key of a store that has
+        citizen keys but no fingerprint (one from before fingerprints were kept)."""
         if not self._checked:
-            self._check(self.store.fingerprint())
+            self._check(self.store.fingerprint(), reclaim=reclaim)
 
     def refuse_another_master_key(self) -> None:
         """At open: refuse a master key other than the one the store records (claims none:
@@ -478,8 +480,15 @@ class Keyring:
         if stored is not None:
             self._check(stored)
 
-    def _check(self, stored: str | None) -> None:
-        """Refuse a stored fingerprint other than the master key's (claim it if none is)."""
+    def _check(self, stored: str | None, *, reclaim: bool = False) -> None:
+        """Refuse a stored fingerprint other than the master key's (claim it if none is, on
+        a store without citizen keys, or with `reclaim`)."""
+        if stored is None and not reclaim and next(iter(self.store.each_row(1)), None):
+            raise MasterKeyProblem(
+                "master key: the store holds citizen keys but no record of the master key "
+                "they are under (it was removed); nothing was done: an admin holding the "
+                "store's key runs forloeb init"
+            )
         stored = stored or self.store.claim_fingerprint(self._fingerprint)
         if stored != self._fingerprint:
             raise MasterKeyProblem(
