@@ -791,6 +791,17 @@ class RotationReport:
     kept: list[UUID] = field(default_factory=list)
 
 
+def unwrap_problem(keyring: Keyring, row: KeyRow) -> str | None:
+    """Why an authentic key row's key does not unwrap, or None. Its KEK number is outside
+    the MAC (a rotation rewrites it): changed, it makes the citizen's record unreadable."""
+    try:
+        keyring._unwrap_key(row)
+    except MasterKeyProblem as problem:
+        where = "no KEK" if row.kek is None else f"key-encryption key {row.kek}"
+        return f"the key does not unwrap under {where} (its KEK number changed?): {problem}"
+    return None
+
+
 def key_findings(keyring: Keyring, events_table: str) -> list[Finding]:
     """Every key row that fails its MAC (naming a swap where the lookups show one), has
     none, or is missing: a citizen whose index is in the log without an erasure."""
@@ -823,6 +834,11 @@ def key_findings(keyring: Keyring, events_table: str) -> list[Finding]:
             else "the key row fails its MAC (its lookup or wrapped key was changed, or forged)"
         )
         found.append(Finding(FindingKind.CHANGED, str(row.subject), -1, detail, "citizen key"))
+    found += [
+        Finding(FindingKind.CHANGED, str(row.subject), -1, reason, "citizen key")
+        for row in rows
+        if row not in bad and (reason := unwrap_problem(keyring, row)) is not None
+    ]
     have = {row.subject for row in rows}
     for subject, erased in sorted(keyring.store.citizens_in_log(events_table).items()):
         if subject not in have and not erased:

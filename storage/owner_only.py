@@ -106,10 +106,10 @@ def replace_file(path: Path, write: Callable[[IO[bytes]], Any], field: str = "ou
     """
     import tempfile  # only when a file is replaced: not on every command's start
 
-    from domain.errors import InvalidInput
-
     reason = not_a_file(path)
     if reason is not None:
+        from domain.errors import InvalidInput  # only then: the remote client stays light
+
         raise InvalidInput(field, reason)
 
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

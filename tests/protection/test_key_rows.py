@@ -108,6 +108,20 @@ def test_a_changed_wrapped_key_is_refused_and_named(service: CourseService, keys
     assert [(k, s) for k, s, _ in found(fresh)] == [(FindingKind.CHANGED, str(a))]
 
 
+def test_a_key_rows_kek_number_changed_is_named_though_its_mac_holds(
+    service: CourseService, keys: KeyTable
+) -> None:
+    """The KEK number is outside the row's MAC (a rotation rewrites it); changed, the
+    citizen's record no longer opens, and verify --all said nothing."""
+    a, _ = two_citizens(service)
+    keys.run("UPDATE {keys} SET kek = 7 WHERE subject = ?", str(a))
+
+    (finding,) = found(reopen(service))
+
+    assert finding[:2] == (FindingKind.CHANGED, str(a))
+    assert "the key does not unwrap under key-encryption key 7" in finding[2]
+
+
 def test_a_deleted_key_row_without_an_erasure_is_named(
     service: CourseService, keys: KeyTable
 ) -> None:
