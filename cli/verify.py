@@ -130,6 +130,8 @@ def head_line(walk: LogWalk) -> str:
     """The log's signed head, to keep outside the database."""
     head = walk.head
     if head is None:
+        if walk.headless:
+            return "log head: none (removed; its log links remain: restore it from a backup)"
         if walk.unlinked:
             return "log head: none (the log is not under the chain: `forloeb verify --seal`)"
         return "log head: none yet (the log chain starts with the next event)"

@@ -155,8 +155,8 @@ def extend(
             raise ChainRefused(
                 f"event log: events are stored before notification #{first} but the log "
                 "has no signed head (it was removed, or the store predates the log chain); "
-                "nothing was written (run `forloeb verify --all`; an admin brings the log "
-                "under the chain with `forloeb verify --seal`)"
+                "nothing was written (run `forloeb verify --all`: it says whether an admin's "
+                "`forloeb verify --seal` or a backup mends it)"
             )
         start, prev = first, ZERO_HASH
     else:
@@ -190,6 +190,8 @@ class LogWalk:
         self.digest_at_anchor: bytes | None = None
         self.unlinked: list[int] = []
         """The first and last notification ids of events without a log link or head."""
+        self.headless = False
+        """Whether log links were found with no signed head (removed): no seal mends that."""
 
     def findings(self, rows: Iterable[LogRow]) -> Iterator[Finding]:
         head = self.head
@@ -208,6 +210,7 @@ class LogWalk:
             if start is None or n < start:
                 if row.digest is not None:
                     if start is None:
+                        self.headless = True
                         yield _finding(
                             FindingKind.HEAD_MISSING,
                             n,

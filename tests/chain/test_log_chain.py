@@ -245,12 +245,15 @@ def test_an_admins_seal_brings_an_unchained_log_under_the_chain(
     assert (FindingKind.CHANGED, 1) in log_findings(service)
 
 
-def test_sealing_leaves_log_links_without_a_head_to_be_named(
+def test_a_removed_log_head_refuses_writes_and_is_not_sealed_over(
     service: CourseService, tables: StoredTables
 ) -> None:
-    a_course(service)
+    """Before, the next write started a new head at itself over the links left behind."""
+    course = a_course(service)
     tables.run("DELETE FROM {log_head}")
 
+    with pytest.raises(ChainRefused, match="event log: events are stored before"):
+        service.execute(Session(course=str(course)), "rk")
     report = service.recorder.seal()  # type: ignore[attr-defined]
 
     assert report.log_sealed is None
