@@ -181,7 +181,7 @@ def _row(row: Any) -> TokenRow:
         created_by=_text(row["created_by"]),
         revoked_by=_text(row["revoked_by"]),
         revoked_at=_text(row["revoked_at"]),
-        mac=_text(row["mac"]),
+        mac=_text(row["mac"]) if "mac" in row.keys() else None,  # before init added it
     )
 
 
