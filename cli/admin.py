@@ -37,6 +37,7 @@ from workflows.access import INIT, Role, authorise_action
 def init_store(store: StoreConfig, grant_to: str | None = None) -> InitReport:
     """Create the store's missing tables (as the owner role) and optionally grant access;
     a new PostgreSQL store only with a KEK folder (FORLOEB_KEK_DIR)."""
+    store.backend.check_usable()  # not a folder, device or pipe, nor another kind of file
     check_reachable(store)
     refuse_new_store_without_keks(store)
     notes: list[str] = []

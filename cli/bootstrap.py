@@ -118,7 +118,7 @@ def create_schema(store: StoreConfig) -> list[str]:
 
     storage = open_storage(store.for_init(), checked=False)
     try:
-        storage.keyring.check_master_key()  # the store is bound to its master key from now
+        storage.keyring.check_master_key(reclaim=True)  # bound to its master key from now
         notes = init_notes(storage.keyring, store.folder)
         views = Views(storage)
         try:
@@ -135,11 +135,14 @@ def create_schema(store: StoreConfig) -> list[str]:
 def create_token_table(storage: Infrastructure) -> None:
     """The personal access tokens' table (`storage.tokens`), made by `init` so that the
     server, as an application role that may not create tables, finds it there."""
-    from storage.tokens import TokenTable
+    from storage.tokens import TOKEN_ROWS_PURPOSE, TokenTable
 
     datastore = getattr(storage.factory, "datastore", None)  # none: the in-memory store
     if datastore is not None:
-        TokenTable(datastore, storage.backend.dialect).create_table()
+        key = storage.master_key.derive(TOKEN_ROWS_PURPOSE)
+        table = TokenTable(datastore, storage.backend.dialect, key)
+        table.create_table()
+        table.stamp_unauthenticated()  # rows from before they carried a MAC
 
 
 def reopen(service: CourseService) -> CourseService:

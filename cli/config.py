@@ -26,11 +26,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from domain.errors import CourseError, InvalidInput
 from domain.validation import first_error
-from domain.values import Name, Programme
+from domain.values import Name, Programme, single_script
 from storage.owner_only import FILE_MODE, make_folders
 from workflows.access import Directory, Role, User
 
@@ -42,7 +49,11 @@ if TYPE_CHECKING:
 
 CONFIG_ENV = "FORLOEB_CONFIG"
 CONFIG_NAME = "forloeb.toml"
-Login = Annotated[Name, Field(description="the login forloeb knows the user by")]
+Login = Annotated[
+    Name, AfterValidator(single_script), Field(description="the login forloeb knows the user by")
+]
+PersonName = Annotated[Name, AfterValidator(single_script)]
+"""A consultant's name on courses or a team's: one script, as a login."""
 
 
 class NoConfig(CourseError):
@@ -55,8 +66,8 @@ class UserEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Role
-    name: Name | None = None
-    team: Name | None = None
+    name: PersonName | None = None
+    team: PersonName | None = None
 
 
 class Keys(BaseModel):
@@ -99,16 +110,23 @@ class ConfigFile(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ConfigFile:
         named: dict[str, str] = {}
+        logins: dict[str, str] = {}
         for login, entry in self.users.items():
+            other = logins.setdefault(login.casefold(), login)
+            if other != login:
+                raise ValueError(
+                    f"users.{login}: looks like the user {other} (only the case differs)"
+                )
             if entry.role is Role.TEAM_LEAD and entry.team is None:
                 raise ValueError(f"users.{login}.team: a team lead needs a team")
             if entry.role is Role.CONSULTANT:
                 name = entry.name or login
-                if name in named:
+                if name.casefold() in named:
                     raise ValueError(
-                        f"users.{login}.name: {name} is already the consultant {named[name]}"
+                        f"users.{login}.name: {name} is already the consultant "
+                        f"{named[name.casefold()]}"
                     )
-                named[name] = login
+                named[name.casefold()] = login
         return self
 
     def directory(self) -> Directory:
@@ -168,8 +186,10 @@ def config_path(store: StoreConfig) -> Path:
 def load_config(path: Path) -> Config:
     """The validated configuration; NoConfig (exit 1) if missing, InvalidInput (exit 2) if
     it is not valid TOML or an entry is wrong."""
+    from storage.text_files import read_text_file
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except FileNotFoundError:
         raise NoConfig(
             f"config: no configuration at {path}; run `forloeb init` to create one with "
@@ -178,6 +198,8 @@ def load_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or "not UTF-8 text"
         raise InvalidInput("config", f"cannot read {path}: {reason}") from None
+    except ValueError as e:
+        raise InvalidInput("config", f"{path} {e}") from None
     return Config(path, parse_config(text, path))
 
 

@@ -112,6 +112,14 @@ class AppContext:
             self._user = self.directory.user(self.login)
         return self._user
 
+    def refuse_server_file(self, field: str, path: object) -> None:
+        """On the shared server a path in a request names a file on the server's own disk,
+        which no client may read through it (InvalidInput naming `field`); else nothing."""
+        if self.principal is not None:
+            raise InvalidInput(
+                field, f"{path}: the server reads no file of its own disk for a request"
+            )
+
     @property
     def recorded_by(self) -> str:
         """Who a write is recorded by: the authenticated principal on the server, else the
@@ -164,6 +172,16 @@ class AppContext:
         views.catch_up(views=names or None)
         return views
 
+    def caught_up_after_write(self, *names: str) -> None:
+        """As `caught_up_views`, once a write is in the log: a view past the log's end is
+        then a warning on stderr (the write stands), not a refusal that would deny it."""
+        from projections.catalog import ViewAhead
+
+        try:
+            self.caught_up_views(*names)
+        except ViewAhead as e:
+            click.echo(f"warning: {e}", err=True)
+
     def require(
         self, action: str, course_id: UUID | None = None, *, purpose: str | None = None
     ) -> None:
@@ -215,12 +233,15 @@ def valid_login(login: str) -> str:
     from pydantic import TypeAdapter, ValidationError
 
     from domain.validation import first_error
-    from domain.values import Name
+    from domain.values import Name, single_script
 
     try:
         TypeAdapter(Name).validate_python(login)
+        single_script(login)
     except ValidationError as e:
         raise InvalidInput("actor", first_error(e)[1]) from None
+    except ValueError as e:
+        raise InvalidInput("actor", str(e)) from None
     return login
 
 

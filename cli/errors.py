@@ -115,8 +115,31 @@ def _is_validation_error(error: BaseException) -> bool:
     return pydantic is not None and isinstance(error, pydantic.ValidationError)
 
 
+_DAMAGE = ("database disk image is malformed", "file is not a database")
+"""What SQLite says of a store file cut short or overwritten (not of a busy or locked one)."""
+
+
+def damaged_store(error: BaseException) -> str | None:
+    """SQLite's word for a damaged store file, if that is what `error` (or what it was
+    raised from) is: a truncated or overwritten file is the store's state, not a bug."""
+    sqlite3 = sys.modules.get("sqlite3")
+    seen: BaseException | None = error
+    while sqlite3 is not None and seen is not None:
+        if type(seen) is sqlite3.DatabaseError and str(seen) in _DAMAGE:
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def handle(error: BaseException) -> int:
     """The exit code for an error, after printing its one line."""
+    damage = damaged_store(error)
+    if damage is not None:
+        return fail(
+            f"db: the SQLite store is damaged ({damage}): it was cut short or overwritten; "
+            "restore it from a backup",
+            EXIT_REFUSED,
+        )
     if isinstance(error, InvalidInput):
         return fail(str(error), EXIT_BAD_INPUT)
     if isinstance(error, CourseError):

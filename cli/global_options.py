@@ -108,3 +108,18 @@ def refuse_store_option(field: str, value: object) -> None:
     from domain.errors import InvalidInput
 
     raise InvalidInput(field, "the server chooses the store; drop the option in remote mode")
+
+
+LOCAL_ONLY = frozenset({"init", "server", "login", "logout"})
+"""Commands that run on a machine of their own, never through the shared server: sent to
+it (by a hand-made request), `init --db PATH` made a store anywhere on the server's
+disk and `server` started a second server inside the first, holding its lock."""
+
+
+def refuse_local_only(command: str | None) -> None:
+    """On the shared server, a command of `LOCAL_ONLY` is refused as bad input."""
+    if command not in LOCAL_ONLY:
+        return
+    from domain.errors import InvalidInput
+
+    raise InvalidInput("command", f"{command} runs on its own machine, not through the server")

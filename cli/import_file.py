@@ -126,9 +126,11 @@ def import_command(file: str, output_format: str) -> None:
     """
     app = app_context()
     app.require(IMPORT)
+    if file != "-":  # the remote client sends a file's lines as `import -`
+        app.refuse_server_file("file", file)
     with import_file(file) as (lines, total), progress_bar(total) as advance:
         report = import_lines(app.service, lines, app.recorded_by, after_batch=advance)
-    app.caught_up_views()
+    app.caught_up_after_write()
     if report.lines and not report.json_lines:
         raise InvalidInput("file", f"{file} is not JSONL: no line is a JSON object")
     if output_format == "json":

@@ -283,8 +283,9 @@ def forloeb(ctx: click.Context, actor: str, db: str | None, database_url: str | 
     written YYYY-MM-DD, DD-MM-YYYY or DD.MM.YYYY.
     """
     if isinstance(ctx.obj, AppContext):  # the shared server's: its store stays open
-        from cli.global_options import refuse_store_option
+        from cli.global_options import refuse_local_only, refuse_store_option
 
+        refuse_local_only(ctx.invoked_subcommand)
         commandline = click.core.ParameterSource.COMMANDLINE
         for name, value in (("db", db), ("database_url", database_url)):
             if ctx.get_parameter_source(name) == commandline:

@@ -26,18 +26,25 @@ if TYPE_CHECKING:
     from projections.pull_diff import PullDiff
 
 
+PULL_LIMIT = 256 << 20
+"""The most bytes a saved pull is read for (256 MiB)."""
+
+
 def load_pull(field: str, path: Path) -> Pull:
     """A saved `--format json` pull, or InvalidInput naming the file and what is wrong."""
     from pydantic import ValidationError
 
     from projections.pull import Pull
+    from storage.text_files import read_text_file
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text_file(path, PULL_LIMIT))
     except OSError as error:
         raise InvalidInput(field, f"{path}: {error.strerror or error}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidInput(field, f"{path}: not a JSON pull ({error})") from None
+    except ValueError as error:  # not a regular file, or too long
+        raise InvalidInput(field, f"{path} {error}") from None
     try:
         return Pull.model_validate(data)
     except ValidationError as error:

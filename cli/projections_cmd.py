@@ -287,6 +287,8 @@ def run_command(interval: float, once: bool) -> None:
     """Follow the event log and keep every view caught up, until Ctrl-C or SIGTERM."""
     app = app_context()
     app.require(PROJECTIONS_RUN)
+    if app.principal is not None and not once:  # on the server, which would wait on it
+        raise InvalidInput("once", "the shared server runs projections run --once only")
     views = app.views
     stop = _Stop()
     if not once:

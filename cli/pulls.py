@@ -126,11 +126,17 @@ def output_options(function: F) -> F:
 
 
 def check_out_folder(out: Path) -> None:
-    """Refuse, as bad input, an output file whose folder does not exist."""
+    """Refuse, as bad input, an output file whose folder does not exist, or a path that
+    holds something other than a file (a folder, /dev/null)."""
+    from storage.owner_only import not_a_file
+
     folder = out.parent
     if not folder.is_dir():
         reason = "is not a folder" if folder.exists() else "does not exist"
         raise InvalidInput("out", f"{out}: the folder {folder} {reason}")
+    other = not_a_file(out)
+    if other is not None:
+        raise InvalidInput("out", other)
 
 
 # Reading the cohort ----------------------------------------------------------------

@@ -164,15 +164,45 @@ def token_for(server: str) -> str | None:
 
 def with_input(argv: list[str]) -> tuple[list[str], str | None]:
     """The arguments and the standard input to send: `import FILE` sends the local file's
-    lines as `import -` does (the server cannot read this machine's files)."""
-    if argv[:1] == ["import"]:
-        for i, arg in enumerate(argv[1:], start=1):
+    lines as `import -` does (the server cannot read this machine's files, and reads none
+    of its own for a request), also after the global options (`--as kim import FILE`)."""
+    start = _command_index(argv)
+    if argv[start : start + 1] == ["import"]:
+        for i, arg in enumerate(argv[start + 1 :], start=start + 1):
             if not arg.startswith("-"):
                 with open(arg, encoding="utf-8", errors="surrogateescape", newline="") as file:
                     return [*argv[:i], "-", *argv[i + 1 :]], file.read()
     if "-" in argv[1:] and not sys.stdin.isatty():
         return argv, sys.stdin.read()
     return argv, None
+
+
+def named_as_given(given: list[str], sent: list[str], out: str, err: str) -> tuple[str, str]:
+    """The import's reply naming the file given, where `with_input` sent its lines as `-`."""
+    changed = [(a, b) for a, b in zip(given, sent, strict=False) if a != b and b == "-"]
+    if not changed or len(given) != len(sent):
+        return out, err
+    name = changed[0][0]
+    return (
+        out.replace("import -: ", f"import {name}: ", 1),
+        err.replace("error: file: - ", f"error: file: {name} ", 1),
+    )
+
+
+_GLOBAL_WITH_VALUE = ("--as", "--db", "--database-url")
+
+
+def _command_index(argv: list[str]) -> int:
+    """Where the command's name is, after the global options before it."""
+    i = 0
+    while i < len(argv):
+        if argv[i] in _GLOBAL_WITH_VALUE:
+            i += 2
+        elif argv[i].startswith(tuple(f"{option}=" for option in _GLOBAL_WITH_VALUE)):
+            i += 1
+        else:
+            break
+    return i
 
 
 def request_id() -> str:
@@ -205,6 +235,7 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
         token = token_for(server)
     except Exception as error:  # an unreadable token file: one line
         return 1, "", f"error: {' '.join(str(error).split())}\n"
+    given = argv
     try:
         if stdin is None:
             argv, stdin = with_input(argv)
@@ -232,6 +263,7 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
         reply = None
     if isinstance(reply, dict) and {"exit", "stdout", "stderr"} <= reply.keys():
         code, printed, errors = int(reply["exit"]), str(reply["stdout"]), str(reply["stderr"])
+        printed, errors = named_as_given(given, argv, printed, errors)
         if out is not None and code == 0:
             return written(out, reply.get("files") or [], printed, errors)
         return code, printed, errors

@@ -130,6 +130,10 @@ def head_line(walk: LogWalk) -> str:
     """The log's signed head, to keep outside the database."""
     head = walk.head
     if head is None:
+        if walk.headless:
+            return "log head: none (removed; its log links remain: restore it from a backup)"
+        if walk.unlinked:
+            return "log head: none (the log is not under the chain: `forloeb verify --seal`)"
         return "log head: none yet (the log chain starts with the next event)"
     return (
         f"log head: {Anchor(head.position, head.digest).text()} "
@@ -155,6 +159,9 @@ def seal_store(recorder: Any, output_format: str) -> dict[str, Any]:
         click.echo(f"sealed {report.events} events in {report.aggregates} aggregates")
         for line in report.skipped:
             click.echo(f"  {line}")
+        if report.log_sealed is not None:
+            first, last = report.log_sealed
+            click.echo(f"sealed the event log: notifications #{first}..#{last}")
     return {"events": report.events, "aggregates": report.aggregates, "skipped": report.skipped}
 
 

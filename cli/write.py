@@ -84,7 +84,7 @@ def run_write(app: AppContext, command: Command, output_format: str) -> None:
     if command.command_id is None and app.request_id is not None:
         command = command.model_copy(update={"command_id": app.request_id})
     outcome = app.service.execute(command, app.recorded_by)
-    app.caught_up_views(*WRITE_VIEWS)
+    app.caught_up_after_write(*WRITE_VIEWS)
     state = outcome.state.value
     if output_format == "json":
         emit_model(write_reply(outcome, state))

@@ -75,6 +75,18 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+def single_script(value: str) -> str:
+    """The value if all its letters are of one script (Latin, Cyrillic, Greek, …); a login
+    mixing them is a look-alike (`cоnsultant-1` with a Cyrillic `о`), so ValueError."""
+    if value.isascii():
+        return value
+    scripts = sorted({unicodedata.name(ch, "?").split(" ")[0] for ch in value if ch.isalpha()})
+    if len(scripts) > 1:
+        named = " and ".join(s.title() for s in scripts)
+        raise ValueError(f"mixes {named} letters (a look-alike of another name?)")
+    return value
+
+
 def _normalised_name(value: str) -> str:
     value = unicodedata.normalize("NFKC", value)
     _no_control_characters(value)
@@ -88,9 +100,7 @@ Name = Annotated[
 ]
 """A user or employer name: letters, digits, space and . @ ' - _ (NFKC-normalised)."""
 
-Programme = Annotated[
-    str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
-]
+Programme = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 """A programme's short name (slug): lower-case ASCII letters, digits and dashes."""
 
 FreeText = Annotated[str, Field(max_length=2000), AfterValidator(_no_control_characters)]
@@ -228,6 +238,7 @@ ContactRating = Annotated[int, Field(ge=1, le=5)]
 
 Label = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 """A short code from a programme's own list: a profile, a focus, a team role."""
+
 
 def _member_if_known(vocabulary: type[StrEnum]) -> AfterValidator:
     """A code as the vocabulary's member when it is one (else as the code itself)."""

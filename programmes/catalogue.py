@@ -78,8 +78,17 @@ def local_files(folder: Path) -> Iterator[tuple[str, str, str]]:
     """(origin, stem, text) of each definition in a municipality's folder, by name."""
     if not folder.is_dir():
         return
+    from storage.text_files import read_text_file
+
     for path in sorted(folder.glob(f"*{SUFFIX}")):
-        yield str(path), path.stem, path.read_text(encoding="utf-8")
+        try:
+            text = read_text_file(path)
+        except ValueError as e:
+            raise ProgrammeFileError(f"{path}: {e}") from None
+        except (OSError, UnicodeDecodeError) as e:
+            reason = getattr(e, "strerror", None) or "not UTF-8 text"
+            raise ProgrammeFileError(f"{path}: cannot read it: {reason}") from None
+        yield str(path), path.stem, text
 
 
 @dataclass

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, cast
 
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
+from domain.errors import CourseError
 from projections.base import (
     REBUILDING,
     Header,
@@ -108,6 +109,22 @@ class _Standing:
 
     position: int
     rebuilding: bool
+
+
+class ViewAhead(CourseError):
+    """A view's tracking position is past the log's last notification: the log was cut
+    short under it, or its tracking row was altered."""
+
+
+def refuse_ahead(ahead: Sequence[tuple[str, int]], head: int) -> None:
+    """Raise ViewAhead naming the (view, position) pairs past the log's `head`, if any."""
+    if ahead:
+        views = ", ".join(f"{name} at #{position}" for name, position in ahead)
+        raise ViewAhead(
+            f"views: {views}, past the log's last notification #{head}: the log was cut "
+            "short or a view's tracking altered; run `forloeb verify --all`, then "
+            "`forloeb projections rebuild`"
+        )
 
 
 def view_module(name: str) -> str:
@@ -223,9 +240,9 @@ class Views:
 
     def status(self) -> list[ViewStatus]:
         """Each view's position against the head."""
-        head = self.head()
         entries = {name: self._entry(name) for name in self.names}
-        standing = self._standing(list(entries.values()))
+        standing = self._standing(list(entries.values()))  # before the head, as `_advance`
+        head = self.head()
         return [
             ViewStatus(name, standing[id(entry)].position, head, standing[id(entry)].rebuilding)
             for name, entry in entries.items()
@@ -279,9 +296,12 @@ class Views:
 
     def _advance(self, entries: Sequence[_Entry], progress: Progress | None) -> int:
         reading = _Reading.of(entries)
+        standing = self._standing(entries)  # before the head: a view only follows the log
         head = self.head()
-        standing = self._standing(entries)
         positions = {key: s.position for key, s in standing.items()}
+        refuse_ahead(
+            [(e.view.name, positions[id(e)]) for e in entries if positions[id(e)] > head], head
+        )
         start = cursor = min(positions.values(), default=head)
         long = head - start > self.batch_size // 10
         if long:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.bearer import TokenVerifier
 from server.oidc import Identity, InvalidToken
-from storage.tokens import TokenRow, TokenTable
+from storage.tokens import TOKEN_ROWS_PURPOSE, TokenRow, TokenTable
 
 if TYPE_CHECKING:
     from storage.infrastructure import Infrastructure
@@ -35,7 +35,8 @@ def digest(token: str) -> str:
 def token_table(storage: Infrastructure) -> TokenTable:
     """The token table on the store's own connections."""
     datastore: Any = getattr(storage.factory, "datastore")  # noqa: B009  (SQLite and PostgreSQL)
-    return TokenTable(datastore, storage.backend.dialect)
+    key = storage.master_key.derive(TOKEN_ROWS_PURPOSE)
+    return TokenTable(datastore, storage.backend.dialect, key)
 
 
 def open_token_table(storage: Infrastructure) -> TokenTable:
@@ -81,6 +82,12 @@ class PersonalTokens:
         row = self.table.find(digest(token))
         if row is None:
             raise InvalidToken("unknown token")
+        if row.mac is None:
+            raise InvalidToken(
+                "token row without a MAC (from before rows were authenticated: run forloeb init)"
+            )
+        if not self.table.authentic(row):
+            raise InvalidToken("token row altered in the database (its MAC does not match)")
         if row.revoked:
             raise InvalidToken("token revoked")
         if datetime.fromisoformat(row.expires) < self._now.now(UTC):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from domain.errors import InvalidInput
 from storage.owner_only import open_new
-from storage.secrets import KEY_BYTES, MasterKeyProblem
+from storage.secrets import KEY_BYTES, MasterKeyProblem, read_key_file
 
 KEK_DIR_ENV = "FORLOEB_KEK_DIR"
 """The environment variable naming the folder that holds the KEK files."""
@@ -95,11 +95,13 @@ class KekFolder:
             return self._cache[number]
         path = self._file(number)
         try:
-            text = path.read_text(encoding="ascii")
+            text = read_key_file(path)
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError):
             raise MasterKeyProblem(f"kek: cannot read {path}") from None
+        except ValueError as e:
+            raise MasterKeyProblem(f"kek: {path} {e}") from None
         try:
             raw = base64.b64decode(text.strip(), validate=True)
         except (binascii.Error, ValueError):

@@ -470,10 +470,12 @@ class Keyring:
         self._all_loaded = False
         self._checked = False
 
-    def check_master_key(self) -> None:
-        """Refuse a master key other than the one the store's keys are wrapped under."""
+    def check_master_key(self, *, reclaim: bool = False) -> None:
+        """Refuse a master key other than the one the store's keys are wrapped under;
+        `reclaim`: `forloeb init`, an admin's act, may record the key of a store that has
+        citizen keys but no fingerprint (one from before fingerprints were kept)."""
         if not self._checked:
-            self._check(self.store.fingerprint())
+            self._check(self.store.fingerprint(), reclaim=reclaim)
 
     def refuse_another_master_key(self) -> None:
         """At open: refuse a master key other than the one the store records (claims none:
@@ -482,8 +484,15 @@ class Keyring:
         if stored is not None:
             self._check(stored)
 
-    def _check(self, stored: str | None) -> None:
-        """Refuse a stored fingerprint other than the master key's (claim it if none is)."""
+    def _check(self, stored: str | None, *, reclaim: bool = False) -> None:
+        """Refuse a stored fingerprint other than the master key's (claim it if none is, on
+        a store without citizen keys, or with `reclaim`)."""
+        if stored is None and not reclaim and next(iter(self.store.each_row(1)), None):
+            raise MasterKeyProblem(
+                "master key: the store holds citizen keys but no record of the master key "
+                "they are under (it was removed); nothing was done: an admin holding the "
+                "store's key runs forloeb init"
+            )
         stored = stored or self.store.claim_fingerprint(self._fingerprint)
         if stored != self._fingerprint:
             raise MasterKeyProblem(
@@ -801,6 +810,17 @@ class RotationReport:
     kept: list[UUID] = field(default_factory=list)
 
 
+def unwrap_problem(keyring: Keyring, row: KeyRow) -> str | None:
+    """Why an authentic key row's key does not unwrap, or None. Its KEK number is outside
+    the MAC (a rotation rewrites it): changed, it makes the citizen's record unreadable."""
+    try:
+        keyring._unwrap_key(row)
+    except MasterKeyProblem as problem:
+        where = "no KEK" if row.kek is None else f"key-encryption key {row.kek}"
+        return f"the key does not unwrap under {where} (its KEK number changed?): {problem}"
+    return None
+
+
 def key_findings(keyring: Keyring, events_table: str) -> list[Finding]:
     """Every key row that fails its MAC (naming a swap where the lookups show one), has
     none, or is missing: a citizen whose index is in the log without an erasure."""
@@ -833,6 +853,11 @@ def key_findings(keyring: Keyring, events_table: str) -> list[Finding]:
             else "the key row fails its MAC (its lookup or wrapped key was changed, or forged)"
         )
         found.append(Finding(FindingKind.CHANGED, str(row.subject), -1, detail, "citizen key"))
+    found += [
+        Finding(FindingKind.CHANGED, str(row.subject), -1, reason, "citizen key")
+        for row in rows
+        if row not in bad and (reason := unwrap_problem(keyring, row)) is not None
+    ]
     have = {row.subject for row in rows}
     for subject, erased in sorted(keyring.store.citizens_in_log(events_table).items()):
         if subject not in have and not erased:

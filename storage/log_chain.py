@@ -19,8 +19,15 @@ events it covered is only caught against a head kept outside the database:
 `forloeb verify` prints the head, `verify --against POSITION:DIGEST` checks that
 the stored log still extends one kept elsewhere.
 
-The chain starts at the first event appended after an upgrade (the head's
-`start`); earlier events are covered by their aggregates' chains only.
+On a new store the chain starts at its first event. A store upgraded from before
+the log chain is brought under it once by an admin (`seal_log`, through
+`forloeb verify --seal`); until then, and whenever the head and links are gone
+while events remain, appends are refused (`extend`) and `verify --all` names
+the unlinked events: otherwise deleting the head and every link, then
+waiting for the next write, would start a fresh chain that hides what was
+deleted before it. A store sealed by an earlier version may have a head
+whose `start` is past its first events; those are covered by their
+aggregates' chains only.
 
 Pure (no I/O): the recorders compute links inside the inserting transaction
 and stream stored rows, in notification order, into `LogWalk`.
@@ -132,15 +139,25 @@ def extend(
     entries: Sequence[tuple[int, str, int, bytes]],
     *,
     verified: bool = False,
+    earlier: bool = False,
 ) -> tuple[list[LogLink], LogHead]:
     """The log link of one transaction's newly inserted events (notification id, originator
     id, version, aggregate link hash, in notification order) and the log's new signed head.
 
     The current head must be authentic and end before the first new notification;
-    with no head the chain starts at the first new one. Raises ChainRefused otherwise.
+    with no head the chain starts at the first new one, unless events are stored
+    before it (`earlier`: the head was removed, or the log was never sealed).
+    Raises ChainRefused otherwise.
     """
     first = entries[0][0]
     if head is None:
+        if earlier:
+            raise ChainRefused(
+                f"event log: events are stored before notification #{first} but the log "
+                "has no signed head (it was removed, or the store predates the log chain); "
+                "nothing was written (run `forloeb verify --all`: it says whether an admin's "
+                "`forloeb verify --seal` or a backup mends it)"
+            )
         start, prev = first, ZERO_HASH
     else:
         if not verified and not is_authentic(key, head):
@@ -171,6 +188,10 @@ class LogWalk:
         self.last = 0
         """The last notification id whose log link was followed."""
         self.digest_at_anchor: bytes | None = None
+        self.unlinked: list[int] = []
+        """The first and last notification ids of events without a log link or head."""
+        self.headless = False
+        """Whether log links were found with no signed head (removed): no seal mends that."""
 
     def findings(self, rows: Iterable[LogRow]) -> Iterator[Finding]:
         head = self.head
@@ -189,6 +210,7 @@ class LogWalk:
             if start is None or n < start:
                 if row.digest is not None:
                     if start is None:
+                        self.headless = True
                         yield _finding(
                             FindingKind.HEAD_MISSING,
                             n,
@@ -198,6 +220,8 @@ class LogWalk:
                     yield _finding(
                         FindingKind.INSERTED, n, "a log link before the signed log head's start"
                     )
+                elif start is None and row.originator_id is not None:
+                    self.unlinked[1:] = [n] if self.unlinked else [n, n]
                 continue
             if head is not None and n > head.position:
                 yield _finding(
@@ -262,6 +286,15 @@ class LogWalk:
 
     def check_end(self, prev: bytes) -> Iterator[Finding]:
         head = self.head
+        if head is None and self.unlinked:
+            first, last = self.unlinked
+            yield _finding(
+                FindingKind.NOT_CHAINED,
+                first,
+                f"{_span(first, last)} carry no log links and the log has no signed head "
+                "(removed, or a store from before the log chain: an admin runs "
+                "`forloeb verify --seal` once)",
+            )
         if head is not None:
             if self.last < head.position:
                 yield _finding(
@@ -293,6 +326,38 @@ class LogWalk:
                 f"the log at #{anchor.position} differs from the head kept elsewhere: "
                 "it was rolled back or rewritten",
             )
+
+
+def seal_log(
+    key: bytes, rows: Iterable[tuple[int, str, int, bytes | None]], batch: int = 10_000
+) -> tuple[list[LogLink], LogHead | None]:
+    """Log links and a signed head for a log that has neither: its events (notification id,
+    originator id, version, aggregate link hash or None) in notification order, one link per
+    `batch` notifications, as if each batch had been one transaction. None: no events."""
+    links: list[LogLink] = []
+    prev, start = ZERO_HASH, None
+    for chunk in _chunks(rows, batch):
+        start = chunk[0][0] if start is None else start
+        entries = [(n, oid, v, h) for n, oid, v, h in chunk if h is not None]
+        digest = log_link(prev, entries)
+        links.append(LogLink(chunk[-1][0], prev, digest))
+        prev = digest
+    if start is None:
+        return links, None
+    return links, sign(key, start, links[-1].notification_id, prev)
+
+
+def _chunks(
+    rows: Iterable[tuple[int, str, int, bytes | None]], size: int
+) -> Iterator[list[tuple[int, str, int, bytes | None]]]:
+    chunk: list[tuple[int, str, int, bytes | None]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _span(first: int, last: int) -> str:

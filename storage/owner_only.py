@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -82,13 +83,34 @@ def open_log(path: Path) -> IO[str]:
         raise
 
 
-def replace_file(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
+def not_a_file(path: Path) -> str | None:
+    """Why `path` may not be replaced by a file (a folder, or a device, pipe or socket such
+    as /dev/null, which a rename would put a file in place of), or None."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return f"{path} is a folder, not a file"
+    return f"{path} is a device, pipe or socket, not a file; choose a file"
+
+
+def replace_file(path: Path, write: Callable[[IO[bytes]], Any], field: str = "out") -> None:
     """Write a whole file owner-only: into a temporary file beside it, renamed over it.
 
     A reader never sees half a file, and a symbolic link at the path is
-    replaced, not followed.
+    replaced, not followed. Anything else but a file at the path is refused
+    (InvalidInput naming `field`), before anything is written.
     """
     import tempfile  # only when a file is replaced: not on every command's start
+
+    reason = not_a_file(path)
+    if reason is not None:
+        from domain.errors import InvalidInput  # only then: the remote client stays light
+
+        raise InvalidInput(field, reason)
 
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

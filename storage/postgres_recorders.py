@@ -39,7 +39,7 @@ from storage.chained import (
     log_table_names,
     merged,
 )
-from storage.log_chain import Anchor, LogHead, LogRow, LogWalk, merged_rows
+from storage.log_chain import Anchor, LogHead, LogRow, LogWalk, merged_rows, seal_log
 from storage.log_chain import extend as extend_log
 from storage.sealing import SEAL_BATCH, SealReport, seal_rows
 
@@ -222,8 +222,17 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
             ]
             links, new_heads = chain_rows(appends, key)
             entries = log_entries(appends, links, stored_events, notification_ids)
-            log_links, log_head = extend_log(key, stored_log, entries)
+            earlier = stored_log is None and self._events_before(curs, entries[0][0])
+            log_links, log_head = extend_log(key, stored_log, entries, earlier=earlier)
             self._write_chain(curs, links, new_heads, log_links, log_head)
+
+        def _events_before(self, curs: Any, notification_id: int) -> bool:
+            """Whether any event is stored before this notification id."""
+            statement = SQL(
+                "SELECT EXISTS (SELECT 1 FROM {events} WHERE notification_id < %s) AS earlier"
+            ).format(events=self.events)
+            curs.execute(statement, (notification_id,))
+            return bool(curs.fetchone()["earlier"])
 
         def _write_chain(
             self,
@@ -375,7 +384,43 @@ def _define_postgres_recorders() -> dict[str, type[Any]]:
                 unchained = [r["originator_id"] for r in conn.execute(unchained_statement)]
             for i in range(0, len(unchained), SEAL_BATCH):
                 self._seal_batch(unchained[i : i + SEAL_BATCH], key, report)
+            self._seal_log(key, report)
             return report
+
+        def _seal_log(self, key: bytes, report: SealReport) -> None:
+            """Bring a log with events but neither a head nor links under the log chain."""
+            found = SQL(
+                "SELECT EXISTS (SELECT 1 FROM {log_head}) OR EXISTS (SELECT 1 FROM {log_links}) "
+                "AS chained"
+            ).format(log_head=self.log_head, log_links=self.log_links)
+            select = SQL(
+                "SELECT e.notification_id, e.originator_id, e.originator_version, l.hash "
+                "FROM {events} e LEFT JOIN {links} l ON l.originator_id = e.originator_id "
+                "AND l.originator_version = e.originator_version ORDER BY e.notification_id"
+            ).format(events=self.events, links=self.links)
+            with (
+                self.datastore.get_connection() as conn,
+                conn.transaction(),
+                conn.cursor() as curs,
+            ):
+                self._lock_table(curs)  # no append can interleave
+                chained = curs.execute(found).fetchone()
+                if chained is not None and chained["chained"]:
+                    return  # links without a head: `verify --all` names it; sealing would hide it
+                curs.execute(select)
+                rows = (
+                    (
+                        r["notification_id"],
+                        canonical_id(r["originator_id"]),
+                        r["originator_version"],
+                        None if r["hash"] is None else bytes(r["hash"]),
+                    )
+                    for r in curs.fetchall()
+                )
+                links, head = seal_log(key, rows)
+                if head is not None:
+                    self._write_chain(curs, [], [], links, head)
+                    report.log_sealed = (head.start, head.position)
 
         def _seal_batch(self, db_ids: list[Any], key: bytes, report: SealReport) -> None:
             select = SQL(

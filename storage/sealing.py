@@ -32,6 +32,8 @@ class SealReport:
     events: int = 0
     skipped: list[str] = field(default_factory=list)
     """One line per aggregate left unsealed (its versions have a gap)."""
+    log_sealed: tuple[int, int] | None = None
+    """The notifications brought under the log chain (first, last), if it had none."""
 
 
 def seal_aggregate(

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +25,28 @@ MASTER_KEY_ENV = "FORLOEB_MASTER_KEY"
 MASTER_KEY_FILE_ENV = "FORLOEB_MASTER_KEY_FILE"
 """The environment variable naming a file that holds the master key, base64."""
 KEY_BYTES = 32
+KEY_FILE_LIMIT = 1024
+"""The most characters a key file is read for: a base64 key is 44 (and a newline)."""
 
 
 class MasterKeyProblem(CourseError):
     """The master key is missing, unreadable or malformed (one line, no secret in it)."""
+
+
+def read_key_file(path: Path) -> str:
+    """A key file's text: a regular file of at most `KEY_FILE_LIMIT` ASCII characters.
+
+    A device, pipe or folder in its place (`/dev/zero`, a FIFO) would never end or
+    never open, so it is refused before it is opened (ValueError, the reason).
+    OSError and UnicodeDecodeError as `Path.read_text`.
+    """
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ValueError("is not a regular file")
+    with path.open("rb") as f:
+        raw = f.read(KEY_FILE_LIMIT + 1)
+    if len(raw) > KEY_FILE_LIMIT:
+        raise ValueError(f"is longer than a key file ({KEY_FILE_LIMIT} characters at most)")
+    return raw.decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -62,10 +81,12 @@ class MasterKey:
     def from_file(cls, path: Path) -> MasterKey:
         """Read a key file written by `write`."""
         try:
-            text = path.read_text(encoding="ascii")
+            text = read_key_file(path)
         except (OSError, UnicodeDecodeError) as e:
             reason = getattr(e, "strerror", None) or "unreadable"
             raise MasterKeyProblem(f"master key: cannot read {path}: {reason}") from None
+        except ValueError as e:
+            raise MasterKeyProblem(f"master key: {path} {e}") from None
         return cls.from_text(text, str(path))
 
     def write(self, path: Path) -> None:

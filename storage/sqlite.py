@@ -70,6 +70,8 @@ class SQLiteBackend:
                 raise InvalidInput("db", f"{path}: {parent} is a file, not a folder")
         if path.is_dir():
             raise InvalidInput("db", f"{path} is a folder, not a SQLite file")
+        if path.exists() and not path.is_file():
+            raise InvalidInput("db", f"{path} is a device, pipe or socket, not a SQLite file")
         if path.is_file() and path.stat().st_size > 0:
             with path.open("rb") as f:
                 if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
@@ -80,6 +82,12 @@ class SQLiteBackend:
         self.check_usable()
         if not self.path.exists():
             raise MissingStore("db", f"no store at {self.path} (run forloeb init, or check --db)")
+        if self.path.stat().st_size == 0 and not _has_content(_wal(self.path)):
+            raise MissingStore(
+                "db",
+                f"{self.path} is empty (0 bytes), not a store forloeb init made: it was "
+                "truncated, or is a new file (run forloeb init, or check --db)",
+            )
 
     def check_reachable(self) -> None:
         """The store is reachable when its folder can be created."""
@@ -168,3 +176,16 @@ class SQLiteBackend:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             conn.close()
+
+
+def _wal(path: Path) -> Path:
+    """The store's write-ahead log beside it."""
+    return path.with_name(path.name + "-wal")
+
+
+def _has_content(path: Path) -> bool:
+    """Whether a file is there and not empty."""
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False

@@ -48,7 +48,7 @@ from storage.chained import (
     log_table_names,
     merged,
 )
-from storage.log_chain import Anchor, LogHead, LogRow, LogWalk, merged_rows
+from storage.log_chain import Anchor, LogHead, LogRow, LogWalk, merged_rows, seal_log
 from storage.log_chain import extend as extend_log
 from storage.pools import WAL_AUTOCHECKPOINT_PAGES, PragmaConnectionPool
 from storage.sealing import SEAL_BATCH, SealReport, seal_rows
@@ -250,7 +250,8 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
                 raise _HeadsMoved
         else:
             stored = self._log_head(c)
-            links, head = extend_log(key, stored, entries)
+            earlier = stored is None and self._events_before(c, entries[0][0])
+            links, head = extend_log(key, stored, entries, earlier=earlier)
             cursor.execute(
                 f"INSERT INTO {self.log_head_table_name} VALUES (1, ?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET start = excluded.start, "
@@ -259,6 +260,14 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
             )
         cursor.executemany(f"INSERT INTO {self.log_links_table_name} VALUES (?,?,?)", links)
         return head
+
+    def _events_before(self, c: SQLiteCursor, notification_id: int) -> bool:
+        """Whether any event is stored before this notification id."""
+        c.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {self.events_table_name} WHERE rowid < ?)",
+            (notification_id,),
+        )
+        return bool(c.fetchone()[0])
 
     def _log_head(self, c: SQLiteCursor) -> LogHead | None:
         c.execute(f"SELECT start, position, digest, mac FROM {self.log_head_table_name}")
@@ -459,7 +468,32 @@ class ChainedSQLiteRecorder(ChainKeyHolder, SQLiteApplicationRecorder):
                 # Take the write lock before reading, so nothing changes in between.
                 c.execute(f"DELETE FROM {self.heads_table_name} WHERE 0")
                 self._seal_batch(c, unchained[i : i + SEAL_BATCH], key, report)
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {self.heads_table_name} WHERE 0")  # the write lock
+            self._seal_log(c, key, report)
         return report
+
+    def _seal_log(self, c: SQLiteCursor, key: bytes, report: SealReport) -> None:
+        """Bring a log with events but neither a head nor links under the log chain."""
+        if self._log_head(c) is not None:
+            return
+        c.execute(f"SELECT EXISTS (SELECT 1 FROM {self.log_links_table_name})")
+        if c.fetchone()[0]:
+            return  # links without a head: `verify --all` names it; sealing would hide it
+        e, lk = self.events_table_name, self.links_table_name
+        cursor = c.sqlite_cursor
+        cursor.execute(
+            f"SELECT e.rowid, e.originator_id, e.originator_version, l.hash FROM {e} e "
+            f"LEFT JOIN {lk} l ON l.originator_id = e.originator_id "
+            "AND l.originator_version = e.originator_version ORDER BY e.rowid"
+        )
+        rows = ((r[0], self._canonical(r[1]), r[2], _blob(r[3])) for r in cursor)
+        links, head = seal_log(key, rows)
+        if head is None:
+            return
+        cursor.executemany(f"INSERT INTO {self.log_links_table_name} VALUES (?,?,?)", links)
+        cursor.execute(f"INSERT INTO {self.log_head_table_name} VALUES (1, ?, ?, ?, ?)", head)
+        report.log_sealed = (head.start, head.position)
 
     def _unchained_statement(self) -> str:
         e, lk, h = self.events_table_name, self.links_table_name, self.heads_table_name

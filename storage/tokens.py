@@ -8,18 +8,25 @@ token itself.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from storage.backend import Dialect
 
 TOKENS_TABLE = "access_tokens"
 
-ADDED_COLUMNS = ("created_by", "revoked_by", "revoked_at")
+ADDED_COLUMNS = ("created_by", "revoked_by", "revoked_at", "mac")
 """Columns added after the table's first version, each nullable text; `create_table` adds
 them to a table made before."""
+
+TOKEN_ROWS_PURPOSE = "token-rows"
+"""The master key's purpose label for the rows' MAC key (`MasterKey.derive`)."""
+_MAC_TAG = b"forloeb/token-row/v1"
 
 
 @dataclass(frozen=True)
@@ -36,14 +43,37 @@ class TokenRow:
     """The admin who created it (None on rows from before this was kept)."""
     revoked_by: str | None = None
     revoked_at: str | None = None
+    mac: str | None = None
+    """HMAC-SHA256 (hex) of every other field under a key derived from the master key:
+    a row altered or planted in the database (another user, a later expiry, a revocation
+    undone) fails it. None on rows from before rows were authenticated."""
+
+
+def row_mac(key: bytes, row: TokenRow) -> str:
+    """The MAC a row must carry: over every field but the MAC, each length-prefixed."""
+    fields = (
+        row.token_id, row.digest, row.user, row.created, row.expires,
+        "revoked" if row.revoked else "valid", row.created_by, row.revoked_by, row.revoked_at,
+    )  # fmt: skip
+    message = bytearray(_MAC_TAG)
+    for value in fields:
+        raw = b"\xff" if value is None else value.encode("utf-8", "surrogateescape")
+        message += struct.pack(">Q", len(raw)) + raw
+    return hmac.new(key, bytes(message), hashlib.sha256).hexdigest()
 
 
 class TokenTable:
-    """Create, find, list and revoke token rows on the store."""
+    """Create, find, list and revoke token rows on the store; each row carries a MAC under
+    `key` (derived from the master key for `TOKEN_ROWS_PURPOSE`)."""
 
-    def __init__(self, datastore: Any, dialect: Dialect) -> None:
+    def __init__(self, datastore: Any, dialect: Dialect, key: bytes) -> None:
         self.datastore = datastore
         self.dialect = dialect
+        self._key = key
+
+    def authentic(self, row: TokenRow) -> bool:
+        """Whether the row carries the MAC of what it holds."""
+        return row.mac is not None and hmac.compare_digest(row.mac, row_mac(self._key, row))
 
     @contextmanager
     def _cursor(self, *, commit: bool) -> Iterator[Any]:
@@ -75,13 +105,22 @@ class TokenTable:
         return {row["name"] for row in c.fetchall()}
 
     def insert(self, row: TokenRow) -> None:
-        """Store a new token's row."""
+        """Store a new token's row (unrevoked, with its MAC)."""
+        new = replace(row, revoked=False, revoked_by=None, revoked_at=None)
         with self._cursor(commit=True) as c:
             self._execute(
                 c,
                 "INSERT INTO {tokens} (token_id, digest, login, created, expires, revoked, "
-                "created_by) VALUES (?, ?, ?, ?, ?, 0, ?)",
-                (row.token_id, row.digest, row.user, row.created, row.expires, row.created_by),
+                "created_by, mac) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                (
+                    row.token_id,
+                    row.digest,
+                    row.user,
+                    row.created,
+                    row.expires,
+                    row.created_by,
+                    row_mac(self._key, new),
+                ),
             )
 
     def find(self, digest: str) -> TokenRow | None:
@@ -102,16 +141,32 @@ class TokenTable:
         """Mark the token revoked by `by` at `at`; whether there was such a token (a token
         revoked before keeps its first revocation)."""
         with self._cursor(commit=True) as c:
-            self._execute(c, "SELECT token_id FROM {tokens} WHERE token_id = ?", (token_id,))
-            if c.fetchone() is None:
+            self._execute(c, "SELECT * FROM {tokens} WHERE token_id = ?", (token_id,))
+            found = c.fetchone()
+            if found is None:
                 return False
+            revoked = replace(_row(found), revoked=True, revoked_by=by, revoked_at=at)
             self._execute(
                 c,
-                "UPDATE {tokens} SET revoked = 1, revoked_by = ?, revoked_at = ? "
+                "UPDATE {tokens} SET revoked = 1, revoked_by = ?, revoked_at = ?, mac = ? "
                 "WHERE token_id = ? AND revoked = 0",
-                (by, at, token_id),
+                (by, at, row_mac(self._key, revoked), token_id),
             )
         return True
+
+    def stamp_unauthenticated(self) -> int:
+        """Give the rows from before rows carried a MAC theirs (`forloeb init`, an admin's
+        upgrade step); how many. Every other opening refuses such rows."""
+        with self._cursor(commit=True) as c:
+            self._execute(c, "SELECT * FROM {tokens} WHERE mac IS NULL")
+            rows = [_row(found) for found in c.fetchall()]
+            for row in rows:
+                self._execute(
+                    c,
+                    "UPDATE {tokens} SET mac = ? WHERE token_id = ? AND mac IS NULL",
+                    (row_mac(self._key, row), row.token_id),
+                )
+        return len(rows)
 
 
 def _row(row: Any) -> TokenRow:
@@ -125,6 +180,7 @@ def _row(row: Any) -> TokenRow:
         created_by=_text(row["created_by"]),
         revoked_by=_text(row["revoked_by"]),
         revoked_at=_text(row["revoked_at"]),
+        mac=_text(row["mac"]) if "mac" in row.keys() else None,  # before init added it
     )
 
 

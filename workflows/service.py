@@ -257,6 +257,7 @@ class CourseService(Application[UUID]):
         if course_id is not None and (course_id in cache or self._stored(course_id)):
             existing = self._load(Course, course_id, cache)
             if command.command_id is not None and command.command_id in existing.command_ids:
+                refuse_another_referral(command, existing)
                 return Outcome(course_id, existing.state, skipped=True)
             raise CourseError(f"course_id: {course_id} is already in use")
         check_entry_route(self.workflow_for(command.programme), command)
@@ -575,6 +576,18 @@ class CourseService(Application[UUID]):
             return self.execute(command, actor)
         except CourseError as error:
             return error
+
+
+def refuse_another_referral(command: Refer, existing: Course) -> None:
+    """A referral whose command id was applied to another citizen's or programme's referral
+    is refused: skipped as already applied, it was silently lost (an import's ids clash)."""
+    if existing.cpr is None:  # erased: the file that referred them may be imported again
+        return
+    if (existing.cpr, existing.programme) != (command.cpr, command.programme):
+        raise CourseError(
+            f"command_id: {command.command_id} was applied to another referral (course "
+            f"{existing.id}: another citizen or programme); nothing was written"
+        )
 
 
 class _PartlyDecided(Exception):

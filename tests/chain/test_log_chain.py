@@ -12,9 +12,10 @@ from uuid import UUID
 
 import pytest
 
-from storage.chain import FindingKind, Verifier
+from storage.chain import ChainRefused, FindingKind, Verifier
 from storage.log_chain import Anchor, LogHead
 from storage.store import StoreConfig
+from workflows.commands import Session
 from workflows.service import CourseService
 
 from .tables import StoredTables
@@ -186,3 +187,74 @@ def _details(service: CourseService) -> list[str]:
     recorder = service.recorder
     _, found = recorder.log_findings(Verifier(recorder.require_chain_key()).key)  # type: ignore[attr-defined]
     return [f.detail for f in found]
+
+
+# The log chain stripped whole ----------------------------------------------------------
+
+
+def strip_the_log_chain(tables: StoredTables) -> None:
+    """Delete the log head and every log link: what is left looks unchained, not tampered."""
+    tables.run("DELETE FROM {log_head}")
+    tables.run("DELETE FROM {log_links}")
+
+
+def test_a_log_stripped_of_its_head_and_links_is_named(
+    service: CourseService, tables: StoredTables
+) -> None:
+    a_course(service)
+    strip_the_log_chain(tables)
+
+    found = log_findings(service)
+
+    assert found == [(FindingKind.NOT_CHAINED, 1)]
+
+
+def test_a_write_on_a_stripped_log_is_refused_so_no_fresh_chain_hides_a_deletion(
+    service: CourseService, tables: StoredTables
+) -> None:
+    """Before, the next write started a new chain at itself: a course deleted whole
+    together with the log chain then left no trace at all."""
+    a_course(service)
+    deleted = a_course(service)
+    kept = a_course(service)
+    delete_whole(tables, deleted)
+    strip_the_log_chain(tables)
+    events = tables.count("events")
+
+    with pytest.raises(ChainRefused, match="event log: events are stored before notification"):
+        service.execute(Session(course=str(kept)), "rk")
+
+    assert tables.count("events") == events
+    assert tables.count("log_links") == 0
+    assert log_findings(service) == [(FindingKind.NOT_CHAINED, 1)]
+
+
+def test_an_admins_seal_brings_an_unchained_log_under_the_chain(
+    service: CourseService, tables: StoredTables
+) -> None:
+    course = a_course(service)
+    strip_the_log_chain(tables)
+
+    report = service.recorder.seal()  # type: ignore[attr-defined]
+
+    assert report.log_sealed == (1, tables.count("events"))
+    assert log_findings(service) == []
+    service.execute(Session(course=str(course)), "rk")
+    assert log_findings(service) == []
+    tables.delete("events", course, 3)
+    assert (FindingKind.CHANGED, 1) in log_findings(service)
+
+
+def test_a_removed_log_head_refuses_writes_and_is_not_sealed_over(
+    service: CourseService, tables: StoredTables
+) -> None:
+    """Before, the next write started a new head at itself over the links left behind."""
+    course = a_course(service)
+    tables.run("DELETE FROM {log_head}")
+
+    with pytest.raises(ChainRefused, match="event log: events are stored before"):
+        service.execute(Session(course=str(course)), "rk")
+    report = service.recorder.seal()  # type: ignore[attr-defined]
+
+    assert report.log_sealed is None
+    assert [kind for kind, _ in log_findings(service)] == [FindingKind.HEAD_MISSING]

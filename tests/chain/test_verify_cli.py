@@ -247,3 +247,29 @@ def test_swapped_key_rows_are_named_by_verify_all(run: Run, tables: StoredTables
     assert f"citizen key {UUID(a)}: changed: holds the CPR lookup of citizen {UUID(b)}" in (
         result.stdout
     )
+
+
+def test_a_stripped_log_chain_is_named_refuses_writes_and_is_sealed_by_an_admin(
+    run: Run, tables: StoredTables
+) -> None:
+    course = a_course(run)
+    tables.run("DELETE FROM {log_head}")
+    tables.run("DELETE FROM {log_links}")
+    events = tables.count("events")
+
+    found = run("verify", "--all")
+    refused = run("session", str(course), user="root")
+
+    assert found.exit_code == 1
+    assert found.stdout.splitlines()[0].startswith(
+        f"event log #1: not chained: notifications #1..#{events} carry no log links"
+    )
+    assert "log head: none (the log is not under the chain" in found.stdout
+    assert refused.exit_code == 1
+    assert refused.output.startswith("error: event log: events are stored before notification")
+    assert tables.count("events") == events
+    sealed = run("verify", "--seal", user="root")
+    assert sealed.exit_code == 0, sealed.output
+    assert f"sealed the event log: notifications #1..#{events}" in sealed.stdout
+    assert run("session", str(course), user="root").exit_code == 0
+    assert run("verify", "--all").exit_code == 0

@@ -20,6 +20,7 @@ from cli.config import (
     to_toml,
 )
 from cli.main import forloeb
+from domain.errors import InvalidInput
 from storage.secrets import MasterKey
 from storage.store import StoreConfig
 from workflows.access import Role
@@ -268,3 +269,38 @@ def test_without_xdg_data_home_the_default_store_is_under_local_share(
     store = StoreConfig.from_options(None, None)
 
     assert store.sqlite_path == tmp_path / ".local" / "share" / "forloeb" / "forloeb.sqlite"
+
+
+def test_a_configuration_that_is_a_pipe_is_refused_without_waiting_on_it(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a FIFO for reading waits for a writer: every command hung on it."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import initialised
+
+    db = initialised(folder / "s.sqlite")
+    pipe = folder / "forloeb.toml.pipe"
+    os.mkfifo(pipe)
+    env = {**os.environ, "FORLOEB_CONFIG": str(pipe)}
+    forloeb_bin = Path(sys.executable).parent / "forloeb"
+
+    done = subprocess.run(
+        [str(forloeb_bin), "--db", str(db), "--as", "kim", "courses"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: config: {pipe} is not a regular file (a device, pipe or socket?)\n"
+    )
+
+
+def test_a_configuration_longer_than_a_mebibyte_is_refused_unread(folder: Path) -> None:
+    path = folder / "forloeb.toml"
+    path.write_text("# padding\n" * 120_000)
+
+    with pytest.raises(InvalidInput, match=r"^config: .* is longer than 1,048,576 bytes"):
+        load_config(path)

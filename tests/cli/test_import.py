@@ -71,6 +71,26 @@ def test_importing_the_same_file_twice_applies_nothing_the_second_time(
     assert len(event_names(run_json, COURSE)) == 6
 
 
+def test_a_command_id_reused_for_another_citizens_referral_is_refused_not_skipped(
+    run: Run, run_json: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Skipped as already applied, the second citizen was silently never referred."""
+    other = {**GOOD_LINES[0], "cpr": "020290-1236"}
+    run("import", str(write_jsonl(tmp_path / "first.jsonl", GOOD_LINES[:1])))
+
+    refused = run("import", str(write_jsonl(tmp_path / "clash.jsonl", [other])), "--format", "json")
+    again = run_json("import", str(write_jsonl(tmp_path / "again.jsonl", GOOD_LINES[:1])))
+
+    assert refused.exit_code == 1
+    clash = json.loads(refused.stdout)
+    assert clash["applied"] == clash["skipped"] == 0
+    assert [line["reason"] for line in clash["refused"]] == [
+        f"command_id: ref-1 was applied to another referral (course {COURSE}: another "
+        "citizen or programme); nothing was written"
+    ]
+    assert (again["applied"], again["skipped"]) == (0, 1)
+
+
 def test_refused_and_malformed_lines_are_reported_and_do_not_stop_the_others(
     run: Run, run_json: Callable[..., Any], tmp_path: Path
 ) -> None:

@@ -16,6 +16,7 @@ Placeholders fill in what the data cannot know in advance:
 - `{rep:TEXT:N}`: TEXT repeated N times (over-long text, huge lines);
 - `{file}`: the import file's path (import cases run `import {file}` by default);
 - `{dangling}`: beside it, a symbolic link pointing nowhere.
+- `{pipe}`: beside it, a named pipe (FIFO): a path that is neither file nor folder.
 
 An import body may also carry `repeat`: the body is written that many times.
 """
@@ -115,6 +116,11 @@ class Case:
         """Whether the case feeds a file to `forloeb import`."""
         return self.import_text is not None or self.import_bytes is not None
 
+    @property
+    def runs_import(self) -> bool:
+        """Whether the command is `forloeb import` (a file case may give it to `--db`)."""
+        return self.is_import and (not self.argv or self.argv[0] == "import")
+
     def command_line(self, values: Mapping[str, str]) -> list[str]:
         """The words after `forloeb`, placeholders filled in."""
         argv = self.argv or (("import", "{file}") if self.is_import else ())
@@ -192,8 +198,12 @@ def placeholder_values(file: Path | str | None = None) -> dict[str, str]:
     if file is not None:
         values["file"] = str(file)
         values["dangling"] = str(Path(file).parent / DANGLING)
+        values["pipe"] = str(Path(file).parent / PIPE)
     return values
 
 
 DANGLING = "dangling.json"
 """Beside the import file: a symbolic link to a file that does not exist."""
+PIPE = "pipe.html"
+"""Beside the import file: a named pipe (what `--out` must not put a file in place of, as it
+must not /dev/null, which no test names: were the check gone, the test would replace it)."""

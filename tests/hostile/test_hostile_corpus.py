@@ -23,7 +23,14 @@ import pytest
 
 from cli.show import compact_items
 from tests.hostile.conftest import USER, HostileStore
-from tests.hostile.corpus import COURSE_IDS, DANGLING, Case, load_cases, placeholder_values
+from tests.hostile.corpus import (
+    COURSE_IDS,
+    DANGLING,
+    PIPE,
+    Case,
+    load_cases,
+    placeholder_values,
+)
 
 CASES = load_cases()
 FORLOEB = Path(sys.executable).parent / "forloeb"
@@ -54,6 +61,7 @@ def prepare_files(case: Case, folder: Path) -> dict[str, str]:
     if case.is_import:
         (folder / "input.jsonl").write_bytes(case.file_body(values))
     (folder / DANGLING).symlink_to(folder / "nowhere.json")
+    os.mkfifo(folder / PIPE)
     return values
 
 
@@ -64,7 +72,7 @@ def check_answer(case: Case, values: Mapping[str, str], code: int, out: str, err
     leaked = _CONTROL.search(out + err)
     assert leaked is None, f"control character {leaked.group()!r} reaches the terminal: {err!r}"
     assert code == case.exit, f"exit {code}, expected {case.exit}\nstdout: {out}\nstderr: {err}"
-    if case.is_import and code in (0, 1):
+    if case.runs_import and code in (0, 1):
         check_import_summary(case, fragment, out, err)
     elif code != 0:
         assert out == "", out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from projections.catalog import Views, open_views
+from projections.catalog import ViewAhead, Views, open_views
 from projections.verify import verify_views
 from storage.store import StoreConfig
 from tests.privacy.conftest import Run, ok, refer_and_close
@@ -95,3 +95,61 @@ def test_verify_on_the_command_line_names_differences_and_exits_1(run: Run, tmp_
     assert "1 difference from a rebuild from the log" in found.output
     ok(run("projections", "rebuild", "course_list"))
     ok(run("projections", "verify", "course_list", user="rita"))
+
+
+def move_past_the_log(views: Views, view: str, by: int = 1000) -> int:
+    """Set a view's tracking position beyond the log's last notification; that position."""
+    position = views.head() + by
+    found = views.view(view)
+    with found.transaction(commit=True) as c:
+        statement = f"UPDATE {found.tracking_table} SET notification_id = ?"
+        c.execute(found.placeholders(statement), (position,))
+    return position
+
+
+def test_a_tracking_position_past_the_log_is_named(views: Views) -> None:
+    head = views.head()
+    position = move_past_the_log(views, "course_list")
+
+    found = verify_views(views).differences
+
+    assert [(d.view, d.table, d.column, d.stored, d.rebuilt) for d in found] == [
+        ("course_list", "course_list_tracking", "notification_id", position, head)
+    ]
+
+
+def test_a_view_past_the_log_refuses_to_be_read_until_rebuilt(
+    views: Views, service: CourseService
+) -> None:
+    """A view whose position is past the log would never take the events written from
+    then on: reading it would answer from a list that silently stops growing."""
+    move_past_the_log(views, "course_list")
+    closed_course(service, "020290-1236")  # events the view would skip
+
+    with pytest.raises(ViewAhead, match=r"views: course_list at #\d+, past the log's last"):
+        views.catch_up()
+    assert any("not in the view" in line for line in lines(views))
+
+    views.rebuild("course_list")
+    assert lines(views) == []
+
+
+def test_a_write_on_a_view_past_the_log_stands_with_a_warning_and_reads_refuse(
+    run: Run, tmp_path: Path
+) -> None:
+    refer_and_close(run)
+    with sqlite3.connect(tmp_path / "forloeb.sqlite") as db:
+        db.execute("UPDATE course_list_tracking SET notification_id = notification_id + 1000")
+
+    written = run("refer", "--cpr", "020290-1236", "--programme", "pva",
+                  "--referring-caseworker", "cw-lars")  # fmt: skip
+    read = run("courses")
+
+    assert written.exit_code == 0, written.output
+    assert "recorded #1 Referred" in written.stdout
+    assert written.stderr.startswith("warning: views: course_list at #")
+    assert read.exit_code == 1
+    assert read.output.startswith("error: views: course_list at #")
+    assert "run `forloeb verify --all`, then `forloeb projections rebuild`" in read.output
+    ok(run("projections", "rebuild"))
+    assert "020290" in ok(run("courses", "--format", "json")).output

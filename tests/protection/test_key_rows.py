@@ -12,11 +12,14 @@ from uuid import UUID
 
 import pytest
 
-from cli.bootstrap import reopen
+from cli.admin import init_store
+from cli.bootstrap import open_service, reopen
 from storage.chain import FindingKind
 from storage.keys import KeyRowProblem, key_findings
+from storage.secrets import MasterKey, MasterKeyProblem
 from storage.store import StoreConfig
 from tests.chain.tables import StoredTables
+from tests.conftest import TEST_MASTER_KEY
 from tests.protection.test_erasure import closed_course
 from tests.protection.test_sealing import CPR, OTHER_CPR
 from workflows.commands import today
@@ -105,6 +108,20 @@ def test_a_changed_wrapped_key_is_refused_and_named(service: CourseService, keys
     assert [(k, s) for k, s, _ in found(fresh)] == [(FindingKind.CHANGED, str(a))]
 
 
+def test_a_key_rows_kek_number_changed_is_named_though_its_mac_holds(
+    service: CourseService, keys: KeyTable
+) -> None:
+    """The KEK number is outside the row's MAC (a rotation rewrites it); changed, the
+    citizen's record no longer opens, and verify --all said nothing."""
+    a, _ = two_citizens(service)
+    keys.run("UPDATE {keys} SET kek = 7 WHERE subject = ?", str(a))
+
+    (finding,) = found(reopen(service))
+
+    assert finding[:2] == (FindingKind.CHANGED, str(a))
+    assert "the key does not unwrap under key-encryption key 7" in finding[2]
+
+
 def test_a_deleted_key_row_without_an_erasure_is_named(
     service: CourseService, keys: KeyTable
 ) -> None:
@@ -134,3 +151,27 @@ def test_erase_refuses_a_citizen_whose_courses_carry_another_cpr(
     with pytest.raises(Exception, match="another CPR's; the key table was changed"):
         erase(service, OTHER_CPR)
     assert service.keyring.store.row(a) is not None and service.keyring.store.row(b) is not None
+
+
+def test_a_removed_master_key_fingerprint_is_not_claimed_by_another_key(
+    store: StoreConfig, service: CourseService, keys: KeyTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the first key lookup under any key recorded that key's fingerprint: one
+    command run with a wrong key after the row was deleted locked the store's own key out."""
+    two_citizens(service)
+    keys.names["meta"] = keys.names["keys"].replace("citizen_keys", "citizen_keys_meta")
+    keys.run("DELETE FROM {meta} WHERE name = ?", "fingerprint")
+    fingerprints = "SELECT value FROM {meta} WHERE name = ?"
+    monkeypatch.setenv("FORLOEB_MASTER_KEY", MasterKey.generate().text())
+    other = open_service(store)
+    try:
+        with pytest.raises(MasterKeyProblem, match="holds citizen keys but no record"):
+            closed_course(other, "020290-1236")
+    finally:
+        other.close()
+    assert keys.run(fingerprints, "fingerprint") == []
+
+    monkeypatch.setenv("FORLOEB_MASTER_KEY", TEST_MASTER_KEY)
+    init_store(store)  # an admin holding the store's key records it again
+    own = MasterKey.from_text(TEST_MASTER_KEY, "test").fingerprint()
+    assert keys.run(fingerprints, "fingerprint") == [(own,)]

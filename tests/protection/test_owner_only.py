@@ -19,8 +19,10 @@ from click.testing import CliRunner, Result
 from cli.bootstrap import open_service
 from cli.errors import write_trace
 from cli.main import forloeb
+from domain.errors import InvalidInput
 from storage.owner_only import create_empty, open_new, replace_file
 from storage.store import StoreConfig
+from tests.conftest import initialised
 
 CPR = "010190-1234"
 
@@ -169,3 +171,37 @@ def test_a_file_where_a_folder_should_be_is_an_error(tmp_path: Path) -> None:
         create_empty(tmp_path / "file" / "deeper" / "store.sqlite")
     with pytest.raises(NotADirectoryError):
         create_empty(tmp_path / "file" / "store.sqlite")
+
+
+@pytest.mark.parametrize("kind", ["pipe", "folder"])
+def test_a_file_is_never_renamed_over_a_pipe_or_folder(kind: str, tmp_path: Path) -> None:
+    """A rename replaces whatever is at the path: run as root, `--out /dev/null` once put a
+    file in place of the device. What is not a file (or a link) there is refused, unwritten."""
+    path = tmp_path / "courses.csv"
+    os.mkfifo(path) if kind == "pipe" else path.mkdir()
+
+    with pytest.raises(InvalidInput, match=r"^out: .*courses\.csv is a (device|folder)"):
+        replace_file(path, lambda f: f.write(b"a,b\n"))
+
+    assert stat.S_ISFIFO(path.lstat().st_mode) if kind == "pipe" else path.is_dir()
+    assert [p.name for p in tmp_path.iterdir()] == ["courses.csv"]  # no temporary left
+
+
+def test_an_export_into_a_folder_holding_a_pipe_is_refused_in_one_line(tmp_path: Path) -> None:
+    db = initialised(tmp_path / "store.sqlite")
+    out = tmp_path / "cohort"
+    out.mkdir()
+    os.mkfifo(out / "courses.csv")
+
+    runner, user = CliRunner(), ["--db", str(db), "--as", "anna"]
+    referred = runner.invoke(forloeb, [*user, "refer", "--cpr", "010190-1234", "--programme",
+                                       "pva", "--referring-caseworker", "bo"])  # fmt: skip
+    assert referred.exit_code == 0, referred.output
+
+    result = runner.invoke(forloeb, [*user, "export", "--programme", "pva", "--out", str(out)])
+
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"error: out: {out / 'courses.csv'} is a device, pipe or socket, not a file; "
+        "choose a file\n"
+    )

@@ -124,12 +124,18 @@ def test_no_token_is_one_line_naming_forloeb_login(server: LiveServer) -> None:
 def test_an_expired_token_is_refused(server: LiveServer) -> None:
     token = server.token("lars", expires=date.today())
     server.served.service.storage  # noqa: B018  (the same store the server checks)
+    from dataclasses import replace
+
     from server.tokens import digest, token_table
+    from storage.tokens import row_mac
 
     table = token_table(server.served.service.storage)
-    with table._cursor(commit=True) as c:  # the token's last day was yesterday
-        table._execute(c, "UPDATE {tokens} SET expires = ? WHERE digest = ?",
-                       ("2000-01-01T23:59:59+00:00", digest(token)))  # fmt: skip
+    row = table.find(digest(token))
+    assert row is not None
+    expired = replace(row, expires="2000-01-01T23:59:59+00:00")  # its last day is long past
+    with table._cursor(commit=True) as c:  # as the application would write it: with its MAC
+        table._execute(c, "UPDATE {tokens} SET expires = ?, mac = ? WHERE digest = ?",
+                       (expired.expires, row_mac(table._key, expired), digest(token)))  # fmt: skip
 
     assert remote(server, token, "courses")[0] == 1
     status, body = post(server.url, "/cli", b'{"argv": ["courses"]}', token)
@@ -325,3 +331,53 @@ def test_forloeb_server_refuses_plain_http_off_loopback_in_one_line() -> None:
         "error: refusing plain HTTP on 0.0.0.0: give --certificate and --key, "
         "or listen on loopback or a Unix socket\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["init", "--db", "{tmp}/elsewhere.sqlite"], "command: init runs on its own machine"),
+        (["init"], "command: init runs on its own machine"),
+        (["server", "--port", "0"], "command: server runs on its own machine"),
+        (["login", "--server", "http://127.0.0.1:9"], "command: login runs on its own machine"),
+        (["logout"], "command: logout runs on its own machine"),
+        (["projections", "run", "--interval", "1"], "once: the shared server runs projections"),
+    ],
+    ids=["init-elsewhere", "init", "server", "login", "logout", "projections-run"],
+)
+def test_commands_of_a_machine_of_their_own_are_refused_through_the_server(
+    server: LiveServer, tmp_path: Path, argv: list[str], line: str
+) -> None:
+    """A hand-made request once made a store anywhere on the server's disk (`init --db`),
+    or started a server or an endless loop inside the server, holding its lock."""
+    sent = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    status, body = post(server.url, "/cli", json.dumps({"argv": sent}).encode(),
+                        server.token("root"))  # fmt: skip
+
+    assert status == 422, body
+    assert body["exit"] == 2 and body["stderr"].startswith(f"error: {line}"), body
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert post(server.url, "/cli", b'{"argv": ["courses"]}', server.token("root"))[0] == 200
+
+
+def test_an_import_never_has_the_server_read_a_file_of_its_own_disk(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    """The remote client sends a file's lines (`import -`); a hand-made request naming a
+    path had the server apply a file lying on its own disk."""
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text(json.dumps({"command": "refer", "cpr": "010190-1234", "programme": "pva",
+                                 "referring_caseworker": "lars"}) + "\n")  # fmt: skip
+
+    status, body = post(server.url, "/cli", json.dumps({"argv": ["import", str(lines)]}).encode(),
+                        server.token("root"))  # fmt: skip
+
+    assert status == 422, body
+    assert body["stderr"] == (
+        f"error: file: {lines}: the server reads no file of its own disk for a request\n"
+    )
+    courses = post(server.url, "/cli", b'{"argv": ["courses", "--format", "json"]}',
+                   server.token("root"))  # fmt: skip
+    assert courses[1]["exit"] == 0 and json.loads(courses[1]["stdout"])["courses"] == []
