@@ -180,8 +180,13 @@ def _row(row: Any) -> TokenRow:
         created_by=_text(row["created_by"]),
         revoked_by=_text(row["revoked_by"]),
         revoked_at=_text(row["revoked_at"]),
-        mac=_text(row["mac"]) if "mac" in row.keys() else None,  # before init added it
+        mac=_text(row["mac"]) if _has(row, "mac") else None,  # before init added it
     )
+
+
+def _has(row: Any, column: str) -> bool:
+    """Whether a row has the column (`in` on a sqlite3.Row looks at its values)."""
+    return column in row.keys()  # noqa: SIM118
 
 
 def _text(value: Any) -> str | None:
