@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC
@@ -30,13 +31,44 @@ PULL_LIMIT = 256 << 20
 """The most bytes a saved pull is read for (256 MiB)."""
 
 
-def load_pull(field: str, path: Path) -> Pull:
-    """A saved `--format json` pull, or InvalidInput naming the file and what is wrong."""
-    from pydantic import ValidationError
+STDIN = Path("-")
+"""A pull given as `-` is read from standard input (one JSON document after another)."""
 
-    from projections.pull import Pull
+
+class StdinPulls:
+    """The JSON documents on standard input, taken one at a time by the pulls given as `-`
+    (how the remote client sends saved pulls of its own machine to the server)."""
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+        self._at = 0
+
+    def next(self, field: str) -> Any:
+        """The next document, or InvalidInput naming `field`."""
+        if self._text is None:
+            self._text = sys.stdin.read(2 * PULL_LIMIT + 1)
+            if len(self._text) > 2 * PULL_LIMIT:
+                raise InvalidInput(field, f"-: is longer than {2 * PULL_LIMIT:,} characters")
+        text = self._text
+        while self._at < len(text) and text[self._at].isspace():
+            self._at += 1
+        if self._at == len(text):
+            raise InvalidInput(field, "-: standard input holds no (further) pull")
+        try:
+            document, self._at = json.JSONDecoder().raw_decode(text, self._at)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(field, f"-: not a JSON pull ({error})") from None
+        return document
+
+
+def load_pull(field: str, path: Path, stdin: StdinPulls | None = None) -> Pull:
+    """A saved `--format json` pull, or InvalidInput naming the file and what is wrong;
+    `-` takes the next pull on standard input. On the shared server only `-` is read."""
     from storage.text_files import read_text_file
 
+    if path == STDIN:
+        return validated(field, path, (stdin or StdinPulls()).next(field))
+    app_context().refuse_server_file(field, path)
     try:
         data = json.loads(read_text_file(path, PULL_LIMIT))
     except OSError as error:
@@ -45,6 +77,15 @@ def load_pull(field: str, path: Path) -> Pull:
         raise InvalidInput(field, f"{path}: not a JSON pull ({error})") from None
     except ValueError as error:  # not a regular file, or too long
         raise InvalidInput(field, f"{path} {error}") from None
+    return validated(field, path, data)
+
+
+def validated(field: str, path: Path, data: Any) -> Pull:
+    """The document as a pull, or InvalidInput naming the first thing wrong."""
+    from pydantic import ValidationError
+
+    from projections.pull import Pull
+
     try:
         return Pull.model_validate(data)
     except ValidationError as error:
@@ -205,15 +246,18 @@ def diff_command(before: Path, after: Path | None, output_format: str) -> None:
     """Compare two saved JSON pulls (`outcomes` or `analysis … --format json`), or a saved
     pull with the same pull now (same as-of date, known at now).
 
+    A pull given as `-` is read from standard input (both: one after the other).
+
     Names each cell that changed (table, row, column, before → after) and the
     events recorded between the two pulls' log positions that changed them:
     back-dated entries, corrections and retractions, erasures (course
     pseudonym, event, why, occurred, recorded, actor).
     """
-    earlier = load_pull("before", before)
+    stdin = StdinPulls()
+    earlier = load_pull("before", before, stdin)
     require_reading(earlier.manifest.command)
     if after is not None:
-        later = load_pull("after", after)
+        later = load_pull("after", after, stdin)
         same_cohort(earlier, later)
     else:
         from cli.pulls import pull_again

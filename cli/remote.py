@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SERVER_ENV = "FORLOEB_SERVER_URL"
 TOKEN_ENV = "FORLOEB_TOKEN"
@@ -162,34 +165,87 @@ def token_for(server: str) -> str | None:
     return TokenStore().load(server)
 
 
-def with_input(argv: list[str]) -> tuple[list[str], str | None]:
-    """The arguments and the standard input to send: `import FILE` sends the local file's
-    lines as `import -` does (the server cannot read this machine's files, and reads none
-    of its own for a request), also after the global options (`--as kim import FILE`)."""
+def with_input(argv: list[str], stdin: str | None = None) -> tuple[list[str], str | None]:
+    """The arguments and the standard input to send (`stdin`: given, else this process's
+    when the command reads it): `import FILE` sends the local file's lines as `import -`
+    does, `outcomes diff FILE` the saved pull as `-` (the server cannot read this
+    machine's files, and reads none of its own for a request), also after the global
+    options (`--as kim import FILE`)."""
     start = _command_index(argv)
     if argv[start : start + 1] == ["import"]:
         for i, arg in enumerate(argv[start + 1 :], start=start + 1):
             if not arg.startswith("-"):
                 with open(arg, encoding="utf-8", errors="surrogateescape", newline="") as file:
                     return [*argv[:i], "-", *argv[i + 1 :]], file.read()
+    if argv[start : start + 1] == ["outcomes"] and "diff" in argv[start + 1 :]:
+        diff = argv.index("diff", start + 1)
+        if _command_index(argv[start + 1 : diff + 1]) == diff - start - 1:
+            # (outcomes' own options before diff are refused)
+            return pulls_sent(argv, diff, stdin if stdin is not None else sys.stdin.read)
+    if stdin is not None:
+        return argv, stdin
     if "-" in argv[1:] and not sys.stdin.isatty():
         return argv, sys.stdin.read()
     return argv, None
 
 
+PULL_FIELDS = ("before", "after")
+
+
+class UnreadablePull(Exception):
+    """A saved pull the client cannot read: the field and the reason."""
+
+
+def pulls_sent(
+    argv: list[str], diff: int, stdin: str | Callable[[], str]
+) -> tuple[list[str], str | None]:
+    """`outcomes diff BEFORE [AFTER]` with each saved pull of this machine sent on standard
+    input as `-` (the server reads no file of its own disk for a request); a pull given
+    as `-` is the standard input's."""
+    from pathlib import Path
+
+    from storage.text_files import read_text_file
+
+    sent, texts, i = list(argv), list[str](), diff + 1
+    while i < len(sent) and len(texts) < len(PULL_FIELDS):
+        arg = sent[i]
+        if arg in _DIFF_WITH_VALUE:
+            i += 2
+            continue
+        if arg == "-":
+            texts.append(stdin if isinstance(stdin, str) else stdin())
+            stdin = ""  # read once: its pulls are all sent
+            i += 1
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        field = PULL_FIELDS[len(texts)]
+        try:
+            texts.append(read_text_file(Path(arg), 256 << 20))
+        except (OSError, ValueError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise UnreadablePull(f"{field}: {arg}: {reason}") from None
+        sent[i] = "-"
+        i += 1
+    return (sent, "\n".join(texts)) if texts else (argv, None)
+
+
 def named_as_given(given: list[str], sent: list[str], out: str, err: str) -> tuple[str, str]:
-    """The import's reply naming the file given, where `with_input` sent its lines as `-`."""
+    """The reply naming the files given, where `with_input` sent them as `-`."""
     changed = [(a, b) for a, b in zip(given, sent, strict=False) if a != b and b == "-"]
     if not changed or len(given) != len(sent):
         return out, err
     name = changed[0][0]
-    return (
-        out.replace("import -: ", f"import {name}: ", 1),
-        err.replace("error: file: - ", f"error: file: {name} ", 1),
-    )
+    out = out.replace("import -: ", f"import {name}: ", 1)
+    err = err.replace("error: file: - ", f"error: file: {name} ", 1)
+    for field, (pull, _) in zip(PULL_FIELDS, changed, strict=False):
+        err = err.replace(f"error: {field}: -: ", f"error: {field}: {pull}: ", 1)
+    return out, err
 
 
 _GLOBAL_WITH_VALUE = ("--as", "--db", "--database-url")
+_DIFF_WITH_VALUE = ("--format", *_GLOBAL_WITH_VALUE)
 
 
 def _command_index(argv: list[str]) -> int:
@@ -237,11 +293,12 @@ def run_remote(server: str, argv: list[str], stdin: str | None = None) -> tuple[
         return 1, "", f"error: {' '.join(str(error).split())}\n"
     given = argv
     try:
-        if stdin is None:
-            argv, stdin = with_input(argv)
+        argv, stdin = with_input(argv, stdin)
     except OSError as error:
         where = error.filename or "standard input"
         return 2, "", f"error: file: cannot read {where}: {error.strerror or error}\n"
+    except UnreadablePull as error:
+        return 2, "", f"error: {error}\n"
     out, refused = checked_out(argv)
     if refused:
         return 2, "", f"error: {refused}\n"

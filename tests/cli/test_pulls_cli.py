@@ -182,6 +182,35 @@ def test_a_malformed_pull_is_one_line_naming_the_file(
     assert reason in result.stderr and result.stderr.count("\n") == 1
 
 
+def test_pulls_given_as_dash_are_read_from_standard_input_one_after_the_other(
+    run_json: Callable[..., Any], run: Run, referred: str, tmp_path: Path
+) -> None:
+    in_work(run, referred)
+    saved(run_json, tmp_path / "a.json", "outcomes", *PVA, *AS_OF)
+    assert run("meeting", referred, "--occurred-on", "2019-01-20").exit_code == 0
+    saved(run_json, tmp_path / "b.json", "outcomes", *PVA, *AS_OF)
+    both = (tmp_path / "a.json").read_text() + (tmp_path / "b.json").read_text()
+
+    from_files = run_json("outcomes", "diff", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    from_stdin = run("outcomes", "diff", "-", "-", "--format", "json", input=both)
+    only_before = run("outcomes", "diff", "-", str(tmp_path / "b.json"), "--format", "json",
+                      input=(tmp_path / "a.json").read_text())  # fmt: skip
+    one_too_few = run("outcomes", "diff", "-", "-", input=(tmp_path / "a.json").read_text())
+
+    assert from_files["cells"] and from_files["events"]
+    assert json.loads(from_stdin.stdout) == from_files
+    assert json.loads(only_before.stdout) == from_files
+    assert one_too_few.exit_code == 2
+    assert one_too_few.stderr == "error: after: -: standard input holds no (further) pull\n"
+
+
+def test_a_missing_pull_is_one_line_naming_the_field_and_the_file(run: Run, tmp_path: Path) -> None:
+    result = run("outcomes", "diff", str(tmp_path / "a.json"), str(tmp_path / "missing.json"))
+
+    assert result.exit_code == 2
+    assert result.stderr == f"error: before: {tmp_path / 'a.json'}: No such file or directory\n"
+
+
 def test_pulls_of_different_cohorts_are_not_compared(
     run_json: Callable[..., Any], run: Run, referred: str, tmp_path: Path
 ) -> None:

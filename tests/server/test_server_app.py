@@ -381,3 +381,21 @@ def test_an_import_never_has_the_server_read_a_file_of_its_own_disk(
     courses = post(server.url, "/cli", b'{"argv": ["courses", "--format", "json"]}',
                    server.token("root"))  # fmt: skip
     assert courses[1]["exit"] == 0 and json.loads(courses[1]["stdout"])["courses"] == []
+
+
+def test_outcomes_diff_never_has_the_server_read_a_saved_pull_of_its_own_disk(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    """The remote client sends saved pulls on standard input (`outcomes diff -`); a
+    hand-made request naming a path had the server answer what a file of its disk holds."""
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"manifest": "what the server keeps"}')
+
+    status, body = post(server.url, "/cli",
+                        json.dumps({"argv": ["outcomes", "diff", str(secret)]}).encode(),
+                        server.token("root"))  # fmt: skip
+
+    assert status == 422, body
+    assert body["stderr"] == (
+        f"error: before: {secret}: the server reads no file of its own disk for a request\n"
+    )
