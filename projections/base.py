@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
+from functools import lru_cache
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
@@ -349,8 +350,12 @@ def as_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
+@lru_cache(maxsize=1 << 14, typed=True)
 def iso(day: date | str) -> str:
-    """A date as stored in views: ISO text (sorts and compares as dates on both dialects)."""
+    """A date as stored in views: ISO text (sorts and compares as dates on both dialects).
+
+    Cached: a log has few distinct days and many events on each, and `date.isoformat`
+    formats through `PyUnicode_FromFormat`, some thousands of instructions a call."""
     return day.isoformat() if isinstance(day, date) else date.fromisoformat(str(day)).isoformat()
 
 
