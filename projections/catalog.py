@@ -350,18 +350,9 @@ class Views:
         try:
             with entries[0].view.transaction(commit=True) as c:
                 for _ in range(batches):
-                    batch = self._read(cursor, head, reading) if cursor < head else None
-                    if batch is None:
+                    if not self._batch(c, entries, written, cursor, head, reading):
                         break
-                    last, count, events = batch
-                    behind = [e for e in entries if written.positions[id(e)] < last]
-                    written.touched.update((id(e), e) for e in behind)
-                    tracking = Tracking(self.storage.name, last)
-                    self._write(c, behind, written.positions, events, tracking, last >= head)
-                    for entry in behind:
-                        written.positions[id(entry)] = last
-                    written.count += count
-                    written.cursor = cursor = last
+                    cursor = written.cursor
                     batch_done()
         except BaseException:
             for entry in written.touched.values():
@@ -397,6 +388,32 @@ class Views:
                 if header is not None:
                     append((header(originator_id, version), n))
         return notifications[-1][0], len(notifications), events
+
+    def _batch(
+        self,
+        c: Any,
+        entries: Sequence[_Entry],
+        written: _Written,
+        cursor: int,
+        head: int,
+        reading: _Reading,
+    ) -> bool:
+        """The next batch after `cursor`, read and written in the cursor's transaction, noted
+        in `written`; whether there was one. (A method of its own, so a batch's events are
+        gone before the next batch is read.)"""
+        batch = self._read(cursor, head, reading) if cursor < head else None
+        if batch is None:
+            return False
+        last, count, events = batch
+        behind = [e for e in entries if written.positions[id(e)] < last]
+        written.touched.update((id(e), e) for e in behind)
+        tracking = Tracking(self.storage.name, last)
+        self._write(c, behind, written.positions, events, tracking, last >= head)
+        for entry in behind:
+            written.positions[id(entry)] = last
+        written.count += count
+        written.cursor = last
+        return True
 
     def _write(
         self,
