@@ -153,11 +153,10 @@ class Views:
     batch_size = 10000
     """Notifications read, decoded and projected at a time while catching up or rebuilding."""
     batches_per_commit = 4
-    """Batches written in one transaction over a long catch-up. Fewer commits write fewer
-    pages (a rebuild of 100k events: 6 % less CPU in one transaction than in eleven); the
-    views' write lock is held that much longer, and a crash loses that much more work.
-    Memory does not grow: each batch is flushed, and SQLite spills a transaction's
-    pages beyond the page cache to the log."""
+    """Batches written in one transaction over a long catch-up: fewer commits write fewer
+    pages, while the views' write lock is held that much longer and a crash loses that
+    much more work. Memory does not grow: each batch is flushed and dropped before the
+    next is read, and SQLite spills a transaction's pages beyond its cache to the log."""
 
     def __init__(
         self,
