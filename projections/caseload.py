@@ -369,7 +369,7 @@ class CaseloadProjection(ViewProjection[CaseloadView]):
             course_id,
             version,
             type(e).__name__,
-            e.occurred_on.isoformat(),
+            iso(e.occurred_on),
             state,
             consultant,
             planned_end,

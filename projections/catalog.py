@@ -1,12 +1,15 @@
 """The catalog of views: open them on a store, catch them up, rebuild them, report status.
 
 Catching up reads the log once for all views, in batches: each batch's events
-are decoded once, and every view behind is written in ONE transaction that
+are decoded once, and every view behind is written in a transaction that
 also moves each view's tracking position to the batch's last notification.
-A crash loses at most the batch in flight, which is read again; nothing is
-counted twice. The tracking upserts come first in that transaction, so a
-second process catching up at the same moment waits on them and then finds
-its batch already done.
+A long catch-up (a rebuild) writes several batches in one transaction
+(`batches_per_commit`): a commit writes every page the transaction changed,
+and a rebuild's batches change mostly the same pages, so fewer commits write
+far less. A crash loses at most the transaction in flight, which is read
+again; nothing is counted twice. The tracking upserts come first in a
+transaction, so a second process catching up at the same moment waits on
+them and then finds its batches already done.
 
 eventsourcing's `ProjectionRunner` is not used: it needs a subscription, which
 the SQLite recorder does not offer, and it processes one event per
@@ -18,7 +21,7 @@ synchronously, which is what a CLI command needs before it exits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, cast
@@ -60,7 +63,7 @@ _Batch = tuple[int, int, list[Positioned]]
 """A batch read from the log: its last notification id, how many, the decoded events."""
 
 Progress = Callable[[int, int], None]
-"""Called after each committed batch with (notifications done, notifications to do)."""
+"""Called after each commit with (notifications done, notifications to do)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,17 @@ def refuse_ahead(ahead: Sequence[tuple[str, int]], head: int) -> None:
         )
 
 
+@dataclass
+class _Written:
+    """What one transaction has written so far: each view's position (by `id(entry)`),
+    the notifications read, the last of them, and the views it wrote to."""
+
+    positions: dict[int, int]
+    count: int = 0
+    cursor: int = 0
+    touched: dict[int, _Entry] = field(default_factory=dict)
+
+
 def view_module(name: str) -> str:
     """The module defining view `name` (a view is named after its module)."""
     return f"projections.{name}"
@@ -154,7 +168,12 @@ class Views:
     """Every registered view on one store, and the log they follow."""
 
     batch_size = 10000
-    """Notifications per transaction while catching up or rebuilding."""
+    """Notifications read, decoded and projected at a time while catching up or rebuilding."""
+    batches_per_commit = 4
+    """Batches written in one transaction over a long catch-up: fewer commits write fewer
+    pages, while the views' write lock is held that much longer and a crash loses that
+    much more work. Memory does not grow: each batch is flushed and dropped before the
+    next is read, and SQLite spills a transaction's pages beyond its cache to the log."""
 
     def __init__(
         self,
@@ -306,37 +325,58 @@ class Views:
         long = head - start > self.batch_size // 10
         if long:
             self._load_keys()
+        batches = self.batches_per_commit if long else 1
         with collector_paused(long) as batch_done:
             processed = 0
             while cursor < head:
-                batch = self._read(cursor, head, reading)
-                if batch is None:
-                    break
-                last, count, events = batch
-                behind = [e for e in entries if positions[id(e)] < last]
+                written = _Written(dict(positions))
                 try:
-                    tracking = Tracking(self.storage.name, last)
-                    self._write(behind, positions, events, tracking, final=last >= head)
+                    self._transaction(entries, written, cursor, head, reading, batches, batch_done)
                 except IntegrityError:
                     # Another process moved these views on meanwhile: continue from there.
                     # If none moved, the conflict is in a view's own rows: a real error.
                     moved = {key: s.position for key, s in self._standing(entries).items()}
-                    if all(moved[id(e)] <= positions[id(e)] for e in behind):
+                    if all(moved[id(e)] <= positions[id(e)] for e in written.touched.values()):
                         raise
                     positions = moved
                     cursor = min(positions.values())
                     continue
-                for entry in behind:
-                    positions[id(entry)] = last
-                processed += count
-                cursor = last
-                batch_done()
+                if not written.count:
+                    break
+                positions = written.positions
+                processed += written.count
+                cursor = written.cursor
                 if progress is not None:
                     progress(cursor - start, head - start)
         for entry in entries:
             if standing[id(entry)].rebuilding and positions[id(entry)] >= head:
                 entry.view.finish_rebuild()
         return processed
+
+    def _transaction(
+        self,
+        entries: Sequence[_Entry],
+        written: _Written,
+        cursor: int,
+        head: int,
+        reading: _Reading,
+        batches: int,
+        batch_done: Callable[[], None],
+    ) -> None:
+        """Up to `batches` batches after `cursor` in one transaction, noted in `written`
+        (nothing when the log has nothing after `cursor`). If the transaction fails, every
+        projection it touched forgets what it kept of it."""
+        try:
+            with entries[0].view.transaction(commit=True) as c:
+                for _ in range(batches):
+                    if not self._batch(c, entries, written, cursor, head, reading):
+                        break
+                    cursor = written.cursor
+                    batch_done()
+        except BaseException:
+            for entry in written.touched.values():
+                entry.projection.finish(None)
+            raise
 
     def _load_keys(self) -> None:
         """Unwrap every citizen key at once before reading much of the log (one query,
@@ -368,39 +408,61 @@ class Views:
                     append((header(originator_id, version), n))
         return notifications[-1][0], len(notifications), events
 
+    def _batch(
+        self,
+        c: Any,
+        entries: Sequence[_Entry],
+        written: _Written,
+        cursor: int,
+        head: int,
+        reading: _Reading,
+    ) -> bool:
+        """The next batch after `cursor`, read and written in the cursor's transaction, noted
+        in `written`; whether there was one. (A method of its own, so a batch's events are
+        gone before the next batch is read.)"""
+        batch = self._read(cursor, head, reading) if cursor < head else None
+        if batch is None:
+            return False
+        last, count, events = batch
+        behind = [e for e in entries if written.positions[id(e)] < last]
+        written.touched.update((id(e), e) for e in behind)
+        tracking = Tracking(self.storage.name, last)
+        self._write(c, behind, written.positions, events, tracking, last >= head)
+        for entry in behind:
+            written.positions[id(entry)] = last
+        written.count += count
+        written.cursor = last
+        return True
+
     def _write(
         self,
+        c: Any,
         behind: Sequence[_Entry],
         positions: dict[int, int],
         events: list[Positioned],
         tracking: Tracking,
-        *,
-        final: bool = False,
+        final: bool,
     ) -> None:
-        """One transaction: each view's new position first (the lock), then its changes;
-        the `final` batch (reaching the head) also lets each view settle."""
+        """One batch in the cursor's transaction: each view's new position first (the lock),
+        then its changes; the `final` batch (reaching the head) also lets each view settle.
+        Each projection is told the batch is written (`finish`): the caller tells it
+        otherwise if the transaction then fails."""
         if not behind:
             return
         for entry in behind:
             entry.projection.start(positions[id(entry)])
-        try:
-            with behind[0].view.transaction(commit=True) as c:
-                for entry in behind:
-                    entry.view.track(c, tracking)
-                for entry in behind:
-                    position = positions[id(entry)]
-                    fresh = (
-                        events
-                        if not events or events[0][1] > position
-                        else [(event, n) for event, n in events if n > position]
-                    )
-                    entry.projection.project(c, fresh)
-                    if final:
-                        entry.projection.settle(c)
-        except BaseException:
-            for entry in behind:
-                entry.projection.finish(None)
-            raise
+        for entry in behind:
+            entry.view.track(c, tracking)
+        for entry in behind:
+            position = positions[id(entry)]
+            fresh = (
+                events
+                if not events or events[0][1] > position
+                else [(event, n) for event, n in events if n > position]
+            )
+            entry.projection.project(c, fresh)
+            if final:
+                entry.projection.settle(c)
         for entry in behind:
             entry.projection.finish(tracking.notification_id)
 

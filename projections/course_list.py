@@ -12,7 +12,6 @@ force (`state_changes`), so the state before it comes back with its date.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -320,11 +319,10 @@ class CourseListProjection(ViewProjection[CourseListView]):
 
 
 def _changes(changes: list[list[Any]]) -> str:
-    return _COMPACT.encode(changes)
-
-
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
-"""`json.dumps(..., separators=(",", ":"))` made once (dumps makes one a call)."""
+    """State changes as stored: compact JSON of [version, state, ISO date] rows. Their values
+    are ints and ASCII text, which orjson writes exactly as `json.dumps(changes,
+    separators=(",", ":"))` does, several times faster."""
+    return orjson.dumps(changes).decode()
 
 
 def _set_state(row: dict[str, Any], changes: list[list[Any]]) -> None:

@@ -29,9 +29,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
-from projections.base import Row, View, iso
+from projections.base import Row, View, as_dicts, iso
 from projections.outcomes_counting import course_keys
 from projections.outcomes_course import CourseOutcome
 from projections.outcomes_tables import ALL_BUILDERS
@@ -127,7 +128,8 @@ def _facts(view: View, c: Any, pids: Sequence[str]) -> dict[str, list[Row]]:
         ),
         tuple(pids),
     )
-    return {pid: list(rows) for pid, rows in groupby(c.fetchall(), key=lambda r: r["pid"])}
+    rows = as_dicts(c.fetchall())
+    return {pid: list(found) for pid, found in groupby(rows, key=itemgetter("pid"))}
 
 
 def _written(row: Row) -> int:

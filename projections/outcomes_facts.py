@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -39,6 +39,7 @@ from domain.events import (
 )
 from domain.instruments import flatten, unflatten
 from domain.values import WHO5_ITEMS, CourseState, cpr_birth_date
+from projections.base import iso
 
 FACT_EVENTS: tuple[type[CourseEvent], ...] = (
     Referred,
@@ -217,7 +218,7 @@ def fact_values(kind: str, payload: dict[str, Any]) -> tuple[Any, ...]:
         ordinary = False
     follow_up = get("follow_up")
     return (
-        date.fromisoformat(str(payload["occurred_on"])).isoformat(),
+        iso(str(payload["occurred_on"])),
         STATE_BY_KIND.get(kind),
         get("point"),
         answers.get("form"),

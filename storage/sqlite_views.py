@@ -18,6 +18,7 @@ and under SQLite's default of 1,000 nearly every batch's commit checkpointed.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
@@ -32,6 +33,20 @@ VIEW_CACHE_KIB = 24576
 fact tables keyed by course, all over their B-trees, and a cache that small makes most
 inserts a read from disk once the tables outgrow it. Pages are only taken as used; the
 cache is part of a large rebuild's peak memory, so it is no larger than it must be."""
+
+_NOTHING: dict[None, None] = {}
+NULL_ADAPTER = _NOTHING.get
+"""Adapts None to None, in C (an empty dict's `get(None)` is None).
+
+CPython's sqlite3 binds int, float and str parameters as they are, but puts any
+other value through the adaptation protocol: a registry lookup, then `__adapt__`
+on the protocol and `__conform__` on the value, each a failed attribute lookup
+that formats an AttributeError. None is such a value, and the views' rows are
+mostly NULLs (a fact has a column for every kind of event), so a rebuild bound
+over a million of them that way. Registered for None, the lookup ends at the
+registry and the value binds as NULL, as before. The registry is the sqlite3
+module's, so this holds for every SQLite connection in the process."""
+sqlite3.register_adapter(type(None), NULL_ADAPTER)
 
 
 def views_datastore(events: SQLiteDatastore) -> SQLiteDatastore:

@@ -475,6 +475,7 @@ def test_an_interrupted_rebuild_continues_where_it_stopped(
 ) -> None:
     before = snapshot(db_path)
     monkeypatch.setattr(Views, "batch_size", 5)
+    monkeypatch.setattr(Views, "batches_per_commit", 2)  # the first commit at position 10
 
     @contextmanager
     def ctrl_c_after_two_batches(label: str, enabled: bool) -> Iterator[Callable[[int, int], None]]:

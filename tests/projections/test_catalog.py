@@ -174,6 +174,29 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(
     assert not any(s.rebuilding for s in views.status())
 
 
+def test_a_long_catch_up_commits_every_few_batches_and_a_crash_loses_only_the_last_commit(
+    clinic: Clinic, views: Views, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy_history(clinic)
+    head = views.head()
+    views.batch_size, views.batches_per_commit = 3, 2  # a commit every 6 notifications
+    crash_at = 20  # in the fourth transaction's second batch (notifications 19-21)
+    committed: list[int] = []
+    _crash_at_event(monkeypatch, crash_at)
+
+    with pytest.raises(Crash):
+        views.catch_up(progress=lambda done, total: committed.append(done))
+
+    assert committed == [6, 12, 18]
+    assert {s.position for s in views.status()} == {18}
+    monkeypatch.undo()
+    assert views.catch_up() == head - 18
+    caught_up = snapshot(views)
+    views.batches_per_commit = 1
+    views.rebuild()
+    assert snapshot(views) == caught_up
+
+
 def test_status_reads_each_views_own_position_and_rebuilding_mark(
     clinic: Clinic, views: Views, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from uuid import UUID
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from domain.values import CourseState
 from projections.catalog import Views
-from projections.course_list import CourseRow
+from projections.course_list import CourseRow, _changes
 from tests.projections.history import ACTOR, PROGRAMME, Clinic
 from workflows import commands as cmd
 from workflows.service import CourseService
@@ -184,3 +188,19 @@ def test_a_corrected_consultant_replaces_the_current_one(clinic: Clinic, views: 
     views.catch_up()
 
     assert [r.consultant for r in views.course_list.list_courses()] == ["rk-bodil"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=10**9),
+            st.sampled_from([state.value for state in CourseState]),
+            st.dates().map(date.isoformat),
+        ).map(list),
+        max_size=8,
+    )
+)
+def test_state_changes_are_stored_as_compact_json_dumps_writes_them(
+    changes: list[list[object]],
+) -> None:
+    assert _changes(changes) == json.dumps(changes, separators=(",", ":"))
