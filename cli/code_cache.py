@@ -1,0 +1,142 @@
+"""Compiled code for the source text the standard library generates while the program
+loads, kept between runs beside the package's own bytecode.
+
+Every dataclass (ours and the libraries': pydantic, annotated_types, eventsourcing)
+gets its `__init__`, `__repr__`, `__eq__`, … as source text that `dataclasses` compiles
+with `exec`, and every string annotation of a TypedDict or model is compiled by
+`typing.ForwardRef`: several hundred compilations per process, the same text every
+run. The console script installs a `CodeCache` first thing: it looks each text up,
+compiles only what it has not seen, and at the end writes what it compiled into the
+package's `__pycache__` folder, beside the modules' own bytecode. It is forloeb's own
+cache, so it is written also where Python writes no bytecode (PYTHONDONTWRITEBYTECODE);
+FORLOEB_CODE_CACHE names another file, or `off` turns it off.
+
+The cached code is what `compile` gives for the text (looked up by the whole text and
+mode, for this interpreter's bytecode version), so generated classes behave exactly as
+without the cache. A file that is not the owner's own (writable by others) or not of
+this bytecode version is ignored.
+"""
+
+import builtins
+import contextlib
+import dataclasses
+import importlib.util
+import marshal
+import os
+import sys
+import typing
+from types import CodeType
+from typing import Any
+
+PATH_ENV = "FORLOEB_CODE_CACHE"
+"""Another file for the cache, or `off` to compile everything afresh and write nothing."""
+FILE_NAME = f"generated-code.{sys.implementation.cache_tag}.bin"
+MAX_ENTRIES = 4096
+"""Above this many texts, a save keeps only those this run used."""
+HEADER = importlib.util.MAGIC_NUMBER
+
+Key = tuple[str, str]
+
+
+class CodeCache:
+    """Code compiled from source texts, looked up by (mode, text)."""
+
+    def __init__(self, path: str, entries: dict[Key, CodeType] | None = None) -> None:
+        self.path = path
+        self.entries: dict[Key, CodeType] = entries or {}
+        self.used: set[Key] = set()
+        self.compiled = 0
+        """How many texts this run compiled (not found in the cache)."""
+
+    @classmethod
+    def load(cls, path: str) -> "CodeCache":
+        """The cache kept at `path`; empty if there is none, or it is not to be trusted
+        (another user's, writable by others) or not readable as this Python's."""
+        try:
+            with open(path, "rb") as file:
+                status = os.fstat(file.fileno())
+                if status.st_uid not in (os.getuid(), 0) or status.st_mode & 0o022:
+                    return cls(path)
+                data = file.read()
+            if not data.startswith(HEADER):
+                return cls(path)
+            entries = marshal.loads(data[len(HEADER) :])
+        except (OSError, EOFError, ValueError, TypeError):
+            return cls(path)
+        return cls(path, entries if isinstance(entries, dict) else None)
+
+    def code(self, source: str, mode: str) -> CodeType:
+        """The code `compile(source, "<string>", mode)` gives, compiled once."""
+        key = (mode, source)
+        found = self.entries.get(key)
+        if found is None:
+            found = builtins.compile(source, "<string>", mode, dont_inherit=True)
+            self.entries[key] = found
+            self.compiled += 1
+        self.used.add(key)
+        return found
+
+    def exec(
+        self, source: Any, globals: dict[str, Any] | None = None, locals: Any = None, /
+    ) -> None:
+        """`exec`, with a source text's code from the cache."""
+        if isinstance(source, str):
+            source = self.code(source, "exec")
+        builtins.exec(source, globals, locals)
+
+    def compile(self, source: Any, filename: str, mode: str, *args: Any, **options: Any) -> Any:
+        """`compile`, with the code of a plain `compile(text, "<string>", mode)` from the
+        cache."""
+        if isinstance(source, str) and filename == "<string>" and not args and not options:
+            return self.code(source, mode)
+        return builtins.compile(source, filename, mode, *args, **options)
+
+    def save(self) -> None:
+        """Write the cache if this run compiled anything new: a whole new file, owner-only,
+        put in place at once; any failure leaves it be."""
+        if not self.compiled:
+            return
+        entries = self.entries
+        if len(entries) > MAX_ENTRIES:
+            entries = {key: entries[key] for key in self.used}
+        draft = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(HEADER + marshal.dumps(entries))
+            os.replace(draft, self.path)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.unlink(draft)
+            return
+        self.compiled = 0
+
+
+def default_path() -> str:
+    """Where the cache lives: the `__pycache__` folder of this package's bytecode."""
+    return os.path.join(os.path.dirname(importlib.util.cache_from_source(__file__)), FILE_NAME)
+
+
+_installed: CodeCache | None = None
+
+
+def install(path: str | None = None) -> CodeCache | None:
+    """Load the cache (from `path`, else FORLOEB_CODE_CACHE, else `default_path()`) and
+    have `dataclasses` and `typing` compile through it; the installed cache, None when
+    FORLOEB_CODE_CACHE is `off`."""
+    global _installed
+    named = os.environ.get(PATH_ENV, "")
+    if named.lower() == "off":
+        return None
+    if _installed is None:
+        _installed = CodeCache.load(path or named or default_path())
+        dataclasses.exec = _installed.exec  # type: ignore[attr-defined]  # before the builtin
+        typing.compile = _installed.compile  # type: ignore[attr-defined]
+    return _installed
+
+
+def save() -> None:
+    """Write what the installed cache compiled anew."""
+    if _installed is not None:
+        _installed.save()

@@ -1,0 +1,162 @@
+"""The console script's cache of generated code: given the texts a run compiled, the next
+run compiles none of them, and the classes behave as without the cache; a cache that is
+not the owner's own, or of another bytecode version, or damaged, is not used."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.code_cache import HEADER, CodeCache
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, sys
+from cli.code_cache import install, save
+cache = install(sys.argv[1])
+import dataclasses, typing
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Point:
+    x: int
+    y: "int" = 0
+
+class Shape(typing.TypedDict):
+    corner: "Point"
+    name: "str"
+
+hints = typing.get_type_hints(Shape, localns={"Point": Point})
+frozen = False
+try:
+    Point(1).x = 2
+except dataclasses.FrozenInstanceError:
+    frozen = True
+shown = {
+    "compiled": cache.compiled if cache else None,
+    "cached": len(cache.entries) if cache else None,
+    "repr": repr(Point(1, 2)),
+    "equal": Point(1, 2) == Point(1, 2),
+    "ordered": Point(1, 2) < Point(2, 0),
+    "frozen": frozen,
+    "hints": sorted(str(hint) for hint in hints.values()),
+    "annotations": {k: str(v) for k, v in Point.__init__.__annotations__.items()},
+}
+save()
+print(json.dumps(shown))
+"""
+
+
+def probe(cache: Path, **env: str) -> dict[str, object]:
+    """Run the probe in a fresh interpreter with the cache at `cache`; what it saw."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(cache)],
+        capture_output=True, text=True, cwd=ROOT, check=True, env={**os.environ, **env},
+    )  # fmt: skip
+    shown: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return shown
+
+
+def without_counts(shown: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in shown.items() if k not in ("compiled", "cached")}
+
+
+def test_a_second_run_compiles_none_of_the_texts_the_first_compiled(tmp_path: Path) -> None:
+    cache = tmp_path / "generated.bin"
+
+    first = probe(cache)
+    second = probe(cache)
+
+    assert first["compiled"] and first["compiled"] == first["cached"]
+    assert second["compiled"] == 0
+    assert second["cached"] == first["cached"]
+
+
+def test_classes_made_with_the_cache_behave_as_without_it(tmp_path: Path) -> None:
+    cache = tmp_path / "generated.bin"
+    probe(cache)
+
+    cached = probe(cache)
+    plain = probe(cache, FORLOEB_CODE_CACHE="off")
+
+    assert cached["compiled"] == 0
+    assert without_counts(cached) == without_counts(plain)
+    assert cached["repr"] == "Point(x=1, y=2)"
+    assert cached["equal"] and cached["ordered"] and cached["frozen"]
+    assert cached["annotations"] == {"x": "<class 'int'>", "y": "int", "return": "None"}
+
+
+def test_off_neither_reads_nor_writes_a_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "generated.bin"
+
+    probe(cache, FORLOEB_CODE_CACHE="off")
+
+    assert not cache.exists()
+
+
+def test_the_cache_is_owner_only(tmp_path: Path) -> None:
+    cache = tmp_path / "generated.bin"
+
+    probe(cache)
+
+    assert cache.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["generated.bin"]  # no draft left
+
+
+def test_a_cache_others_may_write_is_not_used(tmp_path: Path) -> None:
+    cache = tmp_path / "generated.bin"
+    probe(cache)
+    cache.chmod(0o622)
+
+    assert CodeCache.load(str(cache)).entries == {}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"garbage", HEADER + b"\x00\x01broken", b"\x00\x00\r\n" + b"\x00" * 20],
+    ids=["empty", "not marshal", "damaged", "another bytecode version"],
+)
+def test_a_damaged_or_foreign_cache_is_compiled_afresh_and_replaced(
+    tmp_path: Path, content: bytes
+) -> None:
+    cache = tmp_path / "generated.bin"
+    cache.write_bytes(content)
+    cache.chmod(0o600)
+
+    first = probe(cache)
+    second = probe(cache)
+
+    assert first["compiled"]
+    assert second["compiled"] == 0
+
+
+def test_a_cache_that_cannot_be_written_is_left_and_the_run_goes_on(tmp_path: Path) -> None:
+    cache = tmp_path / "missing" / "generated.bin"
+    (tmp_path / "missing").write_text("a file where the folder would be")
+
+    shown = probe(cache)
+
+    assert shown["compiled"]
+    assert (tmp_path / "missing").read_text() == "a file where the folder would be"
+
+
+def test_a_text_that_does_not_compile_raises_as_without_the_cache() -> None:
+    cache = CodeCache("unused")
+
+    with pytest.raises(SyntaxError):
+        cache.compile("1 +", "<string>", "eval")
+    assert cache.entries == {}
+
+
+def test_compilations_of_files_or_with_options_pass_through_uncached() -> None:
+    cache = CodeCache("unused")
+
+    cache.compile("x = 1", "module.py", "exec")
+    cache.compile("x = 1", "<string>", "exec", 0, True)
+
+    assert cache.entries == {}
