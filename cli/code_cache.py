@@ -30,7 +30,11 @@ from typing import Any
 
 PATH_ENV = "FORLOEB_CODE_CACHE"
 """Another file for the cache, or `off` to compile everything afresh and write nothing."""
-FILE_NAME = f"generated-code.{sys.implementation.cache_tag}.bin"
+FILE_NAME = "generated-code.{tag}{opt}.bin".format(
+    tag=sys.implementation.cache_tag,
+    opt=f".opt-{sys.flags.optimize}" if sys.flags.optimize else "",
+)
+"""Named as Python names bytecode: per interpreter and optimisation level."""
 MAX_ENTRIES = 4096
 """Above this many texts, a save keeps only those this run used."""
 HEADER = importlib.util.MAGIC_NUMBER
