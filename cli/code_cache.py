@@ -1,20 +1,22 @@
-"""Compiled code for the source text the standard library generates while the program
-loads, kept between runs beside the package's own bytecode.
+"""Compiled forms of the text the program compiles afresh at every start, kept between
+runs beside the package's own bytecode.
 
 Every dataclass (ours and the libraries': pydantic, annotated_types, eventsourcing)
 gets its `__init__`, `__repr__`, `__eq__`, … as source text that `dataclasses` compiles
-with `exec`, and every string annotation of a TypedDict or model is compiled by
-`typing.ForwardRef`: several hundred compilations per process, the same text every
-run. The console script installs a `CodeCache` first thing: it looks each text up,
-compiles only what it has not seen, and at the end writes what it compiled into the
-package's `__pycache__` folder, beside the modules' own bytecode. It is forloeb's own
-cache, so it is written also where Python writes no bytecode (PYTHONDONTWRITEBYTECODE);
-FORLOEB_CODE_CACHE names another file, or `off` turns it off.
+with `exec`; every string annotation of a TypedDict or model is compiled by
+`typing.ForwardRef`; and every module-level regular expression (the standard library's,
+click's, pydantic's, ours) is parsed and compiled by `re` in Python: several hundred
+compilations per process, of the same text every run. The console script installs a
+`CodeCache` first thing: it looks each text up, compiles only what it has not seen,
+and at the end writes what it compiled into the package's `__pycache__` folder,
+beside the modules' own bytecode. It is forloeb's own cache, so it is written also
+where Python writes no bytecode (PYTHONDONTWRITEBYTECODE); FORLOEB_CODE_CACHE names
+another file, or `off` turns it off.
 
-The cached code is what `compile` gives for the text (looked up by the whole text and
-mode, for this interpreter's bytecode version), so generated classes behave exactly as
-without the cache. A file that is not the owner's own (writable by others) or not of
-this bytecode version is ignored.
+What is cached is what the compilers give for the text (looked up by the whole text,
+mode or flags, for this interpreter's bytecode and regular-expression versions), so
+classes and patterns behave exactly as without the cache. A file that is not the
+owner's own (writable by others), of another version, or damaged is ignored.
 """
 
 import builtins
@@ -23,10 +25,13 @@ import dataclasses
 import importlib.util
 import marshal
 import os
+import re
 import sys
 import typing
 from types import CodeType
 from typing import Any
+
+from cli import pattern_parts
 
 PATH_ENV = "FORLOEB_CODE_CACHE"
 """Another file for the cache, or `off` to compile everything afresh and write nothing."""
@@ -36,21 +41,30 @@ FILE_NAME = "generated-code.{tag}{opt}.bin".format(
 )
 """Named as Python names bytecode: per interpreter and optimisation level."""
 MAX_ENTRIES = 4096
-"""Above this many texts, a save keeps only those this run used."""
-HEADER = importlib.util.MAGIC_NUMBER
+"""Above this many texts of a kind, a save keeps only those this run used."""
+HEADER = importlib.util.MAGIC_NUMBER + pattern_parts.MAGIC
 
-Key = tuple[str, str]
+CodeKey = tuple[str, str]
+PatternKey = tuple[str | bytes, int]
 
 
 class CodeCache:
-    """Code compiled from source texts, looked up by (mode, text)."""
+    """Code compiled from source texts, by (mode, text), and the parts of compiled regular
+    expressions, by (pattern, flags)."""
 
-    def __init__(self, path: str, entries: dict[Key, CodeType] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        entries: dict[CodeKey, CodeType] | None = None,
+        patterns: dict[PatternKey, pattern_parts.Parts] | None = None,
+    ) -> None:
         self.path = path
-        self.entries: dict[Key, CodeType] = entries or {}
-        self.used: set[Key] = set()
+        self.entries: dict[CodeKey, CodeType] = entries or {}
+        self.patterns: dict[PatternKey, pattern_parts.Parts] = patterns or {}
+        self.used: set[CodeKey] = set()
+        self.used_patterns: set[PatternKey] = set()
         self.compiled = 0
-        """How many texts this run compiled (not found in the cache)."""
+        """How many texts and patterns this run compiled (not found in the cache)."""
 
     @classmethod
     def load(cls, path: str) -> "CodeCache":
@@ -64,10 +78,12 @@ class CodeCache:
                 data = file.read()
             if not data.startswith(HEADER):
                 return cls(path)
-            entries = marshal.loads(data[len(HEADER) :])
+            entries, patterns = marshal.loads(data[len(HEADER) :])
         except (OSError, EOFError, ValueError, TypeError):
             return cls(path)
-        return cls(path, entries if isinstance(entries, dict) else None)
+        if not isinstance(entries, dict) or not isinstance(patterns, dict):
+            return cls(path)
+        return cls(path, entries, patterns)
 
     def code(self, source: str, mode: str) -> CodeType:
         """The code `compile(source, "<string>", mode)` gives, compiled once."""
@@ -95,20 +111,42 @@ class CodeCache:
             return self.code(source, mode)
         return builtins.compile(source, filename, mode, *args, **options)
 
+    def compile_pattern(self, pattern: Any, flags: int = 0) -> Any:
+        """What `re` compiles a pattern into, from the parts kept for it (`pattern_parts`);
+        a pattern given already parsed, or to be compiled for debugging, goes to `re`."""
+        if not isinstance(pattern, str | bytes) or flags & re.DEBUG:
+            return pattern_parts.compile_afresh(pattern, flags)
+        key = (pattern, int(flags))
+        found = self.patterns.get(key)
+        if found is not None:
+            try:
+                compiled = pattern_parts.assemble(pattern, found)
+            except (RuntimeError, TypeError, ValueError):  # parts _sre does not take
+                found = None
+        if found is None:
+            found = pattern_parts.parts(pattern, flags)
+            compiled = pattern_parts.assemble(pattern, found)
+            self.patterns[key] = found
+            self.compiled += 1
+        self.used_patterns.add(key)
+        return compiled
+
     def save(self) -> None:
         """Write the cache if this run compiled anything new: a whole new file, owner-only,
         put in place at once; any failure leaves it be."""
         if not self.compiled:
             return
-        entries = self.entries
+        entries, patterns = self.entries, self.patterns
         if len(entries) > MAX_ENTRIES:
             entries = {key: entries[key] for key in self.used}
+        if len(patterns) > MAX_ENTRIES:
+            patterns = {key: patterns[key] for key in self.used_patterns}
         draft = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as file:
-                file.write(HEADER + marshal.dumps(entries))
+                file.write(HEADER + marshal.dumps((entries, patterns)))
             os.replace(draft, self.path)
         except (OSError, ValueError):
             with contextlib.suppress(OSError):
@@ -127,8 +165,8 @@ _installed: CodeCache | None = None
 
 def install(path: str | None = None) -> CodeCache | None:
     """Load the cache (from `path`, else FORLOEB_CODE_CACHE, else `default_path()`) and
-    have `dataclasses` and `typing` compile through it; the installed cache, None when
-    FORLOEB_CODE_CACHE is `off`."""
+    have `dataclasses`, `typing` and `re` compile through it; the installed cache, None
+    when FORLOEB_CODE_CACHE is `off`."""
     global _installed
     named = os.environ.get(PATH_ENV, "")
     if named.lower() == "off":
@@ -137,6 +175,7 @@ def install(path: str | None = None) -> CodeCache | None:
         _installed = CodeCache.load(path or named or default_path())
         dataclasses.exec = _installed.exec  # type: ignore[attr-defined]  # before the builtin
         typing.compile = _installed.compile  # type: ignore[attr-defined]
+        pattern_parts.compile_through(_installed.compile_pattern)
     return _installed
 
 

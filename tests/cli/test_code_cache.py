@@ -1,26 +1,31 @@
-"""The console script's cache of generated code: given the texts a run compiled, the next
-run compiles none of them, and the classes behave as without the cache; a cache that is
-not the owner's own, or of another bytecode version, or damaged, is not used."""
+"""The console script's cache of generated code and regular expressions: given the texts
+a run compiled, the next run compiles none of them, and the classes and patterns behave
+as without the cache; a cache that is not the owner's own, or of another bytecode
+version, or damaged, is not used."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from cli import pattern_parts
 from cli.code_cache import HEADER, CodeCache
 
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
-import json, sys
+import json, re, sys
 from cli.code_cache import install, save
 cache = install(sys.argv[1])
 import dataclasses, typing
+
+CPR = re.compile(r"(?P<date>[0-9]{6})-?(?P<serial>[0-9]{4})", re.ASCII)
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Point:
@@ -39,13 +44,15 @@ except dataclasses.FrozenInstanceError:
     frozen = True
 shown = {
     "compiled": cache.compiled if cache else None,
-    "cached": len(cache.entries) if cache else None,
+    "cached": len(cache.entries) + len(cache.patterns) if cache else None,
     "repr": repr(Point(1, 2)),
     "equal": Point(1, 2) == Point(1, 2),
     "ordered": Point(1, 2) < Point(2, 0),
     "frozen": frozen,
     "hints": sorted(str(hint) for hint in hints.values()),
     "annotations": {k: str(v) for k, v in Point.__init__.__annotations__.items()},
+    "pattern": [CPR.pattern, CPR.flags, CPR.groups, dict(CPR.groupindex)],
+    "matched": CPR.fullmatch("010190-1234").groupdict(),
 }
 save()
 print(json.dumps(shown))
@@ -160,3 +167,50 @@ def test_compilations_of_files_or_with_options_pass_through_uncached() -> None:
     cache.compile("x = 1", "<string>", "exec", 0, True)
 
     assert cache.entries == {}
+
+
+PATTERNS: list[tuple[str | bytes, int]] = [
+    (r"(?<!\w)(\d{6})-?(\d{4})(?!\w)", 0),
+    (r"(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})(?:-(?P<day>[0-9]{1,2}))?", 0),
+    (r"(?i)kek-(\d{6})\.key", 0),
+    (r"^\s*# comment\n (?P<word> \w+ ) \s*$", re.VERBOSE | re.MULTILINE),
+    (r"[^\x00-\x7f]|\u00e6|ø", re.IGNORECASE | re.UNICODE),
+    (rb"[\x80-\xff]+|(a)(b)?\2", 0),
+    (r"", 0),
+]
+SUBJECTS = ["010190-1234", "2019-4-15", "KEK-000001.KEY", "  ÆØÅ abc", "\n word \n", "x"]
+
+
+@pytest.mark.parametrize(("pattern", "flags"), PATTERNS, ids=lambda p: repr(p)[:30])
+def test_a_pattern_from_its_kept_parts_is_the_pattern_re_compiles(
+    pattern: str | bytes, flags: int
+) -> None:
+    plain = pattern_parts.compile_afresh(pattern, flags)
+    kept = CodeCache("unused")
+    kept.compile_pattern(pattern, flags)
+    again = CodeCache("unused", patterns=kept.patterns)
+
+    assembled = again.compile_pattern(pattern, flags)
+
+    assert again.compiled == 0
+    assert (assembled.pattern, assembled.flags, assembled.groups) == (
+        plain.pattern, plain.flags, plain.groups,
+    )  # fmt: skip
+    assert assembled.groupindex == plain.groupindex
+    for subject in SUBJECTS:
+        text: str | bytes = subject.encode("latin-1", "replace") if isinstance(
+            pattern, bytes
+        ) else subject  # fmt: skip
+        found, expected = assembled.search(text), plain.search(text)
+        assert (found and (found.span(), found.groups())) == (
+            expected and (expected.span(), expected.groups())
+        )
+
+
+def test_kept_parts_the_engine_refuses_are_compiled_afresh() -> None:
+    damaged = CodeCache("unused", patterns={("a+", 0): (0, [1, 2, 3], 0, {}, (None,))})
+
+    found = damaged.compile_pattern("a+", 0)
+
+    assert found.fullmatch("aaa")
+    assert damaged.compiled == 1
