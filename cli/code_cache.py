@@ -40,6 +40,10 @@ FILE_NAME = "generated-code.{tag}{opt}.bin".format(
     opt=f".opt-{sys.flags.optimize}" if sys.flags.optimize else "",
 )
 """Named as Python names bytecode: per interpreter and optimisation level."""
+NEW_TO_SAVE = 8
+"""A run that compiled fewer new texts and patterns leaves the file as it is: a few differ
+from run to run (the standard library's tokenizer pattern is built from a set, in hash
+order), and rewriting the whole file for them would cost more than compiling them."""
 MAX_ENTRIES = 4096
 """Above this many texts of a kind, a save keeps only those this run used."""
 HEADER = importlib.util.MAGIC_NUMBER + pattern_parts.MAGIC
@@ -72,8 +76,7 @@ class CodeCache:
         (another user's, writable by others) or not readable as this Python's."""
         try:
             with open(path, "rb") as file:
-                status = os.fstat(file.fileno())
-                if status.st_uid not in (os.getuid(), 0) or status.st_mode & 0o022:
+                if not _trusted(os.fstat(file.fileno())):
                     return cls(path)
                 data = file.read()
             if not data.startswith(HEADER):
@@ -132,9 +135,10 @@ class CodeCache:
         return compiled
 
     def save(self) -> None:
-        """Write the cache if this run compiled anything new: a whole new file, owner-only,
-        put in place at once; any failure leaves it be."""
-        if not self.compiled:
+        """Write the cache if this run compiled `NEW_TO_SAVE` or more new texts and
+        patterns: a whole new file, owner-only, put in place at once; any failure leaves
+        it be."""
+        if self.compiled < NEW_TO_SAVE:
             return
         entries, patterns = self.entries, self.patterns
         if len(entries) > MAX_ENTRIES:
@@ -153,6 +157,15 @@ class CodeCache:
                 os.unlink(draft)
             return
         self.compiled = 0
+
+
+def _trusted(status: os.stat_result) -> bool:
+    """Whether a cache file is the user's (or root's) and only its owner may write it
+    (where the system has owners: not on Windows, where bytecode is trusted alike)."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return True
+    return status.st_uid in (getuid(), 0) and not status.st_mode & 0o022
 
 
 def default_path() -> str:

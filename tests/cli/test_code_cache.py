@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cli import pattern_parts
-from cli.code_cache import HEADER, CodeCache
+from cli.code_cache import HEADER, NEW_TO_SAVE, CodeCache
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,6 +123,17 @@ def test_a_cache_others_may_write_is_not_used(tmp_path: Path) -> None:
     assert CodeCache.load(str(cache)).entries == {}
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "chown") or os.geteuid() != 0, reason="needs root to give a file away"
+)
+def test_another_user_s_cache_is_not_used(tmp_path: Path) -> None:
+    cache = tmp_path / "generated.bin"
+    probe(cache)
+    os.chown(cache, 12345, 12345)
+
+    assert CodeCache.load(str(cache)).entries == {}
+
+
 @pytest.mark.parametrize(
     "content",
     [b"", b"garbage", HEADER + b"\x00\x01broken", b"\x00\x00\r\n" + b"\x00" * 20],
@@ -214,3 +225,22 @@ def test_kept_parts_the_engine_refuses_are_compiled_afresh() -> None:
 
     assert found.fullmatch("aaa")
     assert damaged.compiled == 1
+
+
+def test_a_run_that_compiled_only_a_few_new_texts_leaves_the_file_as_it_is(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "generated.bin"
+    cache = CodeCache(str(path))
+    for n in range(NEW_TO_SAVE):
+        cache.code(f"x = {n}", "exec")
+    cache.save()
+    kept = path.read_bytes()
+    later = CodeCache.load(str(path))
+
+    for n in range(NEW_TO_SAVE - 1):
+        later.code(f"y = {n}", "exec")
+    later.save()
+
+    assert later.compiled == NEW_TO_SAVE - 1
+    assert path.read_bytes() == kept
