@@ -26,6 +26,7 @@ import importlib.util
 import marshal
 import os
 import re
+import stat
 import sys
 import typing
 from types import CodeType
@@ -73,10 +74,14 @@ class CodeCache:
     @classmethod
     def load(cls, path: str) -> "CodeCache":
         """The cache kept at `path`; empty if there is none, or it is not to be trusted
-        (another user's, writable by others) or not readable as this Python's."""
+        (not a regular file of the user's own that only they may write) or not readable
+        as this Python's."""
+        if not _replaceable(path):
+            return cls(path)
         try:
-            with open(path, "rb") as file:
-                if not _trusted(os.fstat(file.fileno())):
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(descriptor, "rb") as file:
+                if not _trusted(os.fstat(file.fileno())):  # swapped since it was looked at
                     return cls(path)
                 data = file.read()
             if not data.startswith(HEADER):
@@ -145,10 +150,12 @@ class CodeCache:
             entries = {key: entries[key] for key in self.used}
         if len(patterns) > MAX_ENTRIES:
             patterns = {key: patterns[key] for key in self.used_patterns}
+        if not _replaceable(self.path):
+            return
         draft = f"{self.path}.{os.getpid()}.tmp"
         try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as file:
                 file.write(HEADER + marshal.dumps((entries, patterns)))
             os.replace(draft, self.path)
@@ -157,6 +164,18 @@ class CodeCache:
                 os.unlink(draft)
             return
         self.compiled = 0
+
+
+def _replaceable(path: str) -> bool:
+    """Whether the cache may be read from and written to `path`: nothing is there yet, or
+    a regular file (not a link, folder or device) the user trusts (`_trusted`)."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(status.st_mode) and _trusted(status)
 
 
 def _trusted(status: os.stat_result) -> bool:

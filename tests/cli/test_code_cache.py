@@ -244,3 +244,44 @@ def test_a_run_that_compiled_only_a_few_new_texts_leaves_the_file_as_it_is(
 
     assert later.compiled == NEW_TO_SAVE - 1
     assert path.read_bytes() == kept
+
+
+def _place(kind: str, path: Path, elsewhere: Path) -> None:
+    """Something other than the cache's own regular file at `path`."""
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)  # opening it to read would wait for a writer
+    elif kind == "link":
+        elsewhere.write_bytes(b"someone else's file")
+        path.symlink_to(elsewhere)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "link"])
+def test_a_cache_path_that_is_not_a_regular_file_is_neither_read_nor_replaced(
+    tmp_path: Path, kind: str
+) -> None:
+    """Given FORLOEB_CODE_CACHE naming a folder, a device-like file or a link, the run
+    compiles as without a cache and leaves what is there as it was."""
+    path, elsewhere = tmp_path / "generated.bin", tmp_path / "elsewhere"
+    _place(kind, path, elsewhere)
+
+    shown = probe(path)
+
+    assert shown["compiled"] and shown["compiled"] == shown["cached"]
+    assert {
+        "folder": path.is_dir(), "fifo": path.is_fifo(), "link": path.is_symlink(),
+    }[kind]  # fmt: skip
+    assert not elsewhere.exists() or elsewhere.read_bytes() == b"someone else's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["generated.bin", *(["elsewhere"] if kind == "link" else [])]
+    )  # no draft left
+
+
+def test_folders_the_cache_makes_are_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "made" / "generated.bin"
+
+    probe(path)
+
+    assert path.exists()
+    assert (tmp_path / "made").stat().st_mode & 0o777 == 0o700
