@@ -204,7 +204,7 @@ def install(path: str | None = None) -> CodeCache | None:
     if named.lower() == "off":
         return None
     if _installed is None:
-        _installed = CodeCache.load(path or named or default_path())
+        _installed = CodeCache.load(os.path.abspath(path or named or default_path()))
         dataclasses.exec = _installed.exec  # type: ignore[attr-defined]  # before the builtin
         typing.compile = _installed.compile  # type: ignore[attr-defined]
         pattern_parts.compile_through(_installed.compile_pattern)

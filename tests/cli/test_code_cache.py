@@ -59,11 +59,13 @@ print(json.dumps(shown))
 """
 
 
-def probe(cache: Path, **env: str) -> dict[str, object]:
+def probe(cache: Path, cwd: Path = ROOT, **env: str) -> dict[str, object]:
     """Run the probe in a fresh interpreter with the cache at `cache`; what it saw."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(cache)],
-        capture_output=True, text=True, cwd=ROOT, check=True, env={**os.environ, **env},
+        capture_output=True, text=True, cwd=cwd, check=True,
+        env={**os.environ, "PYTHONPATH": path, **env},
     )  # fmt: skip
     shown: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
     return shown
@@ -285,3 +287,9 @@ def test_folders_the_cache_makes_are_owner_only(tmp_path: Path) -> None:
 
     assert path.exists()
     assert (tmp_path / "made").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_cache_named_by_a_relative_path_is_kept_there(tmp_path: Path) -> None:
+    probe(Path("generated.bin"), cwd=tmp_path)
+
+    assert (tmp_path / "generated.bin").exists()
