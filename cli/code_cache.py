@@ -70,6 +70,8 @@ class CodeCache:
         self.used_patterns: set[PatternKey] = set()
         self.compiled = 0
         """How many texts and patterns this run compiled (not found in the cache)."""
+        self.fallback: CodeCache | None = None
+        """Looked in before compiling: the start's cache, for a command's."""
 
     @classmethod
     def load(cls, path: str) -> "CodeCache":
@@ -97,6 +99,8 @@ class CodeCache:
         """The code `compile(source, "<string>", mode)` gives, compiled once."""
         key = (mode, source)
         found = self.entries.get(key)
+        if found is None and self.fallback is not None:
+            found = self.fallback.entries.get(key)
         if found is None:
             found = builtins.compile(source, "<string>", mode, dont_inherit=True)
             self.entries[key] = found
@@ -126,6 +130,8 @@ class CodeCache:
             return pattern_parts.compile_afresh(pattern, flags)
         key = (pattern, int(flags))
         found = self.patterns.get(key)
+        if found is None and self.fallback is not None:
+            found = self.fallback.patterns.get(key)
         if found is not None:
             try:
                 compiled = pattern_parts.assemble(pattern, found)
@@ -193,25 +199,58 @@ def default_path() -> str:
 
 
 _installed: CodeCache | None = None
+"""The start's cache: what is compiled before a command is chosen (click, the CLI)."""
+_current: CodeCache | None = None
+"""The cache compiling now: the start's, then the chosen command's."""
 
 
 def install(path: str | None = None) -> CodeCache | None:
-    """Load the cache (from `path`, else FORLOEB_CODE_CACHE, else `default_path()`) and
-    have `dataclasses`, `typing` and `re` compile through it; the installed cache, None
-    when FORLOEB_CODE_CACHE is `off`."""
-    global _installed
+    """Load the start's cache (from `path`, else FORLOEB_CODE_CACHE, else
+    `default_path()`) and have `dataclasses`, `typing` and `re` compile through it; the
+    installed cache, None when FORLOEB_CODE_CACHE is `off`."""
+    global _installed, _current
     named = os.environ.get(PATH_ENV, "")
     if named.lower() == "off":
         return None
     if _installed is None:
-        _installed = CodeCache.load(os.path.abspath(path or named or default_path()))
-        dataclasses.exec = _installed.exec  # type: ignore[attr-defined]  # before the builtin
-        typing.compile = _installed.compile  # type: ignore[attr-defined]
-        pattern_parts.compile_through(_installed.compile_pattern)
+        _installed = _current = CodeCache.load(os.path.abspath(path or named or default_path()))
+        dataclasses.exec = _exec  # type: ignore[attr-defined]  # found before the builtin
+        typing.compile = _compile  # type: ignore[attr-defined]
+        pattern_parts.compile_through(_compile_pattern)
     return _installed
 
 
+def for_command(name: str) -> CodeCache | None:
+    """From now on, compile through the cache of the command `name` (a file of its own
+    beside the start's, so a command loads only what it and the start use), looking in
+    the start's too; the first command chosen in a process counts."""
+    global _current
+    if _installed is None or _current is not _installed:
+        return _current
+    plain = name.replace("-", "").replace("_", "")
+    label = name if plain.isascii() and plain.isalnum() and len(name) <= 40 else "other"
+    stem, suffix = os.path.splitext(_installed.path)
+    _current = CodeCache.load(f"{stem}.{label}{suffix}")
+    _current.fallback = _installed
+    return _current
+
+
 def save() -> None:
-    """Write what the installed cache compiled anew."""
-    if _installed is not None:
-        _installed.save()
+    """Write what the start's and the command's caches compiled anew."""
+    for cache in {id(c): c for c in (_installed, _current) if c is not None}.values():
+        cache.save()
+
+
+def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None, /) -> None:
+    assert _current is not None
+    _current.exec(source, globals, locals)
+
+
+def _compile(source: Any, filename: str, mode: str, *args: Any, **options: Any) -> Any:
+    assert _current is not None
+    return _current.compile(source, filename, mode, *args, **options)
+
+
+def _compile_pattern(pattern: Any, flags: int = 0) -> Any:
+    assert _current is not None
+    return _current.compile_pattern(pattern, flags)

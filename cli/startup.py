@@ -73,6 +73,14 @@ def resume_garbage_collection() -> None:
 _deferred = False
 
 
+def command_chosen(name: str) -> None:
+    """Tell the console script's code cache (`cli.code_cache`), if installed, which
+    command runs: what it compiles from now on is kept in that command's file."""
+    code_cache = sys.modules.get("cli.code_cache")
+    if code_cache is not None:
+        code_cache.for_command(name)
+
+
 _leaving_at_once = False
 
 

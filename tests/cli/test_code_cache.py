@@ -293,3 +293,63 @@ def test_a_cache_named_by_a_relative_path_is_kept_there(tmp_path: Path) -> None:
     probe(Path("generated.bin"), cwd=tmp_path)
 
     assert (tmp_path / "generated.bin").exists()
+
+
+COMMAND_PROBE = """
+import json, sys
+from cli.code_cache import for_command, install, save
+start = install(sys.argv[1])
+import dataclasses
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Started:
+    a: int
+
+command = for_command(sys.argv[2])
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Commanded:
+    b: int
+    c: str = "x"
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Started:  # the same text as the start's: found there
+    a: int
+
+print(json.dumps({"start": start.compiled, "command": command.compiled}))
+save()
+"""
+
+
+def run_command_probe(cache: Path, command: str) -> dict[str, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", COMMAND_PROBE, str(cache), command],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    shown: dict[str, int] = json.loads(done.stdout.splitlines()[-1])
+    return shown
+
+
+def test_each_command_keeps_what_it_compiles_in_a_file_of_its_own(tmp_path: Path) -> None:
+    """Given the start's texts in the start's file, a command compiles only its own, keeps
+    them beside it, and another command's file holds none of them."""
+    cache = tmp_path / "generated.bin"
+
+    first = run_command_probe(cache, "session")
+    again = run_command_probe(cache, "session")
+    other = run_command_probe(cache, "courses")
+
+    assert first["start"] >= NEW_TO_SAVE and first["command"] >= NEW_TO_SAVE
+    assert again == {"start": 0, "command": 0}
+    assert other == {"start": 0, "command": first["command"]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "generated.bin", "generated.courses.bin", "generated.session.bin",
+    ]  # fmt: skip
+
+
+def test_a_command_name_that_is_not_a_plain_word_gets_the_common_file(
+    tmp_path: Path,
+) -> None:
+    run_command_probe(tmp_path / "generated.bin", "../../etc/x")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generated.bin", "generated.other.bin"]
