@@ -4,8 +4,8 @@ runs beside the package's own bytecode.
 Every dataclass (ours and the libraries': pydantic, annotated_types, eventsourcing)
 gets its `__init__`, `__repr__`, `__eq__`, … as source text that `dataclasses` compiles
 with `exec`; every string annotation of a TypedDict or model is compiled by
-`typing.ForwardRef`; and every module-level regular expression (the standard library's,
-click's, pydantic's, ours) is parsed and compiled by `re` in Python: several hundred
+`typing.ForwardRef`; and every regular expression (the standard library's, click's,
+pydantic's, ours) is parsed and compiled by `re` in Python: several hundred
 compilations per process, of the same text every run. The console script installs a
 `CodeCache` first thing: it looks each text up, compiles only what it has not seen,
 and at the end writes what it compiled into the package's `__pycache__` folder,
@@ -15,8 +15,9 @@ another file, or `off` turns it off.
 
 What is cached is what the compilers give for the text (looked up by the whole text,
 mode or flags, for this interpreter's bytecode and regular-expression versions), so
-classes and patterns behave exactly as without the cache. A file that is not the
-owner's own (writable by others), of another version, or damaged is ignored.
+classes and patterns behave exactly as without the cache. Only a regular file of the
+user's own that only they may write is read or replaced; one of another version, or
+damaged, is compiled afresh.
 """
 
 import builtins
