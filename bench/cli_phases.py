@@ -31,6 +31,9 @@ def main(argv: list[str]) -> None:
     from cli.startup import defer_garbage_collection
 
     defer_garbage_collection()  # as the console script does first
+    from cli.code_cache import install, save
+
+    install()  # and then
     import cli.main  # noqa: F401  (what the console script imports first)
     from cli.startup import skip_pydantic_plugin_scan
 
@@ -54,6 +57,7 @@ def main(argv: list[str]) -> None:
     lap("views a write catches up: open + catch up the new event")
     app.close()
     lap("close")
+    save()  # as the console script does at its exit: once, on the warm-up run
     modules = len(sys.modules)
     print(json.dumps({"phases": phases, "since_main_start": clock - STARTED, "modules": modules}))
 

@@ -31,7 +31,7 @@ def run(kind: str, store_args: list[str], course: dict[str, Any], runs: int) -> 
     write = write_argv(store_args, course["course_id"])
     help_argv = [forloeb_script(), "--help"]
     say(f"{kind}: in-process write and --help x{runs}, alternating with python -c pass")
-    timed_run(write, env)  # warm the page cache; not counted
+    timed_run(write, env)  # warm the page cache and the code cache (cli.code_cache); not counted
     timed_run(help_argv, env)
     writes, helps, startups = [], [], []
     for _ in range(runs):

@@ -23,6 +23,7 @@ from cli.context import AppContext
 from cli.errors import EXIT_BAD_INPUT, handle
 from cli.global_options import accept_global_options, group_options
 from cli.startup import (
+    command_chosen,
     defer_garbage_collection,
     exit_at_once,
     skip_pydantic_plugin_scan,
@@ -222,6 +223,7 @@ class ForloebGroup(click.Group):
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         if cmd_name in COMMANDS:
+            command_chosen(cmd_name)  # before its modules load
             return load_command(cmd_name)
         return None
 

@@ -374,6 +374,9 @@ def main() -> None:
     from cli.startup import defer_garbage_collection
 
     defer_garbage_collection()  # for the in-process command's first half second
+    from cli.code_cache import install
+
+    install()  # before the imports that generate code (dataclasses, TypedDicts, models)
     from cli.main import main as in_process
 
     in_process()

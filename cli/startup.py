@@ -73,6 +73,14 @@ def resume_garbage_collection() -> None:
 _deferred = False
 
 
+def command_chosen(name: str) -> None:
+    """Tell the console script's code cache (`cli.code_cache`), if installed, which
+    command runs: what it compiles from now on is kept in that command's file."""
+    code_cache = sys.modules.get("cli.code_cache")
+    if code_cache is not None:
+        code_cache.for_command(name)
+
+
 _leaving_at_once = False
 
 
@@ -95,9 +103,13 @@ def exit_at_once(code: int) -> NoReturn:
     share of a short command's time, for nothing: by now click has closed the
     command's context, and with it the views and a store that needs closing
     (committed writes are in the database; nothing waits for a finaliser). The
-    launcher leaves the same way after a served command.
+    launcher leaves the same way after a served command. The code compiled anew
+    this run is kept first (`cli.code_cache`), after the output.
     """
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`... | head`)
             stream.flush()
+    code_cache = sys.modules.get("cli.code_cache")  # installed by the console script
+    if code_cache is not None:
+        code_cache.save()
     os._exit(code & 0xFF)

@@ -500,3 +500,52 @@ def test_a_write_reads_the_definition_of_its_course_s_programme_and_no_other(
     )  # fmt: skip
 
     assert done.stdout.splitlines()[-1] == "['oph']"
+
+
+def _console_script_compilations(argv: list[str], env: dict[str, str]) -> int:
+    """How many generated source texts (dataclass methods, forward references) a console
+    script run of `forloeb ARGV` compiled instead of taking from its code cache."""
+    probe = (
+        "import os, sys\n"
+        "import cli.code_cache as code_cache\n"
+        "real_save = code_cache.CodeCache.save\n"
+        "def save(self):\n"
+        "    print('compiled', self.compiled, file=sys.stderr)\n"
+        "    real_save(self)\n"
+        "code_cache.CodeCache.save = save\n"
+        f"sys.argv = ['forloeb', *{argv!r}]\n"
+        "from cli.remote import main\n"
+        "main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
+        check=True,
+    )  # fmt: skip
+    return sum(int(line.split()[1]) for line in done.stderr.splitlines() if "compiled " in line)
+
+
+def test_a_repeated_write_compiles_none_of_the_code_dataclasses_typing_and_re_generate(
+    tmp_path: Path,
+) -> None:
+    """Given a write run once by the console script, the same write again takes every
+    dataclass method, forward reference and regular expression from the code cache
+    (`cli.code_cache`) and leaves its file as it was."""
+    env = {k: v for k, v in os.environ.items() if k != "FORLOEB_SERVER_URL"}
+    env |= {
+        "FORLOEB_CONFIG": str(tmp_path / "forloeb.toml"),
+        "FORLOEB_SERVER": "off",
+        "FORLOEB_CODE_CACHE": str(tmp_path / "generated.bin"),
+    }
+    store = str(tmp_path / "forloeb.sqlite")
+    _modules_of_a_run(["init", "--db", store, "--as", "anna"], env)
+    refer = ["--db", store, "--as", "anna", "refer", "--programme", "pva",
+             "--referring-caseworker", "bo", "--occurred-on", "2019-01-02", "--cpr"]  # fmt: skip
+
+    first = _console_script_compilations([*refer, "0101901234"], env)
+    files = {p.name: p.read_bytes() for p in tmp_path.glob("generated*.bin")}
+    again = _console_script_compilations([*refer, "0202901234"], env)
+
+    assert first > 100  # the libraries' and our dataclasses, pydantic-core's TypedDicts
+    assert again <= 1  # the tokenizer's pattern, built in hash order (`NEW_TO_SAVE`)
+    assert set(files) == {"generated.bin", "generated.refer.bin"}  # the start's, refer's
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("generated*.bin")} == files
