@@ -35,6 +35,9 @@ from typing import Any
 
 from cli import pattern_parts
 
+SUPPORTED = ((3, 11), (3, 12), (3, 13))
+"""The Pythons whose `dataclasses`, `typing` and `re` internals the cache is built for
+(`pattern_parts`); on any other it is not installed and everything compiles as usual."""
 PATH_ENV = "FORLOEB_CODE_CACHE"
 """Another file for the cache, or `off` to compile everything afresh and write nothing."""
 FILE_NAME = "generated-code.{tag}{opt}.bin".format(
@@ -139,7 +142,10 @@ class CodeCache:
             except (RuntimeError, TypeError, ValueError):  # parts _sre does not take
                 found = None
         if found is None:
-            found = pattern_parts.parts(pattern, flags)
+            try:
+                found = pattern_parts.parts(pattern, flags)
+            except (AttributeError, TypeError):  # internals other than those it knows
+                return pattern_parts.compile_afresh(pattern, flags)
             compiled = pattern_parts.assemble(pattern, found)
             self.patterns[key] = found
             self.compiled += 1
@@ -208,10 +214,10 @@ _current: CodeCache | None = None
 def install(path: str | None = None) -> CodeCache | None:
     """Load the start's cache (from `path`, else FORLOEB_CODE_CACHE, else
     `default_path()`) and have `dataclasses`, `typing` and `re` compile through it; the
-    installed cache, None when FORLOEB_CODE_CACHE is `off`."""
+    installed cache, None when FORLOEB_CODE_CACHE is `off` or Python is not `SUPPORTED`."""
     global _installed, _current
     named = os.environ.get(PATH_ENV, "")
-    if named.lower() == "off":
+    if named.lower() == "off" or sys.version_info[:2] not in SUPPORTED:
         return None
     if _installed is None:
         _installed = _current = CodeCache.load(os.path.abspath(path or named or default_path()))

@@ -353,3 +353,29 @@ def test_a_command_name_that_is_not_a_plain_word_gets_the_common_file(
     run_command_probe(tmp_path / "generated.bin", "../../etc/x")
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["generated.bin", "generated.other.bin"]
+
+
+def test_on_a_python_it_was_not_built_for_the_cache_is_not_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cli import code_cache
+
+    monkeypatch.setattr(code_cache.sys, "version_info", (3, 14, 0, "final", 0))
+    monkeypatch.setattr(code_cache, "_installed", None)
+
+    assert code_cache.install(str(tmp_path / "generated.bin")) is None
+    assert code_cache._installed is None
+
+
+def test_a_pattern_whose_parts_cannot_be_taken_is_compiled_by_re(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def internals_changed(pattern: str | bytes, flags: int) -> pattern_parts.Parts:
+        raise AttributeError("module 're._compiler' has no attribute '_code'")
+
+    monkeypatch.setattr(pattern_parts, "parts", internals_changed)
+    cache = CodeCache("unused")
+
+    found = cache.compile_pattern("b+c", 0)
+
+    assert found.fullmatch("bbc") and cache.patterns == {}
