@@ -13,12 +13,12 @@ import binascii
 import hashlib
 import hmac
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from domain.errors import CourseError
 from storage.owner_only import open_new
+from storage.text_files import read_text_file
 
 MASTER_KEY_ENV = "FORLOEB_MASTER_KEY"
 """The environment variable (and application env key) holding the master key, base64."""
@@ -34,19 +34,10 @@ class MasterKeyProblem(CourseError):
 
 
 def read_key_file(path: Path) -> str:
-    """A key file's text: a regular file of at most `KEY_FILE_LIMIT` ASCII characters.
-
-    A device, pipe or folder in its place (`/dev/zero`, a FIFO) would never end or
-    never open, so it is refused before it is opened (ValueError, the reason).
-    OSError and UnicodeDecodeError as `Path.read_text`.
-    """
-    if not stat.S_ISREG(path.stat().st_mode):
-        raise ValueError("is not a regular file")
-    with path.open("rb") as f:
-        raw = f.read(KEY_FILE_LIMIT + 1)
-    if len(raw) > KEY_FILE_LIMIT:
-        raise ValueError(f"is longer than a key file ({KEY_FILE_LIMIT} characters at most)")
-    return raw.decode("ascii")
+    """A key file's text: a regular file of at most `KEY_FILE_LIMIT` ASCII characters
+    (`storage.text_files.read_text_file`: a device or pipe in its place is refused
+    before it is opened)."""
+    return read_text_file(path, KEY_FILE_LIMIT, "ascii")
 
 
 @dataclass(frozen=True)
