@@ -85,7 +85,8 @@ class Course(BaseAggregate[UUID]):
         self.point_one_latest = date.min
         self.corrected_versions: set[int] = set()
         self.retracted_versions: set[int] = set()
-        self.command_ids: set[str] = set()
+        self.command_ids: dict[str, str] = {}
+        """Each command id applied to the course, with the type of the first event it recorded."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Course:
         """An independent copy (all values held are immutable; see copy_containers)."""

@@ -100,7 +100,7 @@ class CourseEvent(BaseModel, CanMutateAggregate[UUID]):
             course.entered[self.originator_version] = self.new_state
         course.history[self.originator_version] = type(self).__name__
         if self.command_id is not None:
-            course.command_ids.add(self.command_id)
+            course.command_ids.setdefault(self.command_id, type(self).__name__)
 
     def apply_to(self, course: "Course") -> None:
         """Record this event's own facts on the course (override in subclasses)."""

@@ -44,7 +44,7 @@ from domain.values import CourseState, normalise_cpr
 from storage.infrastructure import Infrastructure
 from storage.keys import RegisteredElsewhere
 from storage.secrets import MasterKey
-from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, is_refer
+from workflows.commands import COMMAND_NAMESPACE, Command, CourseCommand, is_correct, is_refer
 from workflows.decision import check_entry_route, decide
 from workflows.machine import Workflow
 
@@ -229,6 +229,7 @@ class CourseService(Application[UUID]):
                 "nothing more can be recorded on it"
             )
         if command.command_id is not None and command.command_id in course.command_ids:
+            refuse_another_command(command, course, self.workflow_for(course.programme))
             return Outcome(course_id, course.state, skipped=True)
         before = course.version
         try:
@@ -587,6 +588,23 @@ def refuse_another_referral(command: Refer, existing: Course) -> None:
         raise CourseError(
             f"command_id: {command.command_id} was applied to another referral (course "
             f"{existing.id}: another citizen or programme); nothing was written"
+        )
+
+
+def refuse_another_command(command: CourseCommand, course: Course, workflow: Workflow) -> None:
+    """A command whose id recorded another kind of event on the course (a session's id
+    reused for a meeting) is refused: skipped as already applied, it was silently lost."""
+    assert command.command_id is not None
+    recorded = course.command_ids[command.command_id]
+    if is_correct(command):
+        expected: str | None = "Corrected"
+    else:
+        move = workflow.by_trigger.get(command.trigger_name())
+        expected = None if move is None else move.event.__name__
+    if recorded != expected:
+        raise CourseError(
+            f"command_id: {command.command_id} already recorded {recorded} on course "
+            f"{course.id}, which {command.name} does not record; nothing was written"
         )
 
 

@@ -91,6 +91,26 @@ def test_a_command_id_reused_for_another_citizens_referral_is_refused_not_skippe
     assert (again["applied"], again["skipped"]) == (0, 1)
 
 
+def test_a_command_id_reused_for_another_command_on_the_course_is_refused_not_skipped(
+    run: Run, run_json: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Skipped as already applied, the measurement was silently lost."""
+    run("import", str(write_jsonl(tmp_path / "first.jsonl", GOOD_LINES[:2])))
+    reused = {**GOOD_LINES[2], "command_id": "acc-1"}  # the acceptance's id
+
+    refused = run("import", str(write_jsonl(tmp_path / "clash.jsonl", [reused])), "--format",
+                  "json")  # fmt: skip
+
+    assert refused.exit_code == 1
+    clash = json.loads(refused.stdout)
+    assert clash["applied"] == clash["skipped"] == 0
+    assert [line["reason"] for line in clash["refused"]] == [
+        f"command_id: acc-1 already recorded Accepted on course {COURSE}, which measure does "
+        "not record; nothing was written"
+    ]
+    assert "MeasurementRecorded" not in event_names(run_json, COURSE)
+
+
 def test_refused_and_malformed_lines_are_reported_and_do_not_stop_the_others(
     run: Run, run_json: Callable[..., Any], tmp_path: Path
 ) -> None:

@@ -40,6 +40,7 @@ from workflows.commands import (
     FollowUp,
     JobStart,
     Measure,
+    Meeting,
     Refer,
     Session,
 )
@@ -304,6 +305,38 @@ def test_a_repeated_command_is_skipped_even_when_it_would_now_be_refused(
 
     assert service.execute(command, ACTOR).skipped
     assert service.get_course(course_id).state is CourseState.EXITED_UNPLANNED
+
+
+def test_a_command_id_reused_for_another_command_is_refused_and_writes_nothing(
+    service: CourseService,
+) -> None:
+    course_id = drive_to(service, CourseState.ACTIVE)
+    service.execute(Session(course=str(course_id), command_id="line-12"), ACTOR)
+    count = stored_count(service)
+
+    with pytest.raises(CourseError) as refused:
+        service.execute(
+            Meeting(course=str(course_id), participants=["mentor"], command_id="line-12"), ACTOR
+        )
+
+    assert str(refused.value) == (
+        f"command_id: line-12 already recorded SessionHeld on course {course_id}, which "
+        "meeting does not record; nothing was written"
+    )
+    assert stored_count(service) == count
+    assert service.execute(Session(course=str(course_id), command_id="line-12"), ACTOR).skipped
+
+
+def test_a_referral_s_command_id_reused_for_a_course_command_is_refused(
+    service: CourseService,
+) -> None:
+    refer = Refer(
+        cpr=CPR, programme=PROGRAMME, referring_caseworker="sagsbehandler", command_id="r-9"
+    )
+    course_id = service.execute(refer, ACTOR).course_id
+
+    with pytest.raises(CourseError, match="command_id: r-9 already recorded Referred"):
+        service.execute(Session(course=str(course_id), command_id="r-9"), ACTOR)
 
 
 def test_a_batch_with_a_repeated_command_records_it_once(service: CourseService) -> None:
