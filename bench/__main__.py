@@ -182,7 +182,10 @@ def run_large(args: argparse.Namespace, notes: dict[str, Any]) -> list[Figure]:
         figures: list[Figure] = []
         if "views" in args.only:
             figures += projection_catchup.first_build_figures(kind, ["--db", str(path)])
-        if "duckdb" in args.only and duckdb_outcomes.skip_line() is None:
+        skipped = duckdb_outcomes.skip_line() if "duckdb" in args.only else None
+        if skipped is not None:
+            say(f"{kind}: {skipped}")
+        elif "duckdb" in args.only:
             try:
                 store = StoreConfig(sqlite_path=path)
                 figures += duckdb_outcomes.run(kind, store, args.duckdb_runs)
