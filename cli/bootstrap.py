@@ -135,12 +135,10 @@ def create_schema(store: StoreConfig) -> list[str]:
 def create_token_table(storage: Infrastructure) -> None:
     """The personal access tokens' table (`storage.tokens`), made by `init` so that the
     server, as an application role that may not create tables, finds it there."""
-    from storage.tokens import TOKEN_ROWS_PURPOSE, TokenTable
+    from storage.tokens import token_table_on
 
-    datastore = getattr(storage.factory, "datastore", None)  # none: the in-memory store
-    if datastore is not None:
-        key = storage.master_key.derive(TOKEN_ROWS_PURPOSE)
-        table = TokenTable(datastore, storage.backend.dialect, key)
+    table = token_table_on(storage)
+    if table is not None:  # none: the in-memory store
         table.create_table()
         table.stamp_unauthenticated()  # rows from before they carried a MAC
 

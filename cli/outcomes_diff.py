@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.context import app_context
+from cli.remote import PULL_LIMIT
 from cli.render import console, emit_json, table
 from domain.errors import InvalidInput
 from workflows.access import ANALYSIS, OUTCOMES, REPORT_CASELOAD
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
     from projections.outcomes_course import CourseOutcome
     from projections.pull import Pull, PulledCell, PulledTable
     from projections.pull_diff import PullDiff
-
-
-PULL_LIMIT = 256 << 20
-"""The most bytes a saved pull is read for (256 MiB)."""
 
 
 STDIN = Path("-")

@@ -190,6 +190,8 @@ def with_input(argv: list[str], stdin: str | None = None) -> tuple[list[str], st
 
 
 PULL_FIELDS = ("before", "after")
+PULL_LIMIT = 256 << 20
+"""The most bytes a saved pull is read for (256 MiB), here and on the server."""
 
 
 class UnreadablePull(Exception):
@@ -222,7 +224,7 @@ def pulls_sent(
             continue
         field = PULL_FIELDS[len(texts)]
         try:
-            texts.append(read_text_file(Path(arg), 256 << 20))
+            texts.append(read_text_file(Path(arg), PULL_LIMIT))
         except (OSError, ValueError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or str(error)
             raise UnreadablePull(f"{field}: {arg}: {reason}") from None

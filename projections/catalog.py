@@ -379,8 +379,8 @@ class Views:
             raise
 
     def _load_keys(self) -> None:
-        """Unwrap every citizen key at once before reading much of the log (one query,
-        not one per citizen met)."""
+        """Unwrap the citizen keys at once before reading much of the log (paged queries,
+        not one per citizen met; up to the keyring's bound, the rest as met)."""
         self.storage.keyring.load_all()
 
     def _read(self, after: int, head: int, reading: _Reading) -> _Batch | None:

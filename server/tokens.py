@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from server.bearer import TokenVerifier
 from server.oidc import Identity, InvalidToken
-from storage.tokens import TOKEN_ROWS_PURPOSE, TokenRow, TokenTable
+from storage.tokens import TokenRow, TokenTable, token_table_on
 
 if TYPE_CHECKING:
     from storage.infrastructure import Infrastructure
@@ -33,10 +33,11 @@ def digest(token: str) -> str:
 
 
 def token_table(storage: Infrastructure) -> TokenTable:
-    """The token table on the store's own connections."""
-    datastore: Any = getattr(storage.factory, "datastore")  # noqa: B009  (SQLite and PostgreSQL)
-    key = storage.master_key.derive(TOKEN_ROWS_PURPOSE)
-    return TokenTable(datastore, storage.backend.dialect, key)
+    """The token table on the store's own connections (SQLite and PostgreSQL)."""
+    table = token_table_on(storage)
+    if table is None:
+        raise TypeError("the in-memory store keeps no personal access tokens")
+    return table
 
 
 def open_token_table(storage: Infrastructure) -> TokenTable:

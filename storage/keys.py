@@ -665,8 +665,7 @@ class Keyring:
         if self._all_loaded:
             return
         self.check_master_key()
-        rows = self.store.each_row()
-        for row in rows:
+        for row in self.store.each_row():
             if len(self._ciphers) >= self.max_kept:
                 return
             self.check_row(row)

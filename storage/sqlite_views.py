@@ -43,7 +43,7 @@ other value through the adaptation protocol: a registry lookup, then `__adapt__`
 on the protocol and `__conform__` on the value, each a failed attribute lookup
 that formats an AttributeError. None is such a value, and the views' rows are
 mostly NULLs (a fact has a column for every kind of event), so a rebuild bound
-over a million of them that way. Registered for None, the lookup ends at the
+hundreds of thousands of them that way. Registered for None, the lookup ends at the
 registry and the value binds as NULL, as before. The registry is the sqlite3
 module's, so this holds for every SQLite connection in the process."""
 sqlite3.register_adapter(type(None), NULL_ADAPTER)

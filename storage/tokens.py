@@ -14,9 +14,12 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.backend import Dialect
+
+if TYPE_CHECKING:
+    from storage.infrastructure import Infrastructure
 
 TOKENS_TABLE = "access_tokens"
 
@@ -167,6 +170,16 @@ class TokenTable:
                     (row_mac(self._key, row), row.token_id),
                 )
         return len(rows)
+
+
+def token_table_on(storage: Infrastructure) -> TokenTable | None:
+    """The token table on the store's own connections, its rows' MAC key derived from the
+    store's master key; None on the in-memory store, which has no tables."""
+    datastore = getattr(storage.factory, "datastore", None)
+    if datastore is None:
+        return None
+    key = storage.master_key.derive(TOKEN_ROWS_PURPOSE)
+    return TokenTable(datastore, storage.backend.dialect, key)
 
 
 def _row(row: Any) -> TokenRow:
